@@ -182,7 +182,7 @@ type ListCertificatesRequest struct {
 	_                   struct{}  `type:"structure"`
 	CertificateStatuses []*string `type:"list"`
 	Includes            *Filters  `type:"structure"`
-	MaxItems            *int64    `type:"integer" min:"1"`
+	MaxItems            *int64    `type:"integer" min:"1" max:"1000"`
 	NextToken           *string   `type:"string" min:"1" max:"10000"`
 	SortBy              *string   `type:"string" enum:"SortBy"`
 	SortOrder           *string   `type:"string" enum:"SortOrder"`

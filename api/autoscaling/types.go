@@ -652,10 +652,10 @@ type Ebs struct {
 	_                   struct{} `type:"structure"`
 	DeleteOnTermination *bool    `type:"boolean"`
 	Encrypted           *bool    `type:"boolean"`
-	Iops                *int64   `type:"integer" min:"100"`
+	Iops                *int64   `type:"integer" min:"100" max:"20000"`
 	SnapshotId          *string  `type:"string" min:"1" max:"255"`
-	Throughput          *int64   `type:"integer" min:"125"`
-	VolumeSize          *int64   `type:"integer" min:"1"`
+	Throughput          *int64   `type:"integer" min:"125" max:"1000"`
+	VolumeSize          *int64   `type:"integer" min:"1" max:"16384"`
 	VolumeType          *string  `type:"string" min:"1" max:"255"`
 }
 
@@ -755,14 +755,14 @@ type Instance struct {
 
 type InstanceMaintenancePolicy struct {
 	_                    struct{} `type:"structure"`
-	MaxHealthyPercentage *int64   `type:"integer"`
-	MinHealthyPercentage *int64   `type:"integer"`
+	MaxHealthyPercentage *int64   `type:"integer" max:"200"`
+	MinHealthyPercentage *int64   `type:"integer" max:"100"`
 }
 
 type InstanceMetadataOptions struct {
 	_                       struct{} `type:"structure"`
 	HttpEndpoint            *string  `type:"string" enum:"InstanceMetadataEndpointState"`
-	HttpPutResponseHopLimit *int64   `type:"integer" min:"1"`
+	HttpPutResponseHopLimit *int64   `type:"integer" min:"1" max:"64"`
 	HttpTokens              *string  `type:"string" enum:"InstanceMetadataHttpTokensState"`
 }
 
@@ -778,7 +778,7 @@ type InstanceRefresh struct {
 	EndTime              *time.Time                      `type:"timestamp"`
 	InstanceRefreshId    *string                         `type:"string" min:"1" max:"255"`
 	InstancesToUpdate    *int64                          `type:"integer"`
-	PercentageComplete   *int64                          `type:"integer"`
+	PercentageComplete   *int64                          `type:"integer" max:"100"`
 	Preferences          *RefreshPreferences             `type:"structure"`
 	ProgressDetails      *InstanceRefreshProgressDetails `type:"structure"`
 	RollbackDetails      *RollbackDetails                `type:"structure"`
@@ -790,7 +790,7 @@ type InstanceRefresh struct {
 type InstanceRefreshLivePoolProgress struct {
 	_                  struct{} `type:"structure"`
 	InstancesToUpdate  *int64   `type:"integer"`
-	PercentageComplete *int64   `type:"integer"`
+	PercentageComplete *int64   `type:"integer" max:"100"`
 }
 
 type InstanceRefreshProgressDetails struct {
@@ -802,7 +802,7 @@ type InstanceRefreshProgressDetails struct {
 type InstanceRefreshWarmPoolProgress struct {
 	_                  struct{} `type:"structure"`
 	InstancesToUpdate  *int64   `type:"integer"`
-	PercentageComplete *int64   `type:"integer"`
+	PercentageComplete *int64   `type:"integer" max:"100"`
 }
 
 type InstanceRequirements struct {
@@ -1051,7 +1051,7 @@ type PredefinedMetricSpecification struct {
 type PredictiveScalingConfiguration struct {
 	_                         struct{}                                `type:"structure"`
 	MaxCapacityBreachBehavior *string                                 `type:"string" enum:"PredictiveScalingMaxCapacityBreachBehavior"`
-	MaxCapacityBuffer         *int64                                  `type:"integer"`
+	MaxCapacityBuffer         *int64                                  `type:"integer" max:"100"`
 	MetricSpecifications      []*PredictiveScalingMetricSpecification `type:"list" required:"true"`
 	Mode                      *string                                 `type:"string" enum:"PredictiveScalingMode"`
 	SchedulingBufferTime      *int64                                  `type:"integer"`
@@ -1203,11 +1203,11 @@ type RefreshPreferences struct {
 	_                         struct{}            `type:"structure"`
 	AlarmSpecification        *AlarmSpecification `type:"structure"`
 	AutoRollback              *bool               `type:"boolean"`
-	CheckpointDelay           *int64              `type:"integer"`
+	CheckpointDelay           *int64              `type:"integer" max:"172800"`
 	CheckpointPercentages     []*int64            `type:"list"`
 	InstanceWarmup            *int64              `type:"integer"`
-	MaxHealthyPercentage      *int64              `type:"integer" min:"100"`
-	MinHealthyPercentage      *int64              `type:"integer"`
+	MaxHealthyPercentage      *int64              `type:"integer" min:"100" max:"200"`
+	MinHealthyPercentage      *int64              `type:"integer" max:"100"`
 	ScaleInProtectedInstances *string             `type:"string" enum:"ScaleInProtectedInstances"`
 	SkipMatching              *bool               `type:"boolean"`
 	StandbyInstances          *string             `type:"string" enum:"StandbyInstances"`
@@ -1220,7 +1220,7 @@ type ResumeProcessesOutput struct {
 type RollbackDetails struct {
 	_                            struct{}                        `type:"structure"`
 	InstancesToUpdateOnRollback  *int64                          `type:"integer"`
-	PercentageCompleteOnRollback *int64                          `type:"integer"`
+	PercentageCompleteOnRollback *int64                          `type:"integer" max:"100"`
 	ProgressDetailsOnRollback    *InstanceRefreshProgressDetails `type:"structure"`
 	RollbackReason               *string                         `type:"string" min:"1" max:"1023"`
 	RollbackStartTime            *time.Time                      `type:"timestamp"`

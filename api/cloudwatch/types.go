@@ -141,7 +141,7 @@ type DescribeAlarmHistoryInput struct {
 	AlarmTypes      []*string  `type:"list"`
 	EndDate         *time.Time `type:"timestamp"`
 	HistoryItemType *string    `type:"string" enum:"HistoryItemType"`
-	MaxRecords      *int64     `type:"integer" min:"1"`
+	MaxRecords      *int64     `type:"integer" min:"1" max:"100"`
 	NextToken       *string    `type:"string"`
 	ScanBy          *string    `type:"string" enum:"ScanBy"`
 	StartDate       *time.Time `type:"timestamp"`
@@ -176,7 +176,7 @@ type DescribeAlarmsInput struct {
 	AlarmNames          []*string `type:"list" max:"100"`
 	AlarmTypes          []*string `type:"list"`
 	ChildrenOfAlarmName *string   `type:"string" min:"1" max:"255"`
-	MaxRecords          *int64    `type:"integer" min:"1"`
+	MaxRecords          *int64    `type:"integer" min:"1" max:"100"`
 	NextToken           *string   `type:"string"`
 	ParentsOfAlarmName  *string   `type:"string" min:"1" max:"255"`
 	StateValue          *string   `type:"string" enum:"StateValue"`
@@ -207,7 +207,7 @@ type DescribeAnomalyDetectorsOutput struct {
 
 type DescribeInsightRulesInput struct {
 	_          struct{} `type:"structure"`
-	MaxResults *int64   `type:"integer" min:"1"`
+	MaxResults *int64   `type:"integer" min:"1" max:"500"`
 	NextToken  *string  `type:"string"`
 }
 
@@ -422,7 +422,7 @@ type ListDashboardsOutput struct {
 
 type ListManagedInsightRulesInput struct {
 	_           struct{} `type:"structure"`
-	MaxResults  *int64   `type:"integer" min:"1"`
+	MaxResults  *int64   `type:"integer" min:"1" max:"500"`
 	NextToken   *string  `type:"string"`
 	ResourceARN *string  `type:"string" required:"true" min:"1" max:"1024"`
 }
@@ -435,7 +435,7 @@ type ListManagedInsightRulesOutput struct {
 
 type ListMetricStreamsInput struct {
 	_          struct{} `type:"structure"`
-	MaxResults *int64   `type:"integer" min:"1"`
+	MaxResults *int64   `type:"integer" min:"1" max:"500"`
 	NextToken  *string  `type:"string"`
 }
 

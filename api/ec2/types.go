@@ -328,8 +328,8 @@ type AnalysisComponent struct {
 
 type AnalysisLoadBalancerListener struct {
 	_                struct{} `type:"structure"`
-	InstancePort     *int64   `locationName:"instancePort" type:"integer"`
-	LoadBalancerPort *int64   `locationName:"loadBalancerPort" type:"integer"`
+	InstancePort     *int64   `locationName:"instancePort" type:"integer" max:"65535"`
+	LoadBalancerPort *int64   `locationName:"loadBalancerPort" type:"integer" max:"65535"`
 }
 
 type AnalysisLoadBalancerTarget struct {
@@ -337,7 +337,7 @@ type AnalysisLoadBalancerTarget struct {
 	Address          *string            `locationName:"address" type:"string" max:"15"`
 	AvailabilityZone *string            `locationName:"availabilityZone" type:"string"`
 	Instance         *AnalysisComponent `locationName:"instance" type:"structure"`
-	Port             *int64             `locationName:"port" type:"integer"`
+	Port             *int64             `locationName:"port" type:"integer" max:"65535"`
 }
 
 type AnalysisPacketHeader struct {
@@ -441,7 +441,7 @@ type AssignPrivateNatGatewayAddressRequest struct {
 	_                     struct{}  `type:"structure"`
 	DryRun                *bool     `type:"boolean"`
 	NatGatewayId          *string   `type:"string" required:"true"`
-	PrivateIpAddressCount *int64    `type:"integer" min:"1"`
+	PrivateIpAddressCount *int64    `type:"integer" min:"1" max:"31"`
 	PrivateIpAddresses    []*string `locationName:"PrivateIpAddress" locationNameList:"item" type:"list"`
 }
 
@@ -1970,9 +1970,9 @@ type CreateIpamExternalResourceVerificationTokenResult struct {
 type CreateIpamPoolRequest struct {
 	_                              struct{}                       `type:"structure"`
 	AddressFamily                  *string                        `type:"string" required:"true" enum:"AddressFamily"`
-	AllocationDefaultNetmaskLength *int64                         `type:"integer"`
-	AllocationMaxNetmaskLength     *int64                         `type:"integer"`
-	AllocationMinNetmaskLength     *int64                         `type:"integer"`
+	AllocationDefaultNetmaskLength *int64                         `type:"integer" max:"128"`
+	AllocationMaxNetmaskLength     *int64                         `type:"integer" max:"128"`
+	AllocationMinNetmaskLength     *int64                         `type:"integer" max:"128"`
 	AllocationResourceTags         []*RequestIpamResourceTag      `locationName:"AllocationResourceTag" locationNameList:"item" type:"list"`
 	AutoImport                     *bool                          `type:"boolean"`
 	AwsService                     *string                        `type:"string" enum:"IpamPoolAwsService"`
@@ -2157,7 +2157,7 @@ type CreateNatGatewayRequest struct {
 	DryRun                         *bool               `type:"boolean"`
 	PrivateIpAddress               *string             `type:"string"`
 	SecondaryAllocationIds         []*string           `locationName:"SecondaryAllocationId" locationNameList:"AllocationId" type:"list"`
-	SecondaryPrivateIpAddressCount *int64              `type:"integer" min:"1"`
+	SecondaryPrivateIpAddressCount *int64              `type:"integer" min:"1" max:"31"`
 	SecondaryPrivateIpAddresses    []*string           `locationName:"SecondaryPrivateIpAddress" locationNameList:"item" type:"list"`
 	SubnetId                       *string             `type:"string" required:"true"`
 	TagSpecifications              []*TagSpecification `locationName:"TagSpecification" locationNameList:"item" type:"list"`
@@ -2221,7 +2221,7 @@ type CreateNetworkInsightsPathRequest struct {
 	ClientToken         *string             `type:"string" idempotencyToken:"true" required:"true"`
 	Destination         *string             `type:"string"`
 	DestinationIp       *string             `type:"string" max:"15"`
-	DestinationPort     *int64              `type:"integer"`
+	DestinationPort     *int64              `type:"integer" max:"65535"`
 	DryRun              *bool               `type:"boolean"`
 	FilterAtDestination *PathRequestFilter  `type:"structure"`
 	FilterAtSource      *PathRequestFilter  `type:"structure"`
@@ -2752,14 +2752,14 @@ type CreateTransitGatewayVpcAttachmentResult struct {
 type CreateVerifiedAccessEndpointEniOptions struct {
 	_                  struct{} `type:"structure"`
 	NetworkInterfaceId *string  `type:"string"`
-	Port               *int64   `type:"integer" min:"1"`
+	Port               *int64   `type:"integer" min:"1" max:"65535"`
 	Protocol           *string  `type:"string" enum:"VerifiedAccessEndpointProtocol"`
 }
 
 type CreateVerifiedAccessEndpointLoadBalancerOptions struct {
 	_               struct{}  `type:"structure"`
 	LoadBalancerArn *string   `type:"string"`
-	Port            *int64    `type:"integer" min:"1"`
+	Port            *int64    `type:"integer" min:"1" max:"65535"`
 	Protocol        *string   `type:"string" enum:"VerifiedAccessEndpointProtocol"`
 	SubnetIds       []*string `locationName:"SubnetId" locationNameList:"item" type:"list"`
 }
@@ -4055,7 +4055,7 @@ type DescribeAddressTransfersRequest struct {
 	_             struct{}  `type:"structure"`
 	AllocationIds []*string `locationName:"AllocationId" locationNameList:"AllocationId" type:"list"`
 	DryRun        *bool     `type:"boolean"`
-	MaxResults    *int64    `type:"integer" min:"5"`
+	MaxResults    *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken     *string   `type:"string"`
 }
 
@@ -4070,7 +4070,7 @@ type DescribeAddressesAttributeRequest struct {
 	AllocationIds []*string `locationName:"AllocationId" locationNameList:"item" type:"list"`
 	Attribute     *string   `type:"string" enum:"AddressAttributeName"`
 	DryRun        *bool     `type:"boolean"`
-	MaxResults    *int64    `type:"integer" min:"1"`
+	MaxResults    *int64    `type:"integer" min:"1" max:"1000"`
 	NextToken     *string   `type:"string"`
 }
 
@@ -4122,7 +4122,7 @@ type DescribeAwsNetworkPerformanceMetricSubscriptionsRequest struct {
 	_          struct{}  `type:"structure"`
 	DryRun     *bool     `type:"boolean"`
 	Filters    []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults *int64    `type:"integer"`
+	MaxResults *int64    `type:"integer" max:"100"`
 	NextToken  *string   `type:"string"`
 }
 
@@ -4147,7 +4147,7 @@ type DescribeBundleTasksResult struct {
 type DescribeByoipCidrsRequest struct {
 	_          struct{} `type:"structure"`
 	DryRun     *bool    `type:"boolean"`
-	MaxResults *int64   `type:"integer" required:"true" min:"1"`
+	MaxResults *int64   `type:"integer" required:"true" min:"1" max:"100"`
 	NextToken  *string  `type:"string"`
 }
 
@@ -4164,7 +4164,7 @@ type DescribeCapacityBlockOfferingsRequest struct {
 	EndDateRange          *time.Time `type:"timestamp"`
 	InstanceCount         *int64     `type:"integer" required:"true"`
 	InstanceType          *string    `type:"string" required:"true"`
-	MaxResults            *int64     `type:"integer" min:"1"`
+	MaxResults            *int64     `type:"integer" min:"1" max:"1000"`
 	NextToken             *string    `type:"string"`
 	StartDateRange        *time.Time `type:"timestamp"`
 }
@@ -4180,7 +4180,7 @@ type DescribeCapacityReservationFleetsRequest struct {
 	CapacityReservationFleetIds []*string `locationName:"CapacityReservationFleetId" locationNameList:"item" type:"list"`
 	DryRun                      *bool     `type:"boolean"`
 	Filters                     []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults                  *int64    `type:"integer" min:"1"`
+	MaxResults                  *int64    `type:"integer" min:"1" max:"100"`
 	NextToken                   *string   `type:"string"`
 }
 
@@ -4195,7 +4195,7 @@ type DescribeCapacityReservationsRequest struct {
 	CapacityReservationIds []*string `locationName:"CapacityReservationId" locationNameList:"item" type:"list"`
 	DryRun                 *bool     `type:"boolean"`
 	Filters                []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults             *int64    `type:"integer" min:"1"`
+	MaxResults             *int64    `type:"integer" min:"1" max:"1000"`
 	NextToken              *string   `type:"string"`
 }
 
@@ -4210,7 +4210,7 @@ type DescribeCarrierGatewaysRequest struct {
 	CarrierGatewayIds []*string `locationName:"CarrierGatewayId" type:"list"`
 	DryRun            *bool     `type:"boolean"`
 	Filters           []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults        *int64    `type:"integer" min:"5"`
+	MaxResults        *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken         *string   `type:"string"`
 }
 
@@ -4225,7 +4225,7 @@ type DescribeClassicLinkInstancesRequest struct {
 	DryRun      *bool     `locationName:"dryRun" type:"boolean"`
 	Filters     []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
 	InstanceIds []*string `locationName:"InstanceId" locationNameList:"InstanceId" type:"list"`
-	MaxResults  *int64    `locationName:"maxResults" type:"integer" min:"5"`
+	MaxResults  *int64    `locationName:"maxResults" type:"integer" min:"5" max:"1000"`
 	NextToken   *string   `locationName:"nextToken" type:"string"`
 }
 
@@ -4240,7 +4240,7 @@ type DescribeClientVpnAuthorizationRulesRequest struct {
 	ClientVpnEndpointId *string   `type:"string" required:"true"`
 	DryRun              *bool     `type:"boolean"`
 	Filters             []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults          *int64    `type:"integer" min:"5"`
+	MaxResults          *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken           *string   `type:"string"`
 }
 
@@ -4255,7 +4255,7 @@ type DescribeClientVpnConnectionsRequest struct {
 	ClientVpnEndpointId *string   `type:"string" required:"true"`
 	DryRun              *bool     `type:"boolean"`
 	Filters             []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults          *int64    `type:"integer" min:"5"`
+	MaxResults          *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken           *string   `type:"string"`
 }
 
@@ -4270,7 +4270,7 @@ type DescribeClientVpnEndpointsRequest struct {
 	ClientVpnEndpointIds []*string `locationName:"ClientVpnEndpointId" locationNameList:"item" type:"list"`
 	DryRun               *bool     `type:"boolean"`
 	Filters              []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults           *int64    `type:"integer" min:"5"`
+	MaxResults           *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken            *string   `type:"string"`
 }
 
@@ -4285,7 +4285,7 @@ type DescribeClientVpnRoutesRequest struct {
 	ClientVpnEndpointId *string   `type:"string" required:"true"`
 	DryRun              *bool     `type:"boolean"`
 	Filters             []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults          *int64    `type:"integer" min:"5"`
+	MaxResults          *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken           *string   `type:"string"`
 }
 
@@ -4301,7 +4301,7 @@ type DescribeClientVpnTargetNetworksRequest struct {
 	ClientVpnEndpointId *string   `type:"string" required:"true"`
 	DryRun              *bool     `type:"boolean"`
 	Filters             []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults          *int64    `type:"integer" min:"5"`
+	MaxResults          *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken           *string   `type:"string"`
 }
 
@@ -4315,7 +4315,7 @@ type DescribeCoipPoolsRequest struct {
 	_          struct{}  `type:"structure"`
 	DryRun     *bool     `type:"boolean"`
 	Filters    []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults *int64    `type:"integer" min:"5"`
+	MaxResults *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken  *string   `type:"string"`
 	PoolIds    []*string `locationName:"PoolId" locationNameList:"item" type:"list"`
 }
@@ -4354,7 +4354,7 @@ type DescribeDhcpOptionsRequest struct {
 	DhcpOptionsIds []*string `locationName:"DhcpOptionsId" locationNameList:"DhcpOptionsId" type:"list"`
 	DryRun         *bool     `locationName:"dryRun" type:"boolean"`
 	Filters        []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults     *int64    `type:"integer" min:"5"`
+	MaxResults     *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken      *string   `type:"string"`
 }
 
@@ -4369,7 +4369,7 @@ type DescribeEgressOnlyInternetGatewaysRequest struct {
 	DryRun                       *bool     `type:"boolean"`
 	EgressOnlyInternetGatewayIds []*string `locationName:"EgressOnlyInternetGatewayId" locationNameList:"item" type:"list"`
 	Filters                      []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults                   *int64    `type:"integer" min:"5"`
+	MaxResults                   *int64    `type:"integer" min:"5" max:"255"`
 	NextToken                    *string   `type:"string"`
 }
 
@@ -4384,7 +4384,7 @@ type DescribeElasticGpusRequest struct {
 	DryRun        *bool     `type:"boolean"`
 	ElasticGpuIds []*string `locationName:"ElasticGpuId" locationNameList:"item" type:"list"`
 	Filters       []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults    *int64    `type:"integer" min:"10"`
+	MaxResults    *int64    `type:"integer" min:"10" max:"1000"`
 	NextToken     *string   `type:"string"`
 }
 
@@ -4400,7 +4400,7 @@ type DescribeExportImageTasksRequest struct {
 	DryRun             *bool     `type:"boolean"`
 	ExportImageTaskIds []*string `locationName:"ExportImageTaskId" locationNameList:"ExportImageTaskId" type:"list"`
 	Filters            []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults         *int64    `type:"integer" min:"1"`
+	MaxResults         *int64    `type:"integer" min:"1" max:"500"`
 	NextToken          *string   `type:"string"`
 }
 
@@ -4426,7 +4426,7 @@ type DescribeFastLaunchImagesRequest struct {
 	DryRun     *bool     `type:"boolean"`
 	Filters    []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
 	ImageIds   []*string `locationName:"ImageId" locationNameList:"ImageId" type:"list"`
-	MaxResults *int64    `type:"integer"`
+	MaxResults *int64    `type:"integer" max:"200"`
 	NextToken  *string   `type:"string"`
 }
 
@@ -4468,7 +4468,7 @@ type DescribeFastSnapshotRestoresRequest struct {
 	_          struct{}  `type:"structure"`
 	DryRun     *bool     `type:"boolean"`
 	Filters    []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults *int64    `type:"integer"`
+	MaxResults *int64    `type:"integer" max:"200"`
 	NextToken  *string   `type:"string"`
 }
 
@@ -4577,7 +4577,7 @@ type DescribeFpgaImagesRequest struct {
 	DryRun       *bool     `type:"boolean"`
 	Filters      []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
 	FpgaImageIds []*string `locationName:"FpgaImageId" locationNameList:"item" type:"list"`
-	MaxResults   *int64    `type:"integer" min:"5"`
+	MaxResults   *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken    *string   `type:"string"`
 	Owners       []*string `locationName:"Owner" locationNameList:"Owner" type:"list"`
 }
@@ -4592,7 +4592,7 @@ type DescribeHostReservationOfferingsRequest struct {
 	_           struct{}  `type:"structure"`
 	Filter      []*Filter `locationNameList:"Filter" type:"list"`
 	MaxDuration *int64    `type:"integer"`
-	MaxResults  *int64    `type:"integer" min:"5"`
+	MaxResults  *int64    `type:"integer" min:"5" max:"500"`
 	MinDuration *int64    `type:"integer"`
 	NextToken   *string   `type:"string"`
 	OfferingId  *string   `type:"string"`
@@ -4636,7 +4636,7 @@ type DescribeIamInstanceProfileAssociationsRequest struct {
 	_              struct{}  `type:"structure"`
 	AssociationIds []*string `locationName:"AssociationId" locationNameList:"AssociationId" type:"list"`
 	Filters        []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults     *int64    `type:"integer" min:"5"`
+	MaxResults     *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken      *string   `type:"string"`
 }
 
@@ -4735,7 +4735,7 @@ type DescribeInstanceConnectEndpointsRequest struct {
 	DryRun                     *bool     `type:"boolean"`
 	Filters                    []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
 	InstanceConnectEndpointIds []*string `locationName:"InstanceConnectEndpointId" locationNameList:"item" type:"list"`
-	MaxResults                 *int64    `type:"integer" min:"1"`
+	MaxResults                 *int64    `type:"integer" min:"1" max:"50"`
 	NextToken                  *string   `type:"string"`
 }
 
@@ -4750,7 +4750,7 @@ type DescribeInstanceCreditSpecificationsRequest struct {
 	DryRun      *bool     `type:"boolean"`
 	Filters     []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
 	InstanceIds []*string `locationName:"InstanceId" locationNameList:"InstanceId" type:"list"`
-	MaxResults  *int64    `type:"integer" min:"5"`
+	MaxResults  *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken   *string   `type:"string"`
 }
 
@@ -4775,7 +4775,7 @@ type DescribeInstanceEventWindowsRequest struct {
 	DryRun                 *bool     `type:"boolean"`
 	Filters                []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
 	InstanceEventWindowIds []*string `locationName:"InstanceEventWindowId" locationNameList:"InstanceEventWindowId" type:"list"`
-	MaxResults             *int64    `type:"integer" min:"20"`
+	MaxResults             *int64    `type:"integer" min:"20" max:"500"`
 	NextToken              *string   `type:"string"`
 }
 
@@ -4807,7 +4807,7 @@ type DescribeInstanceTopologyRequest struct {
 	Filters     []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
 	GroupNames  []*string `locationName:"GroupName" type:"list"`
 	InstanceIds []*string `locationName:"InstanceId" type:"list"`
-	MaxResults  *int64    `type:"integer" min:"1"`
+	MaxResults  *int64    `type:"integer" min:"1" max:"100"`
 	NextToken   *string   `type:"string"`
 }
 
@@ -4822,7 +4822,7 @@ type DescribeInstanceTypeOfferingsRequest struct {
 	DryRun       *bool     `type:"boolean"`
 	Filters      []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
 	LocationType *string   `type:"string" enum:"LocationType"`
-	MaxResults   *int64    `type:"integer" min:"5"`
+	MaxResults   *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken    *string   `type:"string"`
 }
 
@@ -4837,7 +4837,7 @@ type DescribeInstanceTypesRequest struct {
 	DryRun        *bool     `type:"boolean"`
 	Filters       []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
 	InstanceTypes []*string `locationName:"InstanceType" type:"list" max:"100"`
-	MaxResults    *int64    `type:"integer" min:"5"`
+	MaxResults    *int64    `type:"integer" min:"5" max:"100"`
 	NextToken     *string   `type:"string"`
 }
 
@@ -4867,7 +4867,7 @@ type DescribeInternetGatewaysRequest struct {
 	DryRun             *bool     `locationName:"dryRun" type:"boolean"`
 	Filters            []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
 	InternetGatewayIds []*string `locationName:"internetGatewayId" locationNameList:"item" type:"list"`
-	MaxResults         *int64    `type:"integer" min:"5"`
+	MaxResults         *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken          *string   `type:"string"`
 }
 
@@ -4880,7 +4880,7 @@ type DescribeInternetGatewaysResult struct {
 type DescribeIpamByoasnRequest struct {
 	_          struct{} `type:"structure"`
 	DryRun     *bool    `type:"boolean"`
-	MaxResults *int64   `type:"integer" min:"1"`
+	MaxResults *int64   `type:"integer" min:"1" max:"100"`
 	NextToken  *string  `type:"string"`
 }
 
@@ -4895,7 +4895,7 @@ type DescribeIpamExternalResourceVerificationTokensRequest struct {
 	DryRun                                   *bool     `type:"boolean"`
 	Filters                                  []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
 	IpamExternalResourceVerificationTokenIds []*string `locationName:"IpamExternalResourceVerificationTokenId" locationNameList:"item" type:"list"`
-	MaxResults                               *int64    `type:"integer" min:"5"`
+	MaxResults                               *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken                                *string   `type:"string"`
 }
 
@@ -4910,7 +4910,7 @@ type DescribeIpamPoolsRequest struct {
 	DryRun      *bool     `type:"boolean"`
 	Filters     []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
 	IpamPoolIds []*string `locationName:"IpamPoolId" locationNameList:"item" type:"list"`
-	MaxResults  *int64    `type:"integer" min:"5"`
+	MaxResults  *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken   *string   `type:"string"`
 }
 
@@ -4925,7 +4925,7 @@ type DescribeIpamResourceDiscoveriesRequest struct {
 	DryRun                   *bool     `type:"boolean"`
 	Filters                  []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
 	IpamResourceDiscoveryIds []*string `locationName:"IpamResourceDiscoveryId" locationNameList:"item" type:"list"`
-	MaxResults               *int64    `type:"integer" min:"5"`
+	MaxResults               *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken                *string   `type:"string"`
 }
 
@@ -4940,7 +4940,7 @@ type DescribeIpamResourceDiscoveryAssociationsRequest struct {
 	DryRun                              *bool     `type:"boolean"`
 	Filters                             []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
 	IpamResourceDiscoveryAssociationIds []*string `locationName:"IpamResourceDiscoveryAssociationId" locationNameList:"item" type:"list"`
-	MaxResults                          *int64    `type:"integer" min:"5"`
+	MaxResults                          *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken                           *string   `type:"string"`
 }
 
@@ -4955,7 +4955,7 @@ type DescribeIpamScopesRequest struct {
 	DryRun       *bool     `type:"boolean"`
 	Filters      []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
 	IpamScopeIds []*string `locationName:"IpamScopeId" locationNameList:"item" type:"list"`
-	MaxResults   *int64    `type:"integer" min:"5"`
+	MaxResults   *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken    *string   `type:"string"`
 }
 
@@ -4970,7 +4970,7 @@ type DescribeIpamsRequest struct {
 	DryRun     *bool     `type:"boolean"`
 	Filters    []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
 	IpamIds    []*string `locationName:"IpamId" locationNameList:"item" type:"list"`
-	MaxResults *int64    `type:"integer" min:"5"`
+	MaxResults *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken  *string   `type:"string"`
 }
 
@@ -4984,7 +4984,7 @@ type DescribeIpv6PoolsRequest struct {
 	_          struct{}  `type:"structure"`
 	DryRun     *bool     `type:"boolean"`
 	Filters    []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults *int64    `type:"integer" min:"1"`
+	MaxResults *int64    `type:"integer" min:"1" max:"1000"`
 	NextToken  *string   `type:"string"`
 	PoolIds    []*string `locationName:"PoolId" locationNameList:"item" type:"list"`
 }
@@ -5035,7 +5035,7 @@ type DescribeLaunchTemplatesRequest struct {
 	Filters             []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
 	LaunchTemplateIds   []*string `locationName:"LaunchTemplateId" locationNameList:"item" type:"list"`
 	LaunchTemplateNames []*string `locationName:"LaunchTemplateName" locationNameList:"item" type:"list"`
-	MaxResults          *int64    `type:"integer" min:"1"`
+	MaxResults          *int64    `type:"integer" min:"1" max:"200"`
 	NextToken           *string   `type:"string"`
 }
 
@@ -5050,7 +5050,7 @@ type DescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociationsRequest stru
 	DryRun                                                    *bool     `type:"boolean"`
 	Filters                                                   []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
 	LocalGatewayRouteTableVirtualInterfaceGroupAssociationIds []*string `locationName:"LocalGatewayRouteTableVirtualInterfaceGroupAssociationId" locationNameList:"item" type:"list"`
-	MaxResults                                                *int64    `type:"integer" min:"5"`
+	MaxResults                                                *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken                                                 *string   `type:"string"`
 }
 
@@ -5065,7 +5065,7 @@ type DescribeLocalGatewayRouteTableVpcAssociationsRequest struct {
 	DryRun                                  *bool     `type:"boolean"`
 	Filters                                 []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
 	LocalGatewayRouteTableVpcAssociationIds []*string `locationName:"LocalGatewayRouteTableVpcAssociationId" locationNameList:"item" type:"list"`
-	MaxResults                              *int64    `type:"integer" min:"5"`
+	MaxResults                              *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken                               *string   `type:"string"`
 }
 
@@ -5080,7 +5080,7 @@ type DescribeLocalGatewayRouteTablesRequest struct {
 	DryRun                    *bool     `type:"boolean"`
 	Filters                   []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
 	LocalGatewayRouteTableIds []*string `locationName:"LocalGatewayRouteTableId" locationNameList:"item" type:"list"`
-	MaxResults                *int64    `type:"integer" min:"5"`
+	MaxResults                *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken                 *string   `type:"string"`
 }
 
@@ -5095,7 +5095,7 @@ type DescribeLocalGatewayVirtualInterfaceGroupsRequest struct {
 	DryRun                               *bool     `type:"boolean"`
 	Filters                              []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
 	LocalGatewayVirtualInterfaceGroupIds []*string `locationName:"LocalGatewayVirtualInterfaceGroupId" locationNameList:"item" type:"list"`
-	MaxResults                           *int64    `type:"integer" min:"5"`
+	MaxResults                           *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken                            *string   `type:"string"`
 }
 
@@ -5110,7 +5110,7 @@ type DescribeLocalGatewayVirtualInterfacesRequest struct {
 	DryRun                          *bool     `type:"boolean"`
 	Filters                         []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
 	LocalGatewayVirtualInterfaceIds []*string `locationName:"LocalGatewayVirtualInterfaceId" locationNameList:"item" type:"list"`
-	MaxResults                      *int64    `type:"integer" min:"5"`
+	MaxResults                      *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken                       *string   `type:"string"`
 }
 
@@ -5125,7 +5125,7 @@ type DescribeLocalGatewaysRequest struct {
 	DryRun          *bool     `type:"boolean"`
 	Filters         []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
 	LocalGatewayIds []*string `locationName:"LocalGatewayId" locationNameList:"item" type:"list"`
-	MaxResults      *int64    `type:"integer" min:"5"`
+	MaxResults      *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken       *string   `type:"string"`
 }
 
@@ -5139,7 +5139,7 @@ type DescribeLockedSnapshotsRequest struct {
 	_           struct{}  `type:"structure"`
 	DryRun      *bool     `type:"boolean"`
 	Filters     []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults  *int64    `type:"integer" min:"5"`
+	MaxResults  *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken   *string   `type:"string"`
 	SnapshotIds []*string `locationName:"SnapshotId" locationNameList:"SnapshotId" type:"list"`
 }
@@ -5154,7 +5154,7 @@ type DescribeMacHostsRequest struct {
 	_          struct{}  `type:"structure"`
 	Filters    []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
 	HostIds    []*string `locationName:"HostId" locationNameList:"item" type:"list"`
-	MaxResults *int64    `type:"integer" min:"5"`
+	MaxResults *int64    `type:"integer" min:"5" max:"500"`
 	NextToken  *string   `type:"string"`
 }
 
@@ -5168,7 +5168,7 @@ type DescribeManagedPrefixListsRequest struct {
 	_             struct{}  `type:"structure"`
 	DryRun        *bool     `type:"boolean"`
 	Filters       []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults    *int64    `type:"integer" min:"1"`
+	MaxResults    *int64    `type:"integer" min:"1" max:"100"`
 	NextToken     *string   `type:"string"`
 	PrefixListIds []*string `locationName:"PrefixListId" locationNameList:"item" type:"list"`
 }
@@ -5183,7 +5183,7 @@ type DescribeMovingAddressesRequest struct {
 	_          struct{}  `type:"structure"`
 	DryRun     *bool     `locationName:"dryRun" type:"boolean"`
 	Filters    []*Filter `locationName:"filter" locationNameList:"Filter" type:"list"`
-	MaxResults *int64    `locationName:"maxResults" type:"integer" min:"5"`
+	MaxResults *int64    `locationName:"maxResults" type:"integer" min:"5" max:"1000"`
 	NextToken  *string   `locationName:"nextToken" type:"string"`
 	PublicIps  []*string `locationName:"publicIp" locationNameList:"item" type:"list"`
 }
@@ -5198,7 +5198,7 @@ type DescribeNatGatewaysRequest struct {
 	_             struct{}  `type:"structure"`
 	DryRun        *bool     `type:"boolean"`
 	Filter        []*Filter `locationNameList:"Filter" type:"list"`
-	MaxResults    *int64    `type:"integer" min:"5"`
+	MaxResults    *int64    `type:"integer" min:"5" max:"1000"`
 	NatGatewayIds []*string `locationName:"NatGatewayId" locationNameList:"item" type:"list"`
 	NextToken     *string   `type:"string"`
 }
@@ -5213,7 +5213,7 @@ type DescribeNetworkAclsRequest struct {
 	_             struct{}  `type:"structure"`
 	DryRun        *bool     `locationName:"dryRun" type:"boolean"`
 	Filters       []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults    *int64    `type:"integer" min:"5"`
+	MaxResults    *int64    `type:"integer" min:"5" max:"1000"`
 	NetworkAclIds []*string `locationName:"NetworkAclId" locationNameList:"item" type:"list"`
 	NextToken     *string   `type:"string"`
 }
@@ -5230,7 +5230,7 @@ type DescribeNetworkInsightsAccessScopeAnalysesRequest struct {
 	AnalysisStartTimeEnd                  *time.Time `type:"timestamp"`
 	DryRun                                *bool      `type:"boolean"`
 	Filters                               []*Filter  `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults                            *int64     `type:"integer" min:"1"`
+	MaxResults                            *int64     `type:"integer" min:"1" max:"100"`
 	NetworkInsightsAccessScopeAnalysisIds []*string  `locationName:"NetworkInsightsAccessScopeAnalysisId" locationNameList:"item" type:"list"`
 	NetworkInsightsAccessScopeId          *string    `type:"string"`
 	NextToken                             *string    `type:"string"`
@@ -5246,7 +5246,7 @@ type DescribeNetworkInsightsAccessScopesRequest struct {
 	_                             struct{}  `type:"structure"`
 	DryRun                        *bool     `type:"boolean"`
 	Filters                       []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults                    *int64    `type:"integer" min:"1"`
+	MaxResults                    *int64    `type:"integer" min:"1" max:"100"`
 	NetworkInsightsAccessScopeIds []*string `locationName:"NetworkInsightsAccessScopeId" locationNameList:"item" type:"list"`
 	NextToken                     *string   `type:"string"`
 }
@@ -5263,7 +5263,7 @@ type DescribeNetworkInsightsAnalysesRequest struct {
 	AnalysisStartTime          *time.Time `type:"timestamp"`
 	DryRun                     *bool      `type:"boolean"`
 	Filters                    []*Filter  `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults                 *int64     `type:"integer" min:"1"`
+	MaxResults                 *int64     `type:"integer" min:"1" max:"100"`
 	NetworkInsightsAnalysisIds []*string  `locationName:"NetworkInsightsAnalysisId" locationNameList:"item" type:"list"`
 	NetworkInsightsPathId      *string    `type:"string"`
 	NextToken                  *string    `type:"string"`
@@ -5279,7 +5279,7 @@ type DescribeNetworkInsightsPathsRequest struct {
 	_                      struct{}  `type:"structure"`
 	DryRun                 *bool     `type:"boolean"`
 	Filters                []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults             *int64    `type:"integer" min:"1"`
+	MaxResults             *int64    `type:"integer" min:"1" max:"100"`
 	NetworkInsightsPathIds []*string `locationName:"NetworkInsightsPathId" locationNameList:"item" type:"list"`
 	NextToken              *string   `type:"string"`
 }
@@ -5310,7 +5310,7 @@ type DescribeNetworkInterfaceAttributeResult struct {
 type DescribeNetworkInterfacePermissionsRequest struct {
 	_                             struct{}  `type:"structure"`
 	Filters                       []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults                    *int64    `type:"integer" min:"5"`
+	MaxResults                    *int64    `type:"integer" min:"5" max:"255"`
 	NetworkInterfacePermissionIds []*string `locationName:"NetworkInterfacePermissionId" type:"list"`
 	NextToken                     *string   `type:"string"`
 }
@@ -5325,7 +5325,7 @@ type DescribeNetworkInterfacesRequest struct {
 	_                   struct{}  `type:"structure"`
 	DryRun              *bool     `locationName:"dryRun" type:"boolean"`
 	Filters             []*Filter `locationName:"filter" locationNameList:"Filter" type:"list"`
-	MaxResults          *int64    `type:"integer" min:"5"`
+	MaxResults          *int64    `type:"integer" min:"5" max:"1000"`
 	NetworkInterfaceIds []*string `locationName:"NetworkInterfaceId" locationNameList:"item" type:"list"`
 	NextToken           *string   `type:"string"`
 }
@@ -5367,7 +5367,7 @@ type DescribePrefixListsResult struct {
 type DescribePrincipalIdFormatRequest struct {
 	_          struct{}  `type:"structure"`
 	DryRun     *bool     `type:"boolean"`
-	MaxResults *int64    `type:"integer" min:"1"`
+	MaxResults *int64    `type:"integer" min:"1" max:"1000"`
 	NextToken  *string   `type:"string"`
 	Resources  []*string `locationName:"Resource" locationNameList:"item" type:"list"`
 }
@@ -5381,7 +5381,7 @@ type DescribePrincipalIdFormatResult struct {
 type DescribePublicIpv4PoolsRequest struct {
 	_          struct{}  `type:"structure"`
 	Filters    []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults *int64    `type:"integer" min:"1"`
+	MaxResults *int64    `type:"integer" min:"1" max:"10"`
 	NextToken  *string   `type:"string"`
 	PoolIds    []*string `locationName:"PoolId" locationNameList:"item" type:"list"`
 }
@@ -5409,7 +5409,7 @@ type DescribeReplaceRootVolumeTasksRequest struct {
 	_                        struct{}  `type:"structure"`
 	DryRun                   *bool     `type:"boolean"`
 	Filters                  []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults               *int64    `type:"integer" min:"1"`
+	MaxResults               *int64    `type:"integer" min:"1" max:"50"`
 	NextToken                *string   `type:"string"`
 	ReplaceRootVolumeTaskIds []*string `locationName:"ReplaceRootVolumeTaskId" locationNameList:"ReplaceRootVolumeTaskId" type:"list"`
 }
@@ -5488,7 +5488,7 @@ type DescribeRouteTablesRequest struct {
 	_             struct{}  `type:"structure"`
 	DryRun        *bool     `locationName:"dryRun" type:"boolean"`
 	Filters       []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults    *int64    `type:"integer" min:"5"`
+	MaxResults    *int64    `type:"integer" min:"5" max:"100"`
 	NextToken     *string   `type:"string"`
 	RouteTableIds []*string `locationName:"RouteTableId" locationNameList:"item" type:"list"`
 }
@@ -5504,7 +5504,7 @@ type DescribeScheduledInstanceAvailabilityRequest struct {
 	DryRun                  *bool                               `type:"boolean"`
 	Filters                 []*Filter                           `locationName:"Filter" locationNameList:"Filter" type:"list"`
 	FirstSlotStartTimeRange *SlotDateTimeRangeRequest           `type:"structure" required:"true"`
-	MaxResults              *int64                              `type:"integer" min:"5"`
+	MaxResults              *int64                              `type:"integer" min:"5" max:"300"`
 	MaxSlotDurationInHours  *int64                              `type:"integer"`
 	MinSlotDurationInHours  *int64                              `type:"integer"`
 	NextToken               *string                             `type:"string"`
@@ -5548,7 +5548,7 @@ type DescribeSecurityGroupRulesRequest struct {
 	_                    struct{}  `type:"structure"`
 	DryRun               *bool     `type:"boolean"`
 	Filters              []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults           *int64    `type:"integer" min:"5"`
+	MaxResults           *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken            *string   `type:"string"`
 	SecurityGroupRuleIds []*string `locationName:"SecurityGroupRuleId" locationNameList:"item" type:"list"`
 }
@@ -5565,7 +5565,7 @@ type DescribeSecurityGroupsRequest struct {
 	Filters    []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
 	GroupIds   []*string `locationName:"GroupId" locationNameList:"groupId" type:"list"`
 	GroupNames []*string `locationName:"GroupName" locationNameList:"GroupName" type:"list"`
-	MaxResults *int64    `type:"integer" min:"5"`
+	MaxResults *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken  *string   `type:"string"`
 }
 
@@ -5633,7 +5633,7 @@ type DescribeSpotDatafeedSubscriptionResult struct {
 type DescribeSpotFleetInstancesRequest struct {
 	_                  struct{} `type:"structure"`
 	DryRun             *bool    `locationName:"dryRun" type:"boolean"`
-	MaxResults         *int64   `locationName:"maxResults" type:"integer" min:"1"`
+	MaxResults         *int64   `locationName:"maxResults" type:"integer" min:"1" max:"1000"`
 	NextToken          *string  `locationName:"nextToken" type:"string"`
 	SpotFleetRequestId *string  `locationName:"spotFleetRequestId" type:"string" required:"true"`
 }
@@ -5649,7 +5649,7 @@ type DescribeSpotFleetRequestHistoryRequest struct {
 	_                  struct{}   `type:"structure"`
 	DryRun             *bool      `locationName:"dryRun" type:"boolean"`
 	EventType          *string    `locationName:"eventType" type:"string" enum:"EventType"`
-	MaxResults         *int64     `locationName:"maxResults" type:"integer" min:"1"`
+	MaxResults         *int64     `locationName:"maxResults" type:"integer" min:"1" max:"1000"`
 	NextToken          *string    `locationName:"nextToken" type:"string"`
 	SpotFleetRequestId *string    `locationName:"spotFleetRequestId" type:"string" required:"true"`
 	StartTime          *time.Time `locationName:"startTime" type:"timestamp" required:"true"`
@@ -5715,7 +5715,7 @@ type DescribeSpotPriceHistoryResult struct {
 type DescribeStaleSecurityGroupsRequest struct {
 	_          struct{} `type:"structure"`
 	DryRun     *bool    `type:"boolean"`
-	MaxResults *int64   `type:"integer" min:"5"`
+	MaxResults *int64   `type:"integer" min:"5" max:"255"`
 	NextToken  *string  `type:"string" min:"1" max:"1024"`
 	VpcId      *string  `type:"string" required:"true"`
 }
@@ -5731,7 +5731,7 @@ type DescribeStoreImageTasksRequest struct {
 	DryRun     *bool     `type:"boolean"`
 	Filters    []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
 	ImageIds   []*string `locationName:"ImageId" locationNameList:"item" type:"list"`
-	MaxResults *int64    `type:"integer" min:"1"`
+	MaxResults *int64    `type:"integer" min:"1" max:"200"`
 	NextToken  *string   `type:"string"`
 }
 
@@ -5745,7 +5745,7 @@ type DescribeSubnetsRequest struct {
 	_          struct{}  `type:"structure"`
 	DryRun     *bool     `locationName:"dryRun" type:"boolean"`
 	Filters    []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults *int64    `type:"integer" min:"5"`
+	MaxResults *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken  *string   `type:"string"`
 	SubnetIds  []*string `locationName:"SubnetId" locationNameList:"SubnetId" type:"list"`
 }
@@ -5774,7 +5774,7 @@ type DescribeTrafficMirrorFilterRulesRequest struct {
 	_                          struct{}  `type:"structure"`
 	DryRun                     *bool     `type:"boolean"`
 	Filters                    []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults                 *int64    `type:"integer" min:"5"`
+	MaxResults                 *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken                  *string   `type:"string"`
 	TrafficMirrorFilterId      *string   `type:"string"`
 	TrafficMirrorFilterRuleIds []*string `locationName:"TrafficMirrorFilterRuleId" locationNameList:"item" type:"list"`
@@ -5790,7 +5790,7 @@ type DescribeTrafficMirrorFiltersRequest struct {
 	_                      struct{}  `type:"structure"`
 	DryRun                 *bool     `type:"boolean"`
 	Filters                []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults             *int64    `type:"integer" min:"5"`
+	MaxResults             *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken              *string   `type:"string"`
 	TrafficMirrorFilterIds []*string `locationName:"TrafficMirrorFilterId" locationNameList:"item" type:"list"`
 }
@@ -5805,7 +5805,7 @@ type DescribeTrafficMirrorSessionsRequest struct {
 	_                       struct{}  `type:"structure"`
 	DryRun                  *bool     `type:"boolean"`
 	Filters                 []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults              *int64    `type:"integer" min:"5"`
+	MaxResults              *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken               *string   `type:"string"`
 	TrafficMirrorSessionIds []*string `locationName:"TrafficMirrorSessionId" locationNameList:"item" type:"list"`
 }
@@ -5820,7 +5820,7 @@ type DescribeTrafficMirrorTargetsRequest struct {
 	_                      struct{}  `type:"structure"`
 	DryRun                 *bool     `type:"boolean"`
 	Filters                []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults             *int64    `type:"integer" min:"5"`
+	MaxResults             *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken              *string   `type:"string"`
 	TrafficMirrorTargetIds []*string `locationName:"TrafficMirrorTargetId" locationNameList:"item" type:"list"`
 }
@@ -5835,7 +5835,7 @@ type DescribeTransitGatewayAttachmentsRequest struct {
 	_                           struct{}  `type:"structure"`
 	DryRun                      *bool     `type:"boolean"`
 	Filters                     []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults                  *int64    `type:"integer" min:"5"`
+	MaxResults                  *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken                   *string   `type:"string"`
 	TransitGatewayAttachmentIds []*string `type:"list"`
 }
@@ -5850,7 +5850,7 @@ type DescribeTransitGatewayConnectPeersRequest struct {
 	_                            struct{}  `type:"structure"`
 	DryRun                       *bool     `type:"boolean"`
 	Filters                      []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults                   *int64    `type:"integer" min:"5"`
+	MaxResults                   *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken                    *string   `type:"string"`
 	TransitGatewayConnectPeerIds []*string `locationNameList:"item" type:"list"`
 }
@@ -5865,7 +5865,7 @@ type DescribeTransitGatewayConnectsRequest struct {
 	_                           struct{}  `type:"structure"`
 	DryRun                      *bool     `type:"boolean"`
 	Filters                     []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults                  *int64    `type:"integer" min:"5"`
+	MaxResults                  *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken                   *string   `type:"string"`
 	TransitGatewayAttachmentIds []*string `type:"list"`
 }
@@ -5880,7 +5880,7 @@ type DescribeTransitGatewayMulticastDomainsRequest struct {
 	_                                struct{}  `type:"structure"`
 	DryRun                           *bool     `type:"boolean"`
 	Filters                          []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults                       *int64    `type:"integer" min:"5"`
+	MaxResults                       *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken                        *string   `type:"string"`
 	TransitGatewayMulticastDomainIds []*string `locationNameList:"item" type:"list"`
 }
@@ -5895,7 +5895,7 @@ type DescribeTransitGatewayPeeringAttachmentsRequest struct {
 	_                           struct{}  `type:"structure"`
 	DryRun                      *bool     `type:"boolean"`
 	Filters                     []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults                  *int64    `type:"integer" min:"5"`
+	MaxResults                  *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken                   *string   `type:"string"`
 	TransitGatewayAttachmentIds []*string `type:"list"`
 }
@@ -5910,7 +5910,7 @@ type DescribeTransitGatewayPolicyTablesRequest struct {
 	_                            struct{}  `type:"structure"`
 	DryRun                       *bool     `type:"boolean"`
 	Filters                      []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults                   *int64    `type:"integer" min:"5"`
+	MaxResults                   *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken                    *string   `type:"string"`
 	TransitGatewayPolicyTableIds []*string `locationNameList:"item" type:"list"`
 }
@@ -5925,7 +5925,7 @@ type DescribeTransitGatewayRouteTableAnnouncementsRequest struct {
 	_                                       struct{}  `type:"structure"`
 	DryRun                                  *bool     `type:"boolean"`
 	Filters                                 []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults                              *int64    `type:"integer" min:"5"`
+	MaxResults                              *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken                               *string   `type:"string"`
 	TransitGatewayRouteTableAnnouncementIds []*string `locationNameList:"item" type:"list"`
 }
@@ -5940,7 +5940,7 @@ type DescribeTransitGatewayRouteTablesRequest struct {
 	_                           struct{}  `type:"structure"`
 	DryRun                      *bool     `type:"boolean"`
 	Filters                     []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults                  *int64    `type:"integer" min:"5"`
+	MaxResults                  *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken                   *string   `type:"string"`
 	TransitGatewayRouteTableIds []*string `locationNameList:"item" type:"list"`
 }
@@ -5955,7 +5955,7 @@ type DescribeTransitGatewayVpcAttachmentsRequest struct {
 	_                           struct{}  `type:"structure"`
 	DryRun                      *bool     `type:"boolean"`
 	Filters                     []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults                  *int64    `type:"integer" min:"5"`
+	MaxResults                  *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken                   *string   `type:"string"`
 	TransitGatewayAttachmentIds []*string `type:"list"`
 }
@@ -5970,7 +5970,7 @@ type DescribeTransitGatewaysRequest struct {
 	_                 struct{}  `type:"structure"`
 	DryRun            *bool     `type:"boolean"`
 	Filters           []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults        *int64    `type:"integer" min:"5"`
+	MaxResults        *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken         *string   `type:"string"`
 	TransitGatewayIds []*string `locationNameList:"item" type:"list"`
 }
@@ -5986,7 +5986,7 @@ type DescribeTrunkInterfaceAssociationsRequest struct {
 	AssociationIds []*string `locationName:"AssociationId" locationNameList:"item" type:"list"`
 	DryRun         *bool     `type:"boolean"`
 	Filters        []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults     *int64    `type:"integer" min:"5"`
+	MaxResults     *int64    `type:"integer" min:"5" max:"255"`
 	NextToken      *string   `type:"string"`
 }
 
@@ -6000,7 +6000,7 @@ type DescribeVerifiedAccessEndpointsRequest struct {
 	_                         struct{}  `type:"structure"`
 	DryRun                    *bool     `type:"boolean"`
 	Filters                   []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults                *int64    `type:"integer" min:"5"`
+	MaxResults                *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken                 *string   `type:"string"`
 	VerifiedAccessEndpointIds []*string `locationName:"VerifiedAccessEndpointId" locationNameList:"item" type:"list"`
 	VerifiedAccessGroupId     *string   `type:"string"`
@@ -6017,7 +6017,7 @@ type DescribeVerifiedAccessGroupsRequest struct {
 	_                        struct{}  `type:"structure"`
 	DryRun                   *bool     `type:"boolean"`
 	Filters                  []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults               *int64    `type:"integer" min:"5"`
+	MaxResults               *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken                *string   `type:"string"`
 	VerifiedAccessGroupIds   []*string `locationName:"VerifiedAccessGroupId" locationNameList:"item" type:"list"`
 	VerifiedAccessInstanceId *string   `type:"string"`
@@ -6033,7 +6033,7 @@ type DescribeVerifiedAccessInstanceLoggingConfigurationsRequest struct {
 	_                         struct{}  `type:"structure"`
 	DryRun                    *bool     `type:"boolean"`
 	Filters                   []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults                *int64    `type:"integer" min:"1"`
+	MaxResults                *int64    `type:"integer" min:"1" max:"10"`
 	NextToken                 *string   `type:"string"`
 	VerifiedAccessInstanceIds []*string `locationName:"VerifiedAccessInstanceId" locationNameList:"item" type:"list"`
 }
@@ -6048,7 +6048,7 @@ type DescribeVerifiedAccessInstancesRequest struct {
 	_                         struct{}  `type:"structure"`
 	DryRun                    *bool     `type:"boolean"`
 	Filters                   []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults                *int64    `type:"integer" min:"5"`
+	MaxResults                *int64    `type:"integer" min:"5" max:"200"`
 	NextToken                 *string   `type:"string"`
 	VerifiedAccessInstanceIds []*string `locationName:"VerifiedAccessInstanceId" locationNameList:"item" type:"list"`
 }
@@ -6063,7 +6063,7 @@ type DescribeVerifiedAccessTrustProvidersRequest struct {
 	_                              struct{}  `type:"structure"`
 	DryRun                         *bool     `type:"boolean"`
 	Filters                        []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults                     *int64    `type:"integer" min:"5"`
+	MaxResults                     *int64    `type:"integer" min:"5" max:"200"`
 	NextToken                      *string   `type:"string"`
 	VerifiedAccessTrustProviderIds []*string `locationName:"VerifiedAccessTrustProviderId" locationNameList:"item" type:"list"`
 }
@@ -6150,7 +6150,7 @@ type DescribeVpcAttributeResult struct {
 
 type DescribeVpcClassicLinkDnsSupportRequest struct {
 	_          struct{}  `type:"structure"`
-	MaxResults *int64    `locationName:"maxResults" type:"integer" min:"5"`
+	MaxResults *int64    `locationName:"maxResults" type:"integer" min:"5" max:"255"`
 	NextToken  *string   `locationName:"nextToken" type:"string" min:"1" max:"1024"`
 	VpcIds     []*string `locationNameList:"VpcId" type:"list"`
 }
@@ -6267,7 +6267,7 @@ type DescribeVpcPeeringConnectionsRequest struct {
 	_                       struct{}  `type:"structure"`
 	DryRun                  *bool     `locationName:"dryRun" type:"boolean"`
 	Filters                 []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults              *int64    `type:"integer" min:"5"`
+	MaxResults              *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken               *string   `type:"string"`
 	VpcPeeringConnectionIds []*string `locationName:"VpcPeeringConnectionId" locationNameList:"item" type:"list"`
 }
@@ -6282,7 +6282,7 @@ type DescribeVpcsRequest struct {
 	_          struct{}  `type:"structure"`
 	DryRun     *bool     `locationName:"dryRun" type:"boolean"`
 	Filters    []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults *int64    `type:"integer" min:"5"`
+	MaxResults *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken  *string   `type:"string"`
 	VpcIds     []*string `locationName:"VpcId" locationNameList:"VpcId" type:"list"`
 }
@@ -6734,7 +6734,7 @@ type DisassociateNatGatewayAddressRequest struct {
 	_                       struct{}  `type:"structure"`
 	AssociationIds          []*string `locationName:"AssociationId" locationNameList:"item" type:"list" required:"true"`
 	DryRun                  *bool     `type:"boolean"`
-	MaxDrainDurationSeconds *int64    `type:"integer" min:"1"`
+	MaxDrainDurationSeconds *int64    `type:"integer" min:"1" max:"4000"`
 	NatGatewayId            *string   `type:"string" required:"true"`
 }
 
@@ -7323,16 +7323,16 @@ type Explanation struct {
 	IngressRouteTable             *AnalysisComponent             `locationName:"ingressRouteTable" type:"structure"`
 	InternetGateway               *AnalysisComponent             `locationName:"internetGateway" type:"structure"`
 	LoadBalancerArn               *string                        `locationName:"loadBalancerArn" type:"string" min:"1" max:"1283"`
-	LoadBalancerListenerPort      *int64                         `locationName:"loadBalancerListenerPort" type:"integer"`
+	LoadBalancerListenerPort      *int64                         `locationName:"loadBalancerListenerPort" type:"integer" max:"65535"`
 	LoadBalancerTarget            *AnalysisLoadBalancerTarget    `locationName:"loadBalancerTarget" type:"structure"`
 	LoadBalancerTargetGroup       *AnalysisComponent             `locationName:"loadBalancerTargetGroup" type:"structure"`
 	LoadBalancerTargetGroups      []*AnalysisComponent           `locationName:"loadBalancerTargetGroupSet" locationNameList:"item" type:"list"`
-	LoadBalancerTargetPort        *int64                         `locationName:"loadBalancerTargetPort" type:"integer"`
+	LoadBalancerTargetPort        *int64                         `locationName:"loadBalancerTargetPort" type:"integer" max:"65535"`
 	MissingComponent              *string                        `locationName:"missingComponent" type:"string"`
 	NatGateway                    *AnalysisComponent             `locationName:"natGateway" type:"structure"`
 	NetworkInterface              *AnalysisComponent             `locationName:"networkInterface" type:"structure"`
 	PacketField                   *string                        `locationName:"packetField" type:"string"`
-	Port                          *int64                         `locationName:"port" type:"integer"`
+	Port                          *int64                         `locationName:"port" type:"integer" max:"65535"`
 	PortRanges                    []*PortRange                   `locationName:"portRangeSet" locationNameList:"item" type:"list"`
 	PrefixList                    *AnalysisComponent             `locationName:"prefixList" type:"structure"`
 	Protocols                     []*string                      `locationName:"protocolSet" locationNameList:"item" type:"list"`
@@ -7525,8 +7525,8 @@ type Filter struct {
 
 type FilterPortRange struct {
 	_        struct{} `type:"structure"`
-	FromPort *int64   `locationName:"fromPort" type:"integer"`
-	ToPort   *int64   `locationName:"toPort" type:"integer"`
+	FromPort *int64   `locationName:"fromPort" type:"integer" max:"65535"`
+	ToPort   *int64   `locationName:"toPort" type:"integer" max:"65535"`
 }
 
 type FirewallStatefulRule struct {
@@ -7545,7 +7545,7 @@ type FirewallStatelessRule struct {
 	_                struct{}     `type:"structure"`
 	DestinationPorts []*PortRange `locationName:"destinationPortSet" locationNameList:"item" type:"list"`
 	Destinations     []*string    `locationName:"destinationSet" locationNameList:"item" type:"list"`
-	Priority         *int64       `locationName:"priority" type:"integer"`
+	Priority         *int64       `locationName:"priority" type:"integer" max:"65535"`
 	Protocols        []*int64     `locationName:"protocolSet" locationNameList:"item" type:"list"`
 	RuleAction       *string      `locationName:"ruleAction" type:"string"`
 	RuleGroupArn     *string      `locationName:"ruleGroupArn" type:"string" min:"1" max:"1283"`
@@ -7755,7 +7755,7 @@ type GetAssociatedEnclaveCertificateIamRolesResult struct {
 type GetAssociatedIpv6PoolCidrsRequest struct {
 	_          struct{} `type:"structure"`
 	DryRun     *bool    `type:"boolean"`
-	MaxResults *int64   `type:"integer" min:"1"`
+	MaxResults *int64   `type:"integer" min:"1" max:"1000"`
 	NextToken  *string  `type:"string"`
 	PoolId     *string  `type:"string" required:"true"`
 }
@@ -7786,7 +7786,7 @@ type GetCapacityReservationUsageRequest struct {
 	_                     struct{} `type:"structure"`
 	CapacityReservationId *string  `type:"string" required:"true"`
 	DryRun                *bool    `type:"boolean"`
-	MaxResults            *int64   `type:"integer" min:"1"`
+	MaxResults            *int64   `type:"integer" min:"1" max:"1000"`
 	NextToken             *string  `type:"string"`
 }
 
@@ -7805,7 +7805,7 @@ type GetCoipPoolUsageRequest struct {
 	_          struct{}  `type:"structure"`
 	DryRun     *bool     `type:"boolean"`
 	Filters    []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults *int64    `type:"integer" min:"5"`
+	MaxResults *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken  *string   `type:"string"`
 	PoolId     *string   `type:"string" required:"true"`
 }
@@ -7894,7 +7894,7 @@ type GetGroupsForCapacityReservationRequest struct {
 	_                     struct{} `type:"structure"`
 	CapacityReservationId *string  `type:"string" required:"true"`
 	DryRun                *bool    `type:"boolean"`
-	MaxResults            *int64   `type:"integer" min:"1"`
+	MaxResults            *int64   `type:"integer" min:"1" max:"1000"`
 	NextToken             *string  `type:"string"`
 }
 
@@ -7988,7 +7988,7 @@ type GetIpamAddressHistoryRequest struct {
 	DryRun      *bool      `type:"boolean"`
 	EndTime     *time.Time `type:"timestamp"`
 	IpamScopeId *string    `type:"string" required:"true"`
-	MaxResults  *int64     `type:"integer" min:"1"`
+	MaxResults  *int64     `type:"integer" min:"1" max:"1000"`
 	NextToken   *string    `type:"string"`
 	StartTime   *time.Time `type:"timestamp"`
 	VpcId       *string    `type:"string"`
@@ -8006,7 +8006,7 @@ type GetIpamDiscoveredAccountsRequest struct {
 	DryRun                  *bool     `type:"boolean"`
 	Filters                 []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
 	IpamResourceDiscoveryId *string   `type:"string" required:"true"`
-	MaxResults              *int64    `type:"integer" min:"5"`
+	MaxResults              *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken               *string   `type:"string"`
 }
 
@@ -8022,7 +8022,7 @@ type GetIpamDiscoveredPublicAddressesRequest struct {
 	DryRun                  *bool     `type:"boolean"`
 	Filters                 []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
 	IpamResourceDiscoveryId *string   `type:"string" required:"true"`
-	MaxResults              *int64    `type:"integer" min:"5"`
+	MaxResults              *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken               *string   `type:"string"`
 }
 
@@ -8038,7 +8038,7 @@ type GetIpamDiscoveredResourceCidrsRequest struct {
 	DryRun                  *bool     `type:"boolean"`
 	Filters                 []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
 	IpamResourceDiscoveryId *string   `type:"string" required:"true"`
-	MaxResults              *int64    `type:"integer" min:"5"`
+	MaxResults              *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken               *string   `type:"string"`
 	ResourceRegion          *string   `type:"string" required:"true"`
 }
@@ -8055,7 +8055,7 @@ type GetIpamPoolAllocationsRequest struct {
 	Filters              []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
 	IpamPoolAllocationId *string   `type:"string"`
 	IpamPoolId           *string   `type:"string" required:"true"`
-	MaxResults           *int64    `type:"integer" min:"1000"`
+	MaxResults           *int64    `type:"integer" min:"1000" max:"100000"`
 	NextToken            *string   `type:"string"`
 }
 
@@ -8070,7 +8070,7 @@ type GetIpamPoolCidrsRequest struct {
 	DryRun     *bool     `type:"boolean"`
 	Filters    []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
 	IpamPoolId *string   `type:"string" required:"true"`
-	MaxResults *int64    `type:"integer" min:"5"`
+	MaxResults *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken  *string   `type:"string"`
 }
 
@@ -8086,7 +8086,7 @@ type GetIpamResourceCidrsRequest struct {
 	Filters       []*Filter               `locationName:"Filter" locationNameList:"Filter" type:"list"`
 	IpamPoolId    *string                 `type:"string"`
 	IpamScopeId   *string                 `type:"string" required:"true"`
-	MaxResults    *int64                  `type:"integer" min:"5"`
+	MaxResults    *int64                  `type:"integer" min:"5" max:"1000"`
 	NextToken     *string                 `type:"string"`
 	ResourceId    *string                 `type:"string"`
 	ResourceOwner *string                 `type:"string"`
@@ -8114,7 +8114,7 @@ type GetLaunchTemplateDataResult struct {
 type GetManagedPrefixListAssociationsRequest struct {
 	_            struct{} `type:"structure"`
 	DryRun       *bool    `type:"boolean"`
-	MaxResults   *int64   `type:"integer" min:"5"`
+	MaxResults   *int64   `type:"integer" min:"5" max:"255"`
 	NextToken    *string  `type:"string"`
 	PrefixListId *string  `type:"string" required:"true"`
 }
@@ -8128,7 +8128,7 @@ type GetManagedPrefixListAssociationsResult struct {
 type GetManagedPrefixListEntriesRequest struct {
 	_             struct{} `type:"structure"`
 	DryRun        *bool    `type:"boolean"`
-	MaxResults    *int64   `type:"integer" min:"1"`
+	MaxResults    *int64   `type:"integer" min:"1" max:"100"`
 	NextToken     *string  `type:"string"`
 	PrefixListId  *string  `type:"string" required:"true"`
 	TargetVersion *int64   `type:"long"`
@@ -8143,7 +8143,7 @@ type GetManagedPrefixListEntriesResult struct {
 type GetNetworkInsightsAccessScopeAnalysisFindingsRequest struct {
 	_                                    struct{} `type:"structure"`
 	DryRun                               *bool    `type:"boolean"`
-	MaxResults                           *int64   `type:"integer" min:"1"`
+	MaxResults                           *int64   `type:"integer" min:"1" max:"1000"`
 	NetworkInsightsAccessScopeAnalysisId *string  `type:"string" required:"true"`
 	NextToken                            *string  `type:"string"`
 }
@@ -8204,7 +8204,7 @@ type GetSecurityGroupsForVpcRequest struct {
 	_          struct{}  `type:"structure"`
 	DryRun     *bool     `type:"boolean"`
 	Filters    []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults *int64    `type:"integer" min:"5"`
+	MaxResults *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken  *string   `type:"string"`
 	VpcId      *string   `type:"string" required:"true"`
 }
@@ -8240,11 +8240,11 @@ type GetSpotPlacementScoresRequest struct {
 	DryRun                           *bool                                    `type:"boolean"`
 	InstanceRequirementsWithMetadata *InstanceRequirementsWithMetadataRequest `type:"structure"`
 	InstanceTypes                    []*string                                `locationName:"InstanceType" type:"list" max:"1000"`
-	MaxResults                       *int64                                   `type:"integer" min:"10"`
+	MaxResults                       *int64                                   `type:"integer" min:"10" max:"1000"`
 	NextToken                        *string                                  `type:"string"`
 	RegionNames                      []*string                                `locationName:"RegionName" type:"list" max:"10"`
 	SingleAvailabilityZone           *bool                                    `type:"boolean"`
-	TargetCapacity                   *int64                                   `type:"integer" required:"true" min:"1"`
+	TargetCapacity                   *int64                                   `type:"integer" required:"true" min:"1" max:"2000000000"`
 	TargetCapacityUnitType           *string                                  `type:"string" enum:"TargetCapacityUnitType"`
 }
 
@@ -8258,7 +8258,7 @@ type GetSubnetCidrReservationsRequest struct {
 	_          struct{}  `type:"structure"`
 	DryRun     *bool     `type:"boolean"`
 	Filters    []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults *int64    `type:"integer" min:"5"`
+	MaxResults *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken  *string   `type:"string"`
 	SubnetId   *string   `type:"string" required:"true"`
 }
@@ -8274,7 +8274,7 @@ type GetTransitGatewayAttachmentPropagationsRequest struct {
 	_                          struct{}  `type:"structure"`
 	DryRun                     *bool     `type:"boolean"`
 	Filters                    []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults                 *int64    `type:"integer" min:"5"`
+	MaxResults                 *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken                  *string   `type:"string"`
 	TransitGatewayAttachmentId *string   `type:"string" required:"true"`
 }
@@ -8289,7 +8289,7 @@ type GetTransitGatewayMulticastDomainAssociationsRequest struct {
 	_                               struct{}  `type:"structure"`
 	DryRun                          *bool     `type:"boolean"`
 	Filters                         []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults                      *int64    `type:"integer" min:"5"`
+	MaxResults                      *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken                       *string   `type:"string"`
 	TransitGatewayMulticastDomainId *string   `type:"string" required:"true"`
 }
@@ -8304,7 +8304,7 @@ type GetTransitGatewayPolicyTableAssociationsRequest struct {
 	_                           struct{}  `type:"structure"`
 	DryRun                      *bool     `type:"boolean"`
 	Filters                     []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults                  *int64    `type:"integer" min:"5"`
+	MaxResults                  *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken                   *string   `type:"string"`
 	TransitGatewayPolicyTableId *string   `type:"string" required:"true"`
 }
@@ -8319,7 +8319,7 @@ type GetTransitGatewayPolicyTableEntriesRequest struct {
 	_                           struct{}  `type:"structure"`
 	DryRun                      *bool     `type:"boolean"`
 	Filters                     []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults                  *int64    `type:"integer" min:"5"`
+	MaxResults                  *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken                   *string   `type:"string"`
 	TransitGatewayPolicyTableId *string   `type:"string" required:"true"`
 }
@@ -8333,7 +8333,7 @@ type GetTransitGatewayPrefixListReferencesRequest struct {
 	_                          struct{}  `type:"structure"`
 	DryRun                     *bool     `type:"boolean"`
 	Filters                    []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults                 *int64    `type:"integer" min:"5"`
+	MaxResults                 *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken                  *string   `type:"string"`
 	TransitGatewayRouteTableId *string   `type:"string" required:"true"`
 }
@@ -8348,7 +8348,7 @@ type GetTransitGatewayRouteTableAssociationsRequest struct {
 	_                          struct{}  `type:"structure"`
 	DryRun                     *bool     `type:"boolean"`
 	Filters                    []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults                 *int64    `type:"integer" min:"5"`
+	MaxResults                 *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken                  *string   `type:"string"`
 	TransitGatewayRouteTableId *string   `type:"string" required:"true"`
 }
@@ -8363,7 +8363,7 @@ type GetTransitGatewayRouteTablePropagationsRequest struct {
 	_                          struct{}  `type:"structure"`
 	DryRun                     *bool     `type:"boolean"`
 	Filters                    []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults                 *int64    `type:"integer" min:"5"`
+	MaxResults                 *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken                  *string   `type:"string"`
 	TransitGatewayRouteTableId *string   `type:"string" required:"true"`
 }
@@ -8414,7 +8414,7 @@ type GetVpnConnectionDeviceSampleConfigurationResult struct {
 type GetVpnConnectionDeviceTypesRequest struct {
 	_          struct{} `type:"structure"`
 	DryRun     *bool    `type:"boolean"`
-	MaxResults *int64   `type:"integer" min:"200"`
+	MaxResults *int64   `type:"integer" min:"200" max:"1000"`
 	NextToken  *string  `type:"string"`
 }
 
@@ -9067,17 +9067,17 @@ type InstanceEventWindowStateChange struct {
 
 type InstanceEventWindowTimeRange struct {
 	_            struct{} `type:"structure"`
-	EndHour      *int64   `locationName:"endHour" type:"integer"`
+	EndHour      *int64   `locationName:"endHour" type:"integer" max:"23"`
 	EndWeekDay   *string  `locationName:"endWeekDay" type:"string" enum:"WeekDay"`
-	StartHour    *int64   `locationName:"startHour" type:"integer"`
+	StartHour    *int64   `locationName:"startHour" type:"integer" max:"23"`
 	StartWeekDay *string  `locationName:"startWeekDay" type:"string" enum:"WeekDay"`
 }
 
 type InstanceEventWindowTimeRangeRequest struct {
 	_            struct{} `type:"structure"`
-	EndHour      *int64   `type:"integer"`
+	EndHour      *int64   `type:"integer" max:"23"`
 	EndWeekDay   *string  `type:"string" enum:"WeekDay"`
-	StartHour    *int64   `type:"integer"`
+	StartHour    *int64   `type:"integer" max:"23"`
 	StartWeekDay *string  `type:"string" enum:"WeekDay"`
 }
 
@@ -9587,9 +9587,9 @@ type IpamOperatingRegion struct {
 type IpamPool struct {
 	_                              struct{}                `type:"structure"`
 	AddressFamily                  *string                 `locationName:"addressFamily" type:"string" enum:"AddressFamily"`
-	AllocationDefaultNetmaskLength *int64                  `locationName:"allocationDefaultNetmaskLength" type:"integer"`
-	AllocationMaxNetmaskLength     *int64                  `locationName:"allocationMaxNetmaskLength" type:"integer"`
-	AllocationMinNetmaskLength     *int64                  `locationName:"allocationMinNetmaskLength" type:"integer"`
+	AllocationDefaultNetmaskLength *int64                  `locationName:"allocationDefaultNetmaskLength" type:"integer" max:"128"`
+	AllocationMaxNetmaskLength     *int64                  `locationName:"allocationMaxNetmaskLength" type:"integer" max:"128"`
+	AllocationMinNetmaskLength     *int64                  `locationName:"allocationMinNetmaskLength" type:"integer" max:"128"`
 	AllocationResourceTags         []*IpamResourceTag      `locationName:"allocationResourceTagSet" locationNameList:"item" type:"list"`
 	AutoImport                     *bool                   `locationName:"autoImport" type:"boolean"`
 	AwsService                     *string                 `locationName:"awsService" type:"string" enum:"IpamPoolAwsService"`
@@ -10225,7 +10225,7 @@ type ListImagesInRecycleBinRequest struct {
 	_          struct{}  `type:"structure"`
 	DryRun     *bool     `type:"boolean"`
 	ImageIds   []*string `locationName:"ImageId" locationNameList:"ImageId" type:"list"`
-	MaxResults *int64    `type:"integer" min:"1"`
+	MaxResults *int64    `type:"integer" min:"1" max:"1000"`
 	NextToken  *string   `type:"string"`
 }
 
@@ -10238,7 +10238,7 @@ type ListImagesInRecycleBinResult struct {
 type ListSnapshotsInRecycleBinRequest struct {
 	_           struct{}  `type:"structure"`
 	DryRun      *bool     `type:"boolean"`
-	MaxResults  *int64    `type:"integer" min:"5"`
+	MaxResults  *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken   *string   `type:"string"`
 	SnapshotIds []*string `locationName:"SnapshotId" locationNameList:"SnapshotId" type:"list"`
 }
@@ -10358,10 +10358,10 @@ type LocalGatewayVirtualInterfaceGroup struct {
 
 type LockSnapshotRequest struct {
 	_              struct{}   `type:"structure"`
-	CoolOffPeriod  *int64     `type:"integer" min:"1"`
+	CoolOffPeriod  *int64     `type:"integer" min:"1" max:"72"`
 	DryRun         *bool      `type:"boolean"`
 	ExpirationDate *time.Time `type:"timestamp"`
-	LockDuration   *int64     `type:"integer" min:"1"`
+	LockDuration   *int64     `type:"integer" min:"1" max:"36500"`
 	LockMode       *string    `type:"string" required:"true" enum:"LockMode"`
 	SnapshotId     *string    `type:"string" required:"true"`
 }
@@ -10807,9 +10807,9 @@ type ModifyInstancePlacementResult struct {
 type ModifyIpamPoolRequest struct {
 	_                                   struct{}                  `type:"structure"`
 	AddAllocationResourceTags           []*RequestIpamResourceTag `locationName:"AddAllocationResourceTag" locationNameList:"item" type:"list"`
-	AllocationDefaultNetmaskLength      *int64                    `type:"integer"`
-	AllocationMaxNetmaskLength          *int64                    `type:"integer"`
-	AllocationMinNetmaskLength          *int64                    `type:"integer"`
+	AllocationDefaultNetmaskLength      *int64                    `type:"integer" max:"128"`
+	AllocationMaxNetmaskLength          *int64                    `type:"integer" max:"128"`
+	AllocationMinNetmaskLength          *int64                    `type:"integer" max:"128"`
 	AutoImport                          *bool                     `type:"boolean"`
 	ClearAllocationDefaultNetmaskLength *bool                     `type:"boolean"`
 	Description                         *string                   `type:"string"`
@@ -11161,13 +11161,13 @@ type ModifyTransitGatewayVpcAttachmentResult struct {
 
 type ModifyVerifiedAccessEndpointEniOptions struct {
 	_        struct{} `type:"structure"`
-	Port     *int64   `type:"integer" min:"1"`
+	Port     *int64   `type:"integer" min:"1" max:"65535"`
 	Protocol *string  `type:"string" enum:"VerifiedAccessEndpointProtocol"`
 }
 
 type ModifyVerifiedAccessEndpointLoadBalancerOptions struct {
 	_         struct{}  `type:"structure"`
-	Port      *int64    `type:"integer" min:"1"`
+	Port      *int64    `type:"integer" min:"1" max:"65535"`
 	Protocol  *string   `type:"string" enum:"VerifiedAccessEndpointProtocol"`
 	SubnetIds []*string `locationName:"SubnetId" locationNameList:"item" type:"list"`
 }
@@ -12744,8 +12744,8 @@ type ReportInstanceStatusRequest struct {
 
 type RequestFilterPortRange struct {
 	_        struct{} `type:"structure"`
-	FromPort *int64   `type:"integer"`
-	ToPort   *int64   `type:"integer"`
+	FromPort *int64   `type:"integer" max:"65535"`
+	ToPort   *int64   `type:"integer" max:"65535"`
 }
 
 type RequestIpamResourceTag struct {
@@ -13525,7 +13525,7 @@ type SearchTransitGatewayMulticastGroupsRequest struct {
 	_                               struct{}  `type:"structure"`
 	DryRun                          *bool     `type:"boolean"`
 	Filters                         []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list"`
-	MaxResults                      *int64    `type:"integer" min:"5"`
+	MaxResults                      *int64    `type:"integer" min:"5" max:"1000"`
 	NextToken                       *string   `type:"string"`
 	TransitGatewayMulticastDomainId *string   `type:"string" required:"true"`
 }
@@ -13540,7 +13540,7 @@ type SearchTransitGatewayRoutesRequest struct {
 	_                          struct{}  `type:"structure"`
 	DryRun                     *bool     `type:"boolean"`
 	Filters                    []*Filter `locationName:"Filter" locationNameList:"Filter" type:"list" required:"true"`
-	MaxResults                 *int64    `type:"integer" min:"5"`
+	MaxResults                 *int64    `type:"integer" min:"5" max:"1000"`
 	TransitGatewayRouteTableId *string   `type:"string" required:"true"`
 }
 
@@ -14813,7 +14813,7 @@ type UnassignPrivateIpAddressesRequest struct {
 type UnassignPrivateNatGatewayAddressRequest struct {
 	_                       struct{}  `type:"structure"`
 	DryRun                  *bool     `type:"boolean"`
-	MaxDrainDurationSeconds *int64    `type:"integer" min:"1"`
+	MaxDrainDurationSeconds *int64    `type:"integer" min:"1" max:"4000"`
 	NatGatewayId            *string   `type:"string" required:"true"`
 	PrivateIpAddresses      []*string `locationName:"PrivateIpAddress" locationNameList:"item" type:"list" required:"true"`
 }
@@ -14984,14 +14984,14 @@ type VerifiedAccessEndpoint struct {
 type VerifiedAccessEndpointEniOptions struct {
 	_                  struct{} `type:"structure"`
 	NetworkInterfaceId *string  `locationName:"networkInterfaceId" type:"string"`
-	Port               *int64   `locationName:"port" type:"integer" min:"1"`
+	Port               *int64   `locationName:"port" type:"integer" min:"1" max:"65535"`
 	Protocol           *string  `locationName:"protocol" type:"string" enum:"VerifiedAccessEndpointProtocol"`
 }
 
 type VerifiedAccessEndpointLoadBalancerOptions struct {
 	_               struct{}  `type:"structure"`
 	LoadBalancerArn *string   `locationName:"loadBalancerArn" type:"string"`
-	Port            *int64    `locationName:"port" type:"integer" min:"1"`
+	Port            *int64    `locationName:"port" type:"integer" min:"1" max:"65535"`
 	Protocol        *string   `locationName:"protocol" type:"string" enum:"VerifiedAccessEndpointProtocol"`
 	SubnetIds       []*string `locationName:"subnetIdSet" locationNameList:"item" type:"list"`
 }

@@ -12,7 +12,7 @@ type Action struct {
 	AuthenticateOidcConfig    *AuthenticateOidcActionConfig    `type:"structure"`
 	FixedResponseConfig       *FixedResponseActionConfig       `type:"structure"`
 	ForwardConfig             *ForwardActionConfig             `type:"structure"`
-	Order                     *int64                           `type:"integer" min:"1"`
+	Order                     *int64                           `type:"integer" min:"1" max:"50000"`
 	RedirectConfig            *RedirectActionConfig            `type:"structure"`
 	TargetGroupArn            *string                          `type:"string"`
 	Type                      *string                          `type:"string" required:"true" enum:"ActionTypeEnum"`
@@ -111,7 +111,7 @@ type CreateListenerInput struct {
 	DefaultActions       []*Action                       `type:"list" required:"true"`
 	LoadBalancerArn      *string                         `type:"string" required:"true"`
 	MutualAuthentication *MutualAuthenticationAttributes `type:"structure"`
-	Port                 *int64                          `type:"integer" min:"1"`
+	Port                 *int64                          `type:"integer" min:"1" max:"65535"`
 	Protocol             *string                         `type:"string" enum:"ProtocolEnum"`
 	SslPolicy            *string                         `type:"string"`
 	Tags                 []*Tag                          `type:"list" min:"1"`
@@ -145,7 +145,7 @@ type CreateRuleInput struct {
 	Actions     []*Action        `type:"list" required:"true"`
 	Conditions  []*RuleCondition `type:"list" required:"true"`
 	ListenerArn *string          `type:"string" required:"true"`
-	Priority    *int64           `type:"integer" required:"true" min:"1"`
+	Priority    *int64           `type:"integer" required:"true" min:"1" max:"50000"`
 	Tags        []*Tag           `type:"list" min:"1"`
 }
 
@@ -157,21 +157,21 @@ type CreateRuleOutput struct {
 type CreateTargetGroupInput struct {
 	_                          struct{} `type:"structure"`
 	HealthCheckEnabled         *bool    `type:"boolean"`
-	HealthCheckIntervalSeconds *int64   `type:"integer" min:"5"`
+	HealthCheckIntervalSeconds *int64   `type:"integer" min:"5" max:"300"`
 	HealthCheckPath            *string  `type:"string" min:"1" max:"1024"`
 	HealthCheckPort            *string  `type:"string"`
 	HealthCheckProtocol        *string  `type:"string" enum:"ProtocolEnum"`
-	HealthCheckTimeoutSeconds  *int64   `type:"integer" min:"2"`
-	HealthyThresholdCount      *int64   `type:"integer" min:"2"`
+	HealthCheckTimeoutSeconds  *int64   `type:"integer" min:"2" max:"120"`
+	HealthyThresholdCount      *int64   `type:"integer" min:"2" max:"10"`
 	IpAddressType              *string  `type:"string" enum:"TargetGroupIpAddressTypeEnum"`
 	Matcher                    *Matcher `type:"structure"`
 	Name                       *string  `type:"string" required:"true"`
-	Port                       *int64   `type:"integer" min:"1"`
+	Port                       *int64   `type:"integer" min:"1" max:"65535"`
 	Protocol                   *string  `type:"string" enum:"ProtocolEnum"`
 	ProtocolVersion            *string  `type:"string"`
 	Tags                       []*Tag   `type:"list" min:"1"`
 	TargetType                 *string  `type:"string" enum:"TargetTypeEnum"`
-	UnhealthyThresholdCount    *int64   `type:"integer" min:"2"`
+	UnhealthyThresholdCount    *int64   `type:"integer" min:"2" max:"10"`
 	VpcId                      *string  `type:"string"`
 }
 
@@ -262,7 +262,7 @@ type DeregisterTargetsOutput struct {
 type DescribeAccountLimitsInput struct {
 	_        struct{} `type:"structure"`
 	Marker   *string  `type:"string"`
-	PageSize *int64   `type:"integer" min:"1"`
+	PageSize *int64   `type:"integer" min:"1" max:"400"`
 }
 
 type DescribeAccountLimitsOutput struct {
@@ -275,7 +275,7 @@ type DescribeListenerCertificatesInput struct {
 	_           struct{} `type:"structure"`
 	ListenerArn *string  `type:"string" required:"true"`
 	Marker      *string  `type:"string"`
-	PageSize    *int64   `type:"integer" min:"1"`
+	PageSize    *int64   `type:"integer" min:"1" max:"400"`
 }
 
 type DescribeListenerCertificatesOutput struct {
@@ -289,7 +289,7 @@ type DescribeListenersInput struct {
 	ListenerArns    []*string `type:"list"`
 	LoadBalancerArn *string   `type:"string"`
 	Marker          *string   `type:"string"`
-	PageSize        *int64    `type:"integer" min:"1"`
+	PageSize        *int64    `type:"integer" min:"1" max:"400"`
 }
 
 type DescribeListenersOutput struct {
@@ -313,7 +313,7 @@ type DescribeLoadBalancersInput struct {
 	LoadBalancerArns []*string `type:"list"`
 	Marker           *string   `type:"string"`
 	Names            []*string `type:"list"`
-	PageSize         *int64    `type:"integer" min:"1"`
+	PageSize         *int64    `type:"integer" min:"1" max:"400"`
 }
 
 type DescribeLoadBalancersOutput struct {
@@ -326,7 +326,7 @@ type DescribeRulesInput struct {
 	_           struct{}  `type:"structure"`
 	ListenerArn *string   `type:"string"`
 	Marker      *string   `type:"string"`
-	PageSize    *int64    `type:"integer" min:"1"`
+	PageSize    *int64    `type:"integer" min:"1" max:"400"`
 	RuleArns    []*string `type:"list"`
 }
 
@@ -341,7 +341,7 @@ type DescribeSSLPoliciesInput struct {
 	LoadBalancerType *string   `type:"string" enum:"LoadBalancerTypeEnum"`
 	Marker           *string   `type:"string"`
 	Names            []*string `type:"list"`
-	PageSize         *int64    `type:"integer" min:"1"`
+	PageSize         *int64    `type:"integer" min:"1" max:"400"`
 }
 
 type DescribeSSLPoliciesOutput struct {
@@ -375,7 +375,7 @@ type DescribeTargetGroupsInput struct {
 	LoadBalancerArn *string   `type:"string"`
 	Marker          *string   `type:"string"`
 	Names           []*string `type:"list"`
-	PageSize        *int64    `type:"integer" min:"1"`
+	PageSize        *int64    `type:"integer" min:"1" max:"400"`
 	TargetGroupArns []*string `type:"list"`
 }
 
@@ -400,7 +400,7 @@ type DescribeTargetHealthOutput struct {
 type DescribeTrustStoreAssociationsInput struct {
 	_             struct{} `type:"structure"`
 	Marker        *string  `type:"string"`
-	PageSize      *int64   `type:"integer" min:"1"`
+	PageSize      *int64   `type:"integer" min:"1" max:"400"`
 	TrustStoreArn *string  `type:"string" required:"true"`
 }
 
@@ -421,7 +421,7 @@ type DescribeTrustStoreRevocation struct {
 type DescribeTrustStoreRevocationsInput struct {
 	_             struct{} `type:"structure"`
 	Marker        *string  `type:"string"`
-	PageSize      *int64   `type:"integer" min:"1"`
+	PageSize      *int64   `type:"integer" min:"1" max:"400"`
 	RevocationIds []*int64 `type:"list"`
 	TrustStoreArn *string  `type:"string" required:"true"`
 }
@@ -436,7 +436,7 @@ type DescribeTrustStoresInput struct {
 	_              struct{}  `type:"structure"`
 	Marker         *string   `type:"string"`
 	Names          []*string `type:"list"`
-	PageSize       *int64    `type:"integer" min:"1"`
+	PageSize       *int64    `type:"integer" min:"1" max:"400"`
 	TrustStoreArns []*string `type:"list"`
 }
 
@@ -520,7 +520,7 @@ type Listener struct {
 	ListenerArn          *string                         `type:"string"`
 	LoadBalancerArn      *string                         `type:"string"`
 	MutualAuthentication *MutualAuthenticationAttributes `type:"structure"`
-	Port                 *int64                          `type:"integer" min:"1"`
+	Port                 *int64                          `type:"integer" min:"1" max:"65535"`
 	Protocol             *string                         `type:"string" enum:"ProtocolEnum"`
 	SslPolicy            *string                         `type:"string"`
 }
@@ -576,7 +576,7 @@ type ModifyListenerInput struct {
 	DefaultActions       []*Action                       `type:"list"`
 	ListenerArn          *string                         `type:"string" required:"true"`
 	MutualAuthentication *MutualAuthenticationAttributes `type:"structure"`
-	Port                 *int64                          `type:"integer" min:"1"`
+	Port                 *int64                          `type:"integer" min:"1" max:"65535"`
 	Protocol             *string                         `type:"string" enum:"ProtocolEnum"`
 	SslPolicy            *string                         `type:"string"`
 }
@@ -623,15 +623,15 @@ type ModifyTargetGroupAttributesOutput struct {
 type ModifyTargetGroupInput struct {
 	_                          struct{} `type:"structure"`
 	HealthCheckEnabled         *bool    `type:"boolean"`
-	HealthCheckIntervalSeconds *int64   `type:"integer" min:"5"`
+	HealthCheckIntervalSeconds *int64   `type:"integer" min:"5" max:"300"`
 	HealthCheckPath            *string  `type:"string" min:"1" max:"1024"`
 	HealthCheckPort            *string  `type:"string"`
 	HealthCheckProtocol        *string  `type:"string" enum:"ProtocolEnum"`
-	HealthCheckTimeoutSeconds  *int64   `type:"integer" min:"2"`
-	HealthyThresholdCount      *int64   `type:"integer" min:"2"`
+	HealthCheckTimeoutSeconds  *int64   `type:"integer" min:"2" max:"120"`
+	HealthyThresholdCount      *int64   `type:"integer" min:"2" max:"10"`
 	Matcher                    *Matcher `type:"structure"`
 	TargetGroupArn             *string  `type:"string" required:"true"`
-	UnhealthyThresholdCount    *int64   `type:"integer" min:"2"`
+	UnhealthyThresholdCount    *int64   `type:"integer" min:"2" max:"10"`
 }
 
 type ModifyTargetGroupOutput struct {
@@ -757,7 +757,7 @@ type RuleCondition struct {
 
 type RulePriorityPair struct {
 	_        struct{} `type:"structure"`
-	Priority *int64   `type:"integer" min:"1"`
+	Priority *int64   `type:"integer" min:"1" max:"50000"`
 	RuleArn  *string  `type:"string"`
 }
 
@@ -846,28 +846,28 @@ type TargetDescription struct {
 	_                struct{} `type:"structure"`
 	AvailabilityZone *string  `type:"string"`
 	Id               *string  `type:"string" required:"true"`
-	Port             *int64   `type:"integer" min:"1"`
+	Port             *int64   `type:"integer" min:"1" max:"65535"`
 }
 
 type TargetGroup struct {
 	_                          struct{}  `type:"structure"`
 	HealthCheckEnabled         *bool     `type:"boolean"`
-	HealthCheckIntervalSeconds *int64    `type:"integer" min:"5"`
+	HealthCheckIntervalSeconds *int64    `type:"integer" min:"5" max:"300"`
 	HealthCheckPath            *string   `type:"string" min:"1" max:"1024"`
 	HealthCheckPort            *string   `type:"string"`
 	HealthCheckProtocol        *string   `type:"string" enum:"ProtocolEnum"`
-	HealthCheckTimeoutSeconds  *int64    `type:"integer" min:"2"`
-	HealthyThresholdCount      *int64    `type:"integer" min:"2"`
+	HealthCheckTimeoutSeconds  *int64    `type:"integer" min:"2" max:"120"`
+	HealthyThresholdCount      *int64    `type:"integer" min:"2" max:"10"`
 	IpAddressType              *string   `type:"string" enum:"TargetGroupIpAddressTypeEnum"`
 	LoadBalancerArns           []*string `type:"list"`
 	Matcher                    *Matcher  `type:"structure"`
-	Port                       *int64    `type:"integer" min:"1"`
+	Port                       *int64    `type:"integer" min:"1" max:"65535"`
 	Protocol                   *string   `type:"string" enum:"ProtocolEnum"`
 	ProtocolVersion            *string   `type:"string"`
 	TargetGroupArn             *string   `type:"string"`
 	TargetGroupName            *string   `type:"string"`
 	TargetType                 *string   `type:"string" enum:"TargetTypeEnum"`
-	UnhealthyThresholdCount    *int64    `type:"integer" min:"2"`
+	UnhealthyThresholdCount    *int64    `type:"integer" min:"2" max:"10"`
 	VpcId                      *string   `type:"string"`
 }
 

@@ -227,7 +227,7 @@ type CreateRoleRequest struct {
 	_                        struct{} `type:"structure"`
 	AssumeRolePolicyDocument *string  `type:"string" required:"true" min:"1" max:"131072"`
 	Description              *string  `type:"string" max:"1000"`
-	MaxSessionDuration       *int64   `type:"integer" min:"3600"`
+	MaxSessionDuration       *int64   `type:"integer" min:"3600" max:"43200"`
 	Path                     *string  `type:"string" min:"1" max:"512"`
 	PermissionsBoundary      *string  `type:"string" min:"20" max:"2048"`
 	RoleName                 *string  `type:"string" required:"true" min:"1" max:"64"`
@@ -654,7 +654,7 @@ type GetAccountAuthorizationDetailsRequest struct {
 	_        struct{}  `type:"structure"`
 	Filter   []*string `type:"list"`
 	Marker   *string   `type:"string" min:"1" max:"320"`
-	MaxItems *int64    `type:"integer" min:"1"`
+	MaxItems *int64    `type:"integer" min:"1" max:"1000"`
 }
 
 type GetAccountAuthorizationDetailsResponse struct {
@@ -729,7 +729,7 @@ type GetGroupRequest struct {
 	_         struct{} `type:"structure"`
 	GroupName *string  `type:"string" required:"true" min:"1" max:"128"`
 	Marker    *string  `type:"string" min:"1" max:"320"`
-	MaxItems  *int64   `type:"integer" min:"1"`
+	MaxItems  *int64   `type:"integer" min:"1" max:"1000"`
 }
 
 type GetGroupResponse struct {
@@ -792,7 +792,7 @@ type GetOrganizationsAccessReportRequest struct {
 	_        struct{} `type:"structure"`
 	JobId    *string  `type:"string" required:"true" min:"36" max:"36"`
 	Marker   *string  `type:"string" min:"1" max:"320"`
-	MaxItems *int64   `type:"integer" min:"1"`
+	MaxItems *int64   `type:"integer" min:"1" max:"1000"`
 	SortKey  *string  `type:"string" enum:"SortKeyType"`
 }
 
@@ -892,7 +892,7 @@ type GetServiceLastAccessedDetailsRequest struct {
 	_        struct{} `type:"structure"`
 	JobId    *string  `type:"string" required:"true" min:"36" max:"36"`
 	Marker   *string  `type:"string" min:"1" max:"320"`
-	MaxItems *int64   `type:"integer" min:"1"`
+	MaxItems *int64   `type:"integer" min:"1" max:"1000"`
 }
 
 type GetServiceLastAccessedDetailsResponse struct {
@@ -911,7 +911,7 @@ type GetServiceLastAccessedDetailsWithEntitiesRequest struct {
 	_                struct{} `type:"structure"`
 	JobId            *string  `type:"string" required:"true" min:"36" max:"36"`
 	Marker           *string  `type:"string" min:"1" max:"320"`
-	MaxItems         *int64   `type:"integer" min:"1"`
+	MaxItems         *int64   `type:"integer" min:"1" max:"1000"`
 	ServiceNamespace *string  `type:"string" required:"true" min:"1" max:"64"`
 }
 
@@ -994,7 +994,7 @@ type InstanceProfile struct {
 type ListAccessKeysRequest struct {
 	_        struct{} `type:"structure"`
 	Marker   *string  `type:"string" min:"1" max:"320"`
-	MaxItems *int64   `type:"integer" min:"1"`
+	MaxItems *int64   `type:"integer" min:"1" max:"1000"`
 	UserName *string  `type:"string" min:"1" max:"128"`
 }
 
@@ -1008,7 +1008,7 @@ type ListAccessKeysResponse struct {
 type ListAccountAliasesRequest struct {
 	_        struct{} `type:"structure"`
 	Marker   *string  `type:"string" min:"1" max:"320"`
-	MaxItems *int64   `type:"integer" min:"1"`
+	MaxItems *int64   `type:"integer" min:"1" max:"1000"`
 }
 
 type ListAccountAliasesResponse struct {
@@ -1022,7 +1022,7 @@ type ListAttachedGroupPoliciesRequest struct {
 	_          struct{} `type:"structure"`
 	GroupName  *string  `type:"string" required:"true" min:"1" max:"128"`
 	Marker     *string  `type:"string" min:"1" max:"320"`
-	MaxItems   *int64   `type:"integer" min:"1"`
+	MaxItems   *int64   `type:"integer" min:"1" max:"1000"`
 	PathPrefix *string  `type:"string" min:"1" max:"512"`
 }
 
@@ -1036,7 +1036,7 @@ type ListAttachedGroupPoliciesResponse struct {
 type ListAttachedRolePoliciesRequest struct {
 	_          struct{} `type:"structure"`
 	Marker     *string  `type:"string" min:"1" max:"320"`
-	MaxItems   *int64   `type:"integer" min:"1"`
+	MaxItems   *int64   `type:"integer" min:"1" max:"1000"`
 	PathPrefix *string  `type:"string" min:"1" max:"512"`
 	RoleName   *string  `type:"string" required:"true" min:"1" max:"64"`
 }
@@ -1051,7 +1051,7 @@ type ListAttachedRolePoliciesResponse struct {
 type ListAttachedUserPoliciesRequest struct {
 	_          struct{} `type:"structure"`
 	Marker     *string  `type:"string" min:"1" max:"320"`
-	MaxItems   *int64   `type:"integer" min:"1"`
+	MaxItems   *int64   `type:"integer" min:"1" max:"1000"`
 	PathPrefix *string  `type:"string" min:"1" max:"512"`
 	UserName   *string  `type:"string" required:"true" min:"1" max:"64"`
 }
@@ -1067,7 +1067,7 @@ type ListEntitiesForPolicyRequest struct {
 	_                 struct{} `type:"structure"`
 	EntityFilter      *string  `type:"string" enum:"EntityType"`
 	Marker            *string  `type:"string" min:"1" max:"320"`
-	MaxItems          *int64   `type:"integer" min:"1"`
+	MaxItems          *int64   `type:"integer" min:"1" max:"1000"`
 	PathPrefix        *string  `type:"string" min:"1" max:"512"`
 	PolicyArn         *string  `type:"string" required:"true" min:"20" max:"2048"`
 	PolicyUsageFilter *string  `type:"string" enum:"PolicyUsageType"`
@@ -1086,7 +1086,7 @@ type ListGroupPoliciesRequest struct {
 	_         struct{} `type:"structure"`
 	GroupName *string  `type:"string" required:"true" min:"1" max:"128"`
 	Marker    *string  `type:"string" min:"1" max:"320"`
-	MaxItems  *int64   `type:"integer" min:"1"`
+	MaxItems  *int64   `type:"integer" min:"1" max:"1000"`
 }
 
 type ListGroupPoliciesResponse struct {
@@ -1099,7 +1099,7 @@ type ListGroupPoliciesResponse struct {
 type ListGroupsForUserRequest struct {
 	_        struct{} `type:"structure"`
 	Marker   *string  `type:"string" min:"1" max:"320"`
-	MaxItems *int64   `type:"integer" min:"1"`
+	MaxItems *int64   `type:"integer" min:"1" max:"1000"`
 	UserName *string  `type:"string" required:"true" min:"1" max:"128"`
 }
 
@@ -1113,7 +1113,7 @@ type ListGroupsForUserResponse struct {
 type ListGroupsRequest struct {
 	_          struct{} `type:"structure"`
 	Marker     *string  `type:"string" min:"1" max:"320"`
-	MaxItems   *int64   `type:"integer" min:"1"`
+	MaxItems   *int64   `type:"integer" min:"1" max:"1000"`
 	PathPrefix *string  `type:"string" min:"1" max:"512"`
 }
 
@@ -1128,7 +1128,7 @@ type ListInstanceProfileTagsRequest struct {
 	_                   struct{} `type:"structure"`
 	InstanceProfileName *string  `type:"string" required:"true" min:"1" max:"128"`
 	Marker              *string  `type:"string" min:"1" max:"320"`
-	MaxItems            *int64   `type:"integer" min:"1"`
+	MaxItems            *int64   `type:"integer" min:"1" max:"1000"`
 }
 
 type ListInstanceProfileTagsResponse struct {
@@ -1141,7 +1141,7 @@ type ListInstanceProfileTagsResponse struct {
 type ListInstanceProfilesForRoleRequest struct {
 	_        struct{} `type:"structure"`
 	Marker   *string  `type:"string" min:"1" max:"320"`
-	MaxItems *int64   `type:"integer" min:"1"`
+	MaxItems *int64   `type:"integer" min:"1" max:"1000"`
 	RoleName *string  `type:"string" required:"true" min:"1" max:"64"`
 }
 
@@ -1155,7 +1155,7 @@ type ListInstanceProfilesForRoleResponse struct {
 type ListInstanceProfilesRequest struct {
 	_          struct{} `type:"structure"`
 	Marker     *string  `type:"string" min:"1" max:"320"`
-	MaxItems   *int64   `type:"integer" min:"1"`
+	MaxItems   *int64   `type:"integer" min:"1" max:"1000"`
 	PathPrefix *string  `type:"string" min:"1" max:"512"`
 }
 
@@ -1169,7 +1169,7 @@ type ListInstanceProfilesResponse struct {
 type ListMFADeviceTagsRequest struct {
 	_            struct{} `type:"structure"`
 	Marker       *string  `type:"string" min:"1" max:"320"`
-	MaxItems     *int64   `type:"integer" min:"1"`
+	MaxItems     *int64   `type:"integer" min:"1" max:"1000"`
 	SerialNumber *string  `type:"string" required:"true" min:"9" max:"256"`
 }
 
@@ -1183,7 +1183,7 @@ type ListMFADeviceTagsResponse struct {
 type ListMFADevicesRequest struct {
 	_        struct{} `type:"structure"`
 	Marker   *string  `type:"string" min:"1" max:"320"`
-	MaxItems *int64   `type:"integer" min:"1"`
+	MaxItems *int64   `type:"integer" min:"1" max:"1000"`
 	UserName *string  `type:"string" min:"1" max:"128"`
 }
 
@@ -1197,7 +1197,7 @@ type ListMFADevicesResponse struct {
 type ListOpenIDConnectProviderTagsRequest struct {
 	_                        struct{} `type:"structure"`
 	Marker                   *string  `type:"string" min:"1" max:"320"`
-	MaxItems                 *int64   `type:"integer" min:"1"`
+	MaxItems                 *int64   `type:"integer" min:"1" max:"1000"`
 	OpenIDConnectProviderArn *string  `type:"string" required:"true" min:"20" max:"2048"`
 }
 
@@ -1240,7 +1240,7 @@ type ListPoliciesGrantingServiceAccessResponse struct {
 type ListPoliciesRequest struct {
 	_                 struct{} `type:"structure"`
 	Marker            *string  `type:"string" min:"1" max:"320"`
-	MaxItems          *int64   `type:"integer" min:"1"`
+	MaxItems          *int64   `type:"integer" min:"1" max:"1000"`
 	OnlyAttached      *bool    `type:"boolean"`
 	PathPrefix        *string  `type:"string" min:"1" max:"512"`
 	PolicyUsageFilter *string  `type:"string" enum:"PolicyUsageType"`
@@ -1257,7 +1257,7 @@ type ListPoliciesResponse struct {
 type ListPolicyTagsRequest struct {
 	_         struct{} `type:"structure"`
 	Marker    *string  `type:"string" min:"1" max:"320"`
-	MaxItems  *int64   `type:"integer" min:"1"`
+	MaxItems  *int64   `type:"integer" min:"1" max:"1000"`
 	PolicyArn *string  `type:"string" required:"true" min:"20" max:"2048"`
 }
 
@@ -1271,7 +1271,7 @@ type ListPolicyTagsResponse struct {
 type ListPolicyVersionsRequest struct {
 	_         struct{} `type:"structure"`
 	Marker    *string  `type:"string" min:"1" max:"320"`
-	MaxItems  *int64   `type:"integer" min:"1"`
+	MaxItems  *int64   `type:"integer" min:"1" max:"1000"`
 	PolicyArn *string  `type:"string" required:"true" min:"20" max:"2048"`
 }
 
@@ -1285,7 +1285,7 @@ type ListPolicyVersionsResponse struct {
 type ListRolePoliciesRequest struct {
 	_        struct{} `type:"structure"`
 	Marker   *string  `type:"string" min:"1" max:"320"`
-	MaxItems *int64   `type:"integer" min:"1"`
+	MaxItems *int64   `type:"integer" min:"1" max:"1000"`
 	RoleName *string  `type:"string" required:"true" min:"1" max:"64"`
 }
 
@@ -1299,7 +1299,7 @@ type ListRolePoliciesResponse struct {
 type ListRoleTagsRequest struct {
 	_        struct{} `type:"structure"`
 	Marker   *string  `type:"string" min:"1" max:"320"`
-	MaxItems *int64   `type:"integer" min:"1"`
+	MaxItems *int64   `type:"integer" min:"1" max:"1000"`
 	RoleName *string  `type:"string" required:"true" min:"1" max:"64"`
 }
 
@@ -1313,7 +1313,7 @@ type ListRoleTagsResponse struct {
 type ListRolesRequest struct {
 	_          struct{} `type:"structure"`
 	Marker     *string  `type:"string" min:"1" max:"320"`
-	MaxItems   *int64   `type:"integer" min:"1"`
+	MaxItems   *int64   `type:"integer" min:"1" max:"1000"`
 	PathPrefix *string  `type:"string" min:"1" max:"512"`
 }
 
@@ -1327,7 +1327,7 @@ type ListRolesResponse struct {
 type ListSAMLProviderTagsRequest struct {
 	_               struct{} `type:"structure"`
 	Marker          *string  `type:"string" min:"1" max:"320"`
-	MaxItems        *int64   `type:"integer" min:"1"`
+	MaxItems        *int64   `type:"integer" min:"1" max:"1000"`
 	SAMLProviderArn *string  `type:"string" required:"true" min:"20" max:"2048"`
 }
 
@@ -1350,7 +1350,7 @@ type ListSAMLProvidersResponse struct {
 type ListSSHPublicKeysRequest struct {
 	_        struct{} `type:"structure"`
 	Marker   *string  `type:"string" min:"1" max:"320"`
-	MaxItems *int64   `type:"integer" min:"1"`
+	MaxItems *int64   `type:"integer" min:"1" max:"1000"`
 	UserName *string  `type:"string" min:"1" max:"64"`
 }
 
@@ -1364,7 +1364,7 @@ type ListSSHPublicKeysResponse struct {
 type ListServerCertificateTagsRequest struct {
 	_                     struct{} `type:"structure"`
 	Marker                *string  `type:"string" min:"1" max:"320"`
-	MaxItems              *int64   `type:"integer" min:"1"`
+	MaxItems              *int64   `type:"integer" min:"1" max:"1000"`
 	ServerCertificateName *string  `type:"string" required:"true" min:"1" max:"128"`
 }
 
@@ -1378,7 +1378,7 @@ type ListServerCertificateTagsResponse struct {
 type ListServerCertificatesRequest struct {
 	_          struct{} `type:"structure"`
 	Marker     *string  `type:"string" min:"1" max:"320"`
-	MaxItems   *int64   `type:"integer" min:"1"`
+	MaxItems   *int64   `type:"integer" min:"1" max:"1000"`
 	PathPrefix *string  `type:"string" min:"1" max:"512"`
 }
 
@@ -1403,7 +1403,7 @@ type ListServiceSpecificCredentialsResponse struct {
 type ListSigningCertificatesRequest struct {
 	_        struct{} `type:"structure"`
 	Marker   *string  `type:"string" min:"1" max:"320"`
-	MaxItems *int64   `type:"integer" min:"1"`
+	MaxItems *int64   `type:"integer" min:"1" max:"1000"`
 	UserName *string  `type:"string" min:"1" max:"128"`
 }
 
@@ -1417,7 +1417,7 @@ type ListSigningCertificatesResponse struct {
 type ListUserPoliciesRequest struct {
 	_        struct{} `type:"structure"`
 	Marker   *string  `type:"string" min:"1" max:"320"`
-	MaxItems *int64   `type:"integer" min:"1"`
+	MaxItems *int64   `type:"integer" min:"1" max:"1000"`
 	UserName *string  `type:"string" required:"true" min:"1" max:"128"`
 }
 
@@ -1431,7 +1431,7 @@ type ListUserPoliciesResponse struct {
 type ListUserTagsRequest struct {
 	_        struct{} `type:"structure"`
 	Marker   *string  `type:"string" min:"1" max:"320"`
-	MaxItems *int64   `type:"integer" min:"1"`
+	MaxItems *int64   `type:"integer" min:"1" max:"1000"`
 	UserName *string  `type:"string" required:"true" min:"1" max:"128"`
 }
 
@@ -1445,7 +1445,7 @@ type ListUserTagsResponse struct {
 type ListUsersRequest struct {
 	_          struct{} `type:"structure"`
 	Marker     *string  `type:"string" min:"1" max:"320"`
-	MaxItems   *int64   `type:"integer" min:"1"`
+	MaxItems   *int64   `type:"integer" min:"1" max:"1000"`
 	PathPrefix *string  `type:"string" min:"1" max:"512"`
 }
 
@@ -1460,7 +1460,7 @@ type ListVirtualMFADevicesRequest struct {
 	_                struct{} `type:"structure"`
 	AssignmentStatus *string  `type:"string" enum:"AssignmentStatusType"`
 	Marker           *string  `type:"string" min:"1" max:"320"`
-	MaxItems         *int64   `type:"integer" min:"1"`
+	MaxItems         *int64   `type:"integer" min:"1" max:"1000"`
 }
 
 type ListVirtualMFADevicesResponse struct {
@@ -1515,9 +1515,9 @@ type PasswordPolicy struct {
 	AllowUsersToChangePassword *bool    `type:"boolean"`
 	ExpirePasswords            *bool    `type:"boolean"`
 	HardExpiry                 *bool    `type:"boolean"`
-	MaxPasswordAge             *int64   `type:"integer" min:"1"`
-	MinimumPasswordLength      *int64   `type:"integer" min:"6"`
-	PasswordReusePrevention    *int64   `type:"integer" min:"1"`
+	MaxPasswordAge             *int64   `type:"integer" min:"1" max:"1095"`
+	MinimumPasswordLength      *int64   `type:"integer" min:"6" max:"128"`
+	PasswordReusePrevention    *int64   `type:"integer" min:"1" max:"24"`
 	RequireLowercaseCharacters *bool    `type:"boolean"`
 	RequireNumbers             *bool    `type:"boolean"`
 	RequireSymbols             *bool    `type:"boolean"`
@@ -1714,7 +1714,7 @@ type Role struct {
 	AssumeRolePolicyDocument *string                      `type:"string" min:"1" max:"131072"`
 	CreateDate               *time.Time                   `type:"timestamp" required:"true"`
 	Description              *string                      `type:"string" max:"1000"`
-	MaxSessionDuration       *int64                       `type:"integer" min:"3600"`
+	MaxSessionDuration       *int64                       `type:"integer" min:"3600" max:"43200"`
 	Path                     *string                      `type:"string" required:"true" min:"1" max:"512"`
 	PermissionsBoundary      *AttachedPermissionsBoundary `type:"structure"`
 	RoleId                   *string                      `type:"string" required:"true" min:"16" max:"128"`
@@ -1860,7 +1860,7 @@ type SimulateCustomPolicyRequest struct {
 	CallerArn                          *string         `type:"string" min:"1" max:"2048"`
 	ContextEntries                     []*ContextEntry `type:"list"`
 	Marker                             *string         `type:"string" min:"1" max:"320"`
-	MaxItems                           *int64          `type:"integer" min:"1"`
+	MaxItems                           *int64          `type:"integer" min:"1" max:"1000"`
 	PermissionsBoundaryPolicyInputList []*string       `type:"list"`
 	PolicyInputList                    []*string       `type:"list" required:"true"`
 	ResourceArns                       []*string       `type:"list"`
@@ -1882,7 +1882,7 @@ type SimulatePrincipalPolicyRequest struct {
 	CallerArn                          *string         `type:"string" min:"1" max:"2048"`
 	ContextEntries                     []*ContextEntry `type:"list"`
 	Marker                             *string         `type:"string" min:"1" max:"320"`
-	MaxItems                           *int64          `type:"integer" min:"1"`
+	MaxItems                           *int64          `type:"integer" min:"1" max:"1000"`
 	PermissionsBoundaryPolicyInputList []*string       `type:"list"`
 	PolicyInputList                    []*string       `type:"list"`
 	PolicySourceArn                    *string         `type:"string" required:"true" min:"20" max:"2048"`
@@ -2093,9 +2093,9 @@ type UpdateAccountPasswordPolicyRequest struct {
 	_                          struct{} `type:"structure"`
 	AllowUsersToChangePassword *bool    `type:"boolean"`
 	HardExpiry                 *bool    `type:"boolean"`
-	MaxPasswordAge             *int64   `type:"integer" min:"1"`
-	MinimumPasswordLength      *int64   `type:"integer" min:"6"`
-	PasswordReusePrevention    *int64   `type:"integer" min:"1"`
+	MaxPasswordAge             *int64   `type:"integer" min:"1" max:"1095"`
+	MinimumPasswordLength      *int64   `type:"integer" min:"6" max:"128"`
+	PasswordReusePrevention    *int64   `type:"integer" min:"1" max:"24"`
 	RequireLowercaseCharacters *bool    `type:"boolean"`
 	RequireNumbers             *bool    `type:"boolean"`
 	RequireSymbols             *bool    `type:"boolean"`
@@ -2158,7 +2158,7 @@ type UpdateRoleDescriptionResponse struct {
 type UpdateRoleRequest struct {
 	_                  struct{} `type:"structure"`
 	Description        *string  `type:"string" max:"1000"`
-	MaxSessionDuration *int64   `type:"integer" min:"3600"`
+	MaxSessionDuration *int64   `type:"integer" min:"3600" max:"43200"`
 	RoleName           *string  `type:"string" required:"true" min:"1" max:"64"`
 }
 

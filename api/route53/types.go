@@ -242,9 +242,9 @@ type CreateTrafficPolicyInstanceRequest struct {
 	_                    struct{} `type:"structure"`
 	HostedZoneId         *string  `type:"string" required:"true" max:"32"`
 	Name                 *string  `type:"string" required:"true" max:"1024"`
-	TTL                  *int64   `type:"long" required:"true"`
+	TTL                  *int64   `type:"long" required:"true" max:"2147483647"`
 	TrafficPolicyId      *string  `type:"string" required:"true" min:"1" max:"36"`
-	TrafficPolicyVersion *int64   `type:"integer" required:"true" min:"1"`
+	TrafficPolicyVersion *int64   `type:"integer" required:"true" min:"1" max:"1000"`
 }
 
 type CreateTrafficPolicyInstanceResponse struct {
@@ -384,7 +384,7 @@ type DeleteTrafficPolicyInstanceResponse struct {
 type DeleteTrafficPolicyRequest struct {
 	_       struct{} `type:"structure"`
 	Id      *string  `location:"uri" locationName:"Id" type:"string" required:"true" min:"1" max:"36"`
-	Version *int64   `location:"uri" locationName:"Version" type:"integer" required:"true" min:"1"`
+	Version *int64   `location:"uri" locationName:"Version" type:"integer" required:"true" min:"1" max:"1000"`
 }
 
 type DeleteTrafficPolicyResponse struct {
@@ -459,7 +459,7 @@ type GeoLocationDetails struct {
 type GeoProximityLocation struct {
 	_              struct{}     `type:"structure"`
 	AWSRegion      *string      `type:"string" min:"1" max:"64"`
-	Bias           *int64       `type:"integer"`
+	Bias           *int64       `type:"integer" max:"99"`
 	Coordinates    *Coordinates `type:"structure"`
 	LocalZoneGroup *string      `type:"string" min:"1" max:"64"`
 }
@@ -643,7 +643,7 @@ type GetTrafficPolicyInstanceResponse struct {
 type GetTrafficPolicyRequest struct {
 	_       struct{} `type:"structure"`
 	Id      *string  `location:"uri" locationName:"Id" type:"string" required:"true" min:"1" max:"36"`
-	Version *int64   `location:"uri" locationName:"Version" type:"integer" required:"true" min:"1"`
+	Version *int64   `location:"uri" locationName:"Version" type:"integer" required:"true" min:"1" max:"1000"`
 }
 
 type GetTrafficPolicyResponse struct {
@@ -667,16 +667,16 @@ type HealthCheckConfig struct {
 	ChildHealthChecks            []*string        `locationNameList:"ChildHealthCheck" type:"list" max:"256"`
 	Disabled                     *bool            `type:"boolean"`
 	EnableSNI                    *bool            `type:"boolean"`
-	FailureThreshold             *int64           `type:"integer" min:"1"`
+	FailureThreshold             *int64           `type:"integer" min:"1" max:"10"`
 	FullyQualifiedDomainName     *string          `type:"string" max:"255"`
-	HealthThreshold              *int64           `type:"integer"`
+	HealthThreshold              *int64           `type:"integer" max:"256"`
 	IPAddress                    *string          `type:"string" max:"45"`
 	InsufficientDataHealthStatus *string          `type:"string" enum:"InsufficientDataHealthStatus"`
 	Inverted                     *bool            `type:"boolean"`
 	MeasureLatency               *bool            `type:"boolean"`
-	Port                         *int64           `type:"integer" min:"1"`
+	Port                         *int64           `type:"integer" min:"1" max:"65535"`
 	Regions                      []*string        `locationNameList:"Region" type:"list" min:"3" max:"64"`
-	RequestInterval              *int64           `type:"integer" min:"10"`
+	RequestInterval              *int64           `type:"integer" min:"10" max:"30"`
 	ResourcePath                 *string          `type:"string" max:"255"`
 	RoutingControlArn            *string          `type:"string" min:"1" max:"255"`
 	SearchString                 *string          `type:"string" max:"255"`
@@ -734,7 +734,7 @@ type KeySigningKey struct {
 	DigestAlgorithmType      *int64     `type:"integer"`
 	DigestValue              *string    `type:"string"`
 	Flag                     *int64     `type:"integer"`
-	KeyTag                   *int64     `type:"integer"`
+	KeyTag                   *int64     `type:"integer" max:"65536"`
 	KmsArn                   *string    `type:"string"`
 	LastModifiedDate         *time.Time `type:"timestamp"`
 	Name                     *string    `type:"string" min:"3" max:"128"`
@@ -980,7 +980,7 @@ type ListTrafficPolicyInstancesByPolicyRequest struct {
 	TrafficPolicyId                 *string  `location:"querystring" locationName:"id" type:"string" required:"true" min:"1" max:"36"`
 	TrafficPolicyInstanceNameMarker *string  `location:"querystring" locationName:"trafficpolicyinstancename" type:"string" max:"1024"`
 	TrafficPolicyInstanceTypeMarker *string  `location:"querystring" locationName:"trafficpolicyinstancetype" type:"string" enum:"RRType"`
-	TrafficPolicyVersion            *int64   `location:"querystring" locationName:"version" type:"integer" required:"true" min:"1"`
+	TrafficPolicyVersion            *int64   `location:"querystring" locationName:"version" type:"integer" required:"true" min:"1" max:"1000"`
 }
 
 type ListTrafficPolicyInstancesByPolicyResponse struct {
@@ -1070,10 +1070,10 @@ type ResourceRecordSet struct {
 	Region                  *string               `type:"string" min:"1" max:"64" enum:"ResourceRecordSetRegion"`
 	ResourceRecords         []*ResourceRecord     `locationNameList:"ResourceRecord" type:"list" min:"1"`
 	SetIdentifier           *string               `type:"string" min:"1" max:"128"`
-	TTL                     *int64                `type:"long"`
+	TTL                     *int64                `type:"long" max:"2147483647"`
 	TrafficPolicyInstanceId *string               `type:"string" min:"1" max:"36"`
 	Type                    *string               `type:"string" required:"true" enum:"RRType"`
-	Weight                  *int64                `type:"long"`
+	Weight                  *int64                `type:"long" max:"255"`
 }
 
 type ResourceTagSet struct {
@@ -1128,7 +1128,7 @@ type TrafficPolicy struct {
 	Id       *string  `type:"string" required:"true" min:"1" max:"36"`
 	Name     *string  `type:"string" required:"true" max:"512"`
 	Type     *string  `type:"string" required:"true" enum:"RRType"`
-	Version  *int64   `type:"integer" required:"true" min:"1"`
+	Version  *int64   `type:"integer" required:"true" min:"1" max:"1000"`
 }
 
 type TrafficPolicyInstance struct {
@@ -1138,18 +1138,18 @@ type TrafficPolicyInstance struct {
 	Message              *string  `type:"string" required:"true" max:"1024"`
 	Name                 *string  `type:"string" required:"true" max:"1024"`
 	State                *string  `type:"string" required:"true"`
-	TTL                  *int64   `type:"long" required:"true"`
+	TTL                  *int64   `type:"long" required:"true" max:"2147483647"`
 	TrafficPolicyId      *string  `type:"string" required:"true" min:"1" max:"36"`
 	TrafficPolicyType    *string  `type:"string" required:"true" enum:"RRType"`
-	TrafficPolicyVersion *int64   `type:"integer" required:"true" min:"1"`
+	TrafficPolicyVersion *int64   `type:"integer" required:"true" min:"1" max:"1000"`
 }
 
 type TrafficPolicySummary struct {
 	_                  struct{} `type:"structure"`
 	Id                 *string  `type:"string" required:"true" min:"1" max:"36"`
-	LatestVersion      *int64   `type:"integer" required:"true" min:"1"`
+	LatestVersion      *int64   `type:"integer" required:"true" min:"1" max:"1000"`
 	Name               *string  `type:"string" required:"true" max:"512"`
-	TrafficPolicyCount *int64   `type:"integer" required:"true" min:"1"`
+	TrafficPolicyCount *int64   `type:"integer" required:"true" min:"1" max:"1000"`
 	Type               *string  `type:"string" required:"true" enum:"RRType"`
 }
 
@@ -1159,15 +1159,15 @@ type UpdateHealthCheckRequest struct {
 	ChildHealthChecks            []*string        `locationNameList:"ChildHealthCheck" type:"list" max:"256"`
 	Disabled                     *bool            `type:"boolean"`
 	EnableSNI                    *bool            `type:"boolean"`
-	FailureThreshold             *int64           `type:"integer" min:"1"`
+	FailureThreshold             *int64           `type:"integer" min:"1" max:"10"`
 	FullyQualifiedDomainName     *string          `type:"string" max:"255"`
 	HealthCheckId                *string          `location:"uri" locationName:"HealthCheckId" type:"string" required:"true" max:"64"`
 	HealthCheckVersion           *int64           `type:"long" min:"1"`
-	HealthThreshold              *int64           `type:"integer"`
+	HealthThreshold              *int64           `type:"integer" max:"256"`
 	IPAddress                    *string          `type:"string" max:"45"`
 	InsufficientDataHealthStatus *string          `type:"string" enum:"InsufficientDataHealthStatus"`
 	Inverted                     *bool            `type:"boolean"`
-	Port                         *int64           `type:"integer" min:"1"`
+	Port                         *int64           `type:"integer" min:"1" max:"65535"`
 	Regions                      []*string        `locationNameList:"Region" type:"list" min:"3" max:"64"`
 	ResetElements                []*string        `locationNameList:"ResettableElementName" type:"list" max:"64"`
 	ResourcePath                 *string          `type:"string" max:"255"`
@@ -1194,7 +1194,7 @@ type UpdateTrafficPolicyCommentRequest struct {
 	_       struct{} `type:"structure"`
 	Comment *string  `type:"string" required:"true" max:"1024"`
 	Id      *string  `location:"uri" locationName:"Id" type:"string" required:"true" min:"1" max:"36"`
-	Version *int64   `location:"uri" locationName:"Version" type:"integer" required:"true" min:"1"`
+	Version *int64   `location:"uri" locationName:"Version" type:"integer" required:"true" min:"1" max:"1000"`
 }
 
 type UpdateTrafficPolicyCommentResponse struct {
@@ -1205,9 +1205,9 @@ type UpdateTrafficPolicyCommentResponse struct {
 type UpdateTrafficPolicyInstanceRequest struct {
 	_                    struct{} `type:"structure"`
 	Id                   *string  `location:"uri" locationName:"Id" type:"string" required:"true" min:"1" max:"36"`
-	TTL                  *int64   `type:"long" required:"true"`
+	TTL                  *int64   `type:"long" required:"true" max:"2147483647"`
 	TrafficPolicyId      *string  `type:"string" required:"true" min:"1" max:"36"`
-	TrafficPolicyVersion *int64   `type:"integer" required:"true" min:"1"`
+	TrafficPolicyVersion *int64   `type:"integer" required:"true" min:"1" max:"1000"`
 }
 
 type UpdateTrafficPolicyInstanceResponse struct {

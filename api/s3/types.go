@@ -1413,7 +1413,7 @@ type ListDirectoryBucketsOutput struct {
 type ListDirectoryBucketsRequest struct {
 	_                   struct{} `type:"structure"`
 	ContinuationToken   *string  `location:"querystring" locationName:"continuation-token" type:"string" max:"1024"`
-	MaxDirectoryBuckets *int64   `location:"querystring" locationName:"max-directory-buckets" type:"integer"`
+	MaxDirectoryBuckets *int64   `location:"querystring" locationName:"max-directory-buckets" type:"integer" max:"1000"`
 }
 
 type ListMultipartUploadsOutput struct {

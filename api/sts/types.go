@@ -8,7 +8,7 @@ import (
 
 type AssumeRoleRequest struct {
 	_                 struct{}                `type:"structure"`
-	DurationSeconds   *int64                  `type:"integer" min:"900"`
+	DurationSeconds   *int64                  `type:"integer" min:"900" max:"43200"`
 	ExternalId        *string                 `type:"string" min:"2" max:"1224"`
 	Policy            *string                 `type:"string" min:"1"`
 	PolicyArns        []*PolicyDescriptorType `type:"list"`
@@ -32,7 +32,7 @@ type AssumeRoleResponse struct {
 
 type AssumeRoleWithSAMLRequest struct {
 	_               struct{}                `type:"structure"`
-	DurationSeconds *int64                  `type:"integer" min:"900"`
+	DurationSeconds *int64                  `type:"integer" min:"900" max:"43200"`
 	Policy          *string                 `type:"string" min:"1" max:"2048"`
 	PolicyArns      []*PolicyDescriptorType `type:"list"`
 	PrincipalArn    *string                 `type:"string" required:"true" min:"20" max:"2048"`
@@ -55,7 +55,7 @@ type AssumeRoleWithSAMLResponse struct {
 
 type AssumeRoleWithWebIdentityRequest struct {
 	_                struct{}                `type:"structure"`
-	DurationSeconds  *int64                  `type:"integer" min:"900"`
+	DurationSeconds  *int64                  `type:"integer" min:"900" max:"43200"`
 	Policy           *string                 `type:"string" min:"1" max:"2048"`
 	PolicyArns       []*PolicyDescriptorType `type:"list"`
 	ProviderId       *string                 `type:"string" min:"4" max:"2048"`
@@ -128,7 +128,7 @@ type GetCallerIdentityResponse struct {
 
 type GetFederationTokenRequest struct {
 	_               struct{}                `type:"structure"`
-	DurationSeconds *int64                  `type:"integer" min:"900"`
+	DurationSeconds *int64                  `type:"integer" min:"900" max:"129600"`
 	Name            *string                 `type:"string" required:"true" min:"2" max:"32"`
 	Policy          *string                 `type:"string" min:"1" max:"2048"`
 	PolicyArns      []*PolicyDescriptorType `type:"list"`
@@ -144,7 +144,7 @@ type GetFederationTokenResponse struct {
 
 type GetSessionTokenRequest struct {
 	_               struct{} `type:"structure"`
-	DurationSeconds *int64   `type:"integer" min:"900"`
+	DurationSeconds *int64   `type:"integer" min:"900" max:"129600"`
 	SerialNumber    *string  `type:"string" min:"9" max:"256"`
 	TokenCode       *string  `type:"string" min:"6" max:"6"`
 }

@@ -229,7 +229,7 @@ func (w *typeWriter) memberTags(name string, m *member, s *shape, required bool)
 	if s.Min != nil && *s.Min > 0 {
 		t = append(t, tag("min", strconv.FormatFloat(*s.Min, 'f', -1, 64)))
 	}
-	if s.Max != nil && (s.Type == "string" || s.Type == "list") {
+	if s.Max != nil && s.Type != "blob" && s.Type != "map" && s.Type != "float" && s.Type != "double" {
 		t = append(t, tag("max", strconv.FormatFloat(*s.Max, 'f', -1, 64)))
 	}
 	if len(s.Enum) > 0 {

@@ -1,0 +1,187 @@
+// Command cloudbox is a local AWS cloud in one binary.
+//
+//	cloudbox up        serve the AWS APIs on 127.0.0.1:4566
+//	cloudbox reset     wipe all state (through a running daemon, or on disk)
+//	cloudbox services  list the services and operations implemented
+//	cloudbox version   print the version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/cloudbox/cloudbox/daemon"
+	"github.com/cloudbox/cloudbox/server"
+)
+
+const defaultListen = "127.0.0.1:4566"
+
+func main() {
+	if len(os.Args) < 2 {
+		usage(os.Stderr)
+		os.Exit(2)
+	}
+	var err error
+	switch cmd, args := os.Args[1], os.Args[2:]; cmd {
+	case "up":
+		err = up(args)
+	case "reset":
+		err = reset(args)
+	case "services":
+		err = services(args, os.Stdout)
+	case "version":
+		fmt.Println("cloudbox", daemon.Version)
+	case "help", "-h", "--help":
+		usage(os.Stdout)
+	default:
+		fmt.Fprintf(os.Stderr, "cloudbox: unknown command %q\n", cmd)
+		usage(os.Stderr)
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "cloudbox:", err)
+		os.Exit(1)
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `usage: cloudbox <command> [flags]
+
+commands:
+  up        serve the AWS APIs (default 127.0.0.1:4566)
+  reset     wipe all state
+  services  list services and implemented operations
+  version   print the version
+
+Run 'cloudbox <command> -h' for a command's flags.
+`)
+}
+
+func defaultDataDir() string {
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "cloudbox")
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(home, ".local", "share", "cloudbox")
+	}
+	return "cloudbox-data"
+}
+
+func up(args []string) error {
+	fs := flag.NewFlagSet("up", flag.ExitOnError)
+	cfg := daemon.Config{}
+	fs.StringVar(&cfg.Listen, "listen", defaultListen, "address to serve the AWS APIs on")
+	fs.StringVar(&cfg.DataDir, "data-dir", defaultDataDir(), "directory of the persistent store")
+	fs.BoolVar(&cfg.Ephemeral, "ephemeral", false, "keep all state in memory only")
+	fs.StringVar(&cfg.Auth, "auth", server.AuthOff, "signature checking: off (any credentials) or strict")
+	fs.StringVar(&cfg.KeysFile, "keys", "", "JSON file of access keys: [{access_key_id, secret_access_key, account, user}]")
+	level := fs.String("log-level", "info", "debug, info, warn or error")
+	fs.Parse(args)
+
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(*level)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	cfg.Logger = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: lv}))
+	d, err := daemon.New(cfg)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return d.Run(ctx)
+}
+
+func reset(args []string) error {
+	fs := flag.NewFlagSet("reset", flag.ExitOnError)
+	endpoint := fs.String("endpoint", "", "daemon endpoint (default $AWS_ENDPOINT_URL, else http://"+defaultListen+")")
+	dataDir := fs.String("data-dir", defaultDataDir(), "store to wipe when no daemon is running")
+	fs.Parse(args)
+
+	url := endpointURL(*endpoint) + "/_cloudbox/reset"
+	client := &http.Client{Timeout: 10 * time.Second}
+	resp, err := client.Post(url, "application/json", nil)
+	if err == nil {
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			b, _ := io.ReadAll(resp.Body)
+			return fmt.Errorf("reset: %s: %s", resp.Status, b)
+		}
+		fmt.Println("state reset")
+		return nil
+	}
+	if !errors.Is(err, syscall.ECONNREFUSED) {
+		return err
+	}
+	// No daemon: wipe the store on disk.
+	d, err := daemon.New(daemon.Config{DataDir: *dataDir})
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Reset(); err != nil {
+		return err
+	}
+	fmt.Println("state reset in", *dataDir)
+	return nil
+}
+
+// endpointURL picks the daemon's URL: the flag, else AWS_ENDPOINT_URL, else
+// the default listen address.
+func endpointURL(flagValue string) string {
+	u := flagValue
+	if u == "" {
+		u = os.Getenv("AWS_ENDPOINT_URL")
+	}
+	if u == "" {
+		u = "http://" + defaultListen
+	}
+	if !strings.Contains(u, "://") {
+		u = "http://" + u
+	}
+	return strings.TrimRight(u, "/")
+}
+
+func services(args []string, w io.Writer) error {
+	fs := flag.NewFlagSet("services", flag.ExitOnError)
+	markdown := fs.Bool("markdown", false, "print the README's table")
+	fs.Parse(args)
+	d, err := daemon.New(daemon.Config{Ephemeral: true})
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	rows := daemon.ImplementedTable(d.Services())
+	if *markdown {
+		fmt.Fprint(w, markdownTable(rows))
+		return nil
+	}
+	for _, r := range rows {
+		fmt.Fprintf(w, "%-12s %-9s %3d/%-3d %s\n", r.API.Package, r.API.Protocol, len(r.Implemented), len(r.API.Operations), strings.Join(r.Implemented, " "))
+	}
+	return nil
+}
+
+func markdownTable(rows []daemon.ServiceOps) string {
+	var b strings.Builder
+	b.WriteString("| service | protocol | implemented | operations |\n|---|---|---|---|\n")
+	for _, r := range rows {
+		ops := strings.Join(r.Implemented, ", ")
+		if ops == "" {
+			ops = "none yet: every operation answers 501 NotImplemented"
+		}
+		fmt.Fprintf(&b, "| %s (`%s`) | %s | %d of %d | %s |\n", r.API.ServiceID, r.API.Package, r.API.Protocol, len(r.Implemented), len(r.API.Operations), ops)
+	}
+	return b.String()
+}

@@ -1,0 +1,35 @@
+package daemon
+
+import (
+	"time"
+
+	acmapi "github.com/cloudbox/cloudbox/api/acm"
+	asapi "github.com/cloudbox/cloudbox/api/autoscaling"
+	cwapi "github.com/cloudbox/cloudbox/api/cloudwatch"
+	ec2api "github.com/cloudbox/cloudbox/api/ec2"
+	elbv2api "github.com/cloudbox/cloudbox/api/elbv2"
+	iamapi "github.com/cloudbox/cloudbox/api/iam"
+	r53api "github.com/cloudbox/cloudbox/api/route53"
+	s3api "github.com/cloudbox/cloudbox/api/s3"
+	stsapi "github.com/cloudbox/cloudbox/api/sts"
+	"github.com/cloudbox/cloudbox/identity"
+	"github.com/cloudbox/cloudbox/server"
+	"github.com/cloudbox/cloudbox/services/sts"
+)
+
+// registry lists the services cloudbox serves. A service registered with
+// empty Handlers is routed and decoded, and answers NotImplemented for each
+// operation until its package implements them.
+func registry(ids *identity.Resolver, now func() time.Time) []server.Service {
+	return []server.Service{
+		{API: stsapi.Service, Invoker: stsapi.Bind(sts.New(ids, now).Handlers())},
+		{API: ec2api.Service, Invoker: ec2api.Bind(&ec2api.Handlers{})},
+		{API: elbv2api.Service, Invoker: elbv2api.Bind(&elbv2api.Handlers{})},
+		{API: asapi.Service, Invoker: asapi.Bind(&asapi.Handlers{})},
+		{API: cwapi.Service, Invoker: cwapi.Bind(&cwapi.Handlers{})},
+		{API: acmapi.Service, Invoker: acmapi.Bind(&acmapi.Handlers{})},
+		{API: iamapi.Service, Invoker: iamapi.Bind(&iamapi.Handlers{})},
+		{API: r53api.Service, Invoker: r53api.Bind(&r53api.Handlers{})},
+		{API: s3api.Service, Invoker: s3api.Bind(&s3api.Handlers{})},
+	}
+}

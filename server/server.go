@@ -1,0 +1,341 @@
+// Package server is cloudbox's HTTP front door: it finds the service and
+// operation a request is for, authenticates it, decodes it with the
+// service's protocol codec, calls the service, and writes the answer and one
+// structured log line.
+package server
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/cloudbox/cloudbox/api"
+	"github.com/cloudbox/cloudbox/api/protocol"
+	"github.com/cloudbox/cloudbox/identity"
+	"github.com/cloudbox/cloudbox/sigv4"
+)
+
+// Service is one AWS service the server answers for.
+type Service struct {
+	API     *api.Service
+	Invoker api.Invoker
+}
+
+// Auth modes.
+const (
+	AuthOff    = "off"    // any credentials; the scope still names account and region
+	AuthStrict = "strict" // signatures verified against known keys
+)
+
+// DefaultRegion is used for requests that name none (unsigned requests).
+const DefaultRegion = "us-east-1"
+
+// MaxBody bounds a request body held in memory.
+const MaxBody = 64 << 20
+
+// Config configures a Server.
+type Config struct {
+	Services []Service
+	Identity *identity.Resolver
+	Auth     string
+	Logger   *slog.Logger
+	// Internal serves the /_cloudbox/ endpoints (health, reset).
+	Internal http.Handler
+	// Now is the clock signatures are checked against; time.Now if nil.
+	Now func() time.Time
+}
+
+// Server is an http.Handler serving the configured services.
+type Server struct {
+	cfg       Config
+	byTarget  map[string]*Service   // json X-Amz-Target prefix
+	bySigning map[string][]*Service // SigV4 scope service name
+	byPrefix  map[string]*Service   // endpoint prefix, for unsigned requests
+}
+
+// New returns a server for cfg.
+func New(cfg Config) *Server {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, byTarget: map[string]*Service{}, bySigning: map[string][]*Service{}, byPrefix: map[string]*Service{}}
+	for i := range cfg.Services {
+		svc := &cfg.Services[i]
+		if svc.API.TargetPrefix != "" {
+			s.byTarget[svc.API.TargetPrefix] = svc
+		}
+		s.bySigning[svc.API.SigningName] = append(s.bySigning[svc.API.SigningName], svc)
+		s.byPrefix[svc.API.EndpointPrefix] = svc
+	}
+	return s
+}
+
+// statusWriter remembers the status written, for the log line.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// call is the state of one request as it moves through ServeHTTP.
+type call struct {
+	req     api.Request
+	svc     *Service
+	codec   protocol.Codec
+	errCode string // the AWS error code answered, for the log
+}
+
+func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/_cloudbox/") && s.cfg.Internal != nil {
+		s.cfg.Internal.ServeHTTP(rw, r)
+		return
+	}
+	start := time.Now()
+	w := &statusWriter{ResponseWriter: rw}
+	c := &call{req: api.Request{ID: newRequestID()}}
+	h := w.Header()
+	h.Set("X-Amzn-Requestid", c.req.ID)
+	h.Set("X-Amz-Request-Id", c.req.ID)
+	defer func() {
+		if p := recover(); p != nil {
+			s.cfg.Logger.Error("panic serving request", "request_id", c.req.ID, "panic", p, "stack", string(debug.Stack()))
+			if w.status == 0 {
+				s.fail(w, r, c, api.As(errors.New("panic")))
+			}
+		}
+		s.logRequest(r, c, w.status, time.Since(start))
+	}()
+	s.serve(w, r, c)
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, c *call) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
+	if err != nil {
+		s.fail(w, r, c, api.Errorf("IncompleteBody", "The request body could not be read: %v", err))
+		return
+	}
+	if len(body) > MaxBody {
+		s.fail(w, r, c, api.NewError(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "Request body larger than %d bytes", MaxBody))
+		return
+	}
+	signed, err := sigv4.Parse(r)
+	if err != nil {
+		s.fail(w, r, c, authError(err))
+		return
+	}
+	c.svc = s.route(r, body, signed)
+	if c.svc == nil {
+		s.fail(w, r, c, unknownService(r, signed))
+		return
+	}
+	c.req.Service = c.svc.API.Package
+	c.req.Region = DefaultRegion
+	if signed != nil && signed.Scope.Region != "" {
+		c.req.Region = signed.Scope.Region
+	}
+	c.codec = protocol.For(c.svc.API.Protocol)
+	if body, err = s.authenticate(r, body, signed, c); err != nil {
+		s.fail(w, r, c, err)
+		return
+	}
+	op, err := c.codec.Operation(r, body, c.svc.API)
+	if err != nil {
+		s.fail(w, r, c, err)
+		return
+	}
+	c.req.Operation = op.Name
+	in := op.NewInput()
+	if err := c.codec.Decode(r, body, c.svc.API, op, in); err != nil {
+		s.fail(w, r, c, err)
+		return
+	}
+	if verr := protocol.Validate(c.svc.API, in); verr != nil {
+		s.fail(w, r, c, verr)
+		return
+	}
+	ctx := api.WithRequest(r.Context(), &c.req)
+	out, err := c.svc.Invoker.Invoke(ctx, op.Name, in)
+	if err != nil {
+		s.fail(w, r, c, err)
+		return
+	}
+	c.codec.Encode(w, c.svc.API, op, out, c.req.ID)
+}
+
+// route finds the service of a request: by X-Amz-Target for JSON protocols,
+// else by the SigV4 scope's service (and the Version parameter where two
+// services share a signing name), else, for unsigned requests, by host name
+// or by the query Version.
+func (s *Server) route(r *http.Request, body []byte, signed *sigv4.Signed) *Service {
+	if target := r.Header.Get("X-Amz-Target"); target != "" {
+		if i := strings.LastIndexByte(target, '.'); i > 0 {
+			if svc := s.byTarget[target[:i]]; svc != nil {
+				return svc
+			}
+		}
+	}
+	var candidates []*Service
+	if signed != nil {
+		candidates = s.bySigning[signed.Scope.Service]
+	}
+	if len(candidates) == 1 {
+		return candidates[0]
+	}
+	version := ""
+	if isForm(r) || r.Method == http.MethodGet {
+		if params, err := protocol.Params(r, body); err == nil {
+			version = params.Get("Version")
+		}
+	}
+	if len(candidates) > 1 {
+		for _, svc := range candidates {
+			if svc.API.APIVersion == version {
+				return svc
+			}
+		}
+		return candidates[0]
+	}
+	if signed != nil {
+		return nil
+	}
+	host := r.Host
+	if i := strings.IndexByte(host, '.'); i > 0 {
+		if svc := s.byPrefix[host[:i]]; svc != nil {
+			return svc
+		}
+	}
+	if version != "" {
+		for i := range s.cfg.Services {
+			if svc := &s.cfg.Services[i]; svc.API.APIVersion == version {
+				return svc
+			}
+		}
+	}
+	return nil
+}
+
+func isForm(r *http.Request) bool {
+	return strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded")
+}
+
+// authenticate names the caller, verifying the signature in strict mode, and
+// returns the payload (de-chunked when the client streamed it).
+func (s *Server) authenticate(r *http.Request, body []byte, signed *sigv4.Signed, c *call) ([]byte, error) {
+	if s.cfg.Auth != AuthStrict {
+		akid := ""
+		if signed != nil {
+			akid = signed.Scope.AccessKeyID
+		}
+		p, err := s.cfg.Identity.Principal(akid)
+		if err != nil {
+			return nil, err
+		}
+		c.req.Caller = p
+		if sigv4.IsStreaming(r) {
+			decoded, err := sigv4.DecodeChunked(body)
+			if err != nil {
+				return nil, api.Errorf("IncompleteBody", "The aws-chunked body is malformed: %v", err)
+			}
+			return decoded, nil
+		}
+		return body, nil
+	}
+	if signed == nil {
+		return nil, api.NewError(http.StatusForbidden, "MissingAuthenticationToken", "Request is missing Authentication Token")
+	}
+	cred, ok, err := s.cfg.Identity.Lookup(signed.Scope.AccessKeyID)
+	if err != nil {
+		return nil, err
+	}
+	if !ok || cred.SessionToken != signed.SecurityToken {
+		return nil, api.NewError(http.StatusForbidden, "InvalidClientTokenId", "The security token included in the request is invalid.")
+	}
+	payload, err := sigv4.Verify(r, body, signed, cred.Secret, s.cfg.Now())
+	if err != nil {
+		return nil, authError(err)
+	}
+	if !cred.Expires.IsZero() && s.cfg.Now().After(cred.Expires) {
+		return nil, api.NewError(http.StatusForbidden, "ExpiredToken", "The security token included in the request is expired")
+	}
+	c.req.Caller = cred.Principal
+	return payload, nil
+}
+
+func authError(err error) error {
+	var e *sigv4.Error
+	if errors.As(err, &e) {
+		return &api.Error{Code: e.Code, Message: e.Message, Status: e.Status}
+	}
+	return err
+}
+
+// unknownService is the answer for a request no registered service matches.
+func unknownService(r *http.Request, signed *sigv4.Signed) *api.Error {
+	name := "(none)"
+	if signed != nil {
+		name = signed.Scope.Service
+	}
+	return api.Errorf("UnknownService", "cloudbox does not serve the service named by this request (credential scope service %s, host %s)", name, r.Host)
+}
+
+// fail writes err in the envelope of the request's service, or, when no
+// service was found, in the envelope the request's own form suggests.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, c *call, err error) {
+	e := api.As(err)
+	c.errCode = e.Code
+	var svc *api.Service
+	if c.svc != nil {
+		svc = c.svc.API
+	} else {
+		proto := "rest-xml"
+		switch {
+		case r.Header.Get("X-Amz-Target") != "":
+			proto = "json"
+		case isForm(r) || r.URL.Query().Get("Action") != "":
+			proto = "query"
+		}
+		svc = &api.Service{Protocol: proto}
+	}
+	protocol.For(svc.Protocol).EncodeError(w, svc, e, c.req.ID)
+}
+
+func (s *Server) logRequest(r *http.Request, c *call, status int, d time.Duration) {
+	attrs := []slog.Attr{
+		slog.String("service", c.req.Service),
+		slog.String("operation", c.req.Operation),
+		slog.String("account", c.req.Caller.Account),
+		slog.String("region", c.req.Region),
+		slog.Int("status", status),
+		slog.Float64("duration_ms", float64(d.Microseconds())/1000),
+		slog.String("request_id", c.req.ID),
+	}
+	if c.errCode != "" {
+		attrs = append(attrs, slog.String("error", c.errCode))
+	}
+	level := slog.LevelInfo
+	if status >= 500 && status != http.StatusNotImplemented {
+		level = slog.LevelError
+	}
+	s.cfg.Logger.LogAttrs(context.Background(), level, "request", attrs...)
+}
