@@ -40,7 +40,7 @@ type protocolCase struct {
 // skipped lists the cases that do not apply in the server's direction.
 var skipped = map[string]string{
 	"output/rest-json/9/0": "a map bound to all response headers also sees the headers every real HTTP response carries (Content-Type); the case's response has none",
-	"input/rest-xml/26/0": "header names and values with surrounding white space cannot reach a server: HTTP forbids white space in field names and strips it around values (RFC 9110, 5.5)",
+	"input/rest-xml/26/0":  "header names and values with surrounding white space cannot reach a server: HTTP forbids white space in field names and strips it around values (RFC 9110, 5.5)",
 }
 
 type testFile []struct {
@@ -465,4 +465,3 @@ func dump(x any) string {
 	b, _ := json.Marshal(x)
 	return string(b)
 }
-
