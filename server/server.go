@@ -155,6 +155,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, c *call) {
 		c.req.Region = signed.Scope.Region
 	}
 	c.codec = protocol.For(c.svc.API.Protocol)
+	if c.svc.API.Protocol != "json" && c.svc.API.TargetPrefix != "" && r.Header.Get("X-Amz-Target") != "" {
+		// A query service that newer SDKs reach over awsJson.
+		c.codec = protocol.For("json")
+	}
 	if body, err = s.authenticate(r, body, signed, c); err != nil {
 		s.fail(w, r, c, err)
 		return
@@ -317,7 +321,11 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, c *call, err error
 		}
 		svc = &api.Service{Protocol: proto}
 	}
-	protocol.For(svc.Protocol).EncodeError(w, svc, e, c.req.ID)
+	codec := c.codec
+	if codec == nil {
+		codec = protocol.For(svc.Protocol)
+	}
+	codec.EncodeError(w, svc, e, c.req.ID)
 }
 
 func (s *Server) logRequest(r *http.Request, c *call, status int, d time.Duration) {

@@ -10,13 +10,16 @@ import (
 
 // Service describes CloudWatch as its model does.
 var Service = &api.Service{
-	Package:        "cloudwatch",
-	ServiceID:      "CloudWatch",
-	EndpointPrefix: "monitoring",
-	SigningName:    "monitoring",
-	Protocol:       "query",
-	APIVersion:     "2010-08-01",
-	XMLNamespace:   "http://monitoring.amazonaws.com/doc/2010-08-01/",
+	Package:         "cloudwatch",
+	ServiceID:       "CloudWatch",
+	EndpointPrefix:  "monitoring",
+	SigningName:     "monitoring",
+	Protocol:        "query",
+	APIVersion:      "2010-08-01",
+	TargetPrefix:    "GraniteServiceVersion20100801",
+	JSONVersion:     "1.0",
+	XMLNamespace:    "http://monitoring.amazonaws.com/doc/2010-08-01/",
+	QueryCompatible: true,
 	Operations: map[string]*api.Operation{
 		"DeleteAlarms":             {Name: "DeleteAlarms", Method: "POST", RequestURI: "/", ResponseCode: 200, NewInput: func() any { return new(DeleteAlarmsInput) }, NewOutput: func() any { return new(DeleteAlarmsOutput) }},
 		"DeleteAnomalyDetector":    {Name: "DeleteAnomalyDetector", Method: "POST", RequestURI: "/", ResponseCode: 200, OutputWrapper: "DeleteAnomalyDetectorResult", NewInput: func() any { return new(DeleteAnomalyDetectorInput) }, NewOutput: func() any { return new(DeleteAnomalyDetectorOutput) }},

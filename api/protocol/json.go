@@ -12,8 +12,24 @@ import (
 	"time"
 )
 
+// jsonNames says how members are named in JSON: rest-json honours
+// locationName (Smithy's jsonName); awsJson uses member names alone.
+type jsonNames bool
+
+const (
+	memberNames   jsonNames = false
+	locationNames jsonNames = true
+)
+
+func (n jsonNames) of(f *field) string {
+	if n == locationNames {
+		return f.name()
+	}
+	return f.member
+}
+
 // writeJSONStruct writes the body members of struct v as a JSON object.
-func writeJSONStruct(b *bytes.Buffer, v reflect.Value) {
+func writeJSONStruct(b *bytes.Buffer, v reflect.Value, names jsonNames) {
 	si := info(v.Type())
 	b.WriteByte('{')
 	first := true
@@ -27,17 +43,17 @@ func writeJSONStruct(b *bytes.Buffer, v reflect.Value) {
 			b.WriteByte(',')
 		}
 		first = false
-		writeJSONString(b, f.name())
+		writeJSONString(b, names.of(f))
 		b.WriteByte(':')
-		writeJSONValue(b, fv, f)
+		writeJSONValue(b, fv, f, names)
 	}
 	b.WriteByte('}')
 }
 
-func writeJSONValue(b *bytes.Buffer, v reflect.Value, f *field) {
+func writeJSONValue(b *bytes.Buffer, v reflect.Value, f *field, names jsonNames) {
 	switch f.typ {
 	case "structure":
-		writeJSONStruct(b, v.Elem())
+		writeJSONStruct(b, v.Elem(), names)
 		return
 	case "list":
 		elem := &field{typ: elemType(v.Type()), tsFormat: f.tsFormat}
@@ -50,7 +66,7 @@ func writeJSONValue(b *bytes.Buffer, v reflect.Value, f *field) {
 				b.WriteString("null")
 				continue
 			}
-			writeJSONValue(b, v.Index(i), elem)
+			writeJSONValue(b, v.Index(i), elem, names)
 		}
 		b.WriteByte(']')
 		return
@@ -66,7 +82,7 @@ func writeJSONValue(b *bytes.Buffer, v reflect.Value, f *field) {
 			if mv := v.MapIndex(k); isNil(mv) {
 				b.WriteString("null")
 			} else {
-				writeJSONValue(b, mv, elem)
+				writeJSONValue(b, mv, elem, names)
 			}
 		}
 		b.WriteByte('}')
@@ -118,25 +134,25 @@ func sortedKeys(m reflect.Value) []reflect.Value {
 }
 
 // decodeJSONStruct fills struct v from a decoded JSON object.
-func decodeJSONStruct(obj map[string]any, v reflect.Value) error {
+func decodeJSONStruct(obj map[string]any, v reflect.Value, names jsonNames) error {
 	si := info(v.Type())
 	for i := range si.fields {
 		f := &si.fields[i]
 		if f.location != "" {
 			continue
 		}
-		raw, ok := obj[f.name()]
+		raw, ok := obj[names.of(f)]
 		if !ok || raw == nil {
 			continue
 		}
-		if err := decodeJSONValue(raw, v.Field(f.index), f); err != nil {
+		if err := decodeJSONValue(raw, v.Field(f.index), f, names); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func decodeJSONValue(raw any, v reflect.Value, f *field) error {
+func decodeJSONValue(raw any, v reflect.Value, f *field, names jsonNames) error {
 	if raw == nil {
 		return nil
 	}
@@ -147,7 +163,7 @@ func decodeJSONValue(raw any, v reflect.Value, f *field) error {
 			return typeError(f, "an object")
 		}
 		p := reflect.New(v.Type().Elem())
-		if err := decodeJSONStruct(obj, p.Elem()); err != nil {
+		if err := decodeJSONStruct(obj, p.Elem(), names); err != nil {
 			return err
 		}
 		v.Set(p)
@@ -160,7 +176,7 @@ func decodeJSONValue(raw any, v reflect.Value, f *field) error {
 		elem := &field{typ: elemType(v.Type()), member: f.member, tsFormat: f.tsFormat}
 		list := reflect.MakeSlice(v.Type(), len(arr), len(arr))
 		for i, x := range arr {
-			if err := decodeJSONValue(x, list.Index(i), elem); err != nil {
+			if err := decodeJSONValue(x, list.Index(i), elem, names); err != nil {
 				return err
 			}
 		}
@@ -175,7 +191,7 @@ func decodeJSONValue(raw any, v reflect.Value, f *field) error {
 		m := reflect.MakeMapWithSize(v.Type(), len(obj))
 		for k, x := range obj {
 			ev := reflect.New(v.Type().Elem()).Elem()
-			if err := decodeJSONValue(x, ev, elem); err != nil {
+			if err := decodeJSONValue(x, ev, elem, names); err != nil {
 				return err
 			}
 			m.SetMapIndex(reflect.ValueOf(k), ev)

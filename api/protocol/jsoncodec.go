@@ -31,7 +31,7 @@ func (jsonCodec) Decode(r *http.Request, body []byte, svc *api.Service, op *api.
 	if err != nil {
 		return api.Errorf("SerializationException", "Could not parse the request body as JSON: %v", err)
 	}
-	if err := decodeJSONStruct(obj, structPtr(in)); err != nil {
+	if err := decodeJSONStruct(obj, structPtr(in), memberNames); err != nil {
 		return api.Errorf("SerializationException", "%v", err)
 	}
 	return nil
@@ -47,7 +47,7 @@ func jsonContentType(svc *api.Service) string {
 
 func (jsonCodec) Encode(w http.ResponseWriter, svc *api.Service, op *api.Operation, out any, requestID string) {
 	var b bytes.Buffer
-	writeJSONStruct(&b, structOf(op, out))
+	writeJSONStruct(&b, structOf(op, out), memberNames)
 	writeBody(w, http.StatusOK, jsonContentType(svc), b.Bytes())
 }
 

@@ -215,7 +215,7 @@ func (c restCodec) decodeBody(body []byte, v reflect.Value) error {
 		if err != nil {
 			return c.serializationError(err)
 		}
-		if err := decodeJSONStruct(obj, v); err != nil {
+		if err := decodeJSONStruct(obj, v, locationNames); err != nil {
 			return c.serializationError(err)
 		}
 		return nil
@@ -449,7 +449,7 @@ func (c restCodec) Encode(w http.ResponseWriter, svc *api.Service, op *api.Opera
 		}
 		if c.json {
 			var b bytes.Buffer
-			writeJSONStruct(&b, fv.Elem())
+			writeJSONStruct(&b, fv.Elem(), locationNames)
 			writeBody(w, status, "application/json", b.Bytes())
 			return
 		}
@@ -464,7 +464,7 @@ func (c restCodec) Encode(w http.ResponseWriter, svc *api.Service, op *api.Opera
 	}
 	if c.json {
 		var b bytes.Buffer
-		writeJSONStruct(&b, v)
+		writeJSONStruct(&b, v, locationNames)
 		writeBody(w, status, "application/json", b.Bytes())
 		return
 	}

@@ -22,6 +22,13 @@ import (
 
 const sdkModule = "github.com/aws/aws-sdk-go"
 
+// jsonToo names query services that today's SDKs reach over awsJson 1.0
+// (with query-compatible errors) although the pinned models still describe
+// query alone, with the X-Amz-Target prefix they use.
+var jsonToo = map[string]string{
+	"monitoring": "GraniteServiceVersion20100801",
+}
+
 func main() {
 	log.SetFlags(0)
 	log.SetPrefix("apigen: ")
@@ -158,6 +165,10 @@ func genService(sdk, version, pkg, name, outDir string) error {
 	header(&b, source, pkg)
 	b.WriteString("import (\n\t\"context\"\n\n\t\"github.com/cloudbox/cloudbox/api\"\n)\n\n")
 	md := m.Metadata
+	if prefix, ok := jsonToo[name]; ok && md.TargetPrefix == "" {
+		md.TargetPrefix, md.JSONVersion = prefix, "1.0"
+		md.AWSQueryCompatible = []byte("{}")
+	}
 	signing := md.SigningName
 	if signing == "" {
 		signing = md.EndpointPrefix

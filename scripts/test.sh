@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh machine: installs what the tests need,
+# checks generated code and formatting, then runs every test (with the race
+# detector) and a short fuzzing pass of every decoder.
+#
+#   scripts/test.sh          everything
+#   QUICK=1 scripts/test.sh  skip the fuzzing pass
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "installing test dependencies"
+# aws CLI v2 comes from Debian's awscli package (/usr/bin/aws); v1 and boto3
+# come with the machine's Python. Without root or apt the v2 tests skip.
+if ! /usr/bin/aws --version 2>&1 | grep -q '^aws-cli/2'; then
+  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq awscli >/dev/null) ||
+      echo "warning: could not install awscli (v2); its tests will skip"
+  else
+    echo "warning: aws CLI v2 missing and cannot be installed here; its tests will skip"
+  fi
+fi
+python3 -c 'import boto3' 2>/dev/null || pip install -q boto3 || echo "warning: boto3 missing; its tests will skip"
+go mod download
+
+step "generated code is up to date"
+go generate ./api
+if ! git diff --quiet --exit-code -- api; then
+  git --no-pager diff --stat -- api
+  echo "generated code is stale: run 'go generate ./api' and commit the result" >&2
+  exit 1
+fi
+
+step "gofmt and go vet"
+unformatted=$(gofmt -l $(git ls-files '*.go'))
+if [ -n "$unformatted" ]; then
+  echo "gofmt would change:" >&2
+  echo "$unformatted" >&2
+  exit 1
+fi
+go vet ./...
+
+step "tests (race detector on)"
+go test -race -count=1 ./...
+
+if [ -z "${QUICK:-}" ]; then
+  step "fuzzing every decoder briefly (scripts/fuzz.sh runs them longer)"
+  FUZZTIME=${FUZZTIME:-10s} scripts/fuzz.sh
+fi
