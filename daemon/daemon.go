@@ -70,7 +70,7 @@ func New(cfg Config) (*Daemon, error) {
 		}
 	}
 	d := &Daemon{cfg: cfg, store: st, ids: identity.New(st, keys)}
-	d.services = registry(d.ids, time.Now)
+	d.services = registry(d.store, d.ids, time.Now, cfg.Logger)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /_cloudbox/health", d.health)
 	mux.HandleFunc("POST /_cloudbox/reset", d.reset)

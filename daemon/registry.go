@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"log/slog"
 	"time"
 
 	acmapi "github.com/cloudbox/cloudbox/api/acm"
@@ -14,16 +15,18 @@ import (
 	stsapi "github.com/cloudbox/cloudbox/api/sts"
 	"github.com/cloudbox/cloudbox/identity"
 	"github.com/cloudbox/cloudbox/server"
+	"github.com/cloudbox/cloudbox/services/ec2"
 	"github.com/cloudbox/cloudbox/services/sts"
+	"github.com/cloudbox/cloudbox/store"
 )
 
 // registry lists the services cloudbox serves. A service registered with
 // empty Handlers is routed and decoded, and answers NotImplemented for each
 // operation until its package implements them.
-func registry(ids *identity.Resolver, now func() time.Time) []server.Service {
+func registry(st *store.Store, ids *identity.Resolver, now func() time.Time, log *slog.Logger) []server.Service {
 	return []server.Service{
 		{API: stsapi.Service, Invoker: stsapi.Bind(sts.New(ids, now).Handlers())},
-		{API: ec2api.Service, Invoker: ec2api.Bind(&ec2api.Handlers{})},
+		{API: ec2api.Service, Invoker: ec2.New(st, now, log).Invoker()},
 		{API: elbv2api.Service, Invoker: elbv2api.Bind(&elbv2api.Handlers{})},
 		{API: asapi.Service, Invoker: asapi.Bind(&asapi.Handlers{})},
 		{API: cwapi.Service, Invoker: cwapi.Bind(&cwapi.Handlers{})},

@@ -82,7 +82,7 @@ func (c queryCodec) Encode(w http.ResponseWriter, svc *api.Service, op *api.Oper
 		x.open("requestId")
 		x.text(requestID)
 		x.close("requestId")
-		x.members(v)
+		x.resultMembers(v)
 	} else {
 		// The models name the result element; AWS writes it for every
 		// operation with an output.
@@ -92,7 +92,7 @@ func (c queryCodec) Encode(w http.ResponseWriter, svc *api.Service, op *api.Oper
 		}
 		if wrapper != "" {
 			x.open(wrapper)
-			x.members(v)
+			x.resultMembers(v)
 			x.close(wrapper)
 		}
 		x.WriteString("<ResponseMetadata><RequestId>")

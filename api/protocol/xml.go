@@ -101,6 +101,24 @@ func (w *xmlWriter) members(v reflect.Value) {
 	}
 }
 
+// resultMembers writes the members of an operation's output. Unlike nested
+// members, a list the service left nil is written empty, as AWS answers
+// "no VPCs" with an empty <vpcSet/> that SDKs read as [].
+func (w *xmlWriter) resultMembers(v reflect.Value) {
+	si := info(v.Type())
+	for i := range si.fields {
+		f := &si.fields[i]
+		if f.xmlAttr || (f.location != "" && f.location != "body") {
+			continue
+		}
+		fv := v.Field(f.index)
+		if f.typ == "list" && fv.IsNil() && !f.flattened {
+			fv = reflect.MakeSlice(fv.Type(), 0, 0)
+		}
+		w.element(f.name(), fv, f)
+	}
+}
+
 func (w *xmlWriter) list(name string, v reflect.Value, f *field) {
 	elem := &field{typ: elemType(v.Type()), tsFormat: f.tsFormat}
 	if f.flattened {

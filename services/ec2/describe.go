@@ -1,0 +1,181 @@
+package ec2
+
+import (
+	"encoding/base64"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/cloudbox/cloudbox/api"
+	ec2api "github.com/cloudbox/cloudbox/api/ec2"
+	"github.com/cloudbox/cloudbox/store"
+)
+
+// fields maps each filter name a Describe* supports to the values a record
+// has for it. Tag filters (tag:Key, tag-key, tag-value) come for free.
+type fields[T any] map[string]func(*T) []string
+
+// query is what every Describe* takes: ids, filters and a page.
+type query struct {
+	ids        []*string
+	filters    []*ec2api.Filter
+	maxResults *int64
+	nextToken  *string
+	// idsParam names the id list parameter in errors ("vpcIds").
+	idsParam string
+}
+
+// describe lists the records of kind k in scope that match q: every id of
+// q.ids must exist (else k's not-found error), then filters apply, then the
+// page is cut. It returns the page and the next token.
+func describe[T any](tx *store.Tx, sc scope, k *kind, q query, idOf func(*T) string, tagsOf func(*T) []*ec2api.Tag, fs fields[T]) ([]*T, *string, error) {
+	if len(q.ids) > 0 && q.maxResults != nil && q.idsParam != "" {
+		return nil, nil, api.Errorf("InvalidParameterCombination", "The parameter %s cannot be used with the parameter maxResults", q.idsParam)
+	}
+	var out []*T
+	if len(q.ids) > 0 {
+		seen := map[string]bool{}
+		for _, id := range q.ids {
+			if id == nil || seen[*id] {
+				continue
+			}
+			seen[*id] = true
+			v, err := load[T](tx, sc, k, *id)
+			if err != nil {
+				return nil, nil, err
+			}
+			out = append(out, v)
+		}
+		sort.Slice(out, func(i, j int) bool { return idOf(out[i]) < idOf(out[j]) })
+	} else {
+		all, err := listAll[T](tx, sc, k)
+		if err != nil {
+			return nil, nil, err
+		}
+		out = all
+	}
+	matched := out[:0]
+	for _, v := range out {
+		ok, err := matchFilters(q.filters, v, tagsOf, fs)
+		if err != nil {
+			return nil, nil, err
+		}
+		if ok {
+			matched = append(matched, v)
+		}
+	}
+	return paginate(matched, idOf, q.maxResults, q.nextToken)
+}
+
+// matchFilters applies EC2 filter semantics: a record matches when every
+// filter has at least one value matching (values may use * and ?).
+func matchFilters[T any](filters []*ec2api.Filter, v *T, tagsOf func(*T) []*ec2api.Tag, fs fields[T]) (bool, error) {
+	for _, f := range filters {
+		if f == nil || f.Name == nil {
+			return false, api.Errorf("InvalidParameterValue", "The filter 'null' is invalid")
+		}
+		name := *f.Name
+		var have []string
+		switch {
+		case strings.HasPrefix(name, "tag:"):
+			key := strings.TrimPrefix(name, "tag:")
+			for _, t := range tagsOf(v) {
+				if deref(t.Key) == key {
+					have = append(have, deref(t.Value))
+				}
+			}
+		case name == "tag-key":
+			for _, t := range tagsOf(v) {
+				have = append(have, deref(t.Key))
+			}
+		case name == "tag-value":
+			for _, t := range tagsOf(v) {
+				have = append(have, deref(t.Value))
+			}
+		default:
+			get, ok := fs[name]
+			if !ok {
+				return false, api.Errorf("InvalidParameterValue", "The filter '%s' is invalid", name)
+			}
+			have = get(v)
+		}
+		if !anyMatch(f.Values, have) {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+func anyMatch(patterns []*string, have []string) bool {
+	for _, p := range patterns {
+		if p == nil {
+			continue
+		}
+		for _, h := range have {
+			if globMatch(*p, h) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// globMatch matches EC2 filter wildcards: * any run, ? one character.
+// path.Match has the same two; its other specials ([ and \) are escaped.
+func globMatch(pattern, s string) bool {
+	if !strings.ContainsAny(pattern, "*?") {
+		return pattern == s
+	}
+	escaped := strings.NewReplacer(`\`, `\\`, `[`, `\[`).Replace(pattern)
+	// path.Match does not let * cross "/", which EC2 values (CIDRs) contain.
+	ok, err := path.Match(strings.ReplaceAll(escaped, "/", "\x00"), strings.ReplaceAll(s, "/", "\x00"))
+	return err == nil && ok
+}
+
+const (
+	minPage = 5
+	maxPage = 1000
+)
+
+// paginate cuts one page. The token is the id the next page starts at.
+func paginate[T any](items []*T, idOf func(*T) string, maxResults *int64, nextToken *string) ([]*T, *string, error) {
+	start := 0
+	if nextToken != nil && *nextToken != "" {
+		b, err := base64.RawURLEncoding.DecodeString(*nextToken)
+		if err != nil {
+			return nil, nil, api.Errorf("InvalidNextToken", "The token '%s' is invalid", *nextToken)
+		}
+		start = sort.Search(len(items), func(i int) bool { return idOf(items[i]) >= string(b) })
+	}
+	if maxResults == nil {
+		return items[start:], nil, nil
+	}
+	n := int(*maxResults)
+	if n < minPage || n > maxPage {
+		return nil, nil, api.Errorf("InvalidParameterValue", "Value ( %d ) for parameter maxResults is invalid. Expecting a value between %d and %d.", n, minPage, maxPage)
+	}
+	end := start + n
+	if end >= len(items) {
+		return items[start:], nil, nil
+	}
+	tok := base64.RawURLEncoding.EncodeToString([]byte(idOf(items[end])))
+	return items[start:end], &tok, nil
+}
+
+// one returns a one-value filter field.
+func one(s *string) []string {
+	if s == nil {
+		return nil
+	}
+	return []string{*s}
+}
+
+func boolField(b *bool) []string {
+	if b == nil {
+		return nil
+	}
+	if *b {
+		return []string{"true"}
+	}
+	return []string{"false"}
+}

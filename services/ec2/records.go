@@ -1,0 +1,94 @@
+package ec2
+
+import (
+	"time"
+
+	ec2api "github.com/cloudbox/cloudbox/api/ec2"
+)
+
+// The records EC2 keeps in the store. Each embeds the API shape that
+// Describe* returns, so describing is reading; the extra fields are state
+// AWS keeps but does not show in that shape.
+
+type vpcRecord struct {
+	ec2api.Vpc
+	EnableDNSSupport       bool
+	EnableDNSHostnames     bool
+	MainRouteTableID       string
+	DefaultSecurityGroupID string
+	DefaultNetworkACLID    string
+}
+
+type subnetRecord struct {
+	ec2api.Subnet
+	// Used maps each private IP taken in the subnet to what holds it (an
+	// ENI id), so AvailableIpAddressCount and the next free address are
+	// exact.
+	Used map[string]string
+}
+
+type internetGatewayRecord struct {
+	ec2api.InternetGateway
+}
+
+type routeTableRecord struct {
+	ec2api.RouteTable
+}
+
+type networkACLRecord struct {
+	ec2api.NetworkAcl
+}
+
+type securityGroupRecord struct {
+	ec2api.SecurityGroup
+	// Rules are the group's rules with their sgr- ids; IpPermissions and
+	// IpPermissionsEgress of the embedded shape are derived from them when
+	// the group is described.
+	Rules []*ec2api.SecurityGroupRule
+}
+
+type networkInterfaceRecord struct {
+	ec2api.NetworkInterface
+}
+
+type addressRecord struct {
+	ec2api.Address
+}
+
+type natGatewayRecord struct {
+	ec2api.NatGateway
+	// ENI is the gateway's network interface in its subnet.
+	ENI string
+}
+
+type keyPairRecord struct {
+	ec2api.KeyPairInfo
+}
+
+type instanceRecord struct {
+	ec2api.Instance
+	UserData   string // base64, as given to RunInstances
+	VCPUs      int64
+	MemoryMiB  int64
+	StateSince time.Time
+	// TerminatedAt is when the instance reached terminated; AWS keeps it
+	// visible for about an hour after.
+	TerminatedAt time.Time
+}
+
+type imageRecord struct {
+	ec2api.Image
+}
+
+type launchTemplateRecord struct {
+	ec2api.LaunchTemplate
+	Versions []*ec2api.LaunchTemplateVersion
+}
+
+type peeringRecord struct {
+	ec2api.VpcPeeringConnection
+}
+
+type dhcpOptionsRecord struct {
+	ec2api.DhcpOptions
+}

@@ -1,0 +1,65 @@
+// Package ec2 implements the EC2 and VPC control plane: every resource of
+// the architectures people build (VPCs, subnets, gateways, route tables,
+// security groups, network ACLs, addresses, key pairs, instances, images,
+// launch templates, peering), with AWS's validation, errors, filters and
+// pagination. It knows nothing of Linux: the data plane reads its records.
+package ec2
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/cloudbox/cloudbox/api"
+	ec2api "github.com/cloudbox/cloudbox/api/ec2"
+	"github.com/cloudbox/cloudbox/store"
+)
+
+// Service is the EC2 implementation.
+type Service struct {
+	store *store.Store
+	now   func() time.Time
+	log   *slog.Logger
+}
+
+// New returns EC2 over st.
+func New(st *store.Store, now func() time.Time, log *slog.Logger) *Service {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{store: st, now: now, log: log}
+}
+
+// Handlers returns the operations EC2 implements. Each area of EC2
+// registers its own in its file.
+func (s *Service) Handlers() *ec2api.Handlers {
+	h := &ec2api.Handlers{}
+	for _, register := range []func(*ec2api.Handlers){
+		s.registerRegions,
+		s.registerTags,
+		s.registerNetwork,  // vpc.go and the files of the VPC resources
+		s.registerSecurity, // securitygroup.go, networkinterface.go, address.go, natgateway.go, keypair.go
+		s.registerCompute,  // instance.go, image.go, launchtemplate.go
+	} {
+		register(h)
+	}
+	return h
+}
+
+// Invoker returns the api.Invoker of EC2: the handlers, behind the step
+// every EC2 call takes first in a new region, making its default VPC.
+func (s *Service) Invoker() api.Invoker {
+	return invoker{Invoker: ec2api.Bind(s.Handlers()), s: s}
+}
+
+type invoker struct {
+	api.Invoker
+	s *Service
+}
+
+func (v invoker) Invoke(ctx context.Context, op string, in any) (any, error) {
+	if err := v.s.ensureDefaultVPC(ctx); err != nil {
+		return nil, err
+	}
+	return v.Invoker.Invoke(ctx, op, in)
+}
