@@ -88,6 +88,9 @@ var accountRE = regexp.MustCompile(`^[0-9]{12}$`)
 // Lookup returns the credential of a known access key: a configured one or
 // temporary credentials from STS (which may have expired; the caller checks).
 func (r *Resolver) Lookup(akid string) (Credential, bool, error) {
+	if akid == "" {
+		return Credential{}, false, nil // an unsigned request
+	}
 	if k, ok := r.keys[akid]; ok {
 		return Credential{Principal: principalOf(k), Secret: k.SecretAccessKey}, true, nil
 	}
