@@ -11,6 +11,7 @@ targets=(
   "./api/protocol FuzzJSON"
   "./api/protocol FuzzRestXML"
   "./api/protocol FuzzRestJSON"
+  "./api/protocol FuzzRPCv2CBOR"
   "./sigv4 FuzzParse"
   "./sigv4 FuzzDecodeChunked"
 )

@@ -155,13 +155,24 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, c *call) {
 		c.req.Region = signed.Scope.Region
 	}
 	c.codec = protocol.For(c.svc.API.Protocol)
-	if c.svc.API.Protocol != "json" && c.svc.API.TargetPrefix != "" && r.Header.Get("X-Amz-Target") != "" {
+	switch {
+	case c.svc.API.TargetPrefix != "" && protocol.IsRPCv2CBOR(r):
+		// Newer SDKs reach services with a JSON target prefix (CloudWatch)
+		// over Smithy RPC v2 CBOR.
+		c.codec = protocol.For("smithy-rpc-v2-cbor")
+	case c.svc.API.Protocol != "json" && c.svc.API.TargetPrefix != "" && r.Header.Get("X-Amz-Target") != "":
 		// A query service that newer SDKs reach over awsJson.
 		c.codec = protocol.For("json")
 	}
 	if body, err = s.authenticate(r, body, signed, c); err != nil {
 		s.fail(w, r, c, err)
 		return
+	}
+	if c.svc.API.Protocol != "rest-json" && c.svc.API.Protocol != "rest-xml" {
+		if body, err = protocol.Inflate(r, body); err != nil {
+			s.fail(w, r, c, err)
+			return
+		}
 	}
 	op, err := c.codec.Operation(r, body, c.svc.API)
 	if err != nil {
@@ -187,16 +198,22 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, c *call) {
 	c.codec.Encode(w, c.svc.API, op, out, c.req.ID)
 }
 
-// route finds the service of a request: by X-Amz-Target for JSON protocols,
-// else by the SigV4 scope's service (and the Version parameter where two
-// services share a signing name), else, for unsigned requests, by host name
-// or by the query Version.
+// route finds the service of a request: by X-Amz-Target for JSON protocols
+// or the /service/{Name}/ path of RPC v2 CBOR, else by the SigV4 scope's
+// service (and the Version parameter where two services share a signing
+// name), else, for unsigned requests, by host name or by the query Version.
 func (s *Server) route(r *http.Request, body []byte, signed *sigv4.Signed) *Service {
 	if target := r.Header.Get("X-Amz-Target"); target != "" {
 		if i := strings.LastIndexByte(target, '.'); i > 0 {
 			if svc := s.byTarget[target[:i]]; svc != nil {
 				return svc
 			}
+		}
+	}
+	if protocol.IsRPCv2CBOR(r) {
+		// RPC v2 names the service in the path, by the same name.
+		if name, _, ok := protocol.RPCv2Path(r.URL.Path); ok && s.byTarget[name] != nil {
+			return s.byTarget[name]
 		}
 	}
 	var candidates []*Service
@@ -308,12 +325,17 @@ func unknownService(r *http.Request, signed *sigv4.Signed) *api.Error {
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, c *call, err error) {
 	e := api.As(err)
 	c.errCode = e.Code
+	if e.Code == "InternalFailure" {
+		s.cfg.Logger.Error("internal failure", "request_id", c.req.ID, "error", err)
+	}
 	var svc *api.Service
 	if c.svc != nil {
 		svc = c.svc.API
 	} else {
 		proto := "rest-xml"
 		switch {
+		case protocol.IsRPCv2CBOR(r):
+			proto = "smithy-rpc-v2-cbor"
 		case r.Header.Get("X-Amz-Target") != "":
 			proto = "json"
 		case isForm(r) || r.URL.Query().Get("Action") != "":

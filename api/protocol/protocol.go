@@ -40,6 +40,8 @@ func For(protocol string) Codec {
 		return restCodec{json: true}
 	case "rest-xml":
 		return restCodec{}
+	case "smithy-rpc-v2-cbor":
+		return rpcv2CBORCodec{}
 	}
 	return nil
 }
