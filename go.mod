@@ -17,6 +17,7 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/sts v1.51.8
 	github.com/aws/smithy-go v1.28.8
 	go.etcd.io/bbolt v1.5.0
+	golang.org/x/crypto v0.52.0
 )
 
 require (

@@ -27,9 +27,9 @@ var unimplemented = []struct {
 	boto      [2]string
 	sdk       func(context.Context, aws.Config) error
 }{
-	{"ec2", "DescribeVpcs", []string{"ec2", "describe-vpcs"}, [2]string{"ec2", "describe_vpcs"},
+	{"ec2", "DescribeVpnGateways", []string{"ec2", "describe-vpn-gateways"}, [2]string{"ec2", "describe_vpn_gateways"},
 		func(ctx context.Context, cfg aws.Config) error {
-			_, err := ec2.NewFromConfig(cfg).DescribeVpcs(ctx, &ec2.DescribeVpcsInput{})
+			_, err := ec2.NewFromConfig(cfg).DescribeVpnGateways(ctx, &ec2.DescribeVpnGatewaysInput{})
 			return err
 		}},
 	{"s3", "ListBuckets", []string{"s3api", "list-buckets"}, [2]string{"s3", "list_buckets"},

@@ -181,8 +181,8 @@ func TestRequestLog(t *testing.T) {
 
 	cr = accountCreds("432143214321")
 	cr.Region = "ap-northeast-2"
-	_, err = ec2.NewFromConfig(c.sdk(cr)).DescribeVpcs(ctx, &ec2.DescribeVpcsInput{})
-	want = append(want, expect{"ec2", "DescribeVpcs", "432143214321", "ap-northeast-2", 501, "NotImplemented",
+	_, err = ec2.NewFromConfig(c.sdk(cr)).DescribeVpnGateways(ctx, &ec2.DescribeVpnGatewaysInput{})
+	want = append(want, expect{"ec2", "DescribeVpnGateways", "432143214321", "ap-northeast-2", 501, "NotImplemented",
 		requestID(rawResponse(t, middleware.Metadata{}, err).Header)})
 
 	cr = Creds{AccessKeyID: "test", SecretAccessKey: "test", Region: "us-west-2"}

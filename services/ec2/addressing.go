@@ -13,10 +13,12 @@ import (
 )
 
 // PublicRange is where simulated public IPv4 addresses (auto-assigned and
-// Elastic IPs) come from: 198.18.0.0/15, set aside for benchmarking networks
-// (RFC 2544) and routed nowhere on the real internet. The data plane routes
-// it only inside cloudbox's own "internet" namespace, never from the host.
-var PublicRange = netip.MustParsePrefix("198.18.0.0/15")
+// Elastic IPs) come from: 198.18.0.0/16, half of the block set aside for
+// benchmarking networks (RFC 2544) and routed nowhere on the real internet.
+// The other half, 198.19.0.0/16, is one AWS lets VPCs use. The data plane
+// routes this range only inside cloudbox's own "internet" namespace, never
+// from the host.
+var PublicRange = netip.MustParsePrefix("198.18.0.0/16")
 
 // Public addresses are unique across every account and region, as they are
 // on the internet, so they are recorded outside any account.
@@ -98,7 +100,7 @@ func checkSecurityGroups(tx *store.Tx, sc scope, vpcID string, ids []string) ([]
 			return nil, err
 		}
 		if deref(g.VpcId) != vpcID {
-			return nil, api.Errorf("InvalidParameter", "Security group %s and subnet %s belong to different networks.", id, vpcID)
+			return nil, api.Errorf("InvalidParameter", "Security group %s and the network %s belong to different networks.", id, vpcID)
 		}
 		out = append(out, g)
 	}

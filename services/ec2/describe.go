@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"path"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/cloudbox/cloudbox/api"
@@ -31,6 +32,10 @@ type query struct {
 func describe[T any](tx *store.Tx, sc scope, k *kind, q query, idOf func(*T) string, tagsOf func(*T) []*ec2api.Tag, fs fields[T]) ([]*T, *string, error) {
 	if len(q.ids) > 0 && q.maxResults != nil && q.idsParam != "" {
 		return nil, nil, api.Errorf("InvalidParameterCombination", "The parameter %s cannot be used with the parameter maxResults", q.idsParam)
+	}
+	// Unknown filter names are refused even when nothing is there to filter.
+	if err := checkFilterNames(q.filters, fs); err != nil {
+		return nil, nil, err
 	}
 	var out []*T
 	if len(q.ids) > 0 {
@@ -65,6 +70,21 @@ func describe[T any](tx *store.Tx, sc scope, k *kind, q query, idOf func(*T) str
 		}
 	}
 	return paginate(matched, idOf, q.maxResults, q.nextToken)
+}
+
+// checkFilterNames refuses a filter a Describe* does not know, as AWS
+// does even when nothing would be listed.
+func checkFilterNames[T any](filters []*ec2api.Filter, fs fields[T]) error {
+	for _, f := range filters {
+		if f == nil || f.Name == nil {
+			return invalidParameter("The filter 'null' is invalid")
+		}
+		n := *f.Name
+		if _, ok := fs[n]; !ok && !strings.HasPrefix(n, "tag:") && n != "tag-key" && n != "tag-value" {
+			return invalidParameter("The filter '%s' is invalid", n)
+		}
+	}
+	return nil
 }
 
 // matchFilters applies EC2 filter semantics: a record matches when every
@@ -168,6 +188,13 @@ func one(s *string) []string {
 		return nil
 	}
 	return []string{*s}
+}
+
+func int64Field(n *int64) []string {
+	if n == nil {
+		return nil
+	}
+	return []string{strconv.FormatInt(*n, 10)}
 }
 
 func boolField(b *bool) []string {

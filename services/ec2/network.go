@@ -294,22 +294,23 @@ func lastAddr(p netip.Prefix) netip.Addr {
 }
 
 // defaultDHCPOptions returns the region's default DHCP options set,
-// creating it the first time.
+// creating it the first time. Its id is kept under defaultsKind, so a user's
+// set with the same contents is never mistaken for it.
 func (s *Service) defaultDHCPOptions(tx *store.Tx, sc scope) (*dhcpOptionsRecord, error) {
-	all, err := listAll[dhcpOptionsRecord](tx, sc, kindDHCP)
-	if err != nil {
-		return nil, err
+	marker := store.Key{Account: sc.account, Region: sc.region, Kind: defaultsKind, ID: "dhcp-options"}
+	var id string
+	if ok, err := tx.Get(marker, &id); err != nil || ok {
+		if err != nil {
+			return nil, err
+		}
+		// The user may have deleted it; then a new default set is made.
+		if d, found, err := store.Get[dhcpOptionsRecord](tx, sc.key(kindDHCP, id)); err != nil || found {
+			return d, err
+		}
 	}
 	domain := sc.region + ".compute.internal"
 	if sc.region == "us-east-1" {
 		domain = "ec2.internal"
-	}
-	for _, d := range all {
-		for _, c := range d.DhcpConfigurations {
-			if deref(c.Key) == "domain-name" && len(c.Values) == 1 && deref(c.Values[0].Value) == domain && len(d.Tags) == 0 {
-				return d, nil
-			}
-		}
 	}
 	d := &dhcpOptionsRecord{DhcpOptions: ec2api.DhcpOptions{
 		DhcpOptionsId: str(kindDHCP.newID()),
@@ -320,6 +321,9 @@ func (s *Service) defaultDHCPOptions(tx *store.Tx, sc scope) (*dhcpOptionsRecord
 			{Key: str("domain-name-servers"), Values: []*ec2api.AttributeValue{{Value: str("AmazonProvidedDNS")}}},
 		},
 	}}
+	if err := tx.Put(marker, *d.DhcpOptionsId); err != nil {
+		return nil, err
+	}
 	return d, save(tx, sc, kindDHCP, *d.DhcpOptionsId, d)
 }
 

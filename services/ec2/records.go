@@ -12,11 +12,12 @@ import (
 
 type vpcRecord struct {
 	ec2api.Vpc
-	EnableDNSSupport       bool
-	EnableDNSHostnames     bool
-	MainRouteTableID       string
-	DefaultSecurityGroupID string
-	DefaultNetworkACLID    string
+	EnableDNSSupport                 bool
+	EnableDNSHostnames               bool
+	EnableNetworkAddressUsageMetrics bool
+	MainRouteTableID                 string
+	DefaultSecurityGroupID           string
+	DefaultNetworkACLID              string
 }
 
 type subnetRecord struct {

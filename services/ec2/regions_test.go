@@ -36,7 +36,9 @@ func TestAvailabilityZones(t *testing.T) {
 
 func TestDescribeRegionsCLI(t *testing.T) {
 	c := newCloud(t)
-	var out struct{ Regions []struct{ RegionName, Endpoint string } }
+	var out struct {
+		Regions []struct{ RegionName, Endpoint string }
+	}
 	if err := c.cli(t, &out, "ec2", "describe-regions", "--region-names", "ap-northeast-2", "us-east-1"); err != nil {
 		t.Fatal(err)
 	}

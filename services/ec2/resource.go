@@ -22,21 +22,22 @@ type kind struct {
 	notFound      string // error code
 	malformed     string // error code
 	notFoundQuote bool   // message quotes the id: 'vpc-1'
+	bracketID     bool   // ... and brackets it: '[ami-1]'
 }
 
 var (
 	kindVPC       = &kind{prefix: "vpc", store: "ec2:vpc", resourceType: "vpc", noun: "vpc ID", notFound: "InvalidVpcID.NotFound", malformed: "InvalidVpcID.Malformed", notFoundQuote: true}
 	kindSubnet    = &kind{prefix: "subnet", store: "ec2:subnet", resourceType: "subnet", noun: "subnet ID", notFound: "InvalidSubnetID.NotFound", malformed: "InvalidSubnetID.Malformed", notFoundQuote: true}
-	kindIGW       = &kind{prefix: "igw", store: "ec2:igw", resourceType: "internet-gateway", noun: "internetGateway ID", notFound: "InvalidInternetGatewayID.NotFound", malformed: "InvalidInternetGatewayID.Malformed", notFoundQuote: true}
-	kindRouteTbl  = &kind{prefix: "rtb", store: "ec2:route-table", resourceType: "route-table", noun: "routeTable ID", notFound: "InvalidRouteTableID.NotFound", malformed: "InvalidRouteTableID.Malformed", notFoundQuote: true}
-	kindNACL      = &kind{prefix: "acl", store: "ec2:network-acl", resourceType: "network-acl", noun: "networkAcl ID", notFound: "InvalidNetworkAclID.NotFound", malformed: "InvalidNetworkAclID.Malformed", notFoundQuote: true}
+	kindIGW       = &kind{prefix: "igw", store: "ec2:igw", resourceType: "internet-gateway", noun: "internetGateway ID", notFound: "InvalidInternetGatewayID.NotFound", malformed: "InvalidInternetGatewayId.Malformed", notFoundQuote: true}
+	kindRouteTbl  = &kind{prefix: "rtb", store: "ec2:route-table", resourceType: "route-table", noun: "routeTable ID", notFound: "InvalidRouteTableID.NotFound", malformed: "InvalidRouteTableId.Malformed", notFoundQuote: true}
+	kindNACL      = &kind{prefix: "acl", store: "ec2:network-acl", resourceType: "network-acl", noun: "networkAcl ID", notFound: "InvalidNetworkAclID.NotFound", malformed: "InvalidNetworkAclId.Malformed", notFoundQuote: true}
 	kindSG        = &kind{prefix: "sg", store: "ec2:security-group", resourceType: "security-group", noun: "security group", notFound: "InvalidGroup.NotFound", malformed: "InvalidGroupId.Malformed", notFoundQuote: true}
 	kindENI       = &kind{prefix: "eni", store: "ec2:network-interface", resourceType: "network-interface", noun: "networkInterface ID", notFound: "InvalidNetworkInterfaceID.NotFound", malformed: "InvalidNetworkInterfaceID.Malformed", notFoundQuote: true}
 	kindAddress   = &kind{prefix: "eipalloc", store: "ec2:address", resourceType: "elastic-ip", noun: "allocation ID", notFound: "InvalidAllocationID.NotFound", malformed: "InvalidAllocationID.Malformed", notFoundQuote: true}
 	kindNAT       = &kind{prefix: "nat", store: "ec2:nat-gateway", resourceType: "natgateway", noun: "Nat Gateway", notFound: "NatGatewayNotFound", malformed: "InvalidNatGatewayID.Malformed"}
 	kindKeyPair   = &kind{prefix: "key", store: "ec2:key-pair", resourceType: "key-pair", noun: "key pair", notFound: "InvalidKeyPair.NotFound", malformed: "InvalidKeyPair.Malformed", notFoundQuote: true}
 	kindInstance  = &kind{prefix: "i", store: "ec2:instance", resourceType: "instance", noun: "instance ID", notFound: "InvalidInstanceID.NotFound", malformed: "InvalidInstanceID.Malformed", notFoundQuote: true}
-	kindImage     = &kind{prefix: "ami", store: "ec2:image", resourceType: "image", noun: "image id", notFound: "InvalidAMIID.NotFound", malformed: "InvalidAMIID.Malformed", notFoundQuote: true}
+	kindImage     = &kind{prefix: "ami", store: "ec2:image", resourceType: "image", noun: "image id", notFound: "InvalidAMIID.NotFound", malformed: "InvalidAMIID.Malformed", notFoundQuote: true, bracketID: true}
 	kindLaunchTpl = &kind{prefix: "lt", store: "ec2:launch-template", resourceType: "launch-template", noun: "launch template ID", notFound: "InvalidLaunchTemplateId.NotFound", malformed: "InvalidLaunchTemplateId.Malformed", notFoundQuote: true}
 	kindPeering   = &kind{prefix: "pcx", store: "ec2:vpc-peering-connection", resourceType: "vpc-peering-connection", noun: "vpcPeeringConnection ID", notFound: "InvalidVpcPeeringConnectionID.NotFound", malformed: "InvalidVpcPeeringConnectionId.Malformed", notFoundQuote: true}
 	kindDHCP      = &kind{prefix: "dopt", store: "ec2:dhcp-options", resourceType: "dhcp-options", noun: "dhcpOption ID", notFound: "InvalidDhcpOptionID.NotFound", malformed: "InvalidDhcpOptionsId.Malformed", notFoundQuote: true}
@@ -79,6 +80,9 @@ func (k *kind) checkID(id string) error {
 }
 
 func (k *kind) notFoundError(id string) error {
+	if k.bracketID {
+		id = "[" + id + "]"
+	}
 	if k.notFoundQuote {
 		return api.Errorf(k.notFound, "The %s '%s' does not exist", k.noun, id)
 	}

@@ -20,6 +20,7 @@ type Service struct {
 	store *store.Store
 	now   func() time.Time
 	log   *slog.Logger
+	lc    *lifecycle // moves instances and images through their states
 }
 
 // New returns EC2 over st.
@@ -27,7 +28,9 @@ func New(st *store.Store, now func() time.Time, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: st, now: now, log: log}
+	s := &Service{store: st, now: now, log: log}
+	s.lc = &lifecycle{s: s, scopes: make(chan scope, 16), done: make(chan struct{})}
+	return s
 }
 
 // Handlers returns the operations EC2 implements. Each area of EC2
