@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"maps"
 	"regexp"
 	"slices"
@@ -92,45 +91,6 @@ func loadInstanceAttrs(tx *store.Tx, sc scope, id string) (*instanceAttrs, error
 		return &instanceAttrs{ShutdownBehavior: "stop"}, err
 	}
 	return a, nil
-}
-
-// idemToken remembers what an idempotent call made with a client token:
-// the resource, and a digest of the request, which a retry must repeat.
-type idemToken struct {
-	ID     string
-	Params string
-}
-
-// requestDigest is the digest of a request that idemToken keeps.
-func requestDigest(in any) (string, error) {
-	b, err := json.Marshal(in)
-	if err != nil {
-		return "", err
-	}
-	h := sha256.Sum256(b)
-	return hex.EncodeToString(h[:]), nil
-}
-
-// checkToken returns the id a client token made, if it was used, or
-// AWS's error when it was used for another request.
-func checkToken(tx *store.Tx, k store.Key, digest string) (string, error) {
-	var t idemToken
-	ok, err := tx.Get(k, &t)
-	if err != nil || !ok {
-		return "", err
-	}
-	if t.Params != digest {
-		return "", api.Errorf("IdempotentParameterMismatch", "Arguments on this idempotent request are inconsistent with arguments used in previous request(s).")
-	}
-	return t.ID, nil
-}
-
-// clientTokenKind holds the client tokens of idempotent calls; the id is
-// the operation and the token.
-const clientTokenKind = "ec2:client-token"
-
-func tokenKey(sc scope, op, token string) store.Key {
-	return store.Key{Account: sc.account, Region: sc.region, Kind: clientTokenKind, ID: op + "/" + token}
 }
 
 // expired reports whether a terminated instance has been gone long enough
@@ -270,7 +230,7 @@ func (s *Service) RunInstances(ctx context.Context, in *ec2api.RunInstancesReque
 		if token == "" {
 			return nil
 		}
-		return tx.Put(tokenKey(sc, "RunInstances", token), idemToken{ID: *res.ReservationId, Params: digest})
+		return tx.Put(tokenKey(sc, "RunInstances", token), clientToken{ID: *res.ReservationId, Params: digest})
 	})
 	if err != nil {
 		return nil, err

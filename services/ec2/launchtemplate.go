@@ -338,7 +338,7 @@ func (s *Service) CreateLaunchTemplate(ctx context.Context, in *ec2api.CreateLau
 		v.DefaultVersion = boolp(true)
 		lt.Versions = []*ec2api.LaunchTemplateVersion{v}
 		if token != "" {
-			if err := tx.Put(tokenKey(sc, "CreateLaunchTemplate", token), idemToken{ID: *lt.LaunchTemplateId, Params: digest}); err != nil {
+			if err := tx.Put(tokenKey(sc, "CreateLaunchTemplate", token), clientToken{ID: *lt.LaunchTemplateId, Params: digest}); err != nil {
 				return err
 			}
 		}
@@ -422,7 +422,7 @@ func (s *Service) CreateLaunchTemplateVersion(ctx context.Context, in *ec2api.Cr
 		lt.Versions = append(lt.Versions, v)
 		lt.LatestVersionNumber = i64(n)
 		if token != "" {
-			if err := tx.Put(tokKey, idemToken{ID: strconv.FormatInt(n, 10), Params: digest}); err != nil {
+			if err := tx.Put(tokKey, clientToken{ID: strconv.FormatInt(n, 10), Params: digest}); err != nil {
 				return err
 			}
 		}

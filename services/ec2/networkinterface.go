@@ -2,9 +2,6 @@ package ec2
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"sort"
 	"strings"
 	"time"
@@ -22,49 +19,6 @@ const (
 	// have: the limit of AWS's largest instance types.
 	maxIPsPerENI = 50
 )
-
-// idemKind keeps, per ClientToken, what the call that first used it made,
-// so a retry returns the same resource instead of making a second one. Its
-// records are keyed by operation and token.
-const idemKind = "ec2:client-token"
-
-type idemRecord struct {
-	Request string // a hash of the request, to refuse a token reused with other parameters
-	ID      string
-}
-
-func idemKey(sc scope, op, token string) store.Key {
-	return store.Key{Account: sc.account, Region: sc.region, Kind: idemKind, ID: op + "/" + token}
-}
-
-func requestHash(req any) string {
-	b, _ := json.Marshal(req)
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
-}
-
-// idemFind returns the id of what an earlier call with token made ("" if
-// none). req is the request without its token and DryRun flag.
-func idemFind(tx *store.Tx, sc scope, op, token string, req any) (string, error) {
-	if token == "" {
-		return "", nil
-	}
-	r, ok, err := store.Get[idemRecord](tx, idemKey(sc, op, token))
-	if err != nil || !ok {
-		return "", err
-	}
-	if r.Request != requestHash(req) {
-		return "", api.Errorf("IdempotentParameterMismatch", "Client token already used before.")
-	}
-	return r.ID, nil
-}
-
-func idemSave(tx *store.Tx, sc scope, op, token string, req any, id string) error {
-	if token == "" {
-		return nil
-	}
-	return tx.Put(idemKey(sc, op, token), idemRecord{Request: requestHash(req), ID: id})
-}
 
 var eniCreationTypes = map[string]bool{"": true, "efa": true, "efa-only": true, "branch": true, "trunk": true}
 

@@ -2,7 +2,6 @@ package ec2
 
 import (
 	"context"
-	"encoding/json"
 	"net/netip"
 	"strings"
 	"time"
@@ -162,51 +161,6 @@ func oneAttribute(names []string, set []bool) error {
 		return nil
 	}
 	return api.Errorf("InvalidParameterCombination", "Fields for multiple attribute types specified: %s", strings.Join(given, ", "))
-}
-
-// Client tokens make CreateRouteTable and CreateNetworkAcl idempotent: the
-// first call's answer is kept under the operation and the token.
-const netClientTokenKind = "ec2:client-token"
-
-type netClientToken struct {
-	Params string          // the call's parameters, to detect a reused token
-	Result json.RawMessage // the first answer
-}
-
-// replayClientToken returns the stored answer of an earlier call with the
-// same token into out, and whether there was one.
-func replayClientToken(tx *store.Tx, sc scope, op, token string, params any, out any) (bool, error) {
-	if token == "" {
-		return false, nil
-	}
-	var rec netClientToken
-	ok, err := tx.Get(store.Key{Account: sc.account, Region: sc.region, Kind: netClientTokenKind, ID: op + "/" + token}, &rec)
-	if err != nil || !ok {
-		return false, err
-	}
-	b, err := json.Marshal(params)
-	if err != nil {
-		return false, err
-	}
-	if string(b) != rec.Params {
-		return false, api.Errorf("IdempotentParameterMismatch", "Client token '%s' has already been used with different parameters.", token)
-	}
-	return true, json.Unmarshal(rec.Result, out)
-}
-
-func saveClientToken(tx *store.Tx, sc scope, op, token string, params, result any) error {
-	if token == "" {
-		return nil
-	}
-	p, err := json.Marshal(params)
-	if err != nil {
-		return err
-	}
-	r, err := json.Marshal(result)
-	if err != nil {
-		return err
-	}
-	return tx.Put(store.Key{Account: sc.account, Region: sc.region, Kind: netClientTokenKind, ID: op + "/" + token}, netClientToken{Params: string(p), Result: r})
 }
 
 func (s *Service) CreateVpc(ctx context.Context, in *ec2api.CreateVpcRequest) (*ec2api.CreateVpcResult, error) {
