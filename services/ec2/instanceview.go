@@ -308,13 +308,16 @@ func stateReason(v *instanceView, code bool) []string {
 	return one(v.StateReason.Message)
 }
 
-func (s *Service) DescribeInstances(ctx context.Context, in *ec2api.DescribeInstancesRequest) (*ec2api.DescribeInstancesResult, error) {
+// describedInstances is what DescribeInstances and DescribeInstanceStatus
+// start from: the instances asked for (all when ids is empty), after the
+// checks both make.
+func (s *Service) describedInstances(ctx context.Context, ids []*string, maxResults *int64, dry *bool) ([]*instanceView, error) {
 	sc := scopeOf(ctx)
 	s.lifecycle().track(sc)
-	if len(in.InstanceIds) > 0 && in.MaxResults != nil {
+	if len(ids) > 0 && maxResults != nil {
 		return nil, api.Errorf("InvalidParameterCombination", "The parameter instancesSet cannot be used with the parameter maxResults")
 	}
-	if err := checkMaxResults(in.MaxResults, 5, 1000); err != nil {
+	if err := checkMaxResults(maxResults, 5, 1000); err != nil {
 		return nil, err
 	}
 	var views []*instanceView
@@ -323,13 +326,18 @@ func (s *Service) DescribeInstances(ctx context.Context, in *ec2api.DescribeInst
 		if err != nil {
 			return err
 		}
-		views, err = viewsFor(all, in.InstanceIds)
+		views, err = viewsFor(all, ids)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	if err := dryRun(in.DryRun); err != nil {
+	return views, dryRun(dry)
+}
+
+func (s *Service) DescribeInstances(ctx context.Context, in *ec2api.DescribeInstancesRequest) (*ec2api.DescribeInstancesResult, error) {
+	views, err := s.describedInstances(ctx, in.InstanceIds, in.MaxResults, in.DryRun)
+	if err != nil {
 		return nil, err
 	}
 	page, next, err := filterViews(views, in.Filters, in.MaxResults, in.NextToken, instanceFields)
@@ -341,7 +349,7 @@ func (s *Service) DescribeInstances(ctx context.Context, in *ec2api.DescribeInst
 	for _, v := range page {
 		r := byID[v.attrs.ReservationID]
 		if r == nil {
-			r = &ec2api.Reservation{ReservationId: str(v.attrs.ReservationID), OwnerId: str(sc.account), Groups: []*ec2api.GroupIdentifier{}}
+			r = &ec2api.Reservation{ReservationId: str(v.attrs.ReservationID), OwnerId: str(scopeOf(ctx).account), Groups: []*ec2api.GroupIdentifier{}}
 			byID[v.attrs.ReservationID] = r
 			out.Reservations = append(out.Reservations, r)
 		}
@@ -396,27 +404,8 @@ func reachabilityOf(v *instanceView) string {
 }
 
 func (s *Service) DescribeInstanceStatus(ctx context.Context, in *ec2api.DescribeInstanceStatusRequest) (*ec2api.DescribeInstanceStatusResult, error) {
-	sc := scopeOf(ctx)
-	s.lifecycle().track(sc)
-	if len(in.InstanceIds) > 0 && in.MaxResults != nil {
-		return nil, api.Errorf("InvalidParameterCombination", "The parameter instancesSet cannot be used with the parameter maxResults")
-	}
-	if err := checkMaxResults(in.MaxResults, 5, 1000); err != nil {
-		return nil, err
-	}
-	var views []*instanceView
-	err := s.store.View(func(tx *store.Tx) error {
-		all, err := instanceViews(tx, sc, s.now())
-		if err != nil {
-			return err
-		}
-		views, err = viewsFor(all, in.InstanceIds)
-		return err
-	})
+	views, err := s.describedInstances(ctx, in.InstanceIds, in.MaxResults, in.DryRun)
 	if err != nil {
-		return nil, err
-	}
-	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
 	if !derefBool(in.IncludeAllInstances) {
