@@ -1,9 +1,12 @@
 package main
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/smithy-go"
 )
 
 func TestPercentile(t *testing.T) {
@@ -97,7 +100,55 @@ func TestOnly(t *testing.T) {
 	if b, err := only("sts,start"); err != nil || len(b) != 2 || b[0].name != "sts" {
 		t.Errorf("only(sts,start) = %v, %v", b, err)
 	}
-	if _, err := only("nope"); err == nil {
-		t.Error("only(nope) did not fail")
+	if b, err := only("ec2"); err != nil || len(b) != 3 || b[0].name != "ec2-run" || b[2].name != "ec2-sg" {
+		t.Errorf("only(ec2) = %v, %v", b, err)
+	}
+	if b, err := only("ec2-sg,sts"); err != nil || len(b) != 2 || b[0].name != "ec2-sg" {
+		t.Errorf("only(ec2-sg,sts) = %v, %v", b, err)
+	}
+	for _, bad := range []string{"nope", "ec", "ec2-"} {
+		if _, err := only(bad); err == nil {
+			t.Errorf("only(%s) did not fail", bad)
+		}
+	}
+}
+
+func TestEC2Helpers(t *testing.T) {
+	for n, want := range map[int]string{0: "0", 100: "100", 1000: "1,000", 1234567: "1,234,567"} {
+		if got := thousands(n); got != want {
+			t.Errorf("thousands(%d) = %q, want %q", n, got, want)
+		}
+	}
+	if got := joinInts([]int{100, 500, 1000}); got != "100, 500 and 1,000" {
+		t.Errorf("joinInts = %q", got)
+	}
+	if got := faster(15.3); got != "15.3x faster" {
+		t.Errorf("faster(15.3) = %q", got)
+	}
+	if got := faster(0.5); got != "2.00x slower" {
+		t.Errorf("faster(0.5) = %q", got)
+	}
+	var s samples
+	for _, d := range []time.Duration{3, 1, 2} {
+		s.add(d*time.Millisecond, d*time.Microsecond, int64(d))
+	}
+	if s.p(50) != 2*time.Millisecond || s.min() != time.Millisecond || s.max() != 3*time.Millisecond ||
+		s.wp(50) != 2*time.Microsecond || s.total() != 6*time.Millisecond || s.bytes != 2 {
+		t.Errorf("samples: p50 %v min %v max %v wp50 %v total %v bytes %d", s.p(50), s.min(), s.max(), s.wp(50), s.total(), s.bytes)
+	}
+	if s.sdk[0] != 3*time.Millisecond {
+		t.Error("percentiles sorted the samples in place")
+	}
+}
+
+func TestErrCell(t *testing.T) {
+	err := &smithy.OperationError{ServiceID: "EC2", OperationName: "RunInstances",
+		Err: &smithy.GenericAPIError{Code: "NotImplemented", Message: "RunInstances is not implemented"}}
+	if got, want := errCell(err), "error: RunInstances: NotImplemented: RunInstances is not implemented"; got != want {
+		t.Errorf("errCell = %q, want %q", got, want)
+	}
+	long := errCell(errors.New(strings.Repeat("x", 300) + "\nmore"))
+	if !strings.HasPrefix(long, "error: xxx") || len([]rune(long)) != len("error: ")+141 {
+		t.Errorf("errCell(long) = %q (%d runes)", long, len([]rune(long)))
 	}
 }

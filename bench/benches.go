@@ -10,8 +10,8 @@ import (
 )
 
 // A bench is one named measurement; each produces one section of the report.
-// New benchmarks (EC2 RunInstances/DescribeInstances vs moto, ...) are added
-// to this list and can be run alone with -only.
+// New benchmarks are added to this list and can be run alone with -only; the
+// EC2 ones are in ec2.go.
 type bench struct {
 	name string
 	run  func(ctx context.Context, r *runner) (section, error)
@@ -21,6 +21,9 @@ var benches = []bench{
 	{"start", benchStart},
 	{"rss", benchIdleRSS},
 	{"sts", benchSTS},
+	{"ec2-run", benchEC2Run},
+	{"ec2-describe", benchEC2Describe},
+	{"ec2-sg", benchEC2SG},
 }
 
 // Goals from the issue.
@@ -199,18 +202,31 @@ func (r *runner) loadOne(ctx context.Context, t target) (many, one loadResult, r
 	return many, one, rss, nil
 }
 
-// only parses the -only flag: a comma-separated list of bench names.
+// only parses the -only flag: a comma-separated list of bench names, where
+// a name before a dash also stands for the group ("ec2" for all ec2-*).
 func only(list string) ([]bench, error) {
 	if list == "" {
 		return benches, nil
 	}
 	var out []bench
 	for name := range strings.SplitSeq(list, ",") {
-		i := slices.IndexFunc(benches, func(b bench) bool { return b.name == name })
-		if i < 0 {
-			return nil, fmt.Errorf("-only: no bench %q", name)
+		n := len(out)
+		for _, b := range benches {
+			if b.name == name || strings.HasPrefix(b.name, name+"-") {
+				out = append(out, b)
+			}
 		}
-		out = append(out, benches[i])
+		if len(out) == n {
+			return nil, fmt.Errorf("-only: no bench %q (have %s)", name, benchNames())
+		}
 	}
 	return out, nil
+}
+
+func benchNames() string {
+	var names []string
+	for _, b := range benches {
+		names = append(names, b.name)
+	}
+	return strings.Join(names, ",")
 }

@@ -1,9 +1,10 @@
 // Command bench measures cloudbox against moto_server side by side and writes
 // the results to docs/benchmarks.md:
 //
-//	go run ./bench            # full run, about two minutes
-//	go run ./bench -quick     # short smoke run for CI
+//	go run ./bench            # full run, about seven minutes
+//	go run ./bench -quick     # short smoke run for CI, about two minutes
 //	go run ./bench -only sts  # some benches only
+//	go run ./bench -only ec2  # a group: ec2-run, ec2-describe, ec2-sg
 //
 // It builds cloudbox from the current checkout, starts every server itself on
 // free 127.0.0.1 ports, and stops them all (by process group) before it exits.
@@ -42,6 +43,10 @@ type runner struct {
 	clients int
 	verbose bool
 
+	ec2Runs      int           // timed RunInstances calls per server (ec2-run)
+	ec2Describes int           // timed calls per describe measurement (ec2-describe, ec2-sg)
+	ec2Budget    time.Duration // time after which a describe measurement stops early
+
 	tmp      string
 	cloudbox string // built binary
 	moto     string // moto_server script
@@ -51,13 +56,16 @@ type runner struct {
 	procs []*proc
 }
 
-func (r *runner) targets() []target {
+func (r *runner) targets() []target { return r.targetsIn(filepath.Join(r.tmp, "data")) }
+
+// targetsIn is targets with the persistent store in dataDir.
+func (r *runner) targetsIn(dataDir string) []target {
 	return []target{
 		cbMem: {"cloudbox (ephemeral)", func(addr string) []string {
 			return []string{r.cloudbox, "up", "--listen", addr, "--ephemeral"}
 		}},
 		cbDisk: {"cloudbox (persistent)", func(addr string) []string {
-			return []string{r.cloudbox, "up", "--listen", addr, "--data-dir", filepath.Join(r.tmp, "data")}
+			return []string{r.cloudbox, "up", "--listen", addr, "--data-dir", dataDir}
 		}},
 		motoSrv: {"moto", func(addr string) []string {
 			host, port, _ := strings.Cut(addr, ":")
@@ -99,9 +107,12 @@ func run() error {
 	flag.DurationVar(&r.dur, "d", 10*time.Second, "duration of each load run")
 	flag.DurationVar(&r.warmup, "warmup", time.Second, "warm-up before each load run")
 	flag.IntVar(&r.clients, "clients", 8, "concurrent clients of the load run")
-	quick := flag.Bool("quick", false, "short run for CI smoke tests: 3 starts, 2 s loads (explicit -n/-d/-warmup win)")
+	flag.IntVar(&r.ec2Runs, "runs", 5, "timed RunInstances calls of 100 instances per server (ec2-run)")
+	flag.IntVar(&r.ec2Describes, "describes", 50, "timed calls per describe measurement (ec2-describe, ec2-sg)")
+	flag.DurationVar(&r.ec2Budget, "describe-budget", 15*time.Second, "a describe measurement stops early once it has taken this long (after at least 3 calls)")
+	quick := flag.Bool("quick", false, "short run for CI smoke tests: 3 starts, 2 s loads, 2 runs, 10 describes, 3 s budget (explicit flags win)")
 	out := flag.String("out", "docs/benchmarks.md", "report path (relative to the repository root)")
-	onlyList := flag.String("only", "", "comma-separated benches to run (default all: start,rss,sts)")
+	onlyList := flag.String("only", "", "comma-separated benches to run, or a prefix such as ec2 for all ec2-* (default all: "+benchNames()+")")
 	motoFlag := flag.String("moto", "moto_server", "moto_server command")
 	flag.BoolVar(&r.verbose, "v", true, "log progress to stderr")
 	flag.Parse()
@@ -117,9 +128,18 @@ func run() error {
 		if !set["warmup"] {
 			r.warmup = 500 * time.Millisecond
 		}
+		if !set["runs"] {
+			r.ec2Runs = 2
+		}
+		if !set["describes"] {
+			r.ec2Describes = 10
+		}
+		if !set["describe-budget"] {
+			r.ec2Budget = 3 * time.Second
+		}
 	}
-	if r.starts < 1 || r.clients < 1 || r.dur <= 0 {
-		return fmt.Errorf("-n, -clients and -d must be positive")
+	if r.starts < 1 || r.clients < 1 || r.dur <= 0 || r.ec2Runs < 1 || r.ec2Describes < 1 {
+		return fmt.Errorf("-n, -clients, -d, -runs and -describes must be positive")
 	}
 	todo, err := only(*onlyList)
 	if err != nil {
