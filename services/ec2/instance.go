@@ -241,7 +241,7 @@ func (s *Service) RunInstances(ctx context.Context, in *ec2api.RunInstancesReque
 // reservationOf answers a repeated RunInstances with the instances the
 // first call launched, as they are now.
 func reservationOf(tx *store.Tx, sc scope, id string, now time.Time) (*ec2api.Reservation, error) {
-	views, err := instanceViews(tx, sc, now)
+	views, err := instanceViews(tx, sc, now, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -3,7 +3,6 @@ package ec2
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
@@ -29,23 +28,10 @@ type instanceView struct {
 
 func (v *instanceView) key() string { return fmt.Sprintf("%016d/%s", v.attrs.Seq, *v.InstanceId) }
 
-// instanceViews returns every visible instance of the scope, in launch
-// order.
-func instanceViews(tx *store.Tx, sc scope, now time.Time) ([]*instanceView, error) {
-	recs, err := listAll[instanceRecord](tx, sc, kindInstance)
-	if err != nil {
-		return nil, err
-	}
-	attrs := map[string]*instanceAttrs{}
-	err = tx.List(sc.account, sc.region, instanceAttrsKind, func(id string, raw []byte) error {
-		a := &instanceAttrs{}
-		attrs[id] = a
-		return json.Unmarshal(raw, a)
-	})
-	if err != nil {
-		return nil, err
-	}
-	enis, err := enisByInstance(tx, sc)
+// instanceViews returns the visible instances of the scope that pass keep
+// (a raw-record prefilter, nil for all), in launch order.
+func instanceViews(tx *store.Tx, sc scope, now time.Time, keep func(raw []byte) bool) ([]*instanceView, error) {
+	recs, err := listMatching[instanceRecord](tx, sc, kindInstance, keep)
 	if err != nil {
 		return nil, err
 	}
@@ -54,16 +40,47 @@ func instanceViews(tx *store.Tx, sc scope, now time.Time) ([]*instanceView, erro
 		if expired(r, now) {
 			continue
 		}
-		if e := enis[*r.InstanceId]; len(e) > 0 {
-			applyENIs(r, e)
+		v, err := viewOf(tx, sc, r)
+		if err != nil {
+			return nil, err
 		}
-		a := attrs[*r.InstanceId]
-		if a == nil {
-			a = &instanceAttrs{ShutdownBehavior: "stop"}
-		}
-		out = append(out, &instanceView{instanceRecord: r, attrs: a, owner: sc.account})
+		out = append(out, v)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].key() < out[j].key() })
+	return out, nil
+}
+
+// viewOf completes an instance record with its interfaces and attributes.
+// Only this instance's are read, so a filtered describe costs what it
+// returns, not what the scope holds.
+func viewOf(tx *store.Tx, sc scope, r *instanceRecord) (*instanceView, error) {
+	enis, err := attachedENIs(tx, sc, r)
+	if err != nil {
+		return nil, err
+	}
+	if len(enis) > 0 {
+		applyENIs(r, enis)
+	}
+	a, err := loadInstanceAttrs(tx, sc, *r.InstanceId)
+	if err != nil {
+		return nil, err
+	}
+	return &instanceView{instanceRecord: r, attrs: a, owner: sc.account}, nil
+}
+
+// attachedENIs loads the interfaces an instance record lists that are
+// still attached to it.
+func attachedENIs(tx *store.Tx, sc scope, r *instanceRecord) ([]*networkInterfaceRecord, error) {
+	var out []*networkInterfaceRecord
+	for _, ni := range r.NetworkInterfaces {
+		e, ok, err := store.Get[networkInterfaceRecord](tx, sc.key(kindENI, deref(ni.NetworkInterfaceId)))
+		if err != nil {
+			return nil, err
+		}
+		if ok && e.Attachment != nil && deref(e.Attachment.InstanceId) == *r.InstanceId {
+			out = append(out, e)
+		}
+	}
 	return out, nil
 }
 
@@ -311,7 +328,7 @@ func stateReason(v *instanceView, code bool) []string {
 // describedInstances is what DescribeInstances and DescribeInstanceStatus
 // start from: the instances asked for (all when ids is empty), after the
 // checks both make.
-func (s *Service) describedInstances(ctx context.Context, ids []*string, maxResults *int64, dry *bool) ([]*instanceView, error) {
+func (s *Service) describedInstances(ctx context.Context, ids []*string, maxResults *int64, dry *bool, keep func([]byte) bool) ([]*instanceView, error) {
 	sc := scopeOf(ctx)
 	s.lifecycle().track(sc)
 	if len(ids) > 0 && maxResults != nil {
@@ -322,7 +339,7 @@ func (s *Service) describedInstances(ctx context.Context, ids []*string, maxResu
 	}
 	var views []*instanceView
 	err := s.store.View(func(tx *store.Tx) error {
-		all, err := instanceViews(tx, sc, s.now())
+		all, err := instanceViews(tx, sc, s.now(), keep)
 		if err != nil {
 			return err
 		}
@@ -336,7 +353,7 @@ func (s *Service) describedInstances(ctx context.Context, ids []*string, maxResu
 }
 
 func (s *Service) DescribeInstances(ctx context.Context, in *ec2api.DescribeInstancesRequest) (*ec2api.DescribeInstancesResult, error) {
-	views, err := s.describedInstances(ctx, in.InstanceIds, in.MaxResults, in.DryRun)
+	views, err := s.describedInstances(ctx, in.InstanceIds, in.MaxResults, in.DryRun, tagPrefilter(in.Filters))
 	if err != nil {
 		return nil, err
 	}
@@ -404,7 +421,7 @@ func reachabilityOf(v *instanceView) string {
 }
 
 func (s *Service) DescribeInstanceStatus(ctx context.Context, in *ec2api.DescribeInstanceStatusRequest) (*ec2api.DescribeInstanceStatusResult, error) {
-	views, err := s.describedInstances(ctx, in.InstanceIds, in.MaxResults, in.DryRun)
+	views, err := s.describedInstances(ctx, in.InstanceIds, in.MaxResults, in.DryRun, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -446,16 +463,15 @@ func (s *Service) DescribeInstanceAttribute(ctx context.Context, in *ec2api.Desc
 	sc := scopeOf(ctx)
 	var v *instanceView
 	err := s.store.View(func(tx *store.Tx) error {
-		all, err := instanceViews(tx, sc, s.now())
+		if err := kindInstance.checkID(deref(in.InstanceId)); err != nil {
+			return err
+		}
+		r, err := loadInstance(tx, sc, deref(in.InstanceId), s.now())
 		if err != nil {
 			return err
 		}
-		vs, err := viewsFor(all, []*string{in.InstanceId})
-		if err != nil {
-			return err
-		}
-		v = vs[0]
-		return nil
+		v, err = viewOf(tx, sc, r)
+		return err
 	})
 	if err != nil {
 		return nil, err

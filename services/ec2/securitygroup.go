@@ -1,7 +1,9 @@
 package ec2
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"sort"
 	"strconv"
 	"strings"
@@ -69,7 +71,13 @@ func findDefaultVPC(tx *store.Tx, sc scope) (*vpcRecord, error) {
 
 // groupByName returns the group of a VPC with that name, or nil.
 func groupByName(tx *store.Tx, sc scope, vpcID, name string) (*securityGroupRecord, error) {
-	groups, err := listAll[securityGroupRecord](tx, sc, kindSG)
+	// Only groups whose bytes hold the name are decoded: creating the
+	// thousandth group must not decode the other 999.
+	enc, err := json.Marshal(name)
+	if err != nil {
+		return nil, err
+	}
+	groups, err := listMatching[securityGroupRecord](tx, sc, kindSG, func(raw []byte) bool { return bytes.Contains(raw, enc) })
 	if err != nil {
 		return nil, err
 	}
