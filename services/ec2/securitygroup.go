@@ -246,22 +246,26 @@ func (s *Service) DescribeSecurityGroups(ctx context.Context, in *ec2api.Describ
 			}
 			ids = append(ids, g.GroupId)
 		}
-		groups, err := listAll[securityGroupRecord](tx, sc, kindSG)
-		if err != nil {
-			return err
-		}
+		// Only the filters on a referenced group's name need every group's
+		// name; reading them all otherwise would double the cost.
 		names := map[string]string{}
-		for _, g := range groups {
-			names[*g.GroupId] = deref(g.GroupName)
-		}
-		fs := groupFields(names)
-		if err := checkFilterNames(in.Filters, fs); err != nil {
-			return err
+		for _, f := range in.Filters {
+			if f != nil && strings.HasSuffix(deref(f.Name), "ip-permission.group-name") {
+				groups, err := listAll[securityGroupRecord](tx, sc, kindSG)
+				if err != nil {
+					return err
+				}
+				for _, g := range groups {
+					names[*g.GroupId] = deref(g.GroupName)
+				}
+				break
+			}
 		}
 		q := query{ids: ids, filters: in.Filters, maxResults: in.MaxResults, nextToken: in.NextToken, idsParam: "groupIds"}
+		var err error
 		page, next, err = describe(tx, sc, kindSG, q,
 			func(g *securityGroupRecord) string { return *g.GroupId },
-			func(g *securityGroupRecord) []*ec2api.Tag { return g.Tags }, fs)
+			func(g *securityGroupRecord) []*ec2api.Tag { return g.Tags }, groupFields(names))
 		return err
 	})
 	if err != nil {
