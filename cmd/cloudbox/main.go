@@ -22,12 +22,16 @@ import (
 	"time"
 
 	"github.com/cloudbox/cloudbox/daemon"
+	"github.com/cloudbox/cloudbox/dataplane/compute"
 	"github.com/cloudbox/cloudbox/server"
 )
 
 const defaultListen = "127.0.0.1:4566"
 
 func main() {
+	// An instance's init is this binary re-executed inside the instance's
+	// namespaces; InitMain takes over (and never returns) in that case.
+	compute.InitMain()
 	if len(os.Args) < 2 {
 		usage(os.Stderr)
 		os.Exit(2)

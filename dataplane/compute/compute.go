@@ -1,0 +1,205 @@
+package compute
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Spec describes one instance to run.
+type Spec struct {
+	// ID is the instance id (i-...); it names the cgroup and the records.
+	ID string
+	// Hostname is set in the instance's UTS namespace and written to
+	// /etc/hostname, e.g. "ip-10-0-1-54".
+	Hostname string
+	// NetNS is the path of an existing network namespace file
+	// (/run/netns/...) the instance joins; "" shares the caller's.
+	NetNS string
+	// VCPUs and MemoryMiB come from the instance type: the cgroup allows
+	// VCPUs cores of CPU time and MemoryMiB of memory (no swap).
+	VCPUs     int
+	MemoryMiB int
+	// RootDir is the instance's state directory: the overlay's upper layer
+	// (the instance's writable disk), the console log, the init's socket.
+	RootDir string
+	// UserData is the raw (decoded) user data. A script starting with "#!"
+	// runs once, on first boot, as root.
+	UserData []byte
+	// Env is added to the environment of the user data and of Exec.
+	Env []string
+	// PrivateIP, when known, maps Hostname in /etc/hosts (127.0.1.1 if not).
+	PrivateIP string
+}
+
+// State is what an instance is doing, as far as the data plane knows.
+type State string
+
+const (
+	// StateRunning: the instance's processes exist.
+	StateRunning State = "running"
+	// StateStopped: the instance's disk (RootDir) and records exist, no
+	// process does.
+	StateStopped State = "stopped"
+)
+
+// Info is one instance found on the system.
+type Info struct {
+	ID      string
+	State   State
+	RootDir string // "" when only the cgroup was found
+	InitPID int    // host PID of the instance's init; 0 when stopped
+}
+
+// Stats are an instance's resource counters, read from its cgroup.
+type Stats struct {
+	// CPUTime is the CPU time used by all the instance's processes since
+	// its cgroup was made (cumulative; sample it twice for a rate).
+	CPUTime time.Duration
+	// MemoryBytes is the memory charged to the instance (page cache
+	// included); MemoryLimitBytes its limit.
+	MemoryBytes      uint64
+	MemoryLimitBytes uint64
+	// OOMKills counts processes the kernel killed for exceeding the limit.
+	OOMKills uint64
+}
+
+// ExecRequest is a command to run inside an instance, as root, in all its
+// namespaces and its cgroup.
+type ExecRequest struct {
+	Argv []string // Argv[0] is looked up in PATH inside the instance
+	Env  []string // added to the instance's environment
+	Dir  string   // working directory inside the instance; "/" if empty
+	// Stdin, Stdout and Stderr may be nil (/dev/null). An *os.File is handed
+	// to the command as is; anything else goes through a pipe.
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+}
+
+// Runner runs instances. Every method is safe for concurrent use; calls on
+// one instance are serialized.
+type Runner interface {
+	// Start boots the instance (first boot if RootDir is new) and returns
+	// when its init is up; the user data runs in the background. Starting a
+	// running instance is a no-op.
+	Start(ctx context.Context, spec Spec) error
+	// Stop sends SIGTERM to every process of the instance, SIGKILL after the
+	// grace period, and waits until none is left. RootDir is kept.
+	Stop(ctx context.Context, id string) error
+	// Reboot is Stop then Start with the same spec; user data does not run
+	// again.
+	Reboot(ctx context.Context, id string) error
+	// Terminate stops the instance and deletes its RootDir, cgroup and
+	// records.
+	Terminate(ctx context.Context, id string) error
+	// Exec runs a command in a running instance and returns its exit code
+	// (128+signal when killed by a signal).
+	Exec(ctx context.Context, id string, req ExecRequest) (int, error)
+	// Stats reads the instance's cgroup counters.
+	Stats(id string) (Stats, error)
+	// State says whether the instance runs; ErrNotFound if unknown.
+	State(id string) (State, error)
+	// List returns the runner's daemon's instances found on the system
+	// (cgroups and records), running or stopped.
+	List() ([]Info, error)
+	// Cleanup kills every process of daemonID's instances and removes
+	// their cgroups and records. Root volumes (RootDir) are kept: they are
+	// disks, removed by Terminate.
+	Cleanup(ctx context.Context, daemonID string) error
+}
+
+// Config configures the Linux runner.
+type Config struct {
+	// DaemonID names this daemon's cgroups (cloudbox/<DaemonID>/<id>) and
+	// records; short, [A-Za-z0-9._-].
+	DaemonID string
+	// RunDir holds the records of instances (<RunDir>/<DaemonID>/<id>.json).
+	// Default /run/cloudbox, which a host reboot clears along with the
+	// processes it describes.
+	RunDir string
+	// StopGrace is how long Stop waits after SIGTERM before SIGKILL.
+	// Default 10s.
+	StopGrace time.Duration
+	// PidsMax caps the number of tasks of one instance, so a fork bomb in
+	// user data cannot take the host down. Default 4096.
+	PidsMax int
+	// HidePaths are host directories the instances must not see (the data
+	// directory, for one); the parent of each RootDir is always hidden.
+	HidePaths []string
+}
+
+// Errors.
+var (
+	ErrNotFound   = errors.New("compute: no such instance")
+	ErrNotRunning = errors.New("compute: instance is not running")
+)
+
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// validName reports whether s can be a path component (ids, daemon ids).
+func validName(s string) bool { return nameRE.MatchString(s) }
+
+var hostnameRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$`)
+
+// Validate checks a spec before anything is made.
+func (s Spec) Validate() error {
+	switch {
+	case !validName(s.ID):
+		return fmt.Errorf("compute: bad instance id %q", s.ID)
+	case len(s.Hostname) > 64 || !hostnameRE.MatchString(s.Hostname):
+		return fmt.Errorf("compute: bad hostname %q", s.Hostname)
+	case s.VCPUs < 1 || s.VCPUs > 1024:
+		return fmt.Errorf("compute: bad vCPU count %d", s.VCPUs)
+	case s.MemoryMiB < 16 || s.MemoryMiB > 64<<20:
+		return fmt.Errorf("compute: bad memory size %d MiB (16 MiB at least)", s.MemoryMiB)
+	case !filepath.IsAbs(s.RootDir) || filepath.Clean(s.RootDir) != s.RootDir:
+		return fmt.Errorf("compute: root dir %q must be an absolute, clean path", s.RootDir)
+	case filepath.Dir(s.RootDir) == "/":
+		return fmt.Errorf("compute: root dir %q must not be a top-level directory", s.RootDir)
+	case strings.ContainsAny(s.RootDir, ",:\n\\"):
+		// overlayfs options are separated by ',' and ':'.
+		return fmt.Errorf("compute: root dir %q must not contain ',', ':' or '\\'", s.RootDir)
+	case s.NetNS != "" && !filepath.IsAbs(s.NetNS):
+		return fmt.Errorf("compute: network namespace %q must be an absolute path", s.NetNS)
+	}
+	for _, e := range s.Env {
+		if !strings.Contains(e, "=") || strings.HasPrefix(e, "=") {
+			return fmt.Errorf("compute: bad environment entry %q", e)
+		}
+	}
+	return nil
+}
+
+// IsScript reports whether user data is a script that runs on first boot
+// (cloud-init's "#!" part type). Other formats (#cloud-config, MIME
+// multipart) are kept in /var/lib/cloud/instance/user-data.txt only.
+func IsScript(userData []byte) bool { return strings.HasPrefix(string(userData), "#!") }
+
+// ConsoleOutput returns the instance's console log (what its init and
+// user data printed), at most the last max bytes (all when max <= 0): the
+// source of GetConsoleOutput.
+func ConsoleOutput(rootDir string, max int) ([]byte, error) {
+	b, err := os.ReadFile(filepath.Join(rootDir, "console.log"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if max > 0 && len(b) > max {
+		b = b[len(b)-max:]
+		if i := bytes.IndexByte(b, '\n'); i >= 0 && i < len(b)-1 {
+			b = b[i+1:]
+		}
+	}
+	return b, nil
+}
