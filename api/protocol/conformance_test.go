@@ -220,9 +220,6 @@ func TestProtocolErrors(t *testing.T) {
 func serviceWith(pc protocolCase) *api.Service {
 	s := *pc.Service
 	s.Operations = map[string]*api.Operation{pc.Op.Name: pc.Op}
-	if s.TargetPrefix == "" {
-		s.TargetPrefix = ""
-	}
 	return &s
 }
 
