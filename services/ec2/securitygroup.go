@@ -77,7 +77,8 @@ func groupByName(tx *store.Tx, sc scope, vpcID, name string) (*securityGroupReco
 	if err != nil {
 		return nil, err
 	}
-	groups, err := listMatching[securityGroupRecord](tx, sc, kindSG, func(raw []byte) bool { return bytes.Contains(raw, enc) })
+	field := append([]byte(`"GroupName":`), enc...)
+	groups, err := listMatching[securityGroupRecord](tx, sc, kindSG, func(raw []byte) bool { return bytes.Contains(raw, field) })
 	if err != nil {
 		return nil, err
 	}
