@@ -1,6 +1,7 @@
 package ec2
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"sort"
@@ -64,6 +65,46 @@ func (t *tagged) save(tx *store.Tx, sc scope, k *kind, id string) error {
 	}
 	t.raw[tagField(k)] = b
 	return tx.Put(sc.key(k, id), t.raw)
+}
+
+// retag applies change to the tags of resource id: a record of any kind,
+// or a security group rule, whose tags live in its group's record.
+func retag(tx *store.Tx, sc scope, id string, change func([]*ec2api.Tag) ([]*ec2api.Tag, error)) error {
+	if strings.HasPrefix(id, "sgr-") {
+		g, i, err := groupOfRule(tx, sc, id)
+		if err != nil {
+			return err
+		}
+		if g.Rules[i].Tags, err = change(g.Rules[i].Tags); err != nil {
+			return err
+		}
+		return save(tx, sc, kindSG, *g.GroupId, g)
+	}
+	k, t, err := loadTagged(tx, sc, id)
+	if err != nil {
+		return err
+	}
+	if t.tags, err = change(t.tags); err != nil {
+		return err
+	}
+	return t.save(tx, sc, k, id)
+}
+
+// groupOfRule finds the group holding a rule and the rule's index in it.
+func groupOfRule(tx *store.Tx, sc scope, id string) (*securityGroupRecord, int, error) {
+	enc := []byte(`"SecurityGroupRuleId":"` + id + `"`)
+	groups, err := listMatching[securityGroupRecord](tx, sc, kindSG, func(raw []byte) bool { return bytes.Contains(raw, enc) })
+	if err != nil {
+		return nil, 0, err
+	}
+	for _, g := range groups {
+		for i, r := range g.Rules {
+			if deref(r.SecurityGroupRuleId) == id {
+				return g, i, nil
+			}
+		}
+	}
+	return nil, 0, ruleNotFound(id)
 }
 
 func validateTags(tags []*ec2api.Tag) error {
@@ -143,17 +184,13 @@ func (s *Service) CreateTags(ctx context.Context, in *ec2api.CreateTagsRequest) 
 	}
 	err := s.store.Update(func(tx *store.Tx) error {
 		for _, id := range in.Resources {
-			k, t, err := loadTagged(tx, sc, deref(id))
+			err := retag(tx, sc, deref(id), func(tags []*ec2api.Tag) ([]*ec2api.Tag, error) {
+				if err := dryRun(in.DryRun); err != nil {
+					return nil, err
+				}
+				return mergeTags(tags, in.Tags)
+			})
 			if err != nil {
-				return err
-			}
-			if err := dryRun(in.DryRun); err != nil {
-				return err
-			}
-			if t.tags, err = mergeTags(t.tags, in.Tags); err != nil {
-				return err
-			}
-			if err := t.save(tx, sc, k, *id); err != nil {
 				return err
 			}
 		}
@@ -169,21 +206,19 @@ func (s *Service) DeleteTags(ctx context.Context, in *ec2api.DeleteTagsRequest) 
 	sc := scopeOf(ctx)
 	err := s.store.Update(func(tx *store.Tx) error {
 		for _, id := range in.Resources {
-			k, t, err := loadTagged(tx, sc, deref(id))
-			if err != nil {
-				return err
-			}
-			if err := dryRun(in.DryRun); err != nil {
-				return err
-			}
-			kept := t.tags[:0]
-			for _, tag := range t.tags {
-				if !tagDeleted(tag, in.Tags) {
-					kept = append(kept, tag)
+			err := retag(tx, sc, deref(id), func(tags []*ec2api.Tag) ([]*ec2api.Tag, error) {
+				if err := dryRun(in.DryRun); err != nil {
+					return nil, err
 				}
-			}
-			t.tags = kept
-			if err := t.save(tx, sc, k, *id); err != nil {
+				kept := tags[:0]
+				for _, tag := range tags {
+					if !tagDeleted(tag, in.Tags) {
+						kept = append(kept, tag)
+					}
+				}
+				return kept, nil
+			})
+			if err != nil {
 				return err
 			}
 		}
@@ -227,6 +262,17 @@ func (s *Service) DescribeTags(ctx context.Context, in *ec2api.DescribeTagsReque
 				}
 				for _, t := range tags {
 					all = append(all, &ec2api.TagDescription{Key: t.Key, Value: t.Value, ResourceId: str(id), ResourceType: str(k.resourceType)})
+				}
+				if b, ok := rec["Rules"]; ok && k == kindSG {
+					var rules []*ec2api.SecurityGroupRule
+					if err := json.Unmarshal(b, &rules); err != nil {
+						return err
+					}
+					for _, r := range rules {
+						for _, t := range r.Tags {
+							all = append(all, &ec2api.TagDescription{Key: t.Key, Value: t.Value, ResourceId: r.SecurityGroupRuleId, ResourceType: str("security-group-rule")})
+						}
+					}
 				}
 				return nil
 			})
