@@ -242,66 +242,50 @@ func (s *Service) DeleteVpc(ctx context.Context, in *ec2api.DeleteVpcRequest) (*
 // live peering connections.
 func vpcInUse(tx *store.Tx, sc scope, v *vpcRecord, now time.Time) (bool, error) {
 	id := *v.VpcId
-	subnets, err := listAll[subnetRecord](tx, sc, kindSubnet)
-	if err != nil {
-		return false, err
-	}
-	for _, sn := range subnets {
-		if deref(sn.VpcId) == id {
-			return true, nil
+	for _, check := range []func() (bool, error){
+		func() (bool, error) {
+			return anyRecord(tx, sc, kindSubnet, func(sn *subnetRecord) bool { return deref(sn.VpcId) == id })
+		},
+		func() (bool, error) {
+			return anyRecord(tx, sc, kindENI, func(e *networkInterfaceRecord) bool { return deref(e.VpcId) == id })
+		},
+		func() (bool, error) {
+			return anyRecord(tx, sc, kindIGW, func(g *internetGatewayRecord) bool { return igwAttachedTo(g) == id })
+		},
+		func() (bool, error) {
+			return anyRecord(tx, sc, kindSG, func(g *securityGroupRecord) bool {
+				return deref(g.VpcId) == id && deref(g.GroupId) != v.DefaultSecurityGroupID
+			})
+		},
+		func() (bool, error) {
+			return anyRecord(tx, sc, kindRouteTbl, func(rt *routeTableRecord) bool {
+				return deref(rt.VpcId) == id && deref(rt.RouteTableId) != v.MainRouteTableID
+			})
+		},
+		func() (bool, error) {
+			return anyRecord(tx, sc, kindNACL, func(a *networkACLRecord) bool {
+				return deref(a.VpcId) == id && deref(a.NetworkAclId) != v.DefaultNetworkACLID
+			})
+		},
+		func() (bool, error) {
+			return anyRecord(tx, sc, kindPeering, func(p *peeringRecord) bool { return peeringLive(p, now) && peeringSide(p, sc, id) != nil })
+		},
+	} {
+		if used, err := check(); err != nil || used {
+			return used, err
 		}
 	}
-	enis, err := listAll[networkInterfaceRecord](tx, sc, kindENI)
+	return false, nil
+}
+
+// anyRecord reports whether a record of kind k in the scope satisfies match.
+func anyRecord[T any](tx *store.Tx, sc scope, k *kind, match func(*T) bool) (bool, error) {
+	all, err := listAll[T](tx, sc, k)
 	if err != nil {
 		return false, err
 	}
-	for _, e := range enis {
-		if deref(e.VpcId) == id {
-			return true, nil
-		}
-	}
-	igws, err := listAll[internetGatewayRecord](tx, sc, kindIGW)
-	if err != nil {
-		return false, err
-	}
-	for _, g := range igws {
-		if igwAttachedTo(g) == id {
-			return true, nil
-		}
-	}
-	sgs, err := listAll[securityGroupRecord](tx, sc, kindSG)
-	if err != nil {
-		return false, err
-	}
-	for _, g := range sgs {
-		if deref(g.VpcId) == id && deref(g.GroupId) != v.DefaultSecurityGroupID {
-			return true, nil
-		}
-	}
-	rts, err := listAll[routeTableRecord](tx, sc, kindRouteTbl)
-	if err != nil {
-		return false, err
-	}
-	for _, rt := range rts {
-		if deref(rt.VpcId) == id && deref(rt.RouteTableId) != v.MainRouteTableID {
-			return true, nil
-		}
-	}
-	acls, err := listAll[networkACLRecord](tx, sc, kindNACL)
-	if err != nil {
-		return false, err
-	}
-	for _, a := range acls {
-		if deref(a.VpcId) == id && deref(a.NetworkAclId) != v.DefaultNetworkACLID {
-			return true, nil
-		}
-	}
-	pcxs, err := listAll[peeringRecord](tx, sc, kindPeering)
-	if err != nil {
-		return false, err
-	}
-	for _, p := range pcxs {
-		if peeringLive(p, now) && peeringSide(p, sc, id) != nil {
+	for _, v := range all {
+		if match(v) {
 			return true, nil
 		}
 	}
