@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -110,6 +111,18 @@ func (t boltTxn) scan(s scope, fn func(id string, raw []byte) error) error {
 	return b.ForEach(func(k, v []byte) error {
 		return fn(string(k), v)
 	})
+}
+
+func (t boltTxn) scopes(kind string) ([][2]string, error) {
+	var out [][2]string
+	c := t.tx.Cursor()
+	for name, _ := c.First(); name != nil; name, _ = c.Next() {
+		parts := strings.SplitN(string(name), "\x00", 3)
+		if len(parts) == 3 && parts[2] == kind && t.countOf(name) > 0 {
+			out = append(out, [2]string{parts[0], parts[1]})
+		}
+	}
+	return out, nil
 }
 
 func (t boltTxn) count(s scope) (int, error) {

@@ -149,6 +149,16 @@ func (t *memTxn) scan(s scope, fn func(id string, raw []byte) error) error {
 	return nil
 }
 
+func (t *memTxn) scopes(kind string) ([][2]string, error) {
+	var out [][2]string
+	for s, tb := range t.tables {
+		if s.kind == kind && len(tb.recs) > 0 {
+			out = append(out, [2]string{s.account, s.region})
+		}
+	}
+	return out, nil
+}
+
 func (t *memTxn) count(s scope) (int, error) {
 	if tb := t.tables[s]; tb != nil {
 		return len(tb.recs), nil

@@ -12,6 +12,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 )
 
@@ -52,6 +54,8 @@ type txn interface {
 	put(s scope, id string, val []byte) error
 	delete(s scope, id string) (bool, error)
 	scan(s scope, fn func(id string, raw []byte) error) error
+	// scopes returns the (account, region) of every non-empty scope of kind.
+	scopes(kind string) ([][2]string, error)
 	count(s scope) (int, error)
 	nextSeq(s scope) (uint64, error)
 	reset() error
@@ -248,6 +252,26 @@ func (tx *Tx) List(account, region, kind string, fn func(id string, raw []byte) 
 		return nil
 	}
 	return err
+}
+
+// Scopes returns the (account, region) pairs that hold at least one record
+// of kind, sorted: how a controller that serves every account and region
+// (the data plane) finds them.
+func (tx *Tx) Scopes(kind string) ([][2]string, error) {
+	if kind == "" {
+		return nil, fmt.Errorf("store: empty kind")
+	}
+	out, err := tx.t.scopes(kind)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b [2]string) int {
+		if c := strings.Compare(a[0], b[0]); c != 0 {
+			return c
+		}
+		return strings.Compare(a[1], b[1])
+	})
+	return out, nil
 }
 
 // Count returns the number of records of kind in (account, region).

@@ -584,3 +584,33 @@ func TestConcurrent(t *testing.T) {
 		wg.Wait()
 	})
 }
+
+func TestScopesOfKind(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *Store) {
+		mustUpdate(t, s, func(tx *Tx) error {
+			for _, k := range []Key{vpcKey(acct2, west, "vpc-1"), vpcKey(acct, east, "vpc-2"), vpcKey(acct, west, "vpc-3"), vpcKey(acct, west, "vpc-4"),
+				{Account: acct, Region: "eu-west-1", Kind: "ec2:subnet", ID: "subnet-1"}} {
+				if err := tx.Put(k, vpc{ID: k.ID}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		// A scope whose records were all deleted is not listed.
+		mustUpdate(t, s, func(tx *Tx) error {
+			_, err := tx.Delete(vpcKey(acct2, west, "vpc-1"))
+			return err
+		})
+		err := s.View(func(tx *Tx) error {
+			got, err := tx.Scopes("ec2:vpc")
+			want := [][2]string{{acct, east}, {acct, west}}
+			if err != nil || !slices.Equal(got, want) {
+				t.Errorf("Scopes = %v, %v; want %v", got, err, want)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+}

@@ -1,0 +1,253 @@
+// Package topology is the simulated world as the data plane needs to see it:
+// VPCs with their subnets, route tables, security groups, network ACLs and
+// network interfaces, the instances that own those interfaces, and the
+// peering connections between VPCs.
+//
+// It is plain values and nothing else. services/ec2 builds a World from its
+// records (ec2.Snapshot); vpcnet compiles one into namespaces, links, routes
+// and nftables rules; the engines (IMDS, VPC DNS, SSH) answer from it. Keeping
+// it apart lets the EC2 service know nothing of Linux and the data plane know
+// nothing of EC2's records.
+package topology
+
+import (
+	"net"
+	"net/netip"
+)
+
+// World is every account's and region's network at one moment.
+type World struct {
+	VPCs      []*VPC
+	Instances []*Instance
+	// Peerings lists the active VPC peering connections only.
+	Peerings []*Peering
+}
+
+// VPC is one VPC and everything inside it.
+type VPC struct {
+	ID      string
+	Account string
+	Region  string
+	// CIDRs are the VPC's associated IPv4 blocks, primary first.
+	CIDRs          []netip.Prefix
+	DNSSupport     bool
+	DNSHostnames   bool
+	Subnets        []*Subnet
+	RouteTables    []*RouteTable
+	SecurityGroups []*SecurityGroup
+	NetworkACLs    []*NetworkACL
+	ENIs           []*ENI
+	NATGateways    []*NATGateway
+	// InternetGateway is the id of the attached internet gateway, "" if none.
+	InternetGateway string
+}
+
+// Subnet is one subnet, with the route table and network ACL that apply to
+// it (explicit association, else the VPC's main ones).
+type Subnet struct {
+	ID         string
+	AZ         string
+	CIDR       netip.Prefix
+	RouteTable string
+	NetworkACL string
+}
+
+// Gateway returns the subnet's router address (the base + 1), the default
+// gateway of every ENI in it.
+func (s *Subnet) Gateway() netip.Addr { return s.CIDR.Masked().Addr().Next() }
+
+// DNSServer returns the address of the Amazon-provided DNS server of a VPC
+// whose primary block is cidr: its base + 2.
+func DNSServer(cidr netip.Prefix) netip.Addr { return cidr.Masked().Addr().Next().Next() }
+
+// RouteTable is a route table; Routes include the local route.
+type RouteTable struct {
+	ID     string
+	Routes []Route
+}
+
+// TargetKind says where a route sends packets.
+type TargetKind string
+
+// Route targets.
+const (
+	TargetLocal     TargetKind = "local"
+	TargetIGW       TargetKind = "igw"       // TargetID igw-...
+	TargetNAT       TargetKind = "nat"       // TargetID nat-...
+	TargetPeering   TargetKind = "pcx"       // TargetID pcx-...
+	TargetENI       TargetKind = "eni"       // TargetID eni-... (an instance target is resolved to its primary ENI)
+	TargetBlackhole TargetKind = "blackhole" // a route whose target is gone
+)
+
+// Route is one route of a route table.
+type Route struct {
+	Dst      netip.Prefix
+	Target   TargetKind
+	TargetID string
+}
+
+// Protocol numbers of rules; ProtoAll is AWS's "-1".
+const (
+	ProtoAll  = -1
+	ProtoICMP = 1
+	ProtoTCP  = 6
+	ProtoUDP  = 17
+)
+
+// SecurityGroup is a group and its rules.
+type SecurityGroup struct {
+	ID      string
+	Ingress []SGRule
+	Egress  []SGRule
+}
+
+// SGRule allows traffic. For TCP and UDP, FromPort..ToPort is the port
+// range; for ICMP, FromPort is the type and ToPort the code (-1: any). For
+// ProtoAll and other protocols the ports are ignored. The peer is any of
+// CIDRs or any member of Groups (a group id; its members are the private
+// addresses of the ENIs that carry it, in this VPC or a peered one).
+type SGRule struct {
+	ID       string // sgr-...
+	Protocol int
+	FromPort int
+	ToPort   int
+	CIDRs    []netip.Prefix
+	Groups   []string
+}
+
+// NetworkACL is a network ACL; entries are in evaluation order (ascending
+// rule number), the final deny (*) not included.
+type NetworkACL struct {
+	ID      string
+	Ingress []ACLEntry
+	Egress  []ACLEntry
+}
+
+// ACLEntry is one numbered entry of a network ACL.
+type ACLEntry struct {
+	Number   int
+	Protocol int
+	// FromPort..ToPort for TCP and UDP; for ICMP, ICMPType and ICMPCode
+	// (-1: any).
+	FromPort, ToPort   int
+	ICMPType, ICMPCode int
+	CIDR               netip.Prefix
+	Allow              bool
+}
+
+// OwnerKind says what an ENI belongs to, and so what namespace it lives in.
+type OwnerKind string
+
+// ENI owners.
+const (
+	OwnerNone       OwnerKind = ""            // detached: no namespace, no traffic
+	OwnerInstance   OwnerKind = "instance"    // OwnerID i-...
+	OwnerNATGateway OwnerKind = "nat-gateway" // OwnerID nat-...
+)
+
+// ENI is a network interface.
+type ENI struct {
+	ID     string
+	Subnet string
+	MAC    net.HardwareAddr
+	// PrivateIPs are the interface's private addresses, primary first.
+	PrivateIPs []netip.Addr
+	// PublicIPs maps a private address to its public one (auto-assigned or
+	// Elastic IP), translated 1:1 by the internet gateway.
+	PublicIPs       map[netip.Addr]netip.Addr
+	Groups          []string
+	SourceDestCheck bool
+	OwnerKind       OwnerKind
+	OwnerID         string
+	// DeviceIndex is the attachment's index: 0 is eth0.
+	DeviceIndex int
+}
+
+// NATGateway is an available NAT gateway; its ENI is in VPC.ENIs.
+type NATGateway struct {
+	ID     string
+	Subnet string
+	ENI    string
+	Public bool // public (masquerade then IGW) or private connectivity
+}
+
+// Instance is what the data plane runs and what IMDS tells about it.
+type Instance struct {
+	ID           string
+	Account      string
+	Region       string
+	VPC          string
+	AZ           string
+	State        string // EC2's state name: pending, running, stopping, ...
+	ImageID      string
+	InstanceType string
+	VCPUs        int
+	MemoryMiB    int
+	// UserData is decoded (not base64).
+	UserData      []byte
+	KeyName       string
+	PublicKey     string // authorized_keys line of the key pair; "" without
+	LoginUser     string // ec2-user, ubuntu or admin, by AMI
+	ReservationID string
+	LaunchIndex   int
+	// PrivateDNSName is ip-10-0-1-54.<region>.compute.internal (or
+	// ec2.internal in us-east-1); PublicDNSName is "" without one.
+	PrivateDNSName string
+	PublicDNSName  string
+	// ENIs are the ids of the attached interfaces, by device index.
+	ENIs []string
+	// InstanceProfileARN and Role are set when an IAM instance profile is
+	// attached (Role is the role name IMDS lists).
+	InstanceProfileARN string
+	Role               string
+}
+
+// Hostname returns the instance's short host name, "ip-10-0-1-54".
+func (i *Instance) Hostname() string {
+	for n, c := range i.PrivateDNSName {
+		if c == '.' {
+			return i.PrivateDNSName[:n]
+		}
+	}
+	return i.PrivateDNSName
+}
+
+// Peering is an active peering connection between two VPCs, possibly of
+// different accounts and regions.
+type Peering struct {
+	ID           string
+	RequesterVPC string
+	AccepterVPC  string
+}
+
+// FindVPC returns the VPC with the given id, or nil.
+func (w *World) FindVPC(id string) *VPC {
+	for _, v := range w.VPCs {
+		if v.ID == id {
+			return v
+		}
+	}
+	return nil
+}
+
+// FindInstance returns the instance with the given id, or nil.
+func (w *World) FindInstance(id string) *Instance {
+	for _, in := range w.Instances {
+		if in.ID == id {
+			return in
+		}
+	}
+	return nil
+}
+
+// FindENI returns the ENI with the given id and its VPC, or nils.
+func (w *World) FindENI(id string) (*ENI, *VPC) {
+	for _, v := range w.VPCs {
+		for _, e := range v.ENIs {
+			if e.ID == id {
+				return e, v
+			}
+		}
+	}
+	return nil, nil
+}
