@@ -17,7 +17,8 @@ import (
 // benchmarking networks (RFC 2544) and routed nowhere on the real internet.
 // The other half, 198.19.0.0/16, is one AWS lets VPCs use. The data plane
 // routes this range only inside cloudbox's own "internet" namespace, never
-// from the host.
+// from the host. Its first /24 is cloudbox's own (the simulated internet's
+// services) and never handed out.
 var PublicRange = netip.MustParsePrefix("198.18.0.0/16")
 
 // Public addresses are unique across every account and region, as they are
@@ -44,6 +45,9 @@ func allocatePublicIP(tx *store.Tx, holder string) (string, error) {
 		n := (off + i) % size
 		if last := n & 0xff; last == 0 || last == 255 {
 			continue // addresses that look like network or broadcast confuse people
+		}
+		if n < 256 {
+			continue // 198.18.0.0/24 holds cloudbox's own internet services (the echo server)
 		}
 		var b [4]byte
 		binary.BigEndian.PutUint32(b[:], start+n)

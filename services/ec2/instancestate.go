@@ -184,7 +184,7 @@ func earliest(due map[store.Key]time.Time) (time.Time, bool) {
 // schedule reads a changed record and notes when it is due to move.
 func (l *lifecycle) schedule(due map[store.Key]time.Time, k store.Key) {
 	err := l.s.store.View(func(tx *store.Tx) error {
-		at, ok, err := dueTime(tx, k)
+		at, ok, err := dueTime(tx, k, l.s.machines != nil)
 		if err != nil {
 			return err
 		}
@@ -200,7 +200,7 @@ func (l *lifecycle) schedule(due map[store.Key]time.Time, k store.Key) {
 	}
 }
 
-func dueTime(tx *store.Tx, k store.Key) (time.Time, bool, error) {
+func dueTime(tx *store.Tx, k store.Key, machines bool) (time.Time, bool, error) {
 	switch k.Kind {
 	case kindInstance.store:
 		r, ok, err := store.Get[instanceRecord](tx, k)
@@ -208,6 +208,9 @@ func dueTime(tx *store.Tx, k store.Key) (time.Time, bool, error) {
 			return time.Time{}, false, err
 		}
 		_, at, ok := nextTransition(r)
+		if ok && machines && machineWork(instanceStateName(r)) {
+			at = r.StateSince // the data plane's own work takes the time
+		}
 		return at, ok, nil
 	case kindImage.store:
 		img, ok, err := store.Get[imageRecord](tx, k)
@@ -226,7 +229,7 @@ func (l *lifecycle) scan(due map[store.Key]time.Time, sc scope) {
 		for _, kind := range []string{kindInstance.store, kindImage.store} {
 			err := tx.List(sc.account, sc.region, kind, func(id string, _ []byte) error {
 				k := store.Key{Account: sc.account, Region: sc.region, Kind: kind, ID: id}
-				at, ok, err := dueTime(tx, k)
+				at, ok, err := dueTime(tx, k, l.s.machines != nil)
 				if ok {
 					due[k] = at
 				}
@@ -251,8 +254,11 @@ func (l *lifecycle) advanceDue(due map[store.Key]time.Time) {
 	var keys []store.Key
 	for k, t := range due {
 		if !t.After(now) {
-			keys = append(keys, k)
 			delete(due, k)
+			if l.s.machines != nil && k.Kind == kindInstance.store && l.s.dispatch(k) {
+				continue
+			}
+			keys = append(keys, k)
 		}
 	}
 	if len(keys) == 0 {
@@ -302,6 +308,12 @@ func (s *Service) advance(tx *store.Tx, k store.Key, now time.Time) error {
 	if !ok || at.After(now) {
 		return nil
 	}
+	return s.moveOn(tx, k, r, to, now)
+}
+
+// moveOn moves instance r to state to.
+func (s *Service) moveOn(tx *store.Tx, k store.Key, r *instanceRecord, to string, now time.Time) error {
+	sc := scope{account: k.Account, region: k.Region}
 	from := instanceStateName(r)
 	s.logTransition(sc, k.ID, from, to)
 	switch to {
@@ -547,6 +559,18 @@ func (s *Service) RebootInstances(ctx context.Context, in *ec2api.RebootInstance
 	change := func(*store.Tx, scope, *instanceRecord, *instanceAttrs, time.Time) error { return nil }
 	if _, err := s.stateChange(ctx, in.InstanceIds, in.DryRun, check, change); err != nil {
 		return nil, err
+	}
+	if s.machines != nil {
+		sc := scopeOf(ctx)
+		for _, id := range in.InstanceIds {
+			go func() {
+				ctx, cancel := context.WithTimeout(context.Background(), machineTimeout)
+				defer cancel()
+				if err := s.machines.Reboot(ctx, sc.account, sc.region, *id); err != nil {
+					s.log.Error("ec2 instance: reboot", "account", sc.account, "region", sc.region, "instance", *id, "error", err)
+				}
+			}()
+		}
 	}
 	return &ec2api.RebootInstancesOutput{}, nil
 }

@@ -789,8 +789,19 @@ func (s *Service) GetConsoleOutput(ctx context.Context, in *ec2api.GetConsoleOut
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
-	// The data plane fills the console; until then it is empty.
-	return &ec2api.GetConsoleOutputResult{InstanceId: in.InstanceId, Output: str(""), Timestamp: timep(s.now().UTC())}, nil
+	out := ""
+	if s.machines != nil {
+		// AWS keeps the last 64 KB of the console.
+		b, err := s.machines.ConsoleOutput(sc.account, sc.region, *in.InstanceId)
+		if err != nil {
+			return nil, err
+		}
+		if len(b) > 64<<10 {
+			b = b[len(b)-64<<10:]
+		}
+		out = base64.StdEncoding.EncodeToString(b)
+	}
+	return &ec2api.GetConsoleOutputResult{InstanceId: in.InstanceId, Output: str(out), Timestamp: timep(s.now().UTC())}, nil
 }
 
 func timep(t time.Time) *time.Time { return &t }

@@ -21,6 +21,9 @@ type Service struct {
 	now   func() time.Time
 	log   *slog.Logger
 	lc    *lifecycle // moves instances and images through their states
+	// machines is the data plane; nil when cloudbox runs without one.
+	machines Machines
+	busy     inflight // instances whose data-plane work runs
 }
 
 // New returns EC2 over st.

@@ -1,0 +1,178 @@
+package ec2
+
+import (
+	"encoding/base64"
+	"context"
+	"net/netip"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cloudbox/cloudbox/api"
+	ec2api "github.com/cloudbox/cloudbox/api/ec2"
+	"github.com/cloudbox/cloudbox/store"
+	"github.com/cloudbox/cloudbox/topology"
+)
+
+// recordingMachines is a data plane that records what EC2 asks of it.
+type recordingMachines struct {
+	mu    sync.Mutex
+	calls []string
+	gate  chan struct{} // Boot waits on it when not nil
+}
+
+func (m *recordingMachines) note(s string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.calls = append(m.calls, s)
+}
+
+func (m *recordingMachines) Boot(_ context.Context, _, _, id string) error {
+	if m.gate != nil {
+		<-m.gate
+	}
+	m.note("boot " + id)
+	return nil
+}
+
+func (m *recordingMachines) Halt(_ context.Context, _, _, id string, terminate bool) error {
+	if terminate {
+		m.note("terminate " + id)
+	} else {
+		m.note("stop " + id)
+	}
+	return nil
+}
+
+func (m *recordingMachines) Reboot(_ context.Context, _, _, id string) error {
+	m.note("reboot " + id)
+	return nil
+}
+
+func (m *recordingMachines) ConsoleOutput(_, _, id string) ([]byte, error) {
+	return []byte("hello from " + id), nil
+}
+
+func (m *recordingMachines) seen() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.calls)
+}
+
+func TestSnapshotAndMachines(t *testing.T) {
+	t.Parallel()
+	st := store.OpenMemory()
+	t.Cleanup(func() { st.Close() })
+	svc := New(st, time.Now, nil)
+	m := &recordingMachines{gate: make(chan struct{})}
+	svc.SetMachines(m)
+	inv := svc.Invoker()
+	ctx := api.WithRequest(context.Background(), &api.Request{Region: "ap-northeast-2", Caller: api.Principal{Account: "123456789012"}})
+	call := func(op string, in any) any {
+		t.Helper()
+		out, err := inv.Invoke(ctx, op, in)
+		if err != nil {
+			t.Fatalf("%s: %v", op, err)
+		}
+		return out
+	}
+	vpc := call("CreateVpc", &ec2api.CreateVpcRequest{CidrBlock: str("10.0.0.0/16")}).(*ec2api.CreateVpcResult).Vpc
+	sub := call("CreateSubnet", &ec2api.CreateSubnetRequest{VpcId: vpc.VpcId, CidrBlock: str("10.0.1.0/24"), AvailabilityZone: str("ap-northeast-2a")}).(*ec2api.CreateSubnetResult).Subnet
+	igw := call("CreateInternetGateway", &ec2api.CreateInternetGatewayRequest{}).(*ec2api.CreateInternetGatewayResult).InternetGateway
+	call("AttachInternetGateway", &ec2api.AttachInternetGatewayRequest{VpcId: vpc.VpcId, InternetGatewayId: igw.InternetGatewayId})
+	rt := call("CreateRouteTable", &ec2api.CreateRouteTableRequest{VpcId: vpc.VpcId}).(*ec2api.CreateRouteTableResult).RouteTable
+	call("CreateRoute", &ec2api.CreateRouteRequest{RouteTableId: rt.RouteTableId, DestinationCidrBlock: str("0.0.0.0/0"), GatewayId: igw.InternetGatewayId})
+	call("AssociateRouteTable", &ec2api.AssociateRouteTableRequest{RouteTableId: rt.RouteTableId, SubnetId: sub.SubnetId})
+	sg := call("CreateSecurityGroup", &ec2api.CreateSecurityGroupRequest{GroupName: str("web"), Description: str("web"), VpcId: vpc.VpcId}).(*ec2api.CreateSecurityGroupResult)
+	call("AuthorizeSecurityGroupIngress", &ec2api.AuthorizeSecurityGroupIngressRequest{GroupId: sg.GroupId, IpPermissions: []*ec2api.IpPermission{
+		{IpProtocol: str("tcp"), FromPort: i64(22), ToPort: i64(22), IpRanges: []*ec2api.IpRange{{CidrIp: str("0.0.0.0/0")}}},
+		{IpProtocol: str("tcp"), FromPort: i64(3306), ToPort: i64(3306), UserIdGroupPairs: []*ec2api.UserIdGroupPair{{GroupId: sg.GroupId}}},
+	}})
+	res := call("RunInstances", &ec2api.RunInstancesRequest{ImageId: stockImagesOf("ap-northeast-2")[0].ImageId, InstanceType: str("t2.micro"), MinCount: i64(1), MaxCount: i64(1),
+		SubnetId: sub.SubnetId, SecurityGroupIds: []*string{sg.GroupId}, UserData: str("IyEvYmluL3NoCmVjaG8gaGk="),
+		NetworkInterfaces: nil, IamInstanceProfile: &ec2api.IamInstanceProfileSpecification{Name: str("app-role")}}).(*ec2api.Reservation)
+	id := *res.Instances[0].InstanceId
+
+	w, err := svc.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tv *topology.VPC
+	for _, v := range w.VPCs {
+		if v.ID == *vpc.VpcId {
+			tv = v
+		}
+	}
+	if tv == nil || tv.InternetGateway != *igw.InternetGatewayId || tv.CIDRs[0] != netip.MustParsePrefix("10.0.0.0/16") {
+		t.Fatalf("vpc in snapshot: %+v", tv)
+	}
+	if len(tv.Subnets) != 1 || tv.Subnets[0].RouteTable != *rt.RouteTableId || tv.Subnets[0].NetworkACL == "" {
+		t.Fatalf("subnets: %+v", tv.Subnets)
+	}
+	var routes []topology.Route
+	for _, r := range tv.RouteTables {
+		if r.ID == *rt.RouteTableId {
+			routes = r.Routes
+		}
+	}
+	if !slices.Contains(routes, topology.Route{Dst: netip.MustParsePrefix("0.0.0.0/0"), Target: topology.TargetIGW, TargetID: *igw.InternetGatewayId}) {
+		t.Errorf("routes: %+v", routes)
+	}
+	var g *topology.SecurityGroup
+	for _, x := range tv.SecurityGroups {
+		if x.ID == *sg.GroupId {
+			g = x
+		}
+	}
+	if g == nil || len(g.Ingress) != 2 || len(g.Egress) != 1 || g.Egress[0].Protocol != topology.ProtoAll {
+		t.Fatalf("group: %+v", g)
+	}
+	in := w.FindInstance(id)
+	if in == nil || string(in.UserData) != "#!/bin/sh\necho hi" || in.VCPUs != 1 || in.MemoryMiB != 1024 || in.Role != "app-role" || in.Hostname() == "" || len(in.ENIs) != 1 {
+		t.Fatalf("instance: %+v", in)
+	}
+	e, ev := w.FindENI(in.ENIs[0])
+	if e == nil || ev.ID != tv.ID || e.OwnerKind != topology.OwnerInstance || e.OwnerID != id || len(e.PrivateIPs) != 1 || len(e.MAC) != 6 {
+		t.Fatalf("eni: %+v", e)
+	}
+
+	// The instance stays pending until the data plane has booted it.
+	state := func() string {
+		out := call("DescribeInstances", &ec2api.DescribeInstancesRequest{InstanceIds: []*string{&id}}).(*ec2api.DescribeInstancesResult)
+		return *out.Reservations[0].Instances[0].State.Name
+	}
+	time.Sleep(2 * bootDelay)
+	if s := state(); s != statePending {
+		t.Fatalf("state before boot = %s", s)
+	}
+	close(m.gate)
+	waitState := func(want string) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for state() != want {
+			if time.Now().After(deadline) {
+				t.Fatalf("state = %s, want %s; calls %v", state(), want, m.seen())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	waitState(stateRunning)
+	out := call("GetConsoleOutput", &ec2api.GetConsoleOutputRequest{InstanceId: &id}).(*ec2api.GetConsoleOutputResult)
+	if got, _ := base64.StdEncoding.DecodeString(*out.Output); string(got) != "hello from "+id {
+		t.Errorf("console output = %q", *out.Output)
+	}
+	call("RebootInstances", &ec2api.RebootInstancesRequest{InstanceIds: []*string{&id}})
+	call("StopInstances", &ec2api.StopInstancesRequest{InstanceIds: []*string{&id}})
+	waitState(stateStopped)
+	call("StartInstances", &ec2api.StartInstancesRequest{InstanceIds: []*string{&id}})
+	waitState(stateRunning)
+	call("TerminateInstances", &ec2api.TerminateInstancesRequest{InstanceIds: []*string{&id}})
+	waitState(stateTerminated)
+	calls := m.seen()
+	for _, want := range []string{"boot " + id, "reboot " + id, "stop " + id, "terminate " + id} {
+		if !slices.Contains(calls, want) {
+			t.Errorf("calls %v lack %q", calls, want)
+		}
+	}
+}
