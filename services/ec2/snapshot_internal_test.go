@@ -1,8 +1,8 @@
 package ec2
 
 import (
-	"encoding/base64"
 	"context"
+	"encoding/base64"
 	"net/netip"
 	"slices"
 	"sync"
