@@ -4,18 +4,25 @@ package daemon
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/cloudbox/cloudbox/api"
 	"github.com/cloudbox/cloudbox/identity"
 	"github.com/cloudbox/cloudbox/server"
+	"github.com/cloudbox/cloudbox/services/ec2"
 	"github.com/cloudbox/cloudbox/store"
+	"github.com/cloudbox/cloudbox/world"
 )
 
 // Version is cloudbox's version, set at build time with
@@ -30,6 +37,14 @@ type Config struct {
 	Auth      string
 	KeysFile  string
 	Logger    *slog.Logger
+	// Dataplane is "on" (run the VPCs and instances for real when this
+	// machine can; `cloudbox up`'s default) or "off" (the control plane
+	// alone; the default of an embedded daemon, as API tests use it).
+	Dataplane string
+	// DaemonID names this daemon's namespaces and cgroups; empty: the one
+	// kept in DataDir (made on first start), or a random one when
+	// ephemeral.
+	DaemonID string
 }
 
 // Daemon is a configured cloudbox.
@@ -39,6 +54,15 @@ type Daemon struct {
 	ids      *identity.Resolver
 	services []server.Service
 	handler  http.Handler
+
+	// world is the data plane, nil when off; dataplane says "on" or
+	// "off: <reason>".
+	world     *world.World
+	dataplane string
+	stateDir  string // the instances' disks; a temporary one when ephemeral
+	edge      string // the listener's address once serving
+	down      chan struct{}
+	downOnce  sync.Once
 }
 
 // New opens the store and builds the services.
@@ -69,11 +93,18 @@ func New(cfg Config) (*Daemon, error) {
 			return nil, fmt.Errorf("opening the store in %s: %w", cfg.DataDir, err)
 		}
 	}
-	d := &Daemon{cfg: cfg, store: st, ids: identity.New(st, keys)}
-	d.services = registry(d.store, d.ids, time.Now, cfg.Logger)
+	d := &Daemon{cfg: cfg, store: st, ids: identity.New(st, keys), down: make(chan struct{})}
+	var ec2svc *ec2.Service
+	d.services, ec2svc = registry(d.store, d.ids, time.Now, cfg.Logger)
+	if err := d.openDataplane(ec2svc); err != nil {
+		st.Close()
+		return nil, err
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /_cloudbox/health", d.health)
 	mux.HandleFunc("POST /_cloudbox/reset", d.reset)
+	mux.HandleFunc("GET /_cloudbox/info", d.info)
+	mux.HandleFunc("POST /_cloudbox/down", d.downHandler)
 	d.handler = server.New(server.Config{
 		Services: d.services,
 		Identity: d.ids,
@@ -90,8 +121,23 @@ func (d *Daemon) Handler() http.Handler { return d.handler }
 // Services lists what the daemon serves.
 func (d *Daemon) Services() []server.Service { return d.services }
 
-// Close closes the store.
-func (d *Daemon) Close() error { return d.store.Close() }
+// Close stops the data plane's engines and closes the store. A persistent
+// daemon's world (namespaces, instances) stays for the next start to take
+// over; an ephemeral daemon's goes, since no store will know it again.
+func (d *Daemon) Close() error {
+	var err error
+	if d.world != nil {
+		if d.cfg.Ephemeral {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			err = d.world.Down(ctx)
+			cancel()
+			os.RemoveAll(d.stateDir)
+		} else {
+			err = d.world.Close()
+		}
+	}
+	return errors.Join(err, d.store.Close())
+}
 
 // Run serves on cfg.Listen until ctx is done, then shuts down cleanly: the
 // listener closes, requests in flight finish, the store is flushed and closed.
@@ -106,6 +152,15 @@ func (d *Daemon) Run(ctx context.Context) error {
 
 // Serve is Run on an existing listener.
 func (d *Daemon) Serve(ctx context.Context, ln net.Listener) error {
+	d.edge = ln.Addr().String()
+	if d.world != nil {
+		if err := d.world.Start(ctx); err != nil {
+			d.cfg.Logger.Error("data plane failed to start; serving the control plane alone", "error", err)
+			d.dataplane = "off: " + err.Error()
+		} else {
+			d.cfg.Logger.Info("data plane on", "daemon_id", d.cfg.DaemonID, "state_dir", d.stateDir)
+		}
+	}
 	srv := &http.Server{Handler: d.handler, ReadHeaderTimeout: 30 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -114,10 +169,11 @@ func (d *Daemon) Serve(ctx context.Context, ln net.Listener) error {
 		mode = "ephemeral"
 	}
 	d.cfg.Logger.Info("cloudbox ready", "listen", ln.Addr().String(), "store", mode, "data_dir", d.cfg.DataDir,
-		"auth", d.cfg.Auth, "services", len(d.services), "version", Version)
+		"auth", d.cfg.Auth, "services", len(d.services), "dataplane", d.dataplane, "version", Version)
 	var serveErr error
 	select {
 	case <-ctx.Done():
+	case <-d.down:
 	case serveErr = <-errc:
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -185,3 +241,108 @@ type ServiceOps struct {
 
 // Reset wipes all state.
 func (d *Daemon) Reset() error { return d.store.Reset() }
+
+// openDataplane decides whether the data plane runs and prepares it.
+func (d *Daemon) openDataplane(ec2svc *ec2.Service) error {
+	switch d.cfg.Dataplane {
+	case "on":
+	case "", "off":
+		d.dataplane = "off: --dataplane=off"
+		return nil
+	default:
+		return fmt.Errorf("--dataplane must be on or off, not %q", d.cfg.Dataplane)
+	}
+	if err := world.Check(); err != nil {
+		d.dataplane = "off: " + err.Error()
+		d.cfg.Logger.Warn("data plane off: serving the control plane alone", "reason", err.Error())
+		return nil
+	}
+	id, stateDir, err := d.identify()
+	if err != nil {
+		return err
+	}
+	d.cfg.DaemonID, d.stateDir = id, stateDir
+	w, err := world.New(world.Config{DaemonID: id, StateDir: stateDir, Store: d.store, EC2: ec2svc, Identity: d.ids, Log: d.cfg.Logger})
+	if err != nil {
+		d.dataplane = "off: " + err.Error()
+		d.cfg.Logger.Warn("data plane off: serving the control plane alone", "reason", err.Error())
+		return nil
+	}
+	d.world, d.dataplane = w, "on"
+	ec2svc.SetMachines(w)
+	return ec2svc.Resume()
+}
+
+// identify returns the daemon id and the directory of the instances'
+// disks: kept in the data directory, so a restarted daemon finds its own
+// namespaces and instances again; fresh ones when ephemeral.
+func (d *Daemon) identify() (id, stateDir string, err error) {
+	if d.cfg.Ephemeral {
+		if stateDir, err = os.MkdirTemp("", "cloudbox-"); err != nil {
+			return "", "", err
+		}
+		id = d.cfg.DaemonID
+		if id == "" {
+			id = randomID()
+		}
+		return id, stateDir, nil
+	}
+	stateDir = d.cfg.DataDir
+	p := filepath.Join(d.cfg.DataDir, "daemon-id")
+	if b, err := os.ReadFile(p); err == nil && d.cfg.DaemonID == "" {
+		return strings.TrimSpace(string(b)), stateDir, nil
+	}
+	id = d.cfg.DaemonID
+	if id == "" {
+		id = randomID()
+	}
+	return id, stateDir, os.WriteFile(p, []byte(id+"\n"), 0o644)
+}
+
+// randomID is a daemon id: 8 characters of [a-z0-9].
+func randomID() string {
+	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+	b := make([]byte, 8)
+	rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
+}
+
+// Info is what GET /_cloudbox/info answers (`cloudbox info --json`).
+type Info struct {
+	Version   string `json:"version"`
+	Dataplane string `json:"dataplane"`
+	// Edge is the host:port of the edge listener (the API's listener,
+	// which also routes by Host header to the simulated world).
+	Edge string `json:"edge"`
+	// CA is the path of cloudbox's CA certificate, once there is one.
+	CA string `json:"ca"`
+	// Echo is the URL of the echo server on the simulated internet.
+	Echo string `json:"echo,omitempty"`
+	world.Info
+}
+
+func (d *Daemon) info(w http.ResponseWriter, r *http.Request) {
+	in := Info{Version: Version, Dataplane: d.dataplane, Edge: d.edge}
+	if d.world != nil && d.dataplane == "on" {
+		in.Info = d.world.Info()
+		in.Echo = in.Info.Echo
+	}
+	writeJSON(w, in)
+}
+
+// downHandler removes the world and stops the daemon.
+func (d *Daemon) downHandler(w http.ResponseWriter, r *http.Request) {
+	if d.world != nil {
+		if err := d.world.Down(r.Context()); err != nil {
+			d.cfg.Logger.Error("down", "error", err)
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+	}
+	d.cfg.Logger.Info("down: the world is removed; stopping")
+	writeJSON(w, map[string]any{"down": true})
+	d.downOnce.Do(func() { close(d.down) })
+}

@@ -23,10 +23,12 @@ import (
 // registry lists the services cloudbox serves. A service registered with
 // empty Handlers is routed and decoded, and answers NotImplemented for each
 // operation until its package implements them.
-func registry(st *store.Store, ids *identity.Resolver, now func() time.Time, log *slog.Logger) []server.Service {
+// EC2 is returned too: the data plane drives its instances.
+func registry(st *store.Store, ids *identity.Resolver, now func() time.Time, log *slog.Logger) ([]server.Service, *ec2.Service) {
+	ec2svc := ec2.New(st, now, log)
 	return []server.Service{
 		{API: stsapi.Service, Invoker: stsapi.Bind(sts.New(ids, now).Handlers())},
-		{API: ec2api.Service, Invoker: ec2.New(st, now, log).Invoker()},
+		{API: ec2api.Service, Invoker: ec2svc.Invoker()},
 		{API: elbv2api.Service, Invoker: elbv2api.Bind(&elbv2api.Handlers{})},
 		{API: asapi.Service, Invoker: asapi.Bind(&asapi.Handlers{})},
 		{API: cwapi.Service, Invoker: cwapi.Bind(&cwapi.Handlers{})},
@@ -34,5 +36,5 @@ func registry(st *store.Store, ids *identity.Resolver, now func() time.Time, log
 		{API: iamapi.Service, Invoker: iamapi.Bind(&iamapi.Handlers{})},
 		{API: r53api.Service, Invoker: r53api.Bind(&r53api.Handlers{})},
 		{API: s3api.Service, Invoker: s3api.Bind(&s3api.Handlers{})},
-	}
+	}, ec2svc
 }

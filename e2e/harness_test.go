@@ -217,6 +217,9 @@ type Opts struct {
 	Auth    string // "off" (default) or "strict"
 	Keys    []Key  // written to a --keys file
 	DataDir string // binary only: persistent store; empty means --ephemeral
+	// Dataplane runs the binary with --dataplane on (VPCs and instances for
+	// real); otherwise it serves the control plane alone.
+	Dataplane bool
 }
 
 // Cloud is a running cloudbox.
@@ -350,6 +353,11 @@ func launch(t *testing.T, o Opts, addr string) (*Cloud, error) {
 	}
 	if o.Auth != "" {
 		args = append(args, "--auth", o.Auth)
+	}
+	if o.Dataplane {
+		args = append(args, "--dataplane", "on")
+	} else {
+		args = append(args, "--dataplane", "off")
 	}
 	if k := writeKeys(t, o.Keys); k != "" {
 		args = append(args, "--keys", k)

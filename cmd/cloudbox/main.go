@@ -1,6 +1,10 @@
 // Command cloudbox is a local AWS cloud in one binary.
 //
 //	cloudbox up        serve the AWS APIs on 127.0.0.1:4566
+//	cloudbox exec      run a command in an instance or on the simulated internet
+//	cloudbox ssh       open a shell in an instance
+//	cloudbox info      print what a test needs to know about the daemon
+//	cloudbox down      remove everything the daemon made, and stop it
 //	cloudbox reset     wipe all state (through a running daemon, or on disk)
 //	cloudbox services  list the services and operations implemented
 //	cloudbox version   print the version
@@ -40,6 +44,14 @@ func main() {
 	switch cmd, args := os.Args[1], os.Args[2:]; cmd {
 	case "up":
 		err = up(args)
+	case "exec":
+		err = execCmd(args)
+	case "ssh":
+		err = sshCmd(args)
+	case "info":
+		err = info(args, os.Stdout)
+	case "down":
+		err = down(args)
 	case "reset":
 		err = reset(args)
 	case "services":
@@ -64,6 +76,11 @@ func usage(w io.Writer) {
 
 commands:
   up        serve the AWS APIs (default 127.0.0.1:4566)
+  exec      run a command in an instance or on the simulated internet:
+            cloudbox exec <instance-id|internet> -- command...
+  ssh       open a shell in an instance: cloudbox ssh <instance-id>
+  info      print the daemon's facts (--json: dataplane, edge, ca, echo)
+  down      remove everything the daemon made, and stop it
   reset     wipe all state
   services  list services and implemented operations
   version   print the version
@@ -90,6 +107,7 @@ func up(args []string) error {
 	fs.BoolVar(&cfg.Ephemeral, "ephemeral", false, "keep all state in memory only")
 	fs.StringVar(&cfg.Auth, "auth", server.AuthOff, "signature checking: off (any credentials) or strict")
 	fs.StringVar(&cfg.KeysFile, "keys", "", "JSON file of access keys: [{access_key_id, secret_access_key, account, user}]")
+	fs.StringVar(&cfg.Dataplane, "dataplane", "on", "on: run VPCs and instances for real (needs Linux and root); off: the control plane alone")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 	fs.Parse(args)
 

@@ -38,6 +38,9 @@ type Spec struct {
 	Env []string
 	// PrivateIP, when known, maps Hostname in /etc/hosts (127.0.1.1 if not).
 	PrivateIP string
+	// ResolvConf, when set, is the instance's /etc/resolv.conf (its VPC's
+	// DNS server); empty keeps the host's.
+	ResolvConf string
 }
 
 // State is what an instance is doing, as far as the data plane knows.

@@ -43,12 +43,14 @@ const (
 
 // initConfig is what the host tells the init.
 type initConfig struct {
-	ID        string   `json:"id"`
-	Hostname  string   `json:"hostname"`
-	PrivateIP string   `json:"private_ip,omitempty"`
-	RootDir   string   `json:"root_dir"`
-	UserData  []byte   `json:"user_data,omitempty"`
-	Env       []string `json:"env,omitempty"`
+	ID        string `json:"id"`
+	Hostname  string `json:"hostname"`
+	PrivateIP string `json:"private_ip,omitempty"`
+	// ResolvConf replaces /etc/resolv.conf when set.
+	ResolvConf string   `json:"resolv_conf,omitempty"`
+	RootDir    string   `json:"root_dir"`
+	UserData   []byte   `json:"user_data,omitempty"`
+	Env        []string `json:"env,omitempty"`
 	// Hide are host paths (symlinks resolved) covered inside the instance.
 	Hide []string `json:"hide,omitempty"`
 }
@@ -350,7 +352,8 @@ func hide(root, p string) error {
 	return nil
 }
 
-// writeIdentity writes /etc/hostname and /etc/hosts (in the upper layer).
+// writeIdentity writes /etc/hostname, /etc/hosts and, when given,
+// /etc/resolv.conf (in the upper layer).
 func (in *initProc) writeIdentity() error {
 	ip := in.cfg.PrivateIP
 	if ip == "" {
@@ -367,7 +370,11 @@ func (in *initProc) writeIdentity() error {
 	if err := os.MkdirAll("/etc", 0o755); err != nil {
 		return err
 	}
-	for name, content := range map[string]string{"/etc/hostname": in.cfg.Hostname + "\n", "/etc/hosts": hosts} {
+	files := map[string]string{"/etc/hostname": in.cfg.Hostname + "\n", "/etc/hosts": hosts}
+	if in.cfg.ResolvConf != "" {
+		files["/etc/resolv.conf"] = in.cfg.ResolvConf
+	}
+	for name, content := range files {
 		// Replace, not write through: the host's file may be a symlink.
 		tmp := name + ".cloudbox-tmp"
 		if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
@@ -651,7 +658,13 @@ func (in *initProc) handle(c *net.UnixConn) {
 	if dir == "" {
 		dir = "/"
 	}
-	res := in.spawn(path, m.Argv, &os.ProcAttr{Dir: dir, Env: env, Files: files, Sys: &syscall.SysProcAttr{Setsid: true}})
+	sys := &syscall.SysProcAttr{Setsid: true}
+	if _, err := unix.IoctlGetTermios(int(files[0].Fd()), unix.TCGETS); err == nil {
+		// A terminal on stdin (cloudbox ssh, an SSH login) becomes the
+		// session's controlling terminal: job control and ^C work.
+		sys.Setctty, sys.Ctty = true, 0
+	}
+	res := in.spawn(path, m.Argv, &os.ProcAttr{Dir: dir, Env: env, Files: files, Sys: sys})
 	for _, f := range files {
 		f.Close()
 	}

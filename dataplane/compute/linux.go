@@ -65,13 +65,14 @@ type record struct {
 	RootDir   string    `json:"root_dir"`
 	Env       []string  `json:"env,omitempty"`
 	PrivateIP string    `json:"private_ip,omitempty"`
+	Resolv    string    `json:"resolv_conf,omitempty"`
 	InitPID   int       `json:"init_pid,omitempty"`
 	StartedAt time.Time `json:"started_at,omitzero"`
 }
 
 func (r *record) spec() Spec {
 	return Spec{ID: r.ID, Hostname: r.Hostname, NetNS: r.NetNS, VCPUs: r.VCPUs, MemoryMiB: r.MemoryMiB,
-		RootDir: r.RootDir, Env: r.Env, PrivateIP: r.PrivateIP}
+		RootDir: r.RootDir, Env: r.Env, PrivateIP: r.PrivateIP, ResolvConf: r.Resolv}
 }
 
 var _ Runner = (*Linux)(nil)
@@ -229,7 +230,7 @@ func (l *Linux) start(ctx context.Context, spec Spec) error {
 		return fmt.Errorf("compute: cgroup of %s: %w", id, err)
 	}
 	rec := &record{ID: id, Hostname: spec.Hostname, NetNS: spec.NetNS, VCPUs: spec.VCPUs, MemoryMiB: spec.MemoryMiB,
-		RootDir: spec.RootDir, Env: spec.Env, PrivateIP: spec.PrivateIP}
+		RootDir: spec.RootDir, Env: spec.Env, PrivateIP: spec.PrivateIP, Resolv: spec.ResolvConf}
 	if err := l.writeRecord(rec); err != nil {
 		return fmt.Errorf("compute: %w", err)
 	}
@@ -306,7 +307,7 @@ func (l *Linux) start(ctx context.Context, spec Spec) error {
 			hide[i] = r
 		}
 	}
-	cfg := initConfig{ID: id, Hostname: spec.Hostname, PrivateIP: spec.PrivateIP, RootDir: spec.RootDir,
+	cfg := initConfig{ID: id, Hostname: spec.Hostname, PrivateIP: spec.PrivateIP, ResolvConf: spec.ResolvConf, RootDir: spec.RootDir,
 		UserData: spec.UserData, Env: spec.Env, Hide: hide}
 	if err := json.NewEncoder(cfgW).Encode(cfg); err != nil {
 		return fail(fmt.Errorf("compute: sending the config of %s to its init: %w", id, err))

@@ -1,0 +1,213 @@
+package vpcnet
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"sort"
+
+	"github.com/cloudbox/cloudbox/dataplane/nft"
+	"github.com/cloudbox/cloudbox/topology"
+)
+
+// Names in a router's nftables table.
+const (
+	chainForward  = "forward"
+	chainDstNAT   = "dstnat"
+	chainSrcNAT   = "srcnat"
+	setHasPublic  = "has-public-ip"
+	naclOutPrefix = "nacl-out-"
+	naclInPrefix  = "nacl-in-"
+	sgOutPrefix   = "sg-out-"
+	sgInPrefix    = "sg-in-"
+)
+
+// routerTable is the router's whole nftables table: the internet
+// gateway's 1:1 NAT, network ACLs, and security groups.
+func (b *builder) routerTable(x *vpcIndex) *nft.Table {
+	v := x.v
+	t := &nft.Table{}
+	igw := v.InternetGateway != ""
+
+	// ENIs with a link, in a stable order.
+	var enis []*topology.ENI
+	for _, e := range v.ENIs {
+		if x.wired[e.ID] != "" {
+			enis = append(enis, e)
+		}
+	}
+
+	fwd := nft.Chain{Name: chainForward, Hook: nft.Forward, Priority: nft.PriorityFilter, Policy: nft.PolicyDrop}
+	if igw {
+		var mapped []netip.Prefix
+		dnat := nft.Chain{Name: chainDstNAT, Hook: nft.Prerouting, Type: nft.NAT, Priority: nft.PriorityDstNAT}
+		snat := nft.Chain{Name: chainSrcNAT, Hook: nft.Postrouting, Type: nft.NAT, Priority: nft.PrioritySrcNAT}
+		for _, e := range enis {
+			for _, priv := range e.PrivateIPs {
+				pub, ok := e.PublicIPs[priv]
+				if !ok || !pub.Is4() || !priv.Is4() {
+					continue
+				}
+				mapped = append(mapped, netip.PrefixFrom(priv, hostLen))
+				dnat.Rules = append(dnat.Rules, nft.Rule{ID: e.ID, Match: []nft.Match{nft.IIFName(igwLink), nft.DstIP(netip.PrefixFrom(pub, hostLen))}, Action: nft.DNAT{To: priv}})
+				snat.Rules = append(snat.Rules, nft.Rule{ID: e.ID, Match: []nft.Match{nft.OIFName(igwLink), nft.SrcIP(netip.PrefixFrom(priv, hostLen))}, Action: nft.SNAT{To: pub}})
+			}
+		}
+		t.Sets = append(t.Sets, nft.Set{Name: setHasPublic, Family: nft.IPv4, Elements: mapped})
+		t.Chains = append(t.Chains, dnat, snat)
+		// Only addresses with a public IP cross the internet gateway.
+		fwd.Rules = append(fwd.Rules,
+			nft.Rule{ID: "igw-out-needs-public-ip", Match: []nft.Match{nft.OIFName(igwLink), nft.AddrSet{Set: setHasPublic, Not: true}}, Action: nft.Drop()},
+			nft.Rule{ID: "igw-in-needs-public-ip", Match: []nft.Match{nft.IIFName(igwLink), nft.AddrSet{Dst: true, Set: setHasPublic, Not: true}}, Action: nft.Drop()},
+		)
+	}
+
+	// Network ACLs, stateless: every packet that enters or leaves a subnet,
+	// return traffic included, so before the conntrack shortcut.
+	naclChains := map[string]bool{}
+	for _, e := range enis {
+		s := x.subnets[e.Subnet]
+		acl := x.acls[s.NetworkACL]
+		if acl == nil {
+			continue
+		}
+		link := x.wired[e.ID]
+		fwd.Rules = append(fwd.Rules,
+			nft.Rule{Match: []nft.Match{nft.IIFName(link)}, Action: nft.Jump(naclOutPrefix + s.ID)},
+			nft.Rule{Match: []nft.Match{nft.OIFName(link)}, Action: nft.Jump(naclInPrefix + s.ID)},
+		)
+		if !naclChains[s.ID] {
+			naclChains[s.ID] = true
+			t.Chains = append(t.Chains, naclChain(naclOutPrefix+s.ID, s, acl.Egress, true), naclChain(naclInPrefix+s.ID, s, acl.Ingress, false))
+		}
+	}
+
+	fwd.Rules = append(fwd.Rules, nft.Rule{ID: "tracked", Match: []nft.Match{nft.Established | nft.Related}, Action: nft.Accept()})
+
+	// Security groups, stateful: new connections only. NAT gateways' ENIs
+	// have none (AWS does not apply security groups to them).
+	referenced := map[string]bool{}
+	for _, e := range enis {
+		if e.OwnerKind == topology.OwnerNATGateway {
+			continue
+		}
+		link := x.wired[e.ID]
+		groups := slices.Clone(e.Groups)
+		sort.Strings(groups)
+		groups = slices.Compact(groups)
+		out := nft.Chain{Name: sgOutPrefix + link}
+		in := nft.Chain{Name: sgInPrefix + link}
+		for _, g := range groups {
+			sg := x.groups[g]
+			if sg == nil {
+				continue
+			}
+			out.Rules = append(out.Rules, sgRules(sg.Egress, true, referenced)...)
+			in.Rules = append(in.Rules, sgRules(sg.Ingress, false, referenced)...)
+		}
+		out.Rules = append(out.Rules, nft.Rule{ID: "not-allowed", Action: nft.Drop()})
+		in.Rules = append(in.Rules, nft.Rule{ID: "not-allowed", Action: nft.Drop()})
+		t.Chains = append(t.Chains, out, in)
+		fwd.Rules = append(fwd.Rules,
+			nft.Rule{Match: []nft.Match{nft.IIFName(link)}, Action: nft.Jump(out.Name)},
+			nft.Rule{Match: []nft.Match{nft.OIFName(link)}, Action: nft.Jump(in.Name)},
+		)
+	}
+	fwd.Rules = append(fwd.Rules, nft.Rule{ID: "allowed", Action: nft.Accept()})
+
+	for _, g := range slices.Sorted(func(yield func(string) bool) {
+		for g := range referenced {
+			if !yield(g) {
+				return
+			}
+		}
+	}) {
+		t.Sets = append(t.Sets, nft.Set{Name: g, Family: nft.IPv4, Elements: b.groupMembers(v, g)})
+	}
+	t.Chains = append([]nft.Chain{fwd}, t.Chains...)
+	return t
+}
+
+// naclChain evaluates one direction of a subnet's network ACL: first
+// matching entry wins, then the final deny. Traffic that stays in the
+// subnet is not subject to it. Outbound entries match the destination,
+// inbound ones the source.
+func naclChain(name string, s *topology.Subnet, entries []topology.ACLEntry, outbound bool) nft.Chain {
+	c := nft.Chain{Name: name}
+	inSubnet := nft.Addr{Dst: outbound, Prefix: s.CIDR.Masked()}
+	c.Rules = append(c.Rules, nft.Rule{ID: "same-subnet", Match: []nft.Match{inSubnet}, Action: nft.Return()})
+	for _, en := range entries {
+		if !en.CIDR.Addr().Is4() {
+			continue
+		}
+		m := []nft.Match{nft.Addr{Dst: outbound, Prefix: en.CIDR.Masked()}}
+		m = append(m, protoMatch(en.Protocol, en.FromPort, en.ToPort, en.ICMPType, en.ICMPCode)...)
+		var act nft.Action = nft.Drop()
+		if en.Allow {
+			act = nft.Return()
+		}
+		c.Rules = append(c.Rules, nft.Rule{ID: fmt.Sprintf("rule-%d", en.Number), Match: m, Action: act})
+	}
+	c.Rules = append(c.Rules, nft.Rule{ID: "final-deny", Action: nft.Drop()})
+	return c
+}
+
+// sgRules turns a group's rules of one direction into nft rules that
+// return (allowed so far) on a match. Egress rules match the destination,
+// ingress ones the source; a group peer matches the group's set, which is
+// recorded in referenced.
+func sgRules(rules []topology.SGRule, egress bool, referenced map[string]bool) []nft.Rule {
+	var out []nft.Rule
+	for _, r := range rules {
+		// For ICMP, a security group rule's ports are the type and code.
+		proto := protoMatch(r.Protocol, r.FromPort, r.ToPort, r.FromPort, r.ToPort)
+		for _, c := range r.CIDRs {
+			if !c.Addr().Is4() {
+				continue
+			}
+			m := append([]nft.Match{nft.Addr{Dst: egress, Prefix: c.Masked()}}, proto...)
+			out = append(out, nft.Rule{ID: r.ID, Match: m, Action: nft.Return()})
+		}
+		for _, g := range r.Groups {
+			referenced[g] = true
+			m := append([]nft.Match{nft.AddrSet{Dst: egress, Set: g}}, proto...)
+			out = append(out, nft.Rule{ID: r.ID, Match: m, Action: nft.Return()})
+		}
+	}
+	return out
+}
+
+// protoMatch matches an AWS protocol number with its ports (TCP, UDP) or
+// ICMP type and code; -1 or a full range matches any.
+func protoMatch(proto, from, to, icmpType, icmpCode int) []nft.Match {
+	switch {
+	case proto == topology.ProtoAll || proto < 0 || proto > 255:
+		return nil
+	case proto == topology.ProtoTCP || proto == topology.ProtoUDP:
+		m := []nft.Match{nft.Proto(uint8(proto))}
+		if from < 0 || to < 0 || from > 65535 || (from == 0 && to >= 65535) {
+			return m
+		}
+		return append(m, nft.DPortRange(uint16(from), uint16(min(to, 65535))))
+	case proto == topology.ProtoICMP:
+		m := []nft.Match{nft.ICMP}
+		if icmpType >= 0 && icmpType <= 255 {
+			code := icmpCode
+			if code > 255 {
+				code = -1
+			}
+			m = append(m, nft.ICMPType{Type: uint8(icmpType), Code: code})
+		}
+		return m
+	}
+	return []nft.Match{nft.Proto(uint8(proto))}
+}
+
+// natGatewayTable masquerades what a NAT gateway forwards to its own
+// private address.
+func natGatewayTable(eth string, own netip.Addr) *nft.Table {
+	return &nft.Table{Chains: []nft.Chain{{
+		Name: chainSrcNAT, Hook: nft.Postrouting, Type: nft.NAT, Priority: nft.PrioritySrcNAT,
+		Rules: []nft.Rule{{ID: "masquerade", Match: []nft.Match{nft.OIFName(eth), nft.Addr{Prefix: netip.PrefixFrom(own, hostLen), Not: true}}, Action: nft.Masquerade{}}},
+	}}}
+}

@@ -1,0 +1,53 @@
+// Package world runs the simulated world of one daemon: it follows the
+// store and keeps the kernel's network (vpcnet), the instances' processes
+// (dataplane/compute) and the engines that live inside the VPCs (IMDS, VPC
+// DNS, an SSH server per instance, the internet's echo server) in step
+// with what EC2 records.
+//
+// It is EC2's data plane (ec2.Machines): an instance is running when its
+// processes are. Everything here is level-triggered: after a restart the
+// first sync rebuilds the world from the store and removes what the store
+// no longer knows.
+package world
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/cloudbox/cloudbox/api"
+	"github.com/cloudbox/cloudbox/identity"
+	"github.com/cloudbox/cloudbox/store"
+	"github.com/cloudbox/cloudbox/topology"
+)
+
+// Snapshotter reads the world model (services/ec2 implements it).
+type Snapshotter interface {
+	Snapshot() (*topology.World, error)
+}
+
+// Issuer mints temporary credentials (identity.Resolver implements it):
+// the role credentials IMDS hands to instances.
+type Issuer interface {
+	Issue(p api.Principal, now time.Time, d time.Duration) (identity.Credential, error)
+}
+
+// Config is what the daemon gives the world.
+type Config struct {
+	// DaemonID prefixes every namespace and cgroup of this daemon.
+	DaemonID string
+	// StateDir holds the instances' disks and SSH host keys.
+	StateDir string
+	Store    *store.Store
+	EC2      Snapshotter
+	Identity Issuer
+	Log      *slog.Logger
+}
+
+// Info is what `cloudbox info` and `cloudbox exec` need to know.
+type Info struct {
+	DaemonID     string `json:"daemon_id"`
+	InstancesDir string `json:"instances_dir"`
+	// InternetNetNS is the path of the simulated internet's namespace.
+	InternetNetNS string `json:"internet_netns"`
+	Echo          string `json:"echo"`
+}
