@@ -24,9 +24,11 @@ type vpcWorld struct {
 	cli  CLI
 	cr   Creds
 	info map[string]any
+	// before is the host's networking before the world was built.
+	before map[string]bool
 }
 
-func newVPCWorld(t *testing.T) *vpcWorld {
+func newVPCWorld(t *testing.T, o Opts) *vpcWorld {
 	t.Helper()
 	if err := world.Check(); err != nil {
 		t.Skipf("data plane unavailable: %v", err)
@@ -36,40 +38,77 @@ func newVPCWorld(t *testing.T) *vpcWorld {
 		cli = clis()[0]
 	}
 	cli.need(t)
-	before := hostNetwork(t)
-	c := startBinary(t, Opts{Dataplane: true})
+	o.Dataplane = true
 	cr := testCreds
 	cr.Region = "ap-northeast-2"
-	w := &vpcWorld{t: t, c: c, cli: cli, cr: cr}
-	r := w.cloudbox("info", "--json")
-	if r.ExitCode != 0 || json.Unmarshal([]byte(r.Stdout), &w.info) != nil {
-		t.Fatalf("cloudbox info: %s", r)
-	}
-	if w.info["dataplane"] != "on" {
-		t.Fatalf("dataplane = %v", w.info["dataplane"])
-	}
-	id, _ := w.info["daemon_id"].(string)
-	t.Cleanup(func() {
-		// The safety invariant: nothing of the world reached the host.
-		checkHostUnchanged(t, before, hostNetwork(t))
+	w := &vpcWorld{t: t, cli: cli, cr: cr, before: hostNetwork(t)}
+	w.start(o)
+	return w
+}
+
+// start runs a daemon (again) and makes sure the test ends with
+// `cloudbox down` on it, before the harness kills it by PID.
+func (w *vpcWorld) start(o Opts) {
+	w.t.Helper()
+	o.Dataplane = true
+	c := startBinary(w.t, o)
+	w.c = c
+	w.readInfo()
+	w.t.Cleanup(func() {
+		select {
+		case <-c.exited:
+			return // killed by the test; a later daemon cleans up
+		default:
+		}
 		if r := w.cloudbox("down"); r.ExitCode != 0 {
-			t.Errorf("cloudbox down: %s", r)
+			w.t.Errorf("cloudbox down: %s", r)
 		}
 		select {
 		case <-c.exited:
 		case <-time.After(30 * time.Second):
-			t.Errorf("cloudbox did not stop after down")
+			w.t.Errorf("cloudbox did not stop after down")
 		}
-		if left, _ := filepath.Glob("/run/netns/cb-" + id + "-*"); len(left) > 0 {
-			t.Errorf("namespaces left after down: %v", left)
-		}
-		for _, dir := range []string{"/sys/fs/cgroup/cpu/cloudbox/" + id, "/sys/fs/cgroup/memory/cloudbox/" + id, "/sys/fs/cgroup/cloudbox/" + id} {
-			if ents, err := os.ReadDir(dir); err == nil && len(ents) > 0 {
-				t.Errorf("cgroups left after down in %s: %d", dir, len(ents))
+		w.checkGone()
+	})
+}
+
+// checkSafety checks the safety invariant: nothing of the world reached
+// the host's networking.
+func (w *vpcWorld) checkSafety() {
+	w.t.Helper()
+	checkHostUnchanged(w.t, w.before, hostNetwork(w.t))
+}
+
+// readInfo asks the daemon for its facts (`cloudbox info --json`).
+func (w *vpcWorld) readInfo() {
+	w.t.Helper()
+	r := w.cloudbox("info", "--json")
+	if r.ExitCode != 0 || json.Unmarshal([]byte(r.Stdout), &w.info) != nil {
+		w.t.Fatalf("cloudbox info: %s", r)
+	}
+	if w.info["dataplane"] != "on" {
+		w.t.Fatalf("dataplane = %v", w.info["dataplane"])
+	}
+}
+
+func (w *vpcWorld) daemonID() string { return get(w.info, "daemon_id") }
+
+// checkGone checks that the daemon left no namespace or cgroup behind.
+func (w *vpcWorld) checkGone() {
+	w.t.Helper()
+	id := w.daemonID()
+	if left, _ := filepath.Glob("/run/netns/cb-" + id + "-*"); len(left) > 0 {
+		w.t.Errorf("namespaces left after down: %v", left)
+	}
+	for _, dir := range []string{"/sys/fs/cgroup/cpu/cloudbox/" + id, "/sys/fs/cgroup/memory/cloudbox/" + id, "/sys/fs/cgroup/cloudbox/" + id} {
+		if ents, err := os.ReadDir(dir); err == nil {
+			for _, e := range ents {
+				if e.IsDir() {
+					w.t.Errorf("cgroup left after down: %s/%s", dir, e.Name())
+				}
 			}
 		}
-	})
-	return w
+	}
 }
 
 // cloudbox runs the cloudbox command against this daemon.
@@ -164,7 +203,7 @@ echo "user data done"
 // two AZs, IGW, NAT gateway, bastion, web servers, a database) with the
 // aws CLI and checks that it behaves as AWS does, from inside it.
 func TestVPCDataplane(t *testing.T) {
-	w := newVPCWorld(t)
+	w := newVPCWorld(t, Opts{})
 	az := func(s string) string { return "ap-northeast-2" + s }
 
 	vpc := get(w.aws("ec2", "create-vpc", "--cidr-block", "10.0.0.0/16"), "Vpc", "VpcId")
@@ -246,6 +285,9 @@ func TestVPCDataplane(t *testing.T) {
 		name := "ip-" + strings.ReplaceAll(web2IP, ".", "-") + ".ap-northeast-2.compute.internal"
 		if got := w.shOK(web1, `python3 -c "import socket; print(socket.gethostbyname('`+name+`'))"`); got != web2IP {
 			t.Errorf("VPC DNS %s = %q", name, got)
+		}
+		if r := w.cloudbox("ssh", web1, "hostname"); r.ExitCode != 0 || strings.TrimSpace(r.Stdout) != "ip-"+strings.ReplaceAll(web1IP, ".", "-") {
+			t.Errorf("cloudbox ssh: %s", r)
 		}
 		out := w.aws("ec2", "get-console-output", "--instance-id", web1)
 		if console := get(out, "Output"); !strings.Contains(console, "user data done") {
@@ -401,6 +443,7 @@ print(r.ru_utime + r.ru_stime)"`
 			t.Errorf("the bastion's subnet, without a route to the peer, reached it")
 		}
 	})
+	w.checkSafety()
 }
 
 // hostState is what the host namespace's networking holds, as `ip` prints
