@@ -2,7 +2,10 @@
 
 package compute
 
-import "errors"
+import (
+	"context"
+	"errors"
+)
 
 // InitMain does nothing outside Linux.
 func InitMain() {}
@@ -14,3 +17,6 @@ func Check() error {
 
 // New fails outside Linux.
 func New(Config) (Runner, error) { return nil, Check() }
+
+// ExecIn fails outside Linux.
+func ExecIn(context.Context, string, ExecRequest) (int, error) { return -1, Check() }
