@@ -13,12 +13,19 @@ step() { printf '\n== %s\n' "$*"; }
 step "installing test dependencies"
 # aws CLI v2 comes from Debian's awscli package (/usr/bin/aws); v1 and boto3
 # come with the machine's Python. Without root or apt the v2 tests skip.
-if ! /usr/bin/aws --version 2>&1 | grep -q '^aws-cli/2'; then
+# The data-plane tests run curl, ssh, python3 and ip inside the simulated
+# world (instances see the host's programs).
+debs=()
+/usr/bin/aws --version 2>&1 | grep -q '^aws-cli/2' || debs+=(awscli)
+command -v curl >/dev/null || debs+=(curl)
+command -v ssh >/dev/null || debs+=(openssh-client)
+command -v ip >/dev/null || debs+=(iproute2)
+if [ ${#debs[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq awscli >/dev/null) ||
-      echo "warning: could not install awscli (v2); its tests will skip"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${debs[@]}" >/dev/null) ||
+      echo "warning: could not install ${debs[*]}; the tests that need them will skip or fail"
   else
-    echo "warning: aws CLI v2 missing and cannot be installed here; its tests will skip"
+    echo "warning: ${debs[*]} missing and cannot be installed here; the tests that need them will skip or fail"
   fi
 fi
 python3 -c 'import boto3' 2>/dev/null || pip install -q boto3 || echo "warning: boto3 missing; its tests will skip"
@@ -40,6 +47,8 @@ if [ -n "$unformatted" ]; then
   exit 1
 fi
 go vet ./...
+# Off Linux there is no data plane, but cloudbox must build and serve.
+GOOS=darwin go build -o /dev/null ./cmd/cloudbox
 
 step "tests (race detector on)"
 go test -race -count=1 ./...
