@@ -1,0 +1,152 @@
+//go:build linux
+
+package world
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cloudbox/cloudbox/api"
+	ec2api "github.com/cloudbox/cloudbox/api/ec2"
+	"github.com/cloudbox/cloudbox/dataplane/compute"
+	"github.com/cloudbox/cloudbox/identity"
+	"github.com/cloudbox/cloudbox/services/ec2"
+	"github.com/cloudbox/cloudbox/store"
+)
+
+func TestMain(m *testing.M) {
+	compute.InitMain() // an instance's init is this test binary
+	os.Exit(m.Run())
+}
+
+// TestWorld drives the world through EC2 in-process, under the race
+// detector: an instance boots into its namespace, answers commands, sees
+// IMDS and its VPC's DNS, stops, starts, and everything goes with Down.
+func TestWorld(t *testing.T) {
+	if err := Check(); err != nil {
+		t.Skipf("data plane unavailable: %v", err)
+	}
+	var b [3]byte
+	rand.Read(b[:])
+	id := "w" + hex.EncodeToString(b[:])
+	st := store.OpenMemory()
+	t.Cleanup(func() { st.Close() })
+	svc := ec2.New(st, time.Now, nil)
+	ids := identity.New(st, identity.DefaultKeys)
+	w, err := New(Config{DaemonID: id, StateDir: t.TempDir(), Store: st, EC2: svc, Identity: ids, Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.SetMachines(w)
+	ctx := context.Background()
+	if err := w.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := w.Down(context.Background()); err != nil {
+			t.Errorf("down: %v", err)
+		}
+		if left, _ := filepath.Glob("/run/netns/cb-" + id + "-*"); len(left) > 0 {
+			t.Errorf("namespaces left: %v", left)
+		}
+	})
+
+	inv := svc.Invoker()
+	rctx := api.WithRequest(ctx, &api.Request{Region: "ap-northeast-2", Caller: api.Principal{Account: "123456789012"}})
+	call := func(op string, in any) any {
+		t.Helper()
+		out, err := inv.Invoke(rctx, op, in)
+		if err != nil {
+			t.Fatalf("%s: %v", op, err)
+		}
+		return out
+	}
+	imgs := call("DescribeImages", &ec2api.DescribeImagesRequest{Filters: []*ec2api.Filter{{Name: ptr("architecture"), Values: []*string{ptr("x86_64")}}}}).(*ec2api.DescribeImagesResult)
+	res := call("RunInstances", &ec2api.RunInstancesRequest{ImageId: imgs.Images[0].ImageId, InstanceType: ptr("t2.micro"),
+		MinCount: ptr(int64(1)), MaxCount: ptr(int64(1)), IamInstanceProfile: &ec2api.IamInstanceProfileSpecification{Name: ptr("app")}}).(*ec2api.Reservation)
+	inst := *res.Instances[0].InstanceId
+	ip := *res.Instances[0].PrivateIpAddress
+	state := func() string {
+		out := call("DescribeInstances", &ec2api.DescribeInstancesRequest{InstanceIds: []*string{&inst}}).(*ec2api.DescribeInstancesResult)
+		return *out.Reservations[0].Instances[0].State.Name
+	}
+	waitState := func(want string) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for state() != want {
+			if time.Now().After(deadline) {
+				t.Fatalf("state %s, want %s", state(), want)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitState("running")
+
+	sh := func(script string) string {
+		t.Helper()
+		var out, errb bytes.Buffer
+		code, err := w.Exec(ctx, inst, compute.ExecRequest{Argv: []string{"sh", "-c", script}, Stdout: &out, Stderr: &errb})
+		if err != nil || code != 0 {
+			t.Fatalf("%q: exit %d, %v: %s %s", script, code, err, out.String(), errb.String())
+		}
+		return strings.TrimSpace(out.String())
+	}
+	if got, want := sh("hostname"), "ip-"+strings.ReplaceAll(ip, ".", "-"); got != want {
+		t.Errorf("hostname %q, want %q", got, want)
+	}
+	if got := sh("curl -s -f --max-time 3 http://169.254.169.254/latest/meta-data/instance-id"); got != inst {
+		t.Errorf("IMDS instance-id %q", got)
+	}
+	var creds struct{ Code, AccessKeyId, SecretAccessKey, Token string }
+	if err := json.Unmarshal([]byte(sh("curl -s -f --max-time 3 http://169.254.169.254/latest/meta-data/iam/security-credentials/app")), &creds); err != nil || creds.Code != "Success" {
+		t.Fatalf("role credentials: %+v, %v", creds, err)
+	}
+	// cloudbox accepts them, as the instance's role.
+	cred, ok, err := ids.Lookup(creds.AccessKeyId)
+	if err != nil || !ok || cred.Secret != creds.SecretAccessKey || cred.SessionToken != creds.Token ||
+		cred.Principal.ARN != "arn:aws:sts::123456789012:assumed-role/app/"+inst {
+		t.Errorf("IMDS credentials resolve to %+v, %v, %v", cred.Principal, ok, err)
+	}
+	name := "ip-" + strings.ReplaceAll(ip, ".", "-") + ".ap-northeast-2.compute.internal"
+	if got := sh(`python3 -c "import socket; print(socket.gethostbyname('` + name + `'))"`); got != ip {
+		t.Errorf("VPC DNS %s = %q", name, got)
+	}
+	if got := sh("curl -s -f --max-time 3 http://198.18.0.10/ip"); got != *res.Instances[0].PublicIpAddress {
+		t.Errorf("the internet saw %q, want the public IP %s", got, *res.Instances[0].PublicIpAddress)
+	}
+
+	call("StopInstances", &ec2api.StopInstancesRequest{InstanceIds: []*string{&inst}})
+	waitState("stopped")
+	if _, err := w.Exec(ctx, inst, compute.ExecRequest{Argv: []string{"true"}}); err == nil {
+		t.Errorf("exec in a stopped instance succeeded")
+	}
+	call("StartInstances", &ec2api.StartInstancesRequest{InstanceIds: []*string{&inst}})
+	waitState("running")
+	sh("true")
+	call("TerminateInstances", &ec2api.TerminateInstancesRequest{InstanceIds: []*string{&inst}})
+	waitState("terminated")
+	if _, err := os.Stat(filepath.Join("/run/netns", "cb-"+id+"-"+inst)); err == nil {
+		// The network follows the store a moment after the state.
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			if _, err := os.Stat(filepath.Join("/run/netns", "cb-"+id+"-"+inst)); err != nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the terminated instance's namespace stayed")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
