@@ -268,7 +268,10 @@ func TestVPCDataplane(t *testing.T) {
 	w.shOK(bastion, "echo "+base64.StdEncoding.EncodeToString([]byte(keyPEM))+" | base64 -d > /root/seed.pem && chmod 600 /root/seed.pem")
 	w.shOK(bastion, "echo "+base64.StdEncoding.EncodeToString([]byte(otherPEM))+" | base64 -d > /root/other.pem && chmod 600 /root/other.pem")
 	for _, ip := range []string{web1IP, web2IP} {
-		w.eventually(bastion, curl("http://"+ip+":3000/"), 30*time.Second)
+		// Each instance's user data wrote the same path on its own disk.
+		if got := w.eventually(bastion, curl("http://"+ip+":3000/"), 30*time.Second); got != "web ip-"+strings.ReplaceAll(ip, ".", "-") {
+			t.Errorf("web server %s answered %q", ip, got)
+		}
 	}
 
 	t.Run("instance identity", func(t *testing.T) {
@@ -394,6 +397,16 @@ print(r.ru_utime + r.ru_stime)"`
 			t.Errorf("1.5 GiB fitted in a t2.micro: %s", r)
 		}
 		w.shOK(web1, curl("http://"+web2IP+":3000/")) // the neighbour lives
+	})
+
+	t.Run("reboot restarts the processes and keeps the disk", func(t *testing.T) {
+		w.shOK(db, "echo kept > /root/disk-file; (nohup sleep 600 >/dev/null 2>&1 &)")
+		w.shOK(db, "pgrep -x sleep")
+		w.aws("ec2", "reboot-instances", "--instance-ids", db)
+		w.eventually(db, "! pgrep -x sleep", 30*time.Second)
+		if got := w.shOK(db, "cat /root/disk-file"); got != "kept" {
+			t.Errorf("disk after reboot: %q", got)
+		}
 	})
 
 	t.Run("stop and start keep the private IP", func(t *testing.T) {
