@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/cloudbox/cloudbox/api"
+	"github.com/cloudbox/cloudbox/arn"
 	"github.com/cloudbox/cloudbox/dataplane/compute"
 	"github.com/cloudbox/cloudbox/dataplane/network"
 	"github.com/cloudbox/cloudbox/engines/echo"
@@ -332,8 +333,8 @@ func (s imdsSource) Credentials(in *topology.Instance) (imds.Credentials, error)
 	if s.w.cfg.Identity == nil || in.Role == "" {
 		return imds.Credentials{}, errors.New("no role")
 	}
-	arn := "arn:aws:sts::" + in.Account + ":assumed-role/" + in.Role + "/" + in.ID
-	p := api.Principal{Account: in.Account, ARN: arn, UserID: "AROA" + strings.ToUpper(strings.TrimPrefix(in.ID, "i-")) + ":" + in.ID}
+	roleARN := arn.ARN{Partition: arn.Partition(in.Region), Service: "sts", Account: in.Account, Resource: "assumed-role/" + in.Role + "/" + in.ID}
+	p := api.Principal{Account: in.Account, ARN: roleARN.String(), UserID: "AROA" + strings.ToUpper(strings.TrimPrefix(in.ID, "i-")) + ":" + in.ID}
 	c, err := s.w.cfg.Identity.Issue(p, time.Now(), roleCredentialTTL)
 	if err != nil {
 		return imds.Credentials{}, err

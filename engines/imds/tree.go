@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cloudbox/cloudbox/arn"
 	"github.com/cloudbox/cloudbox/topology"
 )
 
@@ -66,7 +67,7 @@ func (s *Server) metaData(inst *topology.Instance, w *topology.World) map[string
 		"reservation-id": leaf(inst.ReservationID),
 		"services": dir(map[string]*node{
 			"domain":    leaf(domain(inst.Region)),
-			"partition": leaf(partition(inst.Region)),
+			"partition": leaf(arn.Partition(inst.Region)),
 		}),
 	}
 	macs := map[string]*node{}
@@ -176,18 +177,8 @@ func joinAddrs(as []netip.Addr) string {
 	return strings.Join(s, "\n")
 }
 
-func partition(region string) string {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	}
-	return "aws"
-}
-
 func domain(region string) string {
-	if partition(region) == "aws-cn" {
+	if arn.Partition(region) == "aws-cn" {
 		return "amazonaws.com.cn"
 	}
 	return "amazonaws.com"
