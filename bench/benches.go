@@ -24,6 +24,9 @@ var benches = []bench{
 	{"ec2-run", benchEC2Run},
 	{"ec2-describe", benchEC2Describe},
 	{"ec2-sg", benchEC2SG},
+	{"dataplane-launch", benchDataplaneLaunch},
+	{"dataplane-throughput", benchDataplaneThroughput},
+	{"dataplane-memory", benchDataplaneMemory},
 }
 
 // Goals from the issue.

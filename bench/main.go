@@ -58,14 +58,16 @@ type runner struct {
 
 func (r *runner) targets() []target { return r.targetsIn(filepath.Join(r.tmp, "data")) }
 
-// targetsIn is targets with the persistent store in dataDir.
+// targetsIn is targets with the persistent store in dataDir. The API
+// benches compare control planes (moto has no data plane), so cloudbox's
+// is off.
 func (r *runner) targetsIn(dataDir string) []target {
 	return []target{
 		cbMem: {"cloudbox (ephemeral)", func(addr string) []string {
-			return []string{r.cloudbox, "up", "--listen", addr, "--ephemeral"}
+			return []string{r.cloudbox, "up", "--listen", addr, "--ephemeral", "--dataplane", "off"}
 		}},
 		cbDisk: {"cloudbox (persistent)", func(addr string) []string {
-			return []string{r.cloudbox, "up", "--listen", addr, "--data-dir", dataDir}
+			return []string{r.cloudbox, "up", "--listen", addr, "--data-dir", dataDir, "--dataplane", "off"}
 		}},
 		motoSrv: {"moto", func(addr string) []string {
 			host, port, _ := strings.Cut(addr, ":")

@@ -85,7 +85,9 @@ func (r report) render() string {
 		if s.method != "" {
 			fmt.Fprintf(&b, "%s\n\n", s.method)
 		}
-		writeTable(&b, s.table)
+		if len(s.table.header) > 0 { // a skipped bench has no table
+			writeTable(&b, s.table)
+		}
 		if len(s.notes) > 0 {
 			b.WriteString("\n")
 			for _, n := range s.notes {

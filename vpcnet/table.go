@@ -20,6 +20,7 @@ const (
 	naclInPrefix  = "nacl-in-"
 	sgOutPrefix   = "sg-out-"
 	sgInPrefix    = "sg-in-"
+	setOwnPrefix  = "own-"
 )
 
 // routerTable is the router's whole nftables table: the internet
@@ -38,6 +39,30 @@ func (b *builder) routerTable(x *vpcIndex) *nft.Table {
 	}
 
 	fwd := nft.Chain{Name: chainForward, Hook: nft.Forward, Priority: nft.PriorityFilter, Policy: nft.PolicyDrop}
+
+	// Source/destination check: an ENI sends only from, and receives only
+	// for, its own addresses, so a root user inside an instance cannot
+	// take another's address to pass a security group. NAT gateways
+	// forward for others, as do ENIs whose check is turned off.
+	for _, e := range enis {
+		if !e.SourceDestCheck || e.OwnerKind == topology.OwnerNATGateway {
+			continue
+		}
+		link := x.wired[e.ID]
+		own := setOwnPrefix + link
+		var addrs []netip.Prefix
+		for _, a := range e.PrivateIPs {
+			if a.Is4() {
+				addrs = append(addrs, netip.PrefixFrom(a, hostLen))
+			}
+		}
+		t.Sets = append(t.Sets, nft.Set{Name: own, Family: nft.IPv4, Elements: addrs})
+		fwd.Rules = append(fwd.Rules,
+			nft.Rule{ID: "source-check-" + link, Match: []nft.Match{nft.IIFName(link), nft.AddrSet{Set: own, Not: true}}, Action: nft.Drop()},
+			nft.Rule{ID: "dest-check-" + link, Match: []nft.Match{nft.OIFName(link), nft.AddrSet{Dst: true, Set: own, Not: true}}, Action: nft.Drop()},
+		)
+	}
+
 	if igw {
 		var mapped []netip.Prefix
 		dnat := nft.Chain{Name: chainDstNAT, Hook: nft.Prerouting, Type: nft.NAT, Priority: nft.PriorityDstNAT}
