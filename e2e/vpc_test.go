@@ -346,6 +346,55 @@ func TestVPCDataplane(t *testing.T) {
 		}
 	})
 
+	t.Run("root in an instance cannot borrow another's address", func(t *testing.T) {
+		w.aws("ec2", "authorize-security-group-ingress", "--group-id", sgDB, "--protocol", "udp", "--port", "5353", "--source-group", sgWeb)
+		w.shOK(db, `(nohup python3 -c "
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(('0.0.0.0', 5353))
+while True:
+    data, addr = s.recvfrom(100)
+    open('/tmp/udp.log', 'a').write(addr[0] + ' ' + data.decode() + '\n')
+" >/dev/null 2>&1 &)`)
+		send := `python3 -c "
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 0))
+s.sendto(sys.argv[2].encode(), ('` + dbIP + `', 5353))" `
+		// deliveredFrom runs script (a send) in an instance until the
+		// database has word.
+		deliveredFrom := func(from, script, word string) {
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				w.shOK(from, script)
+				if w.sh(db, "grep -q "+word+" /tmp/udp.log").ExitCode == 0 {
+					return
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("the database never received %q from %s", word, from)
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+		}
+		delivered := func(word string) { deliveredFrom(web1, send+web1IP+" "+word, word) }
+		borrowed := func(word string) string {
+			return "ip addr add " + web1IP + "/32 dev eth0 && " + send + web1IP + " " + word + "; ip addr del " + web1IP + "/32 dev eth0"
+		}
+		delivered("genuine")
+		// The bastion takes web1's address as a second one and sends from it.
+		w.shOK(bastion, borrowed("spoofed"))
+		// A datagram sent after the spoofed one marks when it would be there.
+		delivered("after")
+		if got := w.sh(db, "cat /tmp/udp.log"); strings.Contains(got.Stdout, "spoofed") {
+			t.Errorf("a datagram with a borrowed source address got through: %q", got.Stdout)
+		}
+		// With the source/destination check off (a NAT instance), the
+		// same datagram passes, as on AWS: the check is what stopped it.
+		w.aws("ec2", "modify-instance-attribute", "--instance-id", bastion, "--no-source-dest-check")
+		deliveredFrom(bastion, borrowed("unchecked"), "unchecked")
+		w.aws("ec2", "modify-instance-attribute", "--instance-id", bastion, "--source-dest-check")
+	})
+
 	t.Run("network ACL deny between subnets", func(t *testing.T) {
 		acls := w.aws("ec2", "describe-network-acls", "--filters", "Name=vpc-id,Values="+vpc, "Name=default,Values=true")
 		acl := get(acls, "NetworkAcls", 0, "NetworkAclId")
