@@ -13,6 +13,7 @@ package topology
 import (
 	"net"
 	"net/netip"
+	"time"
 )
 
 // World is every account's and region's network at one moment.
@@ -21,6 +22,10 @@ type World struct {
 	Instances []*Instance
 	// Peerings lists the active VPC peering connections only.
 	Peerings []*Peering
+	// LoadBalancers and TargetGroups are elbv2's (services/elbv2 fills
+	// them in).
+	LoadBalancers []*LoadBalancer
+	TargetGroups  []*TargetGroup
 }
 
 // VPC is one VPC and everything inside it.
@@ -250,4 +255,152 @@ func (w *World) FindENI(id string) (*ENI, *VPC) {
 		}
 	}
 	return nil, nil
+}
+
+// OwnerLoadBalancer marks the ENI of a load balancer node; OwnerID is the
+// ENI's own id, and its namespace holds the node's listeners.
+const OwnerLoadBalancer OwnerKind = "elb"
+
+// LoadBalancer is an Application Load Balancer as its data plane needs it.
+type LoadBalancer struct {
+	ARN     string
+	Name    string
+	DNSName string
+	Account string
+	Region  string
+	VPC     string
+	// Scheme is "internet-facing" or "internal".
+	Scheme string
+	// State is provisioning, active, ...; nodes serve once active.
+	State     string
+	Nodes     []*LBNode
+	Listeners []*Listener
+	// Attributes, with AWS's keys and values (idle_timeout.timeout_seconds,
+	// routing.http.drop_invalid_header_fields.enabled, routing.http2.enabled, ...).
+	Attributes map[string]string
+}
+
+// LBNode is one node of a load balancer: an ENI in one enabled subnet.
+type LBNode struct {
+	ENI       string
+	Subnet    string
+	AZ        string
+	PrivateIP netip.Addr
+	// PublicIP is set for internet-facing load balancers.
+	PublicIP netip.Addr
+}
+
+// Listener is a listener with its rules, default actions last.
+type Listener struct {
+	ARN      string
+	Port     int
+	Protocol string // HTTP or HTTPS
+	// Certificates are ACM certificate ARNs, the default first (HTTPS).
+	Certificates []string
+	SSLPolicy    string
+	// Rules are in priority order; the default rule comes last with no
+	// conditions.
+	Rules []*Rule
+}
+
+// Rule is a listener rule: all conditions must match.
+type Rule struct {
+	ARN        string
+	Priority   string // "1".."50000" or "default"
+	Conditions []Condition
+	Actions    []Action
+}
+
+// Condition is one rule condition. Field is path-pattern, host-header,
+// http-header, http-request-method, query-string or source-ip; Values
+// are ORed. HeaderName is for http-header; QueryKey/Values for
+// query-string (an empty key matches any key).
+type Condition struct {
+	Field       string
+	Values      []string
+	HeaderName  string
+	QueryValues []KeyValue
+}
+
+// KeyValue is a query-string condition's pair.
+type KeyValue struct{ Key, Value string }
+
+// Action is what a rule does. Type is forward, redirect or fixed-response.
+type Action struct {
+	Type string
+	// Forward: target groups with weights (one group: weight ignored), and
+	// group stickiness.
+	TargetGroups       []WeightedTargetGroup
+	StickinessEnabled  bool
+	StickinessDuration int // seconds
+	Redirect           *Redirect
+	FixedResponse      *FixedResponse
+}
+
+// WeightedTargetGroup is one target group of a forward action.
+type WeightedTargetGroup struct {
+	ARN    string
+	Weight int
+}
+
+// Redirect is a redirect action; "#{host}" style placeholders as AWS.
+type Redirect struct {
+	Protocol, Host, Port, Path, Query string
+	StatusCode                        string // HTTP_301 or HTTP_302
+}
+
+// FixedResponse is a fixed-response action.
+type FixedResponse struct {
+	StatusCode  string
+	ContentType string
+	MessageBody string
+}
+
+// TargetGroup is a target group with its targets and health check.
+type TargetGroup struct {
+	ARN      string
+	Name     string
+	Account  string
+	Region   string
+	VPC      string
+	Protocol string // HTTP or HTTPS
+	Port     int
+	// TargetType is instance or ip.
+	TargetType  string
+	HealthCheck HealthCheck
+	Targets     []*Target
+	// Attributes with AWS's keys (deregistration_delay.timeout_seconds,
+	// slow_start.duration_seconds, stickiness.enabled, stickiness.type,
+	// stickiness.lb_cookie.duration_seconds, stickiness.app_cookie.cookie_name,
+	// stickiness.app_cookie.duration_seconds,
+	// load_balancing.algorithm.type).
+	Attributes map[string]string
+}
+
+// HealthCheck is a target group's health check.
+type HealthCheck struct {
+	Enabled            bool
+	Protocol           string // HTTP or HTTPS
+	Port               string // "traffic-port" or a number
+	Path               string
+	IntervalSeconds    int
+	TimeoutSeconds     int
+	HealthyThreshold   int
+	UnhealthyThreshold int
+	// Matcher is AWS's HttpCode: "200", "200,302", "200-299".
+	Matcher string
+}
+
+// Target is a registered target: its id (instance id or IP), the port it
+// receives on, and the address it is reached at.
+type Target struct {
+	ID   string
+	Port int
+	IP   netip.Addr
+	AZ   string
+	// Draining is set while the target is being deregistered; it gets no
+	// new requests.
+	Draining bool
+	// RegisteredAt starts the slow-start ramp.
+	RegisteredAt time.Time
 }

@@ -50,6 +50,9 @@ type securityGroupRecord struct {
 
 type networkInterfaceRecord struct {
 	ec2api.NetworkInterface
+	// ServiceOwner names the service that made a requester-managed
+	// interface for itself ("elb"); the data plane runs it as that.
+	ServiceOwner string `json:",omitempty"`
 }
 
 type addressRecord struct {

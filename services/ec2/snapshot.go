@@ -299,6 +299,8 @@ func (s *Service) snapshotScope(tx *store.Tx, sc scope, w *topology.World, peeri
 			te.Groups = append(te.Groups, deref(g.GroupId))
 		}
 		switch {
+		case e.ServiceOwner == string(topology.OwnerLoadBalancer):
+			te.OwnerKind, te.OwnerID = topology.OwnerLoadBalancer, te.ID
 		case natOfENI[te.ID] != "":
 			te.OwnerKind, te.OwnerID = topology.OwnerNATGateway, natOfENI[te.ID]
 		case e.Attachment != nil && e.Attachment.InstanceId != nil && live[*e.Attachment.InstanceId]:
