@@ -205,6 +205,10 @@ type Instance struct {
 	// attached (Role is the role name IMDS lists).
 	InstanceProfileARN string
 	Role               string
+	// MetadataTokens ("optional" or "required") and MetadataEndpoint
+	// ("enabled" or "disabled") are the instance's metadata options.
+	MetadataTokens   string
+	MetadataEndpoint string
 }
 
 // Hostname returns the instance's short host name, "ip-10-0-1-54".

@@ -261,7 +261,10 @@ func (w *World) startRouterEngines(v *topology.VPC) (*engines, error) {
 	if err != nil {
 		return fail(err)
 	}
-	md := &http.Server{Handler: imds.New(imdsSource{w: w, vpc: vpcID}, imds.Options{}), ReadHeaderTimeout: 10 * time.Second}
+	opts := imds.Options{MetadataOptions: func(in *topology.Instance) imds.MetadataOptions {
+		return imds.MetadataOptions{HTTPTokens: in.MetadataTokens, HTTPEndpoint: in.MetadataEndpoint}
+	}}
+	md := &http.Server{Handler: imds.New(imdsSource{w: w, vpc: vpcID}, opts), ReadHeaderTimeout: 10 * time.Second}
 	e.closers = append(e.closers, md.Close)
 	e.wg.Go(func() { md.Serve(mdLn) })
 

@@ -124,6 +124,27 @@ func TestWorld(t *testing.T) {
 		t.Errorf("the internet saw %q, want the public IP %s", got, *res.Instances[0].PublicIpAddress)
 	}
 
+	// An instance whose metadata options require tokens turns IMDSv1 away.
+	res2 := call("RunInstances", &ec2api.RunInstancesRequest{ImageId: imgs.Images[0].ImageId, InstanceType: ptr("t2.micro"), MinCount: ptr(int64(1)), MaxCount: ptr(int64(1)),
+		MetadataOptions: &ec2api.InstanceMetadataOptionsRequest{HttpTokens: ptr("required")}}).(*ec2api.Reservation)
+	inst2 := *res2.Instances[0].InstanceId
+	var v1 bytes.Buffer
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		v1.Reset()
+		code, err := w.Exec(ctx, inst2, compute.ExecRequest{Argv: []string{"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "3", "http://169.254.169.254/latest/meta-data/instance-id"}, Stdout: &v1})
+		if err == nil && code == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("instance %s never ran: %v", inst2, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if v1.String() != "401" {
+		t.Errorf("IMDSv1 with tokens required answered %s, want 401", v1.String())
+	}
+
 	call("StopInstances", &ec2api.StopInstancesRequest{InstanceIds: []*string{&inst}})
 	waitState("stopped")
 	if _, err := w.Exec(ctx, inst, compute.ExecRequest{Argv: []string{"true"}}); err == nil {

@@ -337,6 +337,9 @@ func (s *Service) snapshotInstance(tx *store.Tx, sc scope, r *instanceRecord) (*
 	if r.Placement != nil {
 		ti.AZ = deref(r.Placement.AvailabilityZone)
 	}
+	if m := r.MetadataOptions; m != nil {
+		ti.MetadataTokens, ti.MetadataEndpoint = deref(m.HttpTokens), deref(m.HttpEndpoint)
+	}
 	if r.UserData != "" {
 		ti.UserData, _ = base64.StdEncoding.DecodeString(r.UserData)
 	}
