@@ -303,6 +303,11 @@ func TestVPCDataplane(t *testing.T) {
 		if got != "ip-"+strings.ReplaceAll(bastionIP, ".", "-") {
 			t.Errorf("ssh to the bastion's EIP: hostname %q", got)
 		}
+		// The internet's resolver knows public names.
+		pubName := "ec2-" + strings.ReplaceAll(eip, ".", "-") + ".ap-northeast-2.compute.amazonaws.com"
+		if got := w.shOK("internet", sshTo(keyFile, "ec2-user", pubName, "hostname")); got != "ip-"+strings.ReplaceAll(bastionIP, ".", "-") {
+			t.Errorf("ssh to %s: hostname %q", pubName, got)
+		}
 		if r := w.sh("internet", curl("http://"+eip+":3000/")); r.ExitCode == 0 {
 			t.Errorf("the bastion answered on 3000 from the internet")
 		}

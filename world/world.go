@@ -49,5 +49,8 @@ type Info struct {
 	InstancesDir string `json:"instances_dir"`
 	// InternetNetNS is the path of the simulated internet's namespace.
 	InternetNetNS string `json:"internet_netns"`
-	Echo          string `json:"echo"`
+	// InternetResolv is the resolv.conf of commands run on the internet
+	// (its resolver knows the public names).
+	InternetResolv string `json:"internet_resolv"`
+	Echo           string `json:"echo"`
 }

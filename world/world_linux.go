@@ -106,10 +106,11 @@ func New(cfg Config) (*World, error) {
 // Info describes the world for the commands that reach into it.
 func (w *World) Info() Info {
 	return Info{
-		DaemonID:      w.cfg.DaemonID,
-		InstancesDir:  w.instancesDir(),
-		InternetNetNS: w.net.Path(vpcnet.InternetNS),
-		Echo:          "http://" + vpcnet.EchoAddr.String() + "/",
+		DaemonID:       w.cfg.DaemonID,
+		InstancesDir:   w.instancesDir(),
+		InternetNetNS:  w.net.Path(vpcnet.InternetNS),
+		InternetResolv: w.internetResolv(),
+		Echo:           "http://" + vpcnet.EchoAddr.String() + "/",
 	}
 }
 
@@ -279,7 +280,7 @@ func (w *World) startRouterEngines(v *topology.VPC) (*engines, error) {
 		return fail(err)
 	}
 	e.closers = append(e.closers, tcp.Close)
-	res := vpcdns.WorldResolver{World: w.current}
+	res := w.resolver()
 	e.wg.Go(func() {
 		if err := vpcdns.Serve(ctx, vpcID, res, udp, tcp); err != nil && ctx.Err() == nil {
 			w.cfg.Log.Warn("world: vpc dns stopped", "vpc", vpcID, "error", err)
@@ -289,20 +290,53 @@ func (w *World) startRouterEngines(v *topology.VPC) (*engines, error) {
 	return e, nil
 }
 
-// startInternet starts the simulated internet's echo server.
+// startInternet starts the simulated internet's services on its service
+// address: the echo server (port 80) and the resolver of public names
+// (port 53) that `cloudbox exec internet` points commands at.
 func (w *World) startInternet() error {
+	ctx, cancel := context.WithCancel(context.Background())
+	e := &engines{cancel: cancel}
+	fail := func(what string, err error) error {
+		e.stop()
+		return fmt.Errorf("the internet's %s: %w", what, err)
+	}
 	ln, err := w.net.ListenTCP(vpcnet.InternetNS, netip.AddrPortFrom(vpcnet.EchoAddr, 80))
 	if err != nil {
-		return fmt.Errorf("echo server: %w", err)
+		return fail("echo server", err)
 	}
 	srv := &http.Server{Handler: echo.Handler{}, ReadHeaderTimeout: 10 * time.Second}
-	e := &engines{cancel: func() {}, closers: []func() error{srv.Close}}
+	e.closers = append(e.closers, srv.Close)
 	e.wg.Go(func() { srv.Serve(ln) })
+
+	dnsAddr := netip.AddrPortFrom(vpcnet.EchoAddr, 53)
+	udp, err := w.net.ListenUDP(vpcnet.InternetNS, dnsAddr)
+	if err != nil {
+		return fail("resolver", err)
+	}
+	e.closers = append(e.closers, udp.Close)
+	tcp, err := w.net.ListenTCP(vpcnet.InternetNS, dnsAddr)
+	if err != nil {
+		return fail("resolver", err)
+	}
+	e.closers = append(e.closers, tcp.Close)
+	e.wg.Go(func() { vpcdns.Serve(ctx, vpcdns.Internet, w.resolver(), udp, tcp) })
+	if err := os.MkdirAll(w.cfg.StateDir, 0o755); err != nil {
+		return fail("resolver", err)
+	}
+	if err := os.WriteFile(w.internetResolv(), []byte("nameserver "+vpcnet.EchoAddr.String()+"\n"), 0o644); err != nil {
+		return fail("resolver", err)
+	}
 	w.mu.Lock()
 	w.internet = e
 	w.mu.Unlock()
 	return nil
 }
+
+// internetResolv is the resolv.conf of commands run on the internet.
+func (w *World) internetResolv() string { return filepath.Join(w.cfg.StateDir, "internet-resolv.conf") }
+
+// resolver answers the names the world knows.
+func (w *World) resolver() vpcdns.Resolver { return vpcdns.WorldResolver{World: w.current} }
 
 // imdsSource answers IMDS from the last snapshot, for one VPC (VPCs may
 // overlap, so an address means something only within its VPC).
@@ -481,7 +515,7 @@ func (w *World) dialFrom(ctx context.Context, ns, vpcID, addr string) (net.Conn,
 	ip, err := netip.ParseAddr(host)
 	if err != nil {
 		name := strings.ToLower(strings.TrimSuffix(host, ".")) + "."
-		ips, ok := vpcdns.WorldResolver{World: w.current}.LookupA(vpcID, name)
+		ips, ok := w.resolver().LookupA(vpcID, name)
 		if !ok || len(ips) == 0 {
 			return nil, fmt.Errorf("cannot resolve %s", host)
 		}

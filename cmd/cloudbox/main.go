@@ -46,6 +46,8 @@ func main() {
 		err = up(args)
 	case "exec":
 		err = execCmd(args)
+	case enterInternetArg:
+		err = enterNetNS(args)
 	case "ssh":
 		err = sshCmd(args)
 	case "info":

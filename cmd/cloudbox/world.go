@@ -20,6 +20,10 @@ import (
 	"github.com/cloudbox/cloudbox/world"
 )
 
+// enterInternetArg is the hidden command `cloudbox exec internet`
+// re-executes the binary with, in a mount namespace of its own.
+const enterInternetArg = "__enter-netns"
+
 // getInfo asks the daemon at endpoint what `cloudbox info` prints.
 func getInfo(endpoint string) (daemon.Info, error) {
 	var in daemon.Info
@@ -104,7 +108,7 @@ func execCmd(args []string) error {
 		return err
 	}
 	if where == "internet" {
-		return execInNetNS(in.InternetNetNS, argv)
+		return execInNetNS(in.InternetNetNS, in.InternetResolv, argv)
 	}
 	code, err := runInInstance(in, where, compute.ExecRequest{Argv: argv, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
 	if err != nil {

@@ -232,3 +232,23 @@ func TestServeSocketsClosed(t *testing.T) {
 		t.Fatal("Serve did not return after its sockets closed")
 	}
 }
+
+func TestInternetView(t *testing.T) {
+	w := &topology.World{VPCs: []*topology.VPC{{
+		ID: "vpc-1", Region: "ap-northeast-2", DNSSupport: true, DNSHostnames: true,
+		CIDRs: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/16")},
+		ENIs: []*topology.ENI{{ID: "eni-1", PrivateIPs: []netip.Addr{netip.MustParseAddr("10.0.1.5")},
+			PublicIPs: map[netip.Addr]netip.Addr{netip.MustParseAddr("10.0.1.5"): netip.MustParseAddr("198.18.7.9")}}},
+	}}}
+	r := WorldResolver{World: func() *topology.World { return w }}
+	got, ok := r.LookupA(Internet, "ec2-198-18-7-9.ap-northeast-2.compute.amazonaws.com.")
+	if !ok || len(got) != 1 || got[0] != netip.MustParseAddr("198.18.7.9") {
+		t.Errorf("public name from the internet = %v, %v", got, ok)
+	}
+	if got, ok := r.LookupA(Internet, "ip-10-0-1-5.ap-northeast-2.compute.internal."); ok {
+		t.Errorf("a private name resolved on the internet: %v", got)
+	}
+	if name, ok := r.LookupPTR(Internet, netip.MustParseAddr("198.18.7.9")); !ok || name != "ec2-198-18-7-9.ap-northeast-2.compute.amazonaws.com." {
+		t.Errorf("PTR of a public address = %q, %v", name, ok)
+	}
+}

@@ -20,22 +20,29 @@ import (
 //   - PTR names the private name of an address of the asking VPC, or the
 //     public name of a public address.
 //
-// A VPC without DNS support knows no names at all.
+// A VPC without DNS support knows no names at all. The simulated
+// internet's resolver asks as vpcID Internet: it knows public names only,
+// and answers them with public addresses.
 type WorldResolver struct {
 	// World returns the current world; it is called once per lookup.
 	World func() *topology.World
 }
 
+// Internet is the vpcID of lookups made from the simulated internet.
+const Internet = ""
+
 // LookupA implements Resolver.
 func (wr WorldResolver) LookupA(vpcID, name string) ([]netip.Addr, bool) {
 	w := wr.World()
-	vpc := w.FindVPC(vpcID)
-	if vpc == nil || !vpc.DNSSupport {
-		return nil, false
-	}
 	name = strings.TrimSuffix(name, ".")
-	if ip, ok := nameAddr(name, "ip-", privateDomain(vpc.Region)); ok && inVPC(vpc, ip) {
-		return []netip.Addr{ip}, true
+	if vpcID != Internet {
+		vpc := w.FindVPC(vpcID)
+		if vpc == nil || !vpc.DNSSupport {
+			return nil, false
+		}
+		if ip, ok := nameAddr(name, "ip-", privateDomain(vpc.Region)); ok && inVPC(vpc, ip) {
+			return []netip.Addr{ip}, true
+		}
 	}
 	host, _, _ := strings.Cut(name, ".")
 	pub, ok := nameAddr(host, "ec2-", "")
@@ -55,12 +62,14 @@ func (wr WorldResolver) LookupA(vpcID, name string) ([]netip.Addr, bool) {
 // LookupPTR implements Resolver.
 func (wr WorldResolver) LookupPTR(vpcID string, ip netip.Addr) (string, bool) {
 	w := wr.World()
-	vpc := w.FindVPC(vpcID)
-	if vpc == nil || !vpc.DNSSupport {
-		return "", false
-	}
-	if inVPC(vpc, ip) {
-		return privateName(ip, vpc.Region) + ".", true
+	if vpcID != Internet {
+		vpc := w.FindVPC(vpcID)
+		if vpc == nil || !vpc.DNSSupport {
+			return "", false
+		}
+		if inVPC(vpc, ip) {
+			return privateName(ip, vpc.Region) + ".", true
+		}
 	}
 	if _, owner := publicOwner(w, ip); owner != nil && owner.DNSHostnames {
 		return publicName(ip, owner.Region) + ".", true
