@@ -18,9 +18,9 @@ import (
 	"time"
 
 	"github.com/cloudbox/cloudbox/api"
+	"github.com/cloudbox/cloudbox/ca"
 	"github.com/cloudbox/cloudbox/identity"
 	"github.com/cloudbox/cloudbox/server"
-	"github.com/cloudbox/cloudbox/services/ec2"
 	"github.com/cloudbox/cloudbox/store"
 	"github.com/cloudbox/cloudbox/world"
 )
@@ -63,6 +63,9 @@ type Daemon struct {
 	edge      string // the listener's address once serving
 	down      chan struct{}
 	downOnce  sync.Once
+
+	ca    *ca.CA
+	tmpCA string // the CA's directory when ephemeral, removed on Close
 }
 
 // New opens the store and builds the services.
@@ -94,10 +97,25 @@ func New(cfg Config) (*Daemon, error) {
 		}
 	}
 	d := &Daemon{cfg: cfg, store: st, ids: identity.New(st, keys), down: make(chan struct{})}
-	var ec2svc *ec2.Service
-	d.services, ec2svc = registry(d.store, d.ids, time.Now, cfg.Logger)
-	if err := d.openDataplane(ec2svc); err != nil {
-		st.Close()
+	caDir := filepath.Join(cfg.DataDir, "ca")
+	if cfg.Ephemeral {
+		tmp, err := os.MkdirTemp("", "cloudbox-ca-")
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+		d.tmpCA, caDir = tmp, tmp
+	}
+	authority, err := ca.Open(caDir)
+	if err != nil {
+		d.closeStore()
+		return nil, fmt.Errorf("the certificate authority in %s: %w", caDir, err)
+	}
+	d.ca = authority
+	var b backends
+	d.services, b = registry(d.store, d.ids, time.Now, cfg.Logger, authority)
+	if err := d.openDataplane(b); err != nil {
+		d.closeStore()
 		return nil, err
 	}
 	mux := http.NewServeMux()
@@ -112,7 +130,28 @@ func New(cfg Config) (*Daemon, error) {
 		Logger:   cfg.Logger,
 		Internal: mux,
 	})
+	if d.world != nil {
+		api := d.handler
+		// The edge: a request for a load balancer's name goes to it
+		// through the simulated internet; everything else is the API.
+		d.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if world.EdgeHost(r.Host) {
+				d.world.ServeEdge(w, r)
+				return
+			}
+			api.ServeHTTP(w, r)
+		})
+	}
 	return d, nil
+}
+
+// closeStore closes the store and removes the temporary CA, for a New
+// that fails half-way.
+func (d *Daemon) closeStore() {
+	d.store.Close()
+	if d.tmpCA != "" {
+		os.RemoveAll(d.tmpCA)
+	}
 }
 
 // Handler is the daemon's HTTP handler.
@@ -136,7 +175,11 @@ func (d *Daemon) Close() error {
 			err = d.world.Close()
 		}
 	}
-	return errors.Join(err, d.store.Close())
+	err = errors.Join(err, d.store.Close())
+	if d.tmpCA != "" {
+		os.RemoveAll(d.tmpCA)
+	}
+	return err
 }
 
 // Run serves on cfg.Listen until ctx is done, then shuts down cleanly: the
@@ -243,7 +286,7 @@ type ServiceOps struct {
 func (d *Daemon) Reset() error { return d.store.Reset() }
 
 // openDataplane decides whether the data plane runs and prepares it.
-func (d *Daemon) openDataplane(ec2svc *ec2.Service) error {
+func (d *Daemon) openDataplane(b backends) error {
 	switch d.cfg.Dataplane {
 	case "on":
 	case "", "off":
@@ -262,15 +305,16 @@ func (d *Daemon) openDataplane(ec2svc *ec2.Service) error {
 		return err
 	}
 	d.cfg.DaemonID, d.stateDir = id, stateDir
-	w, err := world.New(world.Config{DaemonID: id, StateDir: stateDir, Store: d.store, EC2: ec2svc, Identity: d.ids, Log: d.cfg.Logger})
+	w, err := world.New(world.Config{DaemonID: id, StateDir: stateDir, Store: d.store, EC2: b.ec2, ELB: b.elbv2, Certs: b.acm, Identity: d.ids, Log: d.cfg.Logger})
 	if err != nil {
 		d.dataplane = "off: " + err.Error()
 		d.cfg.Logger.Warn("data plane off: serving the control plane alone", "reason", err.Error())
 		return nil
 	}
 	d.world, d.dataplane = w, "on"
-	ec2svc.SetMachines(w)
-	return ec2svc.Resume()
+	b.ec2.SetMachines(w)
+	b.elbv2.SetDataPlane(true)
+	return b.ec2.Resume()
 }
 
 // identify returns the daemon id and the directory of the instances'
@@ -325,7 +369,7 @@ type Info struct {
 }
 
 func (d *Daemon) info(w http.ResponseWriter, r *http.Request) {
-	in := Info{Version: Version, Dataplane: d.dataplane, Edge: d.edge}
+	in := Info{Version: Version, Dataplane: d.dataplane, Edge: d.edge, CA: d.ca.CertPath()}
 	if d.world != nil && d.dataplane == "on" {
 		in.Info = d.world.Info()
 		in.Echo = in.Info.Echo

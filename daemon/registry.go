@@ -13,9 +13,12 @@ import (
 	r53api "github.com/cloudbox/cloudbox/api/route53"
 	s3api "github.com/cloudbox/cloudbox/api/s3"
 	stsapi "github.com/cloudbox/cloudbox/api/sts"
+	"github.com/cloudbox/cloudbox/ca"
 	"github.com/cloudbox/cloudbox/identity"
 	"github.com/cloudbox/cloudbox/server"
+	"github.com/cloudbox/cloudbox/services/acm"
 	"github.com/cloudbox/cloudbox/services/ec2"
+	"github.com/cloudbox/cloudbox/services/elbv2"
 	"github.com/cloudbox/cloudbox/services/sts"
 	"github.com/cloudbox/cloudbox/store"
 )
@@ -23,18 +26,26 @@ import (
 // registry lists the services cloudbox serves. A service registered with
 // empty Handlers is routed and decoded, and answers NotImplemented for each
 // operation until its package implements them.
-// EC2 is returned too: the data plane drives its instances.
-func registry(st *store.Store, ids *identity.Resolver, now func() time.Time, log *slog.Logger) ([]server.Service, *ec2.Service) {
-	ec2svc := ec2.New(st, now, log)
+// The services the data plane drives are returned too.
+func registry(st *store.Store, ids *identity.Resolver, now func() time.Time, log *slog.Logger, authority *ca.CA) ([]server.Service, backends) {
+	b := backends{ec2: ec2.New(st, now, log), acm: acm.New(st, now, log, authority)}
+	b.elbv2 = elbv2.New(st, now, log, b.acm)
 	return []server.Service{
 		{API: stsapi.Service, Invoker: stsapi.Bind(sts.New(ids, now).Handlers())},
-		{API: ec2api.Service, Invoker: ec2svc.Invoker()},
-		{API: elbv2api.Service, Invoker: elbv2api.Bind(&elbv2api.Handlers{})},
+		{API: ec2api.Service, Invoker: b.ec2.Invoker()},
+		{API: elbv2api.Service, Invoker: elbv2api.Bind(b.elbv2.Handlers())},
 		{API: asapi.Service, Invoker: asapi.Bind(&asapi.Handlers{})},
 		{API: cwapi.Service, Invoker: cwapi.Bind(&cwapi.Handlers{})},
-		{API: acmapi.Service, Invoker: acmapi.Bind(&acmapi.Handlers{})},
+		{API: acmapi.Service, Invoker: acmapi.Bind(b.acm.Handlers())},
 		{API: iamapi.Service, Invoker: iamapi.Bind(&iamapi.Handlers{})},
 		{API: r53api.Service, Invoker: r53api.Bind(&r53api.Handlers{})},
 		{API: s3api.Service, Invoker: s3api.Bind(&s3api.Handlers{})},
-	}, ec2svc
+	}, b
+}
+
+// backends are the service implementations the data plane works with.
+type backends struct {
+	ec2   *ec2.Service
+	elbv2 *elbv2.Service
+	acm   *acm.Service
 }

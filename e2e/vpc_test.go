@@ -79,6 +79,13 @@ func (w *vpcWorld) checkSafety() {
 	checkHostUnchanged(w.t, w.before, hostNetwork(w.t))
 }
 
+// in returns w bound to a subtest, so a failure ends that subtest only.
+func (w *vpcWorld) in(t *testing.T) *vpcWorld {
+	c := *w
+	c.t = t
+	return &c
+}
+
 // readInfo asks the daemon for its facts (`cloudbox info --json`).
 func (w *vpcWorld) readInfo() {
 	w.t.Helper()
@@ -275,6 +282,7 @@ func TestVPCDataplane(t *testing.T) {
 	}
 
 	t.Run("instance identity", func(t *testing.T) {
+		w := w.in(t)
 		if got := w.shOK(web1, "hostname"); got != "ip-"+strings.ReplaceAll(web1IP, ".", "-") {
 			t.Errorf("hostname = %q", got)
 		}
@@ -299,6 +307,7 @@ func TestVPCDataplane(t *testing.T) {
 	})
 
 	t.Run("internet sees the bastion's SSH only", func(t *testing.T) {
+		w := w.in(t)
 		got := w.shOK("internet", sshTo(keyFile, "ec2-user", eip, "hostname"))
 		if got != "ip-"+strings.ReplaceAll(bastionIP, ".", "-") {
 			t.Errorf("ssh to the bastion's EIP: hostname %q", got)
@@ -319,6 +328,7 @@ func TestVPCDataplane(t *testing.T) {
 	})
 
 	t.Run("bastion hop with the key pair", func(t *testing.T) {
+		w := w.in(t)
 		got := w.shOK(bastion, sshTo("/root/seed.pem", "ec2-user", web1IP, "hostname"))
 		if got != "ip-"+strings.ReplaceAll(web1IP, ".", "-") {
 			t.Errorf("hostname over ssh = %q", got)
@@ -332,6 +342,7 @@ func TestVPCDataplane(t *testing.T) {
 	})
 
 	t.Run("private instances reach the internet through the NAT only", func(t *testing.T) {
+		w := w.in(t)
 		echo := "http://198.18.0.10/ip"
 		if got := w.shOK(web1, curl(echo)); got != get(natEIP, "PublicIp") {
 			t.Errorf("the internet saw %q, want the NAT's EIP %s", got, get(natEIP, "PublicIp"))
@@ -345,6 +356,7 @@ func TestVPCDataplane(t *testing.T) {
 	})
 
 	t.Run("database admits the web group only", func(t *testing.T) {
+		w := w.in(t)
 		w.eventually(web1, curl("http://"+dbIP+":3306/"), 20*time.Second)
 		if r := w.sh(bastion, curl("http://"+dbIP+":3306/")); r.ExitCode == 0 {
 			t.Errorf("the bastion reached the database")
@@ -352,6 +364,7 @@ func TestVPCDataplane(t *testing.T) {
 	})
 
 	t.Run("root in an instance cannot borrow another's address", func(t *testing.T) {
+		w := w.in(t)
 		w.aws("ec2", "authorize-security-group-ingress", "--group-id", sgDB, "--protocol", "udp", "--port", "5353", "--source-group", sgWeb)
 		w.shOK(db, `(nohup python3 -c "
 import socket
@@ -401,6 +414,7 @@ s.sendto(sys.argv[2].encode(), ('` + dbIP + `', 5353))" `
 	})
 
 	t.Run("network ACL deny between subnets", func(t *testing.T) {
+		w := w.in(t)
 		acls := w.aws("ec2", "describe-network-acls", "--filters", "Name=vpc-id,Values="+vpc, "Name=default,Values=true")
 		acl := get(acls, "NetworkAcls", 0, "NetworkAclId")
 		w.aws("ec2", "create-network-acl-entry", "--network-acl-id", acl, "--ingress", "--rule-number", "50", "--protocol", "tcp",
@@ -414,6 +428,7 @@ s.sendto(sys.argv[2].encode(), ('` + dbIP + `', 5353))" `
 	})
 
 	t.Run("revoked rule keeps the open connection", func(t *testing.T) {
+		w := w.in(t)
 		var wg sync.WaitGroup
 		var long Result
 		wg.Go(func() {
@@ -432,6 +447,7 @@ s.sendto(sys.argv[2].encode(), ('` + dbIP + `', 5353))" `
 	})
 
 	t.Run("t2.micro is one CPU and 1 GiB", func(t *testing.T) {
+		w := w.in(t)
 		burn := `python3 -c "
 import os, time, resource
 for _ in range(2):
@@ -454,6 +470,7 @@ print(r.ru_utime + r.ru_stime)"`
 	})
 
 	t.Run("reboot restarts the processes and keeps the disk", func(t *testing.T) {
+		w := w.in(t)
 		w.shOK(db, "echo kept > /root/disk-file; (nohup sleep 600 >/dev/null 2>&1 &)")
 		w.shOK(db, "pgrep -x sleep")
 		w.aws("ec2", "reboot-instances", "--instance-ids", db)
@@ -464,6 +481,7 @@ print(r.ru_utime + r.ru_stime)"`
 	})
 
 	t.Run("stop and start keep the private IP", func(t *testing.T) {
+		w := w.in(t)
 		w.aws("ec2", "stop-instances", "--instance-ids", web2)
 		w.aws("ec2", "wait", "instance-stopped", "--instance-ids", web2)
 		if r := w.sh(web1, curl("http://"+web2IP+":3000/")); r.ExitCode == 0 {
@@ -481,6 +499,7 @@ print(r.ru_utime + r.ru_stime)"`
 	})
 
 	t.Run("peering across regions", func(t *testing.T) {
+		w := w.in(t)
 		const west = "us-west-2"
 		vpc2 := get(w.awsIn(west, "ec2", "create-vpc", "--cidr-block", "10.1.0.0/16"), "Vpc", "VpcId")
 		sub2 := get(w.awsIn(west, "ec2", "create-subnet", "--vpc-id", vpc2, "--cidr-block", "10.1.1.0/24"), "Subnet", "SubnetId")

@@ -12,6 +12,8 @@ package world
 
 import (
 	"log/slog"
+	"net"
+	"strings"
 	"time"
 
 	"github.com/cloudbox/cloudbox/api"
@@ -31,6 +33,19 @@ type Issuer interface {
 	Issue(p api.Principal, now time.Time, d time.Duration) (identity.Credential, error)
 }
 
+// LoadBalancers is Elastic Load Balancing as the world needs it
+// (services/elbv2 implements it).
+type LoadBalancers interface {
+	Snapshot(tx *store.Tx) ([]*topology.LoadBalancer, []*topology.TargetGroup, error)
+	ReportHealth(account, region, targetGroupARN, targetID string, port int, healthy bool, reason, description string) error
+}
+
+// Certificates hands out the key pairs of ACM certificates
+// (services/acm implements it), for HTTPS listeners.
+type Certificates interface {
+	KeyPair(account, region, arn string) (certPEM, keyPEM []byte, err error)
+}
+
 // Config is what the daemon gives the world.
 type Config struct {
 	// DaemonID prefixes every namespace and cgroup of this daemon.
@@ -40,7 +55,10 @@ type Config struct {
 	Store    *store.Store
 	EC2      Snapshotter
 	Identity Issuer
-	Log      *slog.Logger
+	// ELB and Certs are optional: without them no load balancer runs.
+	ELB   LoadBalancers
+	Certs Certificates
+	Log   *slog.Logger
 }
 
 // Info is what `cloudbox info` and `cloudbox exec` need to know.
@@ -53,4 +71,14 @@ type Info struct {
 	// (its resolver knows the public names).
 	InternetResolv string `json:"internet_resolv"`
 	Echo           string `json:"echo"`
+}
+
+// EdgeHost reports whether host (a Host header) names a load balancer:
+// the edge listener then hands the request to ServeEdge.
+func EdgeHost(host string) bool {
+	h, _, err := net.SplitHostPort(host)
+	if err != nil {
+		h = host
+	}
+	return strings.HasSuffix(strings.ToLower(h), ".elb.amazonaws.com")
 }

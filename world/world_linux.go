@@ -8,12 +8,14 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httputil"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cloudbox/cloudbox/api"
@@ -70,6 +72,15 @@ type World struct {
 	stopWatch func()
 	closed    chan struct{}
 	loopDone  chan struct{}
+
+	lbs map[string]*lbNode // by node ENI
+
+	hmu    sync.Mutex
+	health map[string]*healthView // by load balancer, group, target, port
+
+	edgeNext atomic.Uint64 // round robin over a load balancer's nodes
+	edgeOnce sync.Once
+	edge     *httputil.ReverseProxy
 }
 
 // engines are servers running on sockets inside one namespace.
@@ -98,7 +109,8 @@ func New(cfg Config) (*World, error) {
 		return nil, err
 	}
 	w := &World{cfg: cfg, net: n, vpc: vpcnet.New(n, cfg.Log), run: r,
-		routers: map[string]*engines{}, ssh: map[string]*engines{}, closed: make(chan struct{}), loopDone: make(chan struct{})}
+		routers: map[string]*engines{}, ssh: map[string]*engines{}, closed: make(chan struct{}), loopDone: make(chan struct{}),
+		lbs: map[string]*lbNode{}, health: map[string]*healthView{}}
 	w.scond = sync.NewCond(&w.smu)
 	return w, nil
 }
@@ -196,6 +208,17 @@ func (w *World) doSync() error {
 	if err != nil {
 		return err
 	}
+	if w.cfg.ELB != nil {
+		err := w.cfg.Store.View(func(tx *store.Tx) error {
+			var err error
+			snap.LoadBalancers, snap.TargetGroups, err = w.cfg.ELB.Snapshot(tx)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	w.stopGoneNodes(snap)
 	w.mu.Lock()
 	w.snap = snap
 	// Engines hold sockets in their router's namespace; close them before
@@ -218,6 +241,9 @@ func (w *World) doSync() error {
 	w.cfg.Log.Debug("world: network applied", "vpcs", len(snap.VPCs), "instances", len(snap.Instances), "took", time.Since(start))
 	if err := w.reap(snap); err != nil {
 		w.cfg.Log.Warn("world: removing stale instances", "error", err)
+	}
+	if err := w.syncLoadBalancers(snap); err != nil {
+		w.cfg.Log.Warn("world: load balancer nodes", "error", err)
 	}
 	for _, v := range snap.VPCs {
 		w.mu.Lock()
@@ -336,7 +362,9 @@ func (w *World) startInternet() error {
 func (w *World) internetResolv() string { return filepath.Join(w.cfg.StateDir, "internet-resolv.conf") }
 
 // resolver answers the names the world knows.
-func (w *World) resolver() vpcdns.Resolver { return vpcdns.WorldResolver{World: w.current} }
+func (w *World) resolver() vpcdns.Resolver {
+	return vpcdns.Chain{vpcdns.WorldResolver{World: w.current}, lbResolver{w}}
+}
 
 // imdsSource answers IMDS from the last snapshot, for one VPC (VPCs may
 // overlap, so an address means something only within its VPC).
@@ -650,8 +678,12 @@ func (w *World) Close() error {
 	for _, e := range w.ssh {
 		all = append(all, e)
 	}
-	w.routers, w.ssh, w.internet = map[string]*engines{}, map[string]*engines{}, nil
+	nodes := w.lbs
+	w.routers, w.ssh, w.internet, w.lbs = map[string]*engines{}, map[string]*engines{}, nil, map[string]*lbNode{}
 	w.mu.Unlock()
+	for _, n := range nodes {
+		n.stop()
+	}
 	for _, e := range all {
 		if e != nil {
 			e.stop()

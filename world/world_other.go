@@ -5,6 +5,7 @@ package world
 import (
 	"context"
 	"errors"
+	"net/http"
 
 	"github.com/cloudbox/cloudbox/dataplane/compute"
 )
@@ -35,3 +36,8 @@ func (*World) Exec(context.Context, string, compute.ExecRequest) (int, error) { 
 
 // Cleanup has nothing to remove outside Linux.
 func Cleanup(context.Context, string) error { return nil }
+
+// ServeEdge answers that there is no data plane.
+func (*World) ServeEdge(rw http.ResponseWriter, _ *http.Request) {
+	http.Error(rw, errNotLinux.Error(), http.StatusServiceUnavailable)
+}

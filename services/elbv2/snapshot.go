@@ -1,0 +1,174 @@
+package elbv2
+
+import (
+	"maps"
+	"net/netip"
+	"slices"
+
+	elbv2api "github.com/cloudbox/cloudbox/api/elbv2"
+	"github.com/cloudbox/cloudbox/services/ec2"
+	"github.com/cloudbox/cloudbox/store"
+	"github.com/cloudbox/cloudbox/topology"
+)
+
+// Snapshot returns every account's and region's load balancers (with their
+// nodes, and listeners whose rules are in priority order with the default
+// last) and target groups (with their targets) as the data plane sees
+// them, inside the caller's read transaction.
+func (s *Service) Snapshot(tx *store.Tx) ([]*topology.LoadBalancer, []*topology.TargetGroup, error) {
+	var lbs []*topology.LoadBalancer
+	var tgs []*topology.TargetGroup
+	seen := map[[2]string]bool{}
+	for _, kind := range []string{kindLB, kindTG} {
+		scopes, err := tx.Scopes(kind)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, p := range scopes {
+			if seen[p] {
+				continue
+			}
+			seen[p] = true
+			sc := scope{account: p[0], region: p[1]}
+			l, t, err := snapshotScope(tx, sc)
+			if err != nil {
+				return nil, nil, err
+			}
+			lbs, tgs = append(lbs, l...), append(tgs, t...)
+		}
+	}
+	return lbs, tgs, nil
+}
+
+func snapshotScope(tx *store.Tx, sc scope) ([]*topology.LoadBalancer, []*topology.TargetGroup, error) {
+	var lbs []*topology.LoadBalancer
+	recs, err := listAll[lbRecord](tx, sc, kindLB)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, r := range sortedBy(recs, func(r *lbRecord) string { return deref(r.LoadBalancerName) }) {
+		lb := &topology.LoadBalancer{
+			ARN: deref(r.LoadBalancerArn), Name: deref(r.LoadBalancerName), DNSName: deref(r.DNSName),
+			Account: sc.account, Region: sc.region, VPC: deref(r.VpcId), Scheme: deref(r.Scheme),
+			State: deref(r.State.Code), Attributes: maps.Clone(r.Attributes),
+		}
+		for _, n := range r.Nodes {
+			lb.Nodes = append(lb.Nodes, &topology.LBNode{ENI: n.ENI, Subnet: n.Subnet, AZ: n.AZ, PrivateIP: n.PrivateIP, PublicIP: n.PublicIP})
+		}
+		listeners, err := lbListeners(tx, sc, r.ID)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, l := range listeners {
+			tl := &topology.Listener{ARN: deref(l.ListenerArn), Port: int(derefInt(l.Port)), Protocol: deref(l.Protocol), Certificates: certsOf(l), SSLPolicy: deref(l.SslPolicy)}
+			rules, err := listenerRules(tx, sc, l.ID)
+			if err != nil {
+				return nil, nil, err
+			}
+			for _, rr := range rules {
+				tl.Rules = append(tl.Rules, topologyRule(&rr.Rule))
+			}
+			tl.Rules = append(tl.Rules, topologyRule(defaultRule(sc, l, r)))
+			lb.Listeners = append(lb.Listeners, tl)
+		}
+		lbs = append(lbs, lb)
+	}
+	var tgs []*topology.TargetGroup
+	groups, err := listAll[tgRecord](tx, sc, kindTG)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, g := range sortedBy(groups, func(r *tgRecord) string { return deref(r.TargetGroupName) }) {
+		tg, err := topologyTargetGroup(tx, sc, g)
+		if err != nil {
+			return nil, nil, err
+		}
+		tgs = append(tgs, tg)
+	}
+	return lbs, tgs, nil
+}
+
+func topologyTargetGroup(tx *store.Tx, sc scope, g *tgRecord) (*topology.TargetGroup, error) {
+	tg := &topology.TargetGroup{
+		ARN: deref(g.TargetGroupArn), Name: deref(g.TargetGroupName), Account: sc.account, Region: sc.region,
+		VPC: deref(g.VpcId), Protocol: deref(g.Protocol), Port: int(derefInt(g.Port)), TargetType: deref(g.TargetType),
+		Attributes: maps.Clone(g.Attributes),
+		HealthCheck: topology.HealthCheck{
+			Enabled: g.HealthCheckEnabled == nil || *g.HealthCheckEnabled, Protocol: deref(g.HealthCheckProtocol),
+			Port: deref(g.HealthCheckPort), Path: deref(g.HealthCheckPath),
+			IntervalSeconds: int(derefInt(g.HealthCheckIntervalSeconds)), TimeoutSeconds: int(derefInt(g.HealthCheckTimeoutSeconds)),
+			HealthyThreshold: int(derefInt(g.HealthyThresholdCount)), UnhealthyThreshold: int(derefInt(g.UnhealthyThresholdCount)),
+		},
+	}
+	if g.Matcher != nil {
+		tg.HealthCheck.Matcher = deref(g.Matcher.HttpCode)
+	}
+	for _, t := range g.Targets {
+		tt := &topology.Target{ID: t.ID, Port: int(t.Port), AZ: t.AZ, Draining: t.draining(), RegisteredAt: t.RegisteredAt}
+		if tg.TargetType == elbv2api.TargetTypeEnumInstance {
+			in, ok, err := ec2.LookupInstance(tx, sc.account, sc.region, t.ID)
+			if err != nil {
+				return nil, err
+			}
+			if !ok || !in.PrivateIP.IsValid() {
+				continue // terminated: nowhere to send anything
+			}
+			tt.IP, tt.AZ = in.PrivateIP, in.AZ
+		} else {
+			r, err := resolveIP(tx, sc, g, t.ID, t.AZ)
+			if err != nil {
+				// The subnet went away; the address is still the target.
+				tt.IP, _ = netip.ParseAddr(t.ID)
+			} else {
+				tt.IP, tt.AZ = netip.MustParseAddr(r.ip), r.az
+			}
+		}
+		tg.Targets = append(tg.Targets, tt)
+	}
+	return tg, nil
+}
+
+func topologyRule(r *elbv2api.Rule) *topology.Rule {
+	out := &topology.Rule{ARN: deref(r.RuleArn), Priority: deref(r.Priority)}
+	for _, c := range r.Conditions {
+		tc := topology.Condition{Field: deref(c.Field)}
+		switch {
+		case c.PathPatternConfig != nil:
+			tc.Values = derefAll(c.PathPatternConfig.Values)
+		case c.HostHeaderConfig != nil:
+			tc.Values = derefAll(c.HostHeaderConfig.Values)
+		case c.HttpHeaderConfig != nil:
+			tc.HeaderName, tc.Values = deref(c.HttpHeaderConfig.HttpHeaderName), derefAll(c.HttpHeaderConfig.Values)
+		case c.HttpRequestMethodConfig != nil:
+			tc.Values = derefAll(c.HttpRequestMethodConfig.Values)
+		case c.SourceIpConfig != nil:
+			tc.Values = derefAll(c.SourceIpConfig.Values)
+		case c.QueryStringConfig != nil:
+			for _, p := range c.QueryStringConfig.Values {
+				tc.QueryValues = append(tc.QueryValues, topology.KeyValue{Key: deref(p.Key), Value: deref(p.Value)})
+			}
+		}
+		out.Conditions = append(out.Conditions, tc)
+	}
+	actions := slices.Clone(r.Actions)
+	slices.SortStableFunc(actions, func(a, b *elbv2api.Action) int { return int(derefInt(a.Order) - derefInt(b.Order)) })
+	for _, a := range actions {
+		ta := topology.Action{Type: deref(a.Type)}
+		if fc := a.ForwardConfig; fc != nil {
+			for _, t := range fc.TargetGroups {
+				ta.TargetGroups = append(ta.TargetGroups, topology.WeightedTargetGroup{ARN: deref(t.TargetGroupArn), Weight: int(derefInt(t.Weight))})
+			}
+			if st := fc.TargetGroupStickinessConfig; st != nil && st.Enabled != nil && *st.Enabled {
+				ta.StickinessEnabled, ta.StickinessDuration = true, int(derefInt(st.DurationSeconds))
+			}
+		}
+		if rc := a.RedirectConfig; rc != nil {
+			ta.Redirect = &topology.Redirect{Protocol: deref(rc.Protocol), Host: deref(rc.Host), Port: deref(rc.Port), Path: deref(rc.Path), Query: deref(rc.Query), StatusCode: deref(rc.StatusCode)}
+		}
+		if fr := a.FixedResponseConfig; fr != nil {
+			ta.FixedResponse = &topology.FixedResponse{StatusCode: deref(fr.StatusCode), ContentType: deref(fr.ContentType), MessageBody: deref(fr.MessageBody)}
+		}
+		out.Actions = append(out.Actions, ta)
+	}
+	return out
+}
