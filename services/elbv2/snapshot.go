@@ -110,8 +110,10 @@ func topologyTargetGroup(tx *store.Tx, sc scope, g *tgRecord) (*topology.TargetG
 			if err != nil {
 				return nil, err
 			}
-			if !ok || !in.PrivateIP.IsValid() {
-				continue // terminated: nowhere to send anything
+			if !ok || !in.PrivateIP.IsValid() || in.State != "running" {
+				// Terminated, or not running (Target.InvalidState): a
+				// load balancer sends it nothing and does not check it.
+				continue
 			}
 			tt.IP, tt.AZ = in.PrivateIP, in.AZ
 		} else {
