@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -97,7 +98,7 @@ func (r *certRecord) detail() *acmapi.CertificateDetail {
 		Status:                  str(r.Status),
 		Type:                    str(r.Type),
 		KeyAlgorithm:            str(r.KeyAlgo),
-		InUseBy:                 ptrs(r.InUseBy),
+		InUseBy:                 ptrs(shownUsers(r.InUseBy)),
 		RenewalEligibility:      str(r.renewalEligibility()),
 		Options:                 &acmapi.CertificateOptions{CertificateTransparencyLoggingPreference: str(r.CTLogging)},
 		ImportedAt:              timePtr(r.ImportedAt),
@@ -313,4 +314,26 @@ func extKeyUsage(u x509.ExtKeyUsage) (name, oid string) {
 		return acmapi.ExtendedKeyUsageNameANY, "2.5.29.37.0"
 	}
 	return "", ""
+}
+
+// shownUsers is InUseBy as AWS shows it: the resources that use the
+// certificate, once each. Users are recorded at the finest grain (a load
+// balancer's listeners, so that releasing one listener keeps the
+// certificate in use by another); AWS names the load balancer.
+func shownUsers(users []string) []string {
+	var out []string
+	for _, u := range users {
+		// arn:...:listener/app/<name>/<lb id>/<listener id> belongs to
+		// arn:...:loadbalancer/app/<name>/<lb id>.
+		if i := strings.Index(u, ":listener/"); i >= 0 {
+			rest := u[i+len(":listener/"):]
+			if j := strings.LastIndexByte(rest, '/'); j >= 0 {
+				u = u[:i] + ":loadbalancer/" + rest[:j]
+			}
+		}
+		if !slices.Contains(out, u) {
+			out = append(out, u)
+		}
+	}
+	return out
 }
