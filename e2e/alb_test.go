@@ -79,8 +79,9 @@ func TestALBSeed002(t *testing.T) {
 	w.aws("elbv2", "register-targets", "--target-group-arn", tgARN, "--targets", "Id="+ids[0], "Id="+ids[1])
 	w.aws("elbv2", "create-listener", "--load-balancer-arn", lbARN, "--protocol", "HTTP", "--port", "80",
 		"--default-actions", "Type=forward,TargetGroupArn="+tgARN)
-	w.aws("elbv2", "wait", "load-balancer-available", "--load-balancer-arns", lbARN)
-	w.aws("elbv2", "wait", "target-in-service", "--target-group-arn", tgARN)
+	// The CLI's waiters poll every 15 s; these poll faster.
+	w.poll(func() bool { return lbActive(w, lbARN) })
+	w.poll(func() bool { return inService(w, tgARN) })
 
 	t.Run("edge listener alternates between the two AZs", func(t *testing.T) {
 		w := w.in(t)
@@ -156,7 +157,7 @@ func TestALBSeed002(t *testing.T) {
 		w.aws("elbv2", "create-rule", "--listener-arn", listenerARN, "--priority", "30",
 			"--conditions", "Field=path-pattern,Values=/old",
 			"--actions", `Type=redirect,RedirectConfig={Path=/new,StatusCode=HTTP_301}`)
-		w.aws("elbv2", "wait", "target-in-service", "--target-group-arn", apiTG)
+		w.poll(func() bool { return inService(w, apiTG) })
 		for i := 0; i < 4; i++ {
 			code, body, err := w.edgeGet(dns, "/api/x")
 			// The web server has no /api/x: its 404 says which target answered.
@@ -210,7 +211,7 @@ func TestALBSeed002(t *testing.T) {
 			t.Errorf("the load balancer answered %d, want 502 or 504", code)
 		}
 		w.aws("ec2", "authorize-security-group-ingress", "--group-id", appSG, "--protocol", "tcp", "--port", "3000", "--source-group", albSG)
-		w.aws("elbv2", "wait", "target-in-service", "--target-group-arn", tgARN)
+		w.poll(func() bool { return inService(w, tgARN) })
 		if code, body, err := w.edgeGet(dns, "/"); err != nil || code != 200 {
 			t.Errorf("after admitting the load balancer's group: %d %q %v", code, body, err)
 		}
@@ -219,7 +220,9 @@ func TestALBSeed002(t *testing.T) {
 		w := w.in(t)
 		w.aws("ec2", "authorize-security-group-ingress", "--group-id", albSG, "--protocol", "tcp", "--port", "443", "--cidr", "0.0.0.0/0")
 		cert := get(w.aws("acm", "request-certificate", "--domain-name", "app.example.com", "--validation-method", "DNS"), "CertificateArn")
-		w.aws("acm", "wait", "certificate-validated", "--certificate-arn", cert)
+		w.poll(func() bool {
+			return get(w.aws("acm", "describe-certificate", "--certificate-arn", cert), "Certificate", "Status") == "ISSUED"
+		})
 		certPEM, keyPEM := selfSigned(t, "shop.example.com")
 		dir := t.TempDir()
 		writeFile(t, dir+"/shop.pem", certPEM)
@@ -252,8 +255,8 @@ func TestALBSeed002(t *testing.T) {
 			t.Errorf("internal DNS name %q", idns)
 		}
 		w.aws("elbv2", "create-listener", "--load-balancer-arn", iARN, "--protocol", "HTTP", "--port", "80", "--default-actions", "Type=forward,TargetGroupArn="+itg)
-		w.aws("elbv2", "wait", "load-balancer-available", "--load-balancer-arns", iARN)
-		w.aws("elbv2", "wait", "target-in-service", "--target-group-arn", itg)
+		w.poll(func() bool { return lbActive(w, iARN) })
+		w.poll(func() bool { return inService(w, itg) })
 		if got := w.eventually(ids[0], curl("http://"+idns+"/"), 10*time.Second); got != hosts[0] && got != hosts[1] {
 			t.Errorf("internal load balancer from inside: %q", got)
 		}
@@ -286,6 +289,35 @@ func TestALBSeed002(t *testing.T) {
 		}
 	})
 	w.checkSafety()
+}
+
+// poll calls ok until it reports true, for a minute at most.
+func (w *vpcWorld) poll(ok func() bool) {
+	w.t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !ok() {
+		if time.Now().After(deadline) {
+			w.t.Fatalf("still waiting after a minute")
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+}
+
+func lbActive(w *vpcWorld, arn string) bool {
+	return get(w.aws("elbv2", "describe-load-balancers", "--load-balancer-arns", arn), "LoadBalancers", 0, "State", "Code") == "active"
+}
+
+// inService reports whether every target of a group is healthy, as the
+// CLI's target-in-service waiter checks.
+func inService(w *vpcWorld, tg string) bool {
+	th := w.aws("elbv2", "describe-target-health", "--target-group-arn", tg)
+	descs, _ := th["TargetHealthDescriptions"].([]any)
+	for i := range descs {
+		if get(th, "TargetHealthDescriptions", i, "TargetHealth", "State") != "healthy" {
+			return false
+		}
+	}
+	return len(descs) > 0
 }
 
 // cookieJar is the smallest cookie jar: one client's cookies, any host.
