@@ -27,6 +27,7 @@ var benches = []bench{
 	{"dataplane-launch", benchDataplaneLaunch},
 	{"dataplane-throughput", benchDataplaneThroughput},
 	{"dataplane-memory", benchDataplaneMemory},
+	{"alb", benchALB},
 }
 
 // Goals from the issue.

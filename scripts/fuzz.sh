@@ -14,6 +14,8 @@ targets=(
   "./api/protocol FuzzRPCv2CBOR"
   "./sigv4 FuzzParse"
   "./sigv4 FuzzDecodeChunked"
+  "./engines/alb FuzzStickyCookie"
+  "./engines/alb FuzzMatcher"
 )
 # Go 1.26's fuzzer can end a clean run with a bare "context deadline
 # exceeded" and no failing input (golang/go#75804): such a run is retried
