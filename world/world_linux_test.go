@@ -17,9 +17,11 @@ import (
 
 	"github.com/cloudbox/cloudbox/api"
 	ec2api "github.com/cloudbox/cloudbox/api/ec2"
+	elbv2api "github.com/cloudbox/cloudbox/api/elbv2"
 	"github.com/cloudbox/cloudbox/dataplane/compute"
 	"github.com/cloudbox/cloudbox/identity"
 	"github.com/cloudbox/cloudbox/services/ec2"
+	"github.com/cloudbox/cloudbox/services/elbv2"
 	"github.com/cloudbox/cloudbox/store"
 )
 
@@ -42,7 +44,10 @@ func TestWorld(t *testing.T) {
 	t.Cleanup(func() { st.Close() })
 	svc := ec2.New(st, time.Now, nil)
 	ids := identity.New(st, identity.DefaultKeys)
-	w, err := New(Config{DaemonID: id, StateDir: t.TempDir(), Store: st, EC2: svc, Identity: ids, Log: slog.New(slog.DiscardHandler)})
+	elb := elbv2.New(st, time.Now, nil, nil)
+	elb.SetDataPlane(true)
+	elbInv := elbv2api.Bind(elb.Handlers())
+	w, err := New(Config{DaemonID: id, StateDir: t.TempDir(), Store: st, EC2: svc, ELB: elb, Identity: ids, Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,12 +129,45 @@ func TestWorld(t *testing.T) {
 		t.Errorf("the internet saw %q, want the public IP %s", got, *res.Instances[0].PublicIpAddress)
 	}
 
+	// A load balancer in front of the instance: the node's health checks
+	// reach elbv2, and a request from inside the VPC is answered.
+	sh("mkdir -p /srv && echo lb-ok > /srv/index.html && cd /srv && (nohup python3 -m http.server 3000 >/dev/null 2>&1 &)")
+	subnets := call("DescribeSubnets", &ec2api.DescribeSubnetsRequest{Filters: []*ec2api.Filter{{Name: ptr("default-for-az"), Values: []*string{ptr("true")}}}}).(*ec2api.DescribeSubnetsResult)
+	lbCall := func(op string, in any) any {
+		t.Helper()
+		out, err := elbInv.Invoke(rctx, op, in)
+		if err != nil {
+			t.Fatalf("%s: %v", op, err)
+		}
+		return out
+	}
+	lb := lbCall("CreateLoadBalancer", &elbv2api.CreateLoadBalancerInput{Name: ptr("web"), Scheme: ptr("internal"), Subnets: []*string{subnets.Subnets[0].SubnetId, subnets.Subnets[1].SubnetId}}).(*elbv2api.CreateLoadBalancerOutput).LoadBalancers[0]
+	tg := lbCall("CreateTargetGroup", &elbv2api.CreateTargetGroupInput{Name: ptr("web"), Protocol: ptr("HTTP"), Port: ptr(int64(3000)), VpcId: lb.VpcId,
+		HealthCheckIntervalSeconds: ptr(int64(5)), HealthCheckTimeoutSeconds: ptr(int64(2)), HealthyThresholdCount: ptr(int64(2))}).(*elbv2api.CreateTargetGroupOutput).TargetGroups[0]
+	lbCall("RegisterTargets", &elbv2api.RegisterTargetsInput{TargetGroupArn: tg.TargetGroupArn, Targets: []*elbv2api.TargetDescription{{Id: &inst}}})
+	lbCall("CreateListener", &elbv2api.CreateListenerInput{LoadBalancerArn: lb.LoadBalancerArn, Protocol: ptr("HTTP"), Port: ptr(int64(80)),
+		DefaultActions: []*elbv2api.Action{{Type: ptr("forward"), TargetGroupArn: tg.TargetGroupArn}}})
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		th := lbCall("DescribeTargetHealth", &elbv2api.DescribeTargetHealthInput{TargetGroupArn: tg.TargetGroupArn}).(*elbv2api.DescribeTargetHealthOutput)
+		if *th.TargetHealthDescriptions[0].TargetHealth.State == "healthy" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("target health: %+v", th.TargetHealthDescriptions[0].TargetHealth)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if got := sh("curl -s -f --max-time 3 http://" + *lb.DNSName + "/"); got != "lb-ok" {
+		t.Errorf("through the load balancer: %q", got)
+	}
+
 	// An instance whose metadata options require tokens turns IMDSv1 away.
 	res2 := call("RunInstances", &ec2api.RunInstancesRequest{ImageId: imgs.Images[0].ImageId, InstanceType: ptr("t2.micro"), MinCount: ptr(int64(1)), MaxCount: ptr(int64(1)),
 		MetadataOptions: &ec2api.InstanceMetadataOptionsRequest{HttpTokens: ptr("required")}}).(*ec2api.Reservation)
 	inst2 := *res2.Instances[0].InstanceId
 	var v1 bytes.Buffer
-	deadline := time.Now().Add(30 * time.Second)
+	deadline = time.Now().Add(30 * time.Second)
 	for {
 		v1.Reset()
 		code, err := w.Exec(ctx, inst2, compute.ExecRequest{Argv: []string{"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "3", "http://169.254.169.254/latest/meta-data/instance-id"}, Stdout: &v1})
