@@ -286,12 +286,14 @@ func TestVPCDataplane(t *testing.T) {
 		if got := w.shOK(web1, "hostname"); got != "ip-"+strings.ReplaceAll(web1IP, ".", "-") {
 			t.Errorf("hostname = %q", got)
 		}
-		if got := w.shOK(web1, curl("http://169.254.169.254/latest/meta-data/instance-id")); got != web1 {
-			t.Errorf("IMDSv1 instance-id = %q", got)
+		// AL2023 AMIs default to IMDSv2 only (HttpTokens required): v1 is
+		// turned away, as on AWS.
+		if got := w.shOK(web1, "curl -s -o /dev/null -w '%{http_code}' --max-time 3 http://169.254.169.254/latest/meta-data/instance-id"); got != "401" {
+			t.Errorf("IMDSv1 on an AL2023 instance answered %q, want 401", got)
 		}
-		tok := `T=$(curl -s -X PUT -H "X-aws-ec2-metadata-token-ttl-seconds: 60" http://169.254.169.254/latest/api/token) && curl -s -f -H "X-aws-ec2-metadata-token: $T" http://169.254.169.254/latest/meta-data/local-ipv4`
-		if got := w.shOK(web1, tok); got != web1IP {
-			t.Errorf("IMDSv2 local-ipv4 = %q", got)
+		tok := `T=$(curl -s -X PUT -H "X-aws-ec2-metadata-token-ttl-seconds: 60" http://169.254.169.254/latest/api/token) && curl -s -f -H "X-aws-ec2-metadata-token: $T" http://169.254.169.254/latest/meta-data/local-ipv4 && curl -s -f -H "X-aws-ec2-metadata-token: $T" http://169.254.169.254/latest/meta-data/instance-id`
+		if got := w.shOK(web1, tok); got != web1IP+"\n"+web1 && got != web1IP+web1 {
+			t.Errorf("IMDSv2 local-ipv4 and instance-id = %q", got)
 		}
 		name := "ip-" + strings.ReplaceAll(web2IP, ".", "-") + ".ap-northeast-2.compute.internal"
 		if got := w.shOK(web1, `python3 -c "import socket; print(socket.gethostbyname('`+name+`'))"`); got != web2IP {
