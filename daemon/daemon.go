@@ -19,8 +19,10 @@ import (
 
 	"github.com/cloudbox/cloudbox/api"
 	"github.com/cloudbox/cloudbox/ca"
+	"github.com/cloudbox/cloudbox/clock"
 	"github.com/cloudbox/cloudbox/identity"
 	"github.com/cloudbox/cloudbox/server"
+	"github.com/cloudbox/cloudbox/services/autoscaling"
 	"github.com/cloudbox/cloudbox/store"
 	"github.com/cloudbox/cloudbox/world"
 )
@@ -41,6 +43,9 @@ type Config struct {
 	// machine can; `cloudbox up`'s default) or "off" (the control plane
 	// alone; the default of an embedded daemon, as API tests use it).
 	Dataplane string
+	// TimeScale runs CloudWatch's and Auto Scaling's timers N times faster
+	// than AWS's (1, or 0: AWS's timings).
+	TimeScale float64
 	// DaemonID names this daemon's namespaces and cgroups; empty: the one
 	// kept in DataDir (made on first start), or a random one when
 	// ephemeral.
@@ -66,6 +71,9 @@ type Daemon struct {
 
 	ca    *ca.CA
 	tmpCA string // the CA's directory when ephemeral, removed on Close
+
+	clock       *clock.Clock
+	autoscaling *autoscaling.Service
 }
 
 // New opens the store and builds the services.
@@ -112,8 +120,13 @@ func New(cfg Config) (*Daemon, error) {
 		return nil, fmt.Errorf("the certificate authority in %s: %w", caDir, err)
 	}
 	d.ca = authority
+	if cfg.TimeScale <= 0 {
+		cfg.TimeScale = 1
+	}
+	d.clock = clock.New(cfg.TimeScale)
 	var b backends
-	d.services, b = registry(d.store, d.ids, time.Now, cfg.Logger, authority)
+	d.services, b = registry(d.store, d.ids, time.Now, d.clock, cfg.Logger, authority)
+	d.autoscaling = b.autoscaling
 	if err := d.openDataplane(b); err != nil {
 		d.closeStore()
 		return nil, err
@@ -204,6 +217,11 @@ func (d *Daemon) Serve(ctx context.Context, ln net.Listener) error {
 			d.cfg.Logger.Info("data plane on", "daemon_id", d.cfg.DaemonID, "state_dir", d.stateDir)
 		}
 	}
+	// Auto Scaling's reconciler: once a (virtual) second, and no more
+	// often than every 50 ms of wall time.
+	asCtx, stopAS := context.WithCancel(context.Background())
+	defer stopAS()
+	go d.autoscaling.Run(asCtx, max(time.Duration(float64(time.Second)/d.clock.Scale()), 50*time.Millisecond))
 	srv := &http.Server{Handler: d.handler, ReadHeaderTimeout: 30 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -159,3 +159,16 @@ func SetServiceENIGroups(tx *store.Tx, account, region, id string, groups []stri
 	}
 	return save(tx, sc, kindENI, id, e)
 }
+
+// SetServiceTags sets tags on a resource the way an AWS service does: keys
+// in the reserved "aws:" space are allowed (aws:autoscaling:groupName,
+// aws:cloudformation:stack-name), which users cannot set themselves.
+func SetServiceTags(tx *store.Tx, account, region, id string, tags map[string]string) error {
+	add := make([]*ec2api.Tag, 0, len(tags))
+	for k, v := range tags {
+		add = append(add, &ec2api.Tag{Key: str(k), Value: str(v)})
+	}
+	return retag(tx, scope{account: account, region: region}, id, func(have []*ec2api.Tag) ([]*ec2api.Tag, error) {
+		return mergeTags(have, add)
+	})
+}
