@@ -26,6 +26,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -220,6 +221,8 @@ type Opts struct {
 	// Dataplane runs the binary with --dataplane on (VPCs and instances for
 	// real); otherwise it serves the control plane alone.
 	Dataplane bool
+	// TimeScale is --time-scale (binary only; 0 leaves AWS's timings).
+	TimeScale int
 }
 
 // Cloud is a running cloudbox.
@@ -353,6 +356,9 @@ func launch(t *testing.T, o Opts, addr string) (*Cloud, error) {
 	}
 	if o.Auth != "" {
 		args = append(args, "--auth", o.Auth)
+	}
+	if o.TimeScale > 0 {
+		args = append(args, "--time-scale", strconv.Itoa(o.TimeScale))
 	}
 	if o.Dataplane {
 		args = append(args, "--dataplane", "on")

@@ -205,6 +205,9 @@ type Instance struct {
 	// attached (Role is the role name IMDS lists).
 	InstanceProfileARN string
 	Role               string
+	// AutoScalingGroup is the group that launched the instance (its
+	// aws:autoscaling:groupName tag), "" if none.
+	AutoScalingGroup string
 	// MetadataTokens ("optional" or "required") and MetadataEndpoint
 	// ("enabled" or "disabled") are the instance's metadata options.
 	MetadataTokens   string

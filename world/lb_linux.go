@@ -127,7 +127,7 @@ func (w *World) syncNode(lb *topology.LoadBalancer, nd *topology.LBNode, tgs map
 				w.nodeHealth(account, region, lbARN, nd.ENI, healthKey{tgARN, targetID, port}, nodeHealth{healthy, reason, description})
 			},
 			Log:       w.cfg.Log.With("lb", lb.Name, "node", nd.ENI),
-			TimeScale: 1,
+			TimeScale: w.scale(),
 		})
 		w.mu.Lock()
 		w.lbs[nd.ENI] = n

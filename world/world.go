@@ -46,6 +46,21 @@ type Certificates interface {
 	KeyPair(account, region, arn string) (certPEM, keyPEM []byte, err error)
 }
 
+// Metrics is CloudWatch as the world publishes the built-in metrics to it
+// (AWS/EC2 CPUUtilization from the instances' cgroups).
+type Metrics interface {
+	Publish(account, region, namespace string, data []Datum) error
+}
+
+// Datum is one datapoint of a built-in metric.
+type Datum struct {
+	Name       string
+	Dimensions map[string]string
+	Value      float64
+	Unit       string
+	Time       time.Time // on the virtual clock
+}
+
 // Config is what the daemon gives the world.
 type Config struct {
 	// DaemonID prefixes every namespace and cgroup of this daemon.
@@ -58,7 +73,14 @@ type Config struct {
 	// ELB and Certs are optional: without them no load balancer runs.
 	ELB   LoadBalancers
 	Certs Certificates
-	Log   *slog.Logger
+	// Metrics is optional: without it nothing is published.
+	Metrics Metrics
+	// Now is the virtual clock of the time scale (time.Now if nil) and
+	// TimeScale its speed (1 if 0): metric periods and the load
+	// balancers' health checks run on it.
+	Now       func() time.Time
+	TimeScale float64
+	Log       *slog.Logger
 }
 
 // Info is what `cloudbox info` and `cloudbox exec` need to know.

@@ -78,6 +78,8 @@ type World struct {
 	hmu    sync.Mutex
 	health map[string]*healthView // by load balancer, group, target, port
 
+	metricsDone chan struct{} // closed when the publisher ends
+
 	edgeNext atomic.Uint64 // round robin over a load balancer's nodes
 	edgeOnce sync.Once
 	edge     *httputil.ReverseProxy
@@ -152,6 +154,10 @@ func (w *World) Start(ctx context.Context) error {
 		w.cfg.Log.Warn("world: restoring instances", "error", err)
 	}
 	go w.follow(events)
+	if w.cfg.Metrics != nil {
+		w.metricsDone = make(chan struct{})
+		go w.publishMetrics()
+	}
 	return nil
 }
 
@@ -669,6 +675,9 @@ func (w *World) Close() error {
 	if w.stopWatch != nil {
 		w.stopWatch()
 		<-w.loopDone
+	}
+	if w.metricsDone != nil {
+		<-w.metricsDone
 	}
 	w.mu.Lock()
 	all := []*engines{w.internet}

@@ -48,8 +48,9 @@ type Config struct {
 	Health func(tgARN, targetID string, port int, healthy bool, reason, description string)
 	Log    *slog.Logger
 	Now    func() time.Time
-	// TimeScale multiplies health-check intervals and timeouts and the slow
-	// start duration (1, or 0, means AWS's timings).
+	// TimeScale is cloudbox's --time-scale: health-check intervals and
+	// timeouts and the slow start run TimeScale times faster than AWS's (1,
+	// or 0, means AWS's timings).
 	TimeScale float64
 }
 
@@ -116,7 +117,7 @@ func NewNode(cfg Config) *Node {
 
 // scaled converts AWS seconds to this node's time.
 func (n *Node) scaled(seconds int) time.Duration {
-	return time.Duration(float64(seconds) * n.cfg.TimeScale * float64(time.Second))
+	return time.Duration(float64(seconds) / n.cfg.TimeScale * float64(time.Second))
 }
 
 // Update swaps in the load balancer's configuration and target groups

@@ -181,7 +181,7 @@ func newHarness(t testing.TB, cfg Config) *harness {
 		}
 	}
 	if cfg.TimeScale == 0 {
-		cfg.TimeScale = 0.01 // 5 s interval -> 50 ms
+		cfg.TimeScale = 100 // 5 s interval -> 50 ms
 	}
 	cfg.Health = func(tg, id string, port int, healthy bool, reason, desc string) {
 		h.mu.Lock()

@@ -337,6 +337,11 @@ func (s *Service) snapshotInstance(tx *store.Tx, sc scope, r *instanceRecord) (*
 	if r.Placement != nil {
 		ti.AZ = deref(r.Placement.AvailabilityZone)
 	}
+	for _, t := range r.Tags {
+		if deref(t.Key) == "aws:autoscaling:groupName" {
+			ti.AutoScalingGroup = deref(t.Value)
+		}
+	}
 	if m := r.MetadataOptions; m != nil {
 		ti.MetadataTokens, ti.MetadataEndpoint = deref(m.HttpTokens), deref(m.HttpEndpoint)
 	}
