@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/cloudbox/cloudbox/engines/alb"
 	"github.com/cloudbox/cloudbox/topology"
@@ -126,8 +127,9 @@ func (w *World) syncNode(lb *topology.LoadBalancer, nd *topology.LBNode, tgs map
 			Health: func(tgARN, targetID string, port int, healthy bool, reason, description string) {
 				w.nodeHealth(account, region, lbARN, nd.ENI, healthKey{tgARN, targetID, port}, nodeHealth{healthy, reason, description})
 			},
-			Log:       w.cfg.Log.With("lb", lb.Name, "node", nd.ENI),
-			TimeScale: w.scale(),
+			Log:             w.cfg.Log.With("lb", lb.Name, "node", nd.ENI),
+			TimeScale:       w.scale(),
+			MinCheckTimeout: time.Second,
 		})
 		w.mu.Lock()
 		w.lbs[nd.ENI] = n

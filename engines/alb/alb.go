@@ -52,6 +52,10 @@ type Config struct {
 	// timeouts and the slow start run TimeScale times faster than AWS's (1,
 	// or 0, means AWS's timings).
 	TimeScale float64
+	// MinCheckTimeout is the shortest a health check's timeout gets when
+	// TimeScale compresses it (never beyond the configured timeout): a
+	// loaded target answers in real time.
+	MinCheckTimeout time.Duration
 }
 
 // connectTimeout is AWS's timeout for connecting to a target.
