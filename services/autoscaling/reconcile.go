@@ -280,9 +280,21 @@ func (s *Service) advance(ctx context.Context, sc scope, g *groupRecord, r *inst
 	case asapi.LifecycleStateInService:
 		s.checkHealth(sc, g, r, state, now)
 	case asapi.LifecycleStateTerminating:
-		s.deregister(sc, r, r.Registered)
+		if len(r.Registered) > 0 {
+			// Deregister, then wait out the deregistration delay (the
+			// requests in flight finish) before going on, as AWS does.
+			s.deregister(sc, r, r.Registered)
+			s.onInstance(sc, name, r.ID, r.Lifecycle, func(_ *store.Tx, _ *groupRecord, r *instanceRecord) ([]Event, error) {
+				r.Draining, r.Registered = r.Registered, nil
+				return nil, nil
+			})
+			return
+		}
+		if !gone(state) && s.draining(sc, r) {
+			return
+		}
 		s.onInstance(sc, name, r.ID, r.Lifecycle, func(tx *store.Tx, g *groupRecord, r *instanceRecord) ([]Event, error) {
-			r.Registered = nil
+			r.Draining = nil
 			hooks := hooksFor(g, transitionTerminating)
 			if len(hooks) == 0 || gone(state) {
 				r.Lifecycle = asapi.LifecycleStateTerminatingProceed
@@ -349,6 +361,16 @@ func (s *Service) enterService(sc scope, g *groupRecord, r *instanceRecord, now 
 		ev, err := finishActivity(tx, sc, g, r, now, statusSuccessful, "", "EC2 Instance Launch Successful")
 		return events(ev), err
 	})
+}
+
+// draining reports whether a target group still drains the instance.
+func (s *Service) draining(sc scope, r *instanceRecord) bool {
+	for _, tg := range r.Draining {
+		if h, err := s.lb.Health(sc.account, sc.region, tg, r.ID); err == nil && h == "draining" {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Service) deregister(sc scope, r *instanceRecord, tgs []string) {

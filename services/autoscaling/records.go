@@ -50,6 +50,9 @@ type instanceRecord struct {
 	ActivityID       string // the activity in progress for it
 	Waits            []*hookWait
 	Registered       []string // target groups it is registered with
+	// Draining are the target groups it was deregistered from on its way
+	// out, until their deregistration delay ends.
+	Draining []string `json:",omitempty"`
 	// Decrement is set when the termination also lowered the desired
 	// capacity, so no replacement follows.
 	Decrement bool

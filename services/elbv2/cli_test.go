@@ -93,8 +93,13 @@ func TestCLI(t *testing.T) {
 	if d["Target"].(map[string]any)["Port"] != float64(8080) || d["HealthCheckPort"] != "8080" {
 		t.Errorf("description %v", d)
 	}
-	wantKeys(t, "target health", d["TargetHealth"].(map[string]any), "State", "Reason", "Description")
-	if d["TargetHealth"].(map[string]any)["State"] != "initial" {
-		t.Errorf("health %v", d["TargetHealth"])
+	// Without a data plane a target turns healthy 2 s after registration;
+	// a slow CLI may already see that.
+	switch th := d["TargetHealth"].(map[string]any); th["State"] {
+	case "initial":
+		wantKeys(t, "target health", th, "State", "Reason", "Description")
+	case "healthy":
+	default:
+		t.Errorf("health %v", th)
 	}
 }
