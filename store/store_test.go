@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 )
 
 const (
@@ -613,4 +614,15 @@ func TestScopesOfKind(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+func TestDueEarliest(t *testing.T) {
+	now := time.Now()
+	d := Due{vpcKey(acct, east, "a"): now.Add(time.Minute), vpcKey(acct, east, "b"): now, vpcKey(acct, east, "c"): now.Add(time.Hour)}
+	if got, ok := d.Earliest(); !ok || !got.Equal(now) {
+		t.Errorf("Earliest = %v, %v", got, ok)
+	}
+	if _, ok := (Due{}).Earliest(); ok {
+		t.Errorf("an empty Due has an earliest time")
+	}
 }

@@ -140,7 +140,7 @@ func (l *lifecycle) run(events <-chan store.Event) {
 	defer timer.Stop()
 	for {
 		timer.Stop()
-		if next, ok := earliest(due); ok {
+		if next, ok := store.Due(due).Earliest(); ok {
 			timer.Reset(max(next.Sub(l.s.now()), 0))
 		}
 		select {
@@ -168,17 +168,6 @@ func (l *lifecycle) run(events <-chan store.Event) {
 			l.advanceDue(due)
 		}
 	}
-}
-
-func earliest(due map[store.Key]time.Time) (time.Time, bool) {
-	var first time.Time
-	found := false
-	for _, t := range due {
-		if !found || t.Before(first) {
-			first, found = t, true
-		}
-	}
-	return first, found
 }
 
 // schedule reads a changed record and notes when it is due to move.

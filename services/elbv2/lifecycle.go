@@ -23,7 +23,7 @@ func (s *Service) runLifecycle(events <-chan store.Event) {
 	defer timer.Stop()
 	for {
 		timer.Stop()
-		if next, ok := earliest(due); ok {
+		if next, ok := store.Due(due).Earliest(); ok {
 			timer.Reset(max(next.Sub(s.now()), 0))
 		}
 		select {
@@ -46,17 +46,6 @@ func (s *Service) runLifecycle(events <-chan store.Event) {
 			s.advanceDue(due)
 		}
 	}
-}
-
-func earliest(due map[store.Key]time.Time) (time.Time, bool) {
-	var first time.Time
-	found := false
-	for _, t := range due {
-		if !found || t.Before(first) {
-			first, found = t, true
-		}
-	}
-	return first, found
 }
 
 // dueTime returns when a record next changes by itself.
