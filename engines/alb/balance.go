@@ -289,7 +289,12 @@ func encodeTarget(g *group, t *target) string {
 
 // decodeTarget returns the target of g that v names, or nil.
 func decodeTarget(g *group, v string) *target {
-	b, err := base64.RawURLEncoding.DecodeString(v)
+	// The decoder skips CR and LF and Strict rejects stray padding bits, so
+	// only the one spelling this node gives out names a target.
+	if strings.ContainsAny(v, "\r\n") {
+		return nil
+	}
+	b, err := base64.RawURLEncoding.Strict().DecodeString(v)
 	if err != nil {
 		return nil
 	}
