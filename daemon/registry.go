@@ -35,8 +35,8 @@ import (
 // clk is the virtual clock of the time scale: CloudWatch and Auto Scaling
 // run on it (periods, evaluation, cooldowns, warm-ups, grace periods).
 func registry(st *store.Store, ids *identity.Resolver, now func() time.Time, clk *clock.Clock, log *slog.Logger, authority *ca.CA) ([]server.Service, backends) {
-	b := backends{ec2: ec2.New(st, now, log), acm: acm.New(st, now, log, authority)}
-	b.elbv2 = elbv2.New(st, now, log, b.acm)
+	b := backends{ec2: ec2.New(st, clk.Now, log, clk.Scale()), acm: acm.New(st, now, log, authority)}
+	b.elbv2 = elbv2.New(st, clk.Now, log, clk.Scale(), b.acm)
 	b.cloudwatch = cloudwatch.New(st, clk.Now, log, clk.Scale())
 	ec2Inv, elbInv, cwInv := b.ec2.Invoker(), elbv2api.Bind(b.elbv2.Handlers()), cwapi.Bind(b.cloudwatch.Handlers())
 	cw := alarms{cw: cwInv}

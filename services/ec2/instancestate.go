@@ -141,7 +141,7 @@ func (l *lifecycle) run(events <-chan store.Event) {
 	for {
 		timer.Stop()
 		if next, ok := store.Due(due).Earliest(); ok {
-			timer.Reset(max(next.Sub(l.s.now()), 0))
+			timer.Reset(max(l.s.wall(next.Sub(l.s.now())), 0))
 		}
 		select {
 		case ev, ok := <-events:

@@ -37,7 +37,7 @@ func TestInstanceStateClock(t *testing.T) {
 	st := store.OpenMemory()
 	t.Cleanup(func() { st.Close() })
 	clock := &fakeClock{now: time.Date(2024, 3, 1, 10, 0, 0, 0, time.UTC)}
-	inv := New(st, clock.Now, nil).Invoker()
+	inv := New(st, clock.Now, nil, 1).Invoker()
 	ctx := api.WithRequest(context.Background(), &api.Request{Region: "ap-northeast-2", Caller: api.Principal{Account: "123456789012"}})
 	call := func(op string, in any) (any, error) { return inv.Invoke(ctx, op, in) }
 	code := func(err error) string {

@@ -19,6 +19,7 @@ import (
 type Service struct {
 	store *store.Store
 	now   func() time.Time
+	scale float64 // virtual time runs this many times faster than wall time
 	log   *slog.Logger
 	lc    *lifecycle // moves instances and images through their states
 	// machines is the data plane; nil when cloudbox runs without one.
@@ -26,12 +27,15 @@ type Service struct {
 	busy     inflight // instances whose data-plane work runs
 }
 
-// New returns EC2 over st.
-func New(st *store.Store, now func() time.Time, log *slog.Logger) *Service {
+// New returns EC2 over st. now is cloudbox's virtual clock (package
+// clock), scale times faster than the wall clock: every timestamp and
+// timed transition (NAT gateways, terminated instances' retention) is in
+// virtual time, and only the controller's waits are divided by scale.
+func New(st *store.Store, now func() time.Time, log *slog.Logger, scale float64) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{store: st, now: now, log: log}
+	s := &Service{store: st, now: now, scale: max(scale, 1), log: log}
 	s.lc = &lifecycle{s: s, scopes: make(chan scope, 16), done: make(chan struct{})}
 	return s
 }
@@ -68,4 +72,9 @@ func (v invoker) Invoke(ctx context.Context, op string, in any) (any, error) {
 		return nil, err
 	}
 	return v.Invoker.Invoke(ctx, op, in)
+}
+
+// wall converts a virtual duration to wall time.
+func (s *Service) wall(d time.Duration) time.Duration {
+	return time.Duration(float64(d) / s.scale)
 }

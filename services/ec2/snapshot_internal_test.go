@@ -64,7 +64,7 @@ func TestSnapshotAndMachines(t *testing.T) {
 	t.Parallel()
 	st := store.OpenMemory()
 	t.Cleanup(func() { st.Close() })
-	svc := New(st, time.Now, nil)
+	svc := New(st, time.Now, nil, 1)
 	m := &recordingMachines{gate: make(chan struct{})}
 	svc.SetMachines(m)
 	inv := svc.Invoker()

@@ -19,6 +19,7 @@ import (
 	"github.com/cloudbox/cloudbox/api"
 	ec2api "github.com/cloudbox/cloudbox/api/ec2"
 	elbv2api "github.com/cloudbox/cloudbox/api/elbv2"
+	"github.com/cloudbox/cloudbox/clock"
 	"github.com/cloudbox/cloudbox/identity"
 	"github.com/cloudbox/cloudbox/server"
 	"github.com/cloudbox/cloudbox/services/ec2"
@@ -40,11 +41,17 @@ type env struct {
 
 func newEnv(t *testing.T, certs elbv2.Certificates) *env {
 	t.Helper()
+	return newScaledEnv(t, certs, clock.New(1))
+}
+
+// newScaledEnv is newEnv on a virtual clock (cloudbox up --time-scale).
+func newScaledEnv(t *testing.T, certs elbv2.Certificates, clk *clock.Clock) *env {
+	t.Helper()
 	st := store.OpenMemory()
-	svc := elbv2.New(st, time.Now, nil, certs)
+	svc := elbv2.New(st, clk.Now, nil, clk.Scale(), certs)
 	h := server.New(server.Config{
 		Services: []server.Service{
-			{API: ec2api.Service, Invoker: ec2.New(st, time.Now, nil).Invoker()},
+			{API: ec2api.Service, Invoker: ec2.New(st, clk.Now, nil, clk.Scale()).Invoker()},
 			{API: elbv2api.Service, Invoker: elbv2api.Bind(svc.Handlers())},
 		},
 		Identity: identity.New(st, identity.DefaultKeys),

@@ -24,7 +24,7 @@ func (s *Service) runLifecycle(events <-chan store.Event) {
 	for {
 		timer.Stop()
 		if next, ok := store.Due(due).Earliest(); ok {
-			timer.Reset(max(next.Sub(s.now()), 0))
+			timer.Reset(max(time.Duration(float64(next.Sub(s.now()))/s.scale), 0))
 		}
 		select {
 		case ev, ok := <-events:

@@ -13,6 +13,7 @@ import (
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
+	"github.com/cloudbox/cloudbox/clock"
 	"github.com/cloudbox/cloudbox/store"
 	"github.com/cloudbox/cloudbox/topology"
 )
@@ -231,4 +232,36 @@ func TestSeedFlow(t *testing.T) {
 	}
 	_, err = e.elb.DescribeLoadBalancers(ctx, &elb.DescribeLoadBalancersInput{LoadBalancerArns: []string{lbArn}})
 	wantCode(t, err, "LoadBalancerNotFound")
+}
+
+// TestDeregistrationDelayAtTimeScale checks that the deregistration delay
+// is AWS's, in virtual time: at 600 times AWS's speed the default 300 s
+// drain lasts half a second.
+func TestDeregistrationDelayAtTimeScale(t *testing.T) {
+	e := newScaledEnv(t, nil, clock.New(600))
+	n := e.network(t)
+	ctx := context.Background()
+	tg := must[*elb.CreateTargetGroupOutput](t)(e.elb.CreateTargetGroup(ctx, &elb.CreateTargetGroupInput{
+		Name: aws.String("scaled"), Protocol: types.ProtocolEnumHttp, Port: aws.Int32(3000), VpcId: aws.String(n.vpc),
+	}))
+	tgArn := *tg.TargetGroups[0].TargetGroupArn
+	// Only a group in use drains; an unused one lets targets go at once.
+	lb := must[*elb.CreateLoadBalancerOutput](t)(e.elb.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{
+		Name: aws.String("scaled"), Subnets: n.public, SecurityGroups: []string{n.albSG},
+	}))
+	must[*elb.CreateListenerOutput](t)(e.elb.CreateListener(ctx, &elb.CreateListenerInput{
+		LoadBalancerArn: lb.LoadBalancers[0].LoadBalancerArn, Protocol: types.ProtocolEnumHttp, Port: aws.Int32(80),
+		DefaultActions: []types.Action{{Type: types.ActionTypeEnumForward, TargetGroupArn: aws.String(tgArn)}},
+	}))
+	first := types.TargetDescription{Id: aws.String(n.instances[0])}
+	must[*elb.RegisterTargetsOutput](t)(e.elb.RegisterTargets(ctx, &elb.RegisterTargetsInput{TargetGroupArn: aws.String(tgArn), Targets: []types.TargetDescription{first}}))
+	must[*elb.DeregisterTargetsOutput](t)(e.elb.DeregisterTargets(ctx, &elb.DeregisterTargetsInput{TargetGroupArn: aws.String(tgArn), Targets: []types.TargetDescription{first}}))
+	start := time.Now()
+	wantHealth(t, health(t, e, tgArn, first)[0], types.TargetHealthStateEnumDraining, types.TargetHealthReasonEnumDeregistrationInProgress)
+	eventually(t, "drained target gone", 5*time.Second, func() bool {
+		return health(t, e, tgArn, first)[0].TargetHealth.Reason == types.TargetHealthReasonEnumNotRegistered
+	})
+	if took := time.Since(start); took < 300*time.Millisecond {
+		t.Errorf("the 300 s delay at 600x lasted %v of wall time, want about 500 ms", took)
+	}
 }

@@ -49,6 +49,7 @@ type Certificates interface {
 type Service struct {
 	store *store.Store
 	now   func() time.Time
+	scale float64 // virtual time runs this many times faster than wall time
 	log   *slog.Logger
 	certs Certificates
 
@@ -59,12 +60,15 @@ type Service struct {
 
 // New returns Elastic Load Balancing v2 over st. certs may be nil: HTTPS
 // listeners are then refused with CertificateNotFound. The lifecycle
-// controller runs until the store closes.
-func New(st *store.Store, now func() time.Time, log *slog.Logger, certs Certificates) *Service {
+// controller runs until the store closes. now is cloudbox's virtual clock
+// (package clock), scale times faster than the wall clock: provisioning,
+// registration and deregistration delays are in virtual time, and only
+// the controller's waits are divided by scale.
+func New(st *store.Store, now func() time.Time, log *slog.Logger, scale float64, certs Certificates) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{store: st, now: now, log: log, certs: certs, health: map[healthKey]healthReport{}}
+	s := &Service{store: st, now: now, scale: max(scale, 1), log: log, certs: certs, health: map[healthKey]healthReport{}}
 	events, _ := st.Watch(kindLB, kindTG)
 	go s.runLifecycle(events)
 	return s
