@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/cloudbox/cloudbox/api"
+	"github.com/cloudbox/cloudbox/clock"
 	cwapi "github.com/cloudbox/cloudbox/api/cloudwatch"
 	ec2api "github.com/cloudbox/cloudbox/api/ec2"
 	elbv2api "github.com/cloudbox/cloudbox/api/elbv2"
@@ -269,4 +272,34 @@ func (m metrics) Publish(account, region, namespace string, data []world.Datum) 
 		out[i] = cloudwatch.Datum{Name: d.Name, Dimensions: d.Dimensions, Value: d.Value, Unit: d.Unit, Time: d.Time}
 	}
 	return m.cw.Publish(account, region, namespace, out)
+}
+
+// publishGroupMetrics publishes the AWS/AutoScaling metrics of the groups
+// that enabled them, once a virtual minute (their 1Minute granularity),
+// until ctx ends.
+func publishGroupMetrics(ctx context.Context, as *autoscaling.Service, cw *cloudwatch.Service, clk *clock.Clock, log *slog.Logger) {
+	t := time.NewTicker(clk.Wall(time.Minute))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		groups, err := as.CollectMetrics()
+		if err != nil {
+			log.Warn("autoscaling: group metrics", "error", err)
+			continue
+		}
+		now := clk.Now()
+		for _, g := range groups {
+			data := make([]cloudwatch.Datum, 0, len(g.Values))
+			for name, v := range g.Values {
+				data = append(data, cloudwatch.Datum{Name: name, Value: v, Time: now, Dimensions: map[string]string{"AutoScalingGroupName": g.Group}})
+			}
+			if err := cw.Publish(g.Account, g.Region, "AWS/AutoScaling", data); err != nil {
+				log.Warn("autoscaling: publishing group metrics", "group", g.Group, "error", err)
+			}
+		}
+	}
 }

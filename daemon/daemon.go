@@ -23,6 +23,7 @@ import (
 	"github.com/cloudbox/cloudbox/identity"
 	"github.com/cloudbox/cloudbox/server"
 	"github.com/cloudbox/cloudbox/services/autoscaling"
+	"github.com/cloudbox/cloudbox/services/cloudwatch"
 	"github.com/cloudbox/cloudbox/store"
 	"github.com/cloudbox/cloudbox/world"
 )
@@ -74,6 +75,7 @@ type Daemon struct {
 
 	clock       *clock.Clock
 	autoscaling *autoscaling.Service
+	cloudwatch  *cloudwatch.Service
 }
 
 // New opens the store and builds the services.
@@ -126,7 +128,7 @@ func New(cfg Config) (*Daemon, error) {
 	d.clock = clock.New(cfg.TimeScale)
 	var b backends
 	d.services, b = registry(d.store, d.ids, time.Now, d.clock, cfg.Logger, authority)
-	d.autoscaling = b.autoscaling
+	d.autoscaling, d.cloudwatch = b.autoscaling, b.cloudwatch
 	if err := d.openDataplane(b); err != nil {
 		d.closeStore()
 		return nil, err
@@ -222,6 +224,7 @@ func (d *Daemon) Serve(ctx context.Context, ln net.Listener) error {
 	asCtx, stopAS := context.WithCancel(context.Background())
 	defer stopAS()
 	go d.autoscaling.Run(asCtx, max(time.Duration(float64(time.Second)/d.clock.Scale()), 50*time.Millisecond))
+	go publishGroupMetrics(asCtx, d.autoscaling, d.cloudwatch, d.clock, d.cfg.Logger)
 	srv := &http.Server{Handler: d.handler, ReadHeaderTimeout: 30 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

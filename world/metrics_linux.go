@@ -2,16 +2,25 @@
 
 package world
 
-import "time"
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cloudbox/cloudbox/engines/alb"
+	"github.com/cloudbox/cloudbox/topology"
+)
 
 // metricPeriod is how often the built-in metrics are published, in
-// virtual time: EC2's detailed monitoring period.
+// virtual time: EC2's detailed monitoring period, and the period of the
+// Application Load Balancer's metrics.
 const metricPeriod = time.Minute
 
-// cpuSample is an instance's CPU time when it was last read.
-type cpuSample struct {
-	cpu  time.Duration
-	wall time.Time
+// instanceSample is an instance's counters when they were last read.
+type instanceSample struct {
+	cpu     time.Duration
+	in, out uint64
+	wall    time.Time
 }
 
 // publishMetrics runs until Close, publishing every metric period.
@@ -19,15 +28,35 @@ func (w *World) publishMetrics() {
 	defer close(w.metricsDone)
 	t := time.NewTicker(w.wall(metricPeriod))
 	defer t.Stop()
-	last := map[string]cpuSample{}
+	instances := map[string]instanceSample{}
+	nodes := map[string]alb.Stats{}
 	for {
 		select {
 		case <-w.closed:
 			return
 		case <-t.C:
-			w.publishCPU(last)
+			m := metricBatches{}
+			snap, vnow := w.current(), w.now()
+			w.instanceMetrics(m, snap, instances, vnow)
+			w.lbMetrics(m, snap, nodes, vnow)
+			for k, data := range m {
+				if err := w.cfg.Metrics.Publish(k.account, k.region, k.namespace, data); err != nil {
+					w.cfg.Log.Warn("world: publishing metrics", "account", k.account, "region", k.region, "namespace", k.namespace, "error", err)
+				}
+			}
 		}
 	}
+}
+
+// metricBatches are the datapoints of one period, by account, region and
+// namespace (one PutMetricData each).
+type metricBatches map[metricScope][]Datum
+
+type metricScope struct{ account, region, namespace string }
+
+func (m metricBatches) add(account, region, namespace string, d Datum) {
+	k := metricScope{account, region, namespace}
+	m[k] = append(m[k], d)
 }
 
 // wall turns a virtual duration into wall time at the time scale.
@@ -49,15 +78,13 @@ func (w *World) now() time.Time {
 	return time.Now()
 }
 
-// publishCPU publishes AWS/EC2 CPUUtilization of every running instance,
-// the share of its vCPUs its cgroup used since the last sample, per
-// instance and, for instances of an Auto Scaling group, per group (whose
-// Average is the group's average, what target tracking follows).
-func (w *World) publishCPU(last map[string]cpuSample) {
-	snap := w.current()
-	now, vnow := time.Now(), w.now()
-	type key struct{ account, region string }
-	batches := map[key][]Datum{}
+// instanceMetrics adds AWS/EC2 CPUUtilization, NetworkIn and NetworkOut of
+// every running instance since its last sample: CPU as the share of its
+// vCPUs its cgroup used, network as the bytes its interfaces moved. Each
+// is published per instance and, for instances of an Auto Scaling group,
+// per group, whose Average is what target tracking follows.
+func (w *World) instanceMetrics(m metricBatches, snap *topology.World, last map[string]instanceSample, vnow time.Time) {
+	now := time.Now()
 	seen := map[string]bool{}
 	for _, in := range snap.Instances {
 		if in.State != "running" {
@@ -69,16 +96,24 @@ func (w *World) publishCPU(last map[string]cpuSample) {
 		}
 		seen[in.ID] = true
 		prev, ok := last[in.ID]
-		last[in.ID] = cpuSample{cpu: st.CPUTime, wall: now}
+		last[in.ID] = instanceSample{cpu: st.CPUTime, in: st.NetworkInBytes, out: st.NetworkOutBytes, wall: now}
 		if !ok || !now.After(prev.wall) {
 			continue
 		}
 		pct := 100 * float64(st.CPUTime-prev.cpu) / (float64(now.Sub(prev.wall)) * float64(max(in.VCPUs, 1)))
-		pct = min(max(pct, 0), 100)
-		k := key{in.Account, in.Region}
-		batches[k] = append(batches[k], cpuDatum(pct, vnow, map[string]string{"InstanceId": in.ID}))
-		if in.AutoScalingGroup != "" {
-			batches[k] = append(batches[k], cpuDatum(pct, vnow, map[string]string{"AutoScalingGroupName": in.AutoScalingGroup}))
+		data := []Datum{
+			{Name: "CPUUtilization", Value: min(max(pct, 0), 100), Unit: "Percent"},
+			{Name: "NetworkIn", Value: float64(counterDelta(st.NetworkInBytes, prev.in)), Unit: "Bytes"},
+			{Name: "NetworkOut", Value: float64(counterDelta(st.NetworkOutBytes, prev.out)), Unit: "Bytes"},
+		}
+		for _, d := range data {
+			d.Time = vnow
+			d.Dimensions = map[string]string{"InstanceId": in.ID}
+			m.add(in.Account, in.Region, "AWS/EC2", d)
+			if in.AutoScalingGroup != "" {
+				d.Dimensions = map[string]string{"AutoScalingGroupName": in.AutoScalingGroup}
+				m.add(in.Account, in.Region, "AWS/EC2", d)
+			}
 		}
 	}
 	for id := range last {
@@ -86,13 +121,169 @@ func (w *World) publishCPU(last map[string]cpuSample) {
 			delete(last, id)
 		}
 	}
-	for k, data := range batches {
-		if err := w.cfg.Metrics.Publish(k.account, k.region, "AWS/EC2", data); err != nil {
-			w.cfg.Log.Warn("world: publishing metrics", "account", k.account, "region", k.region, "error", err)
+}
+
+// counterDelta is how much a cumulative counter grew; a counter that went
+// back (its interface was made again) counts from zero.
+func counterDelta(now, before uint64) uint64 {
+	if now < before {
+		return now
+	}
+	return now - before
+}
+
+// tgCounts are one target group's counters behind one load balancer over
+// a period, summed over the load balancer's nodes.
+type tgCounts struct {
+	requests, c2, c3, c4, c5, answered, connErrors int64
+	responseTime                                   time.Duration
+	// health is each target's health: healthy only if every node that
+	// checks it says so. Draining targets are neither.
+	health map[healthKey]bool
+}
+
+// lbMetrics adds the AWS/ApplicationELB metrics of every load balancer
+// over the period, from its nodes' counters: per load balancer
+// (RequestCount, HTTPCode_ELB_*), per target group behind it
+// (RequestCount, HTTPCode_Target_*, TargetResponseTime,
+// TargetConnectionErrorCount, HealthyHostCount, UnHealthyHostCount,
+// RequestCountPerTarget) and per target group alone
+// (RequestCountPerTarget, which ALBRequestCountPerTarget tracking follows).
+// As on AWS, counts are reported only when non-zero; host counts always.
+func (w *World) lbMetrics(m metricBatches, snap *topology.World, last map[string]alb.Stats, vnow time.Time) {
+	w.mu.Lock()
+	nodes := make(map[string]*lbNode, len(w.lbs))
+	for eni, n := range w.lbs {
+		nodes[eni] = n
+	}
+	w.mu.Unlock()
+	for eni := range last {
+		if nodes[eni] == nil {
+			delete(last, eni)
+		}
+	}
+	type tgTotal struct {
+		account, region string
+		requests        int64
+		healthy         int
+	}
+	perTG := map[string]*tgTotal{}
+	for _, lb := range snap.LoadBalancers {
+		var requests int64
+		elb := map[int]int64{}
+		groups := map[string]*tgCounts{}
+		for _, nd := range lb.Nodes {
+			n := nodes[nd.ENI]
+			if n == nil {
+				continue
+			}
+			now := n.node.Stats()
+			prev := last[nd.ENI]
+			last[nd.ENI] = now
+			requests += delta(now.Requests, prev.Requests)
+			for code, v := range now.ELB {
+				elb[code/100] += delta(v, prev.ELB[code])
+			}
+			before := map[healthKey]alb.TargetStats{}
+			for _, t := range prev.Targets {
+				before[healthKey{t.TargetGroupARN, t.TargetID, t.Port}] = t
+			}
+			for _, t := range now.Targets {
+				g := groups[t.TargetGroupARN]
+				if g == nil {
+					g = &tgCounts{health: map[healthKey]bool{}}
+					groups[t.TargetGroupARN] = g
+				}
+				p := before[healthKey{t.TargetGroupARN, t.TargetID, t.Port}]
+				g.requests += delta(t.Requests, p.Requests)
+				c2, c3, c4, c5 := delta(t.Target2XX, p.Target2XX), delta(t.Target3XX, p.Target3XX), delta(t.Target4XX, p.Target4XX), delta(t.Target5XX, p.Target5XX)
+				g.c2, g.c3, g.c4, g.c5 = g.c2+c2, g.c3+c3, g.c4+c4, g.c5+c5
+				g.answered += c2 + c3 + c4 + c5
+				g.connErrors += delta(t.ConnectionErrors, p.ConnectionErrors)
+				if t.ResponseTime >= p.ResponseTime {
+					g.responseTime += t.ResponseTime - p.ResponseTime
+				}
+				if t.Draining {
+					continue
+				}
+				k := healthKey{t.TargetGroupARN, t.TargetID, t.Port}
+				h, seen := g.health[k]
+				g.health[k] = t.Healthy && (!seen || h)
+			}
+		}
+		lbDim := lbDimension(lb.ARN)
+		at := func(name string, v float64, unit string, dims map[string]string) {
+			m.add(lb.Account, lb.Region, "AWS/ApplicationELB", Datum{Name: name, Value: v, Unit: unit, Time: vnow, Dimensions: dims})
+		}
+		count := func(name string, v int64, dims map[string]string) {
+			if v > 0 {
+				at(name, float64(v), "Count", dims)
+			}
+		}
+		lbDims := map[string]string{"LoadBalancer": lbDim}
+		count("RequestCount", requests, lbDims)
+		for class := 2; class <= 5; class++ {
+			count("HTTPCode_ELB_"+strconv.Itoa(class)+"XX_Count", elb[class], lbDims)
+		}
+		for arn, g := range groups {
+			dims := map[string]string{"LoadBalancer": lbDim, "TargetGroup": tgDimension(arn)}
+			healthy := 0
+			for _, ok := range g.health {
+				if ok {
+					healthy++
+				}
+			}
+			count("RequestCount", g.requests, dims)
+			count("HTTPCode_Target_2XX_Count", g.c2, dims)
+			count("HTTPCode_Target_3XX_Count", g.c3, dims)
+			count("HTTPCode_Target_4XX_Count", g.c4, dims)
+			count("HTTPCode_Target_5XX_Count", g.c5, dims)
+			count("TargetConnectionErrorCount", g.connErrors, dims)
+			if g.answered > 0 {
+				at("TargetResponseTime", g.responseTime.Seconds()/float64(g.answered), "Seconds", dims)
+			}
+			at("HealthyHostCount", float64(healthy), "Count", dims)
+			at("UnHealthyHostCount", float64(len(g.health)-healthy), "Count", dims)
+			if g.requests > 0 {
+				at("RequestCountPerTarget", float64(g.requests)/float64(max(healthy, 1)), "Count", dims)
+			}
+			tot := perTG[arn]
+			if tot == nil {
+				tot = &tgTotal{account: lb.Account, region: lb.Region}
+				perTG[arn] = tot
+			}
+			tot.requests += g.requests
+			tot.healthy = max(tot.healthy, healthy)
+		}
+	}
+	for arn, tot := range perTG {
+		if tot.requests > 0 {
+			m.add(tot.account, tot.region, "AWS/ApplicationELB", Datum{Name: "RequestCountPerTarget", Value: float64(tot.requests) / float64(max(tot.healthy, 1)),
+				Unit: "Count", Time: vnow, Dimensions: map[string]string{"TargetGroup": tgDimension(arn)}})
 		}
 	}
 }
 
-func cpuDatum(pct float64, t time.Time, dims map[string]string) Datum {
-	return Datum{Name: "CPUUtilization", Dimensions: dims, Value: pct, Unit: "Percent", Time: t}
+// delta is how much a node counter grew over the period; a node made
+// again counts from zero.
+func delta(now, before int64) int64 {
+	if now < before {
+		return now
+	}
+	return now - before
+}
+
+// lbDimension and tgDimension are the parts of a load balancer's and a
+// target group's ARN CloudWatch names them by: app/<name>/<id> and
+// targetgroup/<name>/<id>.
+func lbDimension(arn string) string {
+	_, v, _ := strings.Cut(arn, ":loadbalancer/")
+	return v
+}
+
+func tgDimension(arn string) string {
+	if i := strings.Index(arn, ":targetgroup/"); i >= 0 {
+		return arn[i+1:]
+	}
+	return arn
 }

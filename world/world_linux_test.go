@@ -9,9 +9,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -47,7 +50,10 @@ func TestWorld(t *testing.T) {
 	elb := elbv2.New(st, time.Now, nil, 1, nil)
 	elb.SetDataPlane(true)
 	elbInv := elbv2api.Bind(elb.Handlers())
-	w, err := New(Config{DaemonID: id, StateDir: t.TempDir(), Store: st, EC2: svc, ELB: elb, Identity: ids, Log: slog.New(slog.DiscardHandler)})
+	// At 30 times AWS's speed the metrics of a minute come every 2 s.
+	metrics := &recorder{}
+	w, err := New(Config{DaemonID: id, StateDir: t.TempDir(), Store: st, EC2: svc, ELB: elb, Identity: ids, Log: slog.New(slog.DiscardHandler),
+		Metrics: metrics, TimeScale: 30})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,6 +168,30 @@ func TestWorld(t *testing.T) {
 		t.Errorf("through the load balancer: %q", got)
 	}
 
+	// The built-in metrics: the instance's CPU and network, the load
+	// balancer's requests and the target group's healthy host.
+	lbDim := (*lb.LoadBalancerArn)[strings.Index(*lb.LoadBalancerArn, ":loadbalancer/")+len(":loadbalancer/"):]
+	tgDim := (*tg.TargetGroupArn)[strings.Index(*tg.TargetGroupArn, ":targetgroup/")+1:]
+	for _, want := range []struct {
+		namespace, name string
+		dims            map[string]string
+		ok              func(float64) bool
+	}{
+		{"AWS/EC2", "CPUUtilization", map[string]string{"InstanceId": inst}, func(v float64) bool { return v >= 0 && v <= 100 }},
+		{"AWS/EC2", "NetworkIn", map[string]string{"InstanceId": inst}, func(v float64) bool { return v > 0 }},
+		{"AWS/EC2", "NetworkOut", map[string]string{"InstanceId": inst}, func(v float64) bool { return v > 0 }},
+		{"AWS/ApplicationELB", "RequestCount", map[string]string{"LoadBalancer": lbDim}, func(v float64) bool { return v >= 1 }},
+		{"AWS/ApplicationELB", "HTTPCode_Target_2XX_Count", map[string]string{"LoadBalancer": lbDim, "TargetGroup": tgDim}, func(v float64) bool { return v >= 1 }},
+		{"AWS/ApplicationELB", "RequestCountPerTarget", map[string]string{"TargetGroup": tgDim}, func(v float64) bool { return v >= 1 }},
+		{"AWS/ApplicationELB", "TargetResponseTime", map[string]string{"LoadBalancer": lbDim, "TargetGroup": tgDim}, func(v float64) bool { return v > 0 && v < 3 }},
+		{"AWS/ApplicationELB", "HealthyHostCount", map[string]string{"LoadBalancer": lbDim, "TargetGroup": tgDim}, func(v float64) bool { return v == 1 }},
+		{"AWS/ApplicationELB", "UnHealthyHostCount", map[string]string{"LoadBalancer": lbDim, "TargetGroup": tgDim}, func(v float64) bool { return v == 0 }},
+	} {
+		if !metrics.await(10*time.Second, want.namespace, want.name, want.dims, want.ok) {
+			t.Errorf("no %s %s %v as expected; published: %v", want.namespace, want.name, want.dims, metrics.values(want.namespace, want.name))
+		}
+	}
+
 	// An instance whose metadata options require tokens turns IMDSv1 away.
 	res2 := call("RunInstances", &ec2api.RunInstancesRequest{ImageId: imgs.Images[0].ImageId, InstanceType: ptr("t2.micro"), MinCount: ptr(int64(1)), MaxCount: ptr(int64(1)),
 		MetadataOptions: &ec2api.InstanceMetadataOptionsRequest{HttpTokens: ptr("required")}}).(*ec2api.Reservation)
@@ -209,3 +239,44 @@ func TestWorld(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// recorder keeps what the world publishes to CloudWatch.
+type recorder struct {
+	mu   sync.Mutex
+	data map[string][]Datum // by namespace
+}
+
+func (r *recorder) Publish(account, region, namespace string, data []Datum) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.data == nil {
+		r.data = map[string][]Datum{}
+	}
+	r.data[namespace] = append(r.data[namespace], data...)
+	return nil
+}
+
+// await waits until a datum of the metric with exactly dims satisfies ok.
+func (r *recorder) await(within time.Duration, namespace, name string, dims map[string]string, ok func(float64) bool) bool {
+	for deadline := time.Now().Add(within); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		r.mu.Lock()
+		found := slices.ContainsFunc(r.data[namespace], func(d Datum) bool { return d.Name == name && maps.Equal(d.Dimensions, dims) && ok(d.Value) })
+		r.mu.Unlock()
+		if found {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *recorder) values(namespace, name string) []Datum {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []Datum
+	for _, d := range r.data[namespace] {
+		if d.Name == name {
+			out = append(out, d)
+		}
+	}
+	return out
+}

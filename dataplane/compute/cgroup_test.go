@@ -118,3 +118,15 @@ func TestCgroupV2Files(t *testing.T) {
 		t.Error("exists")
 	}
 }
+
+func TestNetDev(t *testing.T) {
+	const table = `Inter-|   Receive                                                |  Transmit
+ face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed
+    lo:    1000      10    0    0    0     0          0         0     1000      10    0    0    0     0       0          0
+  eth0: 4242       31    0    0    0     0          0         0     1717      17    0    0    0     0       0          0
+`
+	in, out := netDev(strings.NewReader(table))
+	if in != 4242 || out != 1717 {
+		t.Errorf("netDev = %d in, %d out; want 4242, 1717 (loopback aside)", in, out)
+	}
+}

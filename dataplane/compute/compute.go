@@ -73,6 +73,10 @@ type Stats struct {
 	MemoryLimitBytes uint64
 	// OOMKills counts processes the kernel killed for exceeding the limit.
 	OOMKills uint64
+	// NetworkInBytes and NetworkOutBytes count the bytes the instance's
+	// interfaces (loopback aside) received and sent since they were made:
+	// EC2's NetworkIn and NetworkOut.
+	NetworkInBytes, NetworkOutBytes uint64
 }
 
 // ExecRequest is a command to run inside an instance, as root, in all its

@@ -3,6 +3,7 @@
 package compute
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -521,7 +523,44 @@ func (l *Linux) Stats(id string) (Stats, error) {
 	if !validName(id) || !l.cg.exists(l.cfg.DaemonID, id) {
 		return Stats{}, ErrNotFound
 	}
-	return l.cg.stats(l.cfg.DaemonID, id)
+	st, err := l.cg.stats(l.cfg.DaemonID, id)
+	if err != nil {
+		return st, err
+	}
+	// Any of the instance's processes sees its network namespace's
+	// counters in /proc/<pid>/net/dev.
+	if pids := l.cg.procs(l.cfg.DaemonID, id); len(pids) > 0 {
+		if f, err := os.Open(fmt.Sprintf("/proc/%d/net/dev", pids[0])); err == nil {
+			st.NetworkInBytes, st.NetworkOutBytes = netDev(f)
+			f.Close()
+		}
+	}
+	return st, nil
+}
+
+// netDev sums the received and sent bytes of the interfaces in a
+// /proc/net/dev table, loopback aside.
+func netDev(r io.Reader) (in, out uint64) {
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		name, counters, ok := strings.Cut(sc.Text(), ":")
+		if !ok || strings.TrimSpace(name) == "lo" {
+			continue
+		}
+		// Receive: bytes packets errs drop fifo frame compressed multicast;
+		// then transmit: bytes ...
+		f := strings.Fields(counters)
+		if len(f) < 9 {
+			continue
+		}
+		rx, err1 := strconv.ParseUint(f[0], 10, 64)
+		tx, err2 := strconv.ParseUint(f[8], 10, 64)
+		if err1 == nil && err2 == nil {
+			in += rx
+			out += tx
+		}
+	}
+	return in, out
 }
 
 // State implements Runner.

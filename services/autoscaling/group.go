@@ -756,41 +756,66 @@ func (s *Service) DisableMetricsCollection(ctx context.Context, in *asapi.Disabl
 	return &asapi.DisableMetricsCollectionOutput{}, nil
 }
 
-// EnabledMetrics returns the group metrics enabled on a group, for the
-// publisher of AWS/AutoScaling metrics, with the group's counts.
-func (s *Service) EnabledMetrics(account, region, group string) (map[string]float64, error) {
-	var out map[string]float64
+// GroupMetrics are the values of a group's enabled metrics
+// (EnableMetricsCollection), what AWS/AutoScaling publishes each minute.
+type GroupMetrics struct {
+	Account, Region, Group string
+	Values                 map[string]float64 // by metric name
+}
+
+// CollectMetrics returns the enabled metrics of every group that has any.
+func (s *Service) CollectMetrics() ([]GroupMetrics, error) {
+	var out []GroupMetrics
 	err := s.store.View(func(tx *store.Tx) error {
-		g, err := loadGroup(tx, scope{account, region}, group)
+		scopes, err := tx.Scopes(kindGroup)
 		if err != nil {
 			return err
 		}
-		counts := map[string]float64{}
-		for _, in := range g.Instances {
-			counts["GroupTotalInstances"]++
-			switch {
-			case in.Lifecycle == asapi.LifecycleStateInService:
-				counts["GroupInServiceInstances"]++
-			case strings.HasPrefix(in.Lifecycle, "Pending"):
-				counts["GroupPendingInstances"]++
-			case strings.HasPrefix(in.Lifecycle, "Terminating"):
-				counts["GroupTerminatingInstances"]++
+		for _, sc := range scopes {
+			groups, err := store.ListAll[groupRecord](tx, sc[0], sc[1], kindGroup)
+			if err != nil {
+				return err
 			}
-		}
-		counts["GroupMinSize"] = float64(deref(g.G.MinSize))
-		counts["GroupMaxSize"] = float64(deref(g.G.MaxSize))
-		counts["GroupDesiredCapacity"] = float64(deref(g.G.DesiredCapacity))
-		out = map[string]float64{}
-		for _, m := range g.G.EnabledMetrics {
-			name := deref(m.Metric)
-			capName := strings.Replace(name, "Capacity", "Instances", 1)
-			if v, ok := counts[name]; ok {
-				out[name] = v
-			} else {
-				out[name] = counts[capName]
+			for _, g := range groups {
+				if len(g.G.EnabledMetrics) > 0 {
+					out = append(out, GroupMetrics{Account: sc[0], Region: sc[1], Group: deref(g.G.AutoScalingGroupName), Values: metricValues(g)})
+				}
 			}
 		}
 		return nil
 	})
 	return out, err
+}
+
+// metricValues counts a group's instances by lifecycle state for its
+// enabled metrics. Every instance weighs 1, so a Capacity metric equals
+// its Instances twin; warm pools are not modelled and count 0.
+func metricValues(g *groupRecord) map[string]float64 {
+	counts := map[string]float64{}
+	for _, in := range g.Instances {
+		counts["GroupTotalInstances"]++
+		switch {
+		case in.Lifecycle == asapi.LifecycleStateInService:
+			counts["GroupInServiceInstances"]++
+		case strings.HasPrefix(in.Lifecycle, "Pending"):
+			counts["GroupPendingInstances"]++
+		case strings.HasPrefix(in.Lifecycle, "Standby") || strings.HasPrefix(in.Lifecycle, "EnteringStandby"):
+			counts["GroupStandbyInstances"]++
+		case strings.HasPrefix(in.Lifecycle, "Terminating"):
+			counts["GroupTerminatingInstances"]++
+		}
+	}
+	counts["GroupMinSize"] = float64(deref(g.G.MinSize))
+	counts["GroupMaxSize"] = float64(deref(g.G.MaxSize))
+	counts["GroupDesiredCapacity"] = float64(deref(g.G.DesiredCapacity))
+	out := map[string]float64{}
+	for _, m := range g.G.EnabledMetrics {
+		name := deref(m.Metric)
+		if v, ok := counts[name]; ok {
+			out[name] = v
+		} else {
+			out[name] = counts[strings.Replace(name, "Capacity", "Instances", 1)]
+		}
+	}
+	return out
 }
