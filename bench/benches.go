@@ -28,6 +28,8 @@ var benches = []bench{
 	{"dataplane-throughput", benchDataplaneThroughput},
 	{"dataplane-memory", benchDataplaneMemory},
 	{"alb", benchALB},
+	{"autoscaling-scaleout", benchAutoScalingScaleOut},
+	{"autoscaling-capacity", benchAutoScalingCapacity},
 }
 
 // Goals from the issue.

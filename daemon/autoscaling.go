@@ -9,10 +9,10 @@ import (
 	"time"
 
 	"github.com/cloudbox/cloudbox/api"
-	"github.com/cloudbox/cloudbox/clock"
 	cwapi "github.com/cloudbox/cloudbox/api/cloudwatch"
 	ec2api "github.com/cloudbox/cloudbox/api/ec2"
 	elbv2api "github.com/cloudbox/cloudbox/api/elbv2"
+	"github.com/cloudbox/cloudbox/clock"
 	"github.com/cloudbox/cloudbox/services/autoscaling"
 	"github.com/cloudbox/cloudbox/services/cloudwatch"
 	"github.com/cloudbox/cloudbox/services/ec2"

@@ -3,6 +3,8 @@ package e2e
 import (
 	"encoding/base64"
 	"fmt"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -141,6 +143,72 @@ func TestAutoScalingLoop(t *testing.T) {
 	})
 	if n, b := requests.Load(), bad.Load(); n == 0 || b > 0 {
 		t.Errorf("the ALB answered %d of %d requests with 5xx or not at all", b, n)
+	}
+
+	// The activity history, in AWS's words.
+	stamp := `\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ`
+	started := func(from, to string) string {
+		return `At ` + stamp + ` an instance was started in response to a difference between desired and actual capacity, increasing the capacity from ` + from + ` to ` + to + `\.`
+	}
+	launchRE := regexp.MustCompile(`^Launching a new EC2 instance: i-[0-9a-f]+$`)
+	createdRE := regexp.MustCompile(`^At ` + stamp + ` a user request created an AutoScalingGroup changing the desired capacity from 0 to 2\.  ` + started("0", "2") + `$`)
+	alarmRE := regexp.MustCompile(`^At ` + stamp + ` a monitor alarm TargetTracking-BTS-AS-AlarmHigh-[0-9a-f-]+ in state ALARM triggered policy cpu75 changing the desired capacity from 2 to ([34])\.  ` + started("2", `\d`) + `$`)
+	var history []map[string]any
+	var newest map[string]string // instance -> its newest activity's status
+	waitFor("the activities to finish", 30*time.Second, func() bool {
+		out := w.aws("autoscaling", "describe-scaling-activities", "--auto-scaling-group-name", "BTS-AS")
+		history, newest = nil, map[string]string{}
+		list, _ := out["Activities"].([]any)
+		for _, a := range list {
+			m, _ := a.(map[string]any)
+			history = append(history, m)
+			id := get(m, "Description")[strings.LastIndex(get(m, "Description"), " ")+1:]
+			if _, ok := newest[id]; !ok {
+				newest[id] = get(m, "StatusCode")
+			}
+		}
+		return newest[victim] == "Successful"
+	})
+	var created, scaledOut int
+	for _, a := range history {
+		desc, cause, status := get(a, "Description"), get(a, "Cause"), get(a, "StatusCode")
+		if !launchRE.MatchString(desc) {
+			continue
+		}
+		switch {
+		case createdRE.MatchString(cause):
+			created++
+			if status != "Successful" {
+				t.Errorf("a first launch is %s: %v", status, a)
+			}
+		case alarmRE.MatchString(cause):
+			scaledOut++
+			if status != "Successful" {
+				t.Errorf("a scale-out launch is %s: %v", status, a)
+			}
+		}
+	}
+	if created != 2 || scaledOut < 1 {
+		t.Errorf("%d launches caused by the group's creation (want 2) and %d by the AlarmHigh alarm (want 1 or more); activities:\n%v", created, scaledOut, history)
+	}
+	termRE := regexp.MustCompile(`^At ` + stamp + ` an instance was taken out of service in response to an EC2 health check indicating it has been terminated or stopped\.$`)
+	replRE := regexp.MustCompile(`^` + started("1", "2") + `$`)
+	// The newest launch is the replacement, after the termination.
+	var victimTerminated bool
+	replacement := map[string]any{}
+	for _, a := range history {
+		desc, cause, status := get(a, "Description"), get(a, "Cause"), get(a, "StatusCode")
+		if desc == "Terminating EC2 instance: "+victim {
+			victimTerminated = termRE.MatchString(cause) && status == "Successful"
+			break
+		}
+		if launchRE.MatchString(desc) && len(replacement) == 0 {
+			replacement = a
+		}
+	}
+	id := strings.TrimPrefix(get(replacement, "Description"), "Launching a new EC2 instance: ")
+	if !victimTerminated || !replRE.MatchString(get(replacement, "Cause")) || get(replacement, "StatusCode") != "Successful" || !slices.Contains(inService(), id) {
+		t.Errorf("the manual termination of %s recorded: %v; its replacement's launch: %v; activities:\n%v", victim, victimTerminated, replacement, history)
 	}
 	w.checkSafety()
 }
