@@ -129,6 +129,8 @@ func New(cfg Config) (*Daemon, error) {
 	var b backends
 	d.services, b = registry(d.store, d.ids, time.Now, d.clock, cfg.Logger, authority)
 	d.autoscaling, d.cloudwatch = b.autoscaling, b.cloudwatch
+	events := &eventLog{log: cfg.Logger}
+	events.follow(b.autoscaling, b.cloudwatch)
 	if err := d.openDataplane(b); err != nil {
 		d.closeStore()
 		return nil, err
@@ -138,6 +140,7 @@ func New(cfg Config) (*Daemon, error) {
 	mux.HandleFunc("POST /_cloudbox/reset", d.reset)
 	mux.HandleFunc("GET /_cloudbox/info", d.info)
 	mux.HandleFunc("POST /_cloudbox/down", d.downHandler)
+	mux.HandleFunc("GET /_cloudbox/events", events.serve)
 	d.handler = server.New(server.Config{
 		Services: d.services,
 		Identity: d.ids,

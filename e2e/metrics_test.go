@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -73,6 +75,34 @@ func TestGroupMetrics(t *testing.T) {
 	}
 	if strings.Contains(listed, "GroupPendingInstances") {
 		t.Errorf("list-metrics shows a metric that was not enabled: %s", listed)
+	}
+
+	// Each launch was recorded as the event EventBridge would carry.
+	resp, err := http.Get(c.URL + "/_cloudbox/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var events []struct {
+		Source     string `json:"source"`
+		DetailType string `json:"detail-type"`
+		Account    string `json:"account"`
+		Region     string `json:"region"`
+		Resources  []string
+		Detail     struct{ AutoScalingGroupName, EC2InstanceId, StatusCode string }
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&events); err != nil {
+		t.Fatal(err)
+	}
+	launched := 0
+	for _, ev := range events {
+		if ev.Source == "aws.autoscaling" && ev.DetailType == "EC2 Instance Launch Successful" && ev.Region == "us-west-2" &&
+			ev.Detail.AutoScalingGroupName == "metered" && strings.HasPrefix(ev.Detail.EC2InstanceId, "i-") && ev.Detail.StatusCode == "Successful" && len(ev.Resources) == 2 {
+			launched++
+		}
+	}
+	if launched != 2 {
+		t.Errorf("%d EC2 Instance Launch Successful events for the group's 2 launches: %+v", launched, events)
 	}
 
 	// Disabled, the group lists none, and the publisher skips it.
