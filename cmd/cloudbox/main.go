@@ -109,7 +109,7 @@ func up(args []string) error {
 	fs.BoolVar(&cfg.Ephemeral, "ephemeral", false, "keep all state in memory only")
 	fs.StringVar(&cfg.Auth, "auth", server.AuthOff, "signature checking: off (any credentials) or strict")
 	fs.StringVar(&cfg.KeysFile, "keys", "", "JSON file of access keys: [{access_key_id, secret_access_key, account, user}]")
-	fs.Float64Var(&cfg.TimeScale, "time-scale", 1, "run CloudWatch's and Auto Scaling's timers N times faster than AWS's")
+	fs.Float64Var(&cfg.TimeScale, "time-scale", 1, "run every AWS timer (metric periods, alarms, health checks, cooldowns, delays) N times faster than AWS")
 	fs.StringVar(&cfg.Dataplane, "dataplane", "on", "on: run VPCs and instances for real (needs Linux and root); off: the control plane alone")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 	fs.Parse(args)
