@@ -44,8 +44,9 @@ type Config struct {
 	// machine can; `cloudbox up`'s default) or "off" (the control plane
 	// alone; the default of an embedded daemon, as API tests use it).
 	Dataplane string
-	// TimeScale runs CloudWatch's and Auto Scaling's timers N times faster
-	// than AWS's (1, or 0: AWS's timings).
+	// TimeScale runs every AWS timer (CloudWatch, Auto Scaling, EC2, ELB,
+	// the data plane's metrics and health checks) N times faster than
+	// AWS's (1, or 0: AWS's timings).
 	TimeScale float64
 	// DaemonID names this daemon's namespaces and cgroups; empty: the one
 	// kept in DataDir (made on first start), or a random one when
