@@ -146,12 +146,11 @@ func benchAutoScalingScaleOut(ctx context.Context, r *runner) (section, error) {
 			"1-minute datapoints over the target and is evaluated once a minute, so ALARM comes 3 to 5 minutes after the loop starts "+
 			"(3 datapoints, up to a minute until the next evaluation, and a busy loop that gets less than its vCPU on a loaded machine can leave a first datapoint under 50%), as on AWS, which adds its own metric delivery delay of a minute or more. "+
 			"The group reconciles every virtual second (every 50 ms of wall time at this scale), so desired capacity and the launch follow at once.",
-		"Registered → healthy does **not** convert to AWS time: at a high time scale a health check's timeout keeps at least 1 s of "+
-			"real time (engines/alb, MinCheckTimeout), and the interval is stretched to 1.5× the timeout, so the target group checks every "+
-			"1.5 s of wall time (90 s of AWS time) instead of every 5 s (83 ms of wall time). Two passing checks thus take about 3 s of wall "+
-			"time, \"180 s\" of AWS time where AWS needs 5–10 s; without this stretch the whole scale-out would be about 3 minutes of AWS time.",
+		"Registered → healthy: the target group's health checks run every scaled interval (5 s of AWS time, 83 ms of wall time "+
+			"at 60x) and the target turns healthy after 2 passing checks; a check's timeout keeps at least 1 s of real time "+
+			"(engines/alb, MinCheckTimeout), which only delays a target that does not answer.",
 		fmt.Sprintf("The %s polling interval is %s of AWS time, so every AWS-time figure is late by up to that much; "+
-			"differences between steps under that interval are noise. Other tests shared the machine's cores during this run.",
+			"differences between steps under that interval are noise. Other load on the 2 cores delays the busy loop's CPU share, and so the alarm.",
 			soPoll, awsTime(soPoll)))
 	return s, nil
 }

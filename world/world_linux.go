@@ -80,6 +80,10 @@ type World struct {
 
 	metricsDone chan struct{} // closed when the publisher ends
 
+	// life is held (read) by every operation that changes the kernel, so
+	// that Down's sweep waits for those under way.
+	life sync.RWMutex
+
 	edgeNext atomic.Uint64 // round robin over a load balancer's nodes
 	edgeOnce sync.Once
 	edge     *httputil.ReverseProxy
@@ -189,6 +193,10 @@ func (w *World) follow(events <-chan store.Event) {
 // returns once a sync that started after the call has finished, so
 // concurrent callers share one.
 func (w *World) sync() error {
+	if err := w.enter(); err != nil {
+		return err
+	}
+	defer w.leave()
 	w.smu.Lock()
 	defer w.smu.Unlock()
 	want := w.gen + 1
@@ -447,6 +455,10 @@ func (w *World) Boot(ctx context.Context, account, region, id string) error {
 	if err := w.sync(); err != nil {
 		return err
 	}
+	if err := w.enter(); err != nil {
+		return err
+	}
+	defer w.leave()
 	snap := w.current()
 	in := snap.FindInstance(id)
 	if in == nil {
@@ -585,8 +597,30 @@ func (w *World) stopSSH(id string) {
 	}
 }
 
+// errClosed is what operations answer once the world is closed.
+var errClosed = errors.New("world: closed (cloudbox is going down)")
+
+// enter starts an operation that changes the kernel; it fails once the
+// world is closed, so that nothing is rebuilt after Down.
+func (w *World) enter() error {
+	w.life.RLock()
+	select {
+	case <-w.closed:
+		w.life.RUnlock()
+		return errClosed
+	default:
+		return nil
+	}
+}
+
+func (w *World) leave() { w.life.RUnlock() }
+
 // Halt implements ec2.Machines.
 func (w *World) Halt(ctx context.Context, account, region, id string, terminate bool) error {
+	if err := w.enter(); err != nil {
+		return err
+	}
+	defer w.leave()
 	w.stopSSH(id)
 	if terminate {
 		os.Remove(w.hostKeyPath(id))
@@ -605,6 +639,10 @@ func (w *World) Halt(ctx context.Context, account, region, id string, terminate 
 
 // Reboot implements ec2.Machines.
 func (w *World) Reboot(ctx context.Context, account, region, id string) error {
+	if err := w.enter(); err != nil {
+		return err
+	}
+	defer w.leave()
 	return w.run.Reboot(ctx, id)
 }
 
@@ -706,6 +744,10 @@ func (w *World) Close() error {
 // directory's).
 func (w *World) Down(ctx context.Context) error {
 	w.Close()
+	// Wait for the boots and syncs under way (Auto Scaling may be
+	// launching); later ones find the world closed and make nothing.
+	w.life.Lock()
+	defer w.life.Unlock()
 	err := w.run.Cleanup(ctx, w.cfg.DaemonID)
 	return errors.Join(err, w.vpc.Teardown())
 }

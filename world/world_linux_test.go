@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"maps"
 	"os"
@@ -65,6 +66,11 @@ func TestWorld(t *testing.T) {
 	t.Cleanup(func() {
 		if err := w.Down(context.Background()); err != nil {
 			t.Errorf("down: %v", err)
+		}
+		// A launch that comes after Down (Auto Scaling does not stop for
+		// it) must not build anything again.
+		if err := w.sync(); !errors.Is(err, errClosed) {
+			t.Errorf("sync after down: %v, want errClosed", err)
 		}
 		if left, _ := filepath.Glob("/run/netns/cb-" + id + "-*"); len(left) > 0 {
 			t.Errorf("namespaces left: %v", left)

@@ -71,10 +71,10 @@ func (n *Node) runChecks(ctx context.Context, t *target, hc topology.HealthCheck
 	interval := n.scaled(hc.IntervalSeconds)
 	// A target's answer takes real time whatever the time scale: a
 	// compressed timeout would fail a loaded instance that AWS would find
-	// healthy. The timeout keeps at least Config.MinCheckTimeout, and the
-	// interval stays longer than the timeout.
+	// healthy. The timeout keeps at least Config.MinCheckTimeout; the
+	// interval stays scaled, and as checks run one after another, a check
+	// that waits out its timeout only delays the next one.
 	timeout := max(n.scaled(hc.TimeoutSeconds), min(time.Duration(hc.TimeoutSeconds)*time.Second, n.cfg.MinCheckTimeout))
-	interval = max(interval, timeout+timeout/2)
 	port := t.key.port
 	if p, err := strconv.Atoi(hc.Port); err == nil {
 		port = p
