@@ -282,7 +282,7 @@ func TestMetricMathAlarm(t *testing.T) {
 		items = stateUpdates(t, c, "error-rate")
 		return len(items) >= 1
 	})
-	if !strings.Contains(aws.ToString(items[0].HistoryData), "1 out of the last 1 datapoints [30.0 (") {
+	if !strings.Contains(aws.ToString(items[0].HistoryData), "Threshold Crossed: 1 datapoint [30.0 (") {
 		t.Fatalf("history %s", aws.ToString(items[0].HistoryData))
 	}
 }

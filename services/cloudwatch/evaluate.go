@@ -128,6 +128,14 @@ func (s *Service) assess(sc scope, r *alarmRecord, now time.Time) outcome {
 	if count == 1 {
 		verb = "was"
 	}
+	// AWS words the reason of an "M out of N" alarm (DatapointsToAlarm
+	// set) with both counts and the transition's minimum; without it, the
+	// datapoints alone.
+	if r.DatapointsToAlarm == nil {
+		o.reason = fmt.Sprintf("Threshold Crossed: %s [%s] %s %s the threshold (%s).",
+			plural(count, "datapoint", "datapoints"), strings.Join(list, ", "), verb, words, javaDouble(threshold))
+		return o
+	}
 	o.reason = fmt.Sprintf("Threshold Crossed: %d out of the last %d datapoints [%s] %s %s the threshold (%s) (minimum %s for %s -> %s transition).",
 		count, evaluated, strings.Join(list, ", "), verb, words, javaDouble(threshold),
 		plural(minimum, "datapoint", "datapoints"), prev, o.state)

@@ -83,6 +83,12 @@ func TestReasonTexts(t *testing.T) {
 		samples = append(samples, smp)
 	}
 	s.metrics.record(sc, samples, now)
+	// Without DatapointsToAlarm AWS names the datapoints alone; an
+	// "M out of N" alarm gets both counts and the transition's minimum.
+	if o := s.assess(sc, r, now); o.reason != "Threshold Crossed: 3 datapoints [1.0E7 (22/11/26 10:04:00), 90.0 (22/11/26 10:03:00), 82.5 (22/11/26 10:02:00)] were greater than the threshold (75.0)." {
+		t.Errorf("without DatapointsToAlarm: %q", o.reason)
+	}
+	r.DatapointsToAlarm = i64(3)
 	o := s.assess(sc, r, now)
 	want := "Threshold Crossed: 3 out of the last 3 datapoints [1.0E7 (22/11/26 10:04:00), 90.0 (22/11/26 10:03:00), 82.5 (22/11/26 10:02:00)] were greater than the threshold (75.0) (minimum 3 datapoints for OK -> ALARM transition)."
 	if o.state != "ALARM" || o.reason != want {
