@@ -61,11 +61,14 @@ func instanceNotFound(id string) error {
 }
 
 // beginTerminate takes an instance out of service with an activity; the
-// reconciler deregisters and terminates it.
-func beginTerminate(tx *store.Tx, sc scope, g *groupRecord, in *instanceRecord, now time.Time, cause string) (*asapi.Activity, error) {
+// reconciler deregisters and terminates it. A launch still in progress
+// ends Cancelled, with launchEnd as its status message if given.
+func beginTerminate(tx *store.Tx, sc scope, g *groupRecord, in *instanceRecord, now time.Time, cause, launchEnd string) (*asapi.Activity, error) {
 	if in.ActivityID != "" {
-		// A launch still in progress ends here.
-		if _, err := finishActivity(tx, sc, g, in, now, statusCancelled, "Instance was taken out of service before it was in service", ""); err != nil {
+		if launchEnd == "" {
+			launchEnd = "Instance was taken out of service before it was in service"
+		}
+		if _, err := finishActivity(tx, sc, g, in, now, statusCancelled, launchEnd, ""); err != nil {
 			return nil, err
 		}
 	}
@@ -114,7 +117,7 @@ func (s *Service) TerminateInstanceInAutoScalingGroup(ctx context.Context, in *a
 			r.Decrement = true
 			cause = "At " + stamp(now) + " instance " + id + " was taken out of service in response to a user request, shrinking the capacity from " + itoa(d) + " to " + itoa(d-1) + "."
 		}
-		out, err = beginTerminate(tx, sc, g, r, now, cause)
+		out, err = beginTerminate(tx, sc, g, r, now, cause, "")
 		if err != nil {
 			return err
 		}

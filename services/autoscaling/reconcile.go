@@ -195,12 +195,15 @@ func newWaits(hooks []*asapi.LifecycleHook, now time.Time) []*hookWait {
 
 // waitsDone returns the outcome of an instance's hooks once all are
 // complete or timed out: ABANDON if any says so.
-func waitsDone(g *groupRecord, r *instanceRecord, now time.Time) (string, bool) {
-	result := "CONTINUE"
+func waitsDone(g *groupRecord, r *instanceRecord, now time.Time) (result, why string, done bool) {
+	result = "CONTINUE"
 	for _, w := range r.Waits {
-		res := w.Result
+		res, how := w.Result, "Lifecycle Action Completed with ABANDON Result"
 		if res == "" && (!now.Before(w.Deadline) || !now.Before(w.Global)) {
-			res = "ABANDON"
+			res, how = "ABANDON", "Heartbeat Timeout"
+			if !now.Before(w.Global) {
+				how = "Global Timeout"
+			}
 			for _, h := range g.Hooks {
 				if deref(h.LifecycleHookName) == w.Hook {
 					res = deref(h.DefaultResult)
@@ -209,12 +212,15 @@ func waitsDone(g *groupRecord, r *instanceRecord, now time.Time) (string, bool) 
 		}
 		switch res {
 		case "":
-			return "", false
+			return "", "", false
 		case "ABANDON":
+			if result != "ABANDON" {
+				why = "Lifecycle Action with token " + w.Token + " was abandoned: " + how
+			}
 			result = res
 		}
 	}
-	return result, true
+	return result, why, true
 }
 
 func lifecycleEvents(sc scope, g *groupRecord, r *instanceRecord, transition string, now time.Time) []Event {
@@ -260,20 +266,20 @@ func (s *Service) advance(ctx context.Context, sc scope, g *groupRecord, r *inst
 		case state == "running":
 			s.enterService(sc, g, r, now)
 		case gone(state):
-			s.replace(sc, name, r, now, "an instance was taken out of service in response to an EC2 health check indicating it has been terminated or stopped.")
+			s.replace(sc, name, r, now, "an instance was taken out of service in response to an EC2 health check indicating it has been terminated or stopped.", "")
 		}
 	case asapi.LifecycleStatePendingWait:
-		result, done := waitsDone(g, r, now)
+		result, why, done := waitsDone(g, r, now)
 		switch {
 		case gone(state):
-			s.replace(sc, name, r, now, "an instance was taken out of service in response to an EC2 health check indicating it has been terminated or stopped.")
+			s.replace(sc, name, r, now, "an instance was taken out of service in response to an EC2 health check indicating it has been terminated or stopped.", "")
 		case done && result == "CONTINUE":
 			s.onInstance(sc, name, r.ID, r.Lifecycle, func(_ *store.Tx, _ *groupRecord, r *instanceRecord) ([]Event, error) {
 				r.Lifecycle, r.Waits = asapi.LifecycleStatePendingProceed, nil
 				return nil, nil
 			})
 		case done:
-			s.replace(sc, name, r, now, "instance "+r.ID+" was abandoned by a launch lifecycle hook.")
+			s.replace(sc, name, r, now, "instance "+r.ID+" was abandoned by a launch lifecycle hook.", "Instance failed to complete user's Lifecycle Action: "+why)
 		}
 	case asapi.LifecycleStatePendingProceed:
 		s.enterService(sc, g, r, now)
@@ -304,7 +310,7 @@ func (s *Service) advance(ctx context.Context, sc scope, g *groupRecord, r *inst
 			return lifecycleEvents(sc, g, r, transitionTerminating, now), setActivityStatus(tx, sc, r.ActivityID, statusMidHook)
 		})
 	case asapi.LifecycleStateTerminatingWait:
-		if _, done := waitsDone(g, r, now); done || gone(state) {
+		if _, _, done := waitsDone(g, r, now); done || gone(state) {
 			s.onInstance(sc, name, r.ID, r.Lifecycle, func(_ *store.Tx, _ *groupRecord, r *instanceRecord) ([]Event, error) {
 				r.Lifecycle, r.Waits = asapi.LifecycleStateTerminatingProceed, nil
 				return nil, nil
@@ -383,10 +389,10 @@ func (s *Service) deregister(sc scope, r *instanceRecord, tgs []string) {
 
 // replace takes an instance out of service for a reason; the group's
 // desired capacity stays, so another is launched.
-func (s *Service) replace(sc scope, name string, r *instanceRecord, now time.Time, reason string) {
+func (s *Service) replace(sc scope, name string, r *instanceRecord, now time.Time, reason, launchEnd string) {
 	s.onInstance(sc, name, r.ID, r.Lifecycle, func(tx *store.Tx, g *groupRecord, r *instanceRecord) ([]Event, error) {
 		r.Health = unhealthy
-		_, err := beginTerminate(tx, sc, g, r, now, "At "+stamp(now)+" "+reason)
+		_, err := beginTerminate(tx, sc, g, r, now, "At "+stamp(now)+" "+reason, launchEnd)
 		return nil, err
 	})
 }
@@ -443,7 +449,7 @@ func (s *Service) checkHealth(sc scope, g *groupRecord, r *instanceRecord, state
 		})
 		return
 	}
-	s.replace(sc, g.name(), r, now, reason)
+	s.replace(sc, g.name(), r, now, reason, "")
 }
 
 func terminating(r *instanceRecord) bool {
@@ -460,7 +466,7 @@ func (s *Service) scale(ctx context.Context, sc scope, g *groupRecord, now time.
 	if g.Deleting {
 		s.step(sc, name, func(tx *store.Tx, g *groupRecord) ([]Event, error) {
 			for _, r := range active(g) {
-				if _, err := beginTerminate(tx, sc, g, r, now, "At "+stamp(now)+" an instance was taken out of service in response to a user request to delete the group."); err != nil {
+				if _, err := beginTerminate(tx, sc, g, r, now, "At "+stamp(now)+" an instance was taken out of service in response to a user request to delete the group.", ""); err != nil {
 					return nil, err
 				}
 			}
@@ -493,9 +499,18 @@ func (s *Service) scale(ctx context.Context, sc scope, g *groupRecord, now time.
 				}
 				cause := g.LastCause + "  At " + stamp(now) + " an instance was taken out of service in response to a difference between desired and actual capacity, shrinking the capacity from " +
 					itoa(from) + " to " + itoa(to) + ".  At " + stamp(now) + " instance " + v.ID + " was selected for termination."
-				if _, err := beginTerminate(tx, sc, g, v, now, strings.TrimSpace(cause)); err != nil {
+				if _, err := beginTerminate(tx, sc, g, v, now, strings.TrimSpace(cause), ""); err != nil {
 					return nil, err
 				}
+			}
+			return nil, nil
+		})
+	case have == desired && g.LastCause != "":
+		// The change of capacity the cause explains is fulfilled: a later
+		// launch or termination (a replacement) has a cause of its own.
+		s.step(sc, name, func(_ *store.Tx, g *groupRecord) ([]Event, error) {
+			if int64(len(active(g))) == deref(g.G.DesiredCapacity) {
+				g.LastCause = ""
 			}
 			return nil, nil
 		})
@@ -693,7 +708,7 @@ func refreshStep(tx *store.Tx, sc scope, g *groupRecord, now time.Time) error {
 			continue
 		}
 		cause := "At " + stamp(now) + " an instance was taken out of service in response to an instance refresh.  At " + stamp(now) + " instance " + id + " was selected for termination."
-		if _, err := beginTerminate(tx, sc, g, r, now, cause); err != nil {
+		if _, err := beginTerminate(tx, sc, g, r, now, cause, ""); err != nil {
 			return err
 		}
 		ref.Old = slices.DeleteFunc(ref.Old, func(x string) bool { return x == id })
