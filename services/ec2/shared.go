@@ -1,6 +1,8 @@
 package ec2
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/netip"
 
 	ec2api "github.com/cloudbox/cloudbox/api/ec2"
@@ -66,18 +68,25 @@ type InstanceInfo struct {
 }
 
 // LookupInstance returns an instance; ok is false when it does not exist.
+// Auto Scaling and ELB ask it for every instance many times a second, so
+// the decoded answer is remembered until the record changes.
 func LookupInstance(tx *store.Tx, account, region, id string) (InstanceInfo, bool, error) {
-	r, ok, err := store.Get[instanceRecord](tx, scope{account: account, region: region}.key(kindInstance, id))
-	if err != nil || !ok {
-		return InstanceInfo{}, false, err
+	return instanceInfos.Get(tx, scope{account: account, region: region}.key(kindInstance, id))
+}
+
+// instanceInfos holds the InstanceInfo of the instances looked up lately.
+var instanceInfos = store.NewMemo(100_000, func(k store.Key, raw []byte) (InstanceInfo, error) {
+	var r instanceRecord
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return InstanceInfo{}, fmt.Errorf("ec2: decode %s: %w", k.ID, err)
 	}
-	in := InstanceInfo{ID: id, VPC: deref(r.VpcId), Subnet: deref(r.SubnetId), State: instanceStateName(r)}
+	in := InstanceInfo{ID: k.ID, VPC: deref(r.VpcId), Subnet: deref(r.SubnetId), State: instanceStateName(&r)}
 	if r.Placement != nil {
 		in.AZ = deref(r.Placement.AvailabilityZone)
 	}
 	in.PrivateIP, _ = netip.ParseAddr(deref(r.PrivateIpAddress))
-	return in, true, nil
-}
+	return in, nil
+})
 
 // ServiceENISpec is a network interface a service makes for itself.
 type ServiceENISpec struct {
