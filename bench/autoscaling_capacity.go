@@ -101,7 +101,7 @@ func benchAutoScalingCapacity(ctx context.Context, r *runner) (section, error) {
 			"(%s with no instance), i.e. %s per instance.", run.scale, run.instances, run.groups, pct(run.cpu), pct(run.idleCPU),
 			fmt.Sprintf("%.3f%%", (run.cpu-run.idleCPU)/float64(run.instances))))
 	}
-	s.notes = append(s.notes, "Other tests shared the machine's 2 cores during this run, so CPU figures and bring-up times carry their noise; "+
+	s.notes = append(s.notes, "CPU figures and bring-up times carry the noise of anything else on the machine's 2 cores; "+
 		"the bench makes no call to the daemon during the CPU window.")
 	return s, nil
 }
