@@ -15,7 +15,7 @@ import (
 // TestAutoScalingLoop is seed 003 §5.2.4 at 60 times AWS's speed: a group
 // of min 2 / max 4 over two AZs behind an ALB, with a target-tracking
 // policy on average CPU (at 50%, not the seed's 75%: on this machine's two
-// shared cores a busy loop in a t2.micro reaches 60-95% of its vCPU). CPU hogs on the instances raise
+// shared cores `stress --cpu 1` in a t2.micro reaches 60-95% of its vCPU). CPU hogs on the instances raise
 // CloudWatch's CPUUtilization (read from their cgroups), the policy's alarm
 // fires, the group grows and the new instances take traffic; without the
 // hogs it shrinks back; an instance terminated by hand is replaced. The ALB
@@ -117,7 +117,8 @@ func TestAutoScalingLoop(t *testing.T) {
 	})
 	defer func() { close(stop); wg.Wait() }()
 
-	hog := `(nohup sh -c 'while :; do :; done' >/dev/null 2>&1 &)`
+	// The seed's own commands: install stress, run one CPU worker.
+	hog := `yum install stress -y && (nohup stress --cpu 1 >/dev/null 2>&1 &)`
 	for _, id := range first {
 		w.shOK(id, hog)
 	}
@@ -128,7 +129,7 @@ func TestAutoScalingLoop(t *testing.T) {
 		t.Errorf("no scale-out activity caused by the policy's alarm: %v", acts)
 	}
 	for _, id := range first {
-		w.shOK(id, "pkill -f 'while [:]' || true")
+		w.shOK(id, "pkill -f 'stres[s] --cpu' || true")
 	}
 	waitFor("the group to shrink back without load", 180*time.Second, func() bool {
 		return get(w.aws("autoscaling", "describe-auto-scaling-groups", "--auto-scaling-group-names", "BTS-AS"), "AutoScalingGroups", 0, "DesiredCapacity") == "2"

@@ -54,6 +54,8 @@ type World struct {
 	net *network.Linux
 	vpc *vpcnet.Reconciler
 	run compute.Runner
+	// tools are the image's programs the host lacks (imageTools).
+	tools map[string][]byte
 
 	// sync coalescing: gen counts syncs started, done the last one
 	// finished; a caller waits for a sync that started after its call.
@@ -114,7 +116,7 @@ func New(cfg Config) (*World, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &World{cfg: cfg, net: n, vpc: vpcnet.New(n, cfg.Log), run: r,
+	w := &World{cfg: cfg, net: n, vpc: vpcnet.New(n, cfg.Log), run: r, tools: imageTools(),
 		routers: map[string]*engines{}, ssh: map[string]*engines{}, closed: make(chan struct{}), loopDone: make(chan struct{}),
 		lbs: map[string]*lbNode{}, health: map[string]*healthView{}}
 	w.scond = sync.NewCond(&w.smu)
@@ -445,6 +447,7 @@ func (w *World) spec(snap *topology.World, in *topology.Instance) (compute.Spec,
 		UserData:   in.UserData,
 		PrivateIP:  eni.PrivateIPs[0].String(),
 		ResolvConf: resolv,
+		Tools:      w.tools,
 		Env:        []string{"AWS_DEFAULT_REGION=" + in.Region, "AWS_REGION=" + in.Region},
 	}, nil
 }

@@ -41,6 +41,9 @@ type Spec struct {
 	// ResolvConf, when set, is the instance's /etc/resolv.conf (its VPC's
 	// DNS server); empty keeps the host's.
 	ResolvConf string
+	// Tools are programs the instance's image has and the host may lack
+	// (name -> content), written to its /usr/local/bin at boot.
+	Tools map[string][]byte
 }
 
 // State is what an instance is doing, as far as the data plane knows.

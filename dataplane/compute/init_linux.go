@@ -53,6 +53,8 @@ type initConfig struct {
 	Env        []string `json:"env,omitempty"`
 	// Hide are host paths (symlinks resolved) covered inside the instance.
 	Hide []string `json:"hide,omitempty"`
+	// Tools are written to /usr/local/bin (name -> content).
+	Tools map[string][]byte `json:"tools,omitempty"`
 }
 
 // InitMain runs the instance init when the process is one, and never
@@ -353,7 +355,7 @@ func hide(root, p string) error {
 }
 
 // writeIdentity writes /etc/hostname, /etc/hosts and, when given,
-// /etc/resolv.conf (in the upper layer).
+// /etc/resolv.conf and the image's tools (in the upper layer).
 func (in *initProc) writeIdentity() error {
 	ip := in.cfg.PrivateIP
 	if ip == "" {
@@ -374,10 +376,22 @@ func (in *initProc) writeIdentity() error {
 	if in.cfg.ResolvConf != "" {
 		files["/etc/resolv.conf"] = in.cfg.ResolvConf
 	}
+	if len(in.cfg.Tools) > 0 {
+		if err := os.MkdirAll("/usr/local/bin", 0o755); err != nil {
+			return err
+		}
+		for name, content := range in.cfg.Tools {
+			files["/usr/local/bin/"+filepath.Base(name)] = string(content)
+		}
+	}
 	for name, content := range files {
 		// Replace, not write through: the host's file may be a symlink.
 		tmp := name + ".cloudbox-tmp"
-		if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
+		mode := os.FileMode(0o644)
+		if filepath.Dir(name) == "/usr/local/bin" {
+			mode = 0o755
+		}
+		if err := os.WriteFile(tmp, []byte(content), mode); err != nil {
 			return err
 		}
 		if err := os.Rename(tmp, name); err != nil {

@@ -310,7 +310,7 @@ func (l *Linux) start(ctx context.Context, spec Spec) error {
 		}
 	}
 	cfg := initConfig{ID: id, Hostname: spec.Hostname, PrivateIP: spec.PrivateIP, ResolvConf: spec.ResolvConf, RootDir: spec.RootDir,
-		UserData: spec.UserData, Env: spec.Env, Hide: hide}
+		UserData: spec.UserData, Env: spec.Env, Hide: hide, Tools: spec.Tools}
 	if err := json.NewEncoder(cfgW).Encode(cfg); err != nil {
 		return fail(fmt.Errorf("compute: sending the config of %s to its init: %w", id, err))
 	}
