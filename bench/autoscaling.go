@@ -38,33 +38,17 @@ type asCloud struct {
 // startAutoScaling starts `cloudbox up --dataplane on --ephemeral
 // --time-scale scale` and finds the default VPC. On error everything
 // started is already removed.
-func startAutoScaling(ctx context.Context, r *runner, scale float64) (c *asCloud, err error) {
-	p, err := r.start(ctx, target{"cloudbox (data plane, time scale " + strconv.FormatFloat(scale, 'g', -1, 64) + ")", func(addr string) []string {
-		return []string{r.cloudbox, "up", "--listen", addr, "--ephemeral", "--dataplane", "on",
-			"--time-scale", strconv.FormatFloat(scale, 'g', -1, 64)}
-	}})
+func startAutoScaling(ctx context.Context, r *runner, scale float64) (*asCloud, error) {
+	f := strconv.FormatFloat(scale, 'g', -1, 64)
+	dp, err := startDataplaneDaemon(ctx, r, "cloudbox (data plane, time scale "+f+")", "--time-scale", f)
 	if err != nil {
 		return nil, err
 	}
-	dp := &dpCloud{r: r, p: p, ec2: newEC2(p.endpoint)}
-	c = &asCloud{dpCloud: dp, scale: scale, as: newAutoScaling(p.endpoint), cw: newCloudWatch(p.endpoint)}
-	defer func() {
-		if err != nil {
-			err = errors.Join(err, c.close())
-		}
-	}()
-	var info struct {
-		Dataplane string `json:"dataplane"`
-		DaemonID  string `json:"daemon_id"`
+	c := &asCloud{dpCloud: dp, scale: scale, as: newAutoScaling(dp.p.endpoint), cw: newCloudWatch(dp.p.endpoint)}
+	if err := c.findDefaultVPC(ctx); err != nil {
+		return nil, errors.Join(err, c.close())
 	}
-	if err := getJSON(p.endpoint+"/_cloudbox/info", &info); err != nil {
-		return c, err
-	}
-	if info.Dataplane != "on" || info.DaemonID == "" {
-		return c, fmt.Errorf("the daemon's data plane is %q (daemon id %q); log:\n%s", info.Dataplane, info.DaemonID, tail(p.logPath))
-	}
-	dp.daemonID = info.DaemonID
-	return c, c.findDefaultVPC(ctx)
+	return c, nil
 }
 
 func (c *asCloud) findDefaultVPC(ctx context.Context) error {

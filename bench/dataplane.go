@@ -70,30 +70,40 @@ type dpCloud struct {
 // the VPC: two subnets and a security group. On error everything started is
 // already removed.
 func startDataplane(ctx context.Context, r *runner) (c *dpCloud, err error) {
-	p, err := r.start(ctx, target{"cloudbox (data plane)", func(addr string) []string {
-		return []string{r.cloudbox, "up", "--listen", addr, "--ephemeral", "--dataplane", "on"}
+	c, err = startDataplaneDaemon(ctx, r, "cloudbox (data plane)")
+	if err != nil {
+		return nil, err
+	}
+	if err := c.build(ctx); err != nil {
+		return nil, errors.Join(err, c.close())
+	}
+	return c, nil
+}
+
+// startDataplaneDaemon starts `cloudbox up --dataplane on --ephemeral`
+// with the extra arguments and checks that its data plane is on. On error
+// everything started is already removed.
+func startDataplaneDaemon(ctx context.Context, r *runner, name string, args ...string) (c *dpCloud, err error) {
+	p, err := r.start(ctx, target{name, func(addr string) []string {
+		return append([]string{r.cloudbox, "up", "--listen", addr, "--ephemeral", "--dataplane", "on"}, args...)
 	}})
 	if err != nil {
 		return nil, err
 	}
 	c = &dpCloud{r: r, p: p, ec2: newEC2(p.endpoint)}
-	defer func() {
-		if err != nil {
-			err = errors.Join(err, c.close())
-		}
-	}()
 	var info struct {
 		Dataplane string `json:"dataplane"`
 		DaemonID  string `json:"daemon_id"`
 	}
 	if err := getJSON(p.endpoint+"/_cloudbox/info", &info); err != nil {
-		return c, err
+		return nil, errors.Join(err, c.close())
 	}
 	if info.Dataplane != "on" || info.DaemonID == "" {
-		return c, fmt.Errorf("the daemon's data plane is %q (daemon id %q); log:\n%s", info.Dataplane, info.DaemonID, tail(p.logPath))
+		err := fmt.Errorf("the daemon's data plane is %q (daemon id %q); log:\n%s", info.Dataplane, info.DaemonID, tail(p.logPath))
+		return nil, errors.Join(err, c.close())
 	}
 	c.daemonID = info.DaemonID
-	return c, c.build(ctx)
+	return c, nil
 }
 
 func (c *dpCloud) build(ctx context.Context) error {
