@@ -77,6 +77,7 @@ type Daemon struct {
 	clock       *clock.Clock
 	autoscaling *autoscaling.Service
 	cloudwatch  *cloudwatch.Service
+	events      *eventLog
 }
 
 // New opens the store and builds the services.
@@ -130,8 +131,8 @@ func New(cfg Config) (*Daemon, error) {
 	var b backends
 	d.services, b = registry(d.store, d.ids, time.Now, d.clock, cfg.Logger, authority)
 	d.autoscaling, d.cloudwatch = b.autoscaling, b.cloudwatch
-	events := &eventLog{log: cfg.Logger}
-	events.follow(b.autoscaling, b.cloudwatch)
+	d.events = &eventLog{log: cfg.Logger}
+	d.events.follow(b.autoscaling, b.cloudwatch)
 	if err := d.openDataplane(b); err != nil {
 		d.closeStore()
 		return nil, err
@@ -141,7 +142,7 @@ func New(cfg Config) (*Daemon, error) {
 	mux.HandleFunc("POST /_cloudbox/reset", d.reset)
 	mux.HandleFunc("GET /_cloudbox/info", d.info)
 	mux.HandleFunc("POST /_cloudbox/down", d.downHandler)
-	mux.HandleFunc("GET /_cloudbox/events", events.serve)
+	mux.HandleFunc("GET /_cloudbox/events", d.events.serve)
 	d.handler = server.New(server.Config{
 		Services: d.services,
 		Identity: d.ids,
@@ -308,7 +309,10 @@ type ServiceOps struct {
 }
 
 // Reset wipes all state.
-func (d *Daemon) Reset() error { return d.store.Reset() }
+func (d *Daemon) Reset() error {
+	d.events.clear()
+	return d.store.Reset()
+}
 
 // openDataplane decides whether the data plane runs and prepares it.
 func (d *Daemon) openDataplane(b backends) error {

@@ -70,6 +70,13 @@ func (l *eventLog) follow(as *autoscaling.Service, cw *cloudwatch.Service) {
 	})
 }
 
+// clear forgets the events (cloudbox reset).
+func (l *eventLog) clear() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.buf = nil
+}
+
 // serve answers GET /_cloudbox/events: the kept events, oldest first.
 func (l *eventLog) serve(w http.ResponseWriter, _ *http.Request) {
 	l.mu.Lock()

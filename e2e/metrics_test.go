@@ -104,6 +104,23 @@ func TestGroupMetrics(t *testing.T) {
 	if launched != 2 {
 		t.Errorf("%d EC2 Instance Launch Successful events for the group's 2 launches: %+v", launched, events)
 	}
+	defer func() {
+		// cloudbox reset forgets the events with the rest.
+		resp, err := http.Post(c.URL+"/_cloudbox/reset", "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		resp, err = http.Get(c.URL + "/_cloudbox/events")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var left []any
+		if err := json.NewDecoder(resp.Body).Decode(&left); err != nil || len(left) != 0 {
+			t.Errorf("events after reset: %v, %v", left, err)
+		}
+	}()
 
 	// Disabled, the group lists none, and the publisher skips it.
 	aws("autoscaling", "disable-metrics-collection", "--auto-scaling-group-name", "metered")
