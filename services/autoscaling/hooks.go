@@ -282,18 +282,9 @@ func (s *Service) DescribeScheduledActions(ctx context.Context, in *asapi.Descri
 	names := derefAll(in.ScheduledActionNames)
 	var out []*asapi.ScheduledUpdateGroupAction
 	err := s.store.View(func(tx *store.Tx) error {
-		var groups []*groupRecord
-		if n := deref(in.AutoScalingGroupName); n != "" {
-			g, err := loadGroup(tx, sc, n)
-			if err != nil {
-				return err
-			}
-			groups = []*groupRecord{g}
-		} else {
-			var err error
-			if groups, err = store.ListAll[groupRecord](tx, sc.account, sc.region, kindGroup); err != nil {
-				return err
-			}
+		groups, err := groupsNamed(tx, sc, deref(in.AutoScalingGroupName))
+		if err != nil {
+			return err
 		}
 		for _, g := range groups {
 			for _, r := range g.Scheduled {

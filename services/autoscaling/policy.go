@@ -277,18 +277,9 @@ func (s *Service) DescribePolicies(ctx context.Context, in *asapi.DescribePolici
 	names, types := derefAll(in.PolicyNames), derefAll(in.PolicyTypes)
 	var out []*asapi.ScalingPolicy
 	err := s.store.View(func(tx *store.Tx) error {
-		var groups []*groupRecord
-		if n := deref(in.AutoScalingGroupName); n != "" {
-			g, err := loadGroup(tx, sc, n)
-			if err != nil {
-				return err
-			}
-			groups = []*groupRecord{g}
-		} else {
-			var err error
-			if groups, err = store.ListAll[groupRecord](tx, sc.account, sc.region, kindGroup); err != nil {
-				return err
-			}
+		groups, err := groupsNamed(tx, sc, deref(in.AutoScalingGroupName))
+		if err != nil {
+			return err
 		}
 		for _, g := range groups {
 			for _, p := range g.Policies {

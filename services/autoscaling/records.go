@@ -100,6 +100,19 @@ func groupNotFound(name string) error {
 }
 
 // loadGroup reads a group or answers AWS's not-found error.
+// groupsNamed returns the group called name, or every group of the scope
+// when name is empty (the Describe calls' optional group filter).
+func groupsNamed(tx *store.Tx, sc scope, name string) ([]*groupRecord, error) {
+	if name == "" {
+		return store.ListAll[groupRecord](tx, sc.account, sc.region, kindGroup)
+	}
+	g, err := loadGroup(tx, sc, name)
+	if err != nil {
+		return nil, err
+	}
+	return []*groupRecord{g}, nil
+}
+
 func loadGroup(tx *store.Tx, sc scope, name string) (*groupRecord, error) {
 	g, ok, err := store.Get[groupRecord](tx, groupKey(sc, name))
 	if err != nil {

@@ -135,33 +135,22 @@ func (l *lifecycle) track(sc scope) {
 
 func (l *lifecycle) run(events <-chan store.Event) {
 	defer close(l.done)
-	due := map[store.Key]time.Time{}
+	due := store.Due{}
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
-		timer.Stop()
-		if next, ok := store.Due(due).Earliest(); ok {
-			timer.Reset(max(l.s.wall(next.Sub(l.s.now())), 0))
-		}
+		due.Arm(timer, l.s.now(), l.s.scale)
 		select {
 		case ev, ok := <-events:
 			if !ok {
 				return
 			}
-			switch ev.Op {
-			case store.Put:
-				l.schedule(due, ev.Key)
-			case store.Delete:
-				delete(due, ev.Key)
-			case store.Reset:
-				clear(due)
-			case store.Resync:
-				clear(due)
+			due.Follow(ev, func(k store.Key) { l.schedule(due, k) }, func() {
 				l.known.Range(func(k, _ any) bool {
 					l.scan(due, k.(scope))
 					return true
 				})
-			}
+			})
 		case sc := <-l.scopes:
 			l.scan(due, sc)
 		case <-timer.C:

@@ -73,8 +73,3 @@ func (v invoker) Invoke(ctx context.Context, op string, in any) (any, error) {
 	}
 	return v.Invoker.Invoke(ctx, op, in)
 }
-
-// wall converts a virtual duration to wall time.
-func (s *Service) wall(d time.Duration) time.Duration {
-	return time.Duration(float64(d) / s.scale)
-}

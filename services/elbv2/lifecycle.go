@@ -17,31 +17,18 @@ const provisionTime = time.Second
 // is next due, and ends when the store closes. It first scans what the
 // store already holds, so a restart moves earlier records on too.
 func (s *Service) runLifecycle(events <-chan store.Event) {
-	due := map[store.Key]time.Time{}
+	due := store.Due{}
 	s.scanAll(due)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
-		timer.Stop()
-		if next, ok := store.Due(due).Earliest(); ok {
-			timer.Reset(max(time.Duration(float64(next.Sub(s.now()))/s.scale), 0))
-		}
+		due.Arm(timer, s.now(), s.scale)
 		select {
 		case ev, ok := <-events:
 			if !ok {
 				return
 			}
-			switch ev.Op {
-			case store.Put:
-				s.schedule(due, ev.Key)
-			case store.Delete:
-				delete(due, ev.Key)
-			case store.Reset:
-				clear(due)
-			case store.Resync:
-				clear(due)
-				s.scanAll(due)
-			}
+			due.Follow(ev, func(k store.Key) { s.schedule(due, k) }, func() { s.scanAll(due) })
 		case <-timer.C:
 			s.advanceDue(due)
 		}
