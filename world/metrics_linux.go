@@ -103,8 +103,8 @@ func (w *World) instanceMetrics(m metricBatches, snap *topology.World, last map[
 		pct := 100 * float64(st.CPUTime-prev.cpu) / (float64(now.Sub(prev.wall)) * float64(max(in.VCPUs, 1)))
 		data := []Datum{
 			{Name: "CPUUtilization", Value: min(max(pct, 0), 100), Unit: "Percent"},
-			{Name: "NetworkIn", Value: float64(counterDelta(st.NetworkInBytes, prev.in)), Unit: "Bytes"},
-			{Name: "NetworkOut", Value: float64(counterDelta(st.NetworkOutBytes, prev.out)), Unit: "Bytes"},
+			{Name: "NetworkIn", Value: float64(delta(st.NetworkInBytes, prev.in)), Unit: "Bytes"},
+			{Name: "NetworkOut", Value: float64(delta(st.NetworkOutBytes, prev.out)), Unit: "Bytes"},
 		}
 		for _, d := range data {
 			d.Time = vnow
@@ -123,9 +123,10 @@ func (w *World) instanceMetrics(m metricBatches, snap *topology.World, last map[
 	}
 }
 
-// counterDelta is how much a cumulative counter grew; a counter that went
-// back (its interface was made again) counts from zero.
-func counterDelta(now, before uint64) uint64 {
+// delta is how much a cumulative counter grew since the last sample; a
+// counter that went back (its interface or LB node was made again) counts
+// from zero.
+func delta[T int64 | uint64](now, before T) T {
 	if now < before {
 		return now
 	}
@@ -264,14 +265,6 @@ func (w *World) lbMetrics(m metricBatches, snap *topology.World, last map[string
 	}
 }
 
-// delta is how much a node counter grew over the period; a node made
-// again counts from zero.
-func delta(now, before int64) int64 {
-	if now < before {
-		return now
-	}
-	return now - before
-}
 
 // lbDimension and tgDimension are the parts of a load balancer's and a
 // target group's ARN CloudWatch names them by: app/<name>/<id> and
