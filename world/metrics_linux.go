@@ -265,7 +265,6 @@ func (w *World) lbMetrics(m metricBatches, snap *topology.World, last map[string
 	}
 }
 
-
 // lbDimension and tgDimension are the parts of a load balancer's and a
 // target group's ARN CloudWatch names them by: app/<name>/<id> and
 // targetgroup/<name>/<id>.
