@@ -16,7 +16,7 @@ import (
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
-	"github.com/cloudbox/cloudbox/world"
+	"github.com/cloudbox/cloudbox/controllers"
 )
 
 // The ALB bench puts the load balancer and an nginx reverse proxy in the
@@ -70,7 +70,7 @@ const (
 
 func benchALB(ctx context.Context, r *runner) (section, error) {
 	const title = "Data plane: HTTP through the ALB vs direct vs nginx"
-	if err := world.Check(); err != nil {
+	if err := controllers.Check(); err != nil {
 		return skipped(title, err), nil
 	}
 	if err := albTools(ctx); err != nil {

@@ -16,7 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
-	"github.com/cloudbox/cloudbox/world"
+	"github.com/cloudbox/cloudbox/controllers"
 )
 
 // clkTck is the kernel's USER_HZ, the unit of utime and stime in
@@ -41,7 +41,7 @@ type capacityRun struct {
 
 func benchAutoScalingCapacity(ctx context.Context, r *runner) (section, error) {
 	const title = "Auto Scaling: instances on one machine"
-	if err := world.Check(); err != nil {
+	if err := controllers.Check(); err != nil {
 		return skipped(title, err), nil
 	}
 	groups, per, window, idleWindow := 10, 50, 60*time.Second, 20*time.Second

@@ -22,7 +22,7 @@ import (
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
-	"github.com/cloudbox/cloudbox/world"
+	"github.com/cloudbox/cloudbox/controllers"
 )
 
 const (
@@ -67,7 +67,7 @@ var stepNames = [numSteps]string{
 
 func benchAutoScalingScaleOut(ctx context.Context, r *runner) (section, error) {
 	const title = "Auto Scaling: CPU over the target to a new instance serving through the ALB"
-	if err := world.Check(); err != nil {
+	if err := controllers.Check(); err != nil {
 		return skipped(title, err), nil
 	}
 	reps := 5

@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
-	"github.com/cloudbox/cloudbox/world"
+	"github.com/cloudbox/cloudbox/controllers"
 )
 
 const dpBatch = 50 // instances of the batch launch, in one RunInstances
@@ -99,7 +99,7 @@ type launchTimes struct {
 
 func benchDataplaneLaunch(ctx context.Context, r *runner) (section, error) {
 	const title = "Data plane: launch to serving"
-	if err := world.Check(); err != nil {
+	if err := controllers.Check(); err != nil {
 		return skipped(title, err), nil
 	}
 	singles := 5

@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
-	"github.com/cloudbox/cloudbox/world"
+	"github.com/cloudbox/cloudbox/controllers"
 )
 
 // instanceMemory is what one instance's memory cgroup says.
@@ -28,7 +28,7 @@ type instanceMemory struct {
 
 func benchDataplaneMemory(ctx context.Context, r *runner) (section, error) {
 	const title = "Data plane: memory per running instance"
-	if err := world.Check(); err != nil {
+	if err := controllers.Check(); err != nil {
 		return skipped(title, err), nil
 	}
 	s := section{

@@ -15,7 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
-	"github.com/cloudbox/cloudbox/world"
+	"github.com/cloudbox/cloudbox/controllers"
 )
 
 const dpTransfer = 1 << 30 // bytes per throughput run
@@ -67,7 +67,7 @@ type tcpPath struct {
 
 func benchDataplaneThroughput(ctx context.Context, r *runner) (section, error) {
 	const title = "Data plane: TCP throughput across the VPC router"
-	if err := world.Check(); err != nil {
+	if err := controllers.Check(); err != nil {
 		return skipped(title, err), nil
 	}
 	runs := 5

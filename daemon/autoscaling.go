@@ -13,11 +13,11 @@ import (
 	ec2api "github.com/cloudbox/cloudbox/api/ec2"
 	elbv2api "github.com/cloudbox/cloudbox/api/elbv2"
 	"github.com/cloudbox/cloudbox/clock"
+	"github.com/cloudbox/cloudbox/controllers"
 	"github.com/cloudbox/cloudbox/services/autoscaling"
 	"github.com/cloudbox/cloudbox/services/cloudwatch"
 	"github.com/cloudbox/cloudbox/services/ec2"
 	"github.com/cloudbox/cloudbox/store"
-	"github.com/cloudbox/cloudbox/world"
 )
 
 // How Auto Scaling reaches EC2, Elastic Load Balancing and CloudWatch: as
@@ -266,7 +266,7 @@ func (a alarms) latest(account, region, name string) (value, threshold float64, 
 // metrics publishes the world's built-in metrics to CloudWatch.
 type metrics struct{ cw *cloudwatch.Service }
 
-func (m metrics) Publish(account, region, namespace string, data []world.Datum) error {
+func (m metrics) Publish(account, region, namespace string, data []controllers.Datum) error {
 	out := make([]cloudwatch.Datum, len(data))
 	for i, d := range data {
 		out[i] = cloudwatch.Datum{Name: d.Name, Dimensions: d.Dimensions, Value: d.Value, Unit: d.Unit, Time: d.Time}

@@ -20,12 +20,12 @@ import (
 	"github.com/cloudbox/cloudbox/api"
 	"github.com/cloudbox/cloudbox/ca"
 	"github.com/cloudbox/cloudbox/clock"
+	"github.com/cloudbox/cloudbox/controllers"
 	"github.com/cloudbox/cloudbox/identity"
 	"github.com/cloudbox/cloudbox/server"
 	"github.com/cloudbox/cloudbox/services/autoscaling"
 	"github.com/cloudbox/cloudbox/services/cloudwatch"
 	"github.com/cloudbox/cloudbox/store"
-	"github.com/cloudbox/cloudbox/world"
 )
 
 // Version is cloudbox's version, set at build time with
@@ -64,7 +64,7 @@ type Daemon struct {
 
 	// world is the data plane, nil when off; dataplane says "on" or
 	// "off: <reason>".
-	world     *world.World
+	world     *controllers.World
 	dataplane string
 	stateDir  string // the instances' disks; a temporary one when ephemeral
 	edge      string // the listener's address once serving
@@ -155,7 +155,7 @@ func New(cfg Config) (*Daemon, error) {
 		// The edge: a request for a load balancer's name goes to it
 		// through the simulated internet; everything else is the API.
 		d.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if world.EdgeHost(r.Host) {
+			if controllers.EdgeHost(r.Host) {
 				d.world.ServeEdge(w, r)
 				return
 			}
@@ -324,7 +324,7 @@ func (d *Daemon) openDataplane(b backends) error {
 	default:
 		return fmt.Errorf("--dataplane must be on or off, not %q", d.cfg.Dataplane)
 	}
-	if err := world.Check(); err != nil {
+	if err := controllers.Check(); err != nil {
 		d.dataplane = "off: " + err.Error()
 		d.cfg.Logger.Warn("data plane off: serving the control plane alone", "reason", err.Error())
 		return nil
@@ -334,7 +334,7 @@ func (d *Daemon) openDataplane(b backends) error {
 		return err
 	}
 	d.cfg.DaemonID, d.stateDir = id, stateDir
-	w, err := world.New(world.Config{DaemonID: id, StateDir: stateDir, Store: d.store, EC2: b.ec2, ELB: b.elbv2, Certs: b.acm, Identity: d.ids,
+	w, err := controllers.New(controllers.Config{DaemonID: id, StateDir: stateDir, Store: d.store, EC2: b.ec2, ELB: b.elbv2, Certs: b.acm, Identity: d.ids,
 		Metrics: metrics{b.cloudwatch}, Now: d.clock.Now, TimeScale: d.clock.Scale(), Log: d.cfg.Logger})
 	if err != nil {
 		d.dataplane = "off: " + err.Error()
@@ -395,7 +395,7 @@ type Info struct {
 	CA string `json:"ca"`
 	// Echo is the URL of the echo server on the simulated internet.
 	Echo string `json:"echo,omitempty"`
-	world.Info
+	controllers.Info
 }
 
 func (d *Daemon) info(w http.ResponseWriter, r *http.Request) {

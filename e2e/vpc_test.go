@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cloudbox/cloudbox/world"
+	"github.com/cloudbox/cloudbox/controllers"
 )
 
 // vpcWorld is one data-plane cloudbox driven with the aws CLI, as a user
@@ -30,7 +30,7 @@ type vpcWorld struct {
 
 func newVPCWorld(t *testing.T, o Opts) *vpcWorld {
 	t.Helper()
-	if err := world.Check(); err != nil {
+	if err := controllers.Check(); err != nil {
 		t.Skipf("data plane unavailable: %v", err)
 	}
 	cli := clis()[1]

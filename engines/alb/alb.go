@@ -29,12 +29,12 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/cloudbox/cloudbox/topology"
+	"github.com/cloudbox/cloudbox/desired"
 )
 
 // Config is what a Node needs from its caller.
 type Config struct {
-	Node *topology.LBNode
+	Node *desired.LBNode
 	// Dial connects to a target from inside the node's namespace.
 	Dial func(ctx context.Context, addr netip.AddrPort) (net.Conn, error)
 	// Certificate returns the TLS certificate of an ACM ARN (HTTPS
@@ -128,7 +128,7 @@ func (n *Node) scaled(seconds int) time.Duration {
 // (tgs by ARN). Requests in flight keep the configuration they started
 // with; health state of targets that stay is kept; new targets start in
 // "initial".
-func (n *Node) Update(lb *topology.LoadBalancer, tgs map[string]*topology.TargetGroup) {
+func (n *Node) Update(lb *desired.LoadBalancer, tgs map[string]*desired.TargetGroup) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.closed {
@@ -304,7 +304,7 @@ func (l *tlsListener) Accept() (net.Conn, error) {
 	return c, nil
 }
 
-func (n *Node) compileListener(l *topology.Listener, h2 bool) *listener {
+func (n *Node) compileListener(l *desired.Listener, h2 bool) *listener {
 	li := &listener{port: l.Port, portValue: []string{strconv.Itoa(l.Port)}, https: l.Protocol == "HTTPS"}
 	for _, r := range l.Rules {
 		li.rules = append(li.rules, compileRule(r))

@@ -26,7 +26,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cloudbox/cloudbox/topology"
+	"github.com/cloudbox/cloudbox/desired"
 )
 
 // backend is a target: an httptest server that answers with its name and
@@ -128,37 +128,37 @@ func blockCh(r *http.Request) chan struct{} {
 	return ch.(chan struct{})
 }
 
-func (b *backend) target(extra ...func(*topology.Target)) *topology.Target {
-	t := &topology.Target{ID: b.name, Port: b.port, IP: netip.MustParseAddr("127.0.0.1"), AZ: "us-east-1a"}
+func (b *backend) target(extra ...func(*desired.Target)) *desired.Target {
+	t := &desired.Target{ID: b.name, Port: b.port, IP: netip.MustParseAddr("127.0.0.1"), AZ: "us-east-1a"}
 	for _, f := range extra {
 		f(t)
 	}
 	return t
 }
 
-func healthCheck() topology.HealthCheck {
-	return topology.HealthCheck{Enabled: true, Protocol: "HTTP", Port: "traffic-port", Path: "/health",
+func healthCheck() desired.HealthCheck {
+	return desired.HealthCheck{Enabled: true, Protocol: "HTTP", Port: "traffic-port", Path: "/health",
 		IntervalSeconds: 5, TimeoutSeconds: 2, HealthyThreshold: 2, UnhealthyThreshold: 2, Matcher: "200"}
 }
 
-func targetGroup(arn string, attrs map[string]string, targets ...*topology.Target) *topology.TargetGroup {
+func targetGroup(arn string, attrs map[string]string, targets ...*desired.Target) *desired.TargetGroup {
 	if attrs == nil {
 		attrs = map[string]string{}
 	}
-	return &topology.TargetGroup{ARN: arn, Name: arn, Protocol: "HTTP", Port: 80, TargetType: "ip",
+	return &desired.TargetGroup{ARN: arn, Name: arn, Protocol: "HTTP", Port: 80, TargetType: "ip",
 		HealthCheck: healthCheck(), Targets: targets, Attributes: attrs}
 }
 
-func forward(arns ...string) topology.Action {
-	a := topology.Action{Type: "forward"}
+func forward(arns ...string) desired.Action {
+	a := desired.Action{Type: "forward"}
 	for _, arn := range arns {
-		a.TargetGroups = append(a.TargetGroups, topology.WeightedTargetGroup{ARN: arn, Weight: 1})
+		a.TargetGroups = append(a.TargetGroups, desired.WeightedTargetGroup{ARN: arn, Weight: 1})
 	}
 	return a
 }
 
-func defaultRule(a topology.Action) *topology.Rule {
-	return &topology.Rule{Priority: "default", Actions: []topology.Action{a}}
+func defaultRule(a desired.Action) *desired.Rule {
+	return &desired.Rule{Priority: "default", Actions: []desired.Action{a}}
 }
 
 // harness is a node serving one HTTP listener on loopback.
@@ -214,13 +214,13 @@ func newHarness(t testing.TB, cfg Config) *harness {
 
 // update configures one listener (protocol HTTP unless certs are given)
 // with rules, the default last.
-func (h *harness) update(attrs map[string]string, rules []*topology.Rule, tgs ...*topology.TargetGroup) {
+func (h *harness) update(attrs map[string]string, rules []*desired.Rule, tgs ...*desired.TargetGroup) {
 	if attrs == nil {
 		attrs = map[string]string{}
 	}
-	lb := &topology.LoadBalancer{ARN: "arn:lb", Name: "lb", State: "active", Attributes: attrs,
-		Listeners: []*topology.Listener{{ARN: "arn:listener", Port: h.port, Protocol: "HTTP", Rules: rules}}}
-	m := map[string]*topology.TargetGroup{}
+	lb := &desired.LoadBalancer{ARN: "arn:lb", Name: "lb", State: "active", Attributes: attrs,
+		Listeners: []*desired.Listener{{ARN: "arn:listener", Port: h.port, Protocol: "HTTP", Rules: rules}}}
+	m := map[string]*desired.TargetGroup{}
 	for _, tg := range tgs {
 		m[tg.ARN] = tg
 	}
@@ -305,7 +305,7 @@ func (h *harness) waitHealthy(names ...string) {
 func TestRoundRobinAlternates(t *testing.T) {
 	h := newHarness(t, Config{})
 	a, b := newBackend(t, "a"), newBackend(t, "b")
-	h.update(nil, []*topology.Rule{defaultRule(forward("tg"))}, targetGroup("tg", nil, a.target(), b.target()))
+	h.update(nil, []*desired.Rule{defaultRule(forward("tg"))}, targetGroup("tg", nil, a.target(), b.target()))
 	h.waitHealthy("a", "b")
 	var seq []string
 	for range 10 {
@@ -327,7 +327,7 @@ func TestKeepAliveReusesTargetConnections(t *testing.T) {
 	a := newBackend(t, "a")
 	tg := targetGroup("tg", nil, a.target())
 	tg.HealthCheck.Enabled = false
-	h.update(nil, []*topology.Rule{defaultRule(forward("tg"))}, tg)
+	h.update(nil, []*desired.Rule{defaultRule(forward("tg"))}, tg)
 	for range 50 {
 		if r := h.get("/"); r.code != 200 {
 			t.Fatalf("status %d", r.code)
@@ -341,7 +341,7 @@ func TestKeepAliveReusesTargetConnections(t *testing.T) {
 func TestLeastOutstandingPrefersIdleTarget(t *testing.T) {
 	h := newHarness(t, Config{})
 	a, b := newBackend(t, "a"), newBackend(t, "b")
-	h.update(nil, []*topology.Rule{defaultRule(forward("tg"))},
+	h.update(nil, []*desired.Rule{defaultRule(forward("tg"))},
 		targetGroup("tg", map[string]string{"load_balancing.algorithm.type": "least_outstanding_requests"}, a.target(), b.target()))
 	h.waitHealthy("a", "b")
 	id, release := newBlock()
@@ -371,7 +371,7 @@ func TestLBCookieStickiness(t *testing.T) {
 	a, b := newBackend(t, "a"), newBackend(t, "b")
 	tgs := targetGroup("tg", map[string]string{"stickiness.enabled": "true", "stickiness.type": "lb_cookie",
 		"stickiness.lb_cookie.duration_seconds": "3600"}, a.target(), b.target())
-	h.update(nil, []*topology.Rule{defaultRule(forward("tg"))}, tgs)
+	h.update(nil, []*desired.Rule{defaultRule(forward("tg"))}, tgs)
 	h.waitHealthy("a", "b")
 
 	client := func() *http.Client {
@@ -412,7 +412,7 @@ func TestLBCookieStickiness(t *testing.T) {
 func TestAppCookieStickiness(t *testing.T) {
 	h := newHarness(t, Config{})
 	a, b := newBackend(t, "a"), newBackend(t, "b")
-	h.update(nil, []*topology.Rule{defaultRule(forward("tg"))}, targetGroup("tg", map[string]string{
+	h.update(nil, []*desired.Rule{defaultRule(forward("tg"))}, targetGroup("tg", map[string]string{
 		"stickiness.enabled": "true", "stickiness.type": "app_cookie",
 		"stickiness.app_cookie.cookie_name": "SESSION", "stickiness.app_cookie.duration_seconds": "600",
 	}, a.target(), b.target()))
@@ -443,9 +443,9 @@ func TestAppCookieStickiness(t *testing.T) {
 func TestTargetGroupStickinessAndWeights(t *testing.T) {
 	h := newHarness(t, Config{})
 	a, b := newBackend(t, "a"), newBackend(t, "b")
-	act := topology.Action{Type: "forward", StickinessEnabled: true, StickinessDuration: 300,
-		TargetGroups: []topology.WeightedTargetGroup{{ARN: "tg1", Weight: 1}, {ARN: "tg2", Weight: 1}}}
-	h.update(nil, []*topology.Rule{defaultRule(act)}, targetGroup("tg1", nil, a.target()), targetGroup("tg2", nil, b.target()))
+	act := desired.Action{Type: "forward", StickinessEnabled: true, StickinessDuration: 300,
+		TargetGroups: []desired.WeightedTargetGroup{{ARN: "tg1", Weight: 1}, {ARN: "tg2", Weight: 1}}}
+	h.update(nil, []*desired.Rule{defaultRule(act)}, targetGroup("tg1", nil, a.target()), targetGroup("tg2", nil, b.target()))
 	h.waitHealthy("a", "b")
 	seen := map[string]bool{}
 	for range 40 {
@@ -470,7 +470,7 @@ func TestTargetGroupStickinessAndWeights(t *testing.T) {
 
 	// Weight 0 takes no traffic.
 	act.TargetGroups[1].Weight = 0
-	h.update(nil, []*topology.Rule{defaultRule(act)}, targetGroup("tg1", nil, a.target()), targetGroup("tg2", nil, b.target()))
+	h.update(nil, []*desired.Rule{defaultRule(act)}, targetGroup("tg1", nil, a.target()), targetGroup("tg2", nil, b.target()))
 	for range 20 {
 		if r := h.get("/"); r.name != "a" {
 			t.Fatalf("weight 0 group got a request")
@@ -478,24 +478,24 @@ func TestTargetGroupStickinessAndWeights(t *testing.T) {
 	}
 }
 
-func fixed(body string) topology.Action {
-	return topology.Action{Type: "fixed-response", FixedResponse: &topology.FixedResponse{StatusCode: "200", ContentType: "text/plain", MessageBody: body}}
+func fixed(body string) desired.Action {
+	return desired.Action{Type: "fixed-response", FixedResponse: &desired.FixedResponse{StatusCode: "200", ContentType: "text/plain", MessageBody: body}}
 }
 
 func TestRuleConditions(t *testing.T) {
 	h := newHarness(t, Config{})
 	a, b := newBackend(t, "a"), newBackend(t, "b")
-	rules := []*topology.Rule{
-		{Priority: "1", Conditions: []topology.Condition{{Field: "path-pattern", Values: []string{"/api/*", "/v?/x"}}}, Actions: []topology.Action{forward("api")}},
-		{Priority: "2", Conditions: []topology.Condition{{Field: "host-header", Values: []string{"*.example.com"}}}, Actions: []topology.Action{fixed("host")}},
-		{Priority: "3", Conditions: []topology.Condition{{Field: "http-header", HeaderName: "x-env", Values: []string{"prod*"}}}, Actions: []topology.Action{fixed("header")}},
-		{Priority: "4", Conditions: []topology.Condition{{Field: "http-request-method", Values: []string{"DELETE"}}}, Actions: []topology.Action{fixed("method")}},
-		{Priority: "5", Conditions: []topology.Condition{{Field: "query-string", QueryValues: []topology.KeyValue{{Key: "version", Value: "v2*"}, {Value: "magic"}}}}, Actions: []topology.Action{fixed("query")}},
-		{Priority: "6", Conditions: []topology.Condition{{Field: "source-ip", Values: []string{"10.0.0.0/8"}}}, Actions: []topology.Action{fixed("ten")}},
-		{Priority: "7", Conditions: []topology.Condition{
+	rules := []*desired.Rule{
+		{Priority: "1", Conditions: []desired.Condition{{Field: "path-pattern", Values: []string{"/api/*", "/v?/x"}}}, Actions: []desired.Action{forward("api")}},
+		{Priority: "2", Conditions: []desired.Condition{{Field: "host-header", Values: []string{"*.example.com"}}}, Actions: []desired.Action{fixed("host")}},
+		{Priority: "3", Conditions: []desired.Condition{{Field: "http-header", HeaderName: "x-env", Values: []string{"prod*"}}}, Actions: []desired.Action{fixed("header")}},
+		{Priority: "4", Conditions: []desired.Condition{{Field: "http-request-method", Values: []string{"DELETE"}}}, Actions: []desired.Action{fixed("method")}},
+		{Priority: "5", Conditions: []desired.Condition{{Field: "query-string", QueryValues: []desired.KeyValue{{Key: "version", Value: "v2*"}, {Value: "magic"}}}}, Actions: []desired.Action{fixed("query")}},
+		{Priority: "6", Conditions: []desired.Condition{{Field: "source-ip", Values: []string{"10.0.0.0/8"}}}, Actions: []desired.Action{fixed("ten")}},
+		{Priority: "7", Conditions: []desired.Condition{
 			{Field: "source-ip", Values: []string{"127.0.0.0/8"}},
 			{Field: "path-pattern", Values: []string{"/src"}},
-		}, Actions: []topology.Action{fixed("loopback")}},
+		}, Actions: []desired.Action{fixed("loopback")}},
 		defaultRule(forward("web")),
 	}
 	h.update(nil, rules, targetGroup("web", nil, a.target()), targetGroup("api", nil, b.target()))
@@ -544,12 +544,12 @@ func TestRuleConditions(t *testing.T) {
 
 func TestRedirectAndFixedResponse(t *testing.T) {
 	h := newHarness(t, Config{})
-	rules := []*topology.Rule{
-		{Priority: "1", Conditions: []topology.Condition{{Field: "path-pattern", Values: []string{"/old/*"}}},
-			Actions: []topology.Action{{Type: "redirect", Redirect: &topology.Redirect{Protocol: "#{protocol}", Host: "#{host}", Port: "#{port}", Path: "/new/#{path}", Query: "#{query}&moved=1", StatusCode: "HTTP_302"}}}},
-		{Priority: "2", Conditions: []topology.Condition{{Field: "path-pattern", Values: []string{"/teapot"}}},
-			Actions: []topology.Action{{Type: "fixed-response", FixedResponse: &topology.FixedResponse{StatusCode: "418", ContentType: "application/json", MessageBody: `{"tea":true}`}}}},
-		defaultRule(topology.Action{Type: "redirect", Redirect: &topology.Redirect{Protocol: "HTTPS", Port: "443", StatusCode: "HTTP_301"}}),
+	rules := []*desired.Rule{
+		{Priority: "1", Conditions: []desired.Condition{{Field: "path-pattern", Values: []string{"/old/*"}}},
+			Actions: []desired.Action{{Type: "redirect", Redirect: &desired.Redirect{Protocol: "#{protocol}", Host: "#{host}", Port: "#{port}", Path: "/new/#{path}", Query: "#{query}&moved=1", StatusCode: "HTTP_302"}}}},
+		{Priority: "2", Conditions: []desired.Condition{{Field: "path-pattern", Values: []string{"/teapot"}}},
+			Actions: []desired.Action{{Type: "fixed-response", FixedResponse: &desired.FixedResponse{StatusCode: "418", ContentType: "application/json", MessageBody: `{"tea":true}`}}}},
+		defaultRule(desired.Action{Type: "redirect", Redirect: &desired.Redirect{Protocol: "HTTPS", Port: "443", StatusCode: "HTTP_301"}}),
 	}
 	h.update(nil, rules)
 	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -585,11 +585,11 @@ func TestErrorStatuses(t *testing.T) {
 	a := newBackend(t, "a")
 	web := targetGroup("web", nil, a.target())
 	web.HealthCheck.Enabled = false
-	unreachable := targetGroup("unreachable", nil, &topology.Target{ID: "gone", Port: 1, IP: netip.MustParseAddr("127.0.0.1")})
+	unreachable := targetGroup("unreachable", nil, &desired.Target{ID: "gone", Port: 1, IP: netip.MustParseAddr("127.0.0.1")})
 	unreachable.HealthCheck.Enabled = false
-	rules := []*topology.Rule{
-		{Priority: "1", Conditions: []topology.Condition{{Field: "path-pattern", Values: []string{"/empty"}}}, Actions: []topology.Action{forward("empty")}},
-		{Priority: "2", Conditions: []topology.Condition{{Field: "path-pattern", Values: []string{"/unreachable"}}}, Actions: []topology.Action{forward("unreachable")}},
+	rules := []*desired.Rule{
+		{Priority: "1", Conditions: []desired.Condition{{Field: "path-pattern", Values: []string{"/empty"}}}, Actions: []desired.Action{forward("empty")}},
+		{Priority: "2", Conditions: []desired.Condition{{Field: "path-pattern", Values: []string{"/unreachable"}}}, Actions: []desired.Action{forward("unreachable")}},
 		defaultRule(forward("web")),
 	}
 	h.update(map[string]string{"idle_timeout.timeout_seconds": "1"}, rules, web, targetGroup("empty", nil), unreachable)
@@ -615,7 +615,7 @@ func TestErrorStatuses(t *testing.T) {
 	refused.srv.Close()
 	gone := targetGroup("web", nil, refused.target())
 	gone.HealthCheck.Enabled = false
-	h.update(nil, []*topology.Rule{defaultRule(forward("web"))}, gone)
+	h.update(nil, []*desired.Rule{defaultRule(forward("web"))}, gone)
 	if r := h.get("/"); r.code != 502 {
 		t.Errorf("refused target: %d, want 502", r.code)
 	}
@@ -647,7 +647,7 @@ func TestClientClosedIs460(t *testing.T) {
 	a := newBackend(t, "a")
 	tg := targetGroup("tg", nil, a.target())
 	tg.HealthCheck.Enabled = false
-	h.update(nil, []*topology.Rule{defaultRule(forward("tg"))}, tg)
+	h.update(nil, []*desired.Rule{defaultRule(forward("tg"))}, tg)
 	id, release := newBlock()
 	defer release()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -669,7 +669,7 @@ func TestHealthTransitionsAndReasons(t *testing.T) {
 	tg := targetGroup("tg", nil, a.target())
 	tg.HealthCheck.HealthyThreshold = 3
 	tg.HealthCheck.Matcher = "200-299"
-	h.update(nil, []*topology.Rule{defaultRule(forward("tg"))}, tg)
+	h.update(nil, []*desired.Rule{defaultRule(forward("tg"))}, tg)
 	h.waitEvent("a true")
 	if c := a.checks.Load(); c < 3 {
 		t.Errorf("healthy after %d checks, threshold 3", c)
@@ -702,7 +702,7 @@ func TestHealthTransitionsAndReasons(t *testing.T) {
 func TestUnhealthyTargetTakenOutWithout5xx(t *testing.T) {
 	h := newHarness(t, Config{})
 	a, b := newBackend(t, "a"), newBackend(t, "b")
-	h.update(nil, []*topology.Rule{defaultRule(forward("tg"))}, targetGroup("tg", nil, a.target(), b.target()))
+	h.update(nil, []*desired.Rule{defaultRule(forward("tg"))}, targetGroup("tg", nil, a.target(), b.target()))
 	h.waitHealthy("a", "b")
 	b.srv.Close() // the instance stops
 	h.waitEvent("b false Target.FailedHealthChecks")
@@ -718,7 +718,7 @@ func TestFailOpen(t *testing.T) {
 	a, b := newBackend(t, "a"), newBackend(t, "b")
 	a.hcCode.Store(500)
 	b.hcCode.Store(500)
-	h.update(nil, []*topology.Rule{defaultRule(forward("tg"))}, targetGroup("tg", nil, a.target(), b.target()))
+	h.update(nil, []*desired.Rule{defaultRule(forward("tg"))}, targetGroup("tg", nil, a.target(), b.target()))
 	h.waitEvent("a false")
 	h.waitEvent("b false")
 	seen := map[string]bool{}
@@ -737,7 +737,7 @@ func TestFailOpen(t *testing.T) {
 func TestDraining(t *testing.T) {
 	h := newHarness(t, Config{})
 	a, b := newBackend(t, "a"), newBackend(t, "b")
-	rules := []*topology.Rule{defaultRule(forward("tg"))}
+	rules := []*desired.Rule{defaultRule(forward("tg"))}
 	h.update(nil, rules, targetGroup("tg", nil, a.target(), b.target()))
 	h.waitHealthy("a", "b")
 
@@ -752,7 +752,7 @@ func TestDraining(t *testing.T) {
 	}
 	eventually(t, func() bool { return a.hits.Load() == 1 && b.hits.Load() == 1 }, "requests in flight on both")
 
-	h.update(nil, rules, targetGroup("tg", nil, a.target(), b.target(func(t *topology.Target) { t.Draining = true })))
+	h.update(nil, rules, targetGroup("tg", nil, a.target(), b.target(func(t *desired.Target) { t.Draining = true })))
 	for range 10 {
 		if r := h.get("/"); r.name != "a" {
 			t.Fatalf("draining target got a new request")
@@ -777,7 +777,7 @@ func TestSlowStartRamp(t *testing.T) {
 	h.now.Store(t0.UnixNano())
 	a, b := newBackend(t, "a"), newBackend(t, "b")
 	attrs := map[string]string{"slow_start.duration_seconds": "100"} // 1 s at this time scale
-	rules := []*topology.Rule{defaultRule(forward("tg"))}
+	rules := []*desired.Rule{defaultRule(forward("tg"))}
 	h.update(nil, rules, targetGroup("tg", attrs, a.target()))
 	h.waitHealthy("a")
 	h.now.Store(t0.Add(time.Hour).UnixNano())
@@ -811,7 +811,7 @@ func TestForwardedHeadersAndTraceID(t *testing.T) {
 	h := newHarness(t, Config{})
 	a := newBackend(t, "a")
 	h.update(map[string]string{"routing.http.drop_invalid_header_fields.enabled": "true"},
-		[]*topology.Rule{defaultRule(forward("tg"))}, targetGroup("tg", nil, a.target()))
+		[]*desired.Rule{defaultRule(forward("tg"))}, targetGroup("tg", nil, a.target()))
 	h.waitHealthy("a")
 
 	req, _ := http.NewRequest("GET", h.url+"/", nil)
@@ -853,7 +853,7 @@ func TestForwardedHeadersAndTraceID(t *testing.T) {
 func TestWebSocketUpgrade(t *testing.T) {
 	h := newHarness(t, Config{})
 	a := newBackend(t, "a")
-	h.update(nil, []*topology.Rule{defaultRule(forward("tg"))}, targetGroup("tg", nil, a.target()))
+	h.update(nil, []*desired.Rule{defaultRule(forward("tg"))}, targetGroup("tg", nil, a.target()))
 	h.waitHealthy("a")
 	conn, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(h.port))
 	if err != nil {
@@ -905,11 +905,11 @@ func TestHTTPSWithHTTP2AndSNI(t *testing.T) {
 		return nil, fmt.Errorf("no certificate %s", arn)
 	}})
 	a := newBackend(t, "a")
-	tgs := map[string]*topology.TargetGroup{"tg": targetGroup("tg", nil, a.target())}
+	tgs := map[string]*desired.TargetGroup{"tg": targetGroup("tg", nil, a.target())}
 	configure := func(h2 string) {
-		lb := &topology.LoadBalancer{ARN: "arn:lb", State: "active", Attributes: map[string]string{"routing.http2.enabled": h2},
-			Listeners: []*topology.Listener{{Port: h.port, Protocol: "HTTPS", Certificates: []string{"arn:cert-a", "arn:cert-b"},
-				Rules: []*topology.Rule{defaultRule(forward("tg"))}}}}
+		lb := &desired.LoadBalancer{ARN: "arn:lb", State: "active", Attributes: map[string]string{"routing.http2.enabled": h2},
+			Listeners: []*desired.Listener{{Port: h.port, Protocol: "HTTPS", Certificates: []string{"arn:cert-a", "arn:cert-b"},
+				Rules: []*desired.Rule{defaultRule(forward("tg"))}}}}
 		h.node.Update(lb, tgs)
 	}
 	configure("true")
@@ -961,7 +961,7 @@ func TestHTTPSWithHTTP2AndSNI(t *testing.T) {
 
 func TestIdleTimeoutClosesClientConnections(t *testing.T) {
 	h := newHarness(t, Config{})
-	h.update(map[string]string{"idle_timeout.timeout_seconds": "1"}, []*topology.Rule{defaultRule(fixed("ok"))})
+	h.update(map[string]string{"idle_timeout.timeout_seconds": "1"}, []*desired.Rule{defaultRule(fixed("ok"))})
 	conn, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(h.port))
 	if err != nil {
 		t.Fatal(err)
@@ -987,7 +987,7 @@ func TestIdleTimeoutClosesClientConnections(t *testing.T) {
 func TestUpdateUnderLoad(t *testing.T) {
 	h := newHarness(t, Config{})
 	a, b, c := newBackend(t, "a"), newBackend(t, "b"), newBackend(t, "c")
-	rules := []*topology.Rule{defaultRule(forward("tg"))}
+	rules := []*desired.Rule{defaultRule(forward("tg"))}
 	two := targetGroup("tg", nil, a.target(), b.target())
 	three := targetGroup("tg", nil, a.target(), b.target(), c.target())
 	h.update(nil, rules, three)
@@ -1036,7 +1036,7 @@ func TestUpdateUnderLoad(t *testing.T) {
 func TestStats(t *testing.T) {
 	h := newHarness(t, Config{})
 	a := newBackend(t, "a")
-	h.update(nil, []*topology.Rule{defaultRule(forward("tg"))}, targetGroup("tg", nil, a.target()))
+	h.update(nil, []*desired.Rule{defaultRule(forward("tg"))}, targetGroup("tg", nil, a.target()))
 	h.waitHealthy("a")
 	for range 5 {
 		h.get("/")

@@ -14,7 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/cloudbox/cloudbox/topology"
+	"github.com/cloudbox/cloudbox/desired"
 )
 
 // Health states of a target as this node sees it.
@@ -45,7 +45,7 @@ type target struct {
 	counters     targetCounters
 
 	// Guarded by Node.mu.
-	hc     topology.HealthCheck
+	hc     desired.HealthCheck
 	cancel func()
 }
 
@@ -112,7 +112,7 @@ type group struct {
 	rr         atomic.Uint64
 }
 
-func (n *Node) compileGroup(tg *topology.TargetGroup) *group {
+func (n *Node) compileGroup(tg *desired.TargetGroup) *group {
 	a := tg.Attributes
 	g := &group{arn: tg.ARN, hash: shortHash(tg.ARN)}
 	g.lor = a["load_balancing.algorithm.type"] == "least_outstanding_requests"

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cloudbox/cloudbox/topology"
+	"github.com/cloudbox/cloudbox/desired"
 )
 
 // BenchmarkProxy compares requests through the node with requests straight
@@ -23,7 +23,7 @@ func BenchmarkProxy(b *testing.B) {
 	h := newHarness(b, Config{})
 	tg := targetGroup("tg", nil, target.target())
 	tg.HealthCheck.Enabled = false
-	h.update(nil, []*topology.Rule{defaultRule(forward("tg"))}, tg)
+	h.update(nil, []*desired.Rule{defaultRule(forward("tg"))}, tg)
 
 	for _, c := range []struct{ name, url string }{
 		{"direct", target.srv.URL + "/"},

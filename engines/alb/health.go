@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cloudbox/cloudbox/topology"
+	"github.com/cloudbox/cloudbox/desired"
 )
 
 // Reason codes of unhealthy targets, as DescribeTargetHealth shows them.
@@ -24,7 +24,7 @@ const (
 
 // startCheck (re)starts t's health checks when the check changed. Health
 // state is kept across restarts. Called with n.mu held.
-func (n *Node) startCheck(t *target, hc topology.HealthCheck) {
+func (n *Node) startCheck(t *target, hc desired.HealthCheck) {
 	if t.cancel != nil && t.hc == hc {
 		return
 	}
@@ -67,7 +67,7 @@ type checkResult struct {
 // runChecks checks t at once, then every interval, and moves it between
 // initial, healthy and unhealthy after the thresholds' consecutive
 // results.
-func (n *Node) runChecks(ctx context.Context, t *target, hc topology.HealthCheck) {
+func (n *Node) runChecks(ctx context.Context, t *target, hc desired.HealthCheck) {
 	interval := n.scaled(hc.IntervalSeconds)
 	// A target's answer takes real time whatever the time scale: a
 	// compressed timeout would fail a loaded instance that AWS would find

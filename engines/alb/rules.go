@@ -7,13 +7,13 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/cloudbox/cloudbox/topology"
+	"github.com/cloudbox/cloudbox/desired"
 )
 
 // rule is a listener rule compiled for matching.
 type rule struct {
 	conds  []condition
-	action topology.Action
+	action desired.Action
 	// weights and sum are the forward action's positive target group
 	// weights (AWS ignores the weight of a single group).
 	weights []int
@@ -24,11 +24,11 @@ type condition struct {
 	field    string
 	values   []string
 	header   string
-	query    []topology.KeyValue
+	query    []desired.KeyValue
 	prefixes []netip.Prefix
 }
 
-func compileRule(r *topology.Rule) *rule {
+func compileRule(r *desired.Rule) *rule {
 	cr := &rule{}
 	for _, c := range r.Conditions {
 		cc := condition{field: c.Field, values: c.Values, header: http.CanonicalHeaderKey(c.HeaderName), query: c.QueryValues}
@@ -184,7 +184,7 @@ func hostOnly(h string) string {
 // redirectURL builds the Location of a redirect action, substituting
 // #{protocol}, #{host}, #{port}, #{path} (without its leading slash) and
 // #{query} from the request. Components left empty keep the request's.
-func redirectURL(rd *topology.Redirect, r *http.Request, port int) string {
+func redirectURL(rd *desired.Redirect, r *http.Request, port int) string {
 	proto := "http"
 	if r.TLS != nil {
 		proto = "https"

@@ -29,16 +29,16 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cloudbox/cloudbox/topology"
+	"github.com/cloudbox/cloudbox/desired"
 )
 
 // Source is the world as IMDS sees it; the daemon implements it.
 type Source interface {
 	// InstanceByIP returns the instance whose ENI has the private address
 	// ip (the caller's source address) and the world it is in, or nils.
-	InstanceByIP(ip netip.Addr) (*topology.Instance, *topology.World)
+	InstanceByIP(ip netip.Addr) (*desired.Instance, *desired.World)
 	// Credentials returns temporary credentials for the instance's role.
-	Credentials(inst *topology.Instance) (Credentials, error)
+	Credentials(inst *desired.Instance) (Credentials, error)
 }
 
 // Credentials are temporary credentials of an instance's role.
@@ -64,7 +64,7 @@ type Options struct {
 	Now func() time.Time
 	// MetadataOptions returns an instance's metadata options; nil: every
 	// instance has the defaults (tokens optional, endpoint enabled).
-	MetadataOptions func(*topology.Instance) MetadataOptions
+	MetadataOptions func(*desired.Instance) MetadataOptions
 }
 
 // Token TTL bounds and headers, as AWS.
@@ -170,7 +170,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // caller returns the instance behind the request's source address.
-func (s *Server) caller(r *http.Request) (*topology.Instance, *topology.World) {
+func (s *Server) caller(r *http.Request) (*desired.Instance, *desired.World) {
 	ap, err := netip.ParseAddrPort(r.RemoteAddr)
 	if err != nil {
 		return nil, nil
@@ -179,7 +179,7 @@ func (s *Server) caller(r *http.Request) (*topology.Instance, *topology.World) {
 }
 
 // serveToken issues an IMDSv2 session token.
-func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, inst *topology.Instance) {
+func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, inst *desired.Instance) {
 	if r.Method != http.MethodPut {
 		w.Header().Set("Allow", "OPTIONS, PUT")
 		httpError(w, http.StatusMethodNotAllowed)
@@ -204,7 +204,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, inst *topolo
 
 // newToken returns a token for inst valid until exp: the expiry and the
 // instance id, signed.
-func (s *Server) newToken(inst *topology.Instance, exp time.Time) string {
+func (s *Server) newToken(inst *desired.Instance, exp time.Time) string {
 	msg := binary.BigEndian.AppendUint64(nil, uint64(exp.Unix()))
 	msg = append(msg, inst.ID...)
 	return base64.RawURLEncoding.EncodeToString(append(msg, s.sign(msg)...))
@@ -212,7 +212,7 @@ func (s *Server) newToken(inst *topology.Instance, exp time.Time) string {
 
 // checkToken reports whether tok is a live token of inst, and the seconds
 // it has left.
-func (s *Server) checkToken(tok string, inst *topology.Instance) (int, bool) {
+func (s *Server) checkToken(tok string, inst *desired.Instance) (int, bool) {
 	raw, err := base64.RawURLEncoding.DecodeString(tok)
 	if err != nil || len(raw) < 8+sha256.Size {
 		return 0, false

@@ -14,14 +14,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cloudbox/cloudbox/topology"
+	"github.com/cloudbox/cloudbox/desired"
 )
 
 var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 
 // fake is a Source over a fixed world; it counts credential mints.
 type fake struct {
-	world *topology.World
+	world *desired.World
 	byIP  map[netip.Addr]string
 
 	mu    sync.Mutex
@@ -29,7 +29,7 @@ type fake struct {
 	now   func() time.Time
 }
 
-func (f *fake) InstanceByIP(ip netip.Addr) (*topology.Instance, *topology.World) {
+func (f *fake) InstanceByIP(ip netip.Addr) (*desired.Instance, *desired.World) {
 	id, ok := f.byIP[ip]
 	if !ok {
 		return nil, nil
@@ -37,7 +37,7 @@ func (f *fake) InstanceByIP(ip netip.Addr) (*topology.Instance, *topology.World)
 	return f.world.FindInstance(id), f.world
 }
 
-func (f *fake) Credentials(inst *topology.Instance) (Credentials, error) {
+func (f *fake) Credentials(inst *desired.Instance) (Credentials, error) {
 	if inst.Role == "" {
 		return Credentials{}, errors.New("no role")
 	}
@@ -63,25 +63,25 @@ func mac(s string) net.HardwareAddr {
 func addr(s string) netip.Addr { return netip.MustParseAddr(s) }
 
 func newFake(now func() time.Time) *fake {
-	w := &topology.World{
-		VPCs: []*topology.VPC{{
+	w := &desired.World{
+		VPCs: []*desired.VPC{{
 			ID: "vpc-1", Account: "123456789012", Region: "ap-northeast-2",
 			CIDRs:   []netip.Prefix{netip.MustParsePrefix("10.0.0.0/16"), netip.MustParsePrefix("10.1.0.0/16")},
-			Subnets: []*topology.Subnet{{ID: "subnet-1", AZ: "ap-northeast-2a", CIDR: netip.MustParsePrefix("10.0.1.0/24")}},
-			ENIs: []*topology.ENI{
+			Subnets: []*desired.Subnet{{ID: "subnet-1", AZ: "ap-northeast-2a", CIDR: netip.MustParsePrefix("10.0.1.0/24")}},
+			ENIs: []*desired.ENI{
 				{ID: "eni-1", Subnet: "subnet-1", MAC: mac("02:00:00:00:00:01"),
 					PrivateIPs: []netip.Addr{addr("10.0.1.54"), addr("10.0.1.55")},
 					PublicIPs:  map[netip.Addr]netip.Addr{addr("10.0.1.54"): addr("198.18.3.4")},
-					Groups:     []string{"sg-1", "sg-2"}, OwnerKind: topology.OwnerInstance, OwnerID: "i-1"},
+					Groups:     []string{"sg-1", "sg-2"}, OwnerKind: desired.OwnerInstance, OwnerID: "i-1"},
 				{ID: "eni-2", Subnet: "subnet-1", MAC: mac("02:00:00:00:00:02"),
 					PrivateIPs: []netip.Addr{addr("10.0.1.99")}, Groups: []string{"sg-1"},
-					OwnerKind: topology.OwnerInstance, OwnerID: "i-1", DeviceIndex: 1},
+					OwnerKind: desired.OwnerInstance, OwnerID: "i-1", DeviceIndex: 1},
 				{ID: "eni-3", Subnet: "subnet-1", MAC: mac("02:00:00:00:00:03"),
 					PrivateIPs: []netip.Addr{addr("10.0.1.60")}, Groups: []string{"sg-1"},
-					OwnerKind: topology.OwnerInstance, OwnerID: "i-2"},
+					OwnerKind: desired.OwnerInstance, OwnerID: "i-2"},
 			},
 		}},
-		Instances: []*topology.Instance{
+		Instances: []*desired.Instance{
 			{ID: "i-1", Account: "123456789012", Region: "ap-northeast-2", VPC: "vpc-1", AZ: "ap-northeast-2a",
 				State: "running", ImageID: "ami-1", InstanceType: "t2.micro", UserData: []byte("#!/bin/sh\necho hi\n"),
 				KeyName: "k1", PublicKey: "ssh-ed25519 AAAA k1", ReservationID: "r-1", LaunchIndex: 0,
@@ -123,7 +123,7 @@ type env struct {
 func newEnv() *env {
 	e := &env{clk: &clock{t: t0}, opts: map[string]MetadataOptions{}}
 	e.src = newFake(e.clk.Now)
-	e.srv = New(e.src, Options{Now: e.clk.Now, MetadataOptions: func(in *topology.Instance) MetadataOptions {
+	e.srv = New(e.src, Options{Now: e.clk.Now, MetadataOptions: func(in *desired.Instance) MetadataOptions {
 		e.optMu.Lock()
 		defer e.optMu.Unlock()
 		return e.opts[in.ID]

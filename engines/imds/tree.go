@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/cloudbox/cloudbox/arn"
-	"github.com/cloudbox/cloudbox/topology"
+	"github.com/cloudbox/cloudbox/desired"
 )
 
 // credsRefresh is how long before expiry cached credentials are replaced:
@@ -24,7 +24,7 @@ type roleCreds struct {
 }
 
 // tree builds the metadata tree of inst, rooted at "/".
-func (s *Server) tree(inst *topology.Instance, w *topology.World) *node {
+func (s *Server) tree(inst *desired.Instance, w *desired.World) *node {
 	latest := map[string]*node{
 		"meta-data": {children: s.metaData(inst, w), label: "meta-data"},
 		"dynamic": {label: "dynamic", children: map[string]*node{
@@ -44,7 +44,7 @@ func (s *Server) tree(inst *topology.Instance, w *topology.World) *node {
 }
 
 // metaData is the /latest/meta-data/ directory.
-func (s *Server) metaData(inst *topology.Instance, w *topology.World) map[string]*node {
+func (s *Server) metaData(inst *desired.Instance, w *desired.World) map[string]*node {
 	md := map[string]*node{
 		"ami-id":            leaf(inst.ImageID),
 		"ami-launch-index":  leaf(strconv.Itoa(inst.LaunchIndex)),
@@ -114,7 +114,7 @@ func (s *Server) metaData(inst *topology.Instance, w *topology.World) map[string
 }
 
 // iface is the network/interfaces/macs/<mac>/ directory of one ENI.
-func (s *Server) iface(inst *topology.Instance, eni *topology.ENI, vpc *topology.VPC) map[string]*node {
+func (s *Server) iface(inst *desired.Instance, eni *desired.ENI, vpc *desired.VPC) map[string]*node {
 	m := map[string]*node{
 		"device-number":      leaf(strconv.Itoa(eni.DeviceIndex)),
 		"interface-id":       leaf(eni.ID),
@@ -161,7 +161,7 @@ func (s *Server) iface(inst *topology.Instance, eni *topology.ENI, vpc *topology
 }
 
 // privateName is the private DNS name of ip, in the instance's domain.
-func privateName(inst *topology.Instance, ip netip.Addr) string {
+func privateName(inst *desired.Instance, ip netip.Addr) string {
 	name := "ip-" + strings.ReplaceAll(ip.String(), ".", "-")
 	if _, dom, ok := strings.Cut(inst.PrivateDNSName, "."); ok {
 		name += "." + dom
@@ -186,7 +186,7 @@ func domain(region string) string {
 
 // credentials returns the role's credentials, minted once and reused until
 // they come near expiry, as IMDS rotates them.
-func (s *Server) credentials(inst *topology.Instance) (roleCreds, error) {
+func (s *Server) credentials(inst *desired.Instance) (roleCreds, error) {
 	key := inst.ID + "/" + inst.Role
 	now := s.opts.Now()
 	s.mu.Lock()
@@ -208,7 +208,7 @@ func (s *Server) credentials(inst *topology.Instance) (roleCreds, error) {
 	return rc, nil
 }
 
-func (s *Server) roleCredentials(inst *topology.Instance) (string, error) {
+func (s *Server) roleCredentials(inst *desired.Instance) (string, error) {
 	c, err := s.credentials(inst)
 	if err != nil {
 		return "", err
@@ -224,7 +224,7 @@ func (s *Server) roleCredentials(inst *topology.Instance) (string, error) {
 	}{"Success", awsTime(c.updated), "AWS-HMAC", c.AccessKeyID, c.SecretAccessKey, c.Token, awsTime(c.Expiration)})
 }
 
-func (s *Server) iamInfo(inst *topology.Instance) (string, error) {
+func (s *Server) iamInfo(inst *desired.Instance) (string, error) {
 	c, err := s.credentials(inst)
 	if err != nil {
 		return "", err
@@ -237,7 +237,7 @@ func (s *Server) iamInfo(inst *topology.Instance) (string, error) {
 }
 
 // identityDocument is /latest/dynamic/instance-identity/document.
-func identityDocument(inst *topology.Instance, w *topology.World) (string, error) {
+func identityDocument(inst *desired.Instance, w *desired.World) (string, error) {
 	var ip string
 	if len(inst.ENIs) > 0 {
 		if eni, _ := w.FindENI(inst.ENIs[0]); eni != nil && len(eni.PrivateIPs) > 0 {

@@ -10,23 +10,23 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/cloudbox/cloudbox/topology"
+	"github.com/cloudbox/cloudbox/desired"
 )
 
 func addr(s string) netip.Addr { return netip.MustParseAddr(s) }
 
-func vpc(id, region, cidr string, support, hostnames bool, priv, pub string) *topology.VPC {
-	return &topology.VPC{
+func vpc(id, region, cidr string, support, hostnames bool, priv, pub string) *desired.VPC {
+	return &desired.VPC{
 		ID: id, Region: region, CIDRs: []netip.Prefix{netip.MustParsePrefix(cidr)},
 		DNSSupport: support, DNSHostnames: hostnames,
-		ENIs: []*topology.ENI{{
+		ENIs: []*desired.ENI{{
 			ID: "eni-" + id, PrivateIPs: []netip.Addr{addr(priv)},
 			PublicIPs: map[netip.Addr]netip.Addr{addr(priv): addr(pub)},
 		}},
 	}
 }
 
-var world = &topology.World{VPCs: []*topology.VPC{
+var world = &desired.World{VPCs: []*desired.VPC{
 	vpc("vpc-a", "ap-northeast-2", "10.0.0.0/16", true, true, "10.0.1.54", "198.18.3.4"),
 	vpc("vpc-b", "us-east-1", "10.1.0.0/16", true, true, "10.1.0.10", "198.18.5.6"),
 	vpc("vpc-c", "ap-northeast-2", "10.2.0.0/16", true, false, "10.2.0.5", "198.18.7.8"),
@@ -34,7 +34,7 @@ var world = &topology.World{VPCs: []*topology.VPC{
 }}
 
 func TestWorldResolverA(t *testing.T) {
-	wr := WorldResolver{World: func() *topology.World { return world }}
+	wr := WorldResolver{World: func() *desired.World { return world }}
 	for _, tc := range []struct {
 		vpc, name string
 		want      string // "" means unknown
@@ -72,7 +72,7 @@ func TestWorldResolverA(t *testing.T) {
 }
 
 func TestWorldResolverPTR(t *testing.T) {
-	wr := WorldResolver{World: func() *topology.World { return world }}
+	wr := WorldResolver{World: func() *desired.World { return world }}
 	for _, tc := range []struct {
 		vpc, ip, want string
 	}{
@@ -140,7 +140,7 @@ func exchange(t *testing.T, net, server, name string, qtype uint16) *dns.Msg {
 func TestServe(t *testing.T) {
 	r := Chain{
 		static{"db.corp.internal.": {addr("10.0.2.20")}, "ip-10-0-1-54.ap-northeast-2.compute.internal.": {addr("10.0.0.1")}},
-		WorldResolver{World: func() *topology.World { return world }},
+		WorldResolver{World: func() *desired.World { return world }},
 	}
 	udp, tcp := start(t, r)
 	for _, srv := range []struct{ net, addr string }{{"udp", udp}, {"tcp", tcp}} {
@@ -234,13 +234,13 @@ func TestServeSocketsClosed(t *testing.T) {
 }
 
 func TestInternetView(t *testing.T) {
-	w := &topology.World{VPCs: []*topology.VPC{{
+	w := &desired.World{VPCs: []*desired.VPC{{
 		ID: "vpc-1", Region: "ap-northeast-2", DNSSupport: true, DNSHostnames: true,
 		CIDRs: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/16")},
-		ENIs: []*topology.ENI{{ID: "eni-1", PrivateIPs: []netip.Addr{netip.MustParseAddr("10.0.1.5")},
+		ENIs: []*desired.ENI{{ID: "eni-1", PrivateIPs: []netip.Addr{netip.MustParseAddr("10.0.1.5")},
 			PublicIPs: map[netip.Addr]netip.Addr{netip.MustParseAddr("10.0.1.5"): netip.MustParseAddr("198.18.7.9")}}},
 	}}}
-	r := WorldResolver{World: func() *topology.World { return w }}
+	r := WorldResolver{World: func() *desired.World { return w }}
 	got, ok := r.LookupA(Internet, "ec2-198-18-7-9.ap-northeast-2.compute.amazonaws.com.")
 	if !ok || len(got) != 1 || got[0] != netip.MustParseAddr("198.18.7.9") {
 		t.Errorf("public name from the internet = %v, %v", got, ok)

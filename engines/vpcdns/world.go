@@ -4,7 +4,7 @@ import (
 	"net/netip"
 	"strings"
 
-	"github.com/cloudbox/cloudbox/topology"
+	"github.com/cloudbox/cloudbox/desired"
 )
 
 // WorldResolver resolves the Amazon-provided instance names from the world
@@ -25,7 +25,7 @@ import (
 // and answers them with public addresses.
 type WorldResolver struct {
 	// World returns the current world; it is called once per lookup.
-	World func() *topology.World
+	World func() *desired.World
 }
 
 // Internet is the vpcID of lookups made from the simulated internet.
@@ -97,7 +97,7 @@ func nameAddr(name, prefix, domain string) (netip.Addr, bool) {
 	return ip, true
 }
 
-func inVPC(vpc *topology.VPC, ip netip.Addr) bool {
+func inVPC(vpc *desired.VPC, ip netip.Addr) bool {
 	for _, c := range vpc.CIDRs {
 		if c.Contains(ip) {
 			return true
@@ -108,7 +108,7 @@ func inVPC(vpc *topology.VPC, ip netip.Addr) bool {
 
 // publicOwner returns the private address behind the public address pub
 // and the VPC of its ENI, or nil.
-func publicOwner(w *topology.World, pub netip.Addr) (netip.Addr, *topology.VPC) {
+func publicOwner(w *desired.World, pub netip.Addr) (netip.Addr, *desired.VPC) {
 	for _, vpc := range w.VPCs {
 		for _, eni := range vpc.ENIs {
 			for priv, p := range eni.PublicIPs {

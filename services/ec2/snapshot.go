@@ -9,20 +9,20 @@ import (
 	"strings"
 
 	ec2api "github.com/cloudbox/cloudbox/api/ec2"
+	"github.com/cloudbox/cloudbox/desired"
 	"github.com/cloudbox/cloudbox/store"
-	"github.com/cloudbox/cloudbox/topology"
 )
 
 // Snapshot reads every account's and region's network and instances as the
 // data plane needs them, in one consistent view of the store.
-func (s *Service) Snapshot() (*topology.World, error) {
-	w := &topology.World{}
+func (s *Service) Snapshot() (*desired.World, error) {
+	w := &desired.World{}
 	err := s.store.View(func(tx *store.Tx) error {
 		scopes, err := tx.Scopes(kindVPC.store)
 		if err != nil {
 			return err
 		}
-		peerings := map[string]*topology.Peering{}
+		peerings := map[string]*desired.Peering{}
 		for _, p := range scopes {
 			sc := scope{account: p[0], region: p[1]}
 			if err := s.snapshotScope(tx, sc, w, peerings); err != nil {
@@ -47,14 +47,14 @@ func mapKeys[V any](m map[string]V) func(func(string) bool) {
 	}
 }
 
-func (s *Service) snapshotScope(tx *store.Tx, sc scope, w *topology.World, peerings map[string]*topology.Peering) error {
+func (s *Service) snapshotScope(tx *store.Tx, sc scope, w *desired.World, peerings map[string]*desired.Peering) error {
 	vpcs, err := listAll[vpcRecord](tx, sc, kindVPC)
 	if err != nil {
 		return err
 	}
-	byID := map[string]*topology.VPC{}
+	byID := map[string]*desired.VPC{}
 	for _, v := range vpcs {
-		tv := &topology.VPC{ID: *v.VpcId, Account: sc.account, Region: sc.region, DNSSupport: v.EnableDNSSupport, DNSHostnames: v.EnableDNSHostnames}
+		tv := &desired.VPC{ID: *v.VpcId, Account: sc.account, Region: sc.region, DNSSupport: v.EnableDNSSupport, DNSHostnames: v.EnableDNSHostnames}
 		for _, a := range v.CidrBlockAssociationSet {
 			if a.CidrBlockState != nil && deref(a.CidrBlockState.State) != "associated" {
 				continue
@@ -94,7 +94,7 @@ func (s *Service) snapshotScope(tx *store.Tx, sc scope, w *topology.World, peeri
 		if v == nil {
 			continue
 		}
-		trt := &topology.RouteTable{ID: *rt.RouteTableId}
+		trt := &desired.RouteTable{ID: *rt.RouteTableId}
 		for _, a := range rt.Associations {
 			switch {
 			case derefBool(a.Main):
@@ -108,28 +108,28 @@ func (s *Service) snapshotScope(tx *store.Tx, sc scope, w *topology.World, peeri
 			if err != nil {
 				continue // IPv6 and prefix-list routes do not reach the data plane
 			}
-			tr := topology.Route{Dst: dst}
+			tr := desired.Route{Dst: dst}
 			st, err := states.state(rt, r)
 			if err != nil {
 				return err
 			}
 			switch {
 			case deref(r.GatewayId) == "local":
-				tr.Target = topology.TargetLocal
+				tr.Target = desired.TargetLocal
 			case st != "active":
-				tr.Target = topology.TargetBlackhole
+				tr.Target = desired.TargetBlackhole
 			case strings.HasPrefix(deref(r.GatewayId), "igw-"):
-				tr.Target, tr.TargetID = topology.TargetIGW, *r.GatewayId
+				tr.Target, tr.TargetID = desired.TargetIGW, *r.GatewayId
 			case r.NatGatewayId != nil:
-				tr.Target, tr.TargetID = topology.TargetNAT, *r.NatGatewayId
+				tr.Target, tr.TargetID = desired.TargetNAT, *r.NatGatewayId
 			case r.VpcPeeringConnectionId != nil:
-				tr.Target, tr.TargetID = topology.TargetPeering, *r.VpcPeeringConnectionId
+				tr.Target, tr.TargetID = desired.TargetPeering, *r.VpcPeeringConnectionId
 			case r.NetworkInterfaceId != nil:
-				tr.Target, tr.TargetID = topology.TargetENI, *r.NetworkInterfaceId
+				tr.Target, tr.TargetID = desired.TargetENI, *r.NetworkInterfaceId
 			case r.InstanceId != nil:
-				tr.Target, tr.TargetID = topology.TargetENI, eniOfInstance[*r.InstanceId]
+				tr.Target, tr.TargetID = desired.TargetENI, eniOfInstance[*r.InstanceId]
 			default:
-				tr.Target = topology.TargetBlackhole
+				tr.Target = desired.TargetBlackhole
 			}
 			trt.Routes = append(trt.Routes, tr)
 		}
@@ -145,7 +145,7 @@ func (s *Service) snapshotScope(tx *store.Tx, sc scope, w *topology.World, peeri
 		if v == nil {
 			continue
 		}
-		ta := &topology.NetworkACL{ID: *a.NetworkAclId}
+		ta := &desired.NetworkACL{ID: *a.NetworkAclId}
 		if derefBool(a.IsDefault) {
 			mainACL[v.ID] = ta.ID
 		}
@@ -161,7 +161,7 @@ func (s *Service) snapshotScope(tx *store.Tx, sc scope, w *topology.World, peeri
 			if err != nil || deref64(e.RuleNumber) >= 32767 {
 				continue // IPv6 entries, and the final deny that every ACL ends with anyway
 			}
-			te := topology.ACLEntry{Number: int(deref64(e.RuleNumber)), Protocol: protoNum(deref(e.Protocol)), CIDR: cidr, Allow: deref(e.RuleAction) == "allow", ICMPType: -1, ICMPCode: -1}
+			te := desired.ACLEntry{Number: int(deref64(e.RuleNumber)), Protocol: protoNum(deref(e.Protocol)), CIDR: cidr, Allow: deref(e.RuleAction) == "allow", ICMPType: -1, ICMPCode: -1}
 			if pr := e.PortRange; pr != nil {
 				te.FromPort, te.ToPort = int(deref64(pr.From)), int(deref64(pr.To))
 			}
@@ -187,7 +187,7 @@ func (s *Service) snapshotScope(tx *store.Tx, sc scope, w *topology.World, peeri
 		if v == nil || err != nil {
 			continue
 		}
-		ts := &topology.Subnet{ID: *sn.SubnetId, AZ: deref(sn.AvailabilityZone), CIDR: cidr, RouteTable: subnetRT[*sn.SubnetId], NetworkACL: subnetACL[*sn.SubnetId]}
+		ts := &desired.Subnet{ID: *sn.SubnetId, AZ: deref(sn.AvailabilityZone), CIDR: cidr, RouteTable: subnetRT[*sn.SubnetId], NetworkACL: subnetACL[*sn.SubnetId]}
 		if ts.RouteTable == "" {
 			ts.RouteTable = mainRT[v.ID]
 		}
@@ -206,9 +206,9 @@ func (s *Service) snapshotScope(tx *store.Tx, sc scope, w *topology.World, peeri
 		if v == nil {
 			continue
 		}
-		tg := &topology.SecurityGroup{ID: *g.GroupId}
+		tg := &desired.SecurityGroup{ID: *g.GroupId}
 		for _, r := range g.Rules {
-			tr := topology.SGRule{ID: deref(r.SecurityGroupRuleId), Protocol: protoNum(deref(r.IpProtocol)), FromPort: int(deref64(r.FromPort)), ToPort: int(deref64(r.ToPort))}
+			tr := desired.SGRule{ID: deref(r.SecurityGroupRuleId), Protocol: protoNum(deref(r.IpProtocol)), FromPort: int(deref64(r.FromPort)), ToPort: int(deref64(r.ToPort))}
 			switch {
 			case r.CidrIpv4 != nil:
 				p, err := netip.ParsePrefix(*r.CidrIpv4)
@@ -251,7 +251,7 @@ func (s *Service) snapshotScope(tx *store.Tx, sc scope, w *topology.World, peeri
 			continue
 		}
 		natOfENI[n.ENI] = *n.NatGatewayId
-		v.NATGateways = append(v.NATGateways, &topology.NATGateway{ID: *n.NatGatewayId, Subnet: deref(n.SubnetId), ENI: n.ENI, Public: deref(n.ConnectivityType) != "private"})
+		v.NATGateways = append(v.NATGateways, &desired.NATGateway{ID: *n.NatGatewayId, Subnet: deref(n.SubnetId), ENI: n.ENI, Public: deref(n.ConnectivityType) != "private"})
 	}
 
 	instances, err := listAll[instanceRecord](tx, sc, kindInstance)
@@ -277,7 +277,7 @@ func (s *Service) snapshotScope(tx *store.Tx, sc scope, w *topology.World, peeri
 		if v == nil {
 			continue
 		}
-		te := &topology.ENI{ID: *e.NetworkInterfaceId, Subnet: deref(e.SubnetId), SourceDestCheck: e.SourceDestCheck == nil || *e.SourceDestCheck, PublicIPs: map[netip.Addr]netip.Addr{}}
+		te := &desired.ENI{ID: *e.NetworkInterfaceId, Subnet: deref(e.SubnetId), SourceDestCheck: e.SourceDestCheck == nil || *e.SourceDestCheck, PublicIPs: map[netip.Addr]netip.Addr{}}
 		te.MAC, _ = net.ParseMAC(deref(e.MacAddress))
 		for _, p := range e.PrivateIpAddresses {
 			a, err := netip.ParseAddr(deref(p.PrivateIpAddress))
@@ -299,12 +299,12 @@ func (s *Service) snapshotScope(tx *store.Tx, sc scope, w *topology.World, peeri
 			te.Groups = append(te.Groups, deref(g.GroupId))
 		}
 		switch {
-		case e.ServiceOwner == string(topology.OwnerLoadBalancer):
-			te.OwnerKind, te.OwnerID = topology.OwnerLoadBalancer, te.ID
+		case e.ServiceOwner == string(desired.OwnerLoadBalancer):
+			te.OwnerKind, te.OwnerID = desired.OwnerLoadBalancer, te.ID
 		case natOfENI[te.ID] != "":
-			te.OwnerKind, te.OwnerID = topology.OwnerNATGateway, natOfENI[te.ID]
+			te.OwnerKind, te.OwnerID = desired.OwnerNATGateway, natOfENI[te.ID]
 		case e.Attachment != nil && e.Attachment.InstanceId != nil && live[*e.Attachment.InstanceId]:
-			te.OwnerKind, te.OwnerID = topology.OwnerInstance, *e.Attachment.InstanceId
+			te.OwnerKind, te.OwnerID = desired.OwnerInstance, *e.Attachment.InstanceId
 			te.DeviceIndex = int(deref64(e.Attachment.DeviceIndex))
 		}
 		v.ENIs = append(v.ENIs, te)
@@ -318,17 +318,17 @@ func (s *Service) snapshotScope(tx *store.Tx, sc scope, w *topology.World, peeri
 		if peeringStatus(p, s.now()) != "active" || p.RequesterVpcInfo == nil || p.AccepterVpcInfo == nil {
 			continue
 		}
-		peerings[*p.VpcPeeringConnectionId] = &topology.Peering{ID: *p.VpcPeeringConnectionId, RequesterVPC: deref(p.RequesterVpcInfo.VpcId), AccepterVPC: deref(p.AccepterVpcInfo.VpcId)}
+		peerings[*p.VpcPeeringConnectionId] = &desired.Peering{ID: *p.VpcPeeringConnectionId, RequesterVPC: deref(p.RequesterVpcInfo.VpcId), AccepterVPC: deref(p.AccepterVpcInfo.VpcId)}
 	}
 	return nil
 }
 
-func (s *Service) snapshotInstance(tx *store.Tx, sc scope, r *instanceRecord) (*topology.Instance, error) {
+func (s *Service) snapshotInstance(tx *store.Tx, sc scope, r *instanceRecord) (*desired.Instance, error) {
 	attrs, err := loadInstanceAttrs(tx, sc, *r.InstanceId)
 	if err != nil {
 		return nil, err
 	}
-	ti := &topology.Instance{
+	ti := &desired.Instance{
 		ID: *r.InstanceId, Account: sc.account, Region: sc.region, VPC: deref(r.VpcId), State: instanceStateName(r),
 		ImageID: deref(r.ImageId), InstanceType: deref(r.InstanceType), VCPUs: int(r.VCPUs), MemoryMiB: int(r.MemoryMiB),
 		KeyName: deref(r.KeyName), ReservationID: attrs.ReservationID, LaunchIndex: int(deref64(r.AmiLaunchIndex)),
@@ -384,16 +384,16 @@ func (s *Service) snapshotInstance(tx *store.Tx, sc scope, r *instanceRecord) (*
 func protoNum(p string) int {
 	switch strings.ToLower(p) {
 	case "-1", "all", "":
-		return topology.ProtoAll
+		return desired.ProtoAll
 	case "tcp":
-		return topology.ProtoTCP
+		return desired.ProtoTCP
 	case "udp":
-		return topology.ProtoUDP
+		return desired.ProtoUDP
 	case "icmp":
-		return topology.ProtoICMP
+		return desired.ProtoICMP
 	}
 	if n, err := strconv.Atoi(p); err == nil {
 		return n
 	}
-	return topology.ProtoAll
+	return desired.ProtoAll
 }

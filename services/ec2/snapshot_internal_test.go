@@ -11,8 +11,8 @@ import (
 
 	"github.com/cloudbox/cloudbox/api"
 	ec2api "github.com/cloudbox/cloudbox/api/ec2"
+	"github.com/cloudbox/cloudbox/desired"
 	"github.com/cloudbox/cloudbox/store"
-	"github.com/cloudbox/cloudbox/topology"
 )
 
 // recordingMachines is a data plane that records what EC2 asks of it.
@@ -98,7 +98,7 @@ func TestSnapshotAndMachines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var tv *topology.VPC
+	var tv *desired.VPC
 	for _, v := range w.VPCs {
 		if v.ID == *vpc.VpcId {
 			tv = v
@@ -110,22 +110,22 @@ func TestSnapshotAndMachines(t *testing.T) {
 	if len(tv.Subnets) != 1 || tv.Subnets[0].RouteTable != *rt.RouteTableId || tv.Subnets[0].NetworkACL == "" {
 		t.Fatalf("subnets: %+v", tv.Subnets)
 	}
-	var routes []topology.Route
+	var routes []desired.Route
 	for _, r := range tv.RouteTables {
 		if r.ID == *rt.RouteTableId {
 			routes = r.Routes
 		}
 	}
-	if !slices.Contains(routes, topology.Route{Dst: netip.MustParsePrefix("0.0.0.0/0"), Target: topology.TargetIGW, TargetID: *igw.InternetGatewayId}) {
+	if !slices.Contains(routes, desired.Route{Dst: netip.MustParsePrefix("0.0.0.0/0"), Target: desired.TargetIGW, TargetID: *igw.InternetGatewayId}) {
 		t.Errorf("routes: %+v", routes)
 	}
-	var g *topology.SecurityGroup
+	var g *desired.SecurityGroup
 	for _, x := range tv.SecurityGroups {
 		if x.ID == *sg.GroupId {
 			g = x
 		}
 	}
-	if g == nil || len(g.Ingress) != 2 || len(g.Egress) != 1 || g.Egress[0].Protocol != topology.ProtoAll {
+	if g == nil || len(g.Ingress) != 2 || len(g.Egress) != 1 || g.Egress[0].Protocol != desired.ProtoAll {
 		t.Fatalf("group: %+v", g)
 	}
 	in := w.FindInstance(id)
@@ -133,7 +133,7 @@ func TestSnapshotAndMachines(t *testing.T) {
 		t.Fatalf("instance: %+v", in)
 	}
 	e, ev := w.FindENI(in.ENIs[0])
-	if e == nil || ev.ID != tv.ID || e.OwnerKind != topology.OwnerInstance || e.OwnerID != id || len(e.PrivateIPs) != 1 || len(e.MAC) != 6 {
+	if e == nil || ev.ID != tv.ID || e.OwnerKind != desired.OwnerInstance || e.OwnerID != id || len(e.PrivateIPs) != 1 || len(e.MAC) != 6 {
 		t.Fatalf("eni: %+v", e)
 	}
 

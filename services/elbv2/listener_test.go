@@ -12,7 +12,7 @@ import (
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
-	"github.com/cloudbox/cloudbox/topology"
+	"github.com/cloudbox/cloudbox/desired"
 )
 
 // TestRules covers rule conditions in both forms, priorities, the actions
@@ -90,7 +90,7 @@ func TestRules(t *testing.T) {
 	if len(sr) != 4 || sr[0].Priority != "5" || sr[0].Conditions[0].Values[0] != "/v2/*" || sr[1].Priority != "10" || sr[3].Priority != "default" {
 		t.Fatalf("snapshot rules %+v", sr)
 	}
-	if conds := sr[1].Conditions; len(conds) != 5 || conds[1].HeaderName != "X-Env" || conds[3].QueryValues[0] != (topology.KeyValue{Key: "v", Value: "2"}) || conds[4].Values[0] != "10.0.0.0/8" {
+	if conds := sr[1].Conditions; len(conds) != 5 || conds[1].HeaderName != "X-Env" || conds[3].QueryValues[0] != (desired.KeyValue{Key: "v", Value: "2"}) || conds[4].Values[0] != "10.0.0.0/8" {
 		t.Errorf("snapshot conditions %+v", conds)
 	}
 	if a := sr[1].Actions[0]; a.FixedResponse == nil || a.FixedResponse.StatusCode != "503" || a.FixedResponse.MessageBody != "down" {

@@ -14,14 +14,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
 	"github.com/cloudbox/cloudbox/clock"
+	"github.com/cloudbox/cloudbox/desired"
 	"github.com/cloudbox/cloudbox/store"
-	"github.com/cloudbox/cloudbox/topology"
 )
 
-func snapshot(t *testing.T, e *env) ([]*topology.LoadBalancer, []*topology.TargetGroup) {
+func snapshot(t *testing.T, e *env) ([]*desired.LoadBalancer, []*desired.TargetGroup) {
 	t.Helper()
-	var lbs []*topology.LoadBalancer
-	var tgs []*topology.TargetGroup
+	var lbs []*desired.LoadBalancer
+	var tgs []*desired.TargetGroup
 	err := e.st.View(func(tx *store.Tx) error {
 		var err error
 		lbs, tgs, err = e.svc.Snapshot(tx)

@@ -6,18 +6,18 @@ import (
 	"slices"
 
 	elbv2api "github.com/cloudbox/cloudbox/api/elbv2"
+	"github.com/cloudbox/cloudbox/desired"
 	"github.com/cloudbox/cloudbox/services/ec2"
 	"github.com/cloudbox/cloudbox/store"
-	"github.com/cloudbox/cloudbox/topology"
 )
 
 // Snapshot returns every account's and region's load balancers (with their
 // nodes, and listeners whose rules are in priority order with the default
 // last) and target groups (with their targets) as the data plane sees
 // them, inside the caller's read transaction.
-func (s *Service) Snapshot(tx *store.Tx) ([]*topology.LoadBalancer, []*topology.TargetGroup, error) {
-	var lbs []*topology.LoadBalancer
-	var tgs []*topology.TargetGroup
+func (s *Service) Snapshot(tx *store.Tx) ([]*desired.LoadBalancer, []*desired.TargetGroup, error) {
+	var lbs []*desired.LoadBalancer
+	var tgs []*desired.TargetGroup
 	seen := map[[2]string]bool{}
 	for _, kind := range []string{kindLB, kindTG} {
 		scopes, err := tx.Scopes(kind)
@@ -40,27 +40,27 @@ func (s *Service) Snapshot(tx *store.Tx) ([]*topology.LoadBalancer, []*topology.
 	return lbs, tgs, nil
 }
 
-func snapshotScope(tx *store.Tx, sc scope) ([]*topology.LoadBalancer, []*topology.TargetGroup, error) {
-	var lbs []*topology.LoadBalancer
+func snapshotScope(tx *store.Tx, sc scope) ([]*desired.LoadBalancer, []*desired.TargetGroup, error) {
+	var lbs []*desired.LoadBalancer
 	recs, err := listAll[lbRecord](tx, sc, kindLB)
 	if err != nil {
 		return nil, nil, err
 	}
 	for _, r := range sortedBy(recs, func(r *lbRecord) string { return deref(r.LoadBalancerName) }) {
-		lb := &topology.LoadBalancer{
+		lb := &desired.LoadBalancer{
 			ARN: deref(r.LoadBalancerArn), Name: deref(r.LoadBalancerName), DNSName: deref(r.DNSName),
 			Account: sc.account, Region: sc.region, VPC: deref(r.VpcId), Scheme: deref(r.Scheme),
 			State: deref(r.State.Code), Attributes: maps.Clone(r.Attributes),
 		}
 		for _, n := range r.Nodes {
-			lb.Nodes = append(lb.Nodes, &topology.LBNode{ENI: n.ENI, Subnet: n.Subnet, AZ: n.AZ, PrivateIP: n.PrivateIP, PublicIP: n.PublicIP})
+			lb.Nodes = append(lb.Nodes, &desired.LBNode{ENI: n.ENI, Subnet: n.Subnet, AZ: n.AZ, PrivateIP: n.PrivateIP, PublicIP: n.PublicIP})
 		}
 		listeners, err := lbListeners(tx, sc, r.ID)
 		if err != nil {
 			return nil, nil, err
 		}
 		for _, l := range listeners {
-			tl := &topology.Listener{ARN: deref(l.ListenerArn), Port: int(derefInt(l.Port)), Protocol: deref(l.Protocol), Certificates: certsOf(l), SSLPolicy: deref(l.SslPolicy)}
+			tl := &desired.Listener{ARN: deref(l.ListenerArn), Port: int(derefInt(l.Port)), Protocol: deref(l.Protocol), Certificates: certsOf(l), SSLPolicy: deref(l.SslPolicy)}
 			rules, err := listenerRules(tx, sc, l.ID)
 			if err != nil {
 				return nil, nil, err
@@ -73,7 +73,7 @@ func snapshotScope(tx *store.Tx, sc scope) ([]*topology.LoadBalancer, []*topolog
 		}
 		lbs = append(lbs, lb)
 	}
-	var tgs []*topology.TargetGroup
+	var tgs []*desired.TargetGroup
 	groups, err := listAll[tgRecord](tx, sc, kindTG)
 	if err != nil {
 		return nil, nil, err
@@ -88,12 +88,12 @@ func snapshotScope(tx *store.Tx, sc scope) ([]*topology.LoadBalancer, []*topolog
 	return lbs, tgs, nil
 }
 
-func topologyTargetGroup(tx *store.Tx, sc scope, g *tgRecord) (*topology.TargetGroup, error) {
-	tg := &topology.TargetGroup{
+func topologyTargetGroup(tx *store.Tx, sc scope, g *tgRecord) (*desired.TargetGroup, error) {
+	tg := &desired.TargetGroup{
 		ARN: deref(g.TargetGroupArn), Name: deref(g.TargetGroupName), Account: sc.account, Region: sc.region,
 		VPC: deref(g.VpcId), Protocol: deref(g.Protocol), Port: int(derefInt(g.Port)), TargetType: deref(g.TargetType),
 		Attributes: maps.Clone(g.Attributes),
-		HealthCheck: topology.HealthCheck{
+		HealthCheck: desired.HealthCheck{
 			Enabled: g.HealthCheckEnabled == nil || *g.HealthCheckEnabled, Protocol: deref(g.HealthCheckProtocol),
 			Port: deref(g.HealthCheckPort), Path: deref(g.HealthCheckPath),
 			IntervalSeconds: int(derefInt(g.HealthCheckIntervalSeconds)), TimeoutSeconds: int(derefInt(g.HealthCheckTimeoutSeconds)),
@@ -104,7 +104,7 @@ func topologyTargetGroup(tx *store.Tx, sc scope, g *tgRecord) (*topology.TargetG
 		tg.HealthCheck.Matcher = deref(g.Matcher.HttpCode)
 	}
 	for _, t := range g.Targets {
-		tt := &topology.Target{ID: t.ID, Port: int(t.Port), AZ: t.AZ, Draining: t.draining(), RegisteredAt: t.RegisteredAt}
+		tt := &desired.Target{ID: t.ID, Port: int(t.Port), AZ: t.AZ, Draining: t.draining(), RegisteredAt: t.RegisteredAt}
 		if tg.TargetType == elbv2api.TargetTypeEnumInstance {
 			in, ok, err := ec2.LookupInstance(tx, sc.account, sc.region, t.ID)
 			if err != nil {
@@ -130,10 +130,10 @@ func topologyTargetGroup(tx *store.Tx, sc scope, g *tgRecord) (*topology.TargetG
 	return tg, nil
 }
 
-func topologyRule(r *elbv2api.Rule) *topology.Rule {
-	out := &topology.Rule{ARN: deref(r.RuleArn), Priority: deref(r.Priority)}
+func topologyRule(r *elbv2api.Rule) *desired.Rule {
+	out := &desired.Rule{ARN: deref(r.RuleArn), Priority: deref(r.Priority)}
 	for _, c := range r.Conditions {
-		tc := topology.Condition{Field: deref(c.Field)}
+		tc := desired.Condition{Field: deref(c.Field)}
 		switch {
 		case c.PathPatternConfig != nil:
 			tc.Values = derefAll(c.PathPatternConfig.Values)
@@ -147,7 +147,7 @@ func topologyRule(r *elbv2api.Rule) *topology.Rule {
 			tc.Values = derefAll(c.SourceIpConfig.Values)
 		case c.QueryStringConfig != nil:
 			for _, p := range c.QueryStringConfig.Values {
-				tc.QueryValues = append(tc.QueryValues, topology.KeyValue{Key: deref(p.Key), Value: deref(p.Value)})
+				tc.QueryValues = append(tc.QueryValues, desired.KeyValue{Key: deref(p.Key), Value: deref(p.Value)})
 			}
 		}
 		out.Conditions = append(out.Conditions, tc)
@@ -155,20 +155,20 @@ func topologyRule(r *elbv2api.Rule) *topology.Rule {
 	actions := slices.Clone(r.Actions)
 	slices.SortStableFunc(actions, func(a, b *elbv2api.Action) int { return int(derefInt(a.Order) - derefInt(b.Order)) })
 	for _, a := range actions {
-		ta := topology.Action{Type: deref(a.Type)}
+		ta := desired.Action{Type: deref(a.Type)}
 		if fc := a.ForwardConfig; fc != nil {
 			for _, t := range fc.TargetGroups {
-				ta.TargetGroups = append(ta.TargetGroups, topology.WeightedTargetGroup{ARN: deref(t.TargetGroupArn), Weight: int(derefInt(t.Weight))})
+				ta.TargetGroups = append(ta.TargetGroups, desired.WeightedTargetGroup{ARN: deref(t.TargetGroupArn), Weight: int(derefInt(t.Weight))})
 			}
 			if st := fc.TargetGroupStickinessConfig; st != nil && st.Enabled != nil && *st.Enabled {
 				ta.StickinessEnabled, ta.StickinessDuration = true, int(derefInt(st.DurationSeconds))
 			}
 		}
 		if rc := a.RedirectConfig; rc != nil {
-			ta.Redirect = &topology.Redirect{Protocol: deref(rc.Protocol), Host: deref(rc.Host), Port: deref(rc.Port), Path: deref(rc.Path), Query: deref(rc.Query), StatusCode: deref(rc.StatusCode)}
+			ta.Redirect = &desired.Redirect{Protocol: deref(rc.Protocol), Host: deref(rc.Host), Port: deref(rc.Port), Path: deref(rc.Path), Query: deref(rc.Query), StatusCode: deref(rc.StatusCode)}
 		}
 		if fr := a.FixedResponseConfig; fr != nil {
-			ta.FixedResponse = &topology.FixedResponse{StatusCode: deref(fr.StatusCode), ContentType: deref(fr.ContentType), MessageBody: deref(fr.MessageBody)}
+			ta.FixedResponse = &desired.FixedResponse{StatusCode: deref(fr.StatusCode), ContentType: deref(fr.ContentType), MessageBody: deref(fr.MessageBody)}
 		}
 		out.Actions = append(out.Actions, ta)
 	}

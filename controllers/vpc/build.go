@@ -1,4 +1,4 @@
-package vpcnet
+package vpc
 
 import (
 	"fmt"
@@ -6,7 +6,7 @@ import (
 	"slices"
 
 	"github.com/cloudbox/cloudbox/dataplane/network"
-	"github.com/cloudbox/cloudbox/topology"
+	"github.com/cloudbox/cloudbox/desired"
 )
 
 var anyV4 = netip.MustParsePrefix("0.0.0.0/0")
@@ -17,14 +17,14 @@ const hostLen = 32
 // builder computes the desired state of every namespace from a World.
 type builder struct {
 	nss   map[string]*nsState
-	vpcs  map[string]*topology.VPC
-	peers map[string][]*topology.Peering // by VPC id, both sides
+	vpcs  map[string]*desired.VPC
+	peers map[string][]*desired.Peering // by VPC id, both sides
 	// linkOwner detects two ids that shorten to one link name in a namespace.
 	linkOwner map[string]string
 }
 
-func build(w *topology.World) (map[string]*nsState, error) {
-	b := &builder{nss: map[string]*nsState{}, vpcs: map[string]*topology.VPC{}, peers: map[string][]*topology.Peering{}, linkOwner: map[string]string{}}
+func build(w *desired.World) (map[string]*nsState, error) {
+	b := &builder{nss: map[string]*nsState{}, vpcs: map[string]*desired.VPC{}, peers: map[string][]*desired.Peering{}, linkOwner: map[string]string{}}
 	inet := b.ns(InternetNS)
 	inet.sysctls["net.ipv4.ip_forward"] = "1"
 	inet.sysctls["net.ipv4.conf.all.rp_filter"] = "0"
@@ -70,19 +70,19 @@ func (b *builder) claimLink(ns, link, id string) error {
 
 // vpcIndex is what the route tables and rules of one VPC look things up in.
 type vpcIndex struct {
-	v       *topology.VPC
-	subnets map[string]*topology.Subnet
-	enis    map[string]*topology.ENI
-	groups  map[string]*topology.SecurityGroup
-	acls    map[string]*topology.NetworkACL
-	nats    map[string]*topology.NATGateway
+	v       *desired.VPC
+	subnets map[string]*desired.Subnet
+	enis    map[string]*desired.ENI
+	groups  map[string]*desired.SecurityGroup
+	acls    map[string]*desired.NetworkACL
+	nats    map[string]*desired.NATGateway
 	// wired are the ENIs that have a namespace and a link, by id.
 	wired map[string]string
 }
 
-func newVPCIndex(v *topology.VPC) *vpcIndex {
-	x := &vpcIndex{v: v, subnets: map[string]*topology.Subnet{}, enis: map[string]*topology.ENI{}, groups: map[string]*topology.SecurityGroup{},
-		acls: map[string]*topology.NetworkACL{}, nats: map[string]*topology.NATGateway{}, wired: map[string]string{}}
+func newVPCIndex(v *desired.VPC) *vpcIndex {
+	x := &vpcIndex{v: v, subnets: map[string]*desired.Subnet{}, enis: map[string]*desired.ENI{}, groups: map[string]*desired.SecurityGroup{},
+		acls: map[string]*desired.NetworkACL{}, nats: map[string]*desired.NATGateway{}, wired: map[string]string{}}
 	for _, s := range v.Subnets {
 		x.subnets[s.ID] = s
 	}
@@ -101,7 +101,7 @@ func newVPCIndex(v *topology.VPC) *vpcIndex {
 	return x
 }
 
-func (b *builder) vpc(v *topology.VPC) error {
+func (b *builder) vpc(v *desired.VPC) error {
 	x := newVPCIndex(v)
 	rns := RouterNS(v.ID)
 	r := b.ns(rns)
@@ -117,7 +117,7 @@ func (b *builder) vpc(v *topology.VPC) error {
 	lo := func(a netip.Addr) { r.addrs[linkAddr{"lo", netip.PrefixFrom(a, hostLen)}] = true }
 	lo(IMDSAddr)
 	if len(v.CIDRs) > 0 && v.CIDRs[0].Addr().Is4() {
-		lo(topology.DNSServer(v.CIDRs[0]))
+		lo(desired.DNSServer(v.CIDRs[0]))
 	}
 	for _, s := range v.Subnets {
 		if s.CIDR.Addr().Is4() {
@@ -175,9 +175,9 @@ func (b *builder) vpc(v *topology.VPC) error {
 // eni wires one ENI: a veth from its owner's namespace (eth<index>) to the
 // router, addresses and default route inside, host routes and permanent
 // neighbour entries in the router.
-func (b *builder) eni(x *vpcIndex, e *topology.ENI) error {
+func (b *builder) eni(x *vpcIndex, e *desired.ENI) error {
 	s := x.subnets[e.Subnet]
-	if e.OwnerKind == topology.OwnerNone || e.OwnerID == "" || s == nil || !s.CIDR.Addr().Is4() {
+	if e.OwnerKind == desired.OwnerNone || e.OwnerID == "" || s == nil || !s.CIDR.Addr().Is4() {
 		return nil
 	}
 	rns := RouterNS(x.v.ID)
@@ -212,7 +212,7 @@ func (b *builder) eni(x *vpcIndex, e *topology.ENI) error {
 	if e.DeviceIndex == 0 {
 		o.addRoute(network.Route{Dst: anyV4, Via: s.Gateway(), Dev: eth})
 	}
-	if e.OwnerKind == topology.OwnerNATGateway && len(e.PrivateIPs) > 0 {
+	if e.OwnerKind == desired.OwnerNATGateway && len(e.PrivateIPs) > 0 {
 		o.sysctls["net.ipv4.ip_forward"] = "1"
 		o.sysctls["net.ipv4.conf.all.send_redirects"] = "0"
 		o.sysctls["net.ipv4.conf."+eth+".send_redirects"] = "0"
@@ -254,7 +254,7 @@ func (b *builder) internetGateway(x *vpcIndex) error {
 // creates the veth. Each end carries its router's DNS address, so that
 // ARP requests across the link come from an address the other router
 // does not have (every router has the IMDS address).
-func (b *builder) peering(x *vpcIndex, p *topology.Peering) error {
+func (b *builder) peering(x *vpcIndex, p *desired.Peering) error {
 	rns := RouterNS(x.v.ID)
 	link := shortLink('p', p.ID)
 	if err := b.claimLink(rns, link, p.ID); err != nil {
@@ -264,7 +264,7 @@ func (b *builder) peering(x *vpcIndex, p *topology.Peering) error {
 	r.links[link] = true
 	r.proxyARP(link)
 	if len(x.v.CIDRs) > 0 && x.v.CIDRs[0].Addr().Is4() {
-		r.addrs[linkAddr{link, netip.PrefixFrom(topology.DNSServer(x.v.CIDRs[0]), hostLen)}] = true
+		r.addrs[linkAddr{link, netip.PrefixFrom(desired.DNSServer(x.v.CIDRs[0]), hostLen)}] = true
 	}
 	if p.RequesterVPC == x.v.ID {
 		r.veths[link] = network.Veth{NS: rns, Name: link, PeerNS: RouterNS(p.AccepterVPC), PeerName: link}
@@ -275,11 +275,11 @@ func (b *builder) peering(x *vpcIndex, p *topology.Peering) error {
 // routeTable fills kernel table id with the route table's routes. Without a
 // default route, one that drops is added: a route table's lookup must not
 // fall through to the next policy rule.
-func (b *builder) routeTable(x *vpcIndex, rt *topology.RouteTable, id int) {
+func (b *builder) routeTable(x *vpcIndex, rt *desired.RouteTable, id int) {
 	r := b.ns(RouterNS(x.v.ID))
 	hasDefault := false
 	for _, rr := range rt.Routes {
-		if !rr.Dst.Addr().Is4() || rr.Target == topology.TargetLocal {
+		if !rr.Dst.Addr().Is4() || rr.Target == desired.TargetLocal {
 			continue
 		}
 		kr := b.target(x, rr)
@@ -294,7 +294,7 @@ func (b *builder) routeTable(x *vpcIndex, rt *topology.RouteTable, id int) {
 
 // target resolves a route's target to a kernel route (without table and
 // destination); a target that is not there is a blackhole, as AWS shows it.
-func (b *builder) target(x *vpcIndex, rr topology.Route) network.Route {
+func (b *builder) target(x *vpcIndex, rr desired.Route) network.Route {
 	blackhole := network.Route{Type: network.Blackhole}
 	viaENI := func(id string) network.Route {
 		e, link := x.enis[id], x.wired[id]
@@ -304,17 +304,17 @@ func (b *builder) target(x *vpcIndex, rr topology.Route) network.Route {
 		return network.Route{Via: e.PrivateIPs[0], Dev: link}
 	}
 	switch rr.Target {
-	case topology.TargetIGW:
+	case desired.TargetIGW:
 		if rr.TargetID == x.v.InternetGateway {
 			return network.Route{Dev: igwLink}
 		}
-	case topology.TargetNAT:
+	case desired.TargetNAT:
 		if n := x.nats[rr.TargetID]; n != nil {
 			return viaENI(n.ENI)
 		}
-	case topology.TargetENI:
+	case desired.TargetENI:
 		return viaENI(rr.TargetID)
-	case topology.TargetPeering:
+	case desired.TargetPeering:
 		for _, p := range b.peers[x.v.ID] {
 			if p.ID == rr.TargetID {
 				return network.Route{Dev: shortLink('p', p.ID)}
@@ -326,8 +326,8 @@ func (b *builder) target(x *vpcIndex, rr topology.Route) network.Route {
 
 // groupMembers returns the private addresses of the ENIs that carry group,
 // in vpc and the VPCs peered with it.
-func (b *builder) groupMembers(v *topology.VPC, group string) []netip.Prefix {
-	vpcs := []*topology.VPC{v}
+func (b *builder) groupMembers(v *desired.VPC, group string) []netip.Prefix {
+	vpcs := []*desired.VPC{v}
 	for _, p := range b.peers[v.ID] {
 		other := p.AccepterVPC
 		if other == v.ID {

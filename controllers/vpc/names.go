@@ -1,9 +1,9 @@
-// Package vpcnet compiles a topology.World into the kernel's network: one
+// Package vpcnet compiles a desired.World into the kernel's network: one
 // namespace for the simulated internet, one router namespace per VPC, one
 // namespace per ENI owner, veths for ENIs, internet gateways and peerings,
 // policy routing for route tables, and nftables for security groups,
 // network ACLs and NAT. README.md describes the layout.
-package vpcnet
+package vpc
 
 import (
 	"fmt"

@@ -15,9 +15,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/cloudbox/cloudbox/controllers"
 	"github.com/cloudbox/cloudbox/daemon"
 	"github.com/cloudbox/cloudbox/dataplane/compute"
-	"github.com/cloudbox/cloudbox/world"
 )
 
 // enterInternetArg is the hidden command `cloudbox exec internet`
@@ -195,7 +195,7 @@ func down(args []string) error {
 	id := strings.TrimSpace(string(b))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	if err := world.Cleanup(ctx, id); err != nil {
+	if err := controllers.Cleanup(ctx, id); err != nil {
 		return err
 	}
 	fmt.Println("down: removed the world of daemon", id)

@@ -1,4 +1,4 @@
-package vpcnet
+package vpc
 
 import (
 	"bytes"

@@ -1,14 +1,14 @@
 //go:build linux
 
-package world
+package controllers
 
 import (
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/cloudbox/cloudbox/desired"
 	"github.com/cloudbox/cloudbox/engines/alb"
-	"github.com/cloudbox/cloudbox/topology"
 )
 
 // metricPeriod is how often the built-in metrics are published, in
@@ -83,7 +83,7 @@ func (w *World) now() time.Time {
 // vCPUs its cgroup used, network as the bytes its interfaces moved. Each
 // is published per instance and, for instances of an Auto Scaling group,
 // per group, whose Average is what target tracking follows.
-func (w *World) instanceMetrics(m metricBatches, snap *topology.World, last map[string]instanceSample, vnow time.Time) {
+func (w *World) instanceMetrics(m metricBatches, snap *desired.World, last map[string]instanceSample, vnow time.Time) {
 	now := time.Now()
 	seen := map[string]bool{}
 	for _, in := range snap.Instances {
@@ -151,7 +151,7 @@ type tgCounts struct {
 // RequestCountPerTarget) and per target group alone
 // (RequestCountPerTarget, which ALBRequestCountPerTarget tracking follows).
 // As on AWS, counts are reported only when non-zero; host counts always.
-func (w *World) lbMetrics(m metricBatches, snap *topology.World, last map[string]alb.Stats, vnow time.Time) {
+func (w *World) lbMetrics(m metricBatches, snap *desired.World, last map[string]alb.Stats, vnow time.Time) {
 	w.mu.Lock()
 	nodes := make(map[string]*lbNode, len(w.lbs))
 	for eni, n := range w.lbs {

@@ -1,4 +1,4 @@
-package vpcnet
+package vpc
 
 import (
 	"errors"
@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/cloudbox/cloudbox/dataplane/network"
-	"github.com/cloudbox/cloudbox/topology"
+	"github.com/cloudbox/cloudbox/desired"
 )
 
 func newFake(t *testing.T) *network.Fake {
@@ -21,7 +21,7 @@ func newFake(t *testing.T) *network.Fake {
 	return f
 }
 
-func mustApply(t *testing.T, r *Reconciler, w *topology.World) {
+func mustApply(t *testing.T, r *Reconciler, w *desired.World) {
 	t.Helper()
 	if err := r.Apply(w); err != nil {
 		t.Fatal(err)
@@ -176,7 +176,7 @@ func TestChangesAreMinimal(t *testing.T) {
 	mustApply(t, r, testWorld())
 	priv := routeTableID("rtb-priv")
 
-	step := func(name string, edit func(w *topology.World), want ...string) {
+	step := func(name string, edit func(w *desired.World), want ...string) {
 		t.Helper()
 		w := testWorld()
 		edit(w)
@@ -188,19 +188,19 @@ func TestChangesAreMinimal(t *testing.T) {
 		f.ResetCalls()
 		mustApply(t, r, testWorld()) // back
 	}
-	step("revoke", func(w *topology.World) { w.VPCs[0].SecurityGroups[2].Ingress = nil },
+	step("revoke", func(w *desired.World) { w.VPCs[0].SecurityGroups[2].Ingress = nil },
 		`ApplyTable("r-vpc-1", "cloudbox")`)
-	step("membership", func(w *topology.World) { w.VPCs[0].ENIs[4].Groups = nil },
+	step("membership", func(w *desired.World) { w.VPCs[0].ENIs[4].Groups = nil },
 		`ApplyTable("r-vpc-1", "cloudbox")`)
-	step("replace route", func(w *topology.World) {
-		w.VPCs[0].RouteTables[1].Routes[1] = topology.Route{Dst: pfx("0.0.0.0/0"), Target: topology.TargetENI, TargetID: "eni-bastion"}
+	step("replace route", func(w *desired.World) {
+		w.VPCs[0].RouteTables[1].Routes[1] = desired.Route{Dst: pfx("0.0.0.0/0"), Target: desired.TargetENI, TargetID: "eni-bastion"}
 	}, fmt.Sprintf(`ReplaceRoute("r-vpc-1", 0.0.0.0/0 via 10.0.1.20 dev ebastion table %d)`, priv))
-	step("remove route", func(w *topology.World) { w.VPCs[0].RouteTables[1].Routes = w.VPCs[0].RouteTables[1].Routes[:1] },
+	step("remove route", func(w *desired.World) { w.VPCs[0].RouteTables[1].Routes = w.VPCs[0].RouteTables[1].Routes[:1] },
 		fmt.Sprintf(`ReplaceRoute("r-vpc-1", blackhole 0.0.0.0/0 table %d)`, priv))
-	step("associate", func(w *topology.World) { w.VPCs[0].Subnets[1].RouteTable = "rtb-pub" },
+	step("associate", func(w *desired.World) { w.VPCs[0].Subnets[1].RouteTable = "rtb-pub" },
 		fmt.Sprintf(`AddRule("r-vpc-1", 1000: from 10.0.2.0/24 lookup %d)`, routeTableID("rtb-pub")),
 		fmt.Sprintf(`DeleteRule("r-vpc-1", 1000: from 10.0.2.0/24 lookup %d)`, priv))
-	step("detach igw", func(w *topology.World) { w.VPCs[0].InternetGateway = "" },
+	step("detach igw", func(w *desired.World) { w.VPCs[0].InternetGateway = "" },
 		`ApplyTable("r-vpc-1", "cloudbox")`,
 		fmt.Sprintf(`ReplaceRoute("r-vpc-1", blackhole 0.0.0.0/0 table %d)`, routeTableID("rtb-pub")),
 		`DeleteLink("internet", "v1")`, // takes the router's end with it; the second call finds nothing
@@ -212,7 +212,7 @@ func TestRemovedInstance(t *testing.T) {
 	r := New(f, nil)
 	mustApply(t, r, testWorld())
 	w := testWorld()
-	w.VPCs[0].ENIs = slices.DeleteFunc(w.VPCs[0].ENIs, func(e *topology.ENI) bool { return e.ID == "eni-db" })
+	w.VPCs[0].ENIs = slices.DeleteFunc(w.VPCs[0].ENIs, func(e *desired.ENI) bool { return e.ID == "eni-db" })
 	mustApply(t, r, w)
 	nss, _ := f.Namespaces()
 	if slices.Contains(nss, "i-db") {
@@ -287,7 +287,7 @@ func TestGroupAcrossPeering(t *testing.T) {
 	f := newFake(t)
 	w := testWorld()
 	addPeering(w, true, true)
-	w.VPCs[1].SecurityGroups[0].Ingress[0] = topology.SGRule{ID: "sgr-from-web", Protocol: topology.ProtoTCP, FromPort: 80, ToPort: 80, Groups: []string{"sg-web"}}
+	w.VPCs[1].SecurityGroups[0].Ingress[0] = desired.SGRule{ID: "sgr-from-web", Protocol: desired.ProtoTCP, FromPort: 80, ToPort: 80, Groups: []string{"sg-web"}}
 	mustApply(t, New(f, nil), w)
 	text := f.Table("r-vpc-2", "").String()
 	for _, want := range []string{"set sg-web {", "elements = { 10.0.1.10, 10.0.2.99 }", `ip saddr @sg-web meta l4proto tcp th dport 80 return comment "sgr-from-web"`} {

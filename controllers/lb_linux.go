@@ -1,6 +1,6 @@
 //go:build linux
 
-package world
+package controllers
 
 import (
 	"context"
@@ -14,9 +14,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cloudbox/cloudbox/controllers/vpc"
+	"github.com/cloudbox/cloudbox/desired"
 	"github.com/cloudbox/cloudbox/engines/alb"
-	"github.com/cloudbox/cloudbox/topology"
-	"github.com/cloudbox/cloudbox/vpcnet"
 )
 
 // lbNode is one running load balancer node: the ALB engine and the
@@ -57,7 +57,7 @@ type nodeHealth struct {
 
 // stopGoneNodes stops the nodes whose load balancer or ENI left the
 // world, before the network removes their namespaces.
-func (w *World) stopGoneNodes(snap *topology.World) {
+func (w *World) stopGoneNodes(snap *desired.World) {
 	keep := map[string]bool{}
 	for _, lb := range snap.LoadBalancers {
 		for _, n := range lb.Nodes {
@@ -80,15 +80,15 @@ func (w *World) stopGoneNodes(snap *topology.World) {
 
 // syncLoadBalancers starts, updates and reconfigures the nodes of every
 // load balancer after the network is in place.
-func (w *World) syncLoadBalancers(snap *topology.World) error {
-	tgs := make(map[string]*topology.TargetGroup, len(snap.TargetGroups))
+func (w *World) syncLoadBalancers(snap *desired.World) error {
+	tgs := make(map[string]*desired.TargetGroup, len(snap.TargetGroups))
 	for _, tg := range snap.TargetGroups {
 		tgs[tg.ARN] = tg
 	}
 	wired := map[string]bool{}
 	for _, v := range snap.VPCs {
 		for _, e := range v.ENIs {
-			if e.OwnerKind == topology.OwnerLoadBalancer {
+			if e.OwnerKind == desired.OwnerLoadBalancer {
 				wired[e.ID] = true
 			}
 		}
@@ -110,12 +110,12 @@ func (w *World) syncLoadBalancers(snap *topology.World) error {
 	return nil
 }
 
-func (w *World) syncNode(lb *topology.LoadBalancer, nd *topology.LBNode, tgs map[string]*topology.TargetGroup) error {
+func (w *World) syncNode(lb *desired.LoadBalancer, nd *desired.LBNode, tgs map[string]*desired.TargetGroup) error {
 	w.mu.Lock()
 	n := w.lbs[nd.ENI]
 	w.mu.Unlock()
 	if n == nil {
-		ns := vpcnet.OwnerNS(nd.ENI)
+		ns := vpc.OwnerNS(nd.ENI)
 		account, region, lbARN := lb.Account, lb.Region, lb.ARN
 		n = &lbNode{lbARN: lb.ARN, eni: nd.ENI, listeners: map[int]net.Listener{}}
 		n.node = alb.NewNode(alb.Config{
@@ -143,7 +143,7 @@ func (w *World) syncNode(lb *topology.LoadBalancer, nd *topology.LBNode, tgs map
 		if n.listeners[l.Port] != nil {
 			continue
 		}
-		ln, err := w.net.ListenTCP(vpcnet.OwnerNS(nd.ENI), netip.AddrPortFrom(nd.PrivateIP, uint16(l.Port)))
+		ln, err := w.net.ListenTCP(vpc.OwnerNS(nd.ENI), netip.AddrPortFrom(nd.PrivateIP, uint16(l.Port)))
 		if err != nil {
 			return err
 		}
@@ -242,7 +242,7 @@ func (w *World) ServeEdge(rw http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		host = r.Host
 	}
-	var lb *topology.LoadBalancer
+	var lb *desired.LoadBalancer
 	for _, l := range w.current().LoadBalancers {
 		if strings.EqualFold(l.DNSName, host) {
 			lb = l
@@ -279,7 +279,7 @@ func (w *World) edgeProxy() *httputil.ReverseProxy {
 		tr := &http.Transport{
 			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 				ap, _ := ctx.Value(edgeTarget{}).(netip.AddrPort)
-				return w.net.DialTCP(ctx, vpcnet.InternetNS, ap)
+				return w.net.DialTCP(ctx, vpc.InternetNS, ap)
 			},
 			MaxIdleConnsPerHost: 32,
 		}

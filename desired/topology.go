@@ -8,7 +8,7 @@
 // and nftables rules; the engines (IMDS, VPC DNS, SSH) answer from it. Keeping
 // it apart lets the EC2 service know nothing of Linux and the data plane know
 // nothing of EC2's records.
-package topology
+package desired
 
 import (
 	"net"

@@ -1,6 +1,6 @@
 //go:build linux
 
-package vpcnet
+package vpc
 
 import (
 	"bufio"
@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"github.com/cloudbox/cloudbox/dataplane/network"
-	"github.com/cloudbox/cloudbox/topology"
+	"github.com/cloudbox/cloudbox/desired"
 )
 
 var (
@@ -183,7 +183,7 @@ func TestKernel(t *testing.T) {
 	serve(t, l, "i-peer", at(netip.IPv4Unspecified(), 80), "peer")
 	serve(t, l, InternetNS, at(EchoAddr, 80), "internet")
 	serve(t, l, RouterNS("vpc-1"), at(IMDSAddr, 80), "imds")
-	serve(t, l, RouterNS("vpc-1"), at(topology.DNSServer(pfx("10.0.0.0/16")), 53), "dns")
+	serve(t, l, RouterNS("vpc-1"), at(desired.DNSServer(pfx("10.0.0.0/16")), 53), "dns")
 	echo := at(EchoAddr, 80)
 	toDB := at(dbIP, 3306)
 
@@ -233,7 +233,7 @@ func TestKernel(t *testing.T) {
 	t.Run("network ACL between subnets", func(t *testing.T) {
 		w := testWorld()
 		acl := w.VPCs[0].NetworkACLs[1]
-		acl.Ingress = append([]topology.ACLEntry{{Number: 50, Protocol: topology.ProtoTCP, FromPort: 3306, ToPort: 3306, CIDR: pfx("10.0.1.0/24"), ICMPType: -1, ICMPCode: -1}}, acl.Ingress...)
+		acl.Ingress = append([]desired.ACLEntry{{Number: 50, Protocol: desired.ProtoTCP, FromPort: 3306, ToPort: 3306, CIDR: pfx("10.0.1.0/24"), ICMPType: -1, ICMPCode: -1}}, acl.Ingress...)
 		mustApply(t, r, w)
 		dropped(t, l, "i-web", toDB)
 		mustApply(t, r, testWorld())
@@ -299,10 +299,10 @@ func TestKernelApplyTime(t *testing.T) {
 	for i := range 46 {
 		a := netip.AddrFrom4([4]byte{10, 0, 1, byte(100 + i)})
 		id := fmt.Sprintf("i-many%02d", i)
-		v.ENIs = append(v.ENIs, &topology.ENI{ID: fmt.Sprintf("eni-many%02d", i), Subnet: "subnet-pub", MAC: mac(fmt.Sprintf("02:00:0a:00:01:%02x", 100+i)),
+		v.ENIs = append(v.ENIs, &desired.ENI{ID: fmt.Sprintf("eni-many%02d", i), Subnet: "subnet-pub", MAC: mac(fmt.Sprintf("02:00:0a:00:01:%02x", 100+i)),
 			PrivateIPs: []netip.Addr{a}, PublicIPs: map[netip.Addr]netip.Addr{a: netip.AddrFrom4([4]byte{198, 18, 2, byte(i)})},
-			Groups: []string{"sg-web"}, OwnerKind: topology.OwnerInstance, OwnerID: id})
-		w.Instances = append(w.Instances, &topology.Instance{ID: id, VPC: "vpc-1"})
+			Groups: []string{"sg-web"}, OwnerKind: desired.OwnerInstance, OwnerID: id})
+		w.Instances = append(w.Instances, &desired.Instance{ID: id, VPC: "vpc-1"})
 	}
 	r := New(l, nil)
 	start := time.Now()

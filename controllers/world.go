@@ -8,7 +8,7 @@
 // processes are. Everything here is level-triggered: after a restart the
 // first sync rebuilds the world from the store and removes what the store
 // no longer knows.
-package world
+package controllers
 
 import (
 	"log/slog"
@@ -17,14 +17,14 @@ import (
 	"time"
 
 	"github.com/cloudbox/cloudbox/api"
+	"github.com/cloudbox/cloudbox/desired"
 	"github.com/cloudbox/cloudbox/identity"
 	"github.com/cloudbox/cloudbox/store"
-	"github.com/cloudbox/cloudbox/topology"
 )
 
 // Snapshotter reads the world model (services/ec2 implements it).
 type Snapshotter interface {
-	Snapshot() (*topology.World, error)
+	Snapshot() (*desired.World, error)
 }
 
 // Issuer mints temporary credentials (identity.Resolver implements it):
@@ -36,7 +36,7 @@ type Issuer interface {
 // LoadBalancers is Elastic Load Balancing as the world needs it
 // (services/elbv2 implements it).
 type LoadBalancers interface {
-	Snapshot(tx *store.Tx) ([]*topology.LoadBalancer, []*topology.TargetGroup, error)
+	Snapshot(tx *store.Tx) ([]*desired.LoadBalancer, []*desired.TargetGroup, error)
 	ReportHealth(account, region, targetGroupARN, targetID string, port int, healthy bool, reason, description string) error
 }
 

@@ -1,6 +1,6 @@
 //go:build linux
 
-package world
+package controllers
 
 import (
 	"context"
@@ -20,15 +20,15 @@ import (
 
 	"github.com/cloudbox/cloudbox/api"
 	"github.com/cloudbox/cloudbox/arn"
+	"github.com/cloudbox/cloudbox/controllers/vpc"
 	"github.com/cloudbox/cloudbox/dataplane/compute"
 	"github.com/cloudbox/cloudbox/dataplane/network"
+	"github.com/cloudbox/cloudbox/desired"
 	"github.com/cloudbox/cloudbox/engines/echo"
 	"github.com/cloudbox/cloudbox/engines/imds"
 	"github.com/cloudbox/cloudbox/engines/sshd"
 	"github.com/cloudbox/cloudbox/engines/vpcdns"
 	"github.com/cloudbox/cloudbox/store"
-	"github.com/cloudbox/cloudbox/topology"
-	"github.com/cloudbox/cloudbox/vpcnet"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -52,7 +52,7 @@ const roleCredentialTTL = 6 * time.Hour
 type World struct {
 	cfg Config
 	net *network.Linux
-	vpc *vpcnet.Reconciler
+	vpc *vpc.Reconciler
 	run compute.Runner
 	// tools are the image's programs the host lacks (imageTools).
 	tools map[string][]byte
@@ -67,7 +67,7 @@ type World struct {
 	lastErr error
 
 	mu        sync.Mutex
-	snap      *topology.World
+	snap      *desired.World
 	routers   map[string]*engines // by VPC id: IMDS and DNS
 	ssh       map[string]*engines // by instance id
 	internet  *engines            // the echo server
@@ -116,7 +116,7 @@ func New(cfg Config) (*World, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &World{cfg: cfg, net: n, vpc: vpcnet.New(n, cfg.Log), run: r, tools: imageTools(),
+	w := &World{cfg: cfg, net: n, vpc: vpc.New(n, cfg.Log), run: r, tools: imageTools(),
 		routers: map[string]*engines{}, ssh: map[string]*engines{}, closed: make(chan struct{}), loopDone: make(chan struct{}),
 		lbs: map[string]*lbNode{}, health: map[string]*healthView{}}
 	w.scond = sync.NewCond(&w.smu)
@@ -128,9 +128,9 @@ func (w *World) Info() Info {
 	return Info{
 		DaemonID:       w.cfg.DaemonID,
 		InstancesDir:   w.instancesDir(),
-		InternetNetNS:  w.net.Path(vpcnet.InternetNS),
+		InternetNetNS:  w.net.Path(vpc.InternetNS),
 		InternetResolv: w.internetResolv(),
-		Echo:           "http://" + vpcnet.EchoAddr.String() + "/",
+		Echo:           "http://" + vpc.EchoAddr.String() + "/",
 	}
 }
 
@@ -280,19 +280,19 @@ func (w *World) doSync() error {
 }
 
 // current returns the last snapshot.
-func (w *World) current() *topology.World {
+func (w *World) current() *desired.World {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.snap == nil {
-		return &topology.World{}
+		return &desired.World{}
 	}
 	return w.snap
 }
 
 // startRouterEngines starts the IMDS and DNS servers of a VPC on its
 // router's addresses.
-func (w *World) startRouterEngines(v *topology.VPC) (*engines, error) {
-	ns := vpcnet.RouterNS(v.ID)
+func (w *World) startRouterEngines(v *desired.VPC) (*engines, error) {
+	ns := vpc.RouterNS(v.ID)
 	ctx, cancel := context.WithCancel(context.Background())
 	e := &engines{cancel: cancel}
 	fail := func(err error) (*engines, error) {
@@ -300,18 +300,18 @@ func (w *World) startRouterEngines(v *topology.VPC) (*engines, error) {
 		return nil, err
 	}
 	vpcID := v.ID
-	mdLn, err := w.net.ListenTCP(ns, netip.AddrPortFrom(vpcnet.IMDSAddr, 80))
+	mdLn, err := w.net.ListenTCP(ns, netip.AddrPortFrom(vpc.IMDSAddr, 80))
 	if err != nil {
 		return fail(err)
 	}
-	opts := imds.Options{MetadataOptions: func(in *topology.Instance) imds.MetadataOptions {
+	opts := imds.Options{MetadataOptions: func(in *desired.Instance) imds.MetadataOptions {
 		return imds.MetadataOptions{HTTPTokens: in.MetadataTokens, HTTPEndpoint: in.MetadataEndpoint}
 	}}
 	md := &http.Server{Handler: imds.New(imdsSource{w: w, vpc: vpcID}, opts), ReadHeaderTimeout: 10 * time.Second}
 	e.closers = append(e.closers, md.Close)
 	e.wg.Go(func() { md.Serve(mdLn) })
 
-	dnsAddr := netip.AddrPortFrom(topology.DNSServer(v.CIDRs[0]), 53)
+	dnsAddr := netip.AddrPortFrom(desired.DNSServer(v.CIDRs[0]), 53)
 	udp, err := w.net.ListenUDP(ns, dnsAddr)
 	if err != nil {
 		return fail(err)
@@ -328,7 +328,7 @@ func (w *World) startRouterEngines(v *topology.VPC) (*engines, error) {
 			w.cfg.Log.Warn("world: vpc dns stopped", "vpc", vpcID, "error", err)
 		}
 	})
-	w.cfg.Log.Info("world: vpc engines up", "vpc", vpcID, "dns", dnsAddr.String(), "imds", vpcnet.IMDSAddr.String())
+	w.cfg.Log.Info("world: vpc engines up", "vpc", vpcID, "dns", dnsAddr.String(), "imds", vpc.IMDSAddr.String())
 	return e, nil
 }
 
@@ -342,7 +342,7 @@ func (w *World) startInternet() error {
 		e.stop()
 		return fmt.Errorf("the internet's %s: %w", what, err)
 	}
-	ln, err := w.net.ListenTCP(vpcnet.InternetNS, netip.AddrPortFrom(vpcnet.EchoAddr, 80))
+	ln, err := w.net.ListenTCP(vpc.InternetNS, netip.AddrPortFrom(vpc.EchoAddr, 80))
 	if err != nil {
 		return fail("echo server", err)
 	}
@@ -350,13 +350,13 @@ func (w *World) startInternet() error {
 	e.closers = append(e.closers, srv.Close)
 	e.wg.Go(func() { srv.Serve(ln) })
 
-	dnsAddr := netip.AddrPortFrom(vpcnet.EchoAddr, 53)
-	udp, err := w.net.ListenUDP(vpcnet.InternetNS, dnsAddr)
+	dnsAddr := netip.AddrPortFrom(vpc.EchoAddr, 53)
+	udp, err := w.net.ListenUDP(vpc.InternetNS, dnsAddr)
 	if err != nil {
 		return fail("resolver", err)
 	}
 	e.closers = append(e.closers, udp.Close)
-	tcp, err := w.net.ListenTCP(vpcnet.InternetNS, dnsAddr)
+	tcp, err := w.net.ListenTCP(vpc.InternetNS, dnsAddr)
 	if err != nil {
 		return fail("resolver", err)
 	}
@@ -365,7 +365,7 @@ func (w *World) startInternet() error {
 	if err := os.MkdirAll(w.cfg.StateDir, 0o755); err != nil {
 		return fail("resolver", err)
 	}
-	if err := os.WriteFile(w.internetResolv(), []byte("nameserver "+vpcnet.EchoAddr.String()+"\n"), 0o644); err != nil {
+	if err := os.WriteFile(w.internetResolv(), []byte("nameserver "+vpc.EchoAddr.String()+"\n"), 0o644); err != nil {
 		return fail("resolver", err)
 	}
 	w.mu.Lock()
@@ -389,14 +389,14 @@ type imdsSource struct {
 	vpc string
 }
 
-func (s imdsSource) InstanceByIP(ip netip.Addr) (*topology.Instance, *topology.World) {
+func (s imdsSource) InstanceByIP(ip netip.Addr) (*desired.Instance, *desired.World) {
 	snap := s.w.current()
 	v := snap.FindVPC(s.vpc)
 	if v == nil {
 		return nil, nil
 	}
 	for _, e := range v.ENIs {
-		if e.OwnerKind != topology.OwnerInstance {
+		if e.OwnerKind != desired.OwnerInstance {
 			continue
 		}
 		for _, a := range e.PrivateIPs {
@@ -410,7 +410,7 @@ func (s imdsSource) InstanceByIP(ip netip.Addr) (*topology.Instance, *topology.W
 	return nil, nil
 }
 
-func (s imdsSource) Credentials(in *topology.Instance) (imds.Credentials, error) {
+func (s imdsSource) Credentials(in *desired.Instance) (imds.Credentials, error) {
 	if s.w.cfg.Identity == nil || in.Role == "" {
 		return imds.Credentials{}, errors.New("no role")
 	}
@@ -424,7 +424,7 @@ func (s imdsSource) Credentials(in *topology.Instance) (imds.Credentials, error)
 }
 
 // spec is how compute runs an instance of the snapshot.
-func (w *World) spec(snap *topology.World, in *topology.Instance) (compute.Spec, error) {
+func (w *World) spec(snap *desired.World, in *desired.Instance) (compute.Spec, error) {
 	if len(in.ENIs) == 0 {
 		return compute.Spec{}, fmt.Errorf("instance %s has no network interface", in.ID)
 	}
@@ -433,14 +433,14 @@ func (w *World) spec(snap *topology.World, in *topology.Instance) (compute.Spec,
 		return compute.Spec{}, fmt.Errorf("instance %s: interface %s not found", in.ID, in.ENIs[0])
 	}
 	_, domain, _ := strings.Cut(in.PrivateDNSName, ".")
-	resolv := "nameserver " + topology.DNSServer(v.CIDRs[0]).String() + "\n"
+	resolv := "nameserver " + desired.DNSServer(v.CIDRs[0]).String() + "\n"
 	if domain != "" {
 		resolv = "search " + domain + "\n" + resolv
 	}
 	return compute.Spec{
 		ID:         in.ID,
 		Hostname:   in.Hostname(),
-		NetNS:      w.net.Path(vpcnet.OwnerNS(in.ID)),
+		NetNS:      w.net.Path(vpc.OwnerNS(in.ID)),
 		VCPUs:      max(in.VCPUs, 1),
 		MemoryMiB:  max(in.MemoryMiB, 16),
 		RootDir:    w.rootDir(in.ID),
@@ -470,7 +470,7 @@ func (w *World) Boot(ctx context.Context, account, region, id string) error {
 	return w.startInstance(ctx, snap, in)
 }
 
-func (w *World) startInstance(ctx context.Context, snap *topology.World, in *topology.Instance) error {
+func (w *World) startInstance(ctx context.Context, snap *desired.World, in *desired.Instance) error {
 	spec, err := w.spec(snap, in)
 	if err != nil {
 		return err
@@ -486,7 +486,7 @@ func (w *World) startInstance(ctx context.Context, snap *topology.World, in *top
 	return w.startSSH(in)
 }
 
-func (w *World) startSSH(in *topology.Instance) error {
+func (w *World) startSSH(in *desired.Instance) error {
 	w.mu.Lock()
 	_, running := w.ssh[in.ID]
 	w.mu.Unlock()
@@ -497,7 +497,7 @@ func (w *World) startSSH(in *topology.Instance) error {
 	if err != nil {
 		return err
 	}
-	ns := vpcnet.OwnerNS(in.ID)
+	ns := vpc.OwnerNS(in.ID)
 	ln, err := w.net.ListenTCP(ns, netip.MustParseAddrPort("0.0.0.0:22"))
 	if err != nil {
 		return fmt.Errorf("ssh server of %s: %w", in.ID, err)
@@ -683,7 +683,7 @@ func (w *World) adoptInstances(ctx context.Context) error {
 
 // reap removes the processes and disks of instances the store no longer
 // knows (a reset, or an instance gone while the daemon was down).
-func (w *World) reap(snap *topology.World) error {
+func (w *World) reap(snap *desired.World) error {
 	infos, err := w.run.List()
 	if err != nil {
 		return err

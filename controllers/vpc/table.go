@@ -1,4 +1,4 @@
-package vpcnet
+package vpc
 
 import (
 	"fmt"
@@ -7,7 +7,7 @@ import (
 	"sort"
 
 	"github.com/cloudbox/cloudbox/dataplane/nft"
-	"github.com/cloudbox/cloudbox/topology"
+	"github.com/cloudbox/cloudbox/desired"
 )
 
 // Names in a router's nftables table.
@@ -31,7 +31,7 @@ func (b *builder) routerTable(x *vpcIndex) *nft.Table {
 	igw := v.InternetGateway != ""
 
 	// ENIs with a link, in a stable order.
-	var enis []*topology.ENI
+	var enis []*desired.ENI
 	for _, e := range v.ENIs {
 		if x.wired[e.ID] != "" {
 			enis = append(enis, e)
@@ -45,7 +45,7 @@ func (b *builder) routerTable(x *vpcIndex) *nft.Table {
 	// take another's address to pass a security group. NAT gateways
 	// forward for others, as do ENIs whose check is turned off.
 	for _, e := range enis {
-		if !e.SourceDestCheck || e.OwnerKind == topology.OwnerNATGateway {
+		if !e.SourceDestCheck || e.OwnerKind == desired.OwnerNATGateway {
 			continue
 		}
 		link := x.wired[e.ID]
@@ -113,7 +113,7 @@ func (b *builder) routerTable(x *vpcIndex) *nft.Table {
 	// have none (AWS does not apply security groups to them).
 	referenced := map[string]bool{}
 	for _, e := range enis {
-		if e.OwnerKind == topology.OwnerNATGateway {
+		if e.OwnerKind == desired.OwnerNATGateway {
 			continue
 		}
 		link := x.wired[e.ID]
@@ -157,7 +157,7 @@ func (b *builder) routerTable(x *vpcIndex) *nft.Table {
 // matching entry wins, then the final deny. Traffic that stays in the
 // subnet is not subject to it. Outbound entries match the destination,
 // inbound ones the source.
-func naclChain(name string, s *topology.Subnet, entries []topology.ACLEntry, outbound bool) nft.Chain {
+func naclChain(name string, s *desired.Subnet, entries []desired.ACLEntry, outbound bool) nft.Chain {
 	c := nft.Chain{Name: name}
 	inSubnet := nft.Addr{Dst: outbound, Prefix: s.CIDR.Masked()}
 	c.Rules = append(c.Rules, nft.Rule{ID: "same-subnet", Match: []nft.Match{inSubnet}, Action: nft.Return()})
@@ -181,7 +181,7 @@ func naclChain(name string, s *topology.Subnet, entries []topology.ACLEntry, out
 // return (allowed so far) on a match. Egress rules match the destination,
 // ingress ones the source; a group peer matches the group's set, which is
 // recorded in referenced.
-func sgRules(rules []topology.SGRule, egress bool, referenced map[string]bool) []nft.Rule {
+func sgRules(rules []desired.SGRule, egress bool, referenced map[string]bool) []nft.Rule {
 	var out []nft.Rule
 	for _, r := range rules {
 		// For ICMP, a security group rule's ports are the type and code.
@@ -206,15 +206,15 @@ func sgRules(rules []topology.SGRule, egress bool, referenced map[string]bool) [
 // ICMP type and code; -1 or a full range matches any.
 func protoMatch(proto, from, to, icmpType, icmpCode int) []nft.Match {
 	switch {
-	case proto == topology.ProtoAll || proto < 0 || proto > 255:
+	case proto == desired.ProtoAll || proto < 0 || proto > 255:
 		return nil
-	case proto == topology.ProtoTCP || proto == topology.ProtoUDP:
+	case proto == desired.ProtoTCP || proto == desired.ProtoUDP:
 		m := []nft.Match{nft.Proto(uint8(proto))}
 		if from < 0 || to < 0 || from > 65535 || (from == 0 && to >= 65535) {
 			return m
 		}
 		return append(m, nft.DPortRange(uint16(from), uint16(min(to, 65535))))
-	case proto == topology.ProtoICMP:
+	case proto == desired.ProtoICMP:
 		m := []nft.Match{nft.ICMP}
 		if icmpType >= 0 && icmpType <= 255 {
 			code := icmpCode

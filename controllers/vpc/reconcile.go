@@ -1,4 +1,4 @@
-package vpcnet
+package vpc
 
 import (
 	"cmp"
@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/cloudbox/cloudbox/dataplane/network"
-	"github.com/cloudbox/cloudbox/topology"
+	"github.com/cloudbox/cloudbox/desired"
 )
 
 // Reconciler keeps the kernel's network equal to a World. Apply is
@@ -41,7 +41,7 @@ func New(n network.Network, log *slog.Logger) *Reconciler {
 //
 // It goes on after a failed change and returns every error joined; the
 // next call then starts again from the kernel's state.
-func (r *Reconciler) Apply(w *topology.World) error {
+func (r *Reconciler) Apply(w *desired.World) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	start := time.Now()
