@@ -21,10 +21,11 @@ import (
 	"github.com/cloudbox/cloudbox/ca"
 	"github.com/cloudbox/cloudbox/clock"
 	"github.com/cloudbox/cloudbox/controllers"
+	"github.com/cloudbox/cloudbox/engines/edge"
+	"github.com/cloudbox/cloudbox/events"
 	"github.com/cloudbox/cloudbox/identity"
+	"github.com/cloudbox/cloudbox/registry"
 	"github.com/cloudbox/cloudbox/server"
-	"github.com/cloudbox/cloudbox/services/autoscaling"
-	"github.com/cloudbox/cloudbox/services/cloudwatch"
 	"github.com/cloudbox/cloudbox/store"
 )
 
@@ -64,20 +65,23 @@ type Daemon struct {
 
 	// world is the data plane, nil when off; dataplane says "on" or
 	// "off: <reason>".
-	world     *controllers.World
+	world     *controllers.Supervisor
 	dataplane string
 	stateDir  string // the instances' disks; a temporary one when ephemeral
 	edge      string // the listener's address once serving
+	// edgeHosts are the names the data plane serves on the listener (the
+	// load balancers'); any other Host is the API's.
+	edgeHosts *edge.Table
 	down      chan struct{}
 	downOnce  sync.Once
 
 	ca    *ca.CA
 	tmpCA string // the CA's directory when ephemeral, removed on Close
 
-	clock       *clock.Clock
-	autoscaling *autoscaling.Service
-	cloudwatch  *cloudwatch.Service
-	events      *eventLog
+	clock  *clock.Clock
+	bus    *events.Bus
+	built  []registry.Built // the services, in dependency order
+	events *eventLog
 }
 
 // New opens the store and builds the services.
@@ -108,7 +112,7 @@ func New(cfg Config) (*Daemon, error) {
 			return nil, fmt.Errorf("opening the store in %s: %w", cfg.DataDir, err)
 		}
 	}
-	d := &Daemon{cfg: cfg, store: st, ids: identity.New(st, keys), down: make(chan struct{})}
+	d := &Daemon{cfg: cfg, store: st, ids: identity.New(st, keys), down: make(chan struct{}), edgeHosts: edge.New()}
 	caDir := filepath.Join(cfg.DataDir, "ca")
 	if cfg.Ephemeral {
 		tmp, err := os.MkdirTemp("", "cloudbox-ca-")
@@ -128,12 +132,14 @@ func New(cfg Config) (*Daemon, error) {
 		cfg.TimeScale = 1
 	}
 	d.clock = clock.New(cfg.TimeScale)
-	var b backends
-	d.services, b = registry(d.store, d.ids, time.Now, d.clock, cfg.Logger, authority)
-	d.autoscaling, d.cloudwatch = b.autoscaling, b.cloudwatch
+	d.bus = events.NewBus()
 	d.events = &eventLog{log: cfg.Logger}
-	d.events.follow(b.autoscaling, b.cloudwatch)
-	if err := d.openDataplane(b); err != nil {
+	d.bus.Subscribe(d.events.add)
+	if err := d.buildServices(authority, false); err != nil {
+		d.closeStore()
+		return nil, err
+	}
+	if err := d.openDataplane(d.backends()); err != nil {
 		d.closeStore()
 		return nil, err
 	}
@@ -150,18 +156,10 @@ func New(cfg Config) (*Daemon, error) {
 		Logger:   cfg.Logger,
 		Internal: mux,
 	})
-	if d.world != nil {
-		api := d.handler
-		// The edge: a request for a load balancer's name goes to it
-		// through the simulated internet; everything else is the API.
-		d.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if controllers.EdgeHost(r.Host) {
-				d.world.ServeEdge(w, r)
-				return
-			}
-			api.ServeHTTP(w, r)
-		})
-	}
+	// The edge: a request for a name the data plane claimed (a load
+	// balancer's, which goes to it through the simulated internet) is
+	// served there; everything else is the API.
+	d.handler = d.edgeHosts.Handler(d.handler)
 	return d, nil
 }
 
@@ -224,12 +222,15 @@ func (d *Daemon) Serve(ctx context.Context, ln net.Listener) error {
 			d.cfg.Logger.Info("data plane on", "daemon_id", d.cfg.DaemonID, "state_dir", d.stateDir)
 		}
 	}
-	// Auto Scaling's reconciler: once a (virtual) second, and no more
-	// often than every 50 ms of wall time.
-	asCtx, stopAS := context.WithCancel(context.Background())
-	defer stopAS()
-	go d.autoscaling.Run(asCtx, max(time.Duration(float64(time.Second)/d.clock.Scale()), 50*time.Millisecond))
-	go publishGroupMetrics(asCtx, d.autoscaling, d.cloudwatch, d.clock, d.cfg.Logger)
+	// The services' own loops (Auto Scaling's reconciler, ...) run while
+	// the daemon serves.
+	runCtx, stopRunners := context.WithCancel(context.Background())
+	defer stopRunners()
+	for _, b := range d.built {
+		if r, ok := b.Service.(registry.Runner); ok {
+			go r.Run(runCtx)
+		}
+	}
 	srv := &http.Server{Handler: d.handler, ReadHeaderTimeout: 30 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -335,7 +336,7 @@ func (d *Daemon) openDataplane(b backends) error {
 	}
 	d.cfg.DaemonID, d.stateDir = id, stateDir
 	w, err := controllers.New(controllers.Config{DaemonID: id, StateDir: stateDir, Store: d.store, EC2: b.ec2, ELB: b.elbv2, Certs: b.acm, Identity: d.ids,
-		Metrics: metrics{b.cloudwatch}, Now: d.clock.Now, TimeScale: d.clock.Scale(), Log: d.cfg.Logger})
+		Edge: d.edgeHosts, Metrics: metrics{b.cloudwatch}, Now: d.clock.Now, TimeScale: d.clock.Scale(), Log: d.cfg.Logger})
 	if err != nil {
 		d.dataplane = "off: " + err.Error()
 		d.cfg.Logger.Warn("data plane off: serving the control plane alone", "reason", err.Error())
