@@ -5,7 +5,6 @@ package controllers
 import (
 	"context"
 	"errors"
-	"net/http"
 
 	"github.com/cloudbox/cloudbox/dataplane/compute"
 )
@@ -15,29 +14,26 @@ var errNotLinux = errors.New("the data plane needs Linux (network namespaces, nf
 // Check says why the data plane cannot run here.
 func Check() error { return errNotLinux }
 
-// World is not available outside Linux.
-type World struct{}
+// Supervisor is not available outside Linux.
+type Supervisor struct{}
 
 // New fails outside Linux.
-func New(Config) (*World, error) { return nil, errNotLinux }
+func New(Config) (*Supervisor, error) { return nil, errNotLinux }
 
 // The methods below exist so the daemon builds everywhere; New never
-// returns a World here.
+// returns a Supervisor here.
 
-func (*World) Start(context.Context) error                                    { return errNotLinux }
-func (*World) Info() Info                                                     { return Info{} }
-func (*World) Close() error                                                   { return nil }
-func (*World) Down(context.Context) error                                     { return errNotLinux }
-func (*World) Boot(context.Context, string, string, string) error             { return errNotLinux }
-func (*World) Halt(context.Context, string, string, string, bool) error       { return errNotLinux }
-func (*World) Reboot(context.Context, string, string, string) error           { return errNotLinux }
-func (*World) ConsoleOutput(string, string, string) ([]byte, error)           { return nil, errNotLinux }
-func (*World) Exec(context.Context, string, compute.ExecRequest) (int, error) { return -1, errNotLinux }
+func (*Supervisor) Start(context.Context) error                              { return errNotLinux }
+func (*Supervisor) Info() Info                                               { return Info{} }
+func (*Supervisor) Close() error                                             { return nil }
+func (*Supervisor) Down(context.Context) error                               { return errNotLinux }
+func (*Supervisor) Boot(context.Context, string, string, string) error       { return errNotLinux }
+func (*Supervisor) Halt(context.Context, string, string, string, bool) error { return errNotLinux }
+func (*Supervisor) Reboot(context.Context, string, string, string) error     { return errNotLinux }
+func (*Supervisor) ConsoleOutput(string, string, string) ([]byte, error)     { return nil, errNotLinux }
+func (*Supervisor) Exec(context.Context, string, compute.ExecRequest) (int, error) {
+	return -1, errNotLinux
+}
 
 // Cleanup has nothing to remove outside Linux.
 func Cleanup(context.Context, string) error { return nil }
-
-// ServeEdge answers that there is no data plane.
-func (*World) ServeEdge(rw http.ResponseWriter, _ *http.Request) {
-	http.Error(rw, errNotLinux.Error(), http.StatusServiceUnavailable)
-}

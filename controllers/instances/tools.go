@@ -1,6 +1,4 @@
-//go:build linux
-
-package controllers
+package instances
 
 import (
 	"embed"

@@ -1,23 +1,97 @@
-//go:build linux
-
-package controllers
+// Package loadbalancers is the load balancers controller: it runs an ALB
+// node (engines/alb) per node ENI of each load balancer, on listeners
+// opened inside the node's namespace, dialling targets from there; it
+// aggregates the nodes' health checks and reports them to ELB; its names
+// (the load balancers' DNS names) join the VPCs' resolver; and it claims
+// *.elb.amazonaws.com at the edge, carrying those requests through the
+// simulated internet to a node.
+package loadbalancers
 
 import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cloudbox/cloudbox/controllers/vpc"
 	"github.com/cloudbox/cloudbox/desired"
 	"github.com/cloudbox/cloudbox/engines/alb"
+	"github.com/cloudbox/cloudbox/engines/edge"
+	"github.com/cloudbox/cloudbox/engines/vpcdns"
 )
+
+// Namespaces are the daemon's namespaces as the controller uses them
+// (dataplane/network.Linux).
+type Namespaces interface {
+	ListenTCP(ns string, addr netip.AddrPort) (net.Listener, error)
+	DialTCP(ctx context.Context, ns string, addr netip.AddrPort) (net.Conn, error)
+}
+
+// HealthReporter takes the load balancers' view of their targets
+// (services/elbv2 implements it), which DescribeTargetHealth combines
+// with what the control plane knows.
+type HealthReporter interface {
+	ReportHealth(account, region, targetGroupARN, targetID string, port int, healthy bool, reason, description string) error
+}
+
+// Certificates hands out the key pairs of ACM certificates
+// (services/acm implements it), for HTTPS listeners.
+type Certificates interface {
+	KeyPair(account, region, arn string) (certPEM, keyPEM []byte, err error)
+}
+
+// Config is what the supervisor gives the controller.
+type Config struct {
+	Namespaces Namespaces
+	// Desired returns the latest snapshot.
+	Desired func() *desired.World
+	// ELB, Certs and Edge are optional: without them health goes
+	// unreported, HTTPS listeners have no certificate, and the load
+	// balancers are not reachable from the host.
+	ELB   HealthReporter
+	Certs Certificates
+	Edge  *edge.Table
+	// TimeScale is the speed of the health checks' intervals (> 0).
+	TimeScale float64
+	Log       *slog.Logger
+}
+
+// Controller is the load balancers controller.
+type Controller struct {
+	cfg Config
+
+	mu  sync.Mutex
+	lbs map[string]*lbNode // by node ENI
+
+	hmu    sync.Mutex
+	health map[string]*healthView // by load balancer, group, target, port
+
+	unclaim  func()        // withdraws the edge's claim
+	edgeNext atomic.Uint64 // round robin over a load balancer's nodes
+	edge     *httputil.ReverseProxy
+}
+
+// New returns the controller, claiming the load balancers' names at the
+// edge.
+func New(cfg Config) *Controller {
+	c := &Controller{cfg: cfg, lbs: map[string]*lbNode{}, health: map[string]*healthView{}}
+	c.edge = c.edgeProxy()
+	if cfg.Edge != nil {
+		c.unclaim = cfg.Edge.Register("*.elb.amazonaws.com", http.HandlerFunc(c.serveEdge))
+	}
+	return c
+}
+
+// Name implements controllers.Controller.
+func (c *Controller) Name() string { return "loadbalancers" }
 
 // lbNode is one running load balancer node: the ALB engine and the
 // listeners it serves, opened inside the node's namespace.
@@ -55,32 +129,40 @@ type nodeHealth struct {
 	reason, description string
 }
 
-// stopGoneNodes stops the nodes whose load balancer or ENI left the
-// world, before the network removes their namespaces.
-func (w *World) stopGoneNodes(snap *desired.World) {
+// Prune stops the nodes whose load balancer or ENI left the world, before
+// the network removes their namespaces.
+func (c *Controller) Prune(snap *desired.World) {
 	keep := map[string]bool{}
 	for _, lb := range snap.LoadBalancers {
 		for _, n := range lb.Nodes {
 			keep[n.ENI] = true
 		}
 	}
-	w.mu.Lock()
+	c.mu.Lock()
 	var gone []*lbNode
-	for eni, n := range w.lbs {
+	for eni, n := range c.lbs {
 		if !keep[eni] {
 			gone = append(gone, n)
-			delete(w.lbs, eni)
+			delete(c.lbs, eni)
 		}
 	}
-	w.mu.Unlock()
+	c.mu.Unlock()
 	for _, n := range gone {
 		n.stop()
 	}
 }
 
-// syncLoadBalancers starts, updates and reconfigures the nodes of every
-// load balancer after the network is in place.
-func (w *World) syncLoadBalancers(snap *desired.World) error {
+// Sync starts, updates and reconfigures the nodes of every load balancer
+// once the network is in place. A node that fails is logged and tried
+// again at the next sync.
+func (c *Controller) Sync(_ context.Context, snap *desired.World) error {
+	if err := c.syncNodes(snap); err != nil {
+		c.cfg.Log.Warn("loadbalancers: nodes", "error", err)
+	}
+	return nil
+}
+
+func (c *Controller) syncNodes(snap *desired.World) error {
 	tgs := make(map[string]*desired.TargetGroup, len(snap.TargetGroups))
 	for _, tg := range snap.TargetGroups {
 		tgs[tg.ARN] = tg
@@ -99,7 +181,7 @@ func (w *World) syncLoadBalancers(snap *desired.World) error {
 			if !wired[nd.ENI] || !nd.PrivateIP.IsValid() {
 				continue
 			}
-			if err := w.syncNode(lb, nd, tgs); err != nil {
+			if err := c.syncNode(lb, nd, tgs); err != nil {
 				errs = append(errs, fmt.Errorf("node %s of %s: %w", nd.ENI, lb.Name, err))
 			}
 		}
@@ -110,10 +192,10 @@ func (w *World) syncLoadBalancers(snap *desired.World) error {
 	return nil
 }
 
-func (w *World) syncNode(lb *desired.LoadBalancer, nd *desired.LBNode, tgs map[string]*desired.TargetGroup) error {
-	w.mu.Lock()
-	n := w.lbs[nd.ENI]
-	w.mu.Unlock()
+func (c *Controller) syncNode(lb *desired.LoadBalancer, nd *desired.LBNode, tgs map[string]*desired.TargetGroup) error {
+	c.mu.Lock()
+	n := c.lbs[nd.ENI]
+	c.mu.Unlock()
 	if n == nil {
 		ns := vpc.OwnerNS(nd.ENI)
 		account, region, lbARN := lb.Account, lb.Region, lb.ARN
@@ -121,20 +203,20 @@ func (w *World) syncNode(lb *desired.LoadBalancer, nd *desired.LBNode, tgs map[s
 		n.node = alb.NewNode(alb.Config{
 			Node: nd,
 			Dial: func(ctx context.Context, addr netip.AddrPort) (net.Conn, error) {
-				return w.net.DialTCP(ctx, ns, addr)
+				return c.cfg.Namespaces.DialTCP(ctx, ns, addr)
 			},
-			Certificate: func(arn string) (*tls.Certificate, error) { return w.certificate(account, region, arn) },
+			Certificate: func(arn string) (*tls.Certificate, error) { return c.certificate(account, region, arn) },
 			Health: func(tgARN, targetID string, port int, healthy bool, reason, description string) {
-				w.nodeHealth(account, region, lbARN, nd.ENI, healthKey{tgARN, targetID, port}, nodeHealth{healthy, reason, description})
+				c.nodeHealth(account, region, lbARN, nd.ENI, healthKey{tgARN, targetID, port}, nodeHealth{healthy, reason, description})
 			},
-			Log:             w.cfg.Log.With("lb", lb.Name, "node", nd.ENI),
-			TimeScale:       w.scale(),
+			Log:             c.cfg.Log.With("lb", lb.Name, "node", nd.ENI),
+			TimeScale:       c.cfg.TimeScale,
 			MinCheckTimeout: time.Second,
 		})
-		w.mu.Lock()
-		w.lbs[nd.ENI] = n
-		w.mu.Unlock()
-		w.cfg.Log.Info("world: load balancer node up", "lb", lb.Name, "node", nd.ENI, "az", nd.AZ, "ip", nd.PrivateIP.String())
+		c.mu.Lock()
+		c.lbs[nd.ENI] = n
+		c.mu.Unlock()
+		c.cfg.Log.Info("loadbalancers: node up", "lb", lb.Name, "node", nd.ENI, "az", nd.AZ, "ip", nd.PrivateIP.String())
 	}
 	n.node.Update(lb, tgs)
 	want := map[int]bool{}
@@ -143,7 +225,7 @@ func (w *World) syncNode(lb *desired.LoadBalancer, nd *desired.LBNode, tgs map[s
 		if n.listeners[l.Port] != nil {
 			continue
 		}
-		ln, err := w.net.ListenTCP(vpc.OwnerNS(nd.ENI), netip.AddrPortFrom(nd.PrivateIP, uint16(l.Port)))
+		ln, err := c.cfg.Namespaces.ListenTCP(vpc.OwnerNS(nd.ENI), netip.AddrPortFrom(nd.PrivateIP, uint16(l.Port)))
 		if err != nil {
 			return err
 		}
@@ -161,29 +243,29 @@ func (w *World) syncNode(lb *desired.LoadBalancer, nd *desired.LBNode, tgs map[s
 }
 
 // certificate loads an ACM certificate for an HTTPS listener.
-func (w *World) certificate(account, region, arn string) (*tls.Certificate, error) {
-	if w.cfg.Certs == nil {
+func (c *Controller) certificate(account, region, arn string) (*tls.Certificate, error) {
+	if c.cfg.Certs == nil {
 		return nil, fmt.Errorf("no certificate store")
 	}
-	certPEM, keyPEM, err := w.cfg.Certs.KeyPair(account, region, arn)
+	certPEM, keyPEM, err := c.cfg.Certs.KeyPair(account, region, arn)
 	if err != nil {
 		return nil, err
 	}
-	c, err := tls.X509KeyPair(certPEM, keyPEM)
-	return &c, err
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	return &cert, err
 }
 
 // nodeHealth records one node's view of a target and tells elbv2 when the
 // load balancer's view changes: a target is healthy when every node that
 // checks it says so, else it is unhealthy with the first failing node's
 // reason.
-func (w *World) nodeHealth(account, region, lbARN, eni string, k healthKey, h nodeHealth) {
-	w.hmu.Lock()
+func (c *Controller) nodeHealth(account, region, lbARN, eni string, k healthKey, h nodeHealth) {
+	c.hmu.Lock()
 	key := lbARN + "|" + k.tg + "|" + k.target + "|" + fmt.Sprint(k.port)
-	v := w.health[key]
+	v := c.health[key]
 	if v == nil {
 		v = &healthView{account: account, region: region, byNode: map[string]nodeHealth{}}
-		w.health[key] = v
+		c.health[key] = v
 	}
 	v.byNode[eni] = h
 	agg := nodeHealth{healthy: true}
@@ -195,25 +277,28 @@ func (w *World) nodeHealth(account, region, lbARN, eni string, k healthKey, h no
 	}
 	changed := v.reported == nil || *v.reported != agg
 	v.reported = &agg
-	w.hmu.Unlock()
-	if !changed || w.cfg.ELB == nil {
+	c.hmu.Unlock()
+	if !changed || c.cfg.ELB == nil {
 		return
 	}
-	w.cfg.Log.Info("world: target health", "target_group", k.tg, "target", k.target, "port", k.port, "healthy", agg.healthy, "reason", agg.reason)
-	if err := w.cfg.ELB.ReportHealth(account, region, k.tg, k.target, k.port, agg.healthy, agg.reason, agg.description); err != nil {
-		w.cfg.Log.Warn("world: reporting target health", "target", k.target, "error", err)
+	c.cfg.Log.Info("loadbalancers: target health", "target_group", k.tg, "target", k.target, "port", k.port, "healthy", agg.healthy, "reason", agg.reason)
+	if err := c.cfg.ELB.ReportHealth(account, region, k.tg, k.target, k.port, agg.healthy, agg.reason, agg.description); err != nil {
+		c.cfg.Log.Warn("loadbalancers: reporting target health", "target", k.target, "error", err)
 	}
 }
 
-// lbResolver answers load balancer DNS names: an internet-facing load
+// Names answers the load balancers' DNS names.
+func (c *Controller) Names() vpcdns.Resolver { return names{c.cfg.Desired} }
+
+// names answers load balancer DNS names: an internet-facing load
 // balancer's name resolves to its nodes' public addresses, an internal
 // one's to their private addresses, wherever the question comes from (as
 // the public DNS records of AWS's load balancers do).
-type lbResolver struct{ w *World }
+type names struct{ desired func() *desired.World }
 
-func (r lbResolver) LookupA(_ string, name string) ([]netip.Addr, bool) {
+func (r names) LookupA(_ string, name string) ([]netip.Addr, bool) {
 	name = strings.TrimSuffix(name, ".")
-	for _, lb := range r.w.current().LoadBalancers {
+	for _, lb := range r.desired().LoadBalancers {
 		if !strings.EqualFold(lb.DNSName, name) {
 			continue
 		}
@@ -230,20 +315,51 @@ func (r lbResolver) LookupA(_ string, name string) ([]netip.Addr, bool) {
 	return nil, false
 }
 
-func (r lbResolver) LookupPTR(string, netip.Addr) (string, bool) { return "", false }
+func (r names) LookupPTR(string, netip.Addr) (string, bool) { return "", false }
 
-// ServeEdge carries a request that reached the edge listener on loopback
+// NodeStats returns the counters of every running node, by node ENI (the
+// metrics' source).
+func (c *Controller) NodeStats() map[string]alb.Stats {
+	c.mu.Lock()
+	nodes := make(map[string]*lbNode, len(c.lbs))
+	for eni, n := range c.lbs {
+		nodes[eni] = n
+	}
+	c.mu.Unlock()
+	out := make(map[string]alb.Stats, len(nodes))
+	for eni, n := range nodes {
+		out[eni] = n.node.Stats()
+	}
+	return out
+}
+
+// Close withdraws the edge's claim and stops the nodes.
+func (c *Controller) Close() error {
+	if c.unclaim != nil {
+		c.unclaim()
+	}
+	c.mu.Lock()
+	nodes := c.lbs
+	c.lbs = map[string]*lbNode{}
+	c.mu.Unlock()
+	for _, n := range nodes {
+		n.stop()
+	}
+	return nil
+}
+
+// serveEdge carries a request that reached the edge listener on loopback
 // (Host: <load balancer DNS name>[:port]) to the load balancer through the
 // simulated internet, as a client on the internet would reach it: to a
 // node's public address, port 80. The host itself never routes to that
 // address; the connection is made from inside the internet namespace.
-func (w *World) ServeEdge(rw http.ResponseWriter, r *http.Request) {
+func (c *Controller) serveEdge(rw http.ResponseWriter, r *http.Request) {
 	host, _, err := net.SplitHostPort(r.Host)
 	if err != nil {
 		host = r.Host
 	}
 	var lb *desired.LoadBalancer
-	for _, l := range w.current().LoadBalancers {
+	for _, l := range c.cfg.Desired().LoadBalancers {
 		if strings.EqualFold(l.DNSName, host) {
 			lb = l
 		}
@@ -266,37 +382,34 @@ func (w *World) ServeEdge(rw http.ResponseWriter, r *http.Request) {
 		http.Error(rw, "cloudbox edge: "+lb.Name+" has no node on the internet yet", http.StatusServiceUnavailable)
 		return
 	}
-	target := nodes[int(w.edgeNext.Add(1))%len(nodes)]
-	w.edgeProxy().ServeHTTP(rw, r.WithContext(context.WithValue(r.Context(), edgeTarget{}, netip.AddrPortFrom(target, 80))))
+	target := nodes[int(c.edgeNext.Add(1))%len(nodes)]
+	c.edge.ServeHTTP(rw, r.WithContext(context.WithValue(r.Context(), edgeTarget{}, netip.AddrPortFrom(target, 80))))
 }
 
 type edgeTarget struct{}
 
-// edgeProxy is the reverse proxy of the edge listener; its transport dials
-// from inside the internet namespace to the address the request carries.
-func (w *World) edgeProxy() *httputil.ReverseProxy {
-	w.edgeOnce.Do(func() {
-		tr := &http.Transport{
-			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-				ap, _ := ctx.Value(edgeTarget{}).(netip.AddrPort)
-				return w.net.DialTCP(ctx, vpc.InternetNS, ap)
-			},
-			MaxIdleConnsPerHost: 32,
-		}
-		w.edge = &httputil.ReverseProxy{
-			Transport: tr,
-			Rewrite: func(pr *httputil.ProxyRequest) {
-				ap, _ := pr.In.Context().Value(edgeTarget{}).(netip.AddrPort)
-				pr.Out.URL.Scheme = "http"
-				pr.Out.URL.Host = ap.String()
-				host, _, err := net.SplitHostPort(pr.In.Host)
-				if err != nil {
-					host = pr.In.Host
-				}
-				// As a client of port 80 would send it.
-				pr.Out.Host = host
-			},
-		}
-	})
-	return w.edge
+// edgeProxy is the reverse proxy of the edge; its transport dials from
+// inside the internet namespace to the address the request carries.
+func (c *Controller) edgeProxy() *httputil.ReverseProxy {
+	tr := &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			ap, _ := ctx.Value(edgeTarget{}).(netip.AddrPort)
+			return c.cfg.Namespaces.DialTCP(ctx, vpc.InternetNS, ap)
+		},
+		MaxIdleConnsPerHost: 32,
+	}
+	return &httputil.ReverseProxy{
+		Transport: tr,
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			ap, _ := pr.In.Context().Value(edgeTarget{}).(netip.AddrPort)
+			pr.Out.URL.Scheme = "http"
+			pr.Out.URL.Host = ap.String()
+			host, _, err := net.SplitHostPort(pr.In.Host)
+			if err != nil {
+				host = pr.In.Host
+			}
+			// As a client of port 80 would send it.
+			pr.Out.Host = host
+		},
+	}
 }

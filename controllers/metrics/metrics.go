@@ -1,15 +1,95 @@
-//go:build linux
-
-package controllers
+// Package metrics is the built-in metric publisher: each virtual minute
+// it publishes AWS/EC2 CPUUtilization, NetworkIn and NetworkOut of the
+// running instances (their cgroups' CPU time and interfaces' counters)
+// and the AWS/ApplicationELB metrics of the load balancers (their nodes'
+// counters), as CloudWatch receives them from AWS's own services.
+package metrics
 
 import (
+	"context"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/cloudbox/cloudbox/dataplane/compute"
 	"github.com/cloudbox/cloudbox/desired"
 	"github.com/cloudbox/cloudbox/engines/alb"
 )
+
+// Publisher is CloudWatch as the built-in metrics are published to it.
+type Publisher interface {
+	Publish(account, region, namespace string, data []Datum) error
+}
+
+// Datum is one datapoint of a built-in metric.
+type Datum struct {
+	Name       string
+	Dimensions map[string]string
+	Value      float64
+	Unit       string
+	Time       time.Time // on the virtual clock
+}
+
+// Instances reads a running instance's counters (the instances
+// controller).
+type Instances interface {
+	Stats(id string) (compute.Stats, error)
+}
+
+// Nodes reads the counters of every running load balancer node, by node
+// ENI (the load balancers controller).
+type Nodes interface {
+	NodeStats() map[string]alb.Stats
+}
+
+// Config is what the supervisor gives the publisher.
+type Config struct {
+	Publisher Publisher
+	Instances Instances
+	Nodes     Nodes
+	// Desired returns the latest snapshot.
+	Desired func() *desired.World
+	// Now is the virtual clock and TimeScale its speed (> 0): the period
+	// is a virtual minute.
+	Now       func() time.Time
+	TimeScale float64
+	Log       *slog.Logger
+}
+
+// Controller is the metric publisher.
+type Controller struct {
+	cfg  Config
+	stop chan struct{}
+	done chan struct{} // made by Start, closed when the publisher ends
+}
+
+// New returns the publisher; Start starts it.
+func New(cfg Config) *Controller {
+	return &Controller{cfg: cfg, stop: make(chan struct{})}
+}
+
+// Name implements controllers.Controller.
+func (c *Controller) Name() string { return "metrics" }
+
+// Sync has nothing to do: each period reads the latest snapshot.
+func (c *Controller) Sync(context.Context, *desired.World) error { return nil }
+
+// Start starts publishing, every metric period until Close.
+func (c *Controller) Start(context.Context) error {
+	c.done = make(chan struct{})
+	go c.run()
+	return nil
+}
+
+// Close stops the publisher and waits for it.
+func (c *Controller) Close() error {
+	close(c.stop)
+	if c.done != nil {
+		<-c.done
+	}
+	return nil
+}
 
 // metricPeriod is how often the built-in metrics are published, in
 // virtual time: EC2's detailed monitoring period, and the period of the
@@ -23,25 +103,26 @@ type instanceSample struct {
 	wall    time.Time
 }
 
-// publishMetrics runs until Close, publishing every metric period.
-func (w *World) publishMetrics() {
-	defer close(w.metricsDone)
-	t := time.NewTicker(w.wall(metricPeriod))
+// run publishes every metric period, a virtual minute (the wall-time
+// ticker runs at the time scale), until Close.
+func (c *Controller) run() {
+	defer close(c.done)
+	t := time.NewTicker(time.Duration(float64(metricPeriod) / c.cfg.TimeScale))
 	defer t.Stop()
 	instances := map[string]instanceSample{}
 	nodes := map[string]alb.Stats{}
 	for {
 		select {
-		case <-w.closed:
+		case <-c.stop:
 			return
 		case <-t.C:
 			m := metricBatches{}
-			snap, vnow := w.current(), w.now()
-			w.instanceMetrics(m, snap, instances, vnow)
-			w.lbMetrics(m, snap, nodes, vnow)
+			snap, vnow := c.cfg.Desired(), c.cfg.Now()
+			c.instanceMetrics(m, snap, instances, vnow)
+			c.lbMetrics(m, snap, nodes, vnow)
 			for k, data := range m {
-				if err := w.cfg.Metrics.Publish(k.account, k.region, k.namespace, data); err != nil {
-					w.cfg.Log.Warn("world: publishing metrics", "account", k.account, "region", k.region, "namespace", k.namespace, "error", err)
+				if err := c.cfg.Publisher.Publish(k.account, k.region, k.namespace, data); err != nil {
+					c.cfg.Log.Warn("metrics: publishing", "account", k.account, "region", k.region, "namespace", k.namespace, "error", err)
 				}
 			}
 		}
@@ -59,38 +140,19 @@ func (m metricBatches) add(account, region, namespace string, d Datum) {
 	m[k] = append(m[k], d)
 }
 
-// wall turns a virtual duration into wall time at the time scale.
-func (w *World) wall(d time.Duration) time.Duration {
-	return time.Duration(float64(d) / w.scale())
-}
-
-func (w *World) scale() float64 {
-	if w.cfg.TimeScale > 0 {
-		return w.cfg.TimeScale
-	}
-	return 1
-}
-
-func (w *World) now() time.Time {
-	if w.cfg.Now != nil {
-		return w.cfg.Now()
-	}
-	return time.Now()
-}
-
 // instanceMetrics adds AWS/EC2 CPUUtilization, NetworkIn and NetworkOut of
 // every running instance since its last sample: CPU as the share of its
 // vCPUs its cgroup used, network as the bytes its interfaces moved. Each
 // is published per instance and, for instances of an Auto Scaling group,
 // per group, whose Average is what target tracking follows.
-func (w *World) instanceMetrics(m metricBatches, snap *desired.World, last map[string]instanceSample, vnow time.Time) {
+func (c *Controller) instanceMetrics(m metricBatches, snap *desired.World, last map[string]instanceSample, vnow time.Time) {
 	now := time.Now()
 	seen := map[string]bool{}
 	for _, in := range snap.Instances {
 		if in.State != "running" {
 			continue
 		}
-		st, err := w.run.Stats(in.ID)
+		st, err := c.cfg.Instances.Stats(in.ID)
 		if err != nil {
 			continue
 		}
@@ -133,6 +195,12 @@ func delta[T int64 | uint64](now, before T) T {
 	return now - before
 }
 
+// targetKey is one target of one group.
+type targetKey struct {
+	tg, target string
+	port       int
+}
+
 // tgCounts are one target group's counters behind one load balancer over
 // a period, summed over the load balancer's nodes.
 type tgCounts struct {
@@ -140,7 +208,7 @@ type tgCounts struct {
 	responseTime                                   time.Duration
 	// health is each target's health: healthy only if every node that
 	// checks it says so. Draining targets are neither.
-	health map[healthKey]bool
+	health map[targetKey]bool
 }
 
 // lbMetrics adds the AWS/ApplicationELB metrics of every load balancer
@@ -151,15 +219,10 @@ type tgCounts struct {
 // RequestCountPerTarget) and per target group alone
 // (RequestCountPerTarget, which ALBRequestCountPerTarget tracking follows).
 // As on AWS, counts are reported only when non-zero; host counts always.
-func (w *World) lbMetrics(m metricBatches, snap *desired.World, last map[string]alb.Stats, vnow time.Time) {
-	w.mu.Lock()
-	nodes := make(map[string]*lbNode, len(w.lbs))
-	for eni, n := range w.lbs {
-		nodes[eni] = n
-	}
-	w.mu.Unlock()
+func (c *Controller) lbMetrics(m metricBatches, snap *desired.World, last map[string]alb.Stats, vnow time.Time) {
+	nodes := c.cfg.Nodes.NodeStats()
 	for eni := range last {
-		if nodes[eni] == nil {
+		if _, ok := nodes[eni]; !ok {
 			delete(last, eni)
 		}
 	}
@@ -174,28 +237,27 @@ func (w *World) lbMetrics(m metricBatches, snap *desired.World, last map[string]
 		elb := map[int]int64{}
 		groups := map[string]*tgCounts{}
 		for _, nd := range lb.Nodes {
-			n := nodes[nd.ENI]
-			if n == nil {
+			now, ok := nodes[nd.ENI]
+			if !ok {
 				continue
 			}
-			now := n.node.Stats()
 			prev := last[nd.ENI]
 			last[nd.ENI] = now
 			requests += delta(now.Requests, prev.Requests)
 			for code, v := range now.ELB {
 				elb[code/100] += delta(v, prev.ELB[code])
 			}
-			before := map[healthKey]alb.TargetStats{}
+			before := map[targetKey]alb.TargetStats{}
 			for _, t := range prev.Targets {
-				before[healthKey{t.TargetGroupARN, t.TargetID, t.Port}] = t
+				before[targetKey{t.TargetGroupARN, t.TargetID, t.Port}] = t
 			}
 			for _, t := range now.Targets {
 				g := groups[t.TargetGroupARN]
 				if g == nil {
-					g = &tgCounts{health: map[healthKey]bool{}}
+					g = &tgCounts{health: map[targetKey]bool{}}
 					groups[t.TargetGroupARN] = g
 				}
-				p := before[healthKey{t.TargetGroupARN, t.TargetID, t.Port}]
+				p := before[targetKey{t.TargetGroupARN, t.TargetID, t.Port}]
 				g.requests += delta(t.Requests, p.Requests)
 				c2, c3, c4, c5 := delta(t.Target2XX, p.Target2XX), delta(t.Target3XX, p.Target3XX), delta(t.Target4XX, p.Target4XX), delta(t.Target5XX, p.Target5XX)
 				g.c2, g.c3, g.c4, g.c5 = g.c2+c2, g.c3+c3, g.c4+c4, g.c5+c5
@@ -207,7 +269,7 @@ func (w *World) lbMetrics(m metricBatches, snap *desired.World, last map[string]
 				if t.Draining {
 					continue
 				}
-				k := healthKey{t.TargetGroupARN, t.TargetID, t.Port}
+				k := targetKey{t.TargetGroupARN, t.TargetID, t.Port}
 				h, seen := g.health[k]
 				g.health[k] = t.Healthy && (!seen || h)
 			}

@@ -43,7 +43,7 @@ func build(w *desired.World) (map[string]*nsState, error) {
 	}
 	for _, v := range w.VPCs {
 		if err := b.vpc(v); err != nil {
-			return nil, fmt.Errorf("vpcnet: %s: %w", v.ID, err)
+			return nil, fmt.Errorf("vpc: %s: %w", v.ID, err)
 		}
 	}
 	return b.nss, nil

@@ -290,8 +290,7 @@ func TestKernel(t *testing.T) {
 	}
 }
 
-// TestKernelApplyTime measures Apply for 50 instances in one VPC, and
-// Teardown.
+// TestKernelApplyTime measures Apply for 50 instances in one VPC.
 func TestKernelApplyTime(t *testing.T) {
 	l, _ := newLinux(t)
 	w := testWorld()
@@ -317,14 +316,4 @@ func TestKernelApplyTime(t *testing.T) {
 	w.VPCs[0].SecurityGroups[0].Ingress[0].ToPort = 81
 	mustApply(t, r, w)
 	t.Logf("Apply of one rule change: %v", time.Since(start))
-}
-
-func TestKernelTeardown(t *testing.T) {
-	l, _ := newLinux(t)
-	r := New(l, nil)
-	mustApply(t, r, testWorld())
-	must(t, r.Teardown())
-	if nss, err := l.Namespaces(); err != nil || len(nss) != 0 {
-		t.Fatalf("after Teardown: %v, %v", nss, err)
-	}
 }

@@ -1,4 +1,4 @@
-// Package vpcnet compiles a desired.World into the kernel's network: one
+// Package vpc compiles a desired.World into the kernel's network: one
 // namespace for the simulated internet, one router namespace per VPC, one
 // namespace per ENI owner, veths for ENIs, internet gateways and peerings,
 // policy routing for route tables, and nftables for security groups,

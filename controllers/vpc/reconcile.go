@@ -59,33 +59,11 @@ func (r *Reconciler) Apply(w *desired.World) error {
 	c.converge(have, want)
 	if err := errors.Join(c.errs...); err != nil {
 		r.applied = nil
-		return fmt.Errorf("vpcnet: %w", err)
+		return fmt.Errorf("vpc: %w", err)
 	}
 	r.applied = want
 	if c.count > 0 {
 		r.log.Info("vpc network applied", "changes", c.count, "namespaces", len(want), "took", time.Since(start).Round(time.Millisecond))
-	}
-	return nil
-}
-
-// Teardown deletes every namespace of the daemon (cloudbox down). Sockets
-// opened in them must be closed first, or they keep them alive.
-func (r *Reconciler) Teardown() error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.applied = nil
-	names, err := r.n.Namespaces()
-	if err != nil {
-		return fmt.Errorf("vpcnet: %w", err)
-	}
-	var errs []error
-	for _, ns := range names {
-		if err := r.n.DeleteNamespace(ns); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("vpcnet: %w", err)
 	}
 	return nil
 }
@@ -97,7 +75,7 @@ func (r *Reconciler) Teardown() error {
 func (r *Reconciler) observe(want map[string]*nsState) (map[string]*nsState, error) {
 	names, err := r.n.Namespaces()
 	if err != nil {
-		return nil, fmt.Errorf("vpcnet: %w", err)
+		return nil, fmt.Errorf("vpc: %w", err)
 	}
 	have := map[string]*nsState{}
 	links := map[string]map[string]network.Link{}
@@ -110,7 +88,7 @@ func (r *Reconciler) observe(want map[string]*nsState) (map[string]*nsState, err
 		}
 		ls, err := r.n.Links(ns)
 		if err != nil {
-			return nil, fmt.Errorf("vpcnet: %w", err)
+			return nil, fmt.Errorf("vpc: %w", err)
 		}
 		links[ns] = map[string]network.Link{}
 		for _, l := range ls {
@@ -126,7 +104,7 @@ func (r *Reconciler) observe(want map[string]*nsState) (map[string]*nsState, err
 		}
 		rules, err := r.n.Rules(ns)
 		if err != nil {
-			return nil, fmt.Errorf("vpcnet: %w", err)
+			return nil, fmt.Errorf("vpc: %w", err)
 		}
 		tables := maps.Clone(w.tables)
 		tables[0] = true
@@ -139,7 +117,7 @@ func (r *Reconciler) observe(want map[string]*nsState) (map[string]*nsState, err
 		for _, t := range slices.Sorted(maps.Keys(tables)) {
 			routes, err := r.n.Routes(ns, t)
 			if err != nil {
-				return nil, fmt.Errorf("vpcnet: %w", err)
+				return nil, fmt.Errorf("vpc: %w", err)
 			}
 			for _, rt := range routes {
 				// Routes with a preferred source are the kernel's own (the

@@ -321,20 +321,6 @@ func TestConcurrentApply(t *testing.T) {
 	}
 }
 
-func TestTeardown(t *testing.T) {
-	f := newFake(t)
-	r := New(f, nil)
-	mustApply(t, r, testWorld())
-	must(t, r.Teardown())
-	if nss, _ := f.Namespaces(); len(nss) != 0 {
-		t.Fatalf("namespaces after teardown: %v", nss)
-	}
-	mustApply(t, r, testWorld())
-	if nss, _ := f.Namespaces(); len(nss) != 8 {
-		t.Fatalf("namespaces after apply following teardown: %v", nss)
-	}
-}
-
 func TestLinkNames(t *testing.T) {
 	for id, want := range map[string]string{
 		"eni-0123456789abcdef0": "e3456789abcdef0",

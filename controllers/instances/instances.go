@@ -1,0 +1,494 @@
+// Package instances is the instances controller: it boots, halts and
+// reboots instances as dataplane/compute processes joined to their
+// namespaces, runs an SSH server inside each running instance's namespace
+// (host key kept in the state directory), and serves each VPC's instance
+// metadata (IMDS, with the role credentials the daemon mints) on its
+// router's 169.254.169.254. After a restart it adopts the processes that
+// survived, starts the running instances that did not, and reaps the
+// processes of instances the store no longer knows. Its names (the
+// instances' private and public DNS names) join the VPCs' resolver.
+package instances
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cloudbox/cloudbox/api"
+	"github.com/cloudbox/cloudbox/arn"
+	"github.com/cloudbox/cloudbox/controllers/vpc"
+	"github.com/cloudbox/cloudbox/dataplane/compute"
+	"github.com/cloudbox/cloudbox/desired"
+	"github.com/cloudbox/cloudbox/engines/imds"
+	"github.com/cloudbox/cloudbox/engines/sshd"
+	"github.com/cloudbox/cloudbox/engines/vpcdns"
+	"github.com/cloudbox/cloudbox/identity"
+	"golang.org/x/crypto/ssh"
+)
+
+// roleCredentialTTL is how long the role credentials IMDS hands out last;
+// AWS rotates them hours before they expire, as IMDS here does.
+const roleCredentialTTL = 6 * time.Hour
+
+// Namespaces are the daemon's namespaces as the controller uses them
+// (dataplane/network.Linux).
+type Namespaces interface {
+	// Path is the file of namespace ns, which an instance's processes join.
+	Path(ns string) string
+	ListenTCP(ns string, addr netip.AddrPort) (net.Listener, error)
+	DialTCP(ctx context.Context, ns string, addr netip.AddrPort) (net.Conn, error)
+}
+
+// Issuer mints temporary credentials (identity.Resolver implements it):
+// the role credentials IMDS hands to instances.
+type Issuer interface {
+	Issue(p api.Principal, now time.Time, d time.Duration) (identity.Credential, error)
+}
+
+// Config is what the supervisor gives the controller.
+type Config struct {
+	Namespaces Namespaces
+	Runner     compute.Runner
+	// Desired returns the latest snapshot.
+	Desired func() *desired.World
+	// Names resolves the names an SSH client forwards to (ssh -J).
+	Names vpcdns.Resolver
+	// Identity is optional: without it IMDS has no role credentials.
+	Identity Issuer
+	// Disks is the directory of the instances' disks (<Disks>/<id>),
+	// HostKeys that of their SSH host keys (<HostKeys>/<id>.pem).
+	Disks, HostKeys string
+	Log             *slog.Logger
+}
+
+// Controller is the instances controller.
+type Controller struct {
+	cfg Config
+	// tools are the image's programs the host lacks (imageTools).
+	tools map[string][]byte
+
+	mu   sync.Mutex
+	imds map[string]*servers // by VPC id
+	ssh  map[string]*servers // by instance id
+}
+
+// New returns the controller.
+func New(cfg Config) *Controller {
+	return &Controller{cfg: cfg, tools: imageTools(), imds: map[string]*servers{}, ssh: map[string]*servers{}}
+}
+
+// Name implements controllers.Controller.
+func (c *Controller) Name() string { return "instances" }
+
+// Names answers the Amazon-provided instance names.
+func (c *Controller) Names() vpcdns.Resolver { return vpcdns.WorldResolver{World: c.cfg.Desired} }
+
+// Prune stops the metadata servers of the VPCs snap no longer has: they
+// hold sockets in their router's namespace, which would keep it alive.
+func (c *Controller) Prune(snap *desired.World) {
+	c.mu.Lock()
+	var gone []*servers
+	for id, s := range c.imds {
+		if snap.FindVPC(id) == nil {
+			gone = append(gone, s)
+			delete(c.imds, id)
+		}
+	}
+	c.mu.Unlock()
+	for _, s := range gone {
+		s.stop()
+	}
+}
+
+// Sync reaps the instances snap no longer has and starts the metadata
+// server of each new VPC.
+func (c *Controller) Sync(ctx context.Context, snap *desired.World) error {
+	if err := c.reap(ctx, snap); err != nil {
+		c.cfg.Log.Warn("instances: removing stale instances", "error", err)
+	}
+	for _, v := range snap.VPCs {
+		c.mu.Lock()
+		_, ok := c.imds[v.ID]
+		c.mu.Unlock()
+		if ok {
+			continue
+		}
+		s, err := c.startIMDS(v.ID)
+		if err != nil {
+			return fmt.Errorf("imds of %s: %w", v.ID, err)
+		}
+		c.mu.Lock()
+		c.imds[v.ID] = s
+		c.mu.Unlock()
+	}
+	return nil
+}
+
+// startIMDS starts the instance metadata server of a VPC on its router's
+// 169.254.169.254:80.
+func (c *Controller) startIMDS(vpcID string) (*servers, error) {
+	ln, err := c.cfg.Namespaces.ListenTCP(vpc.RouterNS(vpcID), netip.AddrPortFrom(vpc.IMDSAddr, 80))
+	if err != nil {
+		return nil, err
+	}
+	opts := imds.Options{MetadataOptions: func(in *desired.Instance) imds.MetadataOptions {
+		return imds.MetadataOptions{HTTPTokens: in.MetadataTokens, HTTPEndpoint: in.MetadataEndpoint}
+	}}
+	md := &http.Server{Handler: imds.New(imdsSource{c: c, vpc: vpcID}, opts), ReadHeaderTimeout: 10 * time.Second}
+	s := &servers{closers: []func() error{md.Close}}
+	s.wg.Go(func() { md.Serve(ln) })
+	c.cfg.Log.Info("instances: imds up", "vpc", vpcID, "imds", vpc.IMDSAddr.String())
+	return s, nil
+}
+
+// imdsSource answers IMDS from the latest snapshot, for one VPC (VPCs may
+// overlap, so an address means something only within its VPC).
+type imdsSource struct {
+	c   *Controller
+	vpc string
+}
+
+func (s imdsSource) InstanceByIP(ip netip.Addr) (*desired.Instance, *desired.World) {
+	snap := s.c.cfg.Desired()
+	v := snap.FindVPC(s.vpc)
+	if v == nil {
+		return nil, nil
+	}
+	for _, e := range v.ENIs {
+		if e.OwnerKind != desired.OwnerInstance {
+			continue
+		}
+		for _, a := range e.PrivateIPs {
+			if a == ip {
+				if in := snap.FindInstance(e.OwnerID); in != nil {
+					return in, snap
+				}
+			}
+		}
+	}
+	return nil, nil
+}
+
+func (s imdsSource) Credentials(in *desired.Instance) (imds.Credentials, error) {
+	if s.c.cfg.Identity == nil || in.Role == "" {
+		return imds.Credentials{}, errors.New("no role")
+	}
+	roleARN := arn.ARN{Partition: arn.Partition(in.Region), Service: "sts", Account: in.Account, Resource: "assumed-role/" + in.Role + "/" + in.ID}
+	p := api.Principal{Account: in.Account, ARN: roleARN.String(), UserID: "AROA" + strings.ToUpper(strings.TrimPrefix(in.ID, "i-")) + ":" + in.ID}
+	cred, err := s.c.cfg.Identity.Issue(p, time.Now(), roleCredentialTTL)
+	if err != nil {
+		return imds.Credentials{}, err
+	}
+	return imds.Credentials{AccessKeyID: cred.Principal.AccessKeyID, SecretAccessKey: cred.Secret, Token: cred.SessionToken, Expiration: cred.Expires}, nil
+}
+
+func (c *Controller) rootDir(id string) string { return filepath.Join(c.cfg.Disks, id) }
+
+func (c *Controller) hostKeyPath(id string) string { return filepath.Join(c.cfg.HostKeys, id+".pem") }
+
+// spec is how compute runs an instance of the snapshot.
+func (c *Controller) spec(snap *desired.World, in *desired.Instance) (compute.Spec, error) {
+	if len(in.ENIs) == 0 {
+		return compute.Spec{}, fmt.Errorf("instance %s has no network interface", in.ID)
+	}
+	eni, v := snap.FindENI(in.ENIs[0])
+	if eni == nil || len(eni.PrivateIPs) == 0 {
+		return compute.Spec{}, fmt.Errorf("instance %s: interface %s not found", in.ID, in.ENIs[0])
+	}
+	_, domain, _ := strings.Cut(in.PrivateDNSName, ".")
+	resolv := "nameserver " + desired.DNSServer(v.CIDRs[0]).String() + "\n"
+	if domain != "" {
+		resolv = "search " + domain + "\n" + resolv
+	}
+	return compute.Spec{
+		ID:         in.ID,
+		Hostname:   in.Hostname(),
+		NetNS:      c.cfg.Namespaces.Path(vpc.OwnerNS(in.ID)),
+		VCPUs:      max(in.VCPUs, 1),
+		MemoryMiB:  max(in.MemoryMiB, 16),
+		RootDir:    c.rootDir(in.ID),
+		UserData:   in.UserData,
+		PrivateIP:  eni.PrivateIPs[0].String(),
+		ResolvConf: resolv,
+		Tools:      c.tools,
+		Env:        []string{"AWS_DEFAULT_REGION=" + in.Region, "AWS_REGION=" + in.Region},
+	}, nil
+}
+
+// Boot starts an instance of the latest snapshot, whose network the sync
+// before it made: its processes, then its SSH server.
+func (c *Controller) Boot(ctx context.Context, id string) error {
+	snap := c.cfg.Desired()
+	in := snap.FindInstance(id)
+	if in == nil {
+		return fmt.Errorf("instance %s is not in the store", id)
+	}
+	return c.startInstance(ctx, snap, in)
+}
+
+func (c *Controller) startInstance(ctx context.Context, snap *desired.World, in *desired.Instance) error {
+	spec, err := c.spec(snap, in)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(c.cfg.Disks, 0o700); err != nil {
+		return err
+	}
+	start := time.Now()
+	if err := c.cfg.Runner.Start(ctx, spec); err != nil {
+		return err
+	}
+	c.cfg.Log.Info("instances: instance up", "instance", in.ID, "ip", spec.PrivateIP, "took", time.Since(start))
+	return c.startSSH(in)
+}
+
+func (c *Controller) startSSH(in *desired.Instance) error {
+	c.mu.Lock()
+	_, running := c.ssh[in.ID]
+	c.mu.Unlock()
+	if running {
+		return nil
+	}
+	key, err := c.hostKey(in.ID)
+	if err != nil {
+		return err
+	}
+	ns := vpc.OwnerNS(in.ID)
+	ln, err := c.cfg.Namespaces.ListenTCP(ns, netip.MustParseAddrPort("0.0.0.0:22"))
+	if err != nil {
+		return fmt.Errorf("ssh server of %s: %w", in.ID, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &servers{cancel: cancel, closers: []func() error{ln.Close}}
+	id, vpcID := in.ID, in.VPC
+	cfg := sshd.Config{
+		HostKey:       key,
+		AuthorizedKey: in.PublicKey,
+		Users:         []string{in.LoginUser},
+		Exec: func(ctx context.Context, req compute.ExecRequest) (int, error) {
+			return c.cfg.Runner.Exec(ctx, id, req)
+		},
+		Dial: func(ctx context.Context, _ string, addr string) (net.Conn, error) {
+			return c.dialFrom(ctx, ns, vpcID, addr)
+		},
+		Terminal: func() (*os.File, *os.File, error) {
+			// In the instance's own devpts, so that /dev/pts/N exists there.
+			if pid := c.initPID(id); pid > 0 {
+				return sshd.OpenTerminal(fmt.Sprintf("/proc/%d/root/dev/pts", pid))
+			}
+			return sshd.OpenTerminal("")
+		},
+		Log: c.cfg.Log.With("instance", id),
+	}
+	s.wg.Go(func() {
+		if err := sshd.Serve(ctx, ln, cfg); err != nil && ctx.Err() == nil {
+			c.cfg.Log.Warn("instances: ssh server stopped", "instance", id, "error", err)
+		}
+	})
+	c.mu.Lock()
+	c.ssh[id] = s
+	c.mu.Unlock()
+	return nil
+}
+
+// initPID returns the host PID of a running instance's init, 0 if none.
+func (c *Controller) initPID(id string) int {
+	infos, err := c.cfg.Runner.List()
+	if err != nil {
+		return 0
+	}
+	for _, in := range infos {
+		if in.ID == id {
+			return in.InitPID
+		}
+	}
+	return 0
+}
+
+// dialFrom connects from inside namespace ns to addr ("host:port"), the
+// host an IP address or a name the VPC's DNS knows: SSH port forwarding
+// (ssh -J through a bastion) as the instance itself would connect.
+func (c *Controller) dialFrom(ctx context.Context, ns, vpcID, addr string) (net.Conn, error) {
+	host, portStr, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	port, err := strconv.ParseUint(portStr, 10, 16)
+	if err != nil {
+		return nil, fmt.Errorf("bad port in %q", addr)
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		name := strings.ToLower(strings.TrimSuffix(host, ".")) + "."
+		ips, ok := c.cfg.Names.LookupA(vpcID, name)
+		if !ok || len(ips) == 0 {
+			return nil, fmt.Errorf("cannot resolve %s", host)
+		}
+		ip = ips[0]
+	}
+	return c.cfg.Namespaces.DialTCP(ctx, ns, netip.AddrPortFrom(ip, uint16(port)))
+}
+
+// hostKey returns the instance's SSH host key, made on first use and kept
+// so that known_hosts stays valid across stops and restarts.
+func (c *Controller) hostKey(id string) (ssh.Signer, error) {
+	p := c.hostKeyPath(id)
+	if b, err := os.ReadFile(p); err == nil {
+		return sshd.ParseHostKey(b)
+	}
+	signer, pemBytes, err := sshd.NewHostKey()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		return nil, err
+	}
+	return signer, os.WriteFile(p, pemBytes, 0o600)
+}
+
+func (c *Controller) stopSSH(id string) {
+	c.mu.Lock()
+	s := c.ssh[id]
+	delete(c.ssh, id)
+	c.mu.Unlock()
+	if s != nil {
+		s.stop()
+	}
+}
+
+// Halt stops an instance's SSH server and processes; terminate also
+// deletes its disk and host key.
+func (c *Controller) Halt(ctx context.Context, id string, terminate bool) error {
+	c.stopSSH(id)
+	if terminate {
+		os.Remove(c.hostKeyPath(id))
+		err := c.cfg.Runner.Terminate(ctx, id)
+		if errors.Is(err, compute.ErrNotFound) {
+			return nil
+		}
+		return err
+	}
+	err := c.cfg.Runner.Stop(ctx, id)
+	if errors.Is(err, compute.ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+// Reboot restarts a running instance's processes.
+func (c *Controller) Reboot(ctx context.Context, id string) error {
+	return c.cfg.Runner.Reboot(ctx, id)
+}
+
+// ConsoleOutput is what the instance printed on its console.
+func (c *Controller) ConsoleOutput(id string) ([]byte, error) {
+	return compute.ConsoleOutput(c.rootDir(id), 0)
+}
+
+// Exec runs a command inside an instance.
+func (c *Controller) Exec(ctx context.Context, id string, req compute.ExecRequest) (int, error) {
+	return c.cfg.Runner.Exec(ctx, id, req)
+}
+
+// Stats reads a running instance's counters (the metrics' source).
+func (c *Controller) Stats(id string) (compute.Stats, error) { return c.cfg.Runner.Stats(id) }
+
+// Start brings the processes in line with the store after a (re)start:
+// instances that should run are started (a no-op for those whose
+// processes survived) and stopped ones are stopped. (The first sync has
+// already reaped the instances the store no longer knows.) What fails is
+// logged: the instances concerned stay as they are, the others run.
+func (c *Controller) Start(ctx context.Context) error {
+	if err := c.adopt(ctx); err != nil {
+		c.cfg.Log.Warn("instances: restoring instances", "error", err)
+	}
+	return nil
+}
+
+func (c *Controller) adopt(ctx context.Context) error {
+	snap := c.cfg.Desired()
+	infos, err := c.cfg.Runner.List()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, info := range infos {
+		if in := snap.FindInstance(info.ID); in != nil && in.State == "stopped" && info.State == compute.StateRunning {
+			errs = append(errs, c.cfg.Runner.Stop(ctx, info.ID))
+		}
+	}
+	for _, in := range snap.Instances {
+		if in.State != "running" {
+			continue // pending ones boot through EC2's lifecycle
+		}
+		if err := c.startInstance(ctx, snap, in); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", in.ID, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// reap removes the processes and disks of instances the store no longer
+// knows (a reset, or an instance gone while the daemon was down).
+func (c *Controller) reap(ctx context.Context, snap *desired.World) error {
+	infos, err := c.cfg.Runner.List()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, info := range infos {
+		if snap.FindInstance(info.ID) == nil {
+			c.cfg.Log.Info("instances: removing an instance the store does not know", "instance", info.ID)
+			c.stopSSH(info.ID)
+			errs = append(errs, c.cfg.Runner.Terminate(ctx, info.ID))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Close stops the SSH and metadata servers; the instances' processes stay,
+// so a restarted daemon takes them over.
+func (c *Controller) Close() error {
+	c.mu.Lock()
+	var all []*servers
+	for _, s := range c.imds {
+		all = append(all, s)
+	}
+	for _, s := range c.ssh {
+		all = append(all, s)
+	}
+	c.imds, c.ssh = map[string]*servers{}, map[string]*servers{}
+	c.mu.Unlock()
+	for _, s := range all {
+		s.stop()
+	}
+	return nil
+}
+
+// servers run on sockets inside one namespace: stop ends their context
+// (cancel, if set), closes their sockets and waits for them.
+type servers struct {
+	cancel  context.CancelFunc
+	closers []func() error
+	wg      sync.WaitGroup
+}
+
+func (s *servers) stop() {
+	if s.cancel != nil {
+		s.cancel()
+	}
+	for _, c := range s.closers {
+		c()
+	}
+	s.wg.Wait()
+}

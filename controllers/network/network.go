@@ -1,0 +1,218 @@
+// Package network is the network controller: it applies the VPCs' network
+// to the kernel (controllers/vpc), runs each VPC's Amazon DNS server on
+// its router's address, and runs the simulated internet's services: the
+// echo server and the resolver of public names.
+//
+// It is named for what it provides, the network the instances and load
+// balancers live on. dataplane/network, the kernel's namespaces and links
+// it drives, is imported as netns here and in the supervisor.
+package network
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/cloudbox/cloudbox/controllers/vpc"
+	netns "github.com/cloudbox/cloudbox/dataplane/network"
+	"github.com/cloudbox/cloudbox/desired"
+	"github.com/cloudbox/cloudbox/engines/echo"
+	"github.com/cloudbox/cloudbox/engines/vpcdns"
+)
+
+// Kernel is the daemon's namespaces as the controller uses them
+// (dataplane/network.Linux): the network to apply, and sockets opened
+// inside it for the servers.
+type Kernel interface {
+	netns.Network
+	ListenTCP(ns string, addr netip.AddrPort) (net.Listener, error)
+	ListenUDP(ns string, addr netip.AddrPort) (net.PacketConn, error)
+}
+
+// Config is what the supervisor gives the controller.
+type Config struct {
+	Kernel Kernel
+	// Names answers the DNS questions of the VPCs and of the internet.
+	Names vpcdns.Resolver
+	// InternetResolv is where the resolv.conf of commands run on the
+	// internet is written.
+	InternetResolv string
+	Log            *slog.Logger
+}
+
+// Controller is the network controller.
+type Controller struct {
+	cfg Config
+	vpc *vpc.Reconciler
+
+	mu       sync.Mutex
+	dns      map[string]*servers // by VPC id
+	internet *servers
+}
+
+// New returns the controller; Sync builds the network.
+func New(cfg Config) *Controller {
+	return &Controller{cfg: cfg, vpc: vpc.New(cfg.Kernel, cfg.Log), dns: map[string]*servers{}}
+}
+
+// Name implements controllers.Controller.
+func (c *Controller) Name() string { return "network" }
+
+// Prune stops the DNS servers of the VPCs snap no longer has: they hold
+// sockets in their router's namespace, which would keep it alive.
+func (c *Controller) Prune(snap *desired.World) {
+	c.mu.Lock()
+	var gone []*servers
+	for id, s := range c.dns {
+		if snap.FindVPC(id) == nil {
+			gone = append(gone, s)
+			delete(c.dns, id)
+		}
+	}
+	c.mu.Unlock()
+	for _, s := range gone {
+		s.stop()
+	}
+}
+
+// Sync applies snap's network, then starts the DNS server of each new VPC.
+func (c *Controller) Sync(_ context.Context, snap *desired.World) error {
+	start := time.Now()
+	if err := c.vpc.Apply(snap); err != nil {
+		return err
+	}
+	c.cfg.Log.Debug("network: applied", "vpcs", len(snap.VPCs), "instances", len(snap.Instances), "took", time.Since(start))
+	for _, v := range snap.VPCs {
+		c.mu.Lock()
+		_, ok := c.dns[v.ID]
+		c.mu.Unlock()
+		if ok {
+			continue
+		}
+		s, err := c.startDNS(v)
+		if err != nil {
+			return fmt.Errorf("dns of %s: %w", v.ID, err)
+		}
+		c.mu.Lock()
+		c.dns[v.ID] = s
+		c.mu.Unlock()
+	}
+	return nil
+}
+
+// startDNS starts the Amazon DNS server of a VPC on its router's base+2
+// address.
+func (c *Controller) startDNS(v *desired.VPC) (*servers, error) {
+	ns := vpc.RouterNS(v.ID)
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &servers{cancel: cancel}
+	fail := func(err error) (*servers, error) {
+		s.stop()
+		return nil, err
+	}
+	vpcID := v.ID
+	addr := netip.AddrPortFrom(desired.DNSServer(v.CIDRs[0]), 53)
+	udp, err := c.cfg.Kernel.ListenUDP(ns, addr)
+	if err != nil {
+		return fail(err)
+	}
+	s.closers = append(s.closers, udp.Close)
+	tcp, err := c.cfg.Kernel.ListenTCP(ns, addr)
+	if err != nil {
+		return fail(err)
+	}
+	s.closers = append(s.closers, tcp.Close)
+	s.wg.Go(func() {
+		if err := vpcdns.Serve(ctx, vpcID, c.cfg.Names, udp, tcp); err != nil && ctx.Err() == nil {
+			c.cfg.Log.Warn("network: vpc dns stopped", "vpc", vpcID, "error", err)
+		}
+	})
+	c.cfg.Log.Info("network: vpc dns up", "vpc", vpcID, "dns", addr.String())
+	return s, nil
+}
+
+// Start starts the simulated internet's services on its service address,
+// once the first sync made the internet's namespace: the echo server
+// (port 80) and the resolver of public names (port 53) that `cloudbox
+// exec internet` points commands at.
+func (c *Controller) Start(context.Context) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &servers{cancel: cancel}
+	fail := func(what string, err error) error {
+		s.stop()
+		return fmt.Errorf("the internet's %s: %w", what, err)
+	}
+	ln, err := c.cfg.Kernel.ListenTCP(vpc.InternetNS, netip.AddrPortFrom(vpc.EchoAddr, 80))
+	if err != nil {
+		return fail("echo server", err)
+	}
+	srv := &http.Server{Handler: echo.Handler{}, ReadHeaderTimeout: 10 * time.Second}
+	s.closers = append(s.closers, srv.Close)
+	s.wg.Go(func() { srv.Serve(ln) })
+
+	dnsAddr := netip.AddrPortFrom(vpc.EchoAddr, 53)
+	udp, err := c.cfg.Kernel.ListenUDP(vpc.InternetNS, dnsAddr)
+	if err != nil {
+		return fail("resolver", err)
+	}
+	s.closers = append(s.closers, udp.Close)
+	tcp, err := c.cfg.Kernel.ListenTCP(vpc.InternetNS, dnsAddr)
+	if err != nil {
+		return fail("resolver", err)
+	}
+	s.closers = append(s.closers, tcp.Close)
+	s.wg.Go(func() { vpcdns.Serve(ctx, vpcdns.Internet, c.cfg.Names, udp, tcp) })
+	if err := os.MkdirAll(filepath.Dir(c.cfg.InternetResolv), 0o755); err != nil {
+		return fail("resolver", err)
+	}
+	if err := os.WriteFile(c.cfg.InternetResolv, []byte("nameserver "+vpc.EchoAddr.String()+"\n"), 0o644); err != nil {
+		return fail("resolver", err)
+	}
+	c.mu.Lock()
+	c.internet = s
+	c.mu.Unlock()
+	return nil
+}
+
+// Close stops the DNS servers and the internet's services; the network
+// stays in the kernel.
+func (c *Controller) Close() error {
+	c.mu.Lock()
+	all := []*servers{c.internet}
+	for _, s := range c.dns {
+		all = append(all, s)
+	}
+	c.dns, c.internet = map[string]*servers{}, nil
+	c.mu.Unlock()
+	for _, s := range all {
+		if s != nil {
+			s.stop()
+		}
+	}
+	return nil
+}
+
+// servers run on sockets inside one namespace: stop ends their context
+// (cancel, if set), closes their sockets and waits for them.
+type servers struct {
+	cancel  context.CancelFunc
+	closers []func() error
+	wg      sync.WaitGroup
+}
+
+func (s *servers) stop() {
+	if s.cancel != nil {
+		s.cancel()
+	}
+	for _, c := range s.closers {
+		c()
+	}
+	s.wg.Wait()
+}
