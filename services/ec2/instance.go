@@ -193,49 +193,33 @@ func (s *Service) RunInstances(ctx context.Context, in *ec2api.RunInstancesReque
 	// Watch before writing, so the controller sees these instances.
 	s.lifecycle().track(sc)
 	now := s.now().UTC()
-	var res *ec2api.Reservation
-	digest, err := requestDigest(in)
-	if err != nil {
-		return nil, err
-	}
-	err = s.store.Update(func(tx *store.Tx) error {
-		token := deref(in.ClientToken)
-		if token != "" {
-			made, err := checkToken(tx, tokenKey(sc, "RunInstances", token), digest)
+	return create(s, sc, creation[ec2api.Reservation]{
+		op: "RunInstances", token: in.ClientToken, req: in,
+		made: func(tx *store.Tx, id string) (*ec2api.Reservation, error) {
+			return reservationOf(tx, sc, id, now)
+		},
+		make: func(tx *store.Tx) (*ec2api.Reservation, string, error) {
+			req, ltTags, err := applyLaunchTemplate(tx, sc, in)
 			if err != nil {
-				return err
+				return nil, "", err
 			}
-			if made != "" {
-				res, err = reservationOf(tx, sc, made, now)
-				return err
+			p, err := planLaunch(tx, sc, req)
+			if err != nil {
+				return nil, "", err
 			}
-		}
-		req, ltTags, err := applyLaunchTemplate(tx, sc, in)
-		if err != nil {
-			return err
-		}
-		p, err := planLaunch(tx, sc, req)
-		if err != nil {
-			return err
-		}
-		if p.instanceTags, err = mergeTags(p.instanceTags, ltTags); err != nil {
-			return err
-		}
-		if err := dryRun(in.DryRun); err != nil {
-			return err
-		}
-		if res, err = s.launch(tx, sc, p, now); err != nil {
-			return err
-		}
-		if token == "" {
-			return nil
-		}
-		return tx.Put(tokenKey(sc, "RunInstances", token), clientToken{ID: *res.ReservationId, Params: digest})
+			if p.instanceTags, err = mergeTags(p.instanceTags, ltTags); err != nil {
+				return nil, "", err
+			}
+			if err := dryRun(in.DryRun); err != nil {
+				return nil, "", err
+			}
+			res, err := s.launch(tx, sc, p, now)
+			if err != nil {
+				return nil, "", err
+			}
+			return res, *res.ReservationId, nil
+		},
 	})
-	if err != nil {
-		return nil, err
-	}
-	return res, nil
 }
 
 // reservationOf answers a repeated RunInstances with the instances the

@@ -288,61 +288,46 @@ func (s *Service) CreateLaunchTemplate(ctx context.Context, in *ec2api.CreateLau
 	if tags == nil {
 		tags = []*ec2api.Tag{}
 	}
-	digest, err := requestDigest(in)
-	if err != nil {
-		return nil, err
-	}
 	now := s.now().UTC()
-	var lt *launchTemplateRecord
-	err = s.store.Update(func(tx *store.Tx) error {
-		token := deref(in.ClientToken)
-		if token != "" {
-			made, err := checkToken(tx, tokenKey(sc, "CreateLaunchTemplate", token), digest)
+	lt, err := create(s, sc, creation[launchTemplateRecord]{
+		op: "CreateLaunchTemplate", token: in.ClientToken, req: in,
+		made: func(tx *store.Tx, id string) (*launchTemplateRecord, error) {
+			return load[launchTemplateRecord](tx, sc, kindLaunchTpl, id)
+		},
+		make: func(tx *store.Tx) (*launchTemplateRecord, string, error) {
+			if have, err := templateByName(tx, sc, name); err != nil || have != nil {
+				if err == nil {
+					err = api.Errorf("InvalidLaunchTemplateName.AlreadyExistsException", "Launch template name already in use.")
+				}
+				return nil, "", err
+			}
+			if in.LaunchTemplateData == nil {
+				return nil, "", api.Errorf("MissingParameter", "The request must contain the parameter LaunchTemplateData")
+			}
+			if err := checkTemplateData(tx, sc, in.LaunchTemplateData); err != nil {
+				return nil, "", err
+			}
+			if err := dryRun(in.DryRun); err != nil {
+				return nil, "", err
+			}
+			by := creator(ctx, sc)
+			lt := &launchTemplateRecord{LaunchTemplate: ec2api.LaunchTemplate{
+				LaunchTemplateId:     str(kindLaunchTpl.newID()),
+				LaunchTemplateName:   str(name),
+				CreateTime:           timep(now),
+				CreatedBy:            str(by),
+				DefaultVersionNumber: i64(1),
+				LatestVersionNumber:  i64(1),
+				Tags:                 tags,
+			}}
+			v, err := templateVersion(lt, 1, in.LaunchTemplateData, in.VersionDescription, by, now)
 			if err != nil {
-				return err
+				return nil, "", err
 			}
-			if made != "" {
-				lt, err = load[launchTemplateRecord](tx, sc, kindLaunchTpl, made)
-				return err
-			}
-		}
-		if have, err := templateByName(tx, sc, name); err != nil || have != nil {
-			if err == nil {
-				err = api.Errorf("InvalidLaunchTemplateName.AlreadyExistsException", "Launch template name already in use.")
-			}
-			return err
-		}
-		if in.LaunchTemplateData == nil {
-			return api.Errorf("MissingParameter", "The request must contain the parameter LaunchTemplateData")
-		}
-		if err := checkTemplateData(tx, sc, in.LaunchTemplateData); err != nil {
-			return err
-		}
-		if err := dryRun(in.DryRun); err != nil {
-			return err
-		}
-		by := creator(ctx, sc)
-		lt = &launchTemplateRecord{LaunchTemplate: ec2api.LaunchTemplate{
-			LaunchTemplateId:     str(kindLaunchTpl.newID()),
-			LaunchTemplateName:   str(name),
-			CreateTime:           timep(now),
-			CreatedBy:            str(by),
-			DefaultVersionNumber: i64(1),
-			LatestVersionNumber:  i64(1),
-			Tags:                 tags,
-		}}
-		v, err := templateVersion(lt, 1, in.LaunchTemplateData, in.VersionDescription, by, now)
-		if err != nil {
-			return err
-		}
-		v.DefaultVersion = boolp(true)
-		lt.Versions = []*ec2api.LaunchTemplateVersion{v}
-		if token != "" {
-			if err := tx.Put(tokenKey(sc, "CreateLaunchTemplate", token), clientToken{ID: *lt.LaunchTemplateId, Params: digest}); err != nil {
-				return err
-			}
-		}
-		return save(tx, sc, kindLaunchTpl, *lt.LaunchTemplateId, lt)
+			v.DefaultVersion = boolp(true)
+			lt.Versions = []*ec2api.LaunchTemplateVersion{v}
+			return lt, *lt.LaunchTemplateId, save(tx, sc, kindLaunchTpl, *lt.LaunchTemplateId, lt)
+		},
 	})
 	if err != nil {
 		return nil, err
@@ -355,83 +340,81 @@ func (s *Service) CreateLaunchTemplateVersion(ctx context.Context, in *ec2api.Cr
 	if err := checkVersionDescription(in.VersionDescription); err != nil {
 		return nil, err
 	}
-	digest, err := requestDigest(in)
-	if err != nil {
-		return nil, err
-	}
 	now := s.now().UTC()
-	var v *ec2api.LaunchTemplateVersion
-	err = s.store.Update(func(tx *store.Tx) error {
-		lt, err := findLaunchTemplate(tx, sc, in.LaunchTemplateId, in.LaunchTemplateName)
-		if err != nil {
-			return err
-		}
-		token := deref(in.ClientToken)
-		tokKey := tokenKey(sc, "CreateLaunchTemplateVersion", *lt.LaunchTemplateId+"/"+token)
-		if token != "" {
-			made, err := checkToken(tx, tokKey, digest)
+	var lt *launchTemplateRecord
+	var token string // a token is the template's own
+	v, err := create(s, sc, creation[ec2api.LaunchTemplateVersion]{
+		op: "CreateLaunchTemplateVersion", token: &token, req: in,
+		first: func(tx *store.Tx) (err error) {
+			if lt, err = findLaunchTemplate(tx, sc, in.LaunchTemplateId, in.LaunchTemplateName); err != nil {
+				return err
+			}
+			if deref(in.ClientToken) != "" {
+				token = *lt.LaunchTemplateId + "/" + *in.ClientToken
+			}
+			return nil
+		},
+		made: func(tx *store.Tx, n string) (*ec2api.LaunchTemplateVersion, error) {
+			return lt.version(n)
+		},
+		make: func(tx *store.Tx) (*ec2api.LaunchTemplateVersion, string, error) {
+			if in.LaunchTemplateData == nil {
+				return nil, "", api.Errorf("MissingParameter", "The request must contain the parameter LaunchTemplateData")
+			}
+			data, err := mergedVersionData(lt, in)
 			if err != nil {
-				return err
+				return nil, "", err
 			}
-			if made != "" {
-				v, err = lt.version(made)
-				return err
+			if err := checkTemplateData(tx, sc, data); err != nil {
+				return nil, "", err
 			}
-		}
-		if in.LaunchTemplateData == nil {
-			return api.Errorf("MissingParameter", "The request must contain the parameter LaunchTemplateData")
-		}
-		data := in.LaunchTemplateData
-		if in.SourceVersion != nil {
-			src, err := lt.version(*in.SourceVersion)
+			if len(lt.Versions) >= maxTemplateVersions {
+				return nil, "", api.Errorf("VersionLimitExceeded", "The launch template %s has reached its limit of %d versions.", *lt.LaunchTemplateId, maxTemplateVersions)
+			}
+			if err := dryRun(in.DryRun); err != nil {
+				return nil, "", err
+			}
+			n := *lt.LatestVersionNumber + 1
+			v, err := templateVersion(lt, n, data, in.VersionDescription, creator(ctx, sc), now)
 			if err != nil {
-				return err
+				return nil, "", err
 			}
-			// The new version has the source's data, with what the request
-			// sets in its place.
-			var base, over map[string]json.RawMessage
-			if err := convert(&base, src.LaunchTemplateData); err != nil {
-				return err
-			}
-			if err := convert(&over, data); err != nil {
-				return err
-			}
-			for k, val := range over {
-				if string(val) != "null" {
-					base[k] = val
-				}
-			}
-			data = &ec2api.RequestLaunchTemplateData{}
-			if err := convert(data, base); err != nil {
-				return err
-			}
-		}
-		if err := checkTemplateData(tx, sc, data); err != nil {
-			return err
-		}
-		if len(lt.Versions) >= maxTemplateVersions {
-			return api.Errorf("VersionLimitExceeded", "The launch template %s has reached its limit of %d versions.", *lt.LaunchTemplateId, maxTemplateVersions)
-		}
-		if err := dryRun(in.DryRun); err != nil {
-			return err
-		}
-		n := *lt.LatestVersionNumber + 1
-		if v, err = templateVersion(lt, n, data, in.VersionDescription, creator(ctx, sc), now); err != nil {
-			return err
-		}
-		lt.Versions = append(lt.Versions, v)
-		lt.LatestVersionNumber = i64(n)
-		if token != "" {
-			if err := tx.Put(tokKey, clientToken{ID: strconv.FormatInt(n, 10), Params: digest}); err != nil {
-				return err
-			}
-		}
-		return save(tx, sc, kindLaunchTpl, *lt.LaunchTemplateId, lt)
+			lt.Versions = append(lt.Versions, v)
+			lt.LatestVersionNumber = i64(n)
+			return v, strconv.FormatInt(n, 10), save(tx, sc, kindLaunchTpl, *lt.LaunchTemplateId, lt)
+		},
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &ec2api.CreateLaunchTemplateVersionResult{LaunchTemplateVersion: v}, nil
+}
+
+// mergedVersionData is a new version's data: the request's, over its source
+// version's when it names one.
+func mergedVersionData(lt *launchTemplateRecord, in *ec2api.CreateLaunchTemplateVersionRequest) (*ec2api.RequestLaunchTemplateData, error) {
+	data := in.LaunchTemplateData
+	if in.SourceVersion == nil {
+		return data, nil
+	}
+	src, err := lt.version(*in.SourceVersion)
+	if err != nil {
+		return nil, err
+	}
+	var base, over map[string]json.RawMessage
+	if err := convert(&base, src.LaunchTemplateData); err != nil {
+		return nil, err
+	}
+	if err := convert(&over, data); err != nil {
+		return nil, err
+	}
+	for k, val := range over {
+		if string(val) != "null" {
+			base[k] = val
+		}
+	}
+	data = &ec2api.RequestLaunchTemplateData{}
+	return data, convert(data, base)
 }
 
 func (s *Service) ModifyLaunchTemplate(ctx context.Context, in *ec2api.ModifyLaunchTemplateRequest) (*ec2api.ModifyLaunchTemplateResult, error) {

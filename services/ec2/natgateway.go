@@ -144,66 +144,56 @@ func (s *Service) CreateNatGateway(ctx context.Context, in *ec2api.CreateNatGate
 	if tags == nil {
 		tags = []*ec2api.Tag{}
 	}
-	token := deref(in.ClientToken)
 	req := *in
 	req.ClientToken, req.DryRun = nil, nil
 	now := s.now().UTC()
-	var g *natGatewayRecord
-	err = s.store.Update(func(tx *store.Tx) error {
-		if err := settleNATs(tx, sc, now); err != nil {
-			return err
-		}
-		id, err := idemFind(tx, sc, "CreateNatGateway", token, req)
-		if err != nil {
-			return err
-		}
-		if id != "" {
-			if found, ok, err := store.Get[natGatewayRecord](tx, sc.key(kindNAT, id)); err != nil || ok {
-				g = found
-				return err
-			}
-		}
-		sn, err := load[subnetRecord](tx, sc, kindSubnet, deref(in.SubnetId))
-		if err != nil {
-			return err
-		}
-		var a *addressRecord
-		igw := true
-		if ct == "public" {
-			if a, err = load[addressRecord](tx, sc, kindAddress, allocID); err != nil {
-				return err
-			}
-			inUse, err := natUsesAddress(tx, sc, allocID, now)
+	g, err := create(s, sc, creation[natGatewayRecord]{
+		op: "CreateNatGateway", token: in.ClientToken, req: req,
+		first: func(tx *store.Tx) error { return settleNATs(tx, sc, now) },
+		made: func(tx *store.Tx, id string) (*natGatewayRecord, error) {
+			g, _, err := store.Get[natGatewayRecord](tx, sc.key(kindNAT, id))
+			return g, err
+		},
+		make: func(tx *store.Tx) (*natGatewayRecord, string, error) {
+			sn, err := load[subnetRecord](tx, sc, kindSubnet, deref(in.SubnetId))
 			if err != nil {
-				return err
+				return nil, "", err
 			}
-			if a.AssociationId != nil || inUse {
-				return api.Errorf("Resource.AlreadyAssociated", "Elastic IP address [%s] is already associated", allocID)
+			var a *addressRecord
+			igw := true
+			if ct == "public" {
+				if a, err = load[addressRecord](tx, sc, kindAddress, allocID); err != nil {
+					return nil, "", err
+				}
+				inUse, err := natUsesAddress(tx, sc, allocID, now)
+				if err != nil {
+					return nil, "", err
+				}
+				if a.AssociationId != nil || inUse {
+					return nil, "", api.Errorf("Resource.AlreadyAssociated", "Elastic IP address [%s] is already associated", allocID)
+				}
+				if igw, err = vpcHasInternetGateway(tx, sc, deref(sn.VpcId)); err != nil {
+					return nil, "", err
+				}
 			}
-			if igw, err = vpcHasInternetGateway(tx, sc, deref(sn.VpcId)); err != nil {
-				return err
+			if err := dryRun(in.DryRun); err != nil {
+				return nil, "", err
 			}
-		}
-		if err := dryRun(in.DryRun); err != nil {
-			return err
-		}
-		id = kindNAT.newID()
-		g = &natGatewayRecord{NatGateway: ec2api.NatGateway{
-			NatGatewayId: str(id), ConnectivityType: str(ct), CreateTime: &now, State: str("pending"),
-			SubnetId: sn.SubnetId, VpcId: sn.VpcId, Tags: tags,
-		}}
-		if !igw {
-			// AWS accepts the request, then the gateway fails.
-			g.FailureCode = str("Gateway.NotAttached")
-			g.FailureMessage = str("Network " + deref(sn.VpcId) + " has no Internet gateway attached")
-			g.NatGatewayAddresses = []*ec2api.NatGatewayAddress{{AllocationId: a.AllocationId, IsPrimary: boolp(true)}}
-		} else if err := natInterface(tx, sc, g, sn, a, deref(in.PrivateIpAddress), now); err != nil {
-			return err
-		}
-		if err := save(tx, sc, kindNAT, id, g); err != nil {
-			return err
-		}
-		return idemSave(tx, sc, "CreateNatGateway", token, req, id)
+			id := kindNAT.newID()
+			g := &natGatewayRecord{NatGateway: ec2api.NatGateway{
+				NatGatewayId: str(id), ConnectivityType: str(ct), CreateTime: &now, State: str("pending"),
+				SubnetId: sn.SubnetId, VpcId: sn.VpcId, Tags: tags,
+			}}
+			if !igw {
+				// AWS accepts the request, then the gateway fails.
+				g.FailureCode = str("Gateway.NotAttached")
+				g.FailureMessage = str("Network " + deref(sn.VpcId) + " has no Internet gateway attached")
+				g.NatGatewayAddresses = []*ec2api.NatGatewayAddress{{AllocationId: a.AllocationId, IsPrimary: boolp(true)}}
+			} else if err := natInterface(tx, sc, g, sn, a, deref(in.PrivateIpAddress), now); err != nil {
+				return nil, "", err
+			}
+			return g, id, save(tx, sc, kindNAT, id, g)
+		},
 	})
 	if err != nil {
 		return nil, err

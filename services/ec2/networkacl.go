@@ -40,37 +40,29 @@ func (s *Service) CreateNetworkAcl(ctx context.Context, in *ec2api.CreateNetwork
 	if err != nil {
 		return nil, err
 	}
-	token := deref(in.ClientToken)
-	params := struct {
-		VpcId string
-		Tags  []*ec2api.Tag
-	}{deref(in.VpcId), tags}
-	out := &ec2api.CreateNetworkAclResult{ClientToken: in.ClientToken}
-	err = s.store.Update(func(tx *store.Tx) error {
-		v, err := load[vpcRecord](tx, sc, kindVPC, deref(in.VpcId))
-		if err != nil {
-			return err
-		}
-		if err := dryRun(in.DryRun); err != nil {
-			return err
-		}
-		var done ec2api.NetworkAcl
-		if ok, err := replayClientToken(tx, sc, "CreateNetworkAcl", token, params, &done); err != nil || ok {
-			out.NetworkAcl = &done
-			return err
-		}
-		a := newNetworkACL(sc, *v.VpcId, false)
-		a.Tags = nonNilTags(tags)
-		out.NetworkAcl = &a.NetworkAcl
-		if err := saveClientToken(tx, sc, "CreateNetworkAcl", token, params, a.NetworkAcl); err != nil {
-			return err
-		}
-		return save(tx, sc, kindNACL, *a.NetworkAclId, a)
+	var v *vpcRecord
+	a, err := create(s, sc, creation[ec2api.NetworkAcl]{
+		op: "CreateNetworkAcl", token: in.ClientToken,
+		req: struct {
+			VpcId string
+			Tags  []*ec2api.Tag
+		}{deref(in.VpcId), tags},
+		first: func(tx *store.Tx) (err error) {
+			if v, err = load[vpcRecord](tx, sc, kindVPC, deref(in.VpcId)); err != nil {
+				return err
+			}
+			return dryRun(in.DryRun)
+		},
+		make: func(tx *store.Tx) (*ec2api.NetworkAcl, string, error) {
+			a := newNetworkACL(sc, *v.VpcId, false)
+			a.Tags = nonNilTags(tags)
+			return &a.NetworkAcl, *a.NetworkAclId, save(tx, sc, kindNACL, *a.NetworkAclId, a)
+		},
 	})
 	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	return &ec2api.CreateNetworkAclResult{ClientToken: in.ClientToken, NetworkAcl: a}, nil
 }
 
 func (s *Service) DeleteNetworkAcl(ctx context.Context, in *ec2api.DeleteNetworkAclRequest) (*ec2api.DeleteNetworkAclOutput, error) {

@@ -62,53 +62,46 @@ func (s *Service) CreateNetworkInterface(ctx context.Context, in *ec2api.CreateN
 	if len(in.Groups) > maxGroupsPerENI {
 		return nil, api.Errorf("SecurityGroupsPerInterfaceLimitExceeded", "The maximum number of security groups per interface has been reached.")
 	}
-	token := deref(in.ClientToken)
 	req := *in
 	req.ClientToken, req.DryRun = nil, nil
-	var e *networkInterfaceRecord
-	err = s.store.Update(func(tx *store.Tx) error {
-		id, err := idemFind(tx, sc, "CreateNetworkInterface", token, req)
-		if err != nil {
-			return err
-		}
-		if id != "" {
-			if found, ok, err := store.Get[networkInterfaceRecord](tx, sc.key(kindENI, id)); err != nil || ok {
-				e = found
-				return err
-			}
-		}
-		sn, err := load[subnetRecord](tx, sc, kindSubnet, deref(in.SubnetId))
-		if err != nil {
-			return err
-		}
-		groups := derefAll(in.Groups)
-		if len(groups) == 0 {
-			v, err := load[vpcRecord](tx, sc, kindVPC, deref(sn.VpcId))
+	e, err := create(s, sc, creation[networkInterfaceRecord]{
+		op: "CreateNetworkInterface", token: in.ClientToken, req: req,
+		made: func(tx *store.Tx, id string) (*networkInterfaceRecord, error) {
+			e, _, err := store.Get[networkInterfaceRecord](tx, sc.key(kindENI, id))
+			return e, err
+		},
+		make: func(tx *store.Tx) (*networkInterfaceRecord, string, error) {
+			sn, err := load[subnetRecord](tx, sc, kindSubnet, deref(in.SubnetId))
 			if err != nil {
-				return err
+				return nil, "", err
 			}
-			groups = []string{v.DefaultSecurityGroupID}
-		}
-		if e, err = createENI(tx, sc, eniSpec{subnet: sn, privateIP: primary, groups: groups, description: deref(in.Description), interfaceType: itype, tags: tags}); err != nil {
-			return err
-		}
-		for _, ip := range secondary {
-			if err := addPrivateIP(tx, sc, e, sn, ip); err != nil {
-				return err
+			groups := derefAll(in.Groups)
+			if len(groups) == 0 {
+				v, err := load[vpcRecord](tx, sc, kindVPC, deref(sn.VpcId))
+				if err != nil {
+					return nil, "", err
+				}
+				groups = []string{v.DefaultSecurityGroupID}
 			}
-		}
-		for range count {
-			if err := addPrivateIP(tx, sc, e, sn, ""); err != nil {
-				return err
+			e, err := createENI(tx, sc, eniSpec{subnet: sn, privateIP: primary, groups: groups, description: deref(in.Description), interfaceType: itype, tags: tags})
+			if err != nil {
+				return nil, "", err
 			}
-		}
-		if err := dryRun(in.DryRun); err != nil {
-			return err
-		}
-		if err := save(tx, sc, kindENI, *e.NetworkInterfaceId, e); err != nil {
-			return err
-		}
-		return idemSave(tx, sc, "CreateNetworkInterface", token, req, *e.NetworkInterfaceId)
+			for _, ip := range secondary {
+				if err := addPrivateIP(tx, sc, e, sn, ip); err != nil {
+					return nil, "", err
+				}
+			}
+			for range count {
+				if err := addPrivateIP(tx, sc, e, sn, ""); err != nil {
+					return nil, "", err
+				}
+			}
+			if err := dryRun(in.DryRun); err != nil {
+				return nil, "", err
+			}
+			return e, *e.NetworkInterfaceId, save(tx, sc, kindENI, *e.NetworkInterfaceId, e)
+		},
 	})
 	if err != nil {
 		return nil, err

@@ -17,46 +17,38 @@ func (s *Service) CreateRouteTable(ctx context.Context, in *ec2api.CreateRouteTa
 	if err != nil {
 		return nil, err
 	}
-	token := deref(in.ClientToken)
-	params := struct {
-		VpcId string
-		Tags  []*ec2api.Tag
-	}{deref(in.VpcId), tags}
-	out := &ec2api.CreateRouteTableResult{ClientToken: in.ClientToken}
-	err = s.store.Update(func(tx *store.Tx) error {
-		v, err := load[vpcRecord](tx, sc, kindVPC, deref(in.VpcId))
-		if err != nil {
-			return err
-		}
-		if err := dryRun(in.DryRun); err != nil {
-			return err
-		}
-		var done ec2api.RouteTable
-		if ok, err := replayClientToken(tx, sc, "CreateRouteTable", token, params, &done); err != nil || ok {
-			out.RouteTable = &done
-			return err
-		}
-		rt := &routeTableRecord{RouteTable: ec2api.RouteTable{
-			RouteTableId:    str(kindRouteTbl.newID()),
-			VpcId:           v.VpcId,
-			OwnerId:         str(sc.account),
-			Associations:    []*ec2api.RouteTableAssociation{},
-			PropagatingVgws: []*ec2api.PropagatingVgw{},
-			Tags:            nonNilTags(tags),
-		}}
-		for _, p := range vpcCIDRs(v) {
-			rt.Routes = append(rt.Routes, localRoute(p))
-		}
-		out.RouteTable = &rt.RouteTable
-		if err := saveClientToken(tx, sc, "CreateRouteTable", token, params, rt.RouteTable); err != nil {
-			return err
-		}
-		return save(tx, sc, kindRouteTbl, *rt.RouteTableId, rt)
+	var v *vpcRecord
+	rt, err := create(s, sc, creation[ec2api.RouteTable]{
+		op: "CreateRouteTable", token: in.ClientToken,
+		req: struct {
+			VpcId string
+			Tags  []*ec2api.Tag
+		}{deref(in.VpcId), tags},
+		first: func(tx *store.Tx) (err error) {
+			if v, err = load[vpcRecord](tx, sc, kindVPC, deref(in.VpcId)); err != nil {
+				return err
+			}
+			return dryRun(in.DryRun)
+		},
+		make: func(tx *store.Tx) (*ec2api.RouteTable, string, error) {
+			rt := &routeTableRecord{RouteTable: ec2api.RouteTable{
+				RouteTableId:    str(kindRouteTbl.newID()),
+				VpcId:           v.VpcId,
+				OwnerId:         str(sc.account),
+				Associations:    []*ec2api.RouteTableAssociation{},
+				PropagatingVgws: []*ec2api.PropagatingVgw{},
+				Tags:            nonNilTags(tags),
+			}}
+			for _, p := range vpcCIDRs(v) {
+				rt.Routes = append(rt.Routes, localRoute(p))
+			}
+			return &rt.RouteTable, *rt.RouteTableId, save(tx, sc, kindRouteTbl, *rt.RouteTableId, rt)
+		},
 	})
 	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	return &ec2api.CreateRouteTableResult{ClientToken: in.ClientToken, RouteTable: rt}, nil
 }
 
 func (s *Service) DeleteRouteTable(ctx context.Context, in *ec2api.DeleteRouteTableRequest) (*ec2api.DeleteRouteTableOutput, error) {
