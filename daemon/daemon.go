@@ -22,10 +22,10 @@ import (
 	"github.com/cloudbox/cloudbox/clock"
 	"github.com/cloudbox/cloudbox/controllers"
 	"github.com/cloudbox/cloudbox/engines/edge"
+	"github.com/cloudbox/cloudbox/events"
 	"github.com/cloudbox/cloudbox/identity"
+	"github.com/cloudbox/cloudbox/registry"
 	"github.com/cloudbox/cloudbox/server"
-	"github.com/cloudbox/cloudbox/services/autoscaling"
-	"github.com/cloudbox/cloudbox/services/cloudwatch"
 	"github.com/cloudbox/cloudbox/store"
 )
 
@@ -78,10 +78,10 @@ type Daemon struct {
 	ca    *ca.CA
 	tmpCA string // the CA's directory when ephemeral, removed on Close
 
-	clock       *clock.Clock
-	autoscaling *autoscaling.Service
-	cloudwatch  *cloudwatch.Service
-	events      *eventLog
+	clock  *clock.Clock
+	bus    *events.Bus
+	built  []registry.Built // the services, in dependency order
+	events *eventLog
 }
 
 // New opens the store and builds the services.
@@ -132,12 +132,14 @@ func New(cfg Config) (*Daemon, error) {
 		cfg.TimeScale = 1
 	}
 	d.clock = clock.New(cfg.TimeScale)
-	var b backends
-	d.services, b = registry(d.store, d.ids, time.Now, d.clock, cfg.Logger, authority)
-	d.autoscaling, d.cloudwatch = b.autoscaling, b.cloudwatch
+	d.bus = events.NewBus()
 	d.events = &eventLog{log: cfg.Logger}
-	d.events.follow(b.autoscaling, b.cloudwatch)
-	if err := d.openDataplane(b); err != nil {
+	d.bus.Subscribe(d.events.add)
+	if err := d.buildServices(authority, false); err != nil {
+		d.closeStore()
+		return nil, err
+	}
+	if err := d.openDataplane(d.backends()); err != nil {
 		d.closeStore()
 		return nil, err
 	}
@@ -220,12 +222,15 @@ func (d *Daemon) Serve(ctx context.Context, ln net.Listener) error {
 			d.cfg.Logger.Info("data plane on", "daemon_id", d.cfg.DaemonID, "state_dir", d.stateDir)
 		}
 	}
-	// Auto Scaling's reconciler: once a (virtual) second, and no more
-	// often than every 50 ms of wall time.
-	asCtx, stopAS := context.WithCancel(context.Background())
-	defer stopAS()
-	go d.autoscaling.Run(asCtx, max(time.Duration(float64(time.Second)/d.clock.Scale()), 50*time.Millisecond))
-	go publishGroupMetrics(asCtx, d.autoscaling, d.cloudwatch, d.clock, d.cfg.Logger)
+	// The services' own loops (Auto Scaling's reconciler, ...) run while
+	// the daemon serves.
+	runCtx, stopRunners := context.WithCancel(context.Background())
+	defer stopRunners()
+	for _, b := range d.built {
+		if r, ok := b.Service.(registry.Runner); ok {
+			go r.Run(runCtx)
+		}
+	}
 	srv := &http.Server{Handler: d.handler, ReadHeaderTimeout: 30 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

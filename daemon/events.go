@@ -1,56 +1,32 @@
 package daemon
 
 import (
-	"crypto/rand"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
-	"time"
 
-	"github.com/cloudbox/cloudbox/services/autoscaling"
-	"github.com/cloudbox/cloudbox/services/cloudwatch"
+	"github.com/cloudbox/cloudbox/events"
 )
 
-// The events the services emit, in EventBridge's envelope, until
-// EventBridge exists to route them: each is logged, and the latest are
-// kept for GET /_cloudbox/events, so that a user (or a test) sees the
+// The events the services publish on the bus, in EventBridge's envelope,
+// until EventBridge exists to route them: each is logged, and the latest
+// are kept for GET /_cloudbox/events, so that a user (or a test) sees the
 // "EC2 Instance Launch Successful" or "CloudWatch Alarm State Change"
 // AWS would have sent.
 
 // maxEvents bounds the events kept in memory.
 const maxEvents = 1000
 
-// Event is an event as EventBridge delivers it.
-type Event struct {
-	Version    string    `json:"version"`
-	ID         string    `json:"id"`
-	DetailType string    `json:"detail-type"`
-	Source     string    `json:"source"`
-	Account    string    `json:"account"`
-	Time       time.Time `json:"time"`
-	Region     string    `json:"region"`
-	Resources  []string  `json:"resources"`
-	Detail     any       `json:"detail"`
-}
-
-// eventLog keeps the latest events.
+// eventLog keeps the latest events of the bus.
 type eventLog struct {
 	log *slog.Logger
 	mu  sync.Mutex
-	buf []Event
+	buf []events.Event
 }
 
-func (l *eventLog) add(ev Event) {
-	var id [16]byte
-	rand.Read(id[:])
-	ev.Version = "0"
-	ev.ID = fmt.Sprintf("%x-%x-%x-%x-%x", id[0:4], id[4:6], id[6:8], id[8:10], id[10:])
-	ev.Time = ev.Time.UTC().Truncate(time.Second)
-	if ev.Resources == nil {
-		ev.Resources = []string{}
-	}
+// add logs an event and keeps it; the bus calls it for every event.
+func (l *eventLog) add(ev events.Event) {
 	l.log.Info("event", "source", ev.Source, "detail_type", ev.DetailType, "account", ev.Account, "region", ev.Region, "resources", ev.Resources)
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -58,16 +34,6 @@ func (l *eventLog) add(ev Event) {
 		l.buf = append(l.buf[:0], l.buf[1:]...)
 	}
 	l.buf = append(l.buf, ev)
-}
-
-// follow records the events of Auto Scaling and CloudWatch.
-func (l *eventLog) follow(as *autoscaling.Service, cw *cloudwatch.Service) {
-	as.OnEvent(func(ev autoscaling.Event) {
-		l.add(Event{DetailType: ev.DetailType, Source: "aws.autoscaling", Account: ev.Account, Region: ev.Region, Time: ev.Time, Resources: ev.Resources, Detail: ev.Detail})
-	})
-	cw.OnStateChange(func(ev cloudwatch.AlarmStateChange) {
-		l.add(Event{DetailType: "CloudWatch Alarm State Change", Source: "aws.cloudwatch", Account: ev.Account, Region: ev.Region, Time: ev.Time, Resources: []string{ev.AlarmARN}, Detail: ev})
-	})
 }
 
 // clear forgets the events (cloudbox reset).
@@ -80,7 +46,7 @@ func (l *eventLog) clear() {
 // serve answers GET /_cloudbox/events: the kept events, oldest first.
 func (l *eventLog) serve(w http.ResponseWriter, _ *http.Request) {
 	l.mu.Lock()
-	out := append([]Event{}, l.buf...)
+	out := append([]events.Event{}, l.buf...)
 	l.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(out)

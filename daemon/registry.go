@@ -1,75 +1,73 @@
 package daemon
 
 import (
-	"log/slog"
-	"strings"
+	"sort"
 	"time"
 
-	acmapi "github.com/cloudbox/cloudbox/api/acm"
-	asapi "github.com/cloudbox/cloudbox/api/autoscaling"
-	cwapi "github.com/cloudbox/cloudbox/api/cloudwatch"
-	ec2api "github.com/cloudbox/cloudbox/api/ec2"
-	elbv2api "github.com/cloudbox/cloudbox/api/elbv2"
-	iamapi "github.com/cloudbox/cloudbox/api/iam"
-	r53api "github.com/cloudbox/cloudbox/api/route53"
-	s3api "github.com/cloudbox/cloudbox/api/s3"
-	stsapi "github.com/cloudbox/cloudbox/api/sts"
 	"github.com/cloudbox/cloudbox/ca"
-	"github.com/cloudbox/cloudbox/clock"
-	"github.com/cloudbox/cloudbox/identity"
+	"github.com/cloudbox/cloudbox/controllers"
+	"github.com/cloudbox/cloudbox/metric"
+	"github.com/cloudbox/cloudbox/registry"
 	"github.com/cloudbox/cloudbox/server"
 	"github.com/cloudbox/cloudbox/services/acm"
-	"github.com/cloudbox/cloudbox/services/autoscaling"
 	"github.com/cloudbox/cloudbox/services/cloudwatch"
 	"github.com/cloudbox/cloudbox/services/ec2"
 	"github.com/cloudbox/cloudbox/services/elbv2"
-	"github.com/cloudbox/cloudbox/services/sts"
-	"github.com/cloudbox/cloudbox/store"
 )
 
-// registry lists the services cloudbox serves. A service registered with
-// empty Handlers is routed and decoded, and answers NotImplemented for each
-// operation until its package implements them.
-// The services the data plane drives are returned too.
-//
-// clk is the virtual clock of the time scale: CloudWatch and Auto Scaling
-// run on it (periods, evaluation, cooldowns, warm-ups, grace periods).
-func registry(st *store.Store, ids *identity.Resolver, now func() time.Time, clk *clock.Clock, log *slog.Logger, authority *ca.CA) ([]server.Service, backends) {
-	b := backends{ec2: ec2.New(st, clk.Now, log, clk.Scale()), acm: acm.New(st, now, log, authority)}
-	b.elbv2 = elbv2.New(st, clk.Now, log, clk.Scale(), b.acm)
-	b.cloudwatch = cloudwatch.New(st, clk.Now, log, clk.Scale())
-	ec2Inv, elbInv, cwInv := b.ec2.Invoker(), elbv2api.Bind(b.elbv2.Handlers()), cwapi.Bind(b.cloudwatch.Handlers())
-	cw := alarms{cw: cwInv}
-	b.autoscaling = autoscaling.New(st, clk.Now, log, fleet{st: st, ec2: ec2Inv}, targetGroups{elb: elbInv}, cw)
-	b.cloudwatch.OnAction(func(account, region, alarm, action, state string) {
-		if !strings.HasPrefix(action, "arn:aws:autoscaling:") {
-			return
+// buildServices builds every registered service (services.go lists them)
+// over the daemon's store, clocks, CA, identities and event bus.
+func (d *Daemon) buildServices(authority *ca.CA, dataPlane bool) error {
+	env := registry.Env{Store: d.store, Clock: d.clock, Now: time.Now, Log: d.cfg.Logger, CA: authority,
+		Identity: d.ids, Events: d.bus, DataPlane: dataPlane}
+	built, err := registry.Build(env, registry.Registered())
+	if err != nil {
+		return err
+	}
+	d.built = built
+	for _, b := range built {
+		if b.API != nil {
+			d.services = append(d.services, server.Service{API: b.API, Invoker: b.Invoker})
 		}
-		value, threshold, err := cw.latest(account, region, alarm)
-		if err != nil {
-			log.Warn("alarm action", "alarm", alarm, "action", action, "error", err)
-			return
-		}
-		b.autoscaling.AlarmAction(account, region, action, alarm, state, value, threshold)
-	})
-	return []server.Service{
-		{API: stsapi.Service, Invoker: stsapi.Bind(sts.New(ids, now).Handlers())},
-		{API: ec2api.Service, Invoker: ec2Inv},
-		{API: elbv2api.Service, Invoker: elbInv},
-		{API: asapi.Service, Invoker: asapi.Bind(b.autoscaling.Handlers())},
-		{API: cwapi.Service, Invoker: cwInv},
-		{API: acmapi.Service, Invoker: acmapi.Bind(b.acm.Handlers())},
-		{API: iamapi.Service, Invoker: iamapi.Bind(&iamapi.Handlers{})},
-		{API: r53api.Service, Invoker: r53api.Bind(&r53api.Handlers{})},
-		{API: s3api.Service, Invoker: s3api.Bind(&s3api.Handlers{})},
-	}, b
+	}
+	sort.Slice(d.services, func(i, j int) bool { return d.services[i].API.Package < d.services[j].API.Package })
+	return nil
 }
 
-// backends are the service implementations the data plane works with.
+// service returns the built service name (nil if none).
+func (d *Daemon) service(name string) registry.Service {
+	for _, b := range d.built {
+		if b.Name == name {
+			return b.Service
+		}
+	}
+	return nil
+}
+
+// metrics publishes the world's built-in metrics to CloudWatch.
+type metrics struct{ cw metric.Publisher }
+
+func (m metrics) Publish(account, region, namespace string, data []controllers.Datum) error {
+	out := make([]metric.Datum, len(data))
+	for i, d := range data {
+		out[i] = metric.Datum{Name: d.Name, Dimensions: d.Dimensions, Value: d.Value, Unit: d.Unit, Time: d.Time}
+	}
+	return m.cw.Publish(account, region, namespace, out)
+}
+
+// backends are the services the data plane works with.
 type backends struct {
-	ec2         *ec2.Service
-	elbv2       *elbv2.Service
-	acm         *acm.Service
-	cloudwatch  *cloudwatch.Service
-	autoscaling *autoscaling.Service
+	ec2        *ec2.Service
+	elbv2      *elbv2.Service
+	acm        *acm.Service
+	cloudwatch *cloudwatch.Service
+}
+
+func (d *Daemon) backends() backends {
+	b := backends{}
+	b.ec2, _ = d.service("ec2").(*ec2.Service)
+	b.elbv2, _ = d.service("elbv2").(*elbv2.Service)
+	b.acm, _ = d.service("acm").(*acm.Service)
+	b.cloudwatch, _ = d.service("cloudwatch").(*cloudwatch.Service)
+	return b
 }

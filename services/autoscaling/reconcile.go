@@ -331,9 +331,9 @@ func (s *Service) advance(ctx context.Context, sc scope, g *groupRecord, r *inst
 				if _, err := tx.Delete(groupKey(sc, g.name())); err != nil {
 					return nil, err
 				}
-				return events(ev), errGroupGone
+				return eventList(ev), errGroupGone
 			}
-			return events(ev), err
+			return eventList(ev), err
 		})
 	}
 }
@@ -342,7 +342,7 @@ func (s *Service) advance(ctx context.Context, sc scope, g *groupRecord, r *inst
 // deletion is the write, so mutate must not save the group back.
 var errGroupGone = errors.New("group deleted")
 
-func events(ev *Event) []Event {
+func eventList(ev *Event) []Event {
 	if ev == nil {
 		return nil
 	}
@@ -365,7 +365,7 @@ func (s *Service) enterService(sc scope, g *groupRecord, r *instanceRecord, now 
 	s.onInstance(sc, g.name(), r.ID, r.Lifecycle, func(tx *store.Tx, g *groupRecord, r *instanceRecord) ([]Event, error) {
 		r.Lifecycle, r.InServiceAt, r.Registered, r.Waits = asapi.LifecycleStateInService, now, tgs, nil
 		ev, err := finishActivity(tx, sc, g, r, now, statusSuccessful, "", "EC2 Instance Launch Successful")
-		return events(ev), err
+		return eventList(ev), err
 	})
 }
 
@@ -602,7 +602,7 @@ func (s *Service) launchOne(ctx context.Context, sc scope, name string, from, to
 			}
 			r.ActivityID = deref(a.ActivityId)
 			ev, err2 := finishActivity(tx, sc, g, r, now, statusFailed, truncate(err.Error(), 255), "EC2 Instance Launch Unsuccessful")
-			return events(ev), err2
+			return eventList(ev), err2
 		})
 		return false
 	}

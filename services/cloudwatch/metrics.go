@@ -15,6 +15,7 @@ import (
 
 	"github.com/cloudbox/cloudbox/api"
 	cwapi "github.com/cloudbox/cloudbox/api/cloudwatch"
+	"github.com/cloudbox/cloudbox/metric"
 	"github.com/cloudbox/cloudbox/store"
 )
 
@@ -232,18 +233,9 @@ func (m *metricStore) lastPut(sc scope, id string) time.Time {
 	return time.Time{}
 }
 
-// Datum is one value cloudbox publishes on its own behalf.
-type Datum struct {
-	Name       string
-	Dimensions map[string]string
-	Value      float64
-	Unit       string    // a StandardUnit; "" means None
-	Time       time.Time // virtual time; zero means now
-}
-
 // Publish records datapoints of cloudbox's own metrics (AWS/EC2,
 // AWS/ApplicationELB, ...), which user calls may not write.
-func (s *Service) Publish(account, region, namespace string, data []Datum) error {
+func (s *Service) Publish(account, region, namespace string, data []metric.Datum) error {
 	now := s.now()
 	samples := make([]sample, 0, len(data))
 	for _, d := range data {

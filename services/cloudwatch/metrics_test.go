@@ -10,7 +10,7 @@ import (
 	cwsdk "github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 
-	"github.com/cloudbox/cloudbox/services/cloudwatch"
+	"github.com/cloudbox/cloudbox/metric"
 )
 
 func dims(kv ...string) []types.Dimension {
@@ -167,7 +167,7 @@ func TestListMetricsFilters(t *testing.T) {
 	}
 	must[*cwsdk.PutMetricDataOutput](t)(c.cw.PutMetricData(ctx, &cwsdk.PutMetricDataInput{Namespace: aws.String("Other"),
 		MetricData: []types.MetricDatum{{MetricName: aws.String("Load"), Value: aws.Float64(1)}}}))
-	if err := c.svc.Publish("000000000000", region, "AWS/EC2", []cloudwatch.Datum{{Name: "CPUUtilization", Dimensions: map[string]string{"InstanceId": "i-1"}, Value: 50, Unit: "Percent"}}); err != nil {
+	if err := c.svc.Publish("000000000000", region, "AWS/EC2", []metric.Datum{{Name: "CPUUtilization", Dimensions: map[string]string{"InstanceId": "i-1"}, Value: 50, Unit: "Percent"}}); err != nil {
 		t.Fatal(err)
 	}
 	count := func(in *cwsdk.ListMetricsInput) int {

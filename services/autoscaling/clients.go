@@ -1,8 +1,7 @@
-package daemon
+package autoscaling
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"strings"
@@ -13,17 +12,16 @@ import (
 	ec2api "github.com/cloudbox/cloudbox/api/ec2"
 	elbv2api "github.com/cloudbox/cloudbox/api/elbv2"
 	"github.com/cloudbox/cloudbox/clock"
-	"github.com/cloudbox/cloudbox/controllers"
-	"github.com/cloudbox/cloudbox/services/autoscaling"
-	"github.com/cloudbox/cloudbox/services/cloudwatch"
+	"github.com/cloudbox/cloudbox/metric"
 	"github.com/cloudbox/cloudbox/services/ec2"
 	"github.com/cloudbox/cloudbox/store"
 )
 
 // How Auto Scaling reaches EC2, Elastic Load Balancing and CloudWatch: as
-// AWS's service does, through their APIs, as the account itself (the
-// service-linked role), so every launch and registration is validated and
-// logged like a user's.
+// AWS's service does, through their APIs (the invokers its registration
+// looks up), as the account itself (the service-linked role), so every
+// launch and registration is validated and logged like a user's. The rest
+// of the package knows them only by the interfaces in service.go.
 
 // asContext is a request context for account and region.
 func asContext(ctx context.Context, account, region string) context.Context {
@@ -37,10 +35,7 @@ type fleet struct {
 	ec2 api.Invoker
 }
 
-func str(s string) *string { return &s }
-func i64(n int64) *int64   { return &n }
-
-func (f fleet) Launch(ctx context.Context, account, region string, spec autoscaling.LaunchSpec) (string, error) {
+func (f fleet) Launch(ctx context.Context, account, region string, spec LaunchSpec) (string, error) {
 	in := &ec2api.RunInstancesRequest{MinCount: i64(1), MaxCount: i64(1)}
 	switch {
 	case spec.LaunchConfiguration != nil:
@@ -209,7 +204,7 @@ func (t targetGroups) TargetGroupExists(account, region, arn string) (bool, erro
 // alarms is CloudWatch as target tracking policies use it.
 type alarms struct{ cw api.Invoker }
 
-func (a alarms) PutAlarm(account, region string, s autoscaling.AlarmSpec) error {
+func (a alarms) PutAlarm(account, region string, s AlarmSpec) error {
 	in := &cwapi.PutMetricAlarmInput{
 		AlarmName: str(s.Name), AlarmDescription: str(s.Description), Namespace: str(s.Namespace), MetricName: str(s.MetricName),
 		Statistic: str(s.Statistic), Period: i64(s.Period), EvaluationPeriods: i64(s.EvaluationPeriods),
@@ -236,48 +231,10 @@ func (a alarms) DeleteAlarm(account, region, name string) error {
 	return err
 }
 
-// latest returns an alarm's most recent datapoint and threshold, from the
-// StateReasonData CloudWatch writes as AWS does.
-func (a alarms) latest(account, region, name string) (value, threshold float64, err error) {
-	out, err := a.cw.Invoke(asContext(context.Background(), account, region), "DescribeAlarms", &cwapi.DescribeAlarmsInput{AlarmNames: []*string{&name}})
-	if err != nil {
-		return 0, 0, err
-	}
-	res := out.(*cwapi.DescribeAlarmsOutput)
-	if len(res.MetricAlarms) == 0 {
-		return 0, 0, errors.New("no alarm " + name)
-	}
-	al := res.MetricAlarms[0]
-	if al.Threshold != nil {
-		threshold = *al.Threshold
-	}
-	var data struct {
-		RecentDatapoints []float64 `json:"recentDatapoints"`
-	}
-	if al.StateReasonData != nil {
-		json.Unmarshal([]byte(*al.StateReasonData), &data)
-	}
-	if n := len(data.RecentDatapoints); n > 0 {
-		value = data.RecentDatapoints[n-1]
-	}
-	return value, threshold, nil
-}
-
-// metrics publishes the world's built-in metrics to CloudWatch.
-type metrics struct{ cw *cloudwatch.Service }
-
-func (m metrics) Publish(account, region, namespace string, data []controllers.Datum) error {
-	out := make([]cloudwatch.Datum, len(data))
-	for i, d := range data {
-		out[i] = cloudwatch.Datum{Name: d.Name, Dimensions: d.Dimensions, Value: d.Value, Unit: d.Unit, Time: d.Time}
-	}
-	return m.cw.Publish(account, region, namespace, out)
-}
-
 // publishGroupMetrics publishes the AWS/AutoScaling metrics of the groups
 // that enabled them, once a virtual minute (their 1Minute granularity),
 // until ctx ends.
-func publishGroupMetrics(ctx context.Context, as *autoscaling.Service, cw *cloudwatch.Service, clk *clock.Clock, log *slog.Logger) {
+func publishGroupMetrics(ctx context.Context, as *Service, cw metric.Publisher, clk *clock.Clock, log *slog.Logger) {
 	t := time.NewTicker(clk.Wall(time.Minute))
 	defer t.Stop()
 	for {
@@ -293,9 +250,9 @@ func publishGroupMetrics(ctx context.Context, as *autoscaling.Service, cw *cloud
 		}
 		now := clk.Now()
 		for _, g := range groups {
-			data := make([]cloudwatch.Datum, 0, len(g.Values))
+			data := make([]metric.Datum, 0, len(g.Values))
 			for name, v := range g.Values {
-				data = append(data, cloudwatch.Datum{Name: name, Value: v, Time: now, Dimensions: map[string]string{"AutoScalingGroupName": g.Group}})
+				data = append(data, metric.Datum{Name: name, Value: v, Time: now, Dimensions: map[string]string{"AutoScalingGroupName": g.Group}})
 			}
 			if err := cw.Publish(g.Account, g.Region, "AWS/AutoScaling", data); err != nil {
 				log.Warn("autoscaling: publishing group metrics", "group", g.Group, "error", err)

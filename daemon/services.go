@@ -1,0 +1,26 @@
+package daemon
+
+import (
+	iamapi "github.com/cloudbox/cloudbox/api/iam"
+	r53api "github.com/cloudbox/cloudbox/api/route53"
+	s3api "github.com/cloudbox/cloudbox/api/s3"
+	"github.com/cloudbox/cloudbox/registry"
+
+	// The services cloudbox serves: each registers itself (its
+	// register.go). A new service is one line here.
+	_ "github.com/cloudbox/cloudbox/services/acm"
+	_ "github.com/cloudbox/cloudbox/services/autoscaling"
+	_ "github.com/cloudbox/cloudbox/services/cloudwatch"
+	_ "github.com/cloudbox/cloudbox/services/ec2"
+	_ "github.com/cloudbox/cloudbox/services/elbv2"
+	_ "github.com/cloudbox/cloudbox/services/sts"
+)
+
+// APIs routed and decoded before their service exists: every operation
+// answers NotImplemented. A service package that implements one replaces
+// its line here with its own registration.
+func init() {
+	registry.Register(registry.Registration{Name: "iam", API: iamapi.Service})
+	registry.Register(registry.Registration{Name: "route53", API: r53api.Service})
+	registry.Register(registry.Registration{Name: "s3", API: s3api.Service})
+}

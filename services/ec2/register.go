@@ -1,0 +1,16 @@
+package ec2
+
+import (
+	ec2api "github.com/cloudbox/cloudbox/api/ec2"
+	"github.com/cloudbox/cloudbox/registry"
+)
+
+func init() {
+	registry.Register(registry.Registration{
+		Name: "ec2",
+		API:  ec2api.Service,
+		New: func(env *registry.Env) (registry.Service, error) {
+			return New(env.Store, env.Clock.Now, env.Log, env.Clock.Scale()), nil
+		},
+	})
+}
