@@ -5,10 +5,10 @@ import (
 	"time"
 
 	"github.com/cloudbox/cloudbox/api"
-	"github.com/cloudbox/cloudbox/controllers/metrics"
 	"github.com/cloudbox/cloudbox/desired"
 	"github.com/cloudbox/cloudbox/engines/edge"
 	"github.com/cloudbox/cloudbox/identity"
+	"github.com/cloudbox/cloudbox/metric"
 	"github.com/cloudbox/cloudbox/store"
 )
 
@@ -42,9 +42,10 @@ type Certificates interface {
 	KeyPair(account, region, arn string) (certPEM, keyPEM []byte, err error)
 }
 
-// Datum is one datapoint of a built-in metric, as the daemon hands it to
-// CloudWatch.
-type Datum = metrics.Datum
+// Datum is metric.Datum under the name the daemon's CloudWatch adapter
+// (daemon/registry.go) still uses; the adapter is now the identity, and
+// goes with this alias once the daemon passes CloudWatch as Metrics.
+type Datum = metric.Datum
 
 // Config is what the daemon gives the data plane.
 type Config struct {
@@ -61,7 +62,7 @@ type Config struct {
 	// Edge is optional: the load balancers claim their names in it.
 	Edge *edge.Table
 	// Metrics is optional: without it nothing is published.
-	Metrics metrics.Publisher
+	Metrics metric.Publisher
 	// Now is the virtual clock of the time scale (time.Now if nil) and
 	// TimeScale its speed (1 if 0): metric periods and the load
 	// balancers' health checks run on it.

@@ -15,21 +15,8 @@ import (
 	"github.com/cloudbox/cloudbox/dataplane/compute"
 	"github.com/cloudbox/cloudbox/desired"
 	"github.com/cloudbox/cloudbox/engines/alb"
+	"github.com/cloudbox/cloudbox/metric"
 )
-
-// Publisher is CloudWatch as the built-in metrics are published to it.
-type Publisher interface {
-	Publish(account, region, namespace string, data []Datum) error
-}
-
-// Datum is one datapoint of a built-in metric.
-type Datum struct {
-	Name       string
-	Dimensions map[string]string
-	Value      float64
-	Unit       string
-	Time       time.Time // on the virtual clock
-}
 
 // Instances reads a running instance's counters (the instances
 // controller).
@@ -45,7 +32,7 @@ type Nodes interface {
 
 // Config is what the supervisor gives the publisher.
 type Config struct {
-	Publisher Publisher
+	Publisher metric.Publisher
 	Instances Instances
 	Nodes     Nodes
 	// Desired returns the latest snapshot.
@@ -131,11 +118,11 @@ func (c *Controller) run() {
 
 // metricBatches are the datapoints of one period, by account, region and
 // namespace (one PutMetricData each).
-type metricBatches map[metricScope][]Datum
+type metricBatches map[metricScope][]metric.Datum
 
 type metricScope struct{ account, region, namespace string }
 
-func (m metricBatches) add(account, region, namespace string, d Datum) {
+func (m metricBatches) add(account, region, namespace string, d metric.Datum) {
 	k := metricScope{account, region, namespace}
 	m[k] = append(m[k], d)
 }
@@ -163,7 +150,7 @@ func (c *Controller) instanceMetrics(m metricBatches, snap *desired.World, last 
 			continue
 		}
 		pct := 100 * float64(st.CPUTime-prev.cpu) / (float64(now.Sub(prev.wall)) * float64(max(in.VCPUs, 1)))
-		data := []Datum{
+		data := []metric.Datum{
 			{Name: "CPUUtilization", Value: min(max(pct, 0), 100), Unit: "Percent"},
 			{Name: "NetworkIn", Value: float64(delta(st.NetworkInBytes, prev.in)), Unit: "Bytes"},
 			{Name: "NetworkOut", Value: float64(delta(st.NetworkOutBytes, prev.out)), Unit: "Bytes"},
@@ -276,7 +263,7 @@ func (c *Controller) lbMetrics(m metricBatches, snap *desired.World, last map[st
 		}
 		lbDim := lbDimension(lb.ARN)
 		at := func(name string, v float64, unit string, dims map[string]string) {
-			m.add(lb.Account, lb.Region, "AWS/ApplicationELB", Datum{Name: name, Value: v, Unit: unit, Time: vnow, Dimensions: dims})
+			m.add(lb.Account, lb.Region, "AWS/ApplicationELB", metric.Datum{Name: name, Value: v, Unit: unit, Time: vnow, Dimensions: dims})
 		}
 		count := func(name string, v int64, dims map[string]string) {
 			if v > 0 {
@@ -321,7 +308,7 @@ func (c *Controller) lbMetrics(m metricBatches, snap *desired.World, last map[st
 	}
 	for arn, tot := range perTG {
 		if tot.requests > 0 {
-			m.add(tot.account, tot.region, "AWS/ApplicationELB", Datum{Name: "RequestCountPerTarget", Value: float64(tot.requests) / float64(max(tot.healthy, 1)),
+			m.add(tot.account, tot.region, "AWS/ApplicationELB", metric.Datum{Name: "RequestCountPerTarget", Value: float64(tot.requests) / float64(max(tot.healthy, 1)),
 				Unit: "Count", Time: vnow, Dimensions: map[string]string{"TargetGroup": tgDimension(arn)}})
 		}
 	}
