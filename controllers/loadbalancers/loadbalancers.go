@@ -96,8 +96,6 @@ func (c *Controller) Name() string { return "loadbalancers" }
 // lbNode is one running load balancer node: the ALB engine and the
 // listeners it serves, opened inside the node's namespace.
 type lbNode struct {
-	lbARN     string
-	eni       string
 	node      *alb.Node
 	listeners map[int]net.Listener
 	wg        sync.WaitGroup
@@ -199,7 +197,7 @@ func (c *Controller) syncNode(lb *desired.LoadBalancer, nd *desired.LBNode, tgs 
 	if n == nil {
 		ns := vpc.OwnerNS(nd.ENI)
 		account, region, lbARN := lb.Account, lb.Region, lb.ARN
-		n = &lbNode{lbARN: lb.ARN, eni: nd.ENI, listeners: map[int]net.Listener{}}
+		n = &lbNode{listeners: map[int]net.Listener{}}
 		n.node = alb.NewNode(alb.Config{
 			Node: nd,
 			Dial: func(ctx context.Context, addr netip.AddrPort) (net.Conn, error) {
