@@ -2,6 +2,7 @@ package ec2
 
 import (
 	"encoding/base64"
+	"maps"
 	"net"
 	"net/netip"
 	"slices"
@@ -29,7 +30,7 @@ func (s *Service) Snapshot() (*desired.World, error) {
 				return err
 			}
 		}
-		for _, id := range slices.Sorted(mapKeys(peerings)) {
+		for _, id := range slices.Sorted(maps.Keys(peerings)) {
 			w.Peerings = append(w.Peerings, peerings[id])
 		}
 		return nil
@@ -37,60 +38,85 @@ func (s *Service) Snapshot() (*desired.World, error) {
 	return w, err
 }
 
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
+// projection is one account's and region's part of a snapshot as it is
+// built: each kind of resource is projected in turn onto the VPCs, and
+// later kinds look up what earlier ones found.
+type projection struct {
+	s    *Service
+	tx   *store.Tx
+	sc   scope
+	w    *desired.World
+	vpcs map[string]*desired.VPC // by id
+	enis []*networkInterfaceRecord
+	// The route table and network ACL of each VPC (main) and of each
+	// subnet associated with one explicitly.
+	mainRT, mainACL, subnetRT, subnetACL map[string]string
+	natOfENI                             map[string]string // the NAT gateway an ENI belongs to
+	live                                 map[string]bool   // instances that are not terminated
 }
 
 func (s *Service) snapshotScope(tx *store.Tx, sc scope, w *desired.World, peerings map[string]*desired.Peering) error {
-	vpcs, err := listAll[vpcRecord](tx, sc, kindVPC)
-	if err != nil {
-		return err
-	}
-	byID := map[string]*desired.VPC{}
-	for _, v := range vpcs {
-		tv := &desired.VPC{ID: *v.VpcId, Account: sc.account, Region: sc.region, DNSSupport: v.EnableDNSSupport, DNSHostnames: v.EnableDNSHostnames}
-		for _, a := range v.CidrBlockAssociationSet {
-			if a.CidrBlockState != nil && deref(a.CidrBlockState.State) != "associated" {
-				continue
-			}
-			if p, err := netip.ParsePrefix(deref(a.CidrBlock)); err == nil {
-				tv.CIDRs = append(tv.CIDRs, p)
-			}
-		}
-		if len(tv.CIDRs) == 0 {
-			if p, err := netip.ParsePrefix(deref(v.CidrBlock)); err == nil {
-				tv.CIDRs = append(tv.CIDRs, p)
-			}
-		}
-		byID[tv.ID] = tv
-		w.VPCs = append(w.VPCs, tv)
-	}
-	mainRT, mainACL := map[string]string{}, map[string]string{}
-	subnetRT, subnetACL := map[string]string{}, map[string]string{}
-
-	rts, err := listAll[routeTableRecord](tx, sc, kindRouteTbl)
-	if err != nil {
-		return err
-	}
-	states := s.newRouteStates(tx, sc)
-	eniOfInstance := map[string]string{}
 	enis, err := listAll[networkInterfaceRecord](tx, sc, kindENI)
 	if err != nil {
 		return err
 	}
-	for _, e := range enis {
+	p := &projection{
+		s: s, tx: tx, sc: sc, w: w, vpcs: map[string]*desired.VPC{}, enis: enis,
+		mainRT: map[string]string{}, mainACL: map[string]string{}, subnetRT: map[string]string{}, subnetACL: map[string]string{},
+		natOfENI: map[string]string{}, live: map[string]bool{},
+	}
+	for _, part := range []func() error{
+		p.vpcList, p.routeTables, p.networkACLs, p.subnets, p.securityGroups,
+		p.internetGateways, p.natGateways, p.instances, p.networkInterfaces,
+		func() error { return p.peerings(peerings) },
+	} {
+		if err := part(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *projection) vpcList() error {
+	vpcs, err := listAll[vpcRecord](p.tx, p.sc, kindVPC)
+	if err != nil {
+		return err
+	}
+	for _, v := range vpcs {
+		tv := &desired.VPC{ID: *v.VpcId, Account: p.sc.account, Region: p.sc.region, DNSSupport: v.EnableDNSSupport, DNSHostnames: v.EnableDNSHostnames}
+		for _, a := range v.CidrBlockAssociationSet {
+			if a.CidrBlockState != nil && deref(a.CidrBlockState.State) != "associated" {
+				continue
+			}
+			if c, err := netip.ParsePrefix(deref(a.CidrBlock)); err == nil {
+				tv.CIDRs = append(tv.CIDRs, c)
+			}
+		}
+		if len(tv.CIDRs) == 0 {
+			if c, err := netip.ParsePrefix(deref(v.CidrBlock)); err == nil {
+				tv.CIDRs = append(tv.CIDRs, c)
+			}
+		}
+		p.vpcs[tv.ID] = tv
+		p.w.VPCs = append(p.w.VPCs, tv)
+	}
+	return nil
+}
+
+func (p *projection) routeTables() error {
+	rts, err := listAll[routeTableRecord](p.tx, p.sc, kindRouteTbl)
+	if err != nil {
+		return err
+	}
+	states := p.s.newRouteStates(p.tx, p.sc)
+	eniOfInstance := map[string]string{}
+	for _, e := range p.enis {
 		if a := e.Attachment; a != nil && a.InstanceId != nil && deref64(a.DeviceIndex) == 0 {
 			eniOfInstance[*a.InstanceId] = *e.NetworkInterfaceId
 		}
 	}
 	for _, rt := range rts {
-		v := byID[deref(rt.VpcId)]
+		v := p.vpcs[deref(rt.VpcId)]
 		if v == nil {
 			continue
 		}
@@ -98,9 +124,9 @@ func (s *Service) snapshotScope(tx *store.Tx, sc scope, w *desired.World, peerin
 		for _, a := range rt.Associations {
 			switch {
 			case derefBool(a.Main):
-				mainRT[v.ID] = trt.ID
+				p.mainRT[v.ID] = trt.ID
 			case a.SubnetId != nil:
-				subnetRT[*a.SubnetId] = trt.ID
+				p.subnetRT[*a.SubnetId] = trt.ID
 			}
 		}
 		for _, r := range rt.Routes {
@@ -108,50 +134,57 @@ func (s *Service) snapshotScope(tx *store.Tx, sc scope, w *desired.World, peerin
 			if err != nil {
 				continue // IPv6 and prefix-list routes do not reach the data plane
 			}
-			tr := desired.Route{Dst: dst}
 			st, err := states.state(rt, r)
 			if err != nil {
 				return err
 			}
-			switch {
-			case deref(r.GatewayId) == "local":
-				tr.Target = desired.TargetLocal
-			case st != "active":
-				tr.Target = desired.TargetBlackhole
-			case strings.HasPrefix(deref(r.GatewayId), "igw-"):
-				tr.Target, tr.TargetID = desired.TargetIGW, *r.GatewayId
-			case r.NatGatewayId != nil:
-				tr.Target, tr.TargetID = desired.TargetNAT, *r.NatGatewayId
-			case r.VpcPeeringConnectionId != nil:
-				tr.Target, tr.TargetID = desired.TargetPeering, *r.VpcPeeringConnectionId
-			case r.NetworkInterfaceId != nil:
-				tr.Target, tr.TargetID = desired.TargetENI, *r.NetworkInterfaceId
-			case r.InstanceId != nil:
-				tr.Target, tr.TargetID = desired.TargetENI, eniOfInstance[*r.InstanceId]
-			default:
-				tr.Target = desired.TargetBlackhole
-			}
+			tr := desired.Route{Dst: dst}
+			tr.Target, tr.TargetID = routeTarget(r, st, eniOfInstance)
 			trt.Routes = append(trt.Routes, tr)
 		}
 		v.RouteTables = append(v.RouteTables, trt)
 	}
+	return nil
+}
 
-	acls, err := listAll[networkACLRecord](tx, sc, kindNACL)
+// routeTarget is where a route in state st sends its traffic.
+func routeTarget(r *ec2api.Route, st string, eniOfInstance map[string]string) (desired.TargetKind, string) {
+	switch {
+	case deref(r.GatewayId) == "local":
+		return desired.TargetLocal, ""
+	case st != "active":
+		return desired.TargetBlackhole, ""
+	case strings.HasPrefix(deref(r.GatewayId), "igw-"):
+		return desired.TargetIGW, *r.GatewayId
+	case r.NatGatewayId != nil:
+		return desired.TargetNAT, *r.NatGatewayId
+	case r.VpcPeeringConnectionId != nil:
+		return desired.TargetPeering, *r.VpcPeeringConnectionId
+	case r.NetworkInterfaceId != nil:
+		return desired.TargetENI, *r.NetworkInterfaceId
+	case r.InstanceId != nil:
+		return desired.TargetENI, eniOfInstance[*r.InstanceId]
+	}
+	return desired.TargetBlackhole, ""
+}
+
+func (p *projection) networkACLs() error {
+	acls, err := listAll[networkACLRecord](p.tx, p.sc, kindNACL)
 	if err != nil {
 		return err
 	}
 	for _, a := range acls {
-		v := byID[deref(a.VpcId)]
+		v := p.vpcs[deref(a.VpcId)]
 		if v == nil {
 			continue
 		}
 		ta := &desired.NetworkACL{ID: *a.NetworkAclId}
 		if derefBool(a.IsDefault) {
-			mainACL[v.ID] = ta.ID
+			p.mainACL[v.ID] = ta.ID
 		}
 		for _, as := range a.Associations {
 			if as.SubnetId != nil {
-				subnetACL[*as.SubnetId] = ta.ID
+				p.subnetACL[*as.SubnetId] = ta.ID
 			}
 		}
 		entries := slices.Clone(a.Entries)
@@ -176,33 +209,41 @@ func (s *Service) snapshotScope(tx *store.Tx, sc scope, w *desired.World, peerin
 		}
 		v.NetworkACLs = append(v.NetworkACLs, ta)
 	}
+	return nil
+}
 
-	subnets, err := listAll[subnetRecord](tx, sc, kindSubnet)
+// subnets come after the route tables and ACLs: a subnet without its own
+// uses its VPC's main ones.
+func (p *projection) subnets() error {
+	subnets, err := listAll[subnetRecord](p.tx, p.sc, kindSubnet)
 	if err != nil {
 		return err
 	}
 	for _, sn := range subnets {
-		v := byID[deref(sn.VpcId)]
+		v := p.vpcs[deref(sn.VpcId)]
 		cidr, err := netip.ParsePrefix(deref(sn.CidrBlock))
 		if v == nil || err != nil {
 			continue
 		}
-		ts := &desired.Subnet{ID: *sn.SubnetId, AZ: deref(sn.AvailabilityZone), CIDR: cidr, RouteTable: subnetRT[*sn.SubnetId], NetworkACL: subnetACL[*sn.SubnetId]}
+		ts := &desired.Subnet{ID: *sn.SubnetId, AZ: deref(sn.AvailabilityZone), CIDR: cidr, RouteTable: p.subnetRT[*sn.SubnetId], NetworkACL: p.subnetACL[*sn.SubnetId]}
 		if ts.RouteTable == "" {
-			ts.RouteTable = mainRT[v.ID]
+			ts.RouteTable = p.mainRT[v.ID]
 		}
 		if ts.NetworkACL == "" {
-			ts.NetworkACL = mainACL[v.ID]
+			ts.NetworkACL = p.mainACL[v.ID]
 		}
 		v.Subnets = append(v.Subnets, ts)
 	}
+	return nil
+}
 
-	sgs, err := listAll[securityGroupRecord](tx, sc, kindSG)
+func (p *projection) securityGroups() error {
+	sgs, err := listAll[securityGroupRecord](p.tx, p.sc, kindSG)
 	if err != nil {
 		return err
 	}
 	for _, g := range sgs {
-		v := byID[deref(g.VpcId)]
+		v := p.vpcs[deref(g.VpcId)]
 		if v == nil {
 			continue
 		}
@@ -211,11 +252,11 @@ func (s *Service) snapshotScope(tx *store.Tx, sc scope, w *desired.World, peerin
 			tr := desired.SGRule{ID: deref(r.SecurityGroupRuleId), Protocol: protoNum(deref(r.IpProtocol)), FromPort: int(deref64(r.FromPort)), ToPort: int(deref64(r.ToPort))}
 			switch {
 			case r.CidrIpv4 != nil:
-				p, err := netip.ParsePrefix(*r.CidrIpv4)
+				c, err := netip.ParsePrefix(*r.CidrIpv4)
 				if err != nil {
 					continue
 				}
-				tr.CIDRs = []netip.Prefix{p}
+				tr.CIDRs = []netip.Prefix{c}
 			case r.ReferencedGroupInfo != nil && r.ReferencedGroupInfo.GroupId != nil:
 				tr.Groups = []string{*r.ReferencedGroupInfo.GroupId}
 			default:
@@ -229,67 +270,79 @@ func (s *Service) snapshotScope(tx *store.Tx, sc scope, w *desired.World, peerin
 		}
 		v.SecurityGroups = append(v.SecurityGroups, tg)
 	}
+	return nil
+}
 
-	igws, err := listAll[internetGatewayRecord](tx, sc, kindIGW)
+func (p *projection) internetGateways() error {
+	igws, err := listAll[internetGatewayRecord](p.tx, p.sc, kindIGW)
 	if err != nil {
 		return err
 	}
 	for _, g := range igws {
-		if v := byID[igwAttachedTo(g)]; v != nil {
+		if v := p.vpcs[igwAttachedTo(g)]; v != nil {
 			v.InternetGateway = *g.InternetGatewayId
 		}
 	}
+	return nil
+}
 
-	natOfENI := map[string]string{}
-	nats, err := listAll[natGatewayRecord](tx, sc, kindNAT)
+// natGateways projects the available ones only: the others pass nothing.
+func (p *projection) natGateways() error {
+	nats, err := listAll[natGatewayRecord](p.tx, p.sc, kindNAT)
 	if err != nil {
 		return err
 	}
 	for _, n := range nats {
-		v := byID[deref(n.VpcId)]
-		if v == nil || natState(n, s.now()) != "available" {
+		v := p.vpcs[deref(n.VpcId)]
+		if v == nil || natState(n, p.s.now()) != "available" {
 			continue
 		}
-		natOfENI[n.ENI] = *n.NatGatewayId
+		p.natOfENI[n.ENI] = *n.NatGatewayId
 		v.NATGateways = append(v.NATGateways, &desired.NATGateway{ID: *n.NatGatewayId, Subnet: deref(n.SubnetId), ENI: n.ENI, Public: deref(n.ConnectivityType) != "private"})
 	}
+	return nil
+}
 
-	instances, err := listAll[instanceRecord](tx, sc, kindInstance)
+func (p *projection) instances() error {
+	instances, err := listAll[instanceRecord](p.tx, p.sc, kindInstance)
 	if err != nil {
 		return err
 	}
-	live := map[string]bool{}
 	for _, r := range instances {
-		st := instanceStateName(r)
-		if st == stateTerminated || r.VpcId == nil {
+		if instanceStateName(r) == stateTerminated || r.VpcId == nil {
 			continue
 		}
-		live[*r.InstanceId] = true
-		ti, err := s.snapshotInstance(tx, sc, r)
+		p.live[*r.InstanceId] = true
+		ti, err := p.s.snapshotInstance(p.tx, p.sc, r)
 		if err != nil {
 			return err
 		}
-		w.Instances = append(w.Instances, ti)
+		p.w.Instances = append(p.w.Instances, ti)
 	}
+	return nil
+}
 
-	for _, e := range enis {
-		v := byID[deref(e.VpcId)]
+// networkInterfaces come after the NAT gateways and instances, which
+// own them.
+func (p *projection) networkInterfaces() error {
+	for _, e := range p.enis {
+		v := p.vpcs[deref(e.VpcId)]
 		if v == nil {
 			continue
 		}
 		te := &desired.ENI{ID: *e.NetworkInterfaceId, Subnet: deref(e.SubnetId), SourceDestCheck: e.SourceDestCheck == nil || *e.SourceDestCheck, PublicIPs: map[netip.Addr]netip.Addr{}}
 		te.MAC, _ = net.ParseMAC(deref(e.MacAddress))
-		for _, p := range e.PrivateIpAddresses {
-			a, err := netip.ParseAddr(deref(p.PrivateIpAddress))
+		for _, ip := range e.PrivateIpAddresses {
+			a, err := netip.ParseAddr(deref(ip.PrivateIpAddress))
 			if err != nil {
 				continue
 			}
-			if derefBool(p.Primary) {
+			if derefBool(ip.Primary) {
 				te.PrivateIPs = slices.Insert(te.PrivateIPs, 0, a)
 			} else {
 				te.PrivateIPs = append(te.PrivateIPs, a)
 			}
-			if as := p.Association; as != nil {
+			if as := ip.Association; as != nil {
 				if pub, err := netip.ParseAddr(deref(as.PublicIp)); err == nil {
 					te.PublicIPs[a] = pub
 				}
@@ -301,24 +354,28 @@ func (s *Service) snapshotScope(tx *store.Tx, sc scope, w *desired.World, peerin
 		switch {
 		case e.ServiceOwner == string(desired.OwnerLoadBalancer):
 			te.OwnerKind, te.OwnerID = desired.OwnerLoadBalancer, te.ID
-		case natOfENI[te.ID] != "":
-			te.OwnerKind, te.OwnerID = desired.OwnerNATGateway, natOfENI[te.ID]
-		case e.Attachment != nil && e.Attachment.InstanceId != nil && live[*e.Attachment.InstanceId]:
+		case p.natOfENI[te.ID] != "":
+			te.OwnerKind, te.OwnerID = desired.OwnerNATGateway, p.natOfENI[te.ID]
+		case e.Attachment != nil && e.Attachment.InstanceId != nil && p.live[*e.Attachment.InstanceId]:
 			te.OwnerKind, te.OwnerID = desired.OwnerInstance, *e.Attachment.InstanceId
 			te.DeviceIndex = int(deref64(e.Attachment.DeviceIndex))
 		}
 		v.ENIs = append(v.ENIs, te)
 	}
+	return nil
+}
 
-	ps, err := listAll[peeringRecord](tx, sc, kindPeering)
+// peerings are gathered across scopes, as both ends' scopes hold one.
+func (p *projection) peerings(into map[string]*desired.Peering) error {
+	ps, err := listAll[peeringRecord](p.tx, p.sc, kindPeering)
 	if err != nil {
 		return err
 	}
-	for _, p := range ps {
-		if peeringStatus(p, s.now()) != "active" || p.RequesterVpcInfo == nil || p.AccepterVpcInfo == nil {
+	for _, pc := range ps {
+		if peeringStatus(pc, p.s.now()) != "active" || pc.RequesterVpcInfo == nil || pc.AccepterVpcInfo == nil {
 			continue
 		}
-		peerings[*p.VpcPeeringConnectionId] = &desired.Peering{ID: *p.VpcPeeringConnectionId, RequesterVPC: deref(p.RequesterVpcInfo.VpcId), AccepterVPC: deref(p.AccepterVpcInfo.VpcId)}
+		into[*pc.VpcPeeringConnectionId] = &desired.Peering{ID: *pc.VpcPeeringConnectionId, RequesterVPC: deref(pc.RequesterVpcInfo.VpcId), AccepterVPC: deref(pc.AccepterVpcInfo.VpcId)}
 	}
 	return nil
 }
