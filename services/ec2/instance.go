@@ -424,16 +424,11 @@ func planCPU(t *ec2api.InstanceTypeInfo, req *ec2api.CpuOptionsRequest) (*ec2api
 
 // findKeyPair returns the caller's key pair named name.
 func findKeyPair(tx *store.Tx, sc scope, name string) (*keyPairRecord, error) {
-	all, err := listAll[keyPairRecord](tx, sc, kindKeyPair)
-	if err != nil {
-		return nil, err
+	k, err := keyByName(tx, sc, name)
+	if err == nil && k == nil {
+		err = api.Errorf("InvalidKeyPair.NotFound", "The key pair '%s' does not exist", name)
 	}
-	for _, k := range all {
-		if deref(k.KeyName) == name {
-			return k, nil
-		}
-	}
-	return nil, api.Errorf("InvalidKeyPair.NotFound", "The key pair '%s' does not exist", name)
+	return k, err
 }
 
 // checkUserData checks base64 user data and its decoded size; it is kept

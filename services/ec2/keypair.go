@@ -85,6 +85,15 @@ func keyByName(tx *store.Tx, sc scope, name string) (*keyPairRecord, error) {
 	return nil, nil
 }
 
+// keyNameFree refuses a name one of the account's key pairs has already.
+func keyNameFree(tx *store.Tx, sc scope, name string) error {
+	dup, err := keyByName(tx, sc, name)
+	if err == nil && dup != nil {
+		err = api.Errorf("InvalidKeyPair.Duplicate", "The keypair '%s' already exists.", name)
+	}
+	return err
+}
+
 // newKey is a key pair made by CreateKeyPair.
 type newKey struct {
 	private     string // PEM, returned to the caller only
@@ -164,12 +173,8 @@ func (s *Service) CreateKeyPair(ctx context.Context, in *ec2api.CreateKeyPairReq
 		KeyName: str(name), KeyPairId: str(kindKeyPair.newID()), KeyType: str(keyType), Tags: tags,
 	}}
 	err = s.store.Update(func(tx *store.Tx) error {
-		dup, err := keyByName(tx, sc, name)
-		if err != nil {
+		if err := keyNameFree(tx, sc, name); err != nil {
 			return err
-		}
-		if dup != nil {
-			return api.Errorf("InvalidKeyPair.Duplicate", "The keypair '%s' already exists.", name)
 		}
 		if err := dryRun(in.DryRun); err != nil {
 			return err
@@ -304,12 +309,8 @@ func (s *Service) ImportKeyPair(ctx context.Context, in *ec2api.ImportKeyPairReq
 		PublicKey: str(authorizedKey(pub, comment)), CreateTime: &now, Tags: tags,
 	}}
 	err = s.store.Update(func(tx *store.Tx) error {
-		dup, err := keyByName(tx, sc, name)
-		if err != nil {
+		if err := keyNameFree(tx, sc, name); err != nil {
 			return err
-		}
-		if dup != nil {
-			return api.Errorf("InvalidKeyPair.Duplicate", "The keypair '%s' already exists.", name)
 		}
 		if err := dryRun(in.DryRun); err != nil {
 			return err
