@@ -440,6 +440,24 @@ func setRouteDest(r *ec2api.Route, dest netip.Prefix) {
 	}
 }
 
+// route is the route to dest that CreateRoute and ReplaceRoute put in rt,
+// once its target and range are checked and a dry run answered.
+func (t routeTargetInput) route(tx *store.Tx, s *Service, sc scope, rt *routeTableRecord, dest netip.Prefix, dry *bool) (*ec2api.Route, error) {
+	r, err := t.resolve(tx, s, sc, rt)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkInsideVPC(tx, sc, rt, dest, r); err != nil {
+		return nil, err
+	}
+	if err := dryRun(dry); err != nil {
+		return nil, err
+	}
+	setRouteDest(r, dest)
+	r.Origin, r.State = str("CreateRoute"), str("active")
+	return r, nil
+}
+
 func (s *Service) CreateRoute(ctx context.Context, in *ec2api.CreateRouteRequest) (*ec2api.CreateRouteResult, error) {
 	sc := scopeOf(ctx)
 	dest, err := parseRouteDest(in.DestinationCidrBlock, in.DestinationIpv6CidrBlock, in.DestinationPrefixListId)
@@ -459,18 +477,10 @@ func (s *Service) CreateRoute(ctx context.Context, in *ec2api.CreateRouteRequest
 		if findRoute(rt, dest) >= 0 {
 			return api.Errorf("RouteAlreadyExists", "The route identified by %s already exists.", dest)
 		}
-		r, err := target.resolve(tx, s, sc, rt)
+		r, err := target.route(tx, s, sc, rt, dest, in.DryRun)
 		if err != nil {
 			return err
 		}
-		if err := checkInsideVPC(tx, sc, rt, dest, r); err != nil {
-			return err
-		}
-		if err := dryRun(in.DryRun); err != nil {
-			return err
-		}
-		setRouteDest(r, dest)
-		r.Origin, r.State = str("CreateRoute"), str("active")
 		rt.Routes = append(rt.Routes, r)
 		return save(tx, sc, kindRouteTbl, *rt.RouteTableId, rt)
 	})
@@ -511,18 +521,10 @@ func (s *Service) ReplaceRoute(ctx context.Context, in *ec2api.ReplaceRouteReque
 		if local {
 			return invalidParameter("The local route %s of route table %s cannot be replaced.", dest, *rt.RouteTableId)
 		}
-		r, err := target.resolve(tx, s, sc, rt)
+		r, err := target.route(tx, s, sc, rt, dest, in.DryRun)
 		if err != nil {
 			return err
 		}
-		if err := checkInsideVPC(tx, sc, rt, dest, r); err != nil {
-			return err
-		}
-		if err := dryRun(in.DryRun); err != nil {
-			return err
-		}
-		setRouteDest(r, dest)
-		r.Origin, r.State = str("CreateRoute"), str("active")
 		rt.Routes[i] = r
 		return save(tx, sc, kindRouteTbl, *rt.RouteTableId, rt)
 	})
