@@ -71,39 +71,24 @@ func stockImagesOf(region string) []*ec2api.Image {
 	out := make([]*ec2api.Image, 0, len(stockImages))
 	for _, si := range stockImages {
 		created, _ := time.Parse(imageTimeLayout, si.created)
-		img := &ec2api.Image{
-			ImageId:            str(stableID("ami", region, si.name)),
-			Name:               str(si.name),
-			Description:        str(si.description),
-			OwnerId:            str(si.owner),
-			ImageLocation:      str(si.owner + "/" + si.name),
-			Architecture:       str(si.arch),
-			CreationDate:       str(si.created),
-			DeprecationTime:    str(created.AddDate(2, 0, 0).Format(imageTimeLayout)),
-			ImageType:          str("machine"),
-			Public:             boolp(true),
-			State:              str("available"),
-			RootDeviceName:     str(si.root),
-			RootDeviceType:     str("ebs"),
-			VirtualizationType: str("hvm"),
-			Hypervisor:         str("xen"),
-			EnaSupport:         boolp(true),
-			SriovNetSupport:    str("simple"),
-			PlatformDetails:    str("Linux/UNIX"),
-			UsageOperation:     str("RunInstances"),
-			BlockDeviceMappings: []*ec2api.BlockDeviceMapping{{
-				DeviceName: str(si.root),
-				Ebs: &ec2api.EbsBlockDevice{
-					DeleteOnTermination: boolp(true),
-					SnapshotId:          str(stableID("snap", region, si.name)),
-					VolumeSize:          i64(si.sizeGiB),
-					VolumeType:          str(si.volumeType),
-					Encrypted:           boolp(false),
-				},
-			}},
-			ProductCodes: []*ec2api.ProductCode{},
-			Tags:         []*ec2api.Tag{},
-		}
+		img := newImage(stableID("ami", region, si.name), si.name, si.owner, str(si.root))
+		img.Description = str(si.description)
+		img.Architecture = str(si.arch)
+		img.CreationDate = str(si.created)
+		img.DeprecationTime = str(created.AddDate(2, 0, 0).Format(imageTimeLayout))
+		img.Public = boolp(true)
+		img.State = str("available")
+		img.BlockDeviceMappings = []*ec2api.BlockDeviceMapping{{
+			DeviceName: str(si.root),
+			Ebs: &ec2api.EbsBlockDevice{
+				DeleteOnTermination: boolp(true),
+				SnapshotId:          str(stableID("snap", region, si.name)),
+				VolumeSize:          i64(si.sizeGiB),
+				VolumeType:          str(si.volumeType),
+				Encrypted:           boolp(false),
+			},
+		}}
+		img.Tags = []*ec2api.Tag{}
 		if si.owner == ownerAmazon {
 			img.ImageLocation = str("amazon/" + si.name)
 			img.ImageOwnerAlias = str("amazon")
@@ -114,9 +99,20 @@ func stockImagesOf(region string) []*ec2api.Image {
 		if si.bootMode != "" {
 			img.BootMode = str(si.bootMode)
 		}
-		out = append(out, img)
+		out = append(out, &img)
 	}
 	return out
+}
+
+// newImage returns an image with what every image in cloudbox has, stock
+// or made (an EBS-backed HVM Linux machine); the caller sets the rest.
+func newImage(id, name, owner string, root *string) ec2api.Image {
+	return ec2api.Image{
+		ImageId: str(id), Name: str(name), OwnerId: str(owner), ImageLocation: str(owner + "/" + name),
+		ImageType: str("machine"), RootDeviceName: root, RootDeviceType: str("ebs"),
+		VirtualizationType: str("hvm"), Hypervisor: str("xen"), EnaSupport: boolp(true), SriovNetSupport: str("simple"),
+		PlatformDetails: str("Linux/UNIX"), UsageOperation: str("RunInstances"), ProductCodes: []*ec2api.ProductCode{},
+	}
 }
 
 // visibleImages returns every image the caller sees: the stock ones and
@@ -412,30 +408,15 @@ func (s *Service) CreateImage(ctx context.Context, in *ec2api.CreateImageRequest
 			return err
 		}
 		id = kindImage.newID()
-		img := &imageRecord{Image: ec2api.Image{
-			ImageId:             str(id),
-			Name:                str(name),
-			Description:         in.Description,
-			OwnerId:             str(sc.account),
-			ImageLocation:       str(sc.account + "/" + name),
-			Architecture:        inst.Architecture,
-			CreationDate:        str(s.now().UTC().Format(imageTimeLayout)),
-			ImageType:           str("machine"),
-			Public:              boolp(false),
-			State:               str("pending"),
-			RootDeviceName:      inst.RootDeviceName,
-			RootDeviceType:      str("ebs"),
-			VirtualizationType:  str("hvm"),
-			Hypervisor:          str("xen"),
-			EnaSupport:          boolp(true),
-			SriovNetSupport:     str("simple"),
-			PlatformDetails:     str("Linux/UNIX"),
-			UsageOperation:      str("RunInstances"),
-			SourceInstanceId:    inst.InstanceId,
-			BlockDeviceMappings: bdms,
-			ProductCodes:        []*ec2api.ProductCode{},
-			Tags:                tags,
-		}}
+		img := &imageRecord{Image: newImage(id, name, sc.account, inst.RootDeviceName)}
+		img.Description = in.Description
+		img.Architecture = inst.Architecture
+		img.CreationDate = str(s.now().UTC().Format(imageTimeLayout))
+		img.Public = boolp(false)
+		img.State = str("pending")
+		img.SourceInstanceId = inst.InstanceId
+		img.BlockDeviceMappings = bdms
+		img.Tags = tags
 		// The new image boots like the one the instance came from.
 		if src, err := findImage(tx, sc, deref(inst.ImageId)); err == nil {
 			img.BootMode, img.ImdsSupport = src.BootMode, src.ImdsSupport
