@@ -3,6 +3,7 @@ package ec2
 import (
 	"encoding/json"
 
+	ec2api "github.com/cloudbox/cloudbox/api/ec2"
 	"github.com/cloudbox/cloudbox/store"
 )
 
@@ -77,4 +78,30 @@ func create[R any](s *Service, sc scope, c creation[R]) (*R, error) {
 		return nil, err
 	}
 	return r, nil
+}
+
+// stored is made for a resource of kind k, read as it is now.
+func stored[R any](sc scope, k *kind) func(tx *store.Tx, id string) (*R, error) {
+	return func(tx *store.Tx, id string) (*R, error) {
+		r, _, err := store.Get[R](tx, sc.key(k, id))
+		return r, err
+	}
+}
+
+// inVPC is the request of a create call that makes a resource of a VPC
+// (CreateNetworkAcl, CreateRouteTable): what its token binds, and the VPC.
+type inVPC struct {
+	VpcId string
+	Tags  []*ec2api.Tag
+	vpc   *vpcRecord
+}
+
+// load is the calls' first: a retry too needs the VPC and answers a dry run.
+func (c *inVPC) load(sc scope, dry *bool) func(tx *store.Tx) error {
+	return func(tx *store.Tx) (err error) {
+		if c.vpc, err = load[vpcRecord](tx, sc, kindVPC, c.VpcId); err != nil {
+			return err
+		}
+		return dryRun(dry)
+	}
 }

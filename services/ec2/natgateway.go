@@ -150,10 +150,7 @@ func (s *Service) CreateNatGateway(ctx context.Context, in *ec2api.CreateNatGate
 	g, err := create(s, sc, creation[natGatewayRecord]{
 		op: "CreateNatGateway", token: in.ClientToken, req: req,
 		first: func(tx *store.Tx) error { return settleNATs(tx, sc, now) },
-		made: func(tx *store.Tx, id string) (*natGatewayRecord, error) {
-			g, _, err := store.Get[natGatewayRecord](tx, sc.key(kindNAT, id))
-			return g, err
-		},
+		made:  stored[natGatewayRecord](sc, kindNAT),
 		make: func(tx *store.Tx) (*natGatewayRecord, string, error) {
 			sn, err := load[subnetRecord](tx, sc, kindSubnet, deref(in.SubnetId))
 			if err != nil {

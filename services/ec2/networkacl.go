@@ -40,21 +40,11 @@ func (s *Service) CreateNetworkAcl(ctx context.Context, in *ec2api.CreateNetwork
 	if err != nil {
 		return nil, err
 	}
-	var v *vpcRecord
+	c := &inVPC{VpcId: deref(in.VpcId), Tags: tags}
 	a, err := create(s, sc, creation[ec2api.NetworkAcl]{
-		op: "CreateNetworkAcl", token: in.ClientToken,
-		req: struct {
-			VpcId string
-			Tags  []*ec2api.Tag
-		}{deref(in.VpcId), tags},
-		first: func(tx *store.Tx) (err error) {
-			if v, err = load[vpcRecord](tx, sc, kindVPC, deref(in.VpcId)); err != nil {
-				return err
-			}
-			return dryRun(in.DryRun)
-		},
+		op: "CreateNetworkAcl", token: in.ClientToken, req: c, first: c.load(sc, in.DryRun),
 		make: func(tx *store.Tx) (*ec2api.NetworkAcl, string, error) {
-			a := newNetworkACL(sc, *v.VpcId, false)
+			a := newNetworkACL(sc, *c.vpc.VpcId, false)
 			a.Tags = nonNilTags(tags)
 			return &a.NetworkAcl, *a.NetworkAclId, save(tx, sc, kindNACL, *a.NetworkAclId, a)
 		},

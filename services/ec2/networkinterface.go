@@ -66,10 +66,7 @@ func (s *Service) CreateNetworkInterface(ctx context.Context, in *ec2api.CreateN
 	req.ClientToken, req.DryRun = nil, nil
 	e, err := create(s, sc, creation[networkInterfaceRecord]{
 		op: "CreateNetworkInterface", token: in.ClientToken, req: req,
-		made: func(tx *store.Tx, id string) (*networkInterfaceRecord, error) {
-			e, _, err := store.Get[networkInterfaceRecord](tx, sc.key(kindENI, id))
-			return e, err
-		},
+		made: stored[networkInterfaceRecord](sc, kindENI),
 		make: func(tx *store.Tx) (*networkInterfaceRecord, string, error) {
 			sn, err := load[subnetRecord](tx, sc, kindSubnet, deref(in.SubnetId))
 			if err != nil {

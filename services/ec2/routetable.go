@@ -17,29 +17,19 @@ func (s *Service) CreateRouteTable(ctx context.Context, in *ec2api.CreateRouteTa
 	if err != nil {
 		return nil, err
 	}
-	var v *vpcRecord
+	c := &inVPC{VpcId: deref(in.VpcId), Tags: tags}
 	rt, err := create(s, sc, creation[ec2api.RouteTable]{
-		op: "CreateRouteTable", token: in.ClientToken,
-		req: struct {
-			VpcId string
-			Tags  []*ec2api.Tag
-		}{deref(in.VpcId), tags},
-		first: func(tx *store.Tx) (err error) {
-			if v, err = load[vpcRecord](tx, sc, kindVPC, deref(in.VpcId)); err != nil {
-				return err
-			}
-			return dryRun(in.DryRun)
-		},
+		op: "CreateRouteTable", token: in.ClientToken, req: c, first: c.load(sc, in.DryRun),
 		make: func(tx *store.Tx) (*ec2api.RouteTable, string, error) {
 			rt := &routeTableRecord{RouteTable: ec2api.RouteTable{
 				RouteTableId:    str(kindRouteTbl.newID()),
-				VpcId:           v.VpcId,
+				VpcId:           c.vpc.VpcId,
 				OwnerId:         str(sc.account),
 				Associations:    []*ec2api.RouteTableAssociation{},
 				PropagatingVgws: []*ec2api.PropagatingVgw{},
 				Tags:            nonNilTags(tags),
 			}}
-			for _, p := range vpcCIDRs(v) {
+			for _, p := range vpcCIDRs(c.vpc) {
 				rt.Routes = append(rt.Routes, localRoute(p))
 			}
 			return &rt.RouteTable, *rt.RouteTableId, save(tx, sc, kindRouteTbl, *rt.RouteTableId, rt)
