@@ -42,11 +42,6 @@ type Certificates interface {
 	KeyPair(account, region, arn string) (certPEM, keyPEM []byte, err error)
 }
 
-// Datum is metric.Datum under the name the daemon's CloudWatch adapter
-// (daemon/registry.go) still uses; the adapter is now the identity, and
-// goes with this alias once the daemon passes CloudWatch as Metrics.
-type Datum = metric.Datum
-
 // Config is what the daemon gives the data plane.
 type Config struct {
 	// DaemonID prefixes every namespace and cgroup of this daemon.

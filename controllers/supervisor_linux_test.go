@@ -24,6 +24,7 @@ import (
 	elbv2api "github.com/cloudbox/cloudbox/api/elbv2"
 	"github.com/cloudbox/cloudbox/dataplane/compute"
 	"github.com/cloudbox/cloudbox/identity"
+	"github.com/cloudbox/cloudbox/metric"
 	"github.com/cloudbox/cloudbox/services/ec2"
 	"github.com/cloudbox/cloudbox/services/elbv2"
 	"github.com/cloudbox/cloudbox/store"
@@ -249,14 +250,14 @@ func ptr[T any](v T) *T { return &v }
 // recorder keeps what the world publishes to CloudWatch.
 type recorder struct {
 	mu   sync.Mutex
-	data map[string][]Datum // by namespace
+	data map[string][]metric.Datum // by namespace
 }
 
-func (r *recorder) Publish(account, region, namespace string, data []Datum) error {
+func (r *recorder) Publish(account, region, namespace string, data []metric.Datum) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.data == nil {
-		r.data = map[string][]Datum{}
+		r.data = map[string][]metric.Datum{}
 	}
 	r.data[namespace] = append(r.data[namespace], data...)
 	return nil
@@ -266,7 +267,7 @@ func (r *recorder) Publish(account, region, namespace string, data []Datum) erro
 func (r *recorder) await(within time.Duration, namespace, name string, dims map[string]string, ok func(float64) bool) bool {
 	for deadline := time.Now().Add(within); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		r.mu.Lock()
-		found := slices.ContainsFunc(r.data[namespace], func(d Datum) bool { return d.Name == name && maps.Equal(d.Dimensions, dims) && ok(d.Value) })
+		found := slices.ContainsFunc(r.data[namespace], func(d metric.Datum) bool { return d.Name == name && maps.Equal(d.Dimensions, dims) && ok(d.Value) })
 		r.mu.Unlock()
 		if found {
 			return true
@@ -275,10 +276,10 @@ func (r *recorder) await(within time.Duration, namespace, name string, dims map[
 	return false
 }
 
-func (r *recorder) values(namespace, name string) []Datum {
+func (r *recorder) values(namespace, name string) []metric.Datum {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var out []Datum
+	var out []metric.Datum
 	for _, d := range r.data[namespace] {
 		if d.Name == name {
 			out = append(out, d)

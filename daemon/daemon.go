@@ -336,7 +336,7 @@ func (d *Daemon) openDataplane(b backends) error {
 	}
 	d.cfg.DaemonID, d.stateDir = id, stateDir
 	w, err := controllers.New(controllers.Config{DaemonID: id, StateDir: stateDir, Store: d.store, EC2: b.ec2, ELB: b.elbv2, Certs: b.acm, Identity: d.ids,
-		Edge: d.edgeHosts, Metrics: metrics{b.cloudwatch}, Now: d.clock.Now, TimeScale: d.clock.Scale(), Log: d.cfg.Logger})
+		Edge: d.edgeHosts, Metrics: b.cloudwatch, Now: d.clock.Now, TimeScale: d.clock.Scale(), Log: d.cfg.Logger})
 	if err != nil {
 		d.dataplane = "off: " + err.Error()
 		d.cfg.Logger.Warn("data plane off: serving the control plane alone", "reason", err.Error())

@@ -5,8 +5,6 @@ import (
 	"time"
 
 	"github.com/cloudbox/cloudbox/ca"
-	"github.com/cloudbox/cloudbox/controllers"
-	"github.com/cloudbox/cloudbox/metric"
 	"github.com/cloudbox/cloudbox/registry"
 	"github.com/cloudbox/cloudbox/server"
 	"github.com/cloudbox/cloudbox/services/acm"
@@ -42,17 +40,6 @@ func (d *Daemon) service(name string) registry.Service {
 		}
 	}
 	return nil
-}
-
-// metrics publishes the world's built-in metrics to CloudWatch.
-type metrics struct{ cw metric.Publisher }
-
-func (m metrics) Publish(account, region, namespace string, data []controllers.Datum) error {
-	out := make([]metric.Datum, len(data))
-	for i, d := range data {
-		out[i] = metric.Datum{Name: d.Name, Dimensions: d.Dimensions, Value: d.Value, Unit: d.Unit, Time: d.Time}
-	}
-	return m.cw.Publish(account, region, namespace, out)
 }
 
 // backends are the services the data plane works with.
