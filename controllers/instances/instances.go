@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/cloudbox/cloudbox/controllers/servers"
 	"log/slog"
 	"net"
 	"net/http"
@@ -78,13 +79,13 @@ type Controller struct {
 	tools map[string][]byte
 
 	mu   sync.Mutex
-	imds map[string]*servers // by VPC id
-	ssh  map[string]*servers // by instance id
+	imds map[string]*servers.Set // by VPC id
+	ssh  map[string]*servers.Set // by instance id
 }
 
 // New returns the controller.
 func New(cfg Config) *Controller {
-	return &Controller{cfg: cfg, tools: imageTools(), imds: map[string]*servers{}, ssh: map[string]*servers{}}
+	return &Controller{cfg: cfg, tools: imageTools(), imds: map[string]*servers.Set{}, ssh: map[string]*servers.Set{}}
 }
 
 // Name implements controllers.Controller.
@@ -97,7 +98,7 @@ func (c *Controller) Names() vpcdns.Resolver { return vpcdns.WorldResolver{World
 // hold sockets in their router's namespace, which would keep it alive.
 func (c *Controller) Prune(snap *desired.World) {
 	c.mu.Lock()
-	var gone []*servers
+	var gone []*servers.Set
 	for id, s := range c.imds {
 		if snap.FindVPC(id) == nil {
 			gone = append(gone, s)
@@ -106,7 +107,7 @@ func (c *Controller) Prune(snap *desired.World) {
 	}
 	c.mu.Unlock()
 	for _, s := range gone {
-		s.stop()
+		s.Stop()
 	}
 }
 
@@ -136,7 +137,7 @@ func (c *Controller) Sync(ctx context.Context, snap *desired.World) error {
 
 // startIMDS starts the instance metadata server of a VPC on its router's
 // 169.254.169.254:80.
-func (c *Controller) startIMDS(vpcID string) (*servers, error) {
+func (c *Controller) startIMDS(vpcID string) (*servers.Set, error) {
 	ln, err := c.cfg.Namespaces.ListenTCP(vpc.RouterNS(vpcID), netip.AddrPortFrom(vpc.IMDSAddr, 80))
 	if err != nil {
 		return nil, err
@@ -145,8 +146,8 @@ func (c *Controller) startIMDS(vpcID string) (*servers, error) {
 		return imds.MetadataOptions{HTTPTokens: in.MetadataTokens, HTTPEndpoint: in.MetadataEndpoint}
 	}}
 	md := &http.Server{Handler: imds.New(imdsSource{c: c, vpc: vpcID}, opts), ReadHeaderTimeout: 10 * time.Second}
-	s := &servers{closers: []func() error{md.Close}}
-	s.wg.Go(func() { md.Serve(ln) })
+	s := &servers.Set{Closers: []func() error{md.Close}}
+	s.Go(func() { md.Serve(ln) })
 	c.cfg.Log.Info("instances: imds up", "vpc", vpcID, "imds", vpc.IMDSAddr.String())
 	return s, nil
 }
@@ -269,7 +270,7 @@ func (c *Controller) startSSH(in *desired.Instance) error {
 		return fmt.Errorf("ssh server of %s: %w", in.ID, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &servers{cancel: cancel, closers: []func() error{ln.Close}}
+	s := &servers.Set{Cancel: cancel, Closers: []func() error{ln.Close}}
 	id, vpcID := in.ID, in.VPC
 	cfg := sshd.Config{
 		HostKey:       key,
@@ -290,7 +291,7 @@ func (c *Controller) startSSH(in *desired.Instance) error {
 		},
 		Log: c.cfg.Log.With("instance", id),
 	}
-	s.wg.Go(func() {
+	s.Go(func() {
 		if err := sshd.Serve(ctx, ln, cfg); err != nil && ctx.Err() == nil {
 			c.cfg.Log.Warn("instances: ssh server stopped", "instance", id, "error", err)
 		}
@@ -362,7 +363,7 @@ func (c *Controller) stopSSH(id string) {
 	delete(c.ssh, id)
 	c.mu.Unlock()
 	if s != nil {
-		s.stop()
+		s.Stop()
 	}
 }
 
@@ -460,35 +461,17 @@ func (c *Controller) reap(ctx context.Context, snap *desired.World) error {
 // so a restarted daemon takes them over.
 func (c *Controller) Close() error {
 	c.mu.Lock()
-	var all []*servers
+	var all []*servers.Set
 	for _, s := range c.imds {
 		all = append(all, s)
 	}
 	for _, s := range c.ssh {
 		all = append(all, s)
 	}
-	c.imds, c.ssh = map[string]*servers{}, map[string]*servers{}
+	c.imds, c.ssh = map[string]*servers.Set{}, map[string]*servers.Set{}
 	c.mu.Unlock()
 	for _, s := range all {
-		s.stop()
+		s.Stop()
 	}
 	return nil
-}
-
-// servers run on sockets inside one namespace: stop ends their context
-// (cancel, if set), closes their sockets and waits for them.
-type servers struct {
-	cancel  context.CancelFunc
-	closers []func() error
-	wg      sync.WaitGroup
-}
-
-func (s *servers) stop() {
-	if s.cancel != nil {
-		s.cancel()
-	}
-	for _, c := range s.closers {
-		c()
-	}
-	s.wg.Wait()
 }

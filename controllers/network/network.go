@@ -11,6 +11,7 @@ package network
 import (
 	"context"
 	"fmt"
+	"github.com/cloudbox/cloudbox/controllers/servers"
 	"log/slog"
 	"net"
 	"net/http"
@@ -53,13 +54,13 @@ type Controller struct {
 	vpc *vpc.Reconciler
 
 	mu       sync.Mutex
-	dns      map[string]*servers // by VPC id
-	internet *servers
+	dns      map[string]*servers.Set // by VPC id
+	internet *servers.Set
 }
 
 // New returns the controller; Sync builds the network.
 func New(cfg Config) *Controller {
-	return &Controller{cfg: cfg, vpc: vpc.New(cfg.Kernel, cfg.Log), dns: map[string]*servers{}}
+	return &Controller{cfg: cfg, vpc: vpc.New(cfg.Kernel, cfg.Log), dns: map[string]*servers.Set{}}
 }
 
 // Name implements controllers.Controller.
@@ -69,7 +70,7 @@ func (c *Controller) Name() string { return "network" }
 // sockets in their router's namespace, which would keep it alive.
 func (c *Controller) Prune(snap *desired.World) {
 	c.mu.Lock()
-	var gone []*servers
+	var gone []*servers.Set
 	for id, s := range c.dns {
 		if snap.FindVPC(id) == nil {
 			gone = append(gone, s)
@@ -78,7 +79,7 @@ func (c *Controller) Prune(snap *desired.World) {
 	}
 	c.mu.Unlock()
 	for _, s := range gone {
-		s.stop()
+		s.Stop()
 	}
 }
 
@@ -109,12 +110,12 @@ func (c *Controller) Sync(_ context.Context, snap *desired.World) error {
 
 // startDNS starts the Amazon DNS server of a VPC on its router's base+2
 // address.
-func (c *Controller) startDNS(v *desired.VPC) (*servers, error) {
+func (c *Controller) startDNS(v *desired.VPC) (*servers.Set, error) {
 	ns := vpc.RouterNS(v.ID)
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &servers{cancel: cancel}
-	fail := func(err error) (*servers, error) {
-		s.stop()
+	s := &servers.Set{Cancel: cancel}
+	fail := func(err error) (*servers.Set, error) {
+		s.Stop()
 		return nil, err
 	}
 	vpcID := v.ID
@@ -123,13 +124,13 @@ func (c *Controller) startDNS(v *desired.VPC) (*servers, error) {
 	if err != nil {
 		return fail(err)
 	}
-	s.closers = append(s.closers, udp.Close)
+	s.Closers = append(s.Closers, udp.Close)
 	tcp, err := c.cfg.Kernel.ListenTCP(ns, addr)
 	if err != nil {
 		return fail(err)
 	}
-	s.closers = append(s.closers, tcp.Close)
-	s.wg.Go(func() {
+	s.Closers = append(s.Closers, tcp.Close)
+	s.Go(func() {
 		if err := vpcdns.Serve(ctx, vpcID, c.cfg.Names, udp, tcp); err != nil && ctx.Err() == nil {
 			c.cfg.Log.Warn("network: vpc dns stopped", "vpc", vpcID, "error", err)
 		}
@@ -144,9 +145,9 @@ func (c *Controller) startDNS(v *desired.VPC) (*servers, error) {
 // exec internet` points commands at.
 func (c *Controller) Start(context.Context) error {
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &servers{cancel: cancel}
+	s := &servers.Set{Cancel: cancel}
 	fail := func(what string, err error) error {
-		s.stop()
+		s.Stop()
 		return fmt.Errorf("the internet's %s: %w", what, err)
 	}
 	ln, err := c.cfg.Kernel.ListenTCP(vpc.InternetNS, netip.AddrPortFrom(vpc.EchoAddr, 80))
@@ -154,21 +155,21 @@ func (c *Controller) Start(context.Context) error {
 		return fail("echo server", err)
 	}
 	srv := &http.Server{Handler: echo.Handler{}, ReadHeaderTimeout: 10 * time.Second}
-	s.closers = append(s.closers, srv.Close)
-	s.wg.Go(func() { srv.Serve(ln) })
+	s.Closers = append(s.Closers, srv.Close)
+	s.Go(func() { srv.Serve(ln) })
 
 	dnsAddr := netip.AddrPortFrom(vpc.EchoAddr, 53)
 	udp, err := c.cfg.Kernel.ListenUDP(vpc.InternetNS, dnsAddr)
 	if err != nil {
 		return fail("resolver", err)
 	}
-	s.closers = append(s.closers, udp.Close)
+	s.Closers = append(s.Closers, udp.Close)
 	tcp, err := c.cfg.Kernel.ListenTCP(vpc.InternetNS, dnsAddr)
 	if err != nil {
 		return fail("resolver", err)
 	}
-	s.closers = append(s.closers, tcp.Close)
-	s.wg.Go(func() { vpcdns.Serve(ctx, vpcdns.Internet, c.cfg.Names, udp, tcp) })
+	s.Closers = append(s.Closers, tcp.Close)
+	s.Go(func() { vpcdns.Serve(ctx, vpcdns.Internet, c.cfg.Names, udp, tcp) })
 	if err := os.MkdirAll(filepath.Dir(c.cfg.InternetResolv), 0o755); err != nil {
 		return fail("resolver", err)
 	}
@@ -185,34 +186,16 @@ func (c *Controller) Start(context.Context) error {
 // stays in the kernel.
 func (c *Controller) Close() error {
 	c.mu.Lock()
-	all := []*servers{c.internet}
+	all := []*servers.Set{c.internet}
 	for _, s := range c.dns {
 		all = append(all, s)
 	}
-	c.dns, c.internet = map[string]*servers{}, nil
+	c.dns, c.internet = map[string]*servers.Set{}, nil
 	c.mu.Unlock()
 	for _, s := range all {
 		if s != nil {
-			s.stop()
+			s.Stop()
 		}
 	}
 	return nil
-}
-
-// servers run on sockets inside one namespace: stop ends their context
-// (cancel, if set), closes their sockets and waits for them.
-type servers struct {
-	cancel  context.CancelFunc
-	closers []func() error
-	wg      sync.WaitGroup
-}
-
-func (s *servers) stop() {
-	if s.cancel != nil {
-		s.cancel()
-	}
-	for _, c := range s.closers {
-		c()
-	}
-	s.wg.Wait()
 }
