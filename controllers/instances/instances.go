@@ -98,17 +98,9 @@ func (c *Controller) Names() vpcdns.Resolver { return vpcdns.WorldResolver{World
 // hold sockets in their router's namespace, which would keep it alive.
 func (c *Controller) Prune(snap *desired.World) {
 	c.mu.Lock()
-	var gone []*servers.Set
-	for id, s := range c.imds {
-		if snap.FindVPC(id) == nil {
-			gone = append(gone, s)
-			delete(c.imds, id)
-		}
-	}
+	gone := servers.Remove(c.imds, func(vpc string) bool { return snap.FindVPC(vpc) == nil })
 	c.mu.Unlock()
-	for _, s := range gone {
-		s.Stop()
-	}
+	servers.StopAll(gone)
 }
 
 // Sync reaps the instances snap no longer has and starts the metadata
@@ -460,18 +452,10 @@ func (c *Controller) reap(ctx context.Context, snap *desired.World) error {
 // Close stops the SSH and metadata servers; the instances' processes stay,
 // so a restarted daemon takes them over.
 func (c *Controller) Close() error {
+	all := func(string) bool { return true }
 	c.mu.Lock()
-	var all []*servers.Set
-	for _, s := range c.imds {
-		all = append(all, s)
-	}
-	for _, s := range c.ssh {
-		all = append(all, s)
-	}
-	c.imds, c.ssh = map[string]*servers.Set{}, map[string]*servers.Set{}
+	gone := append(servers.Remove(c.imds, all), servers.Remove(c.ssh, all)...)
 	c.mu.Unlock()
-	for _, s := range all {
-		s.Stop()
-	}
+	servers.StopAll(gone)
 	return nil
 }

@@ -70,17 +70,9 @@ func (c *Controller) Name() string { return "network" }
 // sockets in their router's namespace, which would keep it alive.
 func (c *Controller) Prune(snap *desired.World) {
 	c.mu.Lock()
-	var gone []*servers.Set
-	for id, s := range c.dns {
-		if snap.FindVPC(id) == nil {
-			gone = append(gone, s)
-			delete(c.dns, id)
-		}
-	}
+	gone := servers.Remove(c.dns, func(vpc string) bool { return snap.FindVPC(vpc) == nil })
 	c.mu.Unlock()
-	for _, s := range gone {
-		s.Stop()
-	}
+	servers.StopAll(gone)
 }
 
 // Sync applies snap's network, then starts the DNS server of each new VPC.
@@ -186,16 +178,9 @@ func (c *Controller) Start(context.Context) error {
 // stays in the kernel.
 func (c *Controller) Close() error {
 	c.mu.Lock()
-	all := []*servers.Set{c.internet}
-	for _, s := range c.dns {
-		all = append(all, s)
-	}
-	c.dns, c.internet = map[string]*servers.Set{}, nil
+	gone := append(servers.Remove(c.dns, func(string) bool { return true }), c.internet)
+	c.internet = nil
 	c.mu.Unlock()
-	for _, s := range all {
-		if s != nil {
-			s.Stop()
-		}
-	}
+	servers.StopAll(gone)
 	return nil
 }

@@ -31,3 +31,25 @@ func (s *Set) Stop() {
 	}
 	s.wg.Wait()
 }
+
+// Remove deletes from m the sets whose key gone reports, and returns them
+// to be stopped once the caller has released the lock that guards m.
+func Remove(m map[string]*Set, gone func(key string) bool) []*Set {
+	var out []*Set
+	for k, s := range m {
+		if gone(k) {
+			out = append(out, s)
+			delete(m, k)
+		}
+	}
+	return out
+}
+
+// StopAll stops every set (nil ones are skipped).
+func StopAll(sets []*Set) {
+	for _, s := range sets {
+		if s != nil {
+			s.Stop()
+		}
+	}
+}
