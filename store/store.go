@@ -108,6 +108,9 @@ func (s *Store) Update(fn func(tx *Tx) error) error {
 		return err
 	}
 	s.publish(tx.events)
+	for _, f := range tx.onCommit {
+		f()
+	}
 	return nil
 }
 
@@ -145,6 +148,17 @@ type Tx struct {
 	// index maps a key to its event so later changes replace the op.
 	events []Event
 	index  map[Key]int
+
+	onCommit []func() // OnCommit's
+}
+
+// OnCommit has f run once the transaction is committed (never if it is
+// not), in the order of the calls: what happened may then be told (an
+// event published), knowing it is durable. It runs before the next write
+// transaction begins, so callbacks follow commit order, and so it must not
+// start one.
+func (tx *Tx) OnCommit(f func()) {
+	tx.onCommit = append(tx.onCommit, f)
 }
 
 func (tx *Tx) rollback() {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -625,4 +626,34 @@ func TestDueEarliest(t *testing.T) {
 	if _, ok := (Due{}).Earliest(); ok {
 		t.Errorf("an empty Due has an earliest time")
 	}
+}
+
+func TestOnCommit(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *Store) {
+		var ran []string
+		k := Key{Account: "111111111111", Region: "r", Kind: "k", ID: "a"}
+		err := s.Update(func(tx *Tx) error {
+			tx.OnCommit(func() {
+				// Durable and visible by the time it runs.
+				var v string
+				s.View(func(tx *Tx) error { _, err := tx.Get(k, &v); return err })
+				ran = append(ran, "first "+v)
+			})
+			tx.OnCommit(func() { ran = append(ran, "second") })
+			return tx.Put(k, "x")
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		failed := errors.New("no")
+		if err := s.Update(func(tx *Tx) error {
+			tx.OnCommit(func() { ran = append(ran, "rolled back") })
+			return failed
+		}); err != failed {
+			t.Fatal(err)
+		}
+		if strings.Join(ran, ",") != "first x,second" {
+			t.Fatalf("ran %v", ran)
+		}
+	})
 }
