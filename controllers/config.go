@@ -12,11 +12,6 @@ import (
 	"github.com/cloudbox/cloudbox/store"
 )
 
-// Snapshotter reads the world model (services/ec2 implements it).
-type Snapshotter interface {
-	Snapshot() (*desired.World, error)
-}
-
 // The three interfaces below restate those of the instances and load
 // balancers controllers, so that this file builds where those do not
 // (they need Linux's nftables, through controllers/vpc): the daemon
@@ -28,11 +23,10 @@ type Issuer interface {
 	Issue(p api.Principal, now time.Time, d time.Duration) (identity.Credential, error)
 }
 
-// LoadBalancers is Elastic Load Balancing as the data plane needs it
-// (services/elbv2 implements it): the load balancers for the snapshot,
-// and the health their nodes see.
-type LoadBalancers interface {
-	Snapshot(tx *store.Tx) ([]*desired.LoadBalancer, []*desired.TargetGroup, error)
+// HealthReporter takes the health the load balancers' nodes see of their
+// targets (services/elbv2 implements it): the one path by which target
+// health flows back to the control plane.
+type HealthReporter interface {
 	ReportHealth(account, region, targetGroupARN, targetID string, port int, healthy bool, reason, description string) error
 }
 
@@ -49,11 +43,16 @@ type Config struct {
 	// StateDir holds the instances' disks and SSH host keys.
 	StateDir string
 	Store    *store.Store
-	EC2      Snapshotter
-	Identity Issuer
-	// ELB and Certs are optional: without them no load balancer runs.
-	ELB   LoadBalancers
-	Certs Certificates
+	// Contributors declare the desired world (services/ec2, services/elbv2),
+	// in the order their parts are read.
+	Contributors []desired.Contributor
+	// Instances takes what became of the instances (services/ec2).
+	Instances desired.InstanceReporter
+	Identity  Issuer
+	// Health and Certs are optional: without them load balancers report
+	// no health and serve no HTTPS.
+	Health HealthReporter
+	Certs  Certificates
 	// Edge is optional: the load balancers claim their names in it.
 	Edge *edge.Table
 	// Metrics is optional: without it nothing is published.

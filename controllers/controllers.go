@@ -1,6 +1,7 @@
 // Package controllers runs the simulated world of one daemon. Its
 // Supervisor follows the store and keeps a list of controllers in step
-// with what EC2 and ELB record, each one concern of the data plane:
+// with the desired world the services contribute (desired.Contributor),
+// each one concern of the data plane:
 //
 //   - network (controllers/network): the VPCs' network in the kernel, each
 //     VPC's Amazon DNS server, the internet's echo server and resolver;
@@ -12,8 +13,10 @@
 //
 // The supervisor holds what they share: the kernel handles, the state
 // directory, the latest snapshot, the store watch and the life lock that
-// makes Down wait for the work under way. It is EC2's data plane
-// (ec2.Machines): an instance is running when its processes are.
+// makes Down wait for the work under way. Services never call into it:
+// what the controllers make flows back through reports (an instance's
+// state and console to EC2, targets' health to ELB). After a change it
+// re-reads only the accounts and regions whose records changed.
 // Everything here is level-triggered: after a restart the first sync
 // rebuilds the world from the store and removes what the store no longer
 // knows.

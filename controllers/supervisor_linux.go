@@ -6,7 +6,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -41,8 +43,8 @@ type Supervisor struct {
 	net *netns.Linux
 	run compute.Runner
 
-	// controllers in the order they sync; instances is also EC2's
-	// machines.
+	// controllers in the order they sync; instances also runs commands
+	// (Exec).
 	controllers []Controller
 	instances   *instances.Controller
 
@@ -55,8 +57,17 @@ type Supervisor struct {
 	done    uint64
 	lastErr error
 
-	mu        sync.Mutex
-	snap      *desired.World
+	mu   sync.Mutex
+	snap *desired.World
+
+	// What the next sync re-reads: the scopes whose records changed, or
+	// everything (the first sync, a reset, a watcher that fell behind, a
+	// failed sync). Guarded by dmu; parts is the last read of each scope,
+	// used by one sync at a time.
+	dmu       sync.Mutex
+	dirty     map[desired.Scope]bool
+	full      bool
+	parts     desired.Parts
 	stopWatch func()
 	closed    chan struct{}
 	loopDone  chan struct{}
@@ -76,7 +87,8 @@ func New(cfg Config) (*Supervisor, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Supervisor{cfg: cfg, net: n, run: r, closed: make(chan struct{}), loopDone: make(chan struct{})}
+	s := &Supervisor{cfg: cfg, net: n, run: r, closed: make(chan struct{}), loopDone: make(chan struct{}),
+		dirty: map[desired.Scope]bool{}, full: true, parts: desired.Parts{}}
 	s.scond = sync.NewCond(&s.smu)
 	scale := cfg.TimeScale
 	if scale <= 0 {
@@ -91,8 +103,8 @@ func New(cfg Config) (*Supervisor, error) {
 	// asks it.
 	var names vpcdns.Chain
 	s.instances = instances.New(instances.Config{Namespaces: n, Runner: r, Desired: s.current, Names: &names, Identity: cfg.Identity,
-		Disks: s.instancesDir(), HostKeys: filepath.Join(cfg.StateDir, "hostkeys"), Log: cfg.Log})
-	lbs := loadbalancers.New(loadbalancers.Config{Namespaces: n, Desired: s.current, ELB: cfg.ELB, Certs: cfg.Certs, Edge: cfg.Edge,
+		Reports: cfg.Instances, Hold: s.hold, Disks: s.instancesDir(), HostKeys: filepath.Join(cfg.StateDir, "hostkeys"), Log: cfg.Log})
+	lbs := loadbalancers.New(loadbalancers.Config{Namespaces: n, Desired: s.current, ELB: cfg.Health, Certs: cfg.Certs, Edge: cfg.Edge,
 		TimeScale: scale, Log: cfg.Log})
 	s.controllers = []Controller{
 		network.New(network.Config{Kernel: n, Names: &names, InternetResolv: s.internetResolv(), Log: cfg.Log}),
@@ -154,17 +166,18 @@ func (s *Supervisor) Start(ctx context.Context) error {
 	return nil
 }
 
-// follow syncs after every burst of store changes.
+// follow syncs after every burst of store changes that a contributor
+// follows.
 func (s *Supervisor) follow(events <-chan store.Event) {
 	defer close(s.loopDone)
 	var timer <-chan time.Time
 	for {
 		select {
-		case _, ok := <-events:
+		case ev, ok := <-events:
 			if !ok {
 				return
 			}
-			if timer == nil {
+			if s.mark(ev) && timer == nil {
 				timer = time.After(settle)
 			}
 		case <-timer:
@@ -205,24 +218,47 @@ func (s *Supervisor) sync() error {
 	return s.lastErr
 }
 
-// doSync snapshots EC2 and ELB, has the controllers release what the
-// snapshot no longer has, then syncs them in order. The sync is shared by
-// its callers, so none of their contexts bounds it.
+// mark notes what a store change makes the next sync re-read, and
+// reports whether it matters to the data plane at all.
+func (s *Supervisor) mark(ev store.Event) bool {
+	s.dmu.Lock()
+	defer s.dmu.Unlock()
+	switch ev.Op {
+	case store.Reset, store.Resync:
+		s.full = true
+		return true
+	}
+	if !slices.ContainsFunc(s.cfg.Contributors, func(c desired.Contributor) bool { return c.Follows(ev.Key.Kind) }) {
+		return false
+	}
+	if ev.Key.Region == "" {
+		s.full = true // an account-wide record may matter to every region
+	} else {
+		s.dirty[desired.Scope{Account: ev.Key.Account, Region: ev.Key.Region}] = true
+	}
+	return true
+}
+
+// doSync re-reads the changed scopes from every contributor in one read
+// transaction, has the controllers release what the world no longer has,
+// then syncs them in order. The sync is shared by its callers, so none of
+// their contexts bounds it.
 func (s *Supervisor) doSync() error {
-	snap, err := s.cfg.EC2.Snapshot()
+	s.dmu.Lock()
+	full, dirty := s.full, slices.Collect(maps.Keys(s.dirty))
+	s.full, s.dirty = false, map[desired.Scope]bool{}
+	s.dmu.Unlock()
+	if !full && len(dirty) == 0 {
+		return nil
+	}
+	err := s.cfg.Store.View(func(tx *store.Tx) error { return s.parts.Read(tx, s.cfg.Contributors, dirty, full) })
 	if err != nil {
+		s.dmu.Lock()
+		s.full = true // what this sync took is not read: read everything next time
+		s.dmu.Unlock()
 		return err
 	}
-	if s.cfg.ELB != nil {
-		err := s.cfg.Store.View(func(tx *store.Tx) error {
-			var err error
-			snap.LoadBalancers, snap.TargetGroups, err = s.cfg.ELB.Snapshot(tx)
-			return err
-		})
-		if err != nil {
-			return err
-		}
-	}
+	snap := s.parts.World()
 	s.mu.Lock()
 	s.snap = snap
 	s.mu.Unlock()
@@ -267,40 +303,13 @@ func (s *Supervisor) enter() error {
 
 func (s *Supervisor) leave() { s.life.RUnlock() }
 
-// Boot implements ec2.Machines: the instance's network, then its
-// processes, then its SSH server.
-func (s *Supervisor) Boot(ctx context.Context, account, region, id string) error {
-	if err := s.sync(); err != nil {
-		return err
-	}
+// hold keeps the world up while work on it runs (an instance's boot):
+// Down waits for it, and it fails once Down has begun.
+func (s *Supervisor) hold() (func(), error) {
 	if err := s.enter(); err != nil {
-		return err
+		return nil, err
 	}
-	defer s.leave()
-	return s.instances.Boot(ctx, id)
-}
-
-// Halt implements ec2.Machines.
-func (s *Supervisor) Halt(ctx context.Context, account, region, id string, terminate bool) error {
-	if err := s.enter(); err != nil {
-		return err
-	}
-	defer s.leave()
-	return s.instances.Halt(ctx, id, terminate)
-}
-
-// Reboot implements ec2.Machines.
-func (s *Supervisor) Reboot(ctx context.Context, account, region, id string) error {
-	if err := s.enter(); err != nil {
-		return err
-	}
-	defer s.leave()
-	return s.instances.Reboot(ctx, id)
-}
-
-// ConsoleOutput implements ec2.Machines.
-func (s *Supervisor) ConsoleOutput(account, region, id string) ([]byte, error) {
-	return s.instances.ConsoleOutput(id)
+	return s.leave, nil
 }
 
 // Exec runs a command inside an instance.

@@ -23,6 +23,7 @@ import (
 	ec2api "github.com/cloudbox/cloudbox/api/ec2"
 	elbv2api "github.com/cloudbox/cloudbox/api/elbv2"
 	"github.com/cloudbox/cloudbox/dataplane/compute"
+	"github.com/cloudbox/cloudbox/desired"
 	"github.com/cloudbox/cloudbox/identity"
 	"github.com/cloudbox/cloudbox/metric"
 	"github.com/cloudbox/cloudbox/services/ec2"
@@ -48,18 +49,18 @@ func TestWorld(t *testing.T) {
 	st := store.OpenMemory()
 	t.Cleanup(func() { st.Close() })
 	svc := ec2.New(st, time.Now, nil, 1)
+	svc.SetDataPlane(true)
 	ids := identity.New(st, identity.DefaultKeys)
 	elb := elbv2.New(st, time.Now, nil, 1, nil)
 	elb.SetDataPlane(true)
 	elbInv := elbv2api.Bind(elb.Handlers())
 	// At 30 times AWS's speed the metrics of a minute come every 2 s.
 	metrics := &recorder{}
-	w, err := New(Config{DaemonID: id, StateDir: t.TempDir(), Store: st, EC2: svc, ELB: elb, Identity: ids, Log: slog.New(slog.DiscardHandler),
+	w, err := New(Config{DaemonID: id, StateDir: t.TempDir(), Store: st, Contributors: []desired.Contributor{svc, elb}, Instances: svc, Health: elb, Identity: ids, Log: slog.New(slog.DiscardHandler),
 		Metrics: metrics, TimeScale: 30})
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc.SetMachines(w)
 	ctx := context.Background()
 	if err := w.Start(ctx); err != nil {
 		t.Fatal(err)

@@ -23,14 +23,10 @@ func New(Config) (*Supervisor, error) { return nil, errNotLinux }
 // The methods below exist so the daemon builds everywhere; New never
 // returns a Supervisor here.
 
-func (*Supervisor) Start(context.Context) error                              { return errNotLinux }
-func (*Supervisor) Info() Info                                               { return Info{} }
-func (*Supervisor) Close() error                                             { return nil }
-func (*Supervisor) Down(context.Context) error                               { return errNotLinux }
-func (*Supervisor) Boot(context.Context, string, string, string) error       { return errNotLinux }
-func (*Supervisor) Halt(context.Context, string, string, string, bool) error { return errNotLinux }
-func (*Supervisor) Reboot(context.Context, string, string, string) error     { return errNotLinux }
-func (*Supervisor) ConsoleOutput(string, string, string) ([]byte, error)     { return nil, errNotLinux }
+func (*Supervisor) Start(context.Context) error { return errNotLinux }
+func (*Supervisor) Info() Info                  { return Info{} }
+func (*Supervisor) Close() error                { return nil }
+func (*Supervisor) Down(context.Context) error  { return errNotLinux }
 func (*Supervisor) Exec(context.Context, string, compute.ExecRequest) (int, error) {
 	return -1, errNotLinux
 }

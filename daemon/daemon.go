@@ -21,9 +21,11 @@ import (
 	"github.com/cloudbox/cloudbox/ca"
 	"github.com/cloudbox/cloudbox/clock"
 	"github.com/cloudbox/cloudbox/controllers"
+	"github.com/cloudbox/cloudbox/desired"
 	"github.com/cloudbox/cloudbox/engines/edge"
 	"github.com/cloudbox/cloudbox/events"
 	"github.com/cloudbox/cloudbox/identity"
+	"github.com/cloudbox/cloudbox/metric"
 	"github.com/cloudbox/cloudbox/registry"
 	"github.com/cloudbox/cloudbox/server"
 	"github.com/cloudbox/cloudbox/store"
@@ -135,11 +137,16 @@ func New(cfg Config) (*Daemon, error) {
 	d.bus = events.NewBus()
 	d.events = &eventLog{log: cfg.Logger}
 	d.bus.Subscribe(d.events.add)
-	if err := d.buildServices(authority, false); err != nil {
-		d.closeStore()
-		return nil, err
+	// Whether the data plane runs is decided first: the services behave
+	// differently with one (instances wait for it to boot them).
+	dataPlane, err := d.wantDataplane()
+	if err == nil {
+		err = d.buildServices(authority, dataPlane)
 	}
-	if err := d.openDataplane(d.backends()); err != nil {
+	if err == nil && dataPlane {
+		err = d.openDataplane()
+	}
+	if err != nil {
 		d.closeStore()
 		return nil, err
 	}
@@ -315,37 +322,44 @@ func (d *Daemon) Reset() error {
 	return d.store.Reset()
 }
 
-// openDataplane decides whether the data plane runs and prepares it.
-func (d *Daemon) openDataplane(b backends) error {
+// wantDataplane decides whether the data plane runs: asked for, and
+// possible on this machine.
+func (d *Daemon) wantDataplane() (bool, error) {
 	switch d.cfg.Dataplane {
 	case "on":
 	case "", "off":
 		d.dataplane = "off: --dataplane=off"
-		return nil
+		return false, nil
 	default:
-		return fmt.Errorf("--dataplane must be on or off, not %q", d.cfg.Dataplane)
+		return false, fmt.Errorf("--dataplane must be on or off, not %q", d.cfg.Dataplane)
 	}
 	if err := controllers.Check(); err != nil {
 		d.dataplane = "off: " + err.Error()
 		d.cfg.Logger.Warn("data plane off: serving the control plane alone", "reason", err.Error())
-		return nil
+		return false, nil
 	}
+	return true, nil
+}
+
+// openDataplane prepares the data plane over what the services provide.
+// The services were built for it, so failing here fails the daemon: its
+// instances would wait for a data plane that never comes.
+func (d *Daemon) openDataplane() error {
 	id, stateDir, err := d.identify()
 	if err != nil {
 		return err
 	}
 	d.cfg.DaemonID, d.stateDir = id, stateDir
-	w, err := controllers.New(controllers.Config{DaemonID: id, StateDir: stateDir, Store: d.store, EC2: b.ec2, ELB: b.elbv2, Certs: b.acm, Identity: d.ids,
-		Edge: d.edgeHosts, Metrics: b.cloudwatch, Now: d.clock.Now, TimeScale: d.clock.Scale(), Log: d.cfg.Logger})
+	w, err := controllers.New(controllers.Config{DaemonID: id, StateDir: stateDir, Store: d.store,
+		Contributors: provided[desired.Contributor](d.built), Instances: providedOne[desired.InstanceReporter](d.built),
+		Health: providedOne[controllers.HealthReporter](d.built), Certs: providedOne[controllers.Certificates](d.built),
+		Metrics:  providedOne[metric.Publisher](d.built),
+		Identity: d.ids, Edge: d.edgeHosts, Now: d.clock.Now, TimeScale: d.clock.Scale(), Log: d.cfg.Logger})
 	if err != nil {
-		d.dataplane = "off: " + err.Error()
-		d.cfg.Logger.Warn("data plane off: serving the control plane alone", "reason", err.Error())
-		return nil
+		return fmt.Errorf("the data plane: %w (cloudbox up --dataplane off serves the control plane alone)", err)
 	}
 	d.world, d.dataplane = w, "on"
-	b.ec2.SetMachines(w)
-	b.elbv2.SetDataPlane(true)
-	return b.ec2.Resume()
+	return nil
 }
 
 // identify returns the daemon id and the directory of the instances'

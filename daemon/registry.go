@@ -7,10 +7,6 @@ import (
 	"github.com/cloudbox/cloudbox/ca"
 	"github.com/cloudbox/cloudbox/registry"
 	"github.com/cloudbox/cloudbox/server"
-	"github.com/cloudbox/cloudbox/services/acm"
-	"github.com/cloudbox/cloudbox/services/cloudwatch"
-	"github.com/cloudbox/cloudbox/services/ec2"
-	"github.com/cloudbox/cloudbox/services/elbv2"
 )
 
 // buildServices builds every registered service (services.go lists them)
@@ -42,19 +38,24 @@ func (d *Daemon) service(name string) registry.Service {
 	return nil
 }
 
-// backends are the services the data plane works with.
-type backends struct {
-	ec2        *ec2.Service
-	elbv2      *elbv2.Service
-	acm        *acm.Service
-	cloudwatch *cloudwatch.Service
+// provided returns the built services that provide T, in build order:
+// the data plane finds what it needs of the services by what they do,
+// not by which they are.
+func provided[T any](built []registry.Built) []T {
+	var out []T
+	for _, b := range built {
+		if t, ok := b.Service.(T); ok {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
-func (d *Daemon) backends() backends {
-	b := backends{}
-	b.ec2, _ = d.service("ec2").(*ec2.Service)
-	b.elbv2, _ = d.service("elbv2").(*elbv2.Service)
-	b.acm, _ = d.service("acm").(*acm.Service)
-	b.cloudwatch, _ = d.service("cloudwatch").(*cloudwatch.Service)
-	return b
+// providedOne is the first built service that provides T (zero if none).
+func providedOne[T any](built []registry.Built) T {
+	var zero T
+	if all := provided[T](built); len(all) > 0 {
+		return all[0]
+	}
+	return zero
 }

@@ -1,13 +1,15 @@
-// Package topology is the simulated world as the data plane needs to see it:
+// Package desired is the simulated world as the data plane needs to see it:
 // VPCs with their subnets, route tables, security groups, network ACLs and
-// network interfaces, the instances that own those interfaces, and the
-// peering connections between VPCs.
+// network interfaces, the instances that own those interfaces, the peering
+// connections between VPCs, and the load balancers.
 //
-// It is plain values and nothing else. services/ec2 builds a World from its
-// records (ec2.Snapshot); vpcnet compiles one into namespaces, links, routes
-// and nftables rules; the engines (IMDS, VPC DNS, SSH) answer from it. Keeping
-// it apart lets the EC2 service know nothing of Linux and the data plane know
-// nothing of EC2's records.
+// It is plain values, and the contract by which services declare them
+// (Contributor): services/ec2 and services/elbv2 contribute their parts of
+// each account and region from their records; controllers/vpc compiles a
+// World into namespaces, links, routes and nftables rules; the controllers
+// and engines (IMDS, VPC DNS, SSH, ALB) run and answer from it. Keeping it
+// apart lets the services know nothing of Linux and the data plane know
+// nothing of the services' records.
 package desired
 
 import (
@@ -212,6 +214,9 @@ type Instance struct {
 	// ("enabled" or "disabled") are the instance's metadata options.
 	MetadataTokens   string
 	MetadataEndpoint string
+	// Reboots counts the reboots asked of the instance (RebootInstances):
+	// the data plane reboots it when the count grows.
+	Reboots int
 }
 
 // Hostname returns the instance's short host name, "ip-10-0-1-54".

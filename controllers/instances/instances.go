@@ -1,6 +1,7 @@
 // Package instances is the instances controller: it boots, halts and
 // reboots instances as dataplane/compute processes joined to their
-// namespaces, runs an SSH server inside each running instance's namespace
+// namespaces when the desired world asks (lifecycle.go) and reports the
+// outcome and their console output to EC2, runs an SSH server inside each running instance's namespace
 // (host key kept in the state directory), and serves each VPC's instance
 // metadata (IMDS, with the role credentials the daemon mints) on its
 // router's 169.254.169.254. After a restart it adopts the processes that
@@ -13,7 +14,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/cloudbox/cloudbox/controllers/servers"
 	"log/slog"
 	"net"
 	"net/http"
@@ -27,6 +27,7 @@ import (
 
 	"github.com/cloudbox/cloudbox/api"
 	"github.com/cloudbox/cloudbox/arn"
+	"github.com/cloudbox/cloudbox/controllers/servers"
 	"github.com/cloudbox/cloudbox/controllers/vpc"
 	"github.com/cloudbox/cloudbox/dataplane/compute"
 	"github.com/cloudbox/cloudbox/desired"
@@ -66,6 +67,11 @@ type Config struct {
 	Names vpcdns.Resolver
 	// Identity is optional: without it IMDS has no role credentials.
 	Identity Issuer
+	// Reports takes what became of the instances and their consoles.
+	Reports desired.InstanceReporter
+	// Hold keeps the world up while an instance's work runs; it fails once
+	// the daemon is going down.
+	Hold func() (release func(), err error)
 	// Disks is the directory of the instances' disks (<Disks>/<id>),
 	// HostKeys that of their SSH host keys (<HostKeys>/<id>.pem).
 	Disks, HostKeys string
@@ -78,14 +84,21 @@ type Controller struct {
 	// tools are the image's programs the host lacks (imageTools).
 	tools map[string][]byte
 
-	mu   sync.Mutex
-	imds map[string]*servers.Set // by VPC id
-	ssh  map[string]*servers.Set // by instance id
+	mu       sync.Mutex
+	imds     map[string]*servers.Set // by VPC id
+	ssh      map[string]*servers.Set // by instance id
+	busy     map[string]string       // instances whose work runs: the state it serves
+	reboots  map[string]int          // the count of reboots asked, as last seen
+	consoles map[string]int64        // console size as last reported
+
+	stopConsoles context.CancelFunc // ends followConsoles (nil before Start)
+	consolesDone chan struct{}
 }
 
 // New returns the controller.
 func New(cfg Config) *Controller {
-	return &Controller{cfg: cfg, tools: imageTools(), imds: map[string]*servers.Set{}, ssh: map[string]*servers.Set{}}
+	return &Controller{cfg: cfg, tools: imageTools(), imds: map[string]*servers.Set{}, ssh: map[string]*servers.Set{},
+		busy: map[string]string{}, reboots: map[string]int{}, consoles: map[string]int64{}}
 }
 
 // Name implements controllers.Controller.
@@ -103,9 +116,10 @@ func (c *Controller) Prune(snap *desired.World) {
 	servers.StopAll(gone)
 }
 
-// Sync reaps the instances snap no longer has and starts the metadata
-// server of each new VPC.
+// Sync reaps the instances snap no longer has, starts the metadata server
+// of each new VPC, and starts the work the instances' states ask for.
 func (c *Controller) Sync(ctx context.Context, snap *desired.World) error {
+	defer c.drive(snap)
 	if err := c.reap(ctx, snap); err != nil {
 		c.cfg.Log.Warn("instances: removing stale instances", "error", err)
 	}
@@ -218,9 +232,9 @@ func (c *Controller) spec(snap *desired.World, in *desired.Instance) (compute.Sp
 	}, nil
 }
 
-// Boot starts an instance of the latest snapshot, whose network the sync
-// before it made: its processes, then its SSH server.
-func (c *Controller) Boot(ctx context.Context, id string) error {
+// boot starts an instance of the latest snapshot, whose network the sync
+// that asked for it made: its processes, then its SSH server.
+func (c *Controller) boot(ctx context.Context, id string) error {
 	snap := c.cfg.Desired()
 	in := snap.FindInstance(id)
 	if in == nil {
@@ -359,11 +373,12 @@ func (c *Controller) stopSSH(id string) {
 	}
 }
 
-// Halt stops an instance's SSH server and processes; terminate also
+// halt stops an instance's SSH server and processes; terminate also
 // deletes its disk and host key.
-func (c *Controller) Halt(ctx context.Context, id string, terminate bool) error {
+func (c *Controller) halt(ctx context.Context, id string, terminate bool) error {
 	c.stopSSH(id)
 	if terminate {
+		c.forget(id)
 		os.Remove(c.hostKeyPath(id))
 		err := c.cfg.Runner.Terminate(ctx, id)
 		if errors.Is(err, compute.ErrNotFound) {
@@ -378,14 +393,12 @@ func (c *Controller) Halt(ctx context.Context, id string, terminate bool) error 
 	return err
 }
 
-// Reboot restarts a running instance's processes.
-func (c *Controller) Reboot(ctx context.Context, id string) error {
-	return c.cfg.Runner.Reboot(ctx, id)
-}
-
-// ConsoleOutput is what the instance printed on its console.
-func (c *Controller) ConsoleOutput(id string) ([]byte, error) {
-	return compute.ConsoleOutput(c.rootDir(id), 0)
+// forget drops what the controller remembers of an instance that is gone.
+func (c *Controller) forget(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.reboots, id)
+	delete(c.consoles, id)
 }
 
 // Exec runs a command inside an instance.
@@ -405,6 +418,12 @@ func (c *Controller) Start(ctx context.Context) error {
 	if err := c.adopt(ctx); err != nil {
 		c.cfg.Log.Warn("instances: restoring instances", "error", err)
 	}
+	cctx, cancel := context.WithCancel(context.Background())
+	c.stopConsoles, c.consolesDone = cancel, make(chan struct{})
+	go func() {
+		defer close(c.consolesDone)
+		c.followConsoles(cctx)
+	}()
 	return nil
 }
 
@@ -422,7 +441,7 @@ func (c *Controller) adopt(ctx context.Context) error {
 	}
 	for _, in := range snap.Instances {
 		if in.State != "running" {
-			continue // pending ones boot through EC2's lifecycle
+			continue // pending ones boot through the lifecycle (drive)
 		}
 		if err := c.startInstance(ctx, snap, in); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", in.ID, err))
@@ -443,6 +462,7 @@ func (c *Controller) reap(ctx context.Context, snap *desired.World) error {
 		if snap.FindInstance(info.ID) == nil {
 			c.cfg.Log.Info("instances: removing an instance the store does not know", "instance", info.ID)
 			c.stopSSH(info.ID)
+			c.forget(info.ID)
 			errs = append(errs, c.cfg.Runner.Terminate(ctx, info.ID))
 		}
 	}
@@ -452,6 +472,10 @@ func (c *Controller) reap(ctx context.Context, snap *desired.World) error {
 // Close stops the SSH and metadata servers; the instances' processes stay,
 // so a restarted daemon takes them over.
 func (c *Controller) Close() error {
+	if c.stopConsoles != nil {
+		c.stopConsoles()
+		<-c.consolesDone
+	}
 	all := func(string) bool { return true }
 	c.mu.Lock()
 	gone := append(servers.Remove(c.imds, all), servers.Remove(c.ssh, all)...)

@@ -11,7 +11,6 @@ package network
 import (
 	"context"
 	"fmt"
-	"github.com/cloudbox/cloudbox/controllers/servers"
 	"log/slog"
 	"net"
 	"net/http"
@@ -21,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cloudbox/cloudbox/controllers/servers"
 	"github.com/cloudbox/cloudbox/controllers/vpc"
 	netns "github.com/cloudbox/cloudbox/dataplane/network"
 	"github.com/cloudbox/cloudbox/desired"

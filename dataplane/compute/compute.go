@@ -194,6 +194,16 @@ func (s Spec) Validate() error {
 // multipart) are kept in /var/lib/cloud/instance/user-data.txt only.
 func IsScript(userData []byte) bool { return strings.HasPrefix(string(userData), "#!") }
 
+// ConsoleSize is the size of the instance's console log, 0 if it has none
+// yet: a cheap way to tell whether it grew since it was last read.
+func ConsoleSize(rootDir string) int64 {
+	fi, err := os.Stat(filepath.Join(rootDir, "console.log"))
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
 // ConsoleOutput returns the instance's console log (what its init and
 // user data printed), at most the last max bytes (all when max <= 0): the
 // source of GetConsoleOutput.

@@ -974,6 +974,7 @@ func (s *Service) launchOne(tx *store.Tx, sc scope, p *launchPlan, reservation s
 	if err := save(tx, sc, kindInstance, id, rec); err != nil {
 		return nil, err
 	}
+	s.transition(tx, sc, id, "", statePending)
 	return rec, tx.Put(attrsKey(sc, id), &attrs)
 }
 

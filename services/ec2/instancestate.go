@@ -7,6 +7,8 @@ import (
 
 	"github.com/cloudbox/cloudbox/api"
 	ec2api "github.com/cloudbox/cloudbox/api/ec2"
+	"github.com/cloudbox/cloudbox/arn"
+	"github.com/cloudbox/cloudbox/events"
 	"github.com/cloudbox/cloudbox/store"
 )
 
@@ -93,8 +95,18 @@ func userInitiated(r *instanceRecord, now time.Time) {
 	r.StateTransitionReason = str("User initiated (" + now.UTC().Format("2006-01-02 15:04:05") + " GMT)")
 }
 
-func (s *Service) logTransition(sc scope, id, from, to string) {
+// transition logs an instance's move from one state to another and, once
+// the move is committed, publishes the "EC2 Instance State-change
+// Notification" AWS sends through EventBridge.
+func (s *Service) transition(tx *store.Tx, sc scope, id, from, to string) {
 	s.log.Info("ec2 instance state", "account", sc.account, "region", sc.region, "instance", id, "from", from, "to", to)
+	if s.events == nil || to == stateGone {
+		return
+	}
+	ev := events.Event{Source: "aws.ec2", DetailType: "EC2 Instance State-change Notification", Account: sc.account, Region: sc.region,
+		Time: s.now(), Resources: []string{arn.ARN{Partition: arn.Partition(sc.region), Service: "ec2", Region: sc.region, Account: sc.account, Resource: "instance/" + id}.String()},
+		Detail: map[string]string{"instance-id": id, "state": to}}
+	tx.OnCommit(func() { s.events.Publish(ev) })
 }
 
 // lifecycle is the controller that moves instances and images through
@@ -162,7 +174,7 @@ func (l *lifecycle) run(events <-chan store.Event) {
 // schedule reads a changed record and notes when it is due to move.
 func (l *lifecycle) schedule(due map[store.Key]time.Time, k store.Key) {
 	err := l.s.store.View(func(tx *store.Tx) error {
-		at, ok, err := dueTime(tx, k, l.s.machines != nil)
+		at, ok, err := dueTime(tx, k, l.s.dataPlane)
 		if err != nil {
 			return err
 		}
@@ -178,7 +190,7 @@ func (l *lifecycle) schedule(due map[store.Key]time.Time, k store.Key) {
 	}
 }
 
-func dueTime(tx *store.Tx, k store.Key, machines bool) (time.Time, bool, error) {
+func dueTime(tx *store.Tx, k store.Key, dataPlane bool) (time.Time, bool, error) {
 	switch k.Kind {
 	case kindInstance.store:
 		r, ok, err := store.Get[instanceRecord](tx, k)
@@ -186,8 +198,8 @@ func dueTime(tx *store.Tx, k store.Key, machines bool) (time.Time, bool, error) 
 			return time.Time{}, false, err
 		}
 		_, at, ok := nextTransition(r)
-		if ok && machines && machineWork(instanceStateName(r)) {
-			at = r.StateSince // the data plane's own work takes the time
+		if ok && dataPlane && machineWork(instanceStateName(r)) {
+			return time.Time{}, false, nil // it moves on when the data plane reports
 		}
 		return at, ok, nil
 	case kindImage.store:
@@ -207,7 +219,7 @@ func (l *lifecycle) scan(due map[store.Key]time.Time, sc scope) {
 		for _, kind := range []string{kindInstance.store, kindImage.store} {
 			err := tx.List(sc.account, sc.region, kind, func(id string, _ []byte) error {
 				k := store.Key{Account: sc.account, Region: sc.region, Kind: kind, ID: id}
-				at, ok, err := dueTime(tx, k, l.s.machines != nil)
+				at, ok, err := dueTime(tx, k, l.s.dataPlane)
 				if ok {
 					due[k] = at
 				}
@@ -233,9 +245,6 @@ func (l *lifecycle) advanceDue(due map[store.Key]time.Time) {
 	for k, t := range due {
 		if !t.After(now) {
 			delete(due, k)
-			if l.s.machines != nil && k.Kind == kindInstance.store && l.s.dispatch(k) {
-				continue
-			}
 			keys = append(keys, k)
 		}
 	}
@@ -293,10 +302,13 @@ func (s *Service) advance(tx *store.Tx, k store.Key, now time.Time) error {
 func (s *Service) moveOn(tx *store.Tx, k store.Key, r *instanceRecord, to string, now time.Time) error {
 	sc := scope{account: k.Account, region: k.Region}
 	from := instanceStateName(r)
-	s.logTransition(sc, k.ID, from, to)
+	s.transition(tx, sc, k.ID, from, to)
 	switch to {
 	case stateGone:
 		if _, err := tx.Delete(attrsKey(sc, k.ID)); err != nil {
+			return err
+		}
+		if _, err := tx.Delete(store.Key{Account: k.Account, Region: k.Region, Kind: consoleKind, ID: k.ID}); err != nil {
 			return err
 		}
 		_, err := tx.Delete(k)
@@ -431,7 +443,7 @@ func (s *Service) stateChange(ctx context.Context, ids []*string, dry *bool,
 			}
 			cur := instanceStateName(r)
 			if cur != prev {
-				s.logTransition(sc, *r.InstanceId, prev, cur)
+				s.transition(tx, sc, *r.InstanceId, prev, cur)
 				if err := save(tx, sc, kindInstance, *r.InstanceId, r); err != nil {
 					return err
 				}
@@ -533,22 +545,14 @@ func (s *Service) RebootInstances(ctx context.Context, in *ec2api.RebootInstance
 		}
 		return nil
 	}
-	// A reboot keeps the instance running: the data plane restarts it.
-	change := func(*store.Tx, scope, *instanceRecord, *instanceAttrs, time.Time) error { return nil }
+	// A reboot keeps the instance running: the data plane restarts it when
+	// it sees the count of reboots asked grow.
+	change := func(tx *store.Tx, sc scope, r *instanceRecord, _ *instanceAttrs, _ time.Time) error {
+		r.Reboots++
+		return save(tx, sc, kindInstance, *r.InstanceId, r)
+	}
 	if _, err := s.stateChange(ctx, in.InstanceIds, in.DryRun, check, change); err != nil {
 		return nil, err
-	}
-	if s.machines != nil {
-		sc := scopeOf(ctx)
-		for _, id := range in.InstanceIds {
-			go func() {
-				ctx, cancel := context.WithTimeout(context.Background(), machineTimeout)
-				defer cancel()
-				if err := s.machines.Reboot(ctx, sc.account, sc.region, *id); err != nil {
-					s.log.Error("ec2 instance: reboot", "account", sc.account, "region", sc.region, "instance", *id, "error", err)
-				}
-			}()
-		}
 	}
 	return &ec2api.RebootInstancesOutput{}, nil
 }

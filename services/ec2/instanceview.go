@@ -789,19 +789,19 @@ func (s *Service) GetConsoleOutput(ctx context.Context, in *ec2api.GetConsoleOut
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
-	out := ""
-	if s.machines != nil {
-		// AWS keeps the last 64 KB of the console.
-		b, err := s.machines.ConsoleOutput(sc.account, sc.region, *in.InstanceId)
-		if err != nil {
-			return nil, err
-		}
-		if len(b) > 64<<10 {
-			b = b[len(b)-64<<10:]
-		}
-		out = base64.StdEncoding.EncodeToString(b)
+	// The console as the data plane last reported it; "" without one.
+	var c consoleRecord
+	err = s.store.View(func(tx *store.Tx) error {
+		_, err := tx.Get(store.Key{Account: sc.account, Region: sc.region, Kind: consoleKind, ID: *in.InstanceId}, &c)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
-	return &ec2api.GetConsoleOutputResult{InstanceId: in.InstanceId, Output: str(out), Timestamp: timep(s.now().UTC())}, nil
+	if c.At.IsZero() {
+		c.At = s.now().UTC()
+	}
+	return &ec2api.GetConsoleOutputResult{InstanceId: in.InstanceId, Output: str(base64.StdEncoding.EncodeToString(c.Output)), Timestamp: timep(c.At)}, nil
 }
 
 func timep(t time.Time) *time.Time { return &t }

@@ -78,6 +78,8 @@ type instanceRecord struct {
 	// TerminatedAt is when the instance reached terminated; AWS keeps it
 	// visible for about an hour after.
 	TerminatedAt time.Time
+	// Reboots counts the reboots asked (desired.Instance.Reboots).
+	Reboots int `json:",omitempty"`
 }
 
 type imageRecord struct {

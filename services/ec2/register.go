@@ -10,7 +10,10 @@ func init() {
 		Name: "ec2",
 		API:  ec2api.Service,
 		New: func(env *registry.Env) (registry.Service, error) {
-			return New(env.Store, env.Clock.Now, env.Log, env.Clock.Scale()), nil
+			s := New(env.Store, env.Clock.Now, env.Log, env.Clock.Scale())
+			s.SetDataPlane(env.DataPlane)
+			s.events = env.Events
+			return s, nil
 		},
 	})
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cloudbox/cloudbox/api"
 	ec2api "github.com/cloudbox/cloudbox/api/ec2"
+	"github.com/cloudbox/cloudbox/events"
 	"github.com/cloudbox/cloudbox/store"
 )
 
@@ -22,9 +23,10 @@ type Service struct {
 	scale float64 // virtual time runs this many times faster than wall time
 	log   *slog.Logger
 	lc    *lifecycle // moves instances and images through their states
-	// machines is the data plane; nil when cloudbox runs without one.
-	machines Machines
-	busy     inflight // instances whose data-plane work runs
+	// dataPlane says whether a data plane runs the instances (machines.go).
+	dataPlane bool
+	// events takes the instances' state changes; nil: none are published.
+	events *events.Bus
 }
 
 // New returns EC2 over st. now is cloudbox's virtual clock (package

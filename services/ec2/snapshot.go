@@ -14,28 +14,29 @@ import (
 	"github.com/cloudbox/cloudbox/store"
 )
 
-// Snapshot reads every account's and region's network and instances as the
-// data plane needs them, in one consistent view of the store.
-func (s *Service) Snapshot() (*desired.World, error) {
-	w := &desired.World{}
-	err := s.store.View(func(tx *store.Tx) error {
-		scopes, err := tx.Scopes(kindVPC.store)
-		if err != nil {
-			return err
-		}
-		peerings := map[string]*desired.Peering{}
-		for _, p := range scopes {
-			sc := scope{account: p[0], region: p[1]}
-			if err := s.snapshotScope(tx, sc, w, peerings); err != nil {
-				return err
-			}
-		}
-		for _, id := range slices.Sorted(maps.Keys(peerings)) {
-			w.Peerings = append(w.Peerings, peerings[id])
-		}
-		return nil
-	})
-	return w, err
+// Follows implements desired.Contributor: every EC2 record may change the
+// network or an instance.
+func (s *Service) Follows(kind string) bool {
+	return strings.HasPrefix(kind, "ec2:") && kind != consoleKind
+}
+
+// Scopes implements desired.Contributor: the accounts and regions with VPCs.
+func (s *Service) Scopes(tx *store.Tx) ([]desired.Scope, error) {
+	pairs, err := tx.Scopes(kindVPC.store)
+	return desired.ScopesOf(pairs), err
+}
+
+// Contribute implements desired.Contributor: one account's and region's
+// network and instances as the data plane needs them.
+func (s *Service) Contribute(tx *store.Tx, ds desired.Scope, w *desired.World) error {
+	peerings := map[string]*desired.Peering{}
+	if err := s.snapshotScope(tx, scope{account: ds.Account, region: ds.Region}, w, peerings); err != nil {
+		return err
+	}
+	for _, id := range slices.Sorted(maps.Keys(peerings)) {
+		w.Peerings = append(w.Peerings, peerings[id])
+	}
+	return nil
 }
 
 // projection is one account's and region's part of a snapshot as it is
@@ -389,7 +390,7 @@ func (s *Service) snapshotInstance(tx *store.Tx, sc scope, r *instanceRecord) (*
 		ID: *r.InstanceId, Account: sc.account, Region: sc.region, VPC: deref(r.VpcId), State: instanceStateName(r),
 		ImageID: deref(r.ImageId), InstanceType: deref(r.InstanceType), VCPUs: int(r.VCPUs), MemoryMiB: int(r.MemoryMiB),
 		KeyName: deref(r.KeyName), ReservationID: attrs.ReservationID, LaunchIndex: int(deref64(r.AmiLaunchIndex)),
-		PrivateDNSName: deref(r.PrivateDnsName), PublicDNSName: deref(r.PublicDnsName),
+		PrivateDNSName: deref(r.PrivateDnsName), PublicDNSName: deref(r.PublicDnsName), Reboots: r.Reboots,
 	}
 	if r.Placement != nil {
 		ti.AZ = deref(r.Placement.AvailabilityZone)

@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"net/netip"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,58 +14,14 @@ import (
 	"github.com/cloudbox/cloudbox/store"
 )
 
-// recordingMachines is a data plane that records what EC2 asks of it.
-type recordingMachines struct {
-	mu    sync.Mutex
-	calls []string
-	gate  chan struct{} // Boot waits on it when not nil
-}
-
-func (m *recordingMachines) note(s string) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.calls = append(m.calls, s)
-}
-
-func (m *recordingMachines) Boot(_ context.Context, _, _, id string) error {
-	if m.gate != nil {
-		<-m.gate
-	}
-	m.note("boot " + id)
-	return nil
-}
-
-func (m *recordingMachines) Halt(_ context.Context, _, _, id string, terminate bool) error {
-	if terminate {
-		m.note("terminate " + id)
-	} else {
-		m.note("stop " + id)
-	}
-	return nil
-}
-
-func (m *recordingMachines) Reboot(_ context.Context, _, _, id string) error {
-	m.note("reboot " + id)
-	return nil
-}
-
-func (m *recordingMachines) ConsoleOutput(_, _, id string) ([]byte, error) {
-	return []byte("hello from " + id), nil
-}
-
-func (m *recordingMachines) seen() []string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return slices.Clone(m.calls)
-}
-
-func TestSnapshotAndMachines(t *testing.T) {
+// TestSnapshotAndReports drives an instance as the data plane does: it
+// reads the desired world and reports what it made.
+func TestSnapshotAndReports(t *testing.T) {
 	t.Parallel()
 	st := store.OpenMemory()
 	t.Cleanup(func() { st.Close() })
 	svc := New(st, time.Now, nil, 1)
-	m := &recordingMachines{gate: make(chan struct{})}
-	svc.SetMachines(m)
+	svc.SetDataPlane(true)
 	inv := svc.Invoker()
 	ctx := api.WithRequest(context.Background(), &api.Request{Region: "ap-northeast-2", Caller: api.Principal{Account: "123456789012"}})
 	call := func(op string, in any) any {
@@ -94,7 +49,7 @@ func TestSnapshotAndMachines(t *testing.T) {
 		NetworkInterfaces: nil, IamInstanceProfile: &ec2api.IamInstanceProfileSpecification{Name: str("app-role")}}).(*ec2api.Reservation)
 	id := *res.Instances[0].InstanceId
 
-	w, err := svc.Snapshot()
+	w, err := desired.Snapshot(svc.store, svc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,42 +92,70 @@ func TestSnapshotAndMachines(t *testing.T) {
 		t.Fatalf("eni: %+v", e)
 	}
 
-	// The instance stays pending until the data plane has booted it.
+	// The instance stays pending until the data plane reports it runs.
 	state := func() string {
 		out := call("DescribeInstances", &ec2api.DescribeInstancesRequest{InstanceIds: []*string{&id}}).(*ec2api.DescribeInstancesResult)
 		return *out.Reservations[0].Instances[0].State.Name
+	}
+	report := func(state string) {
+		t.Helper()
+		if err := svc.ReportInstance("123456789012", "ap-northeast-2", id, state, "test"); err != nil {
+			t.Fatal(err)
+		}
 	}
 	time.Sleep(2 * bootDelay)
 	if s := state(); s != statePending {
 		t.Fatalf("state before boot = %s", s)
 	}
-	close(m.gate)
-	waitState := func(want string) {
-		t.Helper()
-		deadline := time.Now().Add(5 * time.Second)
-		for state() != want {
-			if time.Now().After(deadline) {
-				t.Fatalf("state = %s, want %s; calls %v", state(), want, m.seen())
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+	report(desired.Stopped) // not what pending waits for: ignored
+	if s := state(); s != statePending {
+		t.Fatalf("state after a stale report = %s", s)
 	}
-	waitState(stateRunning)
+	report(desired.Running)
+	if s := state(); s != stateRunning {
+		t.Fatalf("state after the boot's report = %s", s)
+	}
+	if err := svc.ReportConsole("123456789012", "ap-northeast-2", id, []byte("hello from "+id)); err != nil {
+		t.Fatal(err)
+	}
 	out := call("GetConsoleOutput", &ec2api.GetConsoleOutputRequest{InstanceId: &id}).(*ec2api.GetConsoleOutputResult)
 	if got, _ := base64.StdEncoding.DecodeString(*out.Output); string(got) != "hello from "+id {
 		t.Errorf("console output = %q", *out.Output)
 	}
-	call("RebootInstances", &ec2api.RebootInstancesRequest{InstanceIds: []*string{&id}})
-	call("StopInstances", &ec2api.StopInstancesRequest{InstanceIds: []*string{&id}})
-	waitState(stateStopped)
-	call("StartInstances", &ec2api.StartInstancesRequest{InstanceIds: []*string{&id}})
-	waitState(stateRunning)
-	call("TerminateInstances", &ec2api.TerminateInstancesRequest{InstanceIds: []*string{&id}})
-	waitState(stateTerminated)
-	calls := m.seen()
-	for _, want := range []string{"boot " + id, "reboot " + id, "stop " + id, "terminate " + id} {
-		if !slices.Contains(calls, want) {
-			t.Errorf("calls %v lack %q", calls, want)
+	reboots := func() int {
+		w, err := desired.Snapshot(st, svc)
+		if err != nil {
+			t.Fatal(err)
 		}
+		return w.FindInstance(id).Reboots
+	}
+	call("RebootInstances", &ec2api.RebootInstancesRequest{InstanceIds: []*string{&id}})
+	if n := reboots(); n != 1 || state() != stateRunning {
+		t.Errorf("after a reboot: %d reboots asked, state %s", n, state())
+	}
+	call("StopInstances", &ec2api.StopInstancesRequest{InstanceIds: []*string{&id}})
+	if s := state(); s != stateStopping {
+		t.Fatalf("state before the halt's report = %s", s)
+	}
+	report(desired.Stopped)
+	if s := state(); s != stateStopped {
+		t.Fatalf("state after the halt's report = %s", s)
+	}
+	call("StartInstances", &ec2api.StartInstancesRequest{InstanceIds: []*string{&id}})
+	report(desired.Running)
+	call("TerminateInstances", &ec2api.TerminateInstancesRequest{InstanceIds: []*string{&id}})
+	report(desired.Terminated)
+	if s := state(); s != stateTerminated {
+		t.Fatalf("state after the termination's report = %s", s)
+	}
+
+	// A boot that fails ends the instance as EC2 ends one that cannot start.
+	res = call("RunInstances", &ec2api.RunInstancesRequest{ImageId: stockImagesOf("ap-northeast-2")[0].ImageId, InstanceType: str("t2.micro"), MinCount: i64(1), MaxCount: i64(1),
+		SubnetId: sub.SubnetId}).(*ec2api.Reservation)
+	id = *res.Instances[0].InstanceId
+	report(desired.Failed)
+	desc := call("DescribeInstances", &ec2api.DescribeInstancesRequest{InstanceIds: []*string{&id}}).(*ec2api.DescribeInstancesResult).Reservations[0].Instances[0]
+	if *desc.State.Name != stateShuttingDown || desc.StateReason == nil || *desc.StateReason.Code != "Server.InternalError" {
+		t.Fatalf("failed boot: state %s, reason %+v", *desc.State.Name, desc.StateReason)
 	}
 }

@@ -15,22 +15,15 @@ import (
 
 	"github.com/cloudbox/cloudbox/clock"
 	"github.com/cloudbox/cloudbox/desired"
-	"github.com/cloudbox/cloudbox/store"
 )
 
 func snapshot(t *testing.T, e *env) ([]*desired.LoadBalancer, []*desired.TargetGroup) {
 	t.Helper()
-	var lbs []*desired.LoadBalancer
-	var tgs []*desired.TargetGroup
-	err := e.st.View(func(tx *store.Tx) error {
-		var err error
-		lbs, tgs, err = e.svc.Snapshot(tx)
-		return err
-	})
+	w, err := desired.Snapshot(e.st, e.svc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return lbs, tgs
+	return w.LoadBalancers, w.TargetGroups
 }
 
 func health(t *testing.T, e *env, tg string, targets ...types.TargetDescription) []types.TargetHealthDescription {

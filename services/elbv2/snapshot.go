@@ -4,6 +4,7 @@ import (
 	"maps"
 	"net/netip"
 	"slices"
+	"strings"
 
 	elbv2api "github.com/cloudbox/cloudbox/api/elbv2"
 	"github.com/cloudbox/cloudbox/desired"
@@ -11,33 +12,32 @@ import (
 	"github.com/cloudbox/cloudbox/store"
 )
 
-// Snapshot returns every account's and region's load balancers (with their
-// nodes, and listeners whose rules are in priority order with the default
-// last) and target groups (with their targets) as the data plane sees
-// them, inside the caller's read transaction.
-func (s *Service) Snapshot(tx *store.Tx) ([]*desired.LoadBalancer, []*desired.TargetGroup, error) {
-	var lbs []*desired.LoadBalancer
-	var tgs []*desired.TargetGroup
-	seen := map[[2]string]bool{}
-	for _, kind := range []string{kindLB, kindTG} {
-		scopes, err := tx.Scopes(kind)
-		if err != nil {
-			return nil, nil, err
-		}
-		for _, p := range scopes {
-			if seen[p] {
-				continue
-			}
-			seen[p] = true
-			sc := scope{account: p[0], region: p[1]}
-			l, t, err := snapshotScope(tx, sc)
-			if err != nil {
-				return nil, nil, err
-			}
-			lbs, tgs = append(lbs, l...), append(tgs, t...)
-		}
+// Follows implements desired.Contributor: load balancers change with
+// their own records and with EC2's (a target's address and state, a node's
+// interface).
+func (s *Service) Follows(kind string) bool {
+	return strings.HasPrefix(kind, "elbv2:") || strings.HasPrefix(kind, "ec2:")
+}
+
+// Scopes implements desired.Contributor: the accounts and regions with load
+// balancers or target groups.
+func (s *Service) Scopes(tx *store.Tx) ([]desired.Scope, error) {
+	lbs, err := tx.Scopes(kindLB)
+	if err != nil {
+		return nil, err
 	}
-	return lbs, tgs, nil
+	tgs, err := tx.Scopes(kindTG)
+	return desired.ScopesOf(append(lbs, tgs...)), err
+}
+
+// Contribute implements desired.Contributor: one account's and region's
+// load balancers (with their nodes, and listeners whose rules are in
+// priority order with the default last) and target groups (with their
+// targets) as the data plane sees them.
+func (s *Service) Contribute(tx *store.Tx, ds desired.Scope, w *desired.World) error {
+	lbs, tgs, err := snapshotScope(tx, scope{account: ds.Account, region: ds.Region})
+	w.LoadBalancers, w.TargetGroups = append(w.LoadBalancers, lbs...), append(w.TargetGroups, tgs...)
+	return err
 }
 
 func snapshotScope(tx *store.Tx, sc scope) ([]*desired.LoadBalancer, []*desired.TargetGroup, error) {

@@ -1,0 +1,139 @@
+package instances
+
+import (
+	"context"
+	"time"
+
+	"github.com/cloudbox/cloudbox/dataplane/compute"
+	"github.com/cloudbox/cloudbox/desired"
+)
+
+// The instances' lifecycle, level-triggered: each sync, an instance the
+// desired world has in a transitional state gets its work (boot, stop,
+// terminate) unless that work already runs, and the outcome is reported to
+// EC2, which moves the instance on. A running instance whose count of
+// reboots asked grew is rebooted. Nothing here is called by EC2.
+
+// machineTimeout bounds one boot or halt; past it the instance fails.
+const machineTimeout = 2 * time.Minute
+
+// consoleEvery is how often the running instances' consoles are checked
+// for new output to report (AWS posts it shortly after it is written).
+const consoleEvery = time.Second
+
+// drive starts the work the instances of snap ask for.
+func (c *Controller) drive(snap *desired.World) {
+	for _, in := range snap.Instances {
+		c.mu.Lock()
+		seen, known := c.reboots[in.ID]
+		c.reboots[in.ID] = in.Reboots
+		_, busy := c.busy[in.ID]
+		if !busy && machineWork(in.State) {
+			c.busy[in.ID] = in.State
+		}
+		c.mu.Unlock()
+		switch {
+		case busy:
+		case machineWork(in.State):
+			go c.work(in.Account, in.Region, in.ID, in.State)
+		case in.State == "running" && known && in.Reboots > seen:
+			go c.reboot(in.ID)
+		}
+	}
+}
+
+func machineWork(state string) bool {
+	return state == "pending" || state == "stopping" || state == "shutting-down"
+}
+
+// work does what an instance's transitional state asks and reports it.
+func (c *Controller) work(account, region, id, state string) {
+	defer func() {
+		c.mu.Lock()
+		delete(c.busy, id)
+		c.mu.Unlock()
+	}()
+	release, err := c.cfg.Hold()
+	if err != nil {
+		return // going down: the next start takes the instance up again
+	}
+	defer release()
+	ctx, cancel := context.WithTimeout(context.Background(), machineTimeout)
+	defer cancel()
+	var report string
+	switch state {
+	case "pending":
+		report = desired.Running
+		err = c.boot(ctx, id)
+		if err != nil {
+			report = desired.Failed
+		}
+	case "stopping":
+		report, err = desired.Stopped, c.halt(ctx, id, false)
+	case "shutting-down":
+		report, err = desired.Terminated, c.halt(ctx, id, true)
+	}
+	reason := ""
+	if err != nil {
+		reason = err.Error()
+		c.cfg.Log.Error("instances: "+state, "instance", id, "error", err)
+	}
+	if state != "shutting-down" {
+		c.reportConsole(account, region, id)
+	}
+	if err := c.cfg.Reports.ReportInstance(account, region, id, report, reason); err != nil {
+		c.cfg.Log.Warn("instances: reporting", "instance", id, "state", report, "error", err)
+	}
+}
+
+func (c *Controller) reboot(id string) {
+	release, err := c.cfg.Hold()
+	if err != nil {
+		return
+	}
+	defer release()
+	ctx, cancel := context.WithTimeout(context.Background(), machineTimeout)
+	defer cancel()
+	if err := c.cfg.Runner.Reboot(ctx, id); err != nil {
+		c.cfg.Log.Error("instances: reboot", "instance", id, "error", err)
+	}
+}
+
+// followConsoles reports the running instances' console output when it
+// grows, until ctx ends.
+func (c *Controller) followConsoles(ctx context.Context) {
+	t := time.NewTicker(consoleEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for _, in := range c.cfg.Desired().Instances {
+			if in.State == "running" {
+				c.reportConsole(in.Account, in.Region, in.ID)
+			}
+		}
+	}
+}
+
+// reportConsole reports an instance's console if it changed since the
+// last report.
+func (c *Controller) reportConsole(account, region, id string) {
+	size := compute.ConsoleSize(c.rootDir(id))
+	c.mu.Lock()
+	last, ok := c.consoles[id]
+	c.consoles[id] = size
+	c.mu.Unlock()
+	if ok && last == size {
+		return
+	}
+	out, err := compute.ConsoleOutput(c.rootDir(id), 64<<10)
+	if err == nil {
+		err = c.cfg.Reports.ReportConsole(account, region, id, out)
+	}
+	if err != nil {
+		c.cfg.Log.Warn("instances: console output", "instance", id, "error", err)
+	}
+}
