@@ -48,7 +48,9 @@ type Config struct {
 	Contributors []desired.Contributor
 	// Instances takes what became of the instances (services/ec2).
 	Instances desired.InstanceReporter
-	Identity  Issuer
+	// Slots takes what became of the slots, by owning service.
+	Slots    map[string]desired.SlotReporter
+	Identity Issuer
 	// Health and Certs are optional: without them load balancers report
 	// no health and serve no HTTPS.
 	Health HealthReporter

@@ -103,7 +103,7 @@ func New(cfg Config) (*Supervisor, error) {
 	// asks it.
 	var names vpcdns.Chain
 	s.instances = instances.New(instances.Config{Namespaces: n, Runner: r, Desired: s.current, Names: &names, Identity: cfg.Identity,
-		Reports: cfg.Instances, Hold: s.hold, Disks: s.instancesDir(), HostKeys: filepath.Join(cfg.StateDir, "hostkeys"), Log: cfg.Log})
+		Reports: cfg.Instances, Slots: cfg.Slots, Hold: s.hold, Disks: s.instancesDir(), HostKeys: filepath.Join(cfg.StateDir, "hostkeys"), Log: cfg.Log})
 	lbs := loadbalancers.New(loadbalancers.Config{Namespaces: n, Desired: s.current, ELB: cfg.Health, Certs: cfg.Certs, Edge: cfg.Edge,
 		TimeScale: scale, Log: cfg.Log})
 	s.controllers = []Controller{
@@ -120,6 +120,8 @@ func New(cfg Config) (*Supervisor, error) {
 			names = append(names, n.Names())
 		}
 	}
+	// Then the names the services publish (load balancers').
+	names = append(names, vpcdns.NamesResolver{World: s.current})
 	return s, nil
 }
 

@@ -352,6 +352,7 @@ func (d *Daemon) openDataplane() error {
 	d.cfg.DaemonID, d.stateDir = id, stateDir
 	w, err := controllers.New(controllers.Config{DaemonID: id, StateDir: stateDir, Store: d.store,
 		Contributors: provided[desired.Contributor](d.built), Instances: providedOne[desired.InstanceReporter](d.built),
+		Slots:  slotOwners(d.built),
 		Health: providedOne[controllers.HealthReporter](d.built), Certs: providedOne[controllers.Certificates](d.built),
 		Metrics:  providedOne[metric.Publisher](d.built),
 		Identity: d.ids, Edge: d.edgeHosts, Now: d.clock.Now, TimeScale: d.clock.Scale(), Log: d.cfg.Logger})

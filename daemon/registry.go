@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/cloudbox/cloudbox/ca"
+	"github.com/cloudbox/cloudbox/desired"
 	"github.com/cloudbox/cloudbox/registry"
 	"github.com/cloudbox/cloudbox/server"
 )
@@ -58,4 +59,16 @@ func providedOne[T any](built []registry.Built) T {
 		return all[0]
 	}
 	return zero
+}
+
+// slotOwners are the services that own managed compute slots, by the
+// name a slot gives as its owner.
+func slotOwners(built []registry.Built) map[string]desired.SlotReporter {
+	out := map[string]desired.SlotReporter{}
+	for _, b := range built {
+		if r, ok := b.Service.(desired.SlotReporter); ok {
+			out[b.Name] = r
+		}
+	}
+	return out
 }

@@ -30,3 +30,11 @@ type InstanceReporter interface {
 	// keeps the last 64 KB).
 	ReportConsole(account, region, id string, output []byte) error
 }
+
+// SlotReporter takes the data plane's reports on a service's slots (the
+// service that owns them implements it).
+type SlotReporter interface {
+	// ReportSlot says a slot now runs (Running), is stopped (Stopped) or
+	// could not be started (Failed, with the reason).
+	ReportSlot(account, region, id, state, reason string) error
+}

@@ -15,6 +15,7 @@ package desired
 import (
 	"net"
 	"net/netip"
+	"slices"
 	"time"
 )
 
@@ -28,6 +29,51 @@ type World struct {
 	// them in).
 	LoadBalancers []*LoadBalancer
 	TargetGroups  []*TargetGroup
+	// Slots are the services' managed compute slots.
+	Slots []*Slot
+	// Names are the DNS names services publish (load balancers' now).
+	Names []*Name
+}
+
+// Slot is a managed compute slot: processes a service runs in the
+// namespace of one of its requester-managed ENIs (a database or cache
+// node), with cgroup limits and a disk that survives restarts. The
+// instances controller runs it; it is no EC2 instance, and
+// DescribeInstances never shows it.
+type Slot struct {
+	// ID names the slot's processes and disk; unique in the daemon, so
+	// prefixed with the owner's name ("rds-bts-db-a").
+	ID              string
+	Account, Region string
+	// Owner is the registered name of the service the slot belongs to:
+	// its reports go there (SlotReporter).
+	Owner string
+	// ENI is the interface the slot's processes run behind.
+	ENI              string
+	VCPUs, MemoryMiB int
+	// Script runs once, at the slot's first boot, as user data does
+	// (#!/bin/bash ...): it installs and starts the slot's engine.
+	Script []byte
+	// Running is what the owner wants: false stops the processes and
+	// keeps the disk. A slot gone from the world is removed with its disk.
+	Running bool
+}
+
+// Name is a DNS name a service publishes: it resolves to Addrs in the
+// VPCs listed, or everywhere (every VPC and the simulated internet) when
+// none is listed, as AWS's public records do. Moving a name (a failover)
+// is contributing it again with other addresses.
+type Name struct {
+	// Name is fully qualified, lower case, without the trailing dot.
+	Name  string
+	VPCs  []string
+	Addrs []netip.Addr
+}
+
+// Resolves reports whether the name is visible from VPC vpcID ("" for the
+// simulated internet).
+func (n *Name) Resolves(vpcID string) bool {
+	return len(n.VPCs) == 0 || (vpcID != "" && slices.Contains(n.VPCs, vpcID))
 }
 
 // VPC is one VPC and everything inside it.
@@ -143,6 +189,10 @@ type ACLEntry struct {
 }
 
 // OwnerKind says what an ENI belongs to, and so what namespace it lives in.
+// A requester-managed ENI that a service made for itself (ec2's
+// CreateServiceENI) has the service's name as its kind ("elb", "rds",
+// "elasticache") and its own id as OwnerID: it lives in a namespace of its
+// own, where the service's listeners or slot run.
 type OwnerKind string
 
 // ENI owners.
@@ -242,6 +292,16 @@ func (w *World) FindVPC(id string) *VPC {
 	for _, v := range w.VPCs {
 		if v.ID == id {
 			return v
+		}
+	}
+	return nil
+}
+
+// FindSlot returns the slot with the given id, or nil.
+func (w *World) FindSlot(id string) *Slot {
+	for _, s := range w.Slots {
+		if s.ID == id {
+			return s
 		}
 	}
 	return nil

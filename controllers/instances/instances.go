@@ -69,6 +69,8 @@ type Config struct {
 	Identity Issuer
 	// Reports takes what became of the instances and their consoles.
 	Reports desired.InstanceReporter
+	// Slots takes what became of the slots, by owner.
+	Slots map[string]desired.SlotReporter
 	// Hold keeps the world up while an instance's work runs; it fails once
 	// the daemon is going down.
 	Hold func() (release func(), err error)
@@ -90,6 +92,7 @@ type Controller struct {
 	busy     map[string]string       // instances whose work runs: the state it serves
 	reboots  map[string]int          // the count of reboots asked, as last seen
 	consoles map[string]int64        // console size as last reported
+	slots    map[string]bool         // the slots started (true) or stopped (false)
 
 	stopConsoles context.CancelFunc // ends followConsoles (nil before Start)
 	consolesDone chan struct{}
@@ -98,7 +101,7 @@ type Controller struct {
 // New returns the controller.
 func New(cfg Config) *Controller {
 	return &Controller{cfg: cfg, tools: imageTools(), imds: map[string]*servers.Set{}, ssh: map[string]*servers.Set{},
-		busy: map[string]string{}, reboots: map[string]int{}, consoles: map[string]int64{}}
+		busy: map[string]string{}, reboots: map[string]int{}, consoles: map[string]int64{}, slots: map[string]bool{}}
 }
 
 // Name implements controllers.Controller.
@@ -213,23 +216,38 @@ func (c *Controller) spec(snap *desired.World, in *desired.Instance) (compute.Sp
 		return compute.Spec{}, fmt.Errorf("instance %s: interface %s not found", in.ID, in.ENIs[0])
 	}
 	_, domain, _ := strings.Cut(in.PrivateDNSName, ".")
+	return c.computeSpec(machine{id: in.ID, hostname: in.Hostname(), region: in.Region, vcpus: in.VCPUs, memoryMiB: in.MemoryMiB,
+		userData: in.UserData, search: domain}, eni, v), nil
+}
+
+// machine is what an instance and a slot have alike for compute.
+type machine struct {
+	id, hostname, region string
+	vcpus, memoryMiB     int
+	userData             []byte
+	search               string // the resolver's search domain, "" for none
+}
+
+// computeSpec is how compute runs m behind eni, in VPC v: in the namespace of
+// the interface's owner, with the VPC's DNS server.
+func (c *Controller) computeSpec(m machine, eni *desired.ENI, v *desired.VPC) compute.Spec {
 	resolv := "nameserver " + desired.DNSServer(v.CIDRs[0]).String() + "\n"
-	if domain != "" {
-		resolv = "search " + domain + "\n" + resolv
+	if m.search != "" {
+		resolv = "search " + m.search + "\n" + resolv
 	}
 	return compute.Spec{
-		ID:         in.ID,
-		Hostname:   in.Hostname(),
-		NetNS:      c.cfg.Namespaces.Path(vpc.OwnerNS(in.ID)),
-		VCPUs:      max(in.VCPUs, 1),
-		MemoryMiB:  max(in.MemoryMiB, 16),
-		RootDir:    c.rootDir(in.ID),
-		UserData:   in.UserData,
+		ID:         m.id,
+		Hostname:   m.hostname,
+		NetNS:      c.cfg.Namespaces.Path(vpc.OwnerNS(eni.OwnerID)),
+		VCPUs:      max(m.vcpus, 1),
+		MemoryMiB:  max(m.memoryMiB, 16),
+		RootDir:    c.rootDir(m.id),
+		UserData:   m.userData,
 		PrivateIP:  eni.PrivateIPs[0].String(),
 		ResolvConf: resolv,
 		Tools:      c.tools,
-		Env:        []string{"AWS_DEFAULT_REGION=" + in.Region, "AWS_REGION=" + in.Region},
-	}, nil
+		Env:        []string{"AWS_DEFAULT_REGION=" + m.region, "AWS_REGION=" + m.region},
+	}
 }
 
 // boot starts an instance of the latest snapshot, whose network the sync
@@ -399,6 +417,7 @@ func (c *Controller) forget(id string) {
 	defer c.mu.Unlock()
 	delete(c.reboots, id)
 	delete(c.consoles, id)
+	delete(c.slots, id)
 }
 
 // Exec runs a command inside an instance.
@@ -459,7 +478,7 @@ func (c *Controller) reap(ctx context.Context, snap *desired.World) error {
 	}
 	var errs []error
 	for _, info := range infos {
-		if snap.FindInstance(info.ID) == nil {
+		if snap.FindInstance(info.ID) == nil && snap.FindSlot(info.ID) == nil {
 			c.cfg.Log.Info("instances: removing an instance the store does not know", "instance", info.ID)
 			c.stopSSH(info.ID)
 			c.forget(info.ID)

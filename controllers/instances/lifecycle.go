@@ -21,23 +21,33 @@ const machineTimeout = 2 * time.Minute
 // for new output to report (AWS posts it shortly after it is written).
 const consoleEvery = time.Second
 
-// drive starts the work the instances of snap ask for.
+// drive starts the work the instances and slots of snap ask for.
 func (c *Controller) drive(snap *desired.World) {
+	c.driveSlots(snap)
 	for _, in := range snap.Instances {
 		c.mu.Lock()
+		if _, busy := c.busy[in.ID]; busy {
+			// Its work runs; the report that ends it brings another sync.
+			c.mu.Unlock()
+			continue
+		}
 		seen, known := c.reboots[in.ID]
 		c.reboots[in.ID] = in.Reboots
-		_, busy := c.busy[in.ID]
-		if !busy && machineWork(in.State) {
+		if machineWork(in.State) {
 			c.busy[in.ID] = in.State
 		}
 		c.mu.Unlock()
 		switch {
-		case busy:
 		case machineWork(in.State):
-			go c.work(in.Account, in.Region, in.ID, in.State)
+			go c.busyWork(in.ID, func(ctx context.Context) { c.work(ctx, in.Account, in.Region, in.ID, in.State) })
 		case in.State == "running" && known && in.Reboots > seen:
-			go c.reboot(in.ID)
+			// Not busy: a reboot changes no state, so no report would
+			// bring the sync that sees a reboot asked meanwhile.
+			go c.held(func(ctx context.Context) {
+				if err := c.cfg.Runner.Reboot(ctx, in.ID); err != nil {
+					c.cfg.Log.Error("instances: reboot", "instance", in.ID, "error", err)
+				}
+			})
 		}
 	}
 }
@@ -46,21 +56,35 @@ func machineWork(state string) bool {
 	return state == "pending" || state == "stopping" || state == "shutting-down"
 }
 
-// work does what an instance's transitional state asks and reports it.
-func (c *Controller) work(account, region, id, state string) {
+// busyWork runs the work on instance or slot id that drive marked busy,
+// then frees id.
+func (c *Controller) busyWork(id string, work func(ctx context.Context)) {
 	defer func() {
 		c.mu.Lock()
 		delete(c.busy, id)
 		c.mu.Unlock()
 	}()
+	c.held(work)
+}
+
+// held runs work while the world is held up (not at all once it is going
+// down: the next start takes the work up again), bounded by
+// machineTimeout.
+func (c *Controller) held(work func(ctx context.Context)) {
 	release, err := c.cfg.Hold()
 	if err != nil {
-		return // going down: the next start takes the instance up again
+		return
 	}
 	defer release()
 	ctx, cancel := context.WithTimeout(context.Background(), machineTimeout)
 	defer cancel()
+	work(ctx)
+}
+
+// work does what an instance's transitional state asks and reports it.
+func (c *Controller) work(ctx context.Context, account, region, id, state string) {
 	var report string
+	var err error
 	switch state {
 	case "pending":
 		report = desired.Running
@@ -83,19 +107,6 @@ func (c *Controller) work(account, region, id, state string) {
 	}
 	if err := c.cfg.Reports.ReportInstance(account, region, id, report, reason); err != nil {
 		c.cfg.Log.Warn("instances: reporting", "instance", id, "state", report, "error", err)
-	}
-}
-
-func (c *Controller) reboot(id string) {
-	release, err := c.cfg.Hold()
-	if err != nil {
-		return
-	}
-	defer release()
-	ctx, cancel := context.WithTimeout(context.Background(), machineTimeout)
-	defer cancel()
-	if err := c.cfg.Runner.Reboot(ctx, id); err != nil {
-		c.cfg.Log.Error("instances: reboot", "instance", id, "error", err)
 	}
 }
 

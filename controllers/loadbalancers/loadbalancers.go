@@ -1,8 +1,7 @@
 // Package loadbalancers is the load balancers controller: it runs an ALB
 // node (engines/alb) per node ENI of each load balancer, on listeners
 // opened inside the node's namespace, dialling targets from there; it
-// aggregates the nodes' health checks and reports them to ELB; its names
-// (the load balancers' DNS names) join the VPCs' resolver; and it claims
+// aggregates the nodes' health checks and reports them to ELB; and it claims
 // *.elb.amazonaws.com at the edge, carrying those requests through the
 // simulated internet to a node.
 package loadbalancers
@@ -25,7 +24,6 @@ import (
 	"github.com/cloudbox/cloudbox/desired"
 	"github.com/cloudbox/cloudbox/engines/alb"
 	"github.com/cloudbox/cloudbox/engines/edge"
-	"github.com/cloudbox/cloudbox/engines/vpcdns"
 )
 
 // Namespaces are the daemon's namespaces as the controller uses them
@@ -284,36 +282,6 @@ func (c *Controller) nodeHealth(account, region, lbARN, eni string, k healthKey,
 		c.cfg.Log.Warn("loadbalancers: reporting target health", "target", k.target, "error", err)
 	}
 }
-
-// Names answers the load balancers' DNS names.
-func (c *Controller) Names() vpcdns.Resolver { return names{c.cfg.Desired} }
-
-// names answers load balancer DNS names: an internet-facing load
-// balancer's name resolves to its nodes' public addresses, an internal
-// one's to their private addresses, wherever the question comes from (as
-// the public DNS records of AWS's load balancers do).
-type names struct{ desired func() *desired.World }
-
-func (r names) LookupA(_ string, name string) ([]netip.Addr, bool) {
-	name = strings.TrimSuffix(name, ".")
-	for _, lb := range r.desired().LoadBalancers {
-		if !strings.EqualFold(lb.DNSName, name) {
-			continue
-		}
-		var out []netip.Addr
-		for _, n := range lb.Nodes {
-			if lb.Scheme == "internet-facing" && n.PublicIP.IsValid() {
-				out = append(out, n.PublicIP)
-			} else if lb.Scheme != "internet-facing" && n.PrivateIP.IsValid() {
-				out = append(out, n.PrivateIP)
-			}
-		}
-		return out, true
-	}
-	return nil, false
-}
-
-func (r names) LookupPTR(string, netip.Addr) (string, bool) { return "", false }
 
 // NodeStats returns the counters of every running node, by node ENI (the
 // metrics' source).

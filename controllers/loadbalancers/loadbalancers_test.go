@@ -57,27 +57,6 @@ func world() *desired.World {
 	}}
 }
 
-func TestNames(t *testing.T) {
-	c := New(Config{Namespaces: internet{}, Desired: world, TimeScale: 1, Log: slog.New(slog.DiscardHandler)})
-	r := c.Names()
-	for name, want := range map[string][]string{
-		"pub-1.us-east-1.elb.amazonaws.com.":          {"198.18.1.5", "198.18.2.5"},
-		"internal-int-2.us-east-1.elb.amazonaws.com.": {"10.0.1.6"},
-	} {
-		addrs, ok := r.LookupA("vpc-1", name)
-		var got []string
-		for _, a := range addrs {
-			got = append(got, a.String())
-		}
-		if !ok || !slices.Equal(got, want) {
-			t.Errorf("%s = %v, %v; want %v", name, got, ok, want)
-		}
-	}
-	if _, ok := r.LookupA("vpc-1", "other.elb.amazonaws.com."); ok {
-		t.Errorf("an unknown name resolved")
-	}
-}
-
 // TestEdge: the controller claims *.elb.amazonaws.com; an internet-facing
 // load balancer is reached through the internet's namespace, at its
 // nodes' public addresses in turn, with the Host the client gave.

@@ -145,3 +145,26 @@ func publicName(ip netip.Addr, region string) string {
 	}
 	return "ec2-" + dashed(ip) + "." + region + ".compute.amazonaws.com"
 }
+
+// NamesResolver answers the names services publish in the world
+// (desired.Name): load balancers' now, Route 53's records and database
+// endpoints later. A name resolves from the VPCs it lists, or from
+// everywhere when it lists none.
+type NamesResolver struct {
+	// World returns the current world; it is called once per lookup.
+	World func() *desired.World
+}
+
+// LookupA implements Resolver.
+func (nr NamesResolver) LookupA(vpcID, name string) ([]netip.Addr, bool) {
+	name = strings.TrimSuffix(name, ".")
+	for _, n := range nr.World().Names {
+		if strings.EqualFold(n.Name, name) && n.Resolves(vpcID) {
+			return n.Addrs, true
+		}
+	}
+	return nil, false
+}
+
+// LookupPTR implements Resolver: published names have no reverse records.
+func (NamesResolver) LookupPTR(string, netip.Addr) (string, bool) { return "", false }

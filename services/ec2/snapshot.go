@@ -353,8 +353,10 @@ func (p *projection) networkInterfaces() error {
 			te.Groups = append(te.Groups, deref(g.GroupId))
 		}
 		switch {
-		case e.ServiceOwner == string(desired.OwnerLoadBalancer):
-			te.OwnerKind, te.OwnerID = desired.OwnerLoadBalancer, te.ID
+		case e.ServiceOwner != "":
+			// A service's own interface (a load balancer node, a database
+			// node) lives in a namespace of its own.
+			te.OwnerKind, te.OwnerID = desired.OwnerKind(e.ServiceOwner), te.ID
 		case p.natOfENI[te.ID] != "":
 			te.OwnerKind, te.OwnerID = desired.OwnerNATGateway, p.natOfENI[te.ID]
 		case e.Attachment != nil && e.Attachment.InstanceId != nil && p.live[*e.Attachment.InstanceId]:

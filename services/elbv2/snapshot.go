@@ -37,7 +37,26 @@ func (s *Service) Scopes(tx *store.Tx) ([]desired.Scope, error) {
 func (s *Service) Contribute(tx *store.Tx, ds desired.Scope, w *desired.World) error {
 	lbs, tgs, err := snapshotScope(tx, scope{account: ds.Account, region: ds.Region})
 	w.LoadBalancers, w.TargetGroups = append(w.LoadBalancers, lbs...), append(w.TargetGroups, tgs...)
+	for _, lb := range lbs {
+		w.Names = append(w.Names, lbName(lb))
+	}
 	return err
+}
+
+// lbName is the DNS record ELB publishes for a load balancer: an
+// internet-facing one's name resolves to its nodes' public addresses, an
+// internal one's to their private addresses, from everywhere (they are
+// public records on AWS too).
+func lbName(lb *desired.LoadBalancer) *desired.Name {
+	n := &desired.Name{Name: strings.ToLower(lb.DNSName)}
+	for _, nd := range lb.Nodes {
+		if lb.Scheme == "internet-facing" && nd.PublicIP.IsValid() {
+			n.Addrs = append(n.Addrs, nd.PublicIP)
+		} else if lb.Scheme != "internet-facing" && nd.PrivateIP.IsValid() {
+			n.Addrs = append(n.Addrs, nd.PrivateIP)
+		}
+	}
+	return n
 }
 
 func snapshotScope(tx *store.Tx, sc scope) ([]*desired.LoadBalancer, []*desired.TargetGroup, error) {

@@ -1,0 +1,81 @@
+package instances
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/cloudbox/cloudbox/dataplane/compute"
+	"github.com/cloudbox/cloudbox/desired"
+)
+
+// Managed compute slots (desired.Slot): a service's processes in the
+// namespace of one of its own interfaces, run like an instance's (an
+// image's programs, cgroup limits, a disk under Disks that survives
+// restarts, the script run once at first boot) but with no SSH server, no
+// IMDS and no EC2 record. Each sync starts a slot its owner wants running
+// and stops one it wants stopped, and reports the outcome to the owner; a
+// slot gone from the world is reaped with its disk.
+
+// driveSlots starts the work the slots of snap ask for.
+func (c *Controller) driveSlots(snap *desired.World) {
+	for _, sl := range snap.Slots {
+		c.mu.Lock()
+		made, known := c.slots[sl.ID]
+		_, busy := c.busy[sl.ID]
+		start := !busy && (!known || made != sl.Running)
+		if start {
+			c.busy[sl.ID] = "slot"
+			c.slots[sl.ID] = sl.Running // a failure is reported, not retried until the owner asks again
+		}
+		c.mu.Unlock()
+		if start {
+			go c.busyWork(sl.ID, func(ctx context.Context) { c.slotWork(ctx, snap, sl) })
+		}
+	}
+}
+
+// slotWork starts or stops a slot as its owner wants and reports it.
+func (c *Controller) slotWork(ctx context.Context, snap *desired.World, sl *desired.Slot) {
+	report := desired.Stopped
+	var err error
+	if sl.Running {
+		report = desired.Running
+		if err = c.startSlot(ctx, snap, sl); err != nil {
+			report = desired.Failed
+		}
+	} else if err = c.cfg.Runner.Stop(ctx, sl.ID); err == compute.ErrNotFound {
+		err = nil
+	}
+	reason := ""
+	if err != nil {
+		reason = err.Error()
+		c.cfg.Log.Error("instances: slot", "slot", sl.ID, "owner", sl.Owner, "error", err)
+	}
+	r := c.cfg.Slots[sl.Owner]
+	if r == nil {
+		c.cfg.Log.Warn("instances: a slot whose owner takes no reports", "slot", sl.ID, "owner", sl.Owner)
+		return
+	}
+	if err := r.ReportSlot(sl.Account, sl.Region, sl.ID, report, reason); err != nil {
+		c.cfg.Log.Warn("instances: reporting a slot", "slot", sl.ID, "state", report, "error", err)
+	}
+}
+
+// startSlot runs a slot's processes behind its interface (a no-op when
+// they run already, as after a restart).
+func (c *Controller) startSlot(ctx context.Context, snap *desired.World, sl *desired.Slot) error {
+	eni, v := snap.FindENI(sl.ENI)
+	if eni == nil || len(eni.PrivateIPs) == 0 || v == nil {
+		return fmt.Errorf("slot %s: interface %s not found", sl.ID, sl.ENI)
+	}
+	if err := os.MkdirAll(c.cfg.Disks, 0o700); err != nil {
+		return err
+	}
+	spec := c.computeSpec(machine{id: sl.ID, hostname: sl.ID, region: sl.Region, vcpus: sl.VCPUs, memoryMiB: sl.MemoryMiB, userData: sl.Script}, eni, v)
+	if err := c.cfg.Runner.Start(ctx, spec); err != nil {
+		return err
+	}
+	c.cfg.Log.Info("instances: slot up", "slot", sl.ID, "owner", sl.Owner, "ip", spec.PrivateIP)
+	return nil
+}
