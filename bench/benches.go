@@ -25,6 +25,7 @@ var benches = []bench{
 	{"ec2-describe", benchEC2Describe},
 	{"ec2-sg", benchEC2SG},
 	{"dataplane-launch", benchDataplaneLaunch},
+	{"dataplane-sg", benchDataplaneSG},
 	{"dataplane-throughput", benchDataplaneThroughput},
 	{"dataplane-memory", benchDataplaneMemory},
 	{"alb", benchALB},

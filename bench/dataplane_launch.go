@@ -30,11 +30,13 @@ mkdir -p /srv/www && cd /srv/www && nohup python3 -m http.server %d >/dev/null 2
 // the prober itself takes little CPU, until it answers 200, and prints
 // "<ip> <time.time_ns()>". Instances share the host's clock, so the bench
 // can subtract its own time of the RunInstances call. A connect gives up
-// after 100 ms: a SYN the router drops (no route to the address yet) would
-// otherwise wait a full second for its retransmission.
+// after 100 ms (or the third argument, in seconds): a SYN the router drops
+// (no route to the address yet) would otherwise wait a full second for its
+// retransmission.
 const proberScript = `
 import errno, selectors, socket, sys, time
 port, limit = int(sys.argv[1]), time.time() + float(sys.argv[2])
+ctimeout = float(sys.argv[3]) if len(sys.argv) > 3 else 0.1
 sel = selectors.DefaultSelector()
 due = {}       # ip -> when to try again
 inflight = {}  # socket -> [ip, deadline, request sent]
@@ -55,7 +57,7 @@ while (due or inflight) and time.time() < limit:
             s = socket.socket()
             s.setblocking(False)
             e = s.connect_ex((ip, port))
-            inflight[s] = [ip, now + 0.1, False]
+            inflight[s] = [ip, now + ctimeout, False]
             sel.register(s, selectors.EVENT_WRITE)
             if e not in (0, errno.EINPROGRESS):
                 retry(s)
