@@ -5,10 +5,10 @@
 //
 //   - network (controllers/network): the VPCs' network in the kernel, each
 //     VPC's Amazon DNS server, the internet's echo server and resolver;
-//   - instances (controllers/instances): the instances' processes
-//     (dataplane/compute), their SSH servers and IMDS;
 //   - loadbalancers (controllers/loadbalancers): an ALB node per node ENI,
-//     their targets' health, the load balancers' names and edge;
+//     their targets' health and the edge;
+//   - instances (controllers/instances): the instances' and the services'
+//     slots' processes (dataplane/compute), their SSH servers and IMDS;
 //   - metrics (controllers/metrics): the built-in metrics.
 //
 // The supervisor holds what they share: the kernel handles, the state

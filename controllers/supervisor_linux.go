@@ -106,10 +106,14 @@ func New(cfg Config) (*Supervisor, error) {
 		Reports: cfg.Instances, Slots: cfg.Slots, Hold: s.hold, Disks: s.instancesDir(), HostKeys: filepath.Join(cfg.StateDir, "hostkeys"), Log: cfg.Log})
 	lbs := loadbalancers.New(loadbalancers.Config{Namespaces: n, Desired: s.current, ELB: cfg.Health, Certs: cfg.Certs, Edge: cfg.Edge,
 		TimeScale: scale, Log: cfg.Log})
+	// The load balancers sync before the instances: a target whose
+	// instance stops or terminates leaves the nodes' pools before the
+	// instances controller starts halting its processes, so no request is
+	// sent to a process on its way out.
 	s.controllers = []Controller{
 		network.New(network.Config{Kernel: n, Names: &names, InternetResolv: s.internetResolv(), Log: cfg.Log}),
-		s.instances,
 		lbs,
+		s.instances,
 	}
 	if cfg.Metrics != nil {
 		s.controllers = append(s.controllers, metrics.New(metrics.Config{Publisher: cfg.Metrics, Instances: s.instances, Nodes: lbs,
