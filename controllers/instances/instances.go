@@ -86,13 +86,14 @@ type Controller struct {
 	// tools are the image's programs the host lacks (imageTools).
 	tools map[string][]byte
 
+	imds servers.Table // by VPC id
+	ssh  servers.Table // by instance id
+
 	mu       sync.Mutex
-	imds     map[string]*servers.Set // by VPC id
-	ssh      map[string]*servers.Set // by instance id
-	busy     map[string]string       // instances whose work runs: the state it serves
-	reboots  map[string]int          // the count of reboots asked, as last seen
-	consoles map[string]int64        // console size as last reported
-	slots    map[string]bool         // the slots started (true) or stopped (false)
+	busy     map[string]string // instances whose work runs: the state it serves
+	reboots  map[string]int    // the count of reboots asked, as last seen
+	consoles map[string]int64  // console size as last reported
+	slots    map[string]bool   // the slots started (true) or stopped (false)
 
 	stopConsoles context.CancelFunc // ends followConsoles (nil before Start)
 	consolesDone chan struct{}
@@ -100,7 +101,7 @@ type Controller struct {
 
 // New returns the controller.
 func New(cfg Config) *Controller {
-	return &Controller{cfg: cfg, tools: imageTools(), imds: map[string]*servers.Set{}, ssh: map[string]*servers.Set{},
+	return &Controller{cfg: cfg, tools: imageTools(),
 		busy: map[string]string{}, reboots: map[string]int{}, consoles: map[string]int64{}, slots: map[string]bool{}}
 }
 
@@ -113,10 +114,7 @@ func (c *Controller) Names() vpcdns.Resolver { return vpcdns.WorldResolver{World
 // Prune stops the metadata servers of the VPCs snap no longer has: they
 // hold sockets in their router's namespace, which would keep it alive.
 func (c *Controller) Prune(snap *desired.World) {
-	c.mu.Lock()
-	gone := servers.Remove(c.imds, func(vpc string) bool { return snap.FindVPC(vpc) == nil })
-	c.mu.Unlock()
-	servers.StopAll(gone)
+	c.imds.Stop(func(vpc string) bool { return snap.FindVPC(vpc) == nil })
 }
 
 // Sync reaps the instances snap no longer has, starts the metadata server
@@ -127,19 +125,9 @@ func (c *Controller) Sync(ctx context.Context, snap *desired.World) error {
 		c.cfg.Log.Warn("instances: removing stale instances", "error", err)
 	}
 	for _, v := range snap.VPCs {
-		c.mu.Lock()
-		_, ok := c.imds[v.ID]
-		c.mu.Unlock()
-		if ok {
-			continue
-		}
-		s, err := c.startIMDS(v.ID)
-		if err != nil {
+		if err := c.imds.Ensure(v.ID, func() (*servers.Set, error) { return c.startIMDS(v.ID) }); err != nil {
 			return fmt.Errorf("imds of %s: %w", v.ID, err)
 		}
-		c.mu.Lock()
-		c.imds[v.ID] = s
-		c.mu.Unlock()
 	}
 	return nil
 }
@@ -278,20 +266,19 @@ func (c *Controller) startInstance(ctx context.Context, snap *desired.World, in 
 }
 
 func (c *Controller) startSSH(in *desired.Instance) error {
-	c.mu.Lock()
-	_, running := c.ssh[in.ID]
-	c.mu.Unlock()
-	if running {
-		return nil
-	}
+	return c.ssh.Ensure(in.ID, func() (*servers.Set, error) { return c.sshServer(in) })
+}
+
+// sshServer serves SSH on port 22 inside the instance's namespace.
+func (c *Controller) sshServer(in *desired.Instance) (*servers.Set, error) {
 	key, err := c.hostKey(in.ID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	ns := vpc.OwnerNS(in.ID)
 	ln, err := c.cfg.Namespaces.ListenTCP(ns, netip.MustParseAddrPort("0.0.0.0:22"))
 	if err != nil {
-		return fmt.Errorf("ssh server of %s: %w", in.ID, err)
+		return nil, fmt.Errorf("ssh server of %s: %w", in.ID, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &servers.Set{Cancel: cancel, Closers: []func() error{ln.Close}}
@@ -320,10 +307,7 @@ func (c *Controller) startSSH(in *desired.Instance) error {
 			c.cfg.Log.Warn("instances: ssh server stopped", "instance", id, "error", err)
 		}
 	})
-	c.mu.Lock()
-	c.ssh[id] = s
-	c.mu.Unlock()
-	return nil
+	return s, nil
 }
 
 // initPID returns the host PID of a running instance's init, 0 if none.
@@ -382,13 +366,7 @@ func (c *Controller) hostKey(id string) (ssh.Signer, error) {
 }
 
 func (c *Controller) stopSSH(id string) {
-	c.mu.Lock()
-	s := c.ssh[id]
-	delete(c.ssh, id)
-	c.mu.Unlock()
-	if s != nil {
-		s.Stop()
-	}
+	c.ssh.Stop(func(k string) bool { return k == id })
 }
 
 // halt stops an instance's SSH server and processes; terminate also
@@ -495,10 +473,7 @@ func (c *Controller) Close() error {
 		c.stopConsoles()
 		<-c.consolesDone
 	}
-	all := func(string) bool { return true }
-	c.mu.Lock()
-	gone := append(servers.Remove(c.imds, all), servers.Remove(c.ssh, all)...)
-	c.mu.Unlock()
-	servers.StopAll(gone)
+	c.imds.Stop(nil)
+	c.ssh.Stop(nil)
 	return nil
 }

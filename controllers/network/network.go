@@ -53,14 +53,15 @@ type Controller struct {
 	cfg Config
 	vpc *vpc.Reconciler
 
+	dns servers.Table // by VPC id
+
 	mu       sync.Mutex
-	dns      map[string]*servers.Set // by VPC id
 	internet *servers.Set
 }
 
 // New returns the controller; Sync builds the network.
 func New(cfg Config) *Controller {
-	return &Controller{cfg: cfg, vpc: vpc.New(cfg.Kernel, cfg.Log), dns: map[string]*servers.Set{}}
+	return &Controller{cfg: cfg, vpc: vpc.New(cfg.Kernel, cfg.Log)}
 }
 
 // Name implements controllers.Controller.
@@ -69,10 +70,7 @@ func (c *Controller) Name() string { return "network" }
 // Prune stops the DNS servers of the VPCs snap no longer has: they hold
 // sockets in their router's namespace, which would keep it alive.
 func (c *Controller) Prune(snap *desired.World) {
-	c.mu.Lock()
-	gone := servers.Remove(c.dns, func(vpc string) bool { return snap.FindVPC(vpc) == nil })
-	c.mu.Unlock()
-	servers.StopAll(gone)
+	c.dns.Stop(func(vpc string) bool { return snap.FindVPC(vpc) == nil })
 }
 
 // Sync applies snap's network, then starts the DNS server of each new VPC.
@@ -83,19 +81,9 @@ func (c *Controller) Sync(_ context.Context, snap *desired.World) error {
 	}
 	c.cfg.Log.Debug("network: applied", "vpcs", len(snap.VPCs), "instances", len(snap.Instances), "took", time.Since(start))
 	for _, v := range snap.VPCs {
-		c.mu.Lock()
-		_, ok := c.dns[v.ID]
-		c.mu.Unlock()
-		if ok {
-			continue
-		}
-		s, err := c.startDNS(v)
-		if err != nil {
+		if err := c.dns.Ensure(v.ID, func() (*servers.Set, error) { return c.startDNS(v) }); err != nil {
 			return fmt.Errorf("dns of %s: %w", v.ID, err)
 		}
-		c.mu.Lock()
-		c.dns[v.ID] = s
-		c.mu.Unlock()
 	}
 	return nil
 }
@@ -177,10 +165,13 @@ func (c *Controller) Start(context.Context) error {
 // Close stops the DNS servers and the internet's services; the network
 // stays in the kernel.
 func (c *Controller) Close() error {
+	c.dns.Stop(nil)
 	c.mu.Lock()
-	gone := append(servers.Remove(c.dns, func(string) bool { return true }), c.internet)
+	internet := c.internet
 	c.internet = nil
 	c.mu.Unlock()
-	servers.StopAll(gone)
+	if internet != nil {
+		internet.Stop()
+	}
 	return nil
 }

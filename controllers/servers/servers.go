@@ -32,24 +32,47 @@ func (s *Set) Stop() {
 	s.wg.Wait()
 }
 
-// Remove deletes from m the sets whose key gone reports, and returns them
-// to be stopped once the caller has released the lock that guards m.
-func Remove(m map[string]*Set, gone func(key string) bool) []*Set {
-	var out []*Set
-	for k, s := range m {
-		if gone(k) {
-			out = append(out, s)
-			delete(m, k)
-		}
-	}
-	return out
+// Table holds running sets by key (a VPC id, an instance id). It is safe
+// for concurrent use.
+type Table struct {
+	mu sync.Mutex
+	m  map[string]*Set
 }
 
-// StopAll stops every set (nil ones are skipped).
-func StopAll(sets []*Set) {
-	for _, s := range sets {
-		if s != nil {
-			s.Stop()
+// Ensure starts key's set with start unless it runs.
+func (t *Table) Ensure(key string, start func() (*Set, error)) error {
+	t.mu.Lock()
+	_, ok := t.m[key]
+	t.mu.Unlock()
+	if ok {
+		return nil
+	}
+	s, err := start()
+	if err != nil {
+		return err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.m == nil {
+		t.m = map[string]*Set{}
+	}
+	t.m[key] = s
+	return nil
+}
+
+// Stop stops and forgets the sets whose key gone reports; every set when
+// gone is nil. The sets stop outside the lock.
+func (t *Table) Stop(gone func(key string) bool) {
+	t.mu.Lock()
+	var out []*Set
+	for k, s := range t.m {
+		if gone == nil || gone(k) {
+			out = append(out, s)
+			delete(t.m, k)
 		}
+	}
+	t.mu.Unlock()
+	for _, s := range out {
+		s.Stop()
 	}
 }
