@@ -68,6 +68,9 @@ type Env struct {
 	// move on timers what the data plane would have done (targets turn
 	// healthy, instances boot).
 	DataPlane bool
+	// StrictImages: EC2 refuses AMI ids its catalogue does not know, as
+	// AWS does (cloudbox up --strict-images).
+	StrictImages bool
 
 	name  string
 	needs []string

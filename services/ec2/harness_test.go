@@ -25,9 +25,16 @@ type cloud struct {
 	url string
 }
 
+// newCloud answers unknown AMI ids as AWS does (strict images), which is
+// what most tests check; newCloudWith takes any configuration.
 func newCloud(t *testing.T) *cloud {
 	t.Helper()
-	d, err := daemon.New(daemon.Config{Ephemeral: true})
+	return newCloudWith(t, daemon.Config{Ephemeral: true, StrictImages: true})
+}
+
+func newCloudWith(t *testing.T, cfg daemon.Config) *cloud {
+	t.Helper()
+	d, err := daemon.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,13 +2,13 @@ package ec2
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
+	"errors"
 	"regexp"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/cloudbox/cloudbox/ami"
 	"github.com/cloudbox/cloudbox/api"
 	ec2api "github.com/cloudbox/cloudbox/api/ec2"
 	"github.com/cloudbox/cloudbox/store"
@@ -18,90 +18,54 @@ import (
 // stored), merged with the images accounts make with CreateImage, which
 // are stored as imageRecords.
 
-// The accounts that publish the stock images, as on AWS. Only Amazon's own
-// have the owner alias "amazon"; the others are found by owner id.
-const (
-	ownerAmazon    = "137112412989"
-	ownerCanonical = "099720109477"
-	ownerDebian    = "136693071363"
-	ownerCentOS    = "125523088429"
-)
-
 // imageTimeLayout is how AWS writes the image times (CreationDate...).
 const imageTimeLayout = "2006-01-02T15:04:05.000Z"
 
-type stockImage struct {
-	name, description, owner, arch string
-	root                           string // root device name
-	sizeGiB                        int64
-	volumeType                     string
-	created                        string // creation date, imageTimeLayout
-	imds                           string // "v2.0" when the image asks for IMDSv2
-	bootMode                       string
-}
-
-var stockImages = []stockImage{
-	{"amzn2-ami-kernel-5.10-hvm-2.0.20240306.2-x86_64-gp2", "Amazon Linux 2 Kernel 5.10 AMI 2.0.20240306.2 x86_64 HVM gp2", ownerAmazon, "x86_64", "/dev/xvda", 8, "gp2", "2024-03-06T21:21:13.000Z", "", ""},
-	{"amzn2-ami-kernel-5.10-hvm-2.0.20240306.2-arm64-gp2", "Amazon Linux 2 Kernel 5.10 AMI 2.0.20240306.2 arm64 HVM gp2", ownerAmazon, "arm64", "/dev/xvda", 8, "gp2", "2024-03-06T21:21:18.000Z", "", "uefi"},
-	{"amzn2-ami-hvm-2.0.20240306.2-x86_64-gp2", "Amazon Linux 2 AMI 2.0.20240306.2 x86_64 HVM gp2", ownerAmazon, "x86_64", "/dev/xvda", 8, "gp2", "2024-03-06T21:20:51.000Z", "", ""},
-	{"amzn2-ami-hvm-2.0.20240306.2-arm64-gp2", "Amazon Linux 2 AMI 2.0.20240306.2 arm64 HVM gp2", ownerAmazon, "arm64", "/dev/xvda", 8, "gp2", "2024-03-06T21:20:57.000Z", "", "uefi"},
-	{"al2023-ami-2023.3.20240312.0-kernel-6.1-x86_64", "Amazon Linux 2023 AMI 2023.3.20240312.0 x86_64 HVM kernel-6.1", ownerAmazon, "x86_64", "/dev/xvda", 8, "gp3", "2024-03-11T22:08:06.000Z", "v2.0", "uefi-preferred"},
-	{"al2023-ami-2023.3.20240312.0-kernel-6.1-arm64", "Amazon Linux 2023 AMI 2023.3.20240312.0 arm64 HVM kernel-6.1", ownerAmazon, "arm64", "/dev/xvda", 8, "gp3", "2024-03-11T22:08:19.000Z", "v2.0", "uefi"},
-	{"al2023-ami-minimal-2023.3.20240312.0-kernel-6.1-x86_64", "Amazon Linux 2023 AMI 2023.3.20240312.0 x86_64 Minimal HVM kernel-6.1", ownerAmazon, "x86_64", "/dev/xvda", 2, "gp3", "2024-03-11T22:08:01.000Z", "v2.0", "uefi-preferred"},
-	{"ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-20240301", "Canonical, Ubuntu, 22.04 LTS, amd64 jammy image build on 2024-03-01", ownerCanonical, "x86_64", "/dev/sda1", 8, "gp2", "2024-03-01T10:14:21.000Z", "", ""},
-	{"ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-arm64-server-20240301", "Canonical, Ubuntu, 22.04 LTS, arm64 jammy image build on 2024-03-01", ownerCanonical, "arm64", "/dev/sda1", 8, "gp2", "2024-03-01T10:15:02.000Z", "", ""},
-	{"ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20240423", "Canonical, Ubuntu, 24.04 LTS, amd64 noble image build on 2024-04-23", ownerCanonical, "x86_64", "/dev/sda1", 8, "gp3", "2024-04-23T11:47:12.000Z", "", ""},
-	{"ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-arm64-server-20240423", "Canonical, Ubuntu, 24.04 LTS, arm64 noble image build on 2024-04-23", ownerCanonical, "arm64", "/dev/sda1", 8, "gp3", "2024-04-23T11:47:40.000Z", "", ""},
-	{"debian-12-amd64-20240211-1654", "Debian 12 (20240211-1654)", ownerDebian, "x86_64", "/dev/xvda", 8, "gp2", "2024-02-11T16:58:52.000Z", "", ""},
-	{"debian-12-arm64-20240211-1654", "Debian 12 (20240211-1654)", ownerDebian, "arm64", "/dev/xvda", 8, "gp2", "2024-02-11T16:59:13.000Z", "", ""},
-	{"CentOS Stream 9 x86_64 20240311", "CentOS Stream 9 x86_64 20240311", ownerCentOS, "x86_64", "/dev/sda1", 10, "gp2", "2024-03-11T09:12:44.000Z", "", ""},
-	{"CentOS Stream 9 aarch64 20240311", "CentOS Stream 9 aarch64 20240311", ownerCentOS, "arm64", "/dev/sda1", 10, "gp2", "2024-03-11T09:13:05.000Z", "", ""},
-}
-
-// stableID derives an id of the form AWS uses from what it names, so the
-// stock images keep their ids in a region across restarts, and differ
-// between regions as AMI ids do.
-func stableID(prefix string, parts ...string) string {
-	h := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
-	return prefix + "-" + hex.EncodeToString(h[:])[:17]
-}
+// stableID derives an id of the form AWS uses from what it names.
+func stableID(prefix string, parts ...string) string { return ami.StableID(prefix, parts...) }
 
 // stockImagesOf returns the stock images of a region.
 func stockImagesOf(region string) []*ec2api.Image {
-	out := make([]*ec2api.Image, 0, len(stockImages))
-	for _, si := range stockImages {
-		created, _ := time.Parse(imageTimeLayout, si.created)
-		img := newImage(stableID("ami", region, si.name), si.name, si.owner, str(si.root))
-		img.Description = str(si.description)
-		img.Architecture = str(si.arch)
-		img.CreationDate = str(si.created)
-		img.DeprecationTime = str(created.AddDate(2, 0, 0).Format(imageTimeLayout))
-		img.Public = boolp(true)
-		img.State = str("available")
-		img.BlockDeviceMappings = []*ec2api.BlockDeviceMapping{{
-			DeviceName: str(si.root),
-			Ebs: &ec2api.EbsBlockDevice{
-				DeleteOnTermination: boolp(true),
-				SnapshotId:          str(stableID("snap", region, si.name)),
-				VolumeSize:          i64(si.sizeGiB),
-				VolumeType:          str(si.volumeType),
-				Encrypted:           boolp(false),
-			},
-		}}
-		img.Tags = []*ec2api.Tag{}
-		if si.owner == ownerAmazon {
-			img.ImageLocation = str("amazon/" + si.name)
-			img.ImageOwnerAlias = str("amazon")
-		}
-		if si.imds != "" {
-			img.ImdsSupport = str(si.imds)
-		}
-		if si.bootMode != "" {
-			img.BootMode = str(si.bootMode)
-		}
-		out = append(out, &img)
+	stock := ami.Stock(region)
+	out := make([]*ec2api.Image, 0, len(stock))
+	for _, si := range stock {
+		out = append(out, stockImage(region, si))
 	}
 	return out
+}
+
+// stockImage describes a catalogue image as DescribeImages shows it.
+func stockImage(region string, si ami.Image) *ec2api.Image {
+	created, _ := time.Parse(imageTimeLayout, si.Created)
+	img := newImage(si.ID, si.Name, si.Owner, str(si.RootDevice))
+	img.Description = str(si.Description)
+	img.Architecture = str(si.Arch)
+	img.CreationDate = str(si.Created)
+	img.DeprecationTime = str(created.AddDate(2, 0, 0).Format(imageTimeLayout))
+	img.Public = boolp(true)
+	img.State = str("available")
+	img.BlockDeviceMappings = []*ec2api.BlockDeviceMapping{{
+		DeviceName: str(si.RootDevice),
+		Ebs: &ec2api.EbsBlockDevice{
+			DeleteOnTermination: boolp(true),
+			SnapshotId:          str(stableID("snap", region, si.Name)),
+			VolumeSize:          i64(si.SizeGiB),
+			VolumeType:          str(si.VolumeType),
+			Encrypted:           boolp(false),
+		},
+	}}
+	img.Tags = []*ec2api.Tag{}
+	if si.Owner == ami.OwnerAmazon {
+		img.ImageLocation = str("amazon/" + si.Name)
+		img.ImageOwnerAlias = str("amazon")
+	}
+	if si.IMDS != "" {
+		img.ImdsSupport = str(si.IMDS)
+	}
+	if si.BootMode != "" {
+		img.BootMode = str(si.BootMode)
+	}
+	return &img
 }
 
 // newImage returns an image with what every image in cloudbox has, stock
@@ -161,6 +125,41 @@ func findImage(tx *store.Tx, sc scope, id string) (*ec2api.Image, error) {
 		return nil, imageNotFound([]string{id})
 	}
 	return &r.Image, nil
+}
+
+// launchImage returns the image a launch names, as findImage does, but a
+// well-formed id that no image has launches as the region's default image
+// (moto's habit, which users of tutorials expect: their AMI ids are real
+// public ones) unless images are strict. The adopted image is recorded,
+// public and Amazon's, so DescribeImages shows what was launched.
+func (s *Service) launchImage(tx *store.Tx, sc scope, id string) (*ec2api.Image, error) {
+	img, err := findImage(tx, sc, id)
+	var ae *api.Error
+	if err == nil || s.strictImages || !errors.As(err, &ae) || ae.Code != "InvalidAMIID.NotFound" {
+		return img, err
+	}
+	def := ami.Default(sc.region, id)
+	r := &imageRecord{Image: *stockImage(sc.region, def), Family: def.Family, Adopted: true}
+	r.Description = str(def.Description + " (cloudbox: an AMI id it does not know, launched as this image)")
+	if err := save(tx, sc, kindImage, id, r); err != nil {
+		return nil, err
+	}
+	s.log.Info("ec2: an unknown AMI id launches as the default image", "account", sc.account, "region", sc.region,
+		"image", id, "as", def.Name, "hint", "cloudbox up --strict-images refuses unknown AMI ids as AWS does")
+	return &r.Image, nil
+}
+
+// imageLayers returns what the data plane boots an image from: its
+// family and the layers CreateImage baked (own first).
+func imageLayers(tx *store.Tx, sc scope, id string) (ami.Family, []string) {
+	if img, ok := ami.Find(sc.region, id); ok {
+		return img.Family, nil
+	}
+	r, ok, err := store.Get[imageRecord](tx, sc.key(kindImage, id))
+	if err != nil || !ok || r.Family == "" {
+		return ami.AmazonLinux2, nil
+	}
+	return r.Family, r.Baked
 }
 
 var imageFields = fields[ec2api.Image]{
@@ -417,10 +416,13 @@ func (s *Service) CreateImage(ctx context.Context, in *ec2api.CreateImageRequest
 		img.SourceInstanceId = inst.InstanceId
 		img.BlockDeviceMappings = bdms
 		img.Tags = tags
-		// The new image boots like the one the instance came from.
+		// The new image boots like the one the instance came from, from
+		// the instance's disk over that image's layers.
 		if src, err := findImage(tx, sc, deref(inst.ImageId)); err == nil {
 			img.BootMode, img.ImdsSupport = src.BootMode, src.ImdsSupport
 		}
+		family, baked := imageLayers(tx, sc, deref(inst.ImageId))
+		img.Family, img.Baked, img.SourceDisk = family, append([]string{id}, baked...), *inst.InstanceId
 		return save(tx, sc, kindImage, id, img)
 	})
 	if err != nil {

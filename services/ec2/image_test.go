@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ec2sdk "github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/cloudbox/cloudbox/daemon"
 )
 
 func TestImageCatalogue(t *testing.T) {
@@ -86,7 +87,7 @@ func TestImageCatalogue(t *testing.T) {
 	for p.HasMorePages() {
 		n += len(must[*ec2sdk.DescribeImagesOutput](t)(p.NextPage(ctx)).Images)
 	}
-	if n != 15 {
+	if n != 16 {
 		t.Fatalf("%d stock images", n)
 	}
 
@@ -179,4 +180,51 @@ func cmpDescribeImage(t *testing.T, cl *ec2sdk.Client, id string) types.Image {
 		t.Fatalf("image %s: %d found", id, len(out.Images))
 	}
 	return out.Images[0]
+}
+
+// The public AMI ids the tutorials name are in the catalogue, in their
+// regions, as the images they are: seed 003's NAT AMIs.
+func TestImageTutorialIDs(t *testing.T) {
+	t.Parallel()
+	c := newCloud(t)
+	ctx := context.Background()
+	for region, id := range map[string]string{"ap-northeast-2": "ami-00550ccc38e992b78", "us-east-1": "ami-00a36856283d67c39", "us-west-2": "ami-0032ea5ae08aa27a2"} {
+		out := must[*ec2sdk.DescribeImagesOutput](t)(c.ec2(region, "test").DescribeImages(ctx, &ec2sdk.DescribeImagesInput{ImageIds: []string{id}}))
+		if len(out.Images) != 1 || !strings.HasPrefix(aws.ToString(out.Images[0].Name), "amzn-ami-vpc-nat-") || aws.ToString(out.Images[0].ImageOwnerAlias) != "amazon" {
+			t.Errorf("%s in %s: %+v", id, region, out.Images)
+		}
+	}
+	// Only in its own region, as AMI ids are.
+	_, err := c.ec2("eu-west-1", "test").DescribeImages(ctx, &ec2sdk.DescribeImagesInput{ImageIds: []string{"ami-00a36856283d67c39"}})
+	wantCode(t, err, "InvalidAMIID.NotFound")
+}
+
+// Without --strict-images, an AMI id the catalogue does not know launches
+// as the region's Amazon Linux 2, which DescribeImages then shows as the
+// public image it was taken for; with it, the launch fails as on AWS.
+func TestImageUnknownIDLaunches(t *testing.T) {
+	t.Parallel()
+	c := newCloudWith(t, daemon.Config{Ephemeral: true})
+	cl := c.client()
+	ctx := context.Background()
+	const id = "ami-0abcdef1234567890"
+	run := must[*ec2sdk.RunInstancesOutput](t)(cl.RunInstances(ctx, &ec2sdk.RunInstancesInput{ImageId: aws.String(id), MinCount: aws.Int32(1), MaxCount: aws.Int32(1)}))
+	if got := aws.ToString(run.Instances[0].ImageId); got != id {
+		t.Fatalf("instance image %q, want %q", got, id)
+	}
+	img := must[*ec2sdk.DescribeImagesOutput](t)(cl.DescribeImages(ctx, &ec2sdk.DescribeImagesInput{ImageIds: []string{id}}))
+	if len(img.Images) != 1 || !aws.ToBool(img.Images[0].Public) || aws.ToString(img.Images[0].OwnerId) != "137112412989" ||
+		!strings.HasPrefix(aws.ToString(img.Images[0].Name), "amzn2-ami-hvm-") {
+		t.Fatalf("the adopted image: %+v", img.Images)
+	}
+	// Not the caller's to deregister.
+	_, err := cl.DeregisterImage(ctx, &ec2sdk.DeregisterImageInput{ImageId: aws.String(id)})
+	wantCode(t, err, "AuthFailure")
+	// A malformed id is still refused.
+	_, err = cl.RunInstances(ctx, &ec2sdk.RunInstancesInput{ImageId: aws.String("ami-xyz"), MinCount: aws.Int32(1), MaxCount: aws.Int32(1)})
+	wantCode(t, err, "InvalidAMIID.Malformed")
+
+	strict := newCloud(t).client()
+	_, err = strict.RunInstances(ctx, &ec2sdk.RunInstancesInput{ImageId: aws.String(id), MinCount: aws.Int32(1), MaxCount: aws.Int32(1)})
+	wantCode(t, err, "InvalidAMIID.NotFound")
 }

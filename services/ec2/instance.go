@@ -193,6 +193,10 @@ func (s *Service) RunInstances(ctx context.Context, in *ec2api.RunInstancesReque
 	// Watch before writing, so the controller sees these instances.
 	s.lifecycle().track(sc)
 	now := s.now().UTC()
+	resolved, err := s.resolveImageParam(ctx, sc, in)
+	if err != nil {
+		return nil, err
+	}
 	return create(s, sc, creation[ec2api.Reservation]{
 		op: "RunInstances", token: in.ClientToken, req: in,
 		made: func(tx *store.Tx, id string) (*ec2api.Reservation, error) {
@@ -203,7 +207,10 @@ func (s *Service) RunInstances(ctx context.Context, in *ec2api.RunInstancesReque
 			if err != nil {
 				return nil, "", err
 			}
-			p, err := planLaunch(tx, sc, req)
+			if resolved != "" && strings.HasPrefix(deref(req.ImageId), ssmPrefix) {
+				req.ImageId = str(resolved)
+			}
+			p, err := s.planLaunch(tx, sc, req)
 			if err != nil {
 				return nil, "", err
 			}
@@ -238,7 +245,37 @@ func reservationOf(tx *store.Tx, sc scope, id string, now time.Time) (*ec2api.Re
 	return res, nil
 }
 
-func planLaunch(tx *store.Tx, sc scope, in *ec2api.RunInstancesRequest) (*launchPlan, error) {
+// ssmPrefix starts an image id that names an SSM parameter holding it.
+const ssmPrefix = "resolve:ssm:"
+
+// resolveImageParam resolves a "resolve:ssm:" image id, given or from the
+// launch template, before the launch's transaction (SSM reads the store
+// itself); "" when the image id is not one.
+func (s *Service) resolveImageParam(ctx context.Context, sc scope, in *ec2api.RunInstancesRequest) (string, error) {
+	id := deref(in.ImageId)
+	if id == "" && in.LaunchTemplate != nil {
+		err := s.store.View(func(tx *store.Tx) error {
+			req, _, err := applyLaunchTemplate(tx, sc, in)
+			if err == nil {
+				id = deref(req.ImageId)
+			}
+			return err
+		})
+		if err != nil {
+			return "", err
+		}
+	}
+	spec, ok := strings.CutPrefix(id, ssmPrefix)
+	if !ok {
+		return "", nil
+	}
+	if s.params == nil {
+		return "", invalidParameter("Invalid ImageId: %s: SSM parameters are not available", id)
+	}
+	return s.params.ResolveParameter(ctx, sc.account, sc.region, spec)
+}
+
+func (s *Service) planLaunch(tx *store.Tx, sc scope, in *ec2api.RunInstancesRequest) (*launchPlan, error) {
 	minCount, maxCount := derefInt(in.MinCount), derefInt(in.MaxCount)
 	switch {
 	case maxCount < 1:
@@ -252,7 +289,7 @@ func planLaunch(tx *store.Tx, sc scope, in *ec2api.RunInstancesRequest) (*launch
 	if deref(in.ImageId) == "" {
 		return nil, api.Errorf("MissingParameter", "The request must contain the parameter ImageId")
 	}
-	img, err := findImage(tx, sc, *in.ImageId)
+	img, err := s.launchImage(tx, sc, *in.ImageId)
 	if err != nil {
 		return nil, err
 	}

@@ -207,6 +207,9 @@ func dueTime(tx *store.Tx, k store.Key, dataPlane bool) (time.Time, bool, error)
 		if err != nil || !ok {
 			return time.Time{}, false, err
 		}
+		if dataPlane && img.SourceDisk != "" {
+			return time.Time{}, false, nil // available when the data plane reports it baked
+		}
 		at, ok := imageAvailableAt(img)
 		return at, ok, nil
 	}

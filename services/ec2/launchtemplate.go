@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cloudbox/cloudbox/api"
@@ -154,11 +155,12 @@ func applyLaunchTemplate(tx *store.Tx, sc scope, in *ec2api.RunInstancesRequest)
 // checkTemplateData validates launch template data as RunInstances would
 // where it can without the rest of a request: the image, type, key,
 // groups and subnets named must exist, values must be valid.
-func checkTemplateData(tx *store.Tx, sc scope, d *ec2api.RequestLaunchTemplateData) error {
+func (s *Service) checkTemplateData(tx *store.Tx, sc scope, d *ec2api.RequestLaunchTemplateData) error {
 	var img *ec2api.Image
-	if id := deref(d.ImageId); id != "" {
+	// An SSM parameter is resolved at launch, as on AWS.
+	if id := deref(d.ImageId); id != "" && !strings.HasPrefix(id, ssmPrefix) {
 		var err error
-		if img, err = findImage(tx, sc, id); err != nil {
+		if img, err = s.launchImage(tx, sc, id); err != nil {
 			return err
 		}
 	}
@@ -304,7 +306,7 @@ func (s *Service) CreateLaunchTemplate(ctx context.Context, in *ec2api.CreateLau
 			if in.LaunchTemplateData == nil {
 				return nil, "", api.Errorf("MissingParameter", "The request must contain the parameter LaunchTemplateData")
 			}
-			if err := checkTemplateData(tx, sc, in.LaunchTemplateData); err != nil {
+			if err := s.checkTemplateData(tx, sc, in.LaunchTemplateData); err != nil {
 				return nil, "", err
 			}
 			if err := dryRun(in.DryRun); err != nil {
@@ -365,7 +367,7 @@ func (s *Service) CreateLaunchTemplateVersion(ctx context.Context, in *ec2api.Cr
 			if err != nil {
 				return nil, "", err
 			}
-			if err := checkTemplateData(tx, sc, data); err != nil {
+			if err := s.checkTemplateData(tx, sc, data); err != nil {
 				return nil, "", err
 			}
 			if len(lt.Versions) >= maxTemplateVersions {

@@ -85,3 +85,24 @@ func (s *Service) ReportConsole(account, region, id string, output []byte) error
 		return tx.Put(k, consoleRecord{Output: output, At: s.now().UTC()})
 	})
 }
+
+// ReportImage implements desired.ImageReporter: a pending image whose
+// layer the data plane baked is available; one it could not bake failed,
+// with the reason AWS's StateReason gives.
+func (s *Service) ReportImage(account, region, id string, ok bool, reason string) error {
+	k := scope{account: account, region: region}.key(kindImage, id)
+	return s.store.Update(func(tx *store.Tx) error {
+		img, found, err := store.Get[imageRecord](tx, k)
+		if err != nil || !found || deref(img.State) != "pending" {
+			return err
+		}
+		to := "available"
+		if !ok {
+			to = "failed"
+			img.StateReason = &ec2api.StateReason{Code: str("Server.InternalError"), Message: str("Server.InternalError: " + reason)}
+		}
+		img.State = str(to)
+		s.log.Info("ec2 image state", "account", account, "region", region, "image", id, "from", "pending", "to", to, "reason", reason)
+		return tx.Put(k, img)
+	})
+}

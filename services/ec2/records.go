@@ -3,6 +3,7 @@ package ec2
 import (
 	"time"
 
+	"github.com/cloudbox/cloudbox/ami"
 	ec2api "github.com/cloudbox/cloudbox/api/ec2"
 )
 
@@ -84,6 +85,17 @@ type instanceRecord struct {
 
 type imageRecord struct {
 	ec2api.Image
+	// Family is the root file system family the image boots, inherited
+	// from the image an instance was launched from; Baked are the layers
+	// CreateImage made, this image's own first (dataplane/images).
+	Family ami.Family `json:",omitempty"`
+	Baked  []string   `json:",omitempty"`
+	// SourceDisk is the instance whose disk the data plane bakes while
+	// the image is pending.
+	SourceDisk string `json:",omitempty"`
+	// Adopted: a public AMI id the catalogue did not know, launched as
+	// the region's default image (Service.SetStrictImages).
+	Adopted bool `json:",omitempty"`
 }
 
 type launchTemplateRecord struct {

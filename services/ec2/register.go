@@ -12,6 +12,7 @@ func init() {
 		New: func(env *registry.Env) (registry.Service, error) {
 			s := New(env.Store, env.Clock.Now, env.Log, env.Clock.Scale())
 			s.SetDataPlane(env.DataPlane)
+			s.SetStrictImages(env.StrictImages)
 			s.events = env.Events
 			return s, nil
 		},

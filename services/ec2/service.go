@@ -27,7 +27,22 @@ type Service struct {
 	dataPlane bool
 	// events takes the instances' state changes; nil: none are published.
 	events *events.Bus
+	// strictImages refuses AMI ids the catalogue does not know, as AWS
+	// does; otherwise they launch as the region's default image.
+	strictImages bool
+	// params resolves "resolve:ssm:" image ids (SSM); nil: refused.
+	params Parameters
 }
+
+// Parameters resolves SSM parameters (services/ssm implements it): what
+// follows "resolve:ssm:" in an image id.
+type Parameters interface {
+	ResolveParameter(ctx context.Context, account, region, spec string) (string, error)
+}
+
+// SetStrictImages makes unknown AMI ids fail as on AWS
+// (InvalidAMIID.NotFound) instead of launching as the default image.
+func (s *Service) SetStrictImages(on bool) { s.strictImages = on }
 
 // New returns EC2 over st. now is cloudbox's virtual clock (package
 // clock), scale times faster than the wall clock: every timestamp and

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cloudbox/cloudbox/ami"
 	ec2api "github.com/cloudbox/cloudbox/api/ec2"
 	"github.com/cloudbox/cloudbox/desired"
 	"github.com/cloudbox/cloudbox/store"
@@ -68,7 +69,7 @@ func (s *Service) snapshotScope(tx *store.Tx, sc scope, w *desired.World, peerin
 	}
 	for _, part := range []func() error{
 		p.vpcList, p.routeTables, p.networkACLs, p.subnets, p.securityGroups,
-		p.internetGateways, p.natGateways, p.instances, p.networkInterfaces,
+		p.internetGateways, p.natGateways, p.instances, p.networkInterfaces, p.bakes,
 		func() error { return p.peerings(peerings) },
 	} {
 		if err := part(); err != nil {
@@ -323,6 +324,24 @@ func (p *projection) instances() error {
 	return nil
 }
 
+// bakes are the pending images whose layer the data plane makes from
+// their instance's disk.
+func (p *projection) bakes() error {
+	if !p.s.dataPlane {
+		return nil
+	}
+	images, err := listAll[imageRecord](p.tx, p.sc, kindImage)
+	if err != nil {
+		return err
+	}
+	for _, r := range images {
+		if deref(r.State) == "pending" && r.SourceDisk != "" {
+			p.w.Bakes = append(p.w.Bakes, &desired.Bake{ImageID: *r.ImageId, Account: p.sc.account, Region: p.sc.region, Instance: r.SourceDisk})
+		}
+	}
+	return nil
+}
+
 // networkInterfaces come after the NAT gateways and instances, which
 // own them.
 func (p *projection) networkInterfaces() error {
@@ -426,16 +445,8 @@ func (s *Service) snapshotInstance(tx *store.Tx, sc scope, r *instanceRecord) (*
 			ti.PublicKey = deref(k.PublicKey)
 		}
 	}
-	ti.LoginUser = "ec2-user"
-	if img, err := findImage(tx, sc, ti.ImageID); err == nil {
-		name := strings.ToLower(deref(img.Name))
-		switch {
-		case strings.Contains(name, "ubuntu"):
-			ti.LoginUser = "ubuntu"
-		case strings.Contains(name, "debian"):
-			ti.LoginUser = "admin"
-		}
-	}
+	ti.Image.Family, ti.Image.Baked = imageLayers(tx, sc, ti.ImageID)
+	ti.LoginUser = ami.DefaultUser(ti.Image.Family)
 	return ti, nil
 }
 
