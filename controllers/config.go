@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/cloudbox/cloudbox/api"
+	"github.com/cloudbox/cloudbox/dataplane/images"
 	"github.com/cloudbox/cloudbox/desired"
 	"github.com/cloudbox/cloudbox/engines/edge"
 	"github.com/cloudbox/cloudbox/identity"
@@ -49,8 +50,17 @@ type Config struct {
 	// Instances takes what became of the instances (services/ec2).
 	Instances desired.InstanceReporter
 	// Slots takes what became of the slots, by owning service.
-	Slots    map[string]desired.SlotReporter
-	Identity Issuer
+	Slots map[string]desired.SlotReporter
+	// Images takes what became of the images CreateImage asked to bake
+	// (services/ec2).
+	Images desired.ImageReporter
+	// ImageDir holds the built root file systems (default
+	// <StateDir>/images); it may be shared by several daemons.
+	ImageDir string
+	// ImageMirror is the Debian mirror images are built from ("" for
+	// mmdebstrap's default).
+	ImageMirror string
+	Identity    Issuer
 	// Health and Certs are optional: without them load balancers report
 	// no health and serve no HTTPS.
 	Health HealthReporter
@@ -77,4 +87,6 @@ type Info struct {
 	// (its resolver knows the public names).
 	InternetResolv string `json:"internet_resolv"`
 	Echo           string `json:"echo"`
+	// Images says where each image family's root file system stands.
+	Images []images.Status `json:"images"`
 }

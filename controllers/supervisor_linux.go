@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"path/filepath"
 	"slices"
@@ -18,8 +19,10 @@ import (
 	"github.com/cloudbox/cloudbox/controllers/network"
 	"github.com/cloudbox/cloudbox/controllers/vpc"
 	"github.com/cloudbox/cloudbox/dataplane/compute"
+	"github.com/cloudbox/cloudbox/dataplane/images"
 	netns "github.com/cloudbox/cloudbox/dataplane/network"
 	"github.com/cloudbox/cloudbox/desired"
+	"github.com/cloudbox/cloudbox/engines/mirror"
 	"github.com/cloudbox/cloudbox/engines/vpcdns"
 	"github.com/cloudbox/cloudbox/store"
 )
@@ -39,9 +42,10 @@ const settle = 20 * time.Millisecond
 // Supervisor is one daemon's running world: the controllers and what they
 // share.
 type Supervisor struct {
-	cfg Config
-	net *netns.Linux
-	run compute.Runner
+	cfg    Config
+	net    *netns.Linux
+	run    compute.Runner
+	images *images.Store
 
 	// controllers in the order they sync; instances also runs commands
 	// (Exec).
@@ -87,7 +91,19 @@ func New(cfg Config) (*Supervisor, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Supervisor{cfg: cfg, net: n, run: r, closed: make(chan struct{}), loopDone: make(chan struct{}),
+	imageDir := cfg.ImageDir
+	if imageDir == "" {
+		imageDir = filepath.Join(cfg.StateDir, "images")
+	}
+	im, err := images.Open(images.Config{Dir: imageDir, BakedDir: filepath.Join(cfg.StateDir, "images-baked"), Mirror: cfg.ImageMirror, Log: cfg.Log})
+	if err != nil {
+		return nil, err
+	}
+	pkgs, err := packageMirror(filepath.Join(imageDir, "packages"), cfg.Log)
+	if err != nil {
+		return nil, err
+	}
+	s := &Supervisor{cfg: cfg, net: n, run: r, images: im, closed: make(chan struct{}), loopDone: make(chan struct{}),
 		dirty: map[desired.Scope]bool{}, full: true, parts: desired.Parts{}}
 	s.scond = sync.NewCond(&s.smu)
 	scale := cfg.TimeScale
@@ -102,8 +118,8 @@ func New(cfg Config) (*Supervisor, error) {
 	// filled below from the controllers that know names, before anything
 	// asks it.
 	var names vpcdns.Chain
-	s.instances = instances.New(instances.Config{Namespaces: n, Runner: r, Desired: s.current, Names: &names, Identity: cfg.Identity,
-		Reports: cfg.Instances, Slots: cfg.Slots, Hold: s.hold, Disks: s.instancesDir(), HostKeys: filepath.Join(cfg.StateDir, "hostkeys"), Log: cfg.Log})
+	s.instances = instances.New(instances.Config{Namespaces: n, Runner: r, Images: im, Desired: s.current, Names: &names, Identity: cfg.Identity,
+		Reports: cfg.Instances, Slots: cfg.Slots, Baked: cfg.Images, Hold: s.hold, Disks: s.instancesDir(), HostKeys: filepath.Join(cfg.StateDir, "hostkeys"), Log: cfg.Log})
 	lbs := loadbalancers.New(loadbalancers.Config{Namespaces: n, Desired: s.current, ELB: cfg.Health, Certs: cfg.Certs, Edge: cfg.Edge,
 		TimeScale: scale, Log: cfg.Log})
 	// The load balancers sync before the instances: a target whose
@@ -111,7 +127,7 @@ func New(cfg Config) (*Supervisor, error) {
 	// instances controller starts halting its processes, so no request is
 	// sent to a process on its way out.
 	s.controllers = []Controller{
-		network.New(network.Config{Kernel: n, Names: &names, InternetResolv: s.internetResolv(), Log: cfg.Log}),
+		network.New(network.Config{Kernel: n, Names: &names, InternetResolv: s.internetResolv(), Mirror: pkgs, Log: cfg.Log}),
 		lbs,
 		s.instances,
 	}
@@ -129,6 +145,17 @@ func New(cfg Config) (*Supervisor, error) {
 	return s, nil
 }
 
+// packageMirror is the simulated internet's Debian mirror, filled from
+// the archive the host's apt uses (deb.debian.org when it names none).
+func packageMirror(cacheDir string, log *slog.Logger) (*mirror.Mirror, error) {
+	up, err := mirror.HostUpstreams("/")
+	if err != nil || len(up) == 0 {
+		log.Info("controllers: the host's apt sources name no Debian archive; the package mirror fills from deb.debian.org", "error", err)
+		up = map[string]string{"/debian": "http://deb.debian.org/debian", "/debian-security": "http://deb.debian.org/debian-security"}
+	}
+	return mirror.New(mirror.Config{Upstreams: up, CacheDir: cacheDir, Log: log})
+}
+
 // Info describes the world for the commands that reach into it.
 func (s *Supervisor) Info() Info {
 	return Info{
@@ -137,6 +164,7 @@ func (s *Supervisor) Info() Info {
 		InternetNetNS:  s.net.Path(vpc.InternetNS),
 		InternetResolv: s.internetResolv(),
 		Echo:           "http://" + vpc.EchoAddr.String() + "/",
+		Images:         s.images.Status(),
 	}
 }
 
@@ -152,6 +180,7 @@ func (s *Supervisor) internetResolv() string {
 // that should run, the metric publisher), and follows the store until
 // Close.
 func (s *Supervisor) Start(ctx context.Context) error {
+	s.images.Prepare()
 	events, stop := s.cfg.Store.Watch()
 	if err := s.sync(); err != nil {
 		stop()

@@ -55,6 +55,15 @@ type Config struct {
 	// kept in DataDir (made on first start), or a random one when
 	// ephemeral.
 	DaemonID string
+	// ImageDir holds the images' root file systems, built once and shared
+	// (by several daemons too); empty: $CLOUDBOX_IMAGE_DIR, else
+	// <DataDir>/images, even when ephemeral, since they are a cache.
+	ImageDir string
+	// ImageMirror is the Debian mirror images are built from.
+	ImageMirror string
+	// StrictImages refuses AMI ids the catalogue does not know, as AWS
+	// does, instead of launching them as the region's default image.
+	StrictImages bool
 }
 
 // Daemon is a configured cloudbox.
@@ -354,13 +363,28 @@ func (d *Daemon) openDataplane() error {
 		Contributors: provided[desired.Contributor](d.built), Instances: providedOne[desired.InstanceReporter](d.built),
 		Slots:  slotOwners(d.built),
 		Health: providedOne[controllers.HealthReporter](d.built), Certs: providedOne[controllers.Certificates](d.built),
-		Metrics:  providedOne[metric.Publisher](d.built),
+		Metrics: providedOne[metric.Publisher](d.built),
+		Images:  providedOne[desired.ImageReporter](d.built), ImageDir: d.imageDir(), ImageMirror: d.cfg.ImageMirror,
 		Identity: d.ids, Edge: d.edgeHosts, Now: d.clock.Now, TimeScale: d.clock.Scale(), Log: d.cfg.Logger})
 	if err != nil {
 		return fmt.Errorf("the data plane: %w (cloudbox up --dataplane off serves the control plane alone)", err)
 	}
 	d.world, d.dataplane = w, "on"
 	return nil
+}
+
+// imageDir is where the images are built ("" lets the data plane keep
+// them in its state directory).
+func (d *Daemon) imageDir() string {
+	switch {
+	case d.cfg.ImageDir != "":
+		return d.cfg.ImageDir
+	case os.Getenv("CLOUDBOX_IMAGE_DIR") != "":
+		return os.Getenv("CLOUDBOX_IMAGE_DIR")
+	case d.cfg.DataDir != "":
+		return filepath.Join(d.cfg.DataDir, "images")
+	}
+	return ""
 }
 
 // identify returns the daemon id and the directory of the instances'

@@ -14,7 +14,7 @@ import (
 // over the daemon's store, clocks, CA, identities and event bus.
 func (d *Daemon) buildServices(authority *ca.CA, dataPlane bool) error {
 	env := registry.Env{Store: d.store, Clock: d.clock, Now: time.Now, Log: d.cfg.Logger, CA: authority,
-		Identity: d.ids, Events: d.bus, DataPlane: dataPlane}
+		Identity: d.ids, Events: d.bus, DataPlane: dataPlane, StrictImages: d.cfg.StrictImages}
 	built, err := registry.Build(env, registry.Registered())
 	if err != nil {
 		return err

@@ -31,6 +31,12 @@ type InstanceReporter interface {
 	ReportConsole(account, region, id string, output []byte) error
 }
 
+// ImageReporter takes the data plane's reports on the images it bakes
+// (EC2 implements it): ok, or why the image failed.
+type ImageReporter interface {
+	ReportImage(account, region, id string, ok bool, reason string) error
+}
+
 // SlotReporter takes the data plane's reports on a service's slots (the
 // service that owns them implements it).
 type SlotReporter interface {

@@ -17,6 +17,8 @@ import (
 	"net/netip"
 	"slices"
 	"time"
+
+	"github.com/cloudbox/cloudbox/ami"
 )
 
 // World is every account's and region's network at one moment.
@@ -33,6 +35,25 @@ type World struct {
 	Slots []*Slot
 	// Names are the DNS names services publish (load balancers' now).
 	Names []*Name
+	// Bakes are the images CreateImage waits for: the instance's disk to
+	// copy into a new image layer.
+	Bakes []*Bake
+}
+
+// Image is what an instance or a slot boots: a root file system family
+// (dataplane/images builds it) and the layers CreateImage baked over it,
+// the image's own first.
+type Image struct {
+	Family ami.Family
+	Baked  []string
+}
+
+// Bake asks the data plane to make image ImageID from instance
+// Instance's disk; the outcome is reported (ImageReporter).
+type Bake struct {
+	ImageID         string
+	Account, Region string
+	Instance        string
 }
 
 // Slot is a managed compute slot: processes a service runs in the
@@ -51,6 +72,8 @@ type Slot struct {
 	// ENI is the interface the slot's processes run behind.
 	ENI              string
 	VCPUs, MemoryMiB int
+	// Image is what the slot boots (a Debian family image when zero).
+	Image Image
 	// Script runs once, at the slot's first boot, as user data does
 	// (#!/bin/bash ...): it installs and starts the slot's engine.
 	Script []byte
@@ -237,6 +260,7 @@ type Instance struct {
 	AZ           string
 	State        string // EC2's state name: pending, running, stopping, ...
 	ImageID      string
+	Image        Image
 	InstanceType string
 	VCPUs        int
 	MemoryMiB    int

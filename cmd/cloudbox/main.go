@@ -111,6 +111,9 @@ func up(args []string) error {
 	fs.StringVar(&cfg.KeysFile, "keys", "", "JSON file of access keys: [{access_key_id, secret_access_key, account, user}]")
 	fs.Float64Var(&cfg.TimeScale, "time-scale", 1, "run every AWS timer (metric periods, alarms, health checks, cooldowns, delays) N times faster than AWS")
 	fs.StringVar(&cfg.Dataplane, "dataplane", "on", "on: run VPCs and instances for real (needs Linux and root); off: the control plane alone")
+	fs.StringVar(&cfg.ImageDir, "image-dir", "", "directory of the instances' root file systems, built once (default $CLOUDBOX_IMAGE_DIR, else <data-dir>/images)")
+	fs.StringVar(&cfg.ImageMirror, "image-mirror", "", "Debian mirror the images are built from (default: mmdebstrap's, deb.debian.org)")
+	fs.BoolVar(&cfg.StrictImages, "strict-images", false, "answer InvalidAMIID.NotFound for AMI ids cloudbox does not know, as AWS does (default: launch them as the region's Amazon Linux 2)")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 	fs.Parse(args)
 

@@ -63,7 +63,17 @@ func info(args []string, w io.Writer) error {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
+		if k == "images" {
+			continue
+		}
 		fmt.Fprintf(w, "%-14s %v\n", k+":", m[k])
+	}
+	for _, st := range in.Images {
+		line := fmt.Sprintf("%-14s %-9s %s", "image "+string(st.Family)+":", st.State, st.Step)
+		if st.Elapsed > 0 {
+			line += fmt.Sprintf(" (%s)", st.Elapsed.Round(time.Second))
+		}
+		fmt.Fprintln(w, strings.TrimRight(line, " "))
 	}
 	return nil
 }

@@ -25,6 +25,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cloudbox/cloudbox/ami"
 	"github.com/cloudbox/cloudbox/api"
 	"github.com/cloudbox/cloudbox/arn"
 	"github.com/cloudbox/cloudbox/controllers/servers"
@@ -57,10 +58,21 @@ type Issuer interface {
 	Issue(p api.Principal, now time.Time, d time.Duration) (identity.Credential, error)
 }
 
+// Images is the store of the root file systems instances boot
+// (dataplane/images.Store).
+type Images interface {
+	// Layers returns an image's lower layers, top first, building what
+	// is missing; it waits for the build.
+	Layers(ctx context.Context, f ami.Family, baked []string) ([]string, error)
+	// Bake makes image id from an instance disk's upper layer.
+	Bake(ctx context.Context, id, upper string) error
+}
+
 // Config is what the supervisor gives the controller.
 type Config struct {
 	Namespaces Namespaces
 	Runner     compute.Runner
+	Images     Images
 	// Desired returns the latest snapshot.
 	Desired func() *desired.World
 	// Names resolves the names an SSH client forwards to (ssh -J).
@@ -71,6 +83,8 @@ type Config struct {
 	Reports desired.InstanceReporter
 	// Slots takes what became of the slots, by owner.
 	Slots map[string]desired.SlotReporter
+	// Baked takes what became of the images the world asked to bake.
+	Baked desired.ImageReporter
 	// Hold keeps the world up while an instance's work runs; it fails once
 	// the daemon is going down.
 	Hold func() (release func(), err error)
@@ -83,8 +97,9 @@ type Config struct {
 // Controller is the instances controller.
 type Controller struct {
 	cfg Config
-	// tools are the image's programs the host lacks (imageTools).
-	tools map[string][]byte
+	// life ends at Close: waits for an image build end with it.
+	life    context.Context
+	endLife context.CancelFunc
 
 	imds servers.Table // by VPC id
 	ssh  servers.Table // by instance id
@@ -101,7 +116,8 @@ type Controller struct {
 
 // New returns the controller.
 func New(cfg Config) *Controller {
-	return &Controller{cfg: cfg, tools: imageTools(),
+	life, end := context.WithCancel(context.Background())
+	return &Controller{cfg: cfg, life: life, endLife: end,
 		busy: map[string]string{}, reboots: map[string]int{}, consoles: map[string]int64{}, slots: map[string]bool{}}
 }
 
@@ -194,7 +210,8 @@ func (c *Controller) rootDir(id string) string { return filepath.Join(c.cfg.Disk
 
 func (c *Controller) hostKeyPath(id string) string { return filepath.Join(c.cfg.HostKeys, id+".pem") }
 
-// spec is how compute runs an instance of the snapshot.
+// spec is how compute runs an instance of the snapshot. It waits for the
+// instance's image to be built (the instance stays pending meanwhile).
 func (c *Controller) spec(snap *desired.World, in *desired.Instance) (compute.Spec, error) {
 	if len(in.ENIs) == 0 {
 		return compute.Spec{}, fmt.Errorf("instance %s has no network interface", in.ID)
@@ -205,24 +222,34 @@ func (c *Controller) spec(snap *desired.World, in *desired.Instance) (compute.Sp
 	}
 	_, domain, _ := strings.Cut(in.PrivateDNSName, ".")
 	return c.computeSpec(machine{id: in.ID, hostname: in.Hostname(), region: in.Region, vcpus: in.VCPUs, memoryMiB: in.MemoryMiB,
-		userData: in.UserData, search: domain}, eni, v), nil
+		image: in.Image, userData: in.UserData, search: domain}, eni, v)
 }
 
 // machine is what an instance and a slot have alike for compute.
 type machine struct {
 	id, hostname, region string
 	vcpus, memoryMiB     int
+	image                desired.Image
 	userData             []byte
 	search               string // the resolver's search domain, "" for none
 }
 
 // computeSpec is how compute runs m behind eni, in VPC v: in the namespace of
-// the interface's owner, with the VPC's DNS server.
-func (c *Controller) computeSpec(m machine, eni *desired.ENI, v *desired.VPC) compute.Spec {
+// the interface's owner, with the VPC's DNS server, on its image's layers.
+func (c *Controller) computeSpec(m machine, eni *desired.ENI, v *desired.VPC) (compute.Spec, error) {
+	family := m.image.Family
+	if family == "" {
+		family = ami.Debian
+	}
+	layers, err := c.cfg.Images.Layers(c.life, family, m.image.Baked)
+	if err != nil {
+		return compute.Spec{}, fmt.Errorf("image of %s: %w", m.id, err)
+	}
 	resolv := "nameserver " + desired.DNSServer(v.CIDRs[0]).String() + "\n"
 	if m.search != "" {
 		resolv = "search " + m.search + "\n" + resolv
 	}
+	scripts, notes := userScripts(m.userData, family)
 	return compute.Spec{
 		ID:         m.id,
 		Hostname:   m.hostname,
@@ -230,12 +257,14 @@ func (c *Controller) computeSpec(m machine, eni *desired.ENI, v *desired.VPC) co
 		VCPUs:      max(m.vcpus, 1),
 		MemoryMiB:  max(m.memoryMiB, 16),
 		RootDir:    c.rootDir(m.id),
+		Layers:     layers,
 		UserData:   m.userData,
+		Scripts:    scripts,
+		Notes:      notes,
 		PrivateIP:  eni.PrivateIPs[0].String(),
 		ResolvConf: resolv,
-		Tools:      c.tools,
 		Env:        []string{"AWS_DEFAULT_REGION=" + m.region, "AWS_REGION=" + m.region},
-	}
+	}, nil
 }
 
 // boot starts an instance of the latest snapshot, whose network the sync
@@ -469,6 +498,7 @@ func (c *Controller) reap(ctx context.Context, snap *desired.World) error {
 // Close stops the SSH and metadata servers; the instances' processes stay,
 // so a restarted daemon takes them over.
 func (c *Controller) Close() error {
+	c.endLife()
 	if c.stopConsoles != nil {
 		c.stopConsoles()
 		<-c.consolesDone

@@ -2,6 +2,7 @@ package instances
 
 import (
 	"context"
+	"path/filepath"
 	"time"
 
 	"github.com/cloudbox/cloudbox/dataplane/compute"
@@ -24,6 +25,7 @@ const consoleEvery = time.Second
 // drive starts the work the instances and slots of snap ask for.
 func (c *Controller) drive(snap *desired.World) {
 	c.driveSlots(snap)
+	c.driveBakes(snap)
 	for _, in := range snap.Instances {
 		c.mu.Lock()
 		if _, busy := c.busy[in.ID]; busy {
@@ -146,5 +148,33 @@ func (c *Controller) reportConsole(account, region, id string) {
 	}
 	if err != nil {
 		c.cfg.Log.Warn("instances: console output", "instance", id, "error", err)
+	}
+}
+
+// driveBakes bakes the images the world waits for, each once at a time;
+// the report makes the image leave the world's bakes.
+func (c *Controller) driveBakes(snap *desired.World) {
+	for _, b := range snap.Bakes {
+		key := "bake " + b.ImageID
+		c.mu.Lock()
+		_, busy := c.busy[key]
+		if !busy {
+			c.busy[key] = "bake"
+		}
+		c.mu.Unlock()
+		if busy {
+			continue
+		}
+		go c.busyWork(key, func(ctx context.Context) {
+			err := c.cfg.Images.Bake(ctx, b.ImageID, filepath.Join(c.rootDir(b.Instance), "upper"))
+			reason := ""
+			if err != nil {
+				reason = err.Error()
+				c.cfg.Log.Error("instances: baking an image", "image", b.ImageID, "instance", b.Instance, "error", err)
+			}
+			if err := c.cfg.Baked.ReportImage(b.Account, b.Region, b.ImageID, err == nil, reason); err != nil {
+				c.cfg.Log.Warn("instances: reporting an image", "image", b.ImageID, "error", err)
+			}
+		})
 	}
 }

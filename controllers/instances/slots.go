@@ -72,7 +72,11 @@ func (c *Controller) startSlot(ctx context.Context, snap *desired.World, sl *des
 	if err := os.MkdirAll(c.cfg.Disks, 0o700); err != nil {
 		return err
 	}
-	spec := c.computeSpec(machine{id: sl.ID, hostname: sl.ID, region: sl.Region, vcpus: sl.VCPUs, memoryMiB: sl.MemoryMiB, userData: sl.Script}, eni, v)
+	spec, err := c.computeSpec(machine{id: sl.ID, hostname: sl.ID, region: sl.Region, vcpus: sl.VCPUs, memoryMiB: sl.MemoryMiB,
+		image: sl.Image, userData: sl.Script}, eni, v)
+	if err != nil {
+		return err
+	}
 	if err := c.cfg.Runner.Start(ctx, spec); err != nil {
 		return err
 	}

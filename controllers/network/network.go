@@ -1,7 +1,7 @@
 // Package network is the network controller: it applies the VPCs' network
 // to the kernel (controllers/vpc), runs each VPC's Amazon DNS server on
 // its router's address, and runs the simulated internet's services: the
-// echo server and the resolver of public names.
+// echo server, the package mirror and the resolver of public names.
 //
 // It is named for what it provides, the network the instances and load
 // balancers live on. dataplane/network, the kernel's namespaces and links
@@ -45,7 +45,25 @@ type Config struct {
 	// InternetResolv is where the resolv.conf of commands run on the
 	// internet is written.
 	InternetResolv string
-	Log            *slog.Logger
+	// Mirror, when set, is the package mirror served on the internet's
+	// MirrorAddr under the Debian archive's names.
+	Mirror http.Handler
+	Log    *slog.Logger
+}
+
+// mirrorNames are the names the package mirror answers, as the images'
+// apt sources name the archive.
+var mirrorNames = []string{"deb.debian.org", "security.debian.org"}
+
+// Names answers the internet's own services' names (the mirror's).
+func (c *Controller) Names() vpcdns.Resolver {
+	names := vpcdns.Static{}
+	if c.cfg.Mirror != nil {
+		for _, n := range mirrorNames {
+			names[n] = []netip.Addr{vpc.MirrorAddr}
+		}
+	}
+	return names
 }
 
 // Controller is the network controller.
@@ -137,6 +155,17 @@ func (c *Controller) Start(context.Context) error {
 	srv := &http.Server{Handler: echo.Handler{}, ReadHeaderTimeout: 10 * time.Second}
 	s.Closers = append(s.Closers, srv.Close)
 	s.Go(func() { srv.Serve(ln) })
+	if c.cfg.Mirror != nil {
+		ln, err := c.cfg.Kernel.ListenTCP(vpc.InternetNS, netip.AddrPortFrom(vpc.MirrorAddr, 80))
+		if err != nil {
+			return fail("package mirror", err)
+		}
+		// No write timeout: a large package streams as long as it takes.
+		mirror := &http.Server{Handler: c.cfg.Mirror, ReadHeaderTimeout: 10 * time.Second}
+		s.Closers = append(s.Closers, mirror.Close)
+		s.Go(func() { mirror.Serve(ln) })
+		c.cfg.Log.Info("network: package mirror up", "addr", vpc.MirrorAddr.String(), "names", mirrorNames)
+	}
 
 	dnsAddr := netip.AddrPortFrom(vpc.EchoAddr, 53)
 	udp, err := c.cfg.Kernel.ListenUDP(vpc.InternetNS, dnsAddr)

@@ -20,6 +20,10 @@ const InternetNS = "internet"
 // the daemon runs there.
 var EchoAddr = netip.MustParseAddr("198.18.0.10")
 
+// MirrorAddr is another address on the internet namespace's lo, for the
+// package mirror (deb.debian.org as the instances resolve it).
+var MirrorAddr = netip.MustParseAddr("198.18.0.11")
+
 // IMDSAddr is the instance metadata service's address, on every router's lo.
 var IMDSAddr = netip.MustParseAddr("169.254.169.254")
 

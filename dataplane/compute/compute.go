@@ -31,9 +31,16 @@ type Spec struct {
 	// RootDir is the instance's state directory: the overlay's upper layer
 	// (the instance's writable disk), the console log, the init's socket.
 	RootDir string
-	// UserData is the raw (decoded) user data. A script starting with "#!"
-	// runs once, on first boot, as root.
+	// Layers are the lower layers of the instance's disk, top first: the
+	// image's root file system (dataplane/images), read-only, shared.
+	Layers []string
+	// UserData is the raw (decoded) user data, kept in the instance as
+	// cloud-init keeps it; Scripts are what first boot runs of it, in
+	// order, as root, and Notes what it says about the rest (rendered by
+	// package cloudinit).
 	UserData []byte
+	Scripts  []Script
+	Notes    []string
 	// Env is added to the environment of the user data and of Exec.
 	Env []string
 	// PrivateIP, when known, maps Hostname in /etc/hosts (127.0.1.1 if not).
@@ -41,9 +48,12 @@ type Spec struct {
 	// ResolvConf, when set, is the instance's /etc/resolv.conf (its VPC's
 	// DNS server); empty keeps the host's.
 	ResolvConf string
-	// Tools are programs the instance's image has and the host may lack
-	// (name -> content), written to its /usr/local/bin at boot.
-	Tools map[string][]byte
+}
+
+// Script is one program first boot runs.
+type Script struct {
+	Name    string // a file name, e.g. part-001
+	Content []byte // starts with "#!"
 }
 
 // State is what an instance is doing, as far as the data plane knows.
@@ -178,8 +188,20 @@ func (s Spec) Validate() error {
 	case strings.ContainsAny(s.RootDir, ",:\n\\"):
 		// overlayfs options are separated by ',' and ':'.
 		return fmt.Errorf("compute: root dir %q must not contain ',', ':' or '\\'", s.RootDir)
+	case len(s.Layers) == 0:
+		return fmt.Errorf("compute: instance %s has no image layers", s.ID)
 	case s.NetNS != "" && !filepath.IsAbs(s.NetNS):
 		return fmt.Errorf("compute: network namespace %q must be an absolute path", s.NetNS)
+	}
+	for _, l := range s.Layers {
+		if !filepath.IsAbs(l) || strings.ContainsAny(l, ",:\n\\") {
+			return fmt.Errorf("compute: image layer %q must be an absolute path without ',', ':' or '\\'", l)
+		}
+	}
+	for _, sc := range s.Scripts {
+		if !validName(sc.Name) {
+			return fmt.Errorf("compute: bad script name %q", sc.Name)
+		}
 	}
 	for _, e := range s.Env {
 		if !strings.Contains(e, "=") || strings.HasPrefix(e, "=") {
@@ -188,11 +210,6 @@ func (s Spec) Validate() error {
 	}
 	return nil
 }
-
-// IsScript reports whether user data is a script that runs on first boot
-// (cloud-init's "#!" part type). Other formats (#cloud-config, MIME
-// multipart) are kept in /var/lib/cloud/instance/user-data.txt only.
-func IsScript(userData []byte) bool { return strings.HasPrefix(string(userData), "#!") }
 
 // ConsoleSize is the size of the instance's console log, 0 if it has none
 // yet: a cheap way to tell whether it grew since it was last read.

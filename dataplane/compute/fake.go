@@ -58,7 +58,7 @@ func (f *Fake) Start(_ context.Context, spec Spec) error {
 	in.boots++
 	if !in.ranFirstBoot {
 		in.ranFirstBoot = true
-		if IsScript(spec.UserData) {
+		if len(spec.Scripts) > 0 {
 			in.userDataRuns++
 		}
 	}

@@ -10,7 +10,7 @@ func TestFake(t *testing.T) {
 	ctx := context.Background()
 	f := NewFake("d1")
 	var r Runner = f
-	s := Spec{ID: "i-1", Hostname: "ip-10-0-1-5", VCPUs: 1, MemoryMiB: 1024, RootDir: "/var/lib/x/i-1", UserData: []byte("#!/bin/sh\necho hi\n")}
+	s := Spec{ID: "i-1", Hostname: "ip-10-0-1-5", VCPUs: 1, MemoryMiB: 1024, RootDir: "/var/lib/x/i-1", Layers: []string{"/"}, Scripts: []Script{{Name: "part-001", Content: []byte("#!/bin/sh\necho hi\n")}}}
 	if err := r.Start(ctx, Spec{ID: "bad id"}); err == nil {
 		t.Error("bad spec accepted")
 	}
@@ -60,7 +60,7 @@ func TestFake(t *testing.T) {
 }
 
 func TestSpecValidate(t *testing.T) {
-	good := Spec{ID: "i-0123456789abcdef0", Hostname: "ip-10-0-1-54", VCPUs: 1, MemoryMiB: 1024, RootDir: "/var/lib/cloudbox/i-1"}
+	good := Spec{ID: "i-0123456789abcdef0", Hostname: "ip-10-0-1-54", VCPUs: 1, MemoryMiB: 1024, RootDir: "/var/lib/cloudbox/i-1", Layers: []string{"/var/lib/cloudbox/images/base"}}
 	if err := good.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -68,6 +68,8 @@ func TestSpecValidate(t *testing.T) {
 		"id":        func(s *Spec) { s.ID = "../x" },
 		"hostname":  func(s *Spec) { s.Hostname = "-bad" },
 		"vcpus":     func(s *Spec) { s.VCPUs = 0 },
+		"no layers": func(s *Spec) { s.Layers = nil },
+		"layer":     func(s *Spec) { s.Layers = []string{"/a:b"} },
 		"memory":    func(s *Spec) { s.MemoryMiB = 1 },
 		"relative":  func(s *Spec) { s.RootDir = "var/x" },
 		"top-level": func(s *Spec) { s.RootDir = "/x" },

@@ -33,7 +33,7 @@ const (
 	defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 	cloudDir   = "/var/lib/cloud/instance"
-	scriptPath = cloudDir + "/scripts/part-001"
+	scriptsDir = cloudDir + "/scripts"
 	// semUserData records that first boot's user data was handled, like
 	// cloud-init's per-instance semaphore: it is written before the script
 	// starts, so a script runs at most once even if the instance stops
@@ -49,12 +49,13 @@ type initConfig struct {
 	// ResolvConf replaces /etc/resolv.conf when set.
 	ResolvConf string   `json:"resolv_conf,omitempty"`
 	RootDir    string   `json:"root_dir"`
+	Layers     []string `json:"layers"`
 	UserData   []byte   `json:"user_data,omitempty"`
+	Scripts    []Script `json:"scripts,omitempty"`
+	Notes      []string `json:"notes,omitempty"`
 	Env        []string `json:"env,omitempty"`
 	// Hide are host paths (symlinks resolved) covered inside the instance.
 	Hide []string `json:"hide,omitempty"`
-	// Tools are written to /usr/local/bin (name -> content).
-	Tools map[string][]byte `json:"tools,omitempty"`
 }
 
 // InitMain runs the instance init when the process is one, and never
@@ -100,9 +101,9 @@ func runInit() int {
 	err := json.NewDecoder(io.LimitReader(cfgFile, 64<<20)).Decode(&in.cfg)
 	cfgFile.Close()
 	var ln *net.UnixListener
-	var runScript bool
+	var scripts []string
 	if err == nil {
-		ln, runScript, err = in.setup()
+		ln, scripts, err = in.setup()
 	}
 	if err != nil {
 		in.logf("setup failed: %v", err)
@@ -111,7 +112,7 @@ func runInit() int {
 	}
 	status.WriteString("ok")
 	status.Close()
-	return in.run(ln, runScript)
+	return in.run(ln, scripts)
 }
 
 func (in *initProc) logf(format string, args ...any) {
@@ -120,7 +121,7 @@ func (in *initProc) logf(format string, args ...any) {
 
 // setup builds the instance's world. On return the process is chrooted
 // into the instance's root and listens on <RootDir>/init.sock.
-func (in *initProc) setup() (*net.UnixListener, bool, error) {
+func (in *initProc) setup() (*net.UnixListener, []string, error) {
 	cfg := in.cfg
 	os.Clearenv()
 	os.Setenv("PATH", defaultPath)
@@ -130,79 +131,72 @@ func (in *initProc) setup() (*net.UnixListener, bool, error) {
 	in.logf("starting instance %s (%s)", cfg.ID, cfg.Hostname)
 
 	if err := unix.Sethostname([]byte(cfg.Hostname)); err != nil {
-		return nil, false, fmt.Errorf("sethostname: %w", err)
+		return nil, nil, fmt.Errorf("sethostname: %w", err)
 	}
 	// Nothing mounted here may propagate back to the host (whose /run/netns,
 	// for one, is a shared mount).
 	if err := mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
-		return nil, false, err
+		return nil, nil, err
 	}
 	upper, work, merged := filepath.Join(cfg.RootDir, "upper"), filepath.Join(cfg.RootDir, "work"), filepath.Join(cfg.RootDir, "merged")
 	for _, d := range []string{upper, work, merged} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
-			return nil, false, err
+			return nil, nil, err
 		}
 	}
-	// A fresh instance has empty home directories, as an AMI does, rather
-	// than the host users' files: opaque directories in the upper layer.
-	for _, d := range []string{"root", "home"} {
-		if err := makeOpaque(upper, d); err != nil {
-			return nil, false, err
-		}
-	}
-	// The lower layer is the host's root file system only: mounts under it
-	// (/proc, /sys, /dev, /run, other file systems) show as the empty
-	// directories they are mounted on, and get fresh mounts below.
-	opts := fmt.Sprintf("lowerdir=/,upperdir=%s,workdir=%s,index=off", upper, work)
+	// The lower layers are the image's (mounts under a layer show as the
+	// empty directories they are mounted on, and /proc, /sys, /dev and
+	// /run get fresh mounts below).
+	opts := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s,index=off", strings.Join(cfg.Layers, ":"), upper, work)
 	if err := mount("overlay", merged, "overlay", 0, opts); err != nil {
-		return nil, false, fmt.Errorf("%w (the root dir needs a file system that can be an overlayfs upper layer, e.g. ext4 or xfs, not overlayfs)", err)
+		return nil, nil, fmt.Errorf("%w (the root dir needs a file system that can be an overlayfs upper layer, e.g. ext4 or xfs, not overlayfs)", err)
 	}
 
 	// The host reaches the init through this socket, bound while the host's
 	// path is still visible.
 	if err := os.Chdir(cfg.RootDir); err != nil {
-		return nil, false, err
+		return nil, nil, err
 	}
 	_ = os.Remove(sockName)
 	ln, err := net.ListenUnix("unixpacket", &net.UnixAddr{Name: sockName, Net: "unixpacket"})
 	if err != nil {
-		return nil, false, err
+		return nil, nil, err
 	}
 	if err := os.Chmod(sockName, 0o600); err != nil {
-		return nil, false, err
+		return nil, nil, err
 	}
 
 	if err := mountSystem(merged); err != nil {
-		return nil, false, err
+		return nil, nil, err
 	}
 	for _, p := range cfg.Hide {
 		if err := hide(merged, p); err != nil {
-			return nil, false, err
+			return nil, nil, err
 		}
 	}
 	// pivot_root(".", ".") stacks the old root on top of the new one; the
 	// detached unmount then drops it (and every host mount) from this
 	// namespace.
 	if err := unix.Chdir(merged); err != nil {
-		return nil, false, err
+		return nil, nil, err
 	}
 	if err := unix.PivotRoot(".", "."); err != nil {
-		return nil, false, fmt.Errorf("pivot_root: %w", err)
+		return nil, nil, fmt.Errorf("pivot_root: %w", err)
 	}
 	if err := unix.Unmount(".", unix.MNT_DETACH); err != nil {
-		return nil, false, fmt.Errorf("unmounting the host root: %w", err)
+		return nil, nil, fmt.Errorf("unmounting the host root: %w", err)
 	}
 	if err := unix.Chdir("/"); err != nil {
-		return nil, false, err
+		return nil, nil, err
 	}
 
 	// From here on, paths are the instance's.
 	if err := in.writeIdentity(); err != nil {
-		return nil, false, err
+		return nil, nil, err
 	}
-	runScript, err := in.firstBoot()
+	scripts, err := in.firstBoot()
 	if err != nil {
-		return nil, false, err
+		return nil, nil, err
 	}
 	// The init should never be the OOM killer's victim (its death ends the
 	// instance); spawn resets the score of its children. Some sandboxes
@@ -217,9 +211,9 @@ func (in *initProc) setup() (*net.UnixListener, bool, error) {
 	ready := make(chan error)
 	go in.spawner(ready)
 	if err := <-ready; err != nil {
-		return nil, false, err
+		return nil, nil, err
 	}
-	return ln, runScript, nil
+	return ln, scripts, nil
 }
 
 func mount(src, dst, fstype string, flags uintptr, data string) error {
@@ -227,32 +221,6 @@ func mount(src, dst, fstype string, flags uintptr, data string) error {
 		return fmt.Errorf("mount %q on %s (type %q, %q): %w", src, dst, fstype, data, err)
 	}
 	return nil
-}
-
-// makeOpaque creates upper/name as an opaque directory (hiding the lower
-// layer's content) with the lower directory's owner and mode, unless the
-// upper layer already has an entry there (a later boot).
-func makeOpaque(upper, name string) error {
-	p := filepath.Join(upper, name)
-	if _, err := os.Lstat(p); err == nil {
-		return nil
-	}
-	st, err := os.Stat("/" + name)
-	if err != nil {
-		return nil // no such directory on the host: nothing to hide
-	}
-	if err := os.Mkdir(p, st.Mode().Perm()); err != nil {
-		return err
-	}
-	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
-		if err := os.Lchown(p, int(sys.Uid), int(sys.Gid)); err != nil {
-			return err
-		}
-	}
-	if err := unix.Setxattr(p, "trusted.overlay.opaque", []byte("y"), 0); err != nil {
-		return fmt.Errorf("marking %s opaque: %w", p, err)
-	}
-	return os.Chmod(p, st.Mode().Perm())
 }
 
 // mountSystem mounts the instance's /proc, /sys, /dev, /tmp and /run under
@@ -355,7 +323,7 @@ func hide(root, p string) error {
 }
 
 // writeIdentity writes /etc/hostname, /etc/hosts and, when given,
-// /etc/resolv.conf and the image's tools (in the upper layer).
+// /etc/resolv.conf (in the upper layer).
 func (in *initProc) writeIdentity() error {
 	ip := in.cfg.PrivateIP
 	if ip == "" {
@@ -376,22 +344,10 @@ func (in *initProc) writeIdentity() error {
 	if in.cfg.ResolvConf != "" {
 		files["/etc/resolv.conf"] = in.cfg.ResolvConf
 	}
-	if len(in.cfg.Tools) > 0 {
-		if err := os.MkdirAll("/usr/local/bin", 0o755); err != nil {
-			return err
-		}
-		for name, content := range in.cfg.Tools {
-			files["/usr/local/bin/"+filepath.Base(name)] = string(content)
-		}
-	}
 	for name, content := range files {
 		// Replace, not write through: the host's file may be a symlink.
 		tmp := name + ".cloudbox-tmp"
-		mode := os.FileMode(0o644)
-		if filepath.Dir(name) == "/usr/local/bin" {
-			mode = 0o755
-		}
-		if err := os.WriteFile(tmp, []byte(content), mode); err != nil {
+		if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
 			return err
 		}
 		if err := os.Rename(tmp, name); err != nil {
@@ -401,45 +357,47 @@ func (in *initProc) writeIdentity() error {
 	return nil
 }
 
-// firstBoot stores the user data on the instance's first boot and says
-// whether its script must run now.
-func (in *initProc) firstBoot() (bool, error) {
+// firstBoot stores the user data and its scripts on the instance's first
+// boot and returns the scripts that must run now, in order.
+func (in *initProc) firstBoot() ([]string, error) {
 	if _, err := os.Stat(semUserData); err == nil {
 		in.logf("user data: already handled on first boot, not run again")
-		return false, nil
+		return nil, nil
 	}
-	for _, d := range []string{filepath.Dir(scriptPath), filepath.Dir(semUserData)} {
+	for _, d := range []string{scriptsDir, filepath.Dir(semUserData)} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
-			return false, err
+			return nil, err
 		}
 	}
-	ud := in.cfg.UserData
-	if len(ud) > 0 {
+	if ud := in.cfg.UserData; len(ud) > 0 {
 		if err := os.WriteFile(cloudDir+"/user-data.txt", ud, 0o600); err != nil {
-			return false, err
+			return nil, err
 		}
 	}
-	script := IsScript(ud)
-	if script {
-		if err := os.WriteFile(scriptPath, ud, 0o755); err != nil {
-			return false, err
+	for _, n := range in.cfg.Notes {
+		in.logf("user data: %s", n)
+	}
+	var paths []string
+	for _, sc := range in.cfg.Scripts {
+		p := filepath.Join(scriptsDir, filepath.Base(sc.Name))
+		if err := os.WriteFile(p, sc.Content, 0o700); err != nil {
+			return nil, err
 		}
-		if err := os.Chmod(scriptPath, 0o755); err != nil {
-			return false, err
+		if err := os.Chmod(p, 0o700); err != nil {
+			return nil, err
 		}
-	} else if len(ud) > 0 {
-		in.logf("user data: not a #! script, stored in %s/user-data.txt and not run", cloudDir)
+		paths = append(paths, p)
 	}
 	stamp := time.Now().UTC().Format(time.RFC3339) + "\n"
 	if err := os.WriteFile(semUserData, []byte(stamp), 0o644); err != nil {
-		return false, err
+		return nil, err
 	}
-	return script, nil
+	return paths, nil
 }
 
 // run is the init's life after setup: reap, serve Exec, run the user data,
 // and on SIGTERM stop every process then exit.
-func (in *initProc) run(ln *net.UnixListener, runScript bool) int {
+func (in *initProc) run(ln *net.UnixListener, scripts []string) int {
 	sigchld := make(chan os.Signal, 1)
 	signal.Notify(sigchld, unix.SIGCHLD)
 	term := make(chan os.Signal, 1)
@@ -451,9 +409,7 @@ func (in *initProc) run(ln *net.UnixListener, runScript bool) int {
 
 	go in.serve(ln)
 	in.logf("up; host name %s", in.cfg.Hostname)
-	if runScript {
-		in.runUserData()
-	}
+	go in.boot(scripts)
 
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
@@ -577,27 +533,46 @@ func dropCapabilities() error {
 	return nil
 }
 
-func (in *initProc) runUserData() {
+// bootServices is where the image's enabled services are (the units
+// packages and `systemctl enable` link there).
+const bootServices = "/etc/systemd/system/multi-user.target.wants"
+
+// boot starts the enabled services, at every boot, then runs first boot's
+// scripts one after the other, as cloud-init's final stage does after the
+// services are up.
+func (in *initProc) boot(scripts []string) {
+	if units, _ := os.ReadDir(bootServices); len(units) > 0 {
+		if _, err := os.Stat("/usr/bin/systemctl"); err == nil {
+			in.logf("starting the enabled services (%d in %s)", len(units), bootServices)
+			in.runWait("/usr/bin/systemctl", "default")
+		}
+	}
+	for _, p := range scripts {
+		in.logf("user data: running %s", p)
+		code := in.runWait(p)
+		in.logf("user data: %s exited with status %d", p, code)
+	}
+}
+
+// runWait runs a program as a session leader with the console as its
+// output, and returns its exit code (-1 if it could not start).
+func (in *initProc) runWait(path string, args ...string) int {
 	devnull, err := os.Open(os.DevNull)
 	if err != nil {
-		in.logf("user data: %v", err)
-		return
+		in.logf("%s: %v", path, err)
+		return -1
 	}
 	defer devnull.Close()
-	in.logf("user data: running %s", scriptPath)
-	res := in.spawn(scriptPath, []string{scriptPath}, &os.ProcAttr{
+	res := in.spawn(path, append([]string{path}, args...), &os.ProcAttr{
 		Dir: "/", Env: in.env,
 		Files: []*os.File{devnull, in.console, in.console},
 		Sys:   &syscall.SysProcAttr{Setsid: true},
 	})
 	if res.err != nil {
-		in.logf("user data: %v", res.err)
-		return
+		in.logf("%s: %v", path, res.err)
+		return -1
 	}
-	go func() {
-		ws := <-res.exited
-		in.logf("user data: %s exited with status %d", scriptPath, exitCode(ws))
-	}()
+	return exitCode(<-res.exited)
 }
 
 func exitCode(ws unix.WaitStatus) int {

@@ -65,6 +65,7 @@ type record struct {
 	VCPUs     int       `json:"vcpus"`
 	MemoryMiB int       `json:"memory_mib"`
 	RootDir   string    `json:"root_dir"`
+	Layers    []string  `json:"layers"`
 	Env       []string  `json:"env,omitempty"`
 	PrivateIP string    `json:"private_ip,omitempty"`
 	Resolv    string    `json:"resolv_conf,omitempty"`
@@ -74,7 +75,7 @@ type record struct {
 
 func (r *record) spec() Spec {
 	return Spec{ID: r.ID, Hostname: r.Hostname, NetNS: r.NetNS, VCPUs: r.VCPUs, MemoryMiB: r.MemoryMiB,
-		RootDir: r.RootDir, Env: r.Env, PrivateIP: r.PrivateIP, ResolvConf: r.Resolv}
+		RootDir: r.RootDir, Layers: r.Layers, Env: r.Env, PrivateIP: r.PrivateIP, ResolvConf: r.Resolv}
 }
 
 var _ Runner = (*Linux)(nil)
@@ -205,6 +206,25 @@ func (l *Linux) writeRecord(r *record) error {
 	return os.Rename(tmp, p)
 }
 
+// diskLayers returns the layers a disk boots on: those of its first
+// boot, kept in the disk, so that a disk never moves onto other layers
+// than the ones its changes were made over (an image rebuilt since, for
+// one); want on a new disk.
+func diskLayers(rootDir string, want []string) ([]string, error) {
+	p := filepath.Join(rootDir, "layers.json")
+	b, err := os.ReadFile(p)
+	if err == nil {
+		var have []string
+		if err := json.Unmarshal(b, &have); err == nil && len(have) > 0 {
+			return have, nil
+		}
+	}
+	if b, err = json.Marshal(want); err != nil {
+		return nil, err
+	}
+	return want, os.WriteFile(p, b, 0o600)
+}
+
 // Start implements Runner.
 func (l *Linux) Start(ctx context.Context, spec Spec) error {
 	if err := spec.Validate(); err != nil {
@@ -228,11 +248,16 @@ func (l *Linux) start(ctx context.Context, spec Spec) error {
 	if err := os.MkdirAll(spec.RootDir, 0o700); err != nil {
 		return fmt.Errorf("compute: %w", err)
 	}
+	layers, err := diskLayers(spec.RootDir, spec.Layers)
+	if err != nil {
+		return fmt.Errorf("compute: %w", err)
+	}
+	spec.Layers = layers
 	if err := l.cg.create(d, id, limits{vcpus: spec.VCPUs, memoryMiB: spec.MemoryMiB, pidsMax: l.cfg.PidsMax}); err != nil {
 		return fmt.Errorf("compute: cgroup of %s: %w", id, err)
 	}
 	rec := &record{ID: id, Hostname: spec.Hostname, NetNS: spec.NetNS, VCPUs: spec.VCPUs, MemoryMiB: spec.MemoryMiB,
-		RootDir: spec.RootDir, Env: spec.Env, PrivateIP: spec.PrivateIP, Resolv: spec.ResolvConf}
+		RootDir: spec.RootDir, Layers: spec.Layers, Env: spec.Env, PrivateIP: spec.PrivateIP, Resolv: spec.ResolvConf}
 	if err := l.writeRecord(rec); err != nil {
 		return fmt.Errorf("compute: %w", err)
 	}
@@ -310,7 +335,7 @@ func (l *Linux) start(ctx context.Context, spec Spec) error {
 		}
 	}
 	cfg := initConfig{ID: id, Hostname: spec.Hostname, PrivateIP: spec.PrivateIP, ResolvConf: spec.ResolvConf, RootDir: spec.RootDir,
-		UserData: spec.UserData, Env: spec.Env, Hide: hide, Tools: spec.Tools}
+		Layers: spec.Layers, UserData: spec.UserData, Scripts: spec.Scripts, Notes: spec.Notes, Env: spec.Env, Hide: hide}
 	if err := json.NewEncoder(cfgW).Encode(cfg); err != nil {
 		return fail(fmt.Errorf("compute: sending the config of %s to its init: %w", id, err))
 	}
