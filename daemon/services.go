@@ -13,6 +13,7 @@ import (
 	_ "github.com/cloudbox/cloudbox/services/cloudwatch"
 	_ "github.com/cloudbox/cloudbox/services/ec2"
 	_ "github.com/cloudbox/cloudbox/services/elbv2"
+	_ "github.com/cloudbox/cloudbox/services/ssm"
 	_ "github.com/cloudbox/cloudbox/services/sts"
 )
 
