@@ -16,6 +16,8 @@ targets=(
   "./sigv4 FuzzDecodeChunked"
   "./engines/alb FuzzStickyCookie"
   "./engines/alb FuzzMatcher"
+  "./cloudinit FuzzRender"
+  "./engines/mirror FuzzPath"
 )
 # Go 1.26's fuzzer can end a clean run with a bare "context deadline
 # exceeded" and no failing input (golang/go#75804): such a run is retried

@@ -13,9 +13,10 @@ step() { printf '\n== %s\n' "$*"; }
 step "installing test dependencies"
 # aws CLI v2 comes from Debian's awscli package (/usr/bin/aws); v1 and boto3
 # come with the machine's Python. Without root or apt the v2 tests skip.
-# The data-plane tests run curl, ssh, python3 and ip inside the simulated
-# world (instances see the host's programs).
+# The data-plane tests run curl, ssh and ip on the simulated internet;
+# instances boot images that mmdebstrap builds.
 debs=()
+command -v mmdebstrap >/dev/null || debs+=(mmdebstrap)
 /usr/bin/aws --version 2>&1 | grep -q '^aws-cli/2' || debs+=(awscli)
 command -v curl >/dev/null || debs+=(curl)
 command -v ssh >/dev/null || debs+=(openssh-client)
@@ -49,6 +50,12 @@ fi
 go vet ./...
 # Off Linux there is no data plane, but cloudbox must build and serve.
 GOOS=darwin go build -o /dev/null ./cmd/cloudbox
+
+step "the instances' images (built once into a cache outside the clone, shared by every test daemon)"
+export CLOUDBOX_IMAGE_DIR=${CLOUDBOX_IMAGE_DIR:-/var/cache/cloudbox/images}
+if [ "$(id -u)" = 0 ]; then
+  go run ./cmd/cloudbox images
+fi
 
 step "tests (race detector on)"
 go test -race -count=1 ./...
