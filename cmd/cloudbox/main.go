@@ -58,6 +58,8 @@ func main() {
 		err = reset(args)
 	case "services":
 		err = services(args, os.Stdout)
+	case "images":
+		err = imagesCmd(args, os.Stdout)
 	case "version":
 		fmt.Println("cloudbox", daemon.Version)
 	case "help", "-h", "--help":
@@ -85,6 +87,7 @@ commands:
   down      remove everything the daemon made, and stop it
   reset     wipe all state
   services  list services and implemented operations
+  images    build the instances' root file systems now (up builds them in the background)
   version   print the version
 
 Run 'cloudbox <command> -h' for a command's flags.
