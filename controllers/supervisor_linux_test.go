@@ -56,7 +56,7 @@ func TestWorld(t *testing.T) {
 	elbInv := elbv2api.Bind(elb.Handlers())
 	// At 30 times AWS's speed the metrics of a minute come every 2 s.
 	metrics := &recorder{}
-	w, err := New(Config{DaemonID: id, StateDir: t.TempDir(), Store: st, Contributors: []desired.Contributor{svc, elb}, Instances: svc, Health: elb, Identity: ids, Log: slog.New(slog.DiscardHandler),
+	w, err := New(Config{DaemonID: id, StateDir: t.TempDir(), ImageDir: os.Getenv("CLOUDBOX_IMAGE_DIR"), Store: st, Contributors: []desired.Contributor{svc, elb}, Instances: svc, Images: svc, Health: elb, Identity: ids, Log: slog.New(slog.DiscardHandler),
 		Metrics: metrics, TimeScale: 30})
 	if err != nil {
 		t.Fatal(err)
