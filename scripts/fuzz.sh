@@ -18,6 +18,7 @@ targets=(
   "./engines/alb FuzzMatcher"
   "./cloudinit FuzzRender"
   "./engines/mirror FuzzPath"
+  "./services/ssm FuzzParameterName"
 )
 # Go 1.26's fuzzer can end a clean run with a bare "context deadline
 # exceeded" and no failing input (golang/go#75804): such a run is retried

@@ -228,3 +228,33 @@ func TestImageUnknownIDLaunches(t *testing.T) {
 	_, err = strict.RunInstances(ctx, &ec2sdk.RunInstancesInput{ImageId: aws.String(id), MinCount: aws.Int32(1), MaxCount: aws.Int32(1)})
 	wantCode(t, err, "InvalidAMIID.NotFound")
 }
+
+// "resolve:ssm:" image ids launch the image an SSM parameter holds, given
+// directly or in a launch template (resolved at launch, as on AWS).
+func TestImageResolveSSM(t *testing.T) {
+	t.Parallel()
+	cl := newCloud(t).client()
+	ctx := context.Background()
+	al2023 := must[*ec2sdk.DescribeImagesOutput](t)(cl.DescribeImages(ctx, &ec2sdk.DescribeImagesInput{
+		Owners: []string{"amazon"}, Filters: []types.Filter{{Name: aws.String("name"), Values: []string{"al2023-ami-2023*-kernel-6.1-x86_64"}}},
+	}))
+	if len(al2023.Images) != 1 {
+		t.Fatalf("al2023 x86_64: %+v", al2023.Images)
+	}
+	want := aws.ToString(al2023.Images[0].ImageId)
+	const param = "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
+	run := must[*ec2sdk.RunInstancesOutput](t)(cl.RunInstances(ctx, &ec2sdk.RunInstancesInput{ImageId: aws.String(param), MinCount: aws.Int32(1), MaxCount: aws.Int32(1)}))
+	if got := aws.ToString(run.Instances[0].ImageId); got != want {
+		t.Errorf("launched %s, want %s", got, want)
+	}
+	must[*ec2sdk.CreateLaunchTemplateOutput](t)(cl.CreateLaunchTemplate(ctx, &ec2sdk.CreateLaunchTemplateInput{
+		LaunchTemplateName: aws.String("ssm"), LaunchTemplateData: &types.RequestLaunchTemplateData{ImageId: aws.String(param)},
+	}))
+	run = must[*ec2sdk.RunInstancesOutput](t)(cl.RunInstances(ctx, &ec2sdk.RunInstancesInput{
+		LaunchTemplate: &types.LaunchTemplateSpecification{LaunchTemplateName: aws.String("ssm")}, MinCount: aws.Int32(1), MaxCount: aws.Int32(1)}))
+	if got := aws.ToString(run.Instances[0].ImageId); got != want {
+		t.Errorf("launched from the template %s, want %s", got, want)
+	}
+	_, err := cl.RunInstances(ctx, &ec2sdk.RunInstancesInput{ImageId: aws.String("resolve:ssm:/no/such/parameter"), MinCount: aws.Int32(1), MaxCount: aws.Int32(1)})
+	wantCode(t, err, "SsmInvalidParameter")
+}
