@@ -73,9 +73,6 @@ func benchALB(ctx context.Context, r *runner) (section, error) {
 	if err := controllers.Check(); err != nil {
 		return skipped(title, err), nil
 	}
-	if err := albTools(ctx); err != nil {
-		return section{title: title, method: fmt.Sprintf("**Skipped**: wrk and nginx are needed (%v).", err)}, nil
-	}
 	runs := 3
 	if dpQuick() {
 		runs = 1
@@ -208,6 +205,24 @@ func buildALBWorld(ctx context.Context, c *dpCloud) (*albWorld, error) {
 	}); err != nil {
 		return nil, err
 	}
+	// The instances install nginx and wrk from the mirror on the
+	// simulated internet: every subnet routes to an internet gateway and
+	// gives its instances public addresses.
+	igw, err := api.CreateInternetGateway(ctx, &ec2.CreateInternetGatewayInput{})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := api.AttachInternetGateway(ctx, &ec2.AttachInternetGatewayInput{VpcId: aws.String(c.vpc), InternetGatewayId: igw.InternetGateway.InternetGatewayId}); err != nil {
+		return nil, err
+	}
+	rts, err := api.DescribeRouteTables(ctx, &ec2.DescribeRouteTablesInput{Filters: []types.Filter{{Name: aws.String("vpc-id"), Values: []string{c.vpc}}}})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := api.CreateRoute(ctx, &ec2.CreateRouteInput{RouteTableId: rts.RouteTables[0].RouteTableId, DestinationCidrBlock: aws.String("0.0.0.0/0"),
+		GatewayId: igw.InternetGateway.InternetGatewayId}); err != nil {
+		return nil, err
+	}
 	var pub []string
 	for i, cidr := range []string{albPubA, albPubB} {
 		out, err := api.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: aws.String(c.vpc), CidrBlock: aws.String(cidr),
@@ -218,6 +233,11 @@ func buildALBWorld(ctx context.Context, c *dpCloud) (*albWorld, error) {
 		pub = append(pub, aws.ToString(out.Subnet.SubnetId))
 	}
 
+	for _, sub := range append([]string{c.subnetA, c.subnetB}, pub...) {
+		if _, err := api.ModifySubnetAttribute(ctx, &ec2.ModifySubnetAttributeInput{SubnetId: aws.String(sub), MapPublicIpOnLaunch: &types.AttributeBooleanValue{Value: aws.Bool(true)}}); err != nil {
+			return nil, err
+		}
+	}
 	w := &albWorld{c: c}
 	var ids []string
 	launch := func(subnet, userData string) (id, ip string, err error) {
@@ -238,11 +258,10 @@ func buildALBWorld(ctx context.Context, c *dpCloud) (*albWorld, error) {
 		targetIDs, w.targets = append(targetIDs, id), append(w.targets, ip)
 		upstreams = append(upstreams, fmt.Sprintf("%s:%d", ip, dpWebPort))
 	}
-	var err error
 	if _, w.proxy, err = launch(pub[0], nginxUserData(proxyConf(albPort, upstreams))); err != nil {
 		return nil, err
 	}
-	if w.client, _, err = launch(pub[0], ""); err != nil {
+	if w.client, _, err = launch(pub[0], "#!/bin/sh\nyum install -y wrk >/var/log/install.log 2>&1\n"); err != nil {
 		return nil, err
 	}
 
@@ -279,7 +298,8 @@ func buildALBWorld(ctx context.Context, c *dpCloud) (*albWorld, error) {
 	if w.albNode, err = albNodeIP(ctx, c, pub[0]); err != nil {
 		return nil, err
 	}
-	if err := albPoll(ctx, time.Minute, func() (bool, error) {
+	// The targets turn healthy once their user data installed nginx.
+	if err := albPoll(ctx, 5*time.Minute, func() (bool, error) {
 		out, err := elb.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(tgARN)})
 		if err != nil {
 			return false, err
@@ -293,6 +313,11 @@ func buildALBWorld(ctx context.Context, c *dpCloud) (*albWorld, error) {
 		return healthy == len(targetIDs), nil
 	}); err != nil {
 		return nil, fmt.Errorf("targets healthy: %w", err)
+	}
+	if err := albPoll(ctx, 5*time.Minute, func() (bool, error) {
+		return c.exec(ctx, w.client, "test", "-x", albWrk).Run() == nil, nil
+	}); err != nil {
+		return nil, fmt.Errorf("wrk installed in the client: %w", err)
 	}
 	argv := []string{dpPython, "-c", readyScript, albTargetMsg, "30"}
 	for _, p := range w.paths() {

@@ -2,67 +2,21 @@ package main
 
 import (
 	"bufio"
-	"context"
-	"errors"
 	"fmt"
-	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"time"
 )
 
 // The load-balancer bench drives Debian's wrk against nginx servers that
-// run inside instances; both come from the host's file system, which every
-// instance sees copy-on-write.
+// run inside instances, which install both with yum from the simulated
+// internet's mirror, as user data would; the host's own copies serve this
+// package's tests of the configurations.
 const (
 	albNginx     = "/usr/sbin/nginx"
 	albWrk       = "/usr/bin/wrk"
-	albNginxPid  = "/run/nginx.pid" // Debian's service, not the bench's
 	albTargetMsg = "ok"
 )
-
-// albTools makes sure wrk and nginx are installed, with Debian's packages
-// if they are not. Where policy allows, the package starts Debian's nginx
-// service on the host; the bench stops it again, since it runs nginx only
-// inside instances.
-func albTools(ctx context.Context) error {
-	missing := func() []string {
-		var m []string
-		for _, p := range []string{albWrk, albNginx} {
-			if _, err := os.Stat(p); err != nil {
-				m = append(m, p)
-			}
-		}
-		return m
-	}
-	m := missing()
-	if len(m) == 0 {
-		return nil
-	}
-	if _, err := exec.LookPath("apt-get"); err != nil {
-		return fmt.Errorf("%s not installed and no apt-get to install Debian's wrk and nginx-light", strings.Join(m, ", "))
-	}
-	_, statErr := os.Stat(albNginxPid)
-	serviceWasRunning := statErr == nil
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "apt-get", "install", "-y", "wrk", "nginx-light")
-	cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
-	out, err := cmd.CombinedOutput()
-	if _, statErr := os.Stat(albNginxPid); statErr == nil && !serviceWasRunning {
-		if qout, qerr := exec.Command(albNginx, "-s", "quit").CombinedOutput(); qerr != nil {
-			err = errors.Join(err, fmt.Errorf("stopping the nginx service the package started: %w: %s", qerr, qout))
-		}
-	}
-	if err != nil {
-		return fmt.Errorf("apt-get install -y wrk nginx-light: %w: %s", err, tail1k(out))
-	}
-	if m := missing(); len(m) > 0 {
-		return fmt.Errorf("%s still missing after apt-get install", strings.Join(m, ", "))
-	}
-	return nil
-}
 
 func tail1k(b []byte) string {
 	if len(b) > 1024 {
@@ -127,6 +81,7 @@ func proxyConf(port int, upstreams []string) string {
 // shell job at first boot.
 func nginxUserData(conf string) string {
 	return fmt.Sprintf(`#!/bin/sh
+yum install -y nginx >/var/log/install.log 2>&1
 mkdir -p /tmp/nginx
 cat > /tmp/nginx.conf <<'EOF'
 %sEOF

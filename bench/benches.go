@@ -28,6 +28,7 @@ var benches = []bench{
 	{"dataplane-sg", benchDataplaneSG},
 	{"dataplane-throughput", benchDataplaneThroughput},
 	{"dataplane-memory", benchDataplaneMemory},
+	{"images", benchImages},
 	{"alb", benchALB},
 	{"autoscaling-scaleout", benchAutoScalingScaleOut},
 	{"autoscaling-capacity", benchAutoScalingCapacity},

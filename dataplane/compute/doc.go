@@ -25,24 +25,26 @@
 //
 // The init then:
 //   - makes every mount private (nothing propagates to the host), mounts an
-//     overlay with lowerdir=/ (the host's root file system only; submounts
-//     such as /proc, /sys, /dev, /run show as empty directories) and its
-//     upper and work directories in RootDir, which is the instance's disk
-//     and survives stop/start like an EBS root volume;
+//     overlay whose lower layers are Spec.Layers (the image's root file
+//     system: dataplane/images; the first boot's layers are kept in
+//     RootDir/layers.json and used from then on) and whose upper and work
+//     directories are in RootDir, which is the instance's disk and
+//     survives stop/start like an EBS root volume;
 //   - mounts a fresh /proc (/proc/sys read-only except /proc/sys/net, the
 //     instance's own), a read-only /sys, a minimal /dev (null, zero, full,
 //     random, urandom, tty bound from the host, a private devpts, shm,
 //     mqueue; no disks), and private tmpfs /tmp and /run;
-//   - hides host paths: the parent of RootDir (so no instance sees another's
-//     disk through the lower layer) and Config.HidePaths under empty
-//     read-only mounts; /root and /home start empty (opaque directories in
-//     the upper layer), as on an AMI;
+//   - hides paths under empty read-only mounts, should a layer have them:
+//     the parent of RootDir and Config.HidePaths;
 //   - pivots into the overlay, writes /etc/hostname and /etc/hosts, and on
 //     first boot stores the user data in /var/lib/cloud/instance
-//     (user-data.txt; a "#!" script also as scripts/part-001, mode 755) and
-//     the semaphore sem/config_scripts_user, so the script runs once ever;
-//   - runs the script as root with stdout and stderr appended to
-//     RootDir/console.log (ConsoleOutput reads it), reaps every orphan, runs
+//     (user-data.txt, and Spec.Scripts in scripts/) and the semaphore
+//     sem/config_scripts_user, so the scripts run once ever;
+//   - at every boot makes the runtime directories (systemd-tmpfiles) and
+//     starts the enabled units (systemctl default) when the image has
+//     them, then, on first boot, runs the scripts one after the other as
+//     root, everything's stdout and stderr appended to
+//     RootDir/console.log (ConsoleOutput reads it); it reaps every orphan, runs
 //     Exec requests, and on SIGTERM sends SIGTERM to every process of the
 //     instance and exits once they are gone. Linux.Stop sends SIGKILL to the
 //     init after the grace period, and the kernel then kills the whole PID

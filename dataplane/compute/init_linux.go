@@ -537,10 +537,17 @@ func dropCapabilities() error {
 // packages and `systemctl enable` link there).
 const bootServices = "/etc/systemd/system/multi-user.target.wants"
 
-// boot starts the enabled services, at every boot, then runs first boot's
+// boot makes the runtime directories and starts the enabled services, at
+// every boot, then runs first boot's
 // scripts one after the other, as cloud-init's final stage does after the
 // services are up.
 func (in *initProc) boot(scripts []string) {
+	// /run and /tmp are fresh at every boot: the directories packages
+	// declare in tmpfiles.d (/run/mysqld, /run/php...) are made first,
+	// as systemd does.
+	if _, err := os.Stat("/usr/bin/systemd-tmpfiles"); err == nil {
+		in.runWait("/usr/bin/systemd-tmpfiles", "--create", "--boot")
+	}
 	if units, _ := os.ReadDir(bootServices); len(units) > 0 {
 		if _, err := os.Stat("/usr/bin/systemctl"); err == nil {
 			in.logf("starting the enabled services (%d in %s)", len(units), bootServices)
