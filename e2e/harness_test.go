@@ -361,7 +361,7 @@ func launch(t *testing.T, o Opts, addr string) (*Cloud, error) {
 		args = append(args, "--time-scale", strconv.Itoa(o.TimeScale))
 	}
 	if o.Dataplane {
-		args = append(args, "--dataplane", "on")
+		args = append(args, "--dataplane", "on", "--image-dir", imageDir())
 	} else {
 		args = append(args, "--dataplane", "off")
 	}
@@ -394,6 +394,16 @@ func launch(t *testing.T, o Opts, addr string) (*Cloud, error) {
 		}
 	})
 	return c, nil
+}
+
+// imageDir is where the test daemons share their images, built once
+// (scripts/test.sh builds them before the tests): $CLOUDBOX_IMAGE_DIR, else
+// a cache outside the clone.
+func imageDir() string {
+	if d := os.Getenv("CLOUDBOX_IMAGE_DIR"); d != "" {
+		return d
+	}
+	return "/var/cache/cloudbox/images"
 }
 
 // waitHealthy polls /_cloudbox/health until it answers 200.

@@ -18,13 +18,18 @@ import (
 // before any user data runs (a shell's usual tools, sudo, Python, curl,
 // an SSH client for the bastion hop, iptables for the NAT AMI, the aws
 // CLI that Amazon Linux ships) and docker-systemctl-replacement as
-// systemctl, since instances have no systemd as PID 1.
+// systemctl, since instances have no systemd as PID 1. The Ubuntu and
+// Debian images have the aws CLI too, which theirs do not.
 const baseSuite = "bookworm"
 
 var basePackages = []string{
 	"systemctl", "sudo", "ca-certificates", "python3", "procps", "iproute2",
 	"iputils-ping", "curl", "less", "iptables", "openssh-client", "netcat-openbsd",
 	"awscli",
+	// systemd makes the runtime directories packages declare in
+	// tmpfiles.d (/run/mysqld...); without systemd, this does, when a
+	// package is installed and at every boot (/run is fresh).
+	"systemd-standalone-tmpfiles",
 }
 
 // baseRecipe changes whenever what the base is made of does; its hash
