@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cloudbox/cloudbox/uuid"
+
 	"github.com/cloudbox/cloudbox/api"
 	"github.com/cloudbox/cloudbox/api/protocol"
 	"github.com/cloudbox/cloudbox/identity"
@@ -113,7 +115,7 @@ func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	}
 	start := time.Now()
 	w := &statusWriter{ResponseWriter: rw}
-	c := &call{req: api.Request{ID: newRequestID()}}
+	c := &call{req: api.Request{ID: uuid.New()}}
 	h := w.Header()
 	h.Set("X-Amzn-Requestid", c.req.ID)
 	h.Set("X-Amz-Request-Id", c.req.ID)

@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
+	"github.com/cloudbox/cloudbox/uuid"
 	"slices"
 	"strconv"
 	"strings"
@@ -135,7 +136,7 @@ func (s *Service) importCertificate(ctx context.Context, in *acmapi.ImportCertif
 			if err := s.checkLimit(tx, sc); err != nil {
 				return err
 			}
-			id := newUUID()
+			id := uuid.New()
 			r = &certRecord{
 				ID: id, ARN: sc.arn(id), Type: acmapi.CertificateTypeIMPORTED, CreatedAt: now,
 				CTLogging: acmapi.CertificateTransparencyLoggingPreferenceENABLED,
@@ -314,7 +315,7 @@ func (s *Service) requestCertificate(ctx context.Context, in *acmapi.RequestCert
 	if err != nil {
 		return nil, err
 	}
-	id := newUUID()
+	id := uuid.New()
 	r := &certRecord{
 		ID: id, ARN: sc.arn(id), Type: acmapi.CertificateTypeAMAZONISSUED,
 		Status: acmapi.CertificateStatusPENDINGVALIDATION,

@@ -13,8 +13,6 @@ package acm
 
 import (
 	"context"
-	"crypto/rand"
-	"fmt"
 	"log/slog"
 	"regexp"
 	"strings"
@@ -146,15 +144,6 @@ func (s *Service) load(tx *store.Tx, sc scope, certARN string) (*certRecord, err
 
 func (s *Service) save(tx *store.Tx, sc scope, r *certRecord) error {
 	return tx.Put(sc.key(r.ID), r)
-}
-
-// newUUID returns a random (version 4) UUID, the form of ACM's ids.
-func newUUID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 
 // checkLimit refuses a new certificate beyond the account's quota.

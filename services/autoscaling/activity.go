@@ -2,6 +2,7 @@ package autoscaling
 
 import (
 	"context"
+	"github.com/cloudbox/cloudbox/uuid"
 	"slices"
 	"strconv"
 	"time"
@@ -53,7 +54,7 @@ func itoa(v int64) string { return strconv.FormatInt(v, 10) }
 // newActivity records an activity for a group, in progress.
 func newActivity(tx *store.Tx, sc scope, g *groupRecord, now time.Time, description, cause, details string) (*asapi.Activity, error) {
 	a := &asapi.Activity{
-		ActivityId:           str(newUUID()),
+		ActivityId:           str(uuid.New()),
 		AutoScalingGroupARN:  g.G.AutoScalingGroupARN,
 		AutoScalingGroupName: g.G.AutoScalingGroupName,
 		Cause:                str(cause),

@@ -2,6 +2,7 @@ package autoscaling
 
 import (
 	"context"
+	"github.com/cloudbox/cloudbox/uuid"
 	"slices"
 	"strings"
 	"time"
@@ -65,7 +66,7 @@ func (s *Service) CreateLaunchConfiguration(ctx context.Context, in *asapi.Creat
 		CreatedTime: timep(s.now()), EbsOptimized: boolp(deref(in.EbsOptimized)), IamInstanceProfile: in.IamInstanceProfile,
 		ImageId: in.ImageId, InstanceMonitoring: in.InstanceMonitoring, InstanceType: in.InstanceType,
 		KernelId: in.KernelId, KeyName: in.KeyName, LaunchConfigurationName: in.LaunchConfigurationName,
-		LaunchConfigurationARN: str(resourceARN(sc, "launchConfiguration", newUUID(), "launchConfigurationName", name)),
+		LaunchConfigurationARN: str(resourceARN(sc, "launchConfiguration", uuid.New(), "launchConfigurationName", name)),
 		MetadataOptions:        in.MetadataOptions, PlacementTenancy: in.PlacementTenancy, RamdiskId: in.RamdiskId,
 		SecurityGroups: in.SecurityGroups, UserData: in.UserData,
 	}
@@ -327,7 +328,7 @@ func (s *Service) CreateAutoScalingGroup(ctx context.Context, in *asapi.CreateAu
 	}
 	g := &groupRecord{Hooks: hooks, LastCause: causeCreate(now, 0, desired)}
 	g.G = asapi.AutoScalingGroup{
-		AutoScalingGroupARN:              str(resourceARN(sc, "autoScalingGroup", newUUID(), "autoScalingGroupName", name)),
+		AutoScalingGroupARN:              str(resourceARN(sc, "autoScalingGroup", uuid.New(), "autoScalingGroupName", name)),
 		AutoScalingGroupName:             in.AutoScalingGroupName,
 		AvailabilityZones:                zones,
 		CapacityRebalance:                boolp(deref(in.CapacityRebalance)),

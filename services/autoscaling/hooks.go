@@ -2,6 +2,7 @@ package autoscaling
 
 import (
 	"context"
+	"github.com/cloudbox/cloudbox/uuid"
 	"slices"
 	"time"
 
@@ -255,7 +256,7 @@ func (s *Service) PutScheduledUpdateGroupAction(ctx context.Context, in *asapi.P
 	}
 	err := s.mutate(sc, deref(in.AutoScalingGroupName), func(_ *store.Tx, g *groupRecord) ([]Event, error) {
 		name := deref(in.ScheduledActionName)
-		a.ScheduledActionARN = str(resourceARN(sc, "scheduledUpdateGroupAction", newUUID(), "autoScalingGroupName", g.name(), "scheduledActionName", name))
+		a.ScheduledActionARN = str(resourceARN(sc, "scheduledUpdateGroupAction", uuid.New(), "autoScalingGroupName", g.name(), "scheduledActionName", name))
 		rec := &scheduledRecord{A: a, Next: next}
 		for i, old := range g.Scheduled {
 			if deref(old.A.ScheduledActionName) == name {
@@ -353,7 +354,7 @@ func (s *Service) StartInstanceRefresh(ctx context.Context, in *asapi.StartInsta
 	if prefs.SkipMatching == nil {
 		prefs.SkipMatching = boolp(false)
 	}
-	id := newUUID()
+	id := uuid.New()
 	err := s.mutate(sc, deref(in.AutoScalingGroupName), func(tx *store.Tx, g *groupRecord) ([]Event, error) {
 		if slices.ContainsFunc(g.Refreshes, refreshActive) {
 			return nil, api.Errorf("InstanceRefreshInProgress", "An Instance Refresh is already in progress and blocks the execution of this Instance Refresh.")

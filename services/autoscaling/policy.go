@@ -2,6 +2,7 @@ package autoscaling
 
 import (
 	"context"
+	"github.com/cloudbox/cloudbox/uuid"
 	"math"
 	"slices"
 	"strings"
@@ -219,7 +220,7 @@ func (s *Service) PutScalingPolicy(ctx context.Context, in *asapi.PutScalingPoli
 	if old == nil && count >= maxPolicies {
 		return nil, api.Errorf("LimitExceeded", "Maximum number of scaling policies (%d) for the group %s reached", maxPolicies, group)
 	}
-	policyARN := resourceARN(sc, "scalingPolicy", newUUID(), "autoScalingGroupName", group, "policyName", name)
+	policyARN := resourceARN(sc, "scalingPolicy", uuid.New(), "autoScalingGroupName", group, "policyName", name)
 	var oldAlarms []string
 	if old != nil {
 		policyARN = deref(old.P.PolicyARN)
@@ -237,7 +238,7 @@ func (s *Service) PutScalingPolicy(ctx context.Context, in *asapi.PutScalingPoli
 	}
 	var made []string
 	if typ == policyTracking {
-		high, low := "TargetTracking-"+group+"-AlarmHigh-"+newUUID(), "TargetTracking-"+group+"-AlarmLow-"+newUUID()
+		high, low := "TargetTracking-"+group+"-AlarmHigh-"+uuid.New(), "TargetTracking-"+group+"-AlarmLow-"+uuid.New()
 		for _, n := range oldAlarms { // keep the names an update had
 			if strings.Contains(n, "-AlarmHigh-") {
 				high = n

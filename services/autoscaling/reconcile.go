@@ -3,6 +3,7 @@ package autoscaling
 import (
 	"context"
 	"errors"
+	"github.com/cloudbox/cloudbox/uuid"
 	"math"
 	"slices"
 	"strings"
@@ -187,7 +188,7 @@ func hooksFor(g *groupRecord, transition string) []*asapi.LifecycleHook {
 func newWaits(hooks []*asapi.LifecycleHook, now time.Time) []*hookWait {
 	var out []*hookWait
 	for _, h := range hooks {
-		out = append(out, &hookWait{Hook: deref(h.LifecycleHookName), Token: newUUID(),
+		out = append(out, &hookWait{Hook: deref(h.LifecycleHookName), Token: uuid.New(),
 			Deadline: now.Add(seconds(deref(h.HeartbeatTimeout))), Global: now.Add(seconds(deref(h.GlobalTimeout)))})
 	}
 	return out

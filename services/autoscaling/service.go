@@ -10,8 +10,6 @@ package autoscaling
 
 import (
 	"context"
-	"crypto/rand"
-	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -175,14 +173,6 @@ func deref[T any](p *T) T {
 		return zero
 	}
 	return *p
-}
-
-func newUUID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 
 func validation(format string, args ...any) error {

@@ -3,12 +3,12 @@ package ssm
 import (
 	"crypto/aes"
 	"crypto/cipher"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"fmt"
 	"regexp"
 	"strconv"
+
+	"github.com/cloudbox/cloudbox/uuid"
 
 	"github.com/cloudbox/cloudbox/api"
 )
@@ -55,16 +55,7 @@ func checkKeyID(id string) error {
 		return validationError("1 validation error detected: Value '%s' at 'keyId' failed to satisfy constraint: Member must satisfy regular expression pattern: ^([a-zA-Z0-9:/_-]+)$", id)
 	}
 	if !keyForms.MatchString(id) {
-		return api.Errorf("InvalidKeyId", "Key '%s' does not exist (Service: AWSKMS; Status Code: 400; Error Code: NotFoundException; Request ID: %s; Proxy: null)", id, newUUID())
+		return api.Errorf("InvalidKeyId", "Key '%s' does not exist (Service: AWSKMS; Status Code: 400; Error Code: NotFoundException; Request ID: %s; Proxy: null)", id, uuid.New())
 	}
 	return nil
-}
-
-// newUUID returns a random (version 4) UUID.
-func newUUID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }

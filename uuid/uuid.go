@@ -1,12 +1,15 @@
-package server
+// Package uuid makes random (version 4) UUIDs, the form of AWS's request
+// ids and of many resource ids (ACM certificates, Auto Scaling
+// activities, SSM's key ids).
+package uuid
 
 import (
 	"crypto/rand"
 	"encoding/hex"
 )
 
-// newRequestID returns a random UUID (version 4), the form AWS request ids take.
-func newRequestID() string {
+// New returns a random version 4 UUID in its canonical form.
+func New() string {
 	var b [16]byte
 	rand.Read(b[:])
 	b[6] = b[6]&0x0f | 0x40
