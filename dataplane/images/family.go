@@ -147,7 +147,7 @@ func copyTree(src, dir string) error {
 		switch {
 		case rel == ".links":
 			return makeLinks(dir, b)
-		case rel == "README.md" || strings.HasSuffix(rel, "/.keep"):
+		case rel == "README.md":
 			return nil
 		}
 		return writeFile(dir, rel, b, modeOf(rel))

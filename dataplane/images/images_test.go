@@ -171,6 +171,10 @@ func TestEnsure(t *testing.T) {
 		t.Errorf("cancelled wait: %v", err)
 	}
 	close(block)
+	// The build went on: a new caller waits for it and gets the layer.
+	if _, err := s.ensure(context.Background(), "slow", func(string, func(string)) error { return errors.New("built twice") }); err != nil {
+		t.Errorf("the build of an abandoned wait: %v", err)
+	}
 }
 
 // A baked layer keeps the overlay's whiteouts and leaves out what belongs
