@@ -20,6 +20,40 @@ func seedScript(t *testing.T, name string) string {
 	return string(b)
 }
 
+// mimeUserData is user data as `cloud-init devel make-mime` writes it: a
+// cloud-config part (a file, a user, a command) and a shell script part.
+const mimeUserData = `Content-Type: multipart/mixed; boundary="===============4291==="
+MIME-Version: 1.0
+
+--===============4291===
+Content-Type: text/cloud-config; charset="us-ascii"
+MIME-Version: 1.0
+Content-Transfer-Encoding: 7bit
+Content-Disposition: attachment; filename="config.yaml"
+
+#cloud-config
+write_files:
+  - path: /var/www/cc/index.html
+    content: hello from cloud-config
+users:
+  - default
+  - name: deploy
+    sudo: ALL=(ALL) NOPASSWD:ALL
+runcmd:
+  - [sh, -c, "cd /var/www/cc && nohup python3 -m http.server 8081 >/dev/null 2>&1 &"]
+
+--===============4291===
+Content-Type: text/x-shellscript; charset="us-ascii"
+MIME-Version: 1.0
+Content-Transfer-Encoding: 7bit
+Content-Disposition: attachment; filename="part.sh"
+
+#!/bin/sh
+echo script part ran > /var/www/cc/part.txt
+
+--===============4291===--
+`
+
 // TestImagesSeedUserData runs the seeds' user data unchanged on the AMIs a
 // reader picks for them and checks the result from outside: seed 003's
 // httpd + PHP site on Amazon Linux 2 renders PHP to the simulated
@@ -37,7 +71,7 @@ func TestImagesSeedUserData(t *testing.T) {
 	subnet := func(cidr, zone string) string {
 		return get(w.aws("ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block", cidr, "--availability-zone", az(zone)), "Subnet", "SubnetId")
 	}
-	public, private, isolated := subnet("10.0.0.0/24", "a"), subnet("10.0.1.0/24", "a"), subnet("10.0.2.0/24", "c")
+	public, private, isolated, natted := subnet("10.0.0.0/24", "a"), subnet("10.0.1.0/24", "a"), subnet("10.0.2.0/24", "c"), subnet("10.0.3.0/24", "c")
 	igw := get(w.aws("ec2", "create-internet-gateway"), "InternetGateway", "InternetGatewayId")
 	w.aws("ec2", "attach-internet-gateway", "--vpc-id", vpc, "--internet-gateway-id", igw)
 	pubRT := get(w.aws("ec2", "create-route-table", "--vpc-id", vpc), "RouteTable", "RouteTableId")
@@ -69,7 +103,13 @@ func TestImagesSeedUserData(t *testing.T) {
 	db, dbIP := launch(centos, private, seedScript(t, "001-db01-mariadb.sh"))
 	mc, mcIP := launch(centos, private, seedScript(t, "001-mc01-memcached.sh"))
 	lonely, _ := launch(al2023, isolated, "#!/bin/bash\nyum install -y httpd\necho \"yum exited $?\"\n")
-	w.aws("ec2", "wait", "instance-running", "--instance-ids", web, db, mc, lonely)
+	// Seed 003's NAT AMI (its real id) as a NAT instance for a subnet.
+	natInstance, _ := launch("ami-00550ccc38e992b78", public, "", "--associate-public-ip-address")
+	behindNAT, _ := launch(al2023, natted, "")
+	// Both parts of a MIME multi-part user data, as launch templates and
+	// CloudFormation users write it: cloud-config, then a script.
+	cloudConfig, ccIP := launch(al2023, public, mimeUserData)
+	w.aws("ec2", "wait", "instance-running", "--instance-ids", web, db, mc, lonely, natInstance, behindNAT, cloudConfig)
 	webIP := get(w.aws("ec2", "describe-instances", "--instance-ids", web), "Reservations", 0, "Instances", 0, "PublicIpAddress")
 
 	// userDataDone waits for the user data to end and returns the console.
@@ -132,6 +172,28 @@ func TestImagesSeedUserData(t *testing.T) {
 		}
 		if r := w.sh(lonely, "command -v httpd apache2ctl"); r.ExitCode == 0 {
 			t.Errorf("httpd was installed without a route to the mirror: %s", r)
+		}
+	})
+
+	t.Run("a NAT instance from the NAT AMI", func(t *testing.T) {
+		w := w.in(t)
+		w.aws("ec2", "modify-instance-attribute", "--instance-id", natInstance, "--no-source-dest-check")
+		rt := get(w.aws("ec2", "create-route-table", "--vpc-id", vpc), "RouteTable", "RouteTableId")
+		w.aws("ec2", "create-route", "--route-table-id", rt, "--destination-cidr-block", "0.0.0.0/0", "--instance-id", natInstance)
+		w.aws("ec2", "associate-route-table", "--route-table-id", rt, "--subnet-id", natted)
+		natIP := get(w.aws("ec2", "describe-instances", "--instance-ids", natInstance), "Reservations", 0, "Instances", 0, "PublicIpAddress")
+		if got := w.eventually(behindNAT, curl("http://198.18.0.10/ip"), 30*time.Second); got != natIP {
+			t.Errorf("the internet saw %q, want the NAT instance's public address %s", got, natIP)
+		}
+	})
+
+	t.Run("cloud-config and a script in MIME multi-part user data", func(t *testing.T) {
+		w := w.in(t)
+		if got := w.eventually(web, curl("http://"+ccIP+":8081/index.html"), 60*time.Second); got != "hello from cloud-config" {
+			t.Errorf("the file cloud-config wrote, served by its runcmd: %q", got)
+		}
+		if got := w.eventually(cloudConfig, "cat /var/www/cc/part.txt && id -u deploy && sudo -l -U deploy | grep -c NOPASSWD", 30*time.Second); got != "script part ran\n1001\n1" {
+			t.Errorf("the script part and the user: %q", got)
 		}
 	})
 
