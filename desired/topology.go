@@ -38,6 +38,8 @@ type World struct {
 	// Bakes are the images CreateImage waits for: the instance's disk to
 	// copy into a new image layer.
 	Bakes []*Bake
+	// Zones are Route 53's hosted zones.
+	Zones []*Zone
 }
 
 // Image is what an instance or a slot boots: a root file system family
