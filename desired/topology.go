@@ -118,6 +118,18 @@ type VPC struct {
 	NATGateways    []*NATGateway
 	// InternetGateway is the id of the attached internet gateway, "" if none.
 	InternetGateway string
+	// DHCP is the VPC's DHCP options set, nil for AWS's defaults (the
+	// region's domain, the VPC's resolver).
+	DHCP *DHCPOptions
+}
+
+// DHCPOptions is what a DHCP options set gives the instances of a VPC.
+type DHCPOptions struct {
+	// DomainName is the search list, space-separated ("" for none).
+	DomainName string
+	// DomainNameServers are "AmazonProvidedDNS" (the VPC's resolver) or
+	// IPv4 addresses, in order; none means no name server at all.
+	DomainNameServers []string
 }
 
 // Subnet is one subnet, with the route table and network ACL that apply to

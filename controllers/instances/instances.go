@@ -245,10 +245,7 @@ func (c *Controller) computeSpec(m machine, eni *desired.ENI, v *desired.VPC) (c
 	if err != nil {
 		return compute.Spec{}, fmt.Errorf("image of %s: %w", m.id, err)
 	}
-	resolv := "nameserver " + desired.DNSServer(v.CIDRs[0]).String() + "\n"
-	if m.search != "" {
-		resolv = "search " + m.search + "\n" + resolv
-	}
+	resolv := resolvConf(v, m.search)
 	scripts, notes := userScripts(m.userData, family)
 	return compute.Spec{
 		ID:         m.id,
@@ -265,6 +262,29 @@ func (c *Controller) computeSpec(m machine, eni *desired.ENI, v *desired.VPC) (c
 		ResolvConf: resolv,
 		Env:        []string{"AWS_DEFAULT_REGION=" + m.region, "AWS_REGION=" + m.region},
 	}, nil
+}
+
+// resolvConf is an instance's /etc/resolv.conf in VPC v: its DHCP options
+// set's domain names and name servers ("AmazonProvidedDNS" is the VPC's
+// resolver), or AWS's defaults (search, the region's domain; the VPC's
+// resolver).
+func resolvConf(v *desired.VPC, search string) string {
+	servers := []string{"AmazonProvidedDNS"}
+	if d := v.DHCP; d != nil {
+		search, servers = d.DomainName, d.DomainNameServers
+	}
+	var b strings.Builder
+	b.WriteString("# from the VPC's DHCP options\n")
+	if search != "" {
+		b.WriteString("search " + search + "\n")
+	}
+	for _, s := range servers {
+		if s == "AmazonProvidedDNS" {
+			s = desired.DNSServer(v.CIDRs[0]).String()
+		}
+		b.WriteString("nameserver " + s + "\n")
+	}
+	return b.String()
 }
 
 // boot starts an instance of the latest snapshot, whose network the sync

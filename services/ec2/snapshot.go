@@ -99,10 +99,37 @@ func (p *projection) vpcList() error {
 				tv.CIDRs = append(tv.CIDRs, c)
 			}
 		}
+		if id := deref(v.DhcpOptionsId); id != "" && id != "default" {
+			d, ok, err := store.Get[dhcpOptionsRecord](p.tx, p.sc.key(kindDHCP, id))
+			if err != nil {
+				return err
+			}
+			if ok {
+				tv.DHCP = dhcpOf(d)
+			}
+		}
 		p.vpcs[tv.ID] = tv
 		p.w.VPCs = append(p.w.VPCs, tv)
 	}
 	return nil
+}
+
+// dhcpOf is what a DHCP options set gives the instances.
+func dhcpOf(d *dhcpOptionsRecord) *desired.DHCPOptions {
+	out := &desired.DHCPOptions{}
+	for _, c := range d.DhcpConfigurations {
+		var vals []string
+		for _, v := range c.Values {
+			vals = append(vals, deref(v.Value))
+		}
+		switch deref(c.Key) {
+		case "domain-name":
+			out.DomainName = strings.Join(vals, " ")
+		case "domain-name-servers":
+			out.DomainNameServers = vals
+		}
+	}
+	return out
 }
 
 func (p *projection) routeTables() error {

@@ -159,3 +159,44 @@ func TestSnapshotAndReports(t *testing.T) {
 		t.Fatalf("failed boot: state %s, reason %+v", *desc.State.Name, desc.StateReason)
 	}
 }
+
+// A VPC's DHCP options set reaches the data plane: its domain names and
+// name servers become the instances' resolv.conf.
+func TestSnapshotDHCPOptions(t *testing.T) {
+	t.Parallel()
+	st := store.OpenMemory()
+	t.Cleanup(func() { st.Close() })
+	svc := New(st, time.Now, nil, 1)
+	inv := svc.Invoker()
+	ctx := api.WithRequest(context.Background(), &api.Request{Region: "ap-northeast-2", Caller: api.Principal{Account: "123456789012"}})
+	call := func(op string, in any) any {
+		t.Helper()
+		out, err := inv.Invoke(ctx, op, in)
+		if err != nil {
+			t.Fatalf("%s: %v", op, err)
+		}
+		return out
+	}
+	vpc := call("CreateVpc", &ec2api.CreateVpcRequest{CidrBlock: str("10.0.0.0/16")}).(*ec2api.CreateVpcResult).Vpc
+	dhcp := call("CreateDhcpOptions", &ec2api.CreateDhcpOptionsRequest{DhcpConfigurations: []*ec2api.NewDhcpConfiguration{
+		{Key: str("domain-name"), Values: []*string{str("vprofile.in")}},
+		{Key: str("domain-name-servers"), Values: []*string{str("10.0.5.5"), str("AmazonProvidedDNS")}},
+	}}).(*ec2api.CreateDhcpOptionsResult).DhcpOptions
+	call("AssociateDhcpOptions", &ec2api.AssociateDhcpOptionsRequest{VpcId: vpc.VpcId, DhcpOptionsId: dhcp.DhcpOptionsId})
+	w, err := desired.Snapshot(svc.store, svc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := w.FindVPC(*vpc.VpcId)
+	if v == nil || v.DHCP == nil || v.DHCP.DomainName != "vprofile.in" || !slices.Equal(v.DHCP.DomainNameServers, []string{"10.0.5.5", "AmazonProvidedDNS"}) {
+		t.Fatalf("DHCP options in the snapshot: %+v", v)
+	}
+	call("AssociateDhcpOptions", &ec2api.AssociateDhcpOptionsRequest{VpcId: vpc.VpcId, DhcpOptionsId: str("default")})
+	w, err = desired.Snapshot(svc.store, svc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := w.FindVPC(*vpc.VpcId).DHCP; d == nil || d.DomainName != "ap-northeast-2.compute.internal" || !slices.Equal(d.DomainNameServers, []string{"AmazonProvidedDNS"}) {
+		t.Fatalf("the default set: %+v", d)
+	}
+}
