@@ -326,6 +326,9 @@ func (s *Service) requestCertificate(ctx context.Context, in *acmapi.RequestCert
 		Tags:             mergeTags(nil, in.Tags),
 	}
 	r.Validations = newValidations(names, validationDomains)
+	if method == acmapi.ValidationMethodDNS && s.dns != nil {
+		r.ValidAt = time.Time{} // issued when its records resolve
+	}
 	var out string
 	err = s.store.Update(func(tx *store.Tx) error {
 		// A concurrent retry with the same token may have won the race.

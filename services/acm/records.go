@@ -36,7 +36,8 @@ type certRecord struct {
 	CreatedAt  time.Time
 	ImportedAt time.Time `json:",omitzero"`
 	IssuedAt   time.Time `json:",omitzero"`
-	// ValidAt is when a pending request becomes ISSUED.
+	// ValidAt is when a pending request becomes ISSUED; zero while it waits
+	// for its DNS records (validate.go).
 	ValidAt time.Time `json:",omitzero"`
 
 	ValidationMethod string             `json:",omitempty"`
@@ -58,7 +59,7 @@ type domainValidation struct {
 // request is issued once its validation delay has passed, and a certificate
 // past its NotAfter has expired.
 func (r *certRecord) settle(now time.Time) {
-	if r.Status == acmapi.CertificateStatusPENDINGVALIDATION && !now.Before(r.ValidAt) {
+	if r.Status == acmapi.CertificateStatusPENDINGVALIDATION && !r.ValidAt.IsZero() && !now.Before(r.ValidAt) {
 		r.Status = acmapi.CertificateStatusISSUED
 		r.IssuedAt = r.ValidAt
 	}

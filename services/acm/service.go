@@ -2,11 +2,12 @@
 // and requested ones that cloudbox's own CA (package ca) signs, for the
 // load balancer's HTTPS listeners.
 //
-// Validation of requested certificates is not real yet. A request is
-// PENDING_VALIDATION and shows the DNS record (or the e-mail addresses)
-// AWS would ask for, then becomes ISSUED by itself after ValidationDelay,
-// whether or not the record exists: cloudbox has no Route 53 yet that could
-// hold it. Clients therefore see AWS's sequence of states (the SDK waiter
+// A request is PENDING_VALIDATION and shows the DNS record (or the e-mail
+// addresses) AWS asks for. DNS validation is real when Route 53 is there
+// (SetPublicDNS): the certificate is ISSUED once every CNAME resolves on
+// the simulated internet, from a public hosted zone. E-mail validation
+// has no mailbox to reach: such a request is ISSUED by itself after
+// ValidationDelay. Clients see AWS's sequence of states (the SDK waiter
 // CertificateValidated works), and `curl --cacert <cloudbox CA>` verifies
 // the certificate.
 package acm
@@ -52,6 +53,8 @@ type Service struct {
 	now   func() time.Time
 	log   *slog.Logger
 	ca    *ca.CA
+	// dns, when set, validates DNS-method requests for real (validate.go).
+	dns PublicDNS
 }
 
 // New returns ACM over st, issuing certificates with authority.
