@@ -89,6 +89,7 @@ func (p Parts) World() *World {
 		out.Names = append(out.Names, w.Names...)
 		out.Bakes = append(out.Bakes, w.Bakes...)
 		out.Zones = append(out.Zones, w.Zones...)
+		out.HealthChecks = append(out.HealthChecks, w.HealthChecks...)
 		for _, pc := range w.Peerings {
 			if !seen[pc.ID] {
 				seen[pc.ID] = true
@@ -102,7 +103,7 @@ func (p Parts) World() *World {
 
 func (w *World) empty() bool {
 	return len(w.VPCs) == 0 && len(w.Instances) == 0 && len(w.Peerings) == 0 && len(w.LoadBalancers) == 0 && len(w.TargetGroups) == 0 &&
-		len(w.Slots) == 0 && len(w.Names) == 0 && len(w.Bakes) == 0 && len(w.Zones) == 0
+		len(w.Slots) == 0 && len(w.Names) == 0 && len(w.Bakes) == 0 && len(w.Zones) == 0 && len(w.HealthChecks) == 0
 }
 
 // Snapshot reads the whole world from the contributors in one read

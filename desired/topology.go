@@ -38,8 +38,9 @@ type World struct {
 	// Bakes are the images CreateImage waits for: the instance's disk to
 	// copy into a new image layer.
 	Bakes []*Bake
-	// Zones are Route 53's hosted zones.
-	Zones []*Zone
+	// Zones are Route 53's hosted zones, HealthChecks its health checks.
+	Zones        []*Zone
+	HealthChecks []*DNSHealthCheck
 }
 
 // Image is what an instance or a slot boots: a root file system family

@@ -56,3 +56,38 @@ type Record struct {
 	HealthCheck string
 	Healthy     bool
 }
+
+// DNSHealthCheck is a Route 53 health check the data plane runs from the
+// simulated internet (services/route53 contributes them; the outcome is
+// reported back, HealthCheckReporter).
+type DNSHealthCheck struct {
+	ID      string
+	Account string
+	// Type is HTTP, HTTPS, HTTP_STR_MATCH, HTTPS_STR_MATCH, TCP,
+	// CALCULATED or CLOUDWATCH_METRIC.
+	Type string
+	// IP and FQDN say where to connect (IP wins; FQDN is resolved as the
+	// internet resolves it) and FQDN is also the Host header and SNI.
+	IP           string
+	FQDN         string
+	Port         int
+	ResourcePath string
+	SearchString string
+	// RequestInterval is in seconds (10 or 30) and FailureThreshold the
+	// number of consecutive results that flip the status.
+	RequestInterval  int
+	FailureThreshold int
+	Inverted         bool
+	Disabled         bool
+	// ChildHealthChecks and HealthThreshold make a CALCULATED check.
+	ChildHealthChecks []string
+	HealthThreshold   int
+}
+
+// HealthCheckReporter takes the data plane's view of the health checks
+// (services/route53 implements it): the status flips when
+// FailureThreshold consecutive checks agree; reason is the last failure's,
+// as GetHealthCheckStatus shows it.
+type HealthCheckReporter interface {
+	ReportHealthCheck(account, id string, healthy bool, reason string) error
+}
