@@ -1,17 +1,53 @@
 // Package vpcdns is the Amazon-provided DNS server of a VPC, the resolver
-// at the VPC's base address + 2 (and 169.254.169.253).
+// at the VPC's base address + 2, and the simulated internet's resolver.
 //
-// It answers A queries for the names the VPC knows, which on AWS are the
-// instances' private names (ip-10-0-1-54.<region>.compute.internal, or
-// ip-10-0-1-54.ec2.internal in us-east-1) and their public names
-// (ec2-198-18-3-4.<region>.compute.amazonaws.com), which resolve to the
-// private address from inside the owning VPC and to the public one from
-// elsewhere (split horizon); PTR queries for those addresses; an empty
-// NOERROR answer for other types of a known name; and NXDOMAIN for names
-// nobody knows, since the simulated world has no upstream internet to
-// forward to. Negative answers carry an SOA in the authority section so
-// stub resolvers can cache them. Route 53 private zones and load balancer
-// names plug in as further Resolvers through Chain.
+// A question is answered from the first of these sources that knows its
+// name (Lookup):
+//
+//  1. Route 53 private hosted zones associated with the asking VPC (when
+//     the VPC has DNS support); the most specific zone whose name is a
+//     suffix of the question wins, and it is authoritative: a name it
+//     lacks is NXDOMAIN, a type it lacks NODATA, both with the zone's SOA,
+//     never asked further, as Route 53 Resolver does.
+//  2. The AWS names (a Resolver, usually a Chain): the instances' private
+//     names (ip-10-0-1-54.<region>.compute.internal, or
+//     ip-10-0-1-54.ec2.internal in us-east-1) and public names
+//     (ec2-198-18-3-4.<region>.compute.amazonaws.com), which resolve to
+//     the private address from inside the owning VPC and to the public
+//     one from elsewhere (split horizon), with PTR records for those
+//     addresses; the names services publish (load balancers'); the
+//     simulated internet's own (the package mirror's). A known name
+//     without records of the asked type is NODATA.
+//  3. Route 53 public hosted zones of any account, answered as private
+//     ones are; of two zones of one name, the first in the world.
+//
+// Anything else is NXDOMAIN: the simulated world has no upstream internet
+// to forward to. The internet's resolver (vpcID Internet) asks 2 and 3
+// only, and sees public names only.
+//
+// Zone records are built with dns.NewRR from their presentation values,
+// with their TTLs. The answers are a recursive resolver's: a CNAME is
+// followed through the same sources, the answer holding the CNAME and
+// the target's records (and the target's rcode); a wildcard *.name
+// answers names below it that do not exist (RFC 4592: the wildcard child
+// of the closest encloser); an alias record answers its type with its
+// target's records and TTL, the target being resolved through the same
+// sources (a record of a zone the asker sees, or an AWS name such as a
+// load balancer's, 60 s). Records with a set id follow their routing
+// policy on every question: weighted (random by weight among the healthy,
+// weight 0 only when all are 0), failover (the primary when healthy, else
+// the secondary), multivalue (up to 8 healthy records, shuffled), latency
+// (the record of the asking VPC's region, else the first), geolocation
+// (every asker is at the default location "*"). A record is unhealthy
+// when its health check is, or when it is an alias that evaluates target
+// health and its target has no records; when all are unhealthy, all count
+// as healthy (the failover primary is answered).
+//
+// Negative answers carry an SOA in the authority section (the zone's,
+// with the lesser of its TTL and minimum; the root's outside any zone) so
+// stub resolvers can cache them. Over UDP an answer is truncated (TC) to
+// 512 bytes, or to the client's EDNS0 size up to 4096; over TCP it is
+// whole. Nothing is cached: every question reads the world afresh.
 package vpcdns
 
 import (
@@ -63,14 +99,23 @@ func (c Chain) LookupPTR(vpcID string, ip netip.Addr) (string, bool) {
 // server gives for instance names.
 const ttl = 60
 
+// maxUDP is the largest UDP answer sent, and the EDNS0 size advertised.
+const maxUDP = dns.DefaultMsgSize
+
 // Serve answers DNS queries for the VPC vpcID on udp and tcp (either may be
 // nil) until ctx ends, when it returns nil, or until both sockets close,
-// when it returns what made them fail other than being closed.
+// when it returns what made them fail other than being closed. r is a
+// *Lookup to answer zones; any other Resolver answers as a Lookup with r
+// as its AWS names and no zones.
 func Serve(ctx context.Context, vpcID string, r Resolver, udp net.PacketConn, tcp net.Listener) error {
-	h := &handler{vpcID: vpcID, r: r}
+	l, ok := r.(*Lookup)
+	if !ok {
+		l = &Lookup{Names: r}
+	}
+	h := &handler{vpcID: vpcID, l: l}
 	var servers []*dns.Server
 	if udp != nil {
-		servers = append(servers, &dns.Server{PacketConn: udp, Handler: h, UDPSize: dns.DefaultMsgSize})
+		servers = append(servers, &dns.Server{PacketConn: udp, Handler: h, UDPSize: maxUDP})
 	}
 	if tcp != nil {
 		servers = append(servers, &dns.Server{Listener: tcp, Handler: h})
@@ -117,22 +162,37 @@ func Serve(ctx context.Context, vpcID string, r Resolver, udp net.PacketConn, tc
 
 type handler struct {
 	vpcID string
-	r     Resolver
+	l     *Lookup
 }
 
 func (h *handler) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
-	m := h.answer(req)
-	if opt := req.IsEdns0(); opt != nil {
-		m.SetEdns0(dns.DefaultMsgSize, false)
+	opt := req.IsEdns0()
+	var m *dns.Msg
+	if opt != nil && opt.Version() != 0 {
+		m = new(dns.Msg)
+		m.SetReply(req)
+		m.Rcode = dns.RcodeBadVers
+	} else {
+		m = h.answer(req)
 	}
+	if opt != nil {
+		m.SetEdns0(maxUDP, false)
+	}
+	size := dns.MaxMsgSize
 	if _, tcp := w.RemoteAddr().(*net.TCPAddr); !tcp {
-		size := dns.MinMsgSize
-		if opt := req.IsEdns0(); opt != nil && int(opt.UDPSize()) > size {
-			size = int(opt.UDPSize())
+		size = dns.MinMsgSize
+		if opt != nil && int(opt.UDPSize()) > size {
+			size = min(int(opt.UDPSize()), maxUDP)
 		}
-		m.Truncate(size)
 	}
-	w.WriteMsg(m)
+	m.Truncate(size)
+	if err := w.WriteMsg(m); err != nil {
+		// What could not be packed is a server failure, not silence.
+		f := new(dns.Msg)
+		f.SetRcode(req, dns.RcodeServerFailure)
+		f.RecursionAvailable = true
+		w.WriteMsg(f)
+	}
 }
 
 // answer builds the reply to req.
@@ -155,28 +215,21 @@ func (h *handler) answer(req *dns.Msg) *dns.Msg {
 		m.Rcode = dns.RcodeRefused
 		return m
 	}
-	name := strings.ToLower(dns.Fqdn(q.Name))
-	hdr := dns.RR_Header{Name: q.Name, Class: dns.ClassINET, Rrtype: q.Qtype, Ttl: ttl}
-	addrs, knownA := h.r.LookupA(h.vpcID, name)
-	var ptr string
-	knownPTR := false
-	if ip, ok := reverseAddr(name); ok {
-		ptr, knownPTR = h.r.LookupPTR(h.vpcID, ip)
+	a := h.l.resolve(h.vpcID, q.Name, q.Qtype)
+	m.Rcode = a.rcode
+	if a.rcode == dns.RcodeServerFailure {
+		return m
 	}
-	switch {
-	case q.Qtype == dns.TypeA && knownA:
-		for _, a := range addrs {
-			if a.Is4() {
-				m.Answer = append(m.Answer, &dns.A{Hdr: hdr, A: a.AsSlice()})
-			}
+	// The answer keeps the asked name's case.
+	asked := norm(q.Name) + "."
+	for _, rr := range a.rrs {
+		if rr.Header().Name == asked {
+			rr.Header().Name = q.Name
 		}
-	case q.Qtype == dns.TypePTR && knownPTR:
-		m.Answer = append(m.Answer, &dns.PTR{Hdr: hdr, Ptr: dns.Fqdn(ptr)})
-	case !knownA && !knownPTR:
-		m.Rcode = dns.RcodeNameError
 	}
-	if len(m.Answer) == 0 {
-		m.Ns = []dns.RR{negativeSOA()}
+	m.Answer = a.rrs
+	if a.soa != nil {
+		m.Ns = []dns.RR{a.soa}
 	}
 	return m
 }

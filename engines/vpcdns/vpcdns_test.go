@@ -100,6 +100,13 @@ func (s static) LookupPTR(string, netip.Addr) (string, bool) { return "", false 
 // its UDP and TCP addresses.
 func start(t *testing.T, r Resolver) (udpAddr, tcpAddr string) {
 	t.Helper()
+	return serve(t, "vpc-a", r)
+}
+
+// serve runs Serve for vpcID on loopback until the test ends, and returns
+// its UDP and TCP addresses.
+func serve(t *testing.T, vpcID string, r Resolver) (udpAddr, tcpAddr string) {
+	t.Helper()
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -110,7 +117,7 @@ func start(t *testing.T, r Resolver) (udpAddr, tcpAddr string) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- Serve(ctx, "vpc-a", r, pc, ln) }()
+	go func() { done <- Serve(ctx, vpcID, r, pc, ln) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
