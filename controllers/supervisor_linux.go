@@ -114,9 +114,11 @@ func New(cfg Config) (*Supervisor, error) {
 	if now == nil {
 		now = time.Now
 	}
-	// names is the resolver chain of the VPCs and the internet; it is
-	// filled below from the controllers that know names, before anything
-	// asks it.
+	// names is the resolver chain of the AWS names the VPCs and the
+	// internet see; it is filled below from the controllers that know
+	// names, before anything asks it. The network controller's DNS servers
+	// ask it between a VPC's private Route 53 zones and the public ones,
+	// which they read from the snapshot (Desired).
 	var names vpcdns.Chain
 	s.instances = instances.New(instances.Config{Namespaces: n, Runner: r, Images: im, Desired: s.current, Names: &names, Identity: cfg.Identity,
 		Reports: cfg.Instances, Slots: cfg.Slots, Baked: cfg.Images, Hold: s.hold, Disks: s.instancesDir(), HostKeys: filepath.Join(cfg.StateDir, "hostkeys"), Log: cfg.Log})
@@ -127,7 +129,7 @@ func New(cfg Config) (*Supervisor, error) {
 	// instances controller starts halting its processes, so no request is
 	// sent to a process on its way out.
 	s.controllers = []Controller{
-		network.New(network.Config{Kernel: n, Names: &names, InternetResolv: s.internetResolv(), Mirror: pkgs, Log: cfg.Log}),
+		network.New(network.Config{Kernel: n, Names: &names, Desired: s.current, InternetResolv: s.internetResolv(), Mirror: pkgs, Log: cfg.Log}),
 		lbs,
 		s.instances,
 	}

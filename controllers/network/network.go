@@ -3,6 +3,12 @@
 // its router's address, and runs the simulated internet's services: the
 // echo server, the package mirror and the resolver of public names.
 //
+// Both kinds of DNS server answer through one vpcdns.Lookup: a VPC's
+// Route 53 private zones, then the AWS names (Config.Names), then the
+// public zones; the internet's skips the private zones. The zones are read
+// from the latest snapshot (Config.Desired) on every question, so a
+// change answers at once, without restarting a server.
+//
 // It is named for what it provides, the network the instances and load
 // balancers live on. dataplane/network, the kernel's namespaces and links
 // it drives, is imported as netns here and in the supervisor.
@@ -40,8 +46,12 @@ type Kernel interface {
 // Config is what the supervisor gives the controller.
 type Config struct {
 	Kernel Kernel
-	// Names answers the DNS questions of the VPCs and of the internet.
+	// Names answers the AWS names (instances', load balancers', the
+	// mirror's) to the VPCs and the internet.
 	Names vpcdns.Resolver
+	// Desired returns the latest snapshot: the DNS servers answer its
+	// Route 53 zones. nil serves no zones.
+	Desired func() *desired.World
 	// InternetResolv is where the resolv.conf of commands run on the
 	// internet is written.
 	InternetResolv string
@@ -70,6 +80,8 @@ func (c *Controller) Names() vpcdns.Resolver {
 type Controller struct {
 	cfg Config
 	vpc *vpc.Reconciler
+	// dnsLookup is what every DNS server answers from.
+	dnsLookup *vpcdns.Lookup
 
 	dns servers.Table // by VPC id
 
@@ -79,7 +91,7 @@ type Controller struct {
 
 // New returns the controller; Sync builds the network.
 func New(cfg Config) *Controller {
-	return &Controller{cfg: cfg, vpc: vpc.New(cfg.Kernel, cfg.Log)}
+	return &Controller{cfg: cfg, vpc: vpc.New(cfg.Kernel, cfg.Log), dnsLookup: &vpcdns.Lookup{Names: cfg.Names, World: cfg.Desired}}
 }
 
 // Name implements controllers.Controller.
@@ -129,7 +141,7 @@ func (c *Controller) startDNS(v *desired.VPC) (*servers.Set, error) {
 	}
 	s.Closers = append(s.Closers, tcp.Close)
 	s.Go(func() {
-		if err := vpcdns.Serve(ctx, vpcID, c.cfg.Names, udp, tcp); err != nil && ctx.Err() == nil {
+		if err := vpcdns.Serve(ctx, vpcID, c.dnsLookup, udp, tcp); err != nil && ctx.Err() == nil {
 			c.cfg.Log.Warn("network: vpc dns stopped", "vpc", vpcID, "error", err)
 		}
 	})
@@ -178,7 +190,7 @@ func (c *Controller) Start(context.Context) error {
 		return fail("resolver", err)
 	}
 	s.Closers = append(s.Closers, tcp.Close)
-	s.Go(func() { vpcdns.Serve(ctx, vpcdns.Internet, c.cfg.Names, udp, tcp) })
+	s.Go(func() { vpcdns.Serve(ctx, vpcdns.Internet, c.dnsLookup, udp, tcp) })
 	if err := os.MkdirAll(filepath.Dir(c.cfg.InternetResolv), 0o755); err != nil {
 		return fail("resolver", err)
 	}
