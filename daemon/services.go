@@ -2,7 +2,6 @@ package daemon
 
 import (
 	iamapi "github.com/cloudbox/cloudbox/api/iam"
-	r53api "github.com/cloudbox/cloudbox/api/route53"
 	s3api "github.com/cloudbox/cloudbox/api/s3"
 	"github.com/cloudbox/cloudbox/registry"
 
@@ -13,6 +12,7 @@ import (
 	_ "github.com/cloudbox/cloudbox/services/cloudwatch"
 	_ "github.com/cloudbox/cloudbox/services/ec2"
 	_ "github.com/cloudbox/cloudbox/services/elbv2"
+	_ "github.com/cloudbox/cloudbox/services/route53"
 	_ "github.com/cloudbox/cloudbox/services/ssm"
 	_ "github.com/cloudbox/cloudbox/services/sts"
 )
@@ -22,6 +22,5 @@ import (
 // its line here with its own registration.
 func init() {
 	registry.Register(registry.Registration{Name: "iam", API: iamapi.Service})
-	registry.Register(registry.Registration{Name: "route53", API: r53api.Service})
 	registry.Register(registry.Registration{Name: "s3", API: s3api.Service})
 }
