@@ -19,6 +19,7 @@ targets=(
   "./cloudinit FuzzRender"
   "./engines/mirror FuzzPath"
   "./services/ssm FuzzParameterName"
+  "./services/route53 FuzzRecordValue"
 )
 # Go 1.26's fuzzer can end a clean run with a bare "context deadline
 # exceeded" and no failing input (golang/go#75804): such a run is retried
