@@ -157,8 +157,8 @@ func TestRoute53CLI(t *testing.T) {
 }
 
 // TestRoute53Boto3 drives Route 53's pages with boto3's paginators
-// (record sets by name, type and set identifier; hosted zones by marker)
-// and reads errors as boto3 reports them.
+// (record sets by name, type and set identifier; hosted zones by marker),
+// creates a health check, and reads errors as boto3 reports them.
 func TestRoute53Boto3(t *testing.T) {
 	t.Parallel()
 	c := startInProcess(t, Opts{})
@@ -189,6 +189,10 @@ r["tld"] = call(r53.create_hosted_zone, Name="example", CallerReference="tld")
 r["no_change"] = call(r53.get_change, Id="/change/CNOSUCHCHANGE")
 r["tags"] = call(r53.change_tags_for_resource, ResourceType="hostedzone", ResourceId=zid.split("/")[-1], AddTags=[{"Key": "env", "Value": "e2e"}])
 r["tag_list"] = call(r53.list_tags_for_resource, ResourceType="hostedzone", ResourceId=zid.split("/")[-1])
+hc = call(r53.create_health_check, CallerReference="hc", HealthCheckConfig={"Type": "HTTPS_STR_MATCH", "FullyQualifiedDomainName": "www.paged.example", "SearchString": "ok"})
+r["health_check"] = hc
+r["hc_status"] = call(r53.get_health_check_status, HealthCheckId=hc["result"]["HealthCheck"]["Id"])
+r["hc_bad"] = call(r53.create_health_check, CallerReference="hc2", HealthCheckConfig={"Type": "TCP", "IPAddress": "198.51.100.1"})
 emit(r)
 `, nil, &out)
 	call := func(name string) PyCall {
@@ -226,6 +230,7 @@ emit(r)
 		"dup":       {"400", "InvalidChangeBatch", "[Tried to create resource record set [name='h00.paged.example.', type='A'] but it already exists]"},
 		"tld":       {"400", "InvalidDomainName", "example is reserved by AWS!"},
 		"no_change": {"404", "NoSuchChange", "A change with the specified change ID does not exist."},
+		"hc_bad":    {"400", "InvalidInput", "Invalid parameter : A port must be specified for TCP health checks."},
 	} {
 		r := call(name)
 		if r.Error == nil || fmt.Sprint(r.Status) != want[0] || r.Error.Code != want[1] || r.Error.Message != want[2] {
@@ -234,5 +239,13 @@ emit(r)
 	}
 	if r := call("tag_list"); get(r.Result, "ResourceTagSet", "Tags", 0, "Key") != "env" || get(r.Result, "ResourceTagSet", "ResourceType") != "hostedzone" {
 		t.Errorf("tags: %+v", r)
+	}
+	hc := call("health_check")
+	if hc.Status != 201 || get(hc.Result, "HealthCheck", "HealthCheckConfig", "Port") != "443" || get(hc.Result, "HealthCheck", "HealthCheckConfig", "EnableSNI") != "true" ||
+		!strings.HasSuffix(get(hc.Result, "Location"), "/2013-04-01/healthcheck/"+get(hc.Result, "HealthCheck", "Id")) {
+		t.Errorf("create_health_check: %+v", hc)
+	}
+	if r := call("hc_status"); r.Error != nil || get(r.Result, "HealthCheckObservations") != "[]" {
+		t.Errorf("get_health_check_status before the data plane reports: %+v", r)
 	}
 }

@@ -1,30 +1,49 @@
 package route53
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/cloudbox/cloudbox/desired"
 	"github.com/cloudbox/cloudbox/store"
 )
 
-// Follows implements desired.Contributor: the zones and their record sets
-// (not the changes, nor the caller references).
-func (s *Service) Follows(kind string) bool { return kind == kindZone || kind == kindRRSets }
+// Follows implements desired.Contributor: the zones, their record sets
+// and the health checks (not the changes, nor the caller references).
+func (s *Service) Follows(kind string) bool {
+	return kind == kindZone || kind == kindRRSets || kind == kindHealthCheck
+}
 
-// Scopes implements desired.Contributor: the accounts with hosted zones,
-// in region "" (Route 53 is global).
+// Scopes implements desired.Contributor: the accounts with hosted zones or
+// health checks, in region "" (Route 53 is global).
 func (s *Service) Scopes(tx *store.Tx) ([]desired.Scope, error) {
-	pairs, err := tx.Scopes(kindZone)
-	return desired.ScopesOf(pairs), err
+	zones, err := tx.Scopes(kindZone)
+	if err != nil {
+		return nil, err
+	}
+	checks, err := tx.Scopes(kindHealthCheck)
+	pairs := append(zones, checks...)
+	slices.SortFunc(pairs, func(a, b [2]string) int { return strings.Compare(a[0], b[0]) })
+	return desired.ScopesOf(slices.Compact(pairs)), err
 }
 
 // Contribute implements desired.Contributor: every hosted zone of the
-// account, with its record sets, as the DNS servers answer them. Names are
-// lower case without the trailing dot; values are as given; records count
-// as healthy (there are no health checks yet).
+// account, with its record sets, as the DNS servers answer them, and its
+// health checks, which the data plane runs. Names are lower case without
+// the trailing dot; values are as given; a record is healthy unless its
+// health check was reported unhealthy.
 func (s *Service) Contribute(tx *store.Tx, sc desired.Scope, w *desired.World) error {
 	if sc.Region != "" {
 		return nil
+	}
+	checks, err := healthChecks(tx, sc.Account)
+	if err != nil {
+		return err
+	}
+	unhealthy := map[string]bool{}
+	for _, h := range checks {
+		w.HealthChecks = append(w.HealthChecks, h.desired(sc.Account))
+		unhealthy[h.ID] = h.Reported && !h.Healthy
 	}
 	all, err := zones(tx, sc.Account)
 	if err != nil {
@@ -40,7 +59,9 @@ func (s *Service) Contribute(tx *store.Tx, sc desired.Scope, w *desired.World) e
 			dz.VPCs = append(dz.VPCs, v.ID)
 		}
 		for _, r := range sets {
-			dz.Records = append(dz.Records, r.desired())
+			d := r.desired()
+			d.Healthy = !unhealthy[r.HealthCheck]
+			dz.Records = append(dz.Records, d)
 		}
 		w.Zones = append(w.Zones, dz)
 	}

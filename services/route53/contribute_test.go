@@ -24,8 +24,10 @@ func TestContribute(t *testing.T) {
 		chg(types.ChangeActionCreate, rr("*.vprofile.in", types.RRTypeTxt, 60, `"any"`)),
 	))
 	pub := c.zone(t, "example.com")
+	hc := c.healthCheck(t, "api", &types.HealthCheckConfig{Type: types.HealthCheckTypeHttpStrMatch, FullyQualifiedDomainName: aws.String("api.example.com"),
+		ResourcePath: aws.String("/health"), SearchString: aws.String("ok"), RequestInterval: aws.Int32(10), FailureThreshold: aws.Int32(2)})
 	w := rr("api.example.com", types.RRTypeA, 30, "192.0.2.1")
-	w.SetIdentifier, w.Weight, w.HealthCheckId = aws.String("blue"), aws.Int64(10), aws.String("hc-1")
+	w.SetIdentifier, w.Weight, w.HealthCheckId = aws.String("blue"), aws.Int64(10), aws.String(hc)
 	must[*r53.ChangeResourceRecordSetsOutput](t)(c.change(pub,
 		chg(types.ChangeActionCreate, w),
 		chg(types.ChangeActionCreate, &types.ResourceRecordSet{Name: aws.String("example.com"), Type: types.RRTypeA, AliasTarget: &types.AliasTarget{
@@ -36,7 +38,8 @@ func TestContribute(t *testing.T) {
 	other := c.route53("333333333333")
 	must[*r53.CreateHostedZoneOutput](t)(other.CreateHostedZone(ctx, &r53.CreateHostedZoneInput{Name: aws.String("third.net"), CallerReference: aws.String("t")}))
 
-	if ok := c.svc.Follows("route53:hostedzone") && c.svc.Follows("route53:rrsets") && !c.svc.Follows("route53:change") && !c.svc.Follows("ec2:vpc"); !ok {
+	if ok := c.svc.Follows("route53:hostedzone") && c.svc.Follows("route53:rrsets") && c.svc.Follows("route53:healthcheck") &&
+		!c.svc.Follows("route53:change") && !c.svc.Follows("ec2:vpc"); !ok {
 		t.Error("Follows")
 	}
 	var scopes []desired.Scope
@@ -71,12 +74,32 @@ func TestContribute(t *testing.T) {
 	ten := int64(10)
 	wantRecs := []*desired.Record{
 		{Name: "example.com", Type: "A", AliasTarget: "web-lb-1.us-east-1.elb.amazonaws.com", EvaluateTargetHealth: true, Healthy: true},
-		{Name: "api.example.com", Type: "A", TTL: 30, Values: []string{"192.0.2.1"}, SetID: "blue", Weight: &ten, HealthCheck: "hc-1", Healthy: true},
+		{Name: "api.example.com", Type: "A", TTL: 30, Values: []string{"192.0.2.1"}, SetID: "blue", Weight: &ten, HealthCheck: hc, Healthy: true},
 		{Name: "www.example.com", Type: "A", AliasTarget: "api.example.com", Healthy: true},
 	}
 	got := []*desired.Record{e.Records[0], e.Records[3], e.Records[4]}
 	if js(got) != js(wantRecs) {
 		t.Errorf("public records:\n%s\nwant:\n%s", js(got), js(wantRecs))
+	}
+
+	wantHC := []*desired.DNSHealthCheck{{ID: hc, Account: account, Type: "HTTP_STR_MATCH", FQDN: "api.example.com", Port: 80, ResourcePath: "/health",
+		SearchString: "ok", RequestInterval: 10, FailureThreshold: 2}}
+	if js(world.HealthChecks) != js(wantHC) {
+		t.Errorf("health checks:\n%s\nwant:\n%s", js(world.HealthChecks), js(wantHC))
+	}
+	// The data plane reports the check unhealthy: so is its record.
+	if err := c.svc.ReportHealthCheck(account, hc, false, "Failure: HTTP Status Code 503, Service Unavailable"); err != nil {
+		t.Fatal(err)
+	}
+	world, _ = desired.Snapshot(c.st, c.svc)
+	if r := world.Zones[1].Records[3]; r.HealthCheck != hc || r.Healthy {
+		t.Errorf("after an unhealthy report: %s", js(r))
+	}
+	// A record whose health check is deleted counts as healthy again.
+	must[*r53.DeleteHealthCheckOutput](t)(c.r53.DeleteHealthCheck(ctx, &r53.DeleteHealthCheckInput{HealthCheckId: aws.String(hc)}))
+	world, _ = desired.Snapshot(c.st, c.svc)
+	if r := world.Zones[1].Records[3]; !r.Healthy || len(world.HealthChecks) != 0 {
+		t.Errorf("after the health check is deleted: %s %s", js(r), js(world.HealthChecks))
 	}
 
 	// A region's scope has no zones.

@@ -191,3 +191,10 @@ func (c *cloud) sets(t *testing.T, zone string) []types.ResourceRecordSet {
 	}
 	return out
 }
+
+// healthCheck creates a health check and returns its id.
+func (c *cloud) healthCheck(t *testing.T, ref string, cfg *types.HealthCheckConfig) string {
+	t.Helper()
+	out := must[*r53.CreateHealthCheckOutput](t)(c.r53.CreateHealthCheck(ctx, &r53.CreateHealthCheckInput{CallerReference: aws.String(ref), HealthCheckConfig: cfg}))
+	return *out.HealthCheck.Id
+}

@@ -422,6 +422,11 @@ func (s *Service) changeResourceRecordSets(ctx context.Context, in *r53api.Chang
 			if err != nil {
 				return err
 			}
+			if hc := ch.set.HealthCheck; hc != "" && ch.action != r53api.ChangeActionDELETE {
+				if _, err := loadHealthCheck(tx, acct, hc); err != nil {
+					return err
+				}
+			}
 			changes = append(changes, ch)
 		}
 		sets, err := loadSets(tx, acct, id)

@@ -164,6 +164,7 @@ func TestChangeResourceRecordSets(t *testing.T) {
 func TestRoutingPolicies(t *testing.T) {
 	c := newCloud(t)
 	id := c.zone(t, "example.com")
+	hc := c.healthCheck(t, "primary", &types.HealthCheckConfig{Type: types.HealthCheckTypeHttp, IPAddress: aws.String("198.51.100.1")})
 	with := func(name, set string, f func(*types.ResourceRecordSet)) types.Change {
 		s := rr(name, types.RRTypeA, 60, "192.0.2.1")
 		s.SetIdentifier = aws.String(set)
@@ -172,7 +173,7 @@ func TestRoutingPolicies(t *testing.T) {
 	}
 	must[*r53.ChangeResourceRecordSetsOutput](t)(c.change(id,
 		with("f.example.com", "primary", func(s *types.ResourceRecordSet) {
-			s.Failover, s.HealthCheckId = types.ResourceRecordSetFailoverPrimary, aws.String("11111111-2222-3333-4444-555555555555")
+			s.Failover, s.HealthCheckId = types.ResourceRecordSetFailoverPrimary, aws.String(hc)
 		}),
 		with("f.example.com", "secondary", func(s *types.ResourceRecordSet) { s.Failover = types.ResourceRecordSetFailoverSecondary }),
 		with("l.example.com", "seoul", func(s *types.ResourceRecordSet) { s.Region = types.ResourceRecordSetRegionApNortheast2 }),
@@ -186,7 +187,7 @@ func TestRoutingPolicies(t *testing.T) {
 		with("m.example.com", "two", func(s *types.ResourceRecordSet) { s.MultiValueAnswer = aws.Bool(true) }),
 	))
 	want := lines(
-		"f.example.com. A [primary] 60 192.0.2.1 failover=PRIMARY health=11111111-2222-3333-4444-555555555555",
+		"f.example.com. A [primary] 60 192.0.2.1 failover=PRIMARY health="+hc,
 		"f.example.com. A [secondary] 60 192.0.2.1 failover=SECONDARY",
 		"g.example.com. A [default] 60 192.0.2.1 geo=/*/",
 		"g.example.com. A [eu] 60 192.0.2.1 geo=EU//",
@@ -332,6 +333,8 @@ func TestChangeBatchErrors(t *testing.T) {
 		{"bad geolocation", []types.Change{chg(types.ChangeActionCreate, withSet(rr("n.example.com", types.RRTypeA, 60, "192.0.2.1"), func(s *types.ResourceRecordSet) {
 			s.SetIdentifier, s.GeoLocation = aws.String("x"), &types.GeoLocation{ContinentCode: aws.String("XX")}
 		}))}, "InvalidInput", "Invalid request: the geolocation XX is not valid in Change with [Action=CREATE, Name=n.example.com, Type=A, SetIdentifier=x]"},
+		{"unknown health check", []types.Change{chg(types.ChangeActionCreate, withSet(rr("h.example.com", types.RRTypeA, 60, "192.0.2.1"), func(s *types.ResourceRecordSet) { s.HealthCheckId = aws.String("no-such-check") }))},
+			"NoSuchHealthCheck", "No health check exists with the specified ID no-such-check"},
 		{"unknown zone", nil, "NoSuchHostedZone", "No hosted zone found with ID: ZNOPE"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -341,7 +344,7 @@ func TestChangeBatchErrors(t *testing.T) {
 			}
 			_, err := c.change(zone, tc.changes...)
 			status := 400
-			if tc.code == "NoSuchHostedZone" {
+			if strings.HasPrefix(tc.code, "NoSuch") {
 				status = 404
 			}
 			wantErr(t, err, tc.code, status, tc.msg)

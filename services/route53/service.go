@@ -1,10 +1,11 @@
 // Package route53 implements the control plane of Amazon Route 53: public
 // and private hosted zones with their record sets, the changes and their
 // PENDING -> INSYNC status, VPC associations (with cross-account
-// authorizations) and tags; and it contributes the zones to the desired
-// world (desired.Zone), from which the data plane's DNS servers answer: a
-// private zone in the VPCs it is associated with, a public one on the
-// simulated internet and in every VPC.
+// authorizations), health checks and tags; and it contributes the zones
+// to the desired world (desired.Zone), from which the data plane's DNS
+// servers answer (a private zone in the VPCs it is associated with, a
+// public one on the simulated internet and in every VPC), and the health
+// checks, which the data plane runs and reports back.
 //
 // Route 53 is global: its records are kept with region "" whatever region
 // a client signs for (us-east-1 is what they use).
@@ -28,8 +29,13 @@
 //   - An alias record whose HostedZoneId is not a hosted zone of the account
 //     is taken to point at an AWS resource (a load balancer, CloudFront...):
 //     its target is stored as given, not checked.
-//   - Health checks are not implemented: a record's HealthCheckId is stored
-//     as given and the record counts as healthy.
+//   - Health checks are run by the data plane from one place, the simulated
+//     internet (controllers/healthchecks), not from eight regions:
+//     GetHealthCheckStatus shows its last report as every region's
+//     observation. CLOUDWATCH_METRIC checks are stored but not evaluated;
+//     RECOVERY_CONTROL checks are refused. A record counts as healthy until
+//     its health check is reported unhealthy, and again once that health
+//     check is deleted.
 package route53
 
 import (
@@ -119,6 +125,14 @@ func (s *Service) Handlers() *r53api.Handlers {
 		ChangeTagsForResource:             s.changeTags,
 		ListTagsForResource:               s.listTags,
 		ListTagsForResources:              s.listTagsForResources,
+		CreateHealthCheck:                 s.createHealthCheck,
+		GetHealthCheck:                    s.getHealthCheck,
+		ListHealthChecks:                  s.listHealthChecks,
+		GetHealthCheckCount:               s.getHealthCheckCount,
+		UpdateHealthCheck:                 s.updateHealthCheck,
+		DeleteHealthCheck:                 s.deleteHealthCheck,
+		GetHealthCheckStatus:              s.getHealthCheckStatus,
+		GetHealthCheckLastFailureReason:   s.getHealthCheckLastFailureReason,
 	}
 }
 

@@ -8,16 +8,30 @@ import (
 	"github.com/cloudbox/cloudbox/store"
 )
 
-// taggedZone loads the hosted zone a tag request names. Health checks are
-// not implemented, so none exists.
-func taggedZone(tx *store.Tx, acct, typ, id string) (*zoneRecord, error) {
+// tagged is a resource's tags and how to keep them.
+type tagged struct {
+	id   string
+	tags *[]tag
+	save func() error
+}
+
+// loadTagged loads the hosted zone or health check a tag request names.
+func loadTagged(tx *store.Tx, acct, typ, id string) (tagged, error) {
 	switch typ {
 	case r53api.TagResourceTypeHostedzone:
-		return loadZone(tx, acct, bareID(id))
+		z, err := loadZone(tx, acct, bareID(id))
+		if err != nil {
+			return tagged{}, err
+		}
+		return tagged{z.ID, &z.Tags, func() error { return saveZone(tx, acct, z) }}, nil
 	case r53api.TagResourceTypeHealthcheck:
-		return nil, errorf("NoSuchHealthCheck", "No health check exists with the specified ID %s", id)
+		h, err := loadHealthCheck(tx, acct, bareID(id))
+		if err != nil {
+			return tagged{}, err
+		}
+		return tagged{h.ID, &h.Tags, func() error { return saveHealthCheck(tx, acct, h) }}, nil
 	}
-	return nil, enumError(typ, "resourceType", []string{r53api.TagResourceTypeHealthcheck, r53api.TagResourceTypeHostedzone})
+	return tagged{}, enumError(typ, "resourceType", []string{r53api.TagResourceTypeHealthcheck, r53api.TagResourceTypeHostedzone})
 }
 
 func (s *Service) changeTags(ctx context.Context, in *r53api.ChangeTagsForResourceRequest) (*r53api.ChangeTagsForResourceResponse, error) {
@@ -28,11 +42,11 @@ func (s *Service) changeTags(ctx context.Context, in *r53api.ChangeTagsForResour
 		}
 	}
 	err := s.store.Update(func(tx *store.Tx) error {
-		z, err := taggedZone(tx, acct, deref(in.ResourceType), deref(in.ResourceId))
+		r, err := loadTagged(tx, acct, deref(in.ResourceType), deref(in.ResourceId))
 		if err != nil {
 			return err
 		}
-		tags := slices.Clone(z.Tags)
+		tags := slices.Clone(*r.tags)
 		for _, t := range in.AddTags {
 			nt := tag{Key: *t.Key, Value: deref(t.Value)}
 			if i := slices.IndexFunc(tags, func(h tag) bool { return h.Key == nt.Key }); i >= 0 {
@@ -47,8 +61,8 @@ func (s *Service) changeTags(ctx context.Context, in *r53api.ChangeTagsForResour
 		if len(tags) > maxTags {
 			return invalidInput("Invalid request: a resource can have at most %d tags.", maxTags)
 		}
-		z.Tags = tags
-		return saveZone(tx, acct, z)
+		*r.tags = tags
+		return r.save()
 	})
 	if err != nil {
 		return nil, err
@@ -56,9 +70,9 @@ func (s *Service) changeTags(ctx context.Context, in *r53api.ChangeTagsForResour
 	return &r53api.ChangeTagsForResourceResponse{}, nil
 }
 
-func tagSet(typ string, z *zoneRecord) *r53api.ResourceTagSet {
-	ts := &r53api.ResourceTagSet{ResourceType: str(typ), ResourceId: str(z.ID), Tags: []*r53api.Tag{}}
-	for _, t := range z.Tags {
+func tagSet(typ string, r tagged) *r53api.ResourceTagSet {
+	ts := &r53api.ResourceTagSet{ResourceType: str(typ), ResourceId: str(r.id), Tags: []*r53api.Tag{}}
+	for _, t := range *r.tags {
 		ts.Tags = append(ts.Tags, &r53api.Tag{Key: str(t.Key), Value: str(t.Value)})
 	}
 	return ts
@@ -67,9 +81,9 @@ func tagSet(typ string, z *zoneRecord) *r53api.ResourceTagSet {
 func (s *Service) listTags(ctx context.Context, in *r53api.ListTagsForResourceRequest) (*r53api.ListTagsForResourceResponse, error) {
 	out := &r53api.ListTagsForResourceResponse{}
 	err := s.store.View(func(tx *store.Tx) error {
-		z, err := taggedZone(tx, account(ctx), deref(in.ResourceType), deref(in.ResourceId))
+		r, err := loadTagged(tx, account(ctx), deref(in.ResourceType), deref(in.ResourceId))
 		if err == nil {
-			out.ResourceTagSet = tagSet(*in.ResourceType, z)
+			out.ResourceTagSet = tagSet(*in.ResourceType, r)
 		}
 		return err
 	})
@@ -83,11 +97,11 @@ func (s *Service) listTagsForResources(ctx context.Context, in *r53api.ListTagsF
 	out := &r53api.ListTagsForResourcesResponse{ResourceTagSets: []*r53api.ResourceTagSet{}}
 	err := s.store.View(func(tx *store.Tx) error {
 		for _, id := range in.ResourceIds {
-			z, err := taggedZone(tx, account(ctx), deref(in.ResourceType), deref(id))
+			r, err := loadTagged(tx, account(ctx), deref(in.ResourceType), deref(id))
 			if err != nil {
 				return err
 			}
-			out.ResourceTagSets = append(out.ResourceTagSets, tagSet(*in.ResourceType, z))
+			out.ResourceTagSets = append(out.ResourceTagSets, tagSet(*in.ResourceType, r))
 		}
 		return nil
 	})
