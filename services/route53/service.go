@@ -28,7 +28,9 @@
 //     records are not implemented.
 //   - An alias record whose HostedZoneId is not a hosted zone of the account
 //     is taken to point at an AWS resource (a load balancer, CloudFront...):
-//     its target is stored as given, not checked.
+//     its target is stored as given, not checked. The data plane is given
+//     a load balancer's alias target without its "dualstack." prefix, as
+//     ELB publishes the name.
 //   - Health checks are run by the data plane from one place, the simulated
 //     internet (controllers/healthchecks), not from eight regions:
 //     GetHealthCheckStatus shows its last report as every region's

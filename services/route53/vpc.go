@@ -221,11 +221,6 @@ func pageToken(p *string, n int) (int, error) {
 	return i, nil
 }
 
-// ownZone loads a zone of the caller's account for an authorization.
-func ownZone(tx *store.Tx, acct, id string) (*zoneRecord, error) {
-	return loadZone(tx, acct, id)
-}
-
 func (s *Service) createVPCAuthorization(ctx context.Context, in *r53api.CreateVPCAssociationAuthorizationRequest) (*r53api.CreateVPCAssociationAuthorizationResponse, error) {
 	acct, id := account(ctx), bareID(deref(in.HostedZoneId))
 	v, err := vpcOf(in.VPC)
@@ -233,7 +228,7 @@ func (s *Service) createVPCAuthorization(ctx context.Context, in *r53api.CreateV
 		return nil, err
 	}
 	err = s.store.Update(func(tx *store.Tx) error {
-		z, err := ownZone(tx, acct, id)
+		z, err := loadZone(tx, acct, id)
 		if err != nil {
 			return err
 		}
@@ -260,7 +255,7 @@ func (s *Service) listVPCAuthorizations(ctx context.Context, in *r53api.ListVPCA
 	}
 	out := &r53api.ListVPCAssociationAuthorizationsResponse{HostedZoneId: str(id), VPCs: []*r53api.VPC{}}
 	err = s.store.View(func(tx *store.Tx) error {
-		z, err := ownZone(tx, acct, id)
+		z, err := loadZone(tx, acct, id)
 		if err != nil {
 			return err
 		}
@@ -290,7 +285,7 @@ func (s *Service) deleteVPCAuthorization(ctx context.Context, in *r53api.DeleteV
 		return nil, err
 	}
 	err = s.store.Update(func(tx *store.Tx) error {
-		z, err := ownZone(tx, acct, id)
+		z, err := loadZone(tx, acct, id)
 		if err != nil {
 			return err
 		}
