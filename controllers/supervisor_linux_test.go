@@ -56,7 +56,7 @@ func TestWorld(t *testing.T) {
 	elbInv := elbv2api.Bind(elb.Handlers())
 	// At 30 times AWS's speed the metrics of a minute come every 2 s.
 	metrics := &recorder{}
-	w, err := New(Config{DaemonID: id, StateDir: t.TempDir(), ImageDir: os.Getenv("CLOUDBOX_IMAGE_DIR"), Store: st, Contributors: []desired.Contributor{svc, elb}, Instances: svc, Images: svc, Health: elb, Identity: ids, Log: slog.New(slog.DiscardHandler),
+	w, err := New(Config{DaemonID: id, StateDir: t.TempDir(), ImageDir: testImageDir(), Store: st, Contributors: []desired.Contributor{svc, elb}, Instances: svc, Images: svc, Health: elb, Identity: ids, Log: slog.New(slog.DiscardHandler),
 		Metrics: metrics, TimeScale: 30})
 	if err != nil {
 		t.Fatal(err)
@@ -287,4 +287,14 @@ func (r *recorder) values(namespace, name string) []metric.Datum {
 		}
 	}
 	return out
+}
+
+// testImageDir is the image cache the test daemons share
+// (scripts/test.sh builds it): $CLOUDBOX_IMAGE_DIR, else the default one
+// outside the clone.
+func testImageDir() string {
+	if d := os.Getenv("CLOUDBOX_IMAGE_DIR"); d != "" {
+		return d
+	}
+	return "/var/cache/cloudbox/images"
 }
