@@ -67,6 +67,9 @@ type Config struct {
 	Certs  Certificates
 	// Edge is optional: the load balancers claim their names in it.
 	Edge *edge.Table
+	// HealthChecks is optional: Route 53's health checks run only with
+	// it, which takes their status (services/route53).
+	HealthChecks desired.HealthCheckReporter
 	// Metrics is optional: without it nothing is published.
 	Metrics metric.Publisher
 	// Now is the virtual clock of the time scale (time.Now if nil) and

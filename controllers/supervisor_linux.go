@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cloudbox/cloudbox/controllers/healthchecks"
 	"github.com/cloudbox/cloudbox/controllers/instances"
 	"github.com/cloudbox/cloudbox/controllers/loadbalancers"
 	"github.com/cloudbox/cloudbox/controllers/metrics"
@@ -120,7 +121,10 @@ func New(cfg Config) (*Supervisor, error) {
 	// ask it between a VPC's private Route 53 zones and the public ones,
 	// which they read from the snapshot (Desired).
 	var names vpcdns.Chain
-	s.instances = instances.New(instances.Config{Namespaces: n, Runner: r, Images: im, Desired: s.current, Names: &names, Identity: cfg.Identity,
+	// lookup is the whole resolution (zones and AWS names), for what
+	// resolves a name as a resolver would: SSH jumps, health checks.
+	lookup := &vpcdns.Lookup{Names: &names, World: s.current}
+	s.instances = instances.New(instances.Config{Namespaces: n, Runner: r, Images: im, Desired: s.current, Names: lookup, Identity: cfg.Identity,
 		Reports: cfg.Instances, Slots: cfg.Slots, Baked: cfg.Images, Hold: s.hold, Disks: s.instancesDir(), HostKeys: filepath.Join(cfg.StateDir, "hostkeys"), Log: cfg.Log})
 	lbs := loadbalancers.New(loadbalancers.Config{Namespaces: n, Desired: s.current, ELB: cfg.Health, Certs: cfg.Certs, Edge: cfg.Edge,
 		TimeScale: scale, Log: cfg.Log})
@@ -132,6 +136,10 @@ func New(cfg Config) (*Supervisor, error) {
 		network.New(network.Config{Kernel: n, Names: &names, Desired: s.current, InternetResolv: s.internetResolv(), Mirror: pkgs, Log: cfg.Log}),
 		lbs,
 		s.instances,
+	}
+	if cfg.HealthChecks != nil {
+		s.controllers = append(s.controllers, healthchecks.New(healthchecks.Config{Dialer: n, Namespace: vpc.InternetNS, Names: lookup,
+			Reports: cfg.HealthChecks, TimeScale: scale, Log: cfg.Log}))
 	}
 	if cfg.Metrics != nil {
 		s.controllers = append(s.controllers, metrics.New(metrics.Config{Publisher: cfg.Metrics, Instances: s.instances, Nodes: lbs,

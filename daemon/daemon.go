@@ -363,8 +363,8 @@ func (d *Daemon) openDataplane() error {
 		Contributors: provided[desired.Contributor](d.built), Instances: providedOne[desired.InstanceReporter](d.built),
 		Slots:  slotOwners(d.built),
 		Health: providedOne[controllers.HealthReporter](d.built), Certs: providedOne[controllers.Certificates](d.built),
-		Metrics: providedOne[metric.Publisher](d.built),
-		Images:  providedOne[desired.ImageReporter](d.built), ImageDir: d.imageDir(), ImageMirror: d.cfg.ImageMirror,
+		Metrics: providedOne[metric.Publisher](d.built), HealthChecks: providedOne[desired.HealthCheckReporter](d.built),
+		Images: providedOne[desired.ImageReporter](d.built), ImageDir: d.imageDir(), ImageMirror: d.cfg.ImageMirror,
 		Identity: d.ids, Edge: d.edgeHosts, Now: d.clock.Now, TimeScale: d.clock.Scale(), Log: d.cfg.Logger})
 	if err != nil {
 		return fmt.Errorf("the data plane: %w (cloudbox up --dataplane off serves the control plane alone)", err)

@@ -220,6 +220,17 @@ func TestALBSeed002(t *testing.T) {
 		w := w.in(t)
 		w.aws("ec2", "authorize-security-group-ingress", "--group-id", albSG, "--protocol", "tcp", "--port", "443", "--cidr", "0.0.0.0/0")
 		cert := get(w.aws("acm", "request-certificate", "--domain-name", "app.example.com", "--validation-method", "DNS"), "CertificateArn")
+		// DNS validation for real: pending until the CNAME ACM asks for is
+		// in a public hosted zone, as "Create records in Route 53" puts it.
+		d := w.aws("acm", "describe-certificate", "--certificate-arn", cert)
+		if st := get(d, "Certificate", "Status"); st != "PENDING_VALIDATION" {
+			t.Fatalf("a requested certificate is %s before its record exists", st)
+		}
+		zone := get(w.aws("route53", "create-hosted-zone", "--name", "example.com", "--caller-reference", "alb-cert"), "HostedZone", "Id")
+		name := get(d, "Certificate", "DomainValidationOptions", 0, "ResourceRecord", "Name")
+		value := get(d, "Certificate", "DomainValidationOptions", 0, "ResourceRecord", "Value")
+		w.aws("route53", "change-resource-record-sets", "--hosted-zone-id", zone, "--change-batch",
+			`{"Changes":[{"Action":"UPSERT","ResourceRecordSet":{"Name":"`+name+`","Type":"CNAME","TTL":300,"ResourceRecords":[{"Value":"`+value+`"}]}}]}`)
 		w.poll(func() bool {
 			return get(w.aws("acm", "describe-certificate", "--certificate-arn", cert), "Certificate", "Status") == "ISSUED"
 		})

@@ -7,13 +7,19 @@ import (
 )
 
 // ACM keeps wall time: real clients check its certificates against their
-// own clocks.
+// own clocks. It requires Route 53, whose public zones DNS validation
+// looks in.
 func init() {
 	registry.Register(registry.Registration{
-		Name: "acm",
-		API:  acmapi.Service,
+		Name:     "acm",
+		API:      acmapi.Service,
+		Requires: []string{"route53"},
 		New: func(env *registry.Env) (registry.Service, error) {
-			return New(env.Store, env.Now, env.Log, env.CA), nil
+			s := New(env.Store, env.Now, env.Log, env.CA)
+			if dns, ok := env.Service("route53").(PublicDNS); ok {
+				s.SetPublicDNS(dns)
+			}
+			return s, nil
 		},
 	})
 }
