@@ -60,7 +60,10 @@ type Config struct {
 	// ImageMirror is the Debian mirror images are built from ("" for
 	// mmdebstrap's default).
 	ImageMirror string
-	Identity    Issuer
+	// DNSListen is a loopback address where the simulated internet's DNS
+	// answers on the host ("" for none; port 0 picks one).
+	DNSListen string
+	Identity  Issuer
 	// Health and Certs are optional: without them load balancers report
 	// no health and serve no HTTPS.
 	Health HealthReporter
@@ -92,4 +95,7 @@ type Info struct {
 	Echo           string `json:"echo"`
 	// Images says where each image family's root file system stands.
 	Images []images.Status `json:"images"`
+	// DNS is the host address answering the internet's names (public
+	// hosted zones, load balancers): dig @127.0.0.1 -p PORT.
+	DNS string `json:"dns,omitempty"`
 }

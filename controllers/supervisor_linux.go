@@ -52,6 +52,7 @@ type Supervisor struct {
 	// (Exec).
 	controllers []Controller
 	instances   *instances.Controller
+	network     *network.Controller
 
 	// sync coalescing: gen counts syncs started, done the last one
 	// finished; a caller waits for a sync that started after its call.
@@ -132,8 +133,10 @@ func New(cfg Config) (*Supervisor, error) {
 	// instance stops or terminates leaves the nodes' pools before the
 	// instances controller starts halting its processes, so no request is
 	// sent to a process on its way out.
+	s.network = network.New(network.Config{Kernel: n, Names: &names, Desired: s.current, InternetResolv: s.internetResolv(), Mirror: pkgs,
+		HostDNS: cfg.DNSListen, Log: cfg.Log})
 	s.controllers = []Controller{
-		network.New(network.Config{Kernel: n, Names: &names, Desired: s.current, InternetResolv: s.internetResolv(), Mirror: pkgs, Log: cfg.Log}),
+		s.network,
 		lbs,
 		s.instances,
 	}
@@ -175,6 +178,7 @@ func (s *Supervisor) Info() Info {
 		InternetResolv: s.internetResolv(),
 		Echo:           "http://" + vpc.EchoAddr.String() + "/",
 		Images:         s.images.Status(),
+		DNS:            s.network.HostDNS(),
 	}
 }
 

@@ -3,6 +3,7 @@
 package daemon
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -64,6 +65,9 @@ type Config struct {
 	// StrictImages refuses AMI ids the catalogue does not know, as AWS
 	// does, instead of launching them as the region's default image.
 	StrictImages bool
+	// DNSListen is where the simulated internet's DNS answers on the host
+	// (public hosted zones for dig); "" picks a free loopback port.
+	DNSListen string
 }
 
 // Daemon is a configured cloudbox.
@@ -364,7 +368,7 @@ func (d *Daemon) openDataplane() error {
 		Slots:  slotOwners(d.built),
 		Health: providedOne[controllers.HealthReporter](d.built), Certs: providedOne[controllers.Certificates](d.built),
 		Metrics: providedOne[metric.Publisher](d.built), HealthChecks: providedOne[desired.HealthCheckReporter](d.built),
-		Images: providedOne[desired.ImageReporter](d.built), ImageDir: d.imageDir(), ImageMirror: d.cfg.ImageMirror,
+		Images: providedOne[desired.ImageReporter](d.built), ImageDir: d.imageDir(), ImageMirror: d.cfg.ImageMirror, DNSListen: cmp.Or(d.cfg.DNSListen, "127.0.0.1:0"),
 		Identity: d.ids, Edge: d.edgeHosts, Now: d.clock.Now, TimeScale: d.clock.Scale(), Log: d.cfg.Logger})
 	if err != nil {
 		return fmt.Errorf("the data plane: %w (cloudbox up --dataplane off serves the control plane alone)", err)

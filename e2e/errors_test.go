@@ -48,9 +48,9 @@ var unimplemented = []struct {
 			_, err := iam.NewFromConfig(cfg).ListUsers(ctx, &iam.ListUsersInput{})
 			return err
 		}},
-	{"route53", "ListHostedZones", []string{"route53", "list-hosted-zones"}, [2]string{"route53", "list_hosted_zones"},
+	{"route53", "ListTrafficPolicies", []string{"route53", "list-traffic-policies"}, [2]string{"route53", "list_traffic_policies"},
 		func(ctx context.Context, cfg aws.Config) error {
-			_, err := route53.NewFromConfig(cfg).ListHostedZones(ctx, &route53.ListHostedZonesInput{})
+			_, err := route53.NewFromConfig(cfg).ListTrafficPolicies(ctx, &route53.ListTrafficPoliciesInput{})
 			return err
 		}},
 	// Every elbv2 operation the installed CLIs know is implemented.

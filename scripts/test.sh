@@ -21,6 +21,7 @@ command -v mmdebstrap >/dev/null || debs+=(mmdebstrap)
 command -v curl >/dev/null || debs+=(curl)
 command -v ssh >/dev/null || debs+=(openssh-client)
 command -v ip >/dev/null || debs+=(iproute2)
+command -v dig >/dev/null || debs+=(dnsutils)
 if [ ${#debs[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${debs[@]}" >/dev/null) ||

@@ -116,6 +116,7 @@ func up(args []string) error {
 	fs.StringVar(&cfg.Dataplane, "dataplane", "on", "on: run VPCs and instances for real (needs Linux and root); off: the control plane alone")
 	fs.StringVar(&cfg.ImageDir, "image-dir", "", "directory of the instances' root file systems, built once (default $CLOUDBOX_IMAGE_DIR, else <data-dir>/images)")
 	fs.StringVar(&cfg.ImageMirror, "image-mirror", "", "Debian mirror the images are built from (default: mmdebstrap's, deb.debian.org)")
+	fs.StringVar(&cfg.DNSListen, "dns-listen", "127.0.0.1:0", "loopback address where the simulated internet's DNS (public hosted zones) answers on the host; port 0 picks one, which cloudbox info shows as dns")
 	fs.BoolVar(&cfg.StrictImages, "strict-images", false, "answer InvalidAMIID.NotFound for AMI ids cloudbox does not know, as AWS does (default: launch them as the region's Amazon Linux 2)")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 	fs.Parse(args)

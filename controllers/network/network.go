@@ -58,7 +58,12 @@ type Config struct {
 	// Mirror, when set, is the package mirror served on the internet's
 	// MirrorAddr under the Debian archive's names.
 	Mirror http.Handler
-	Log    *slog.Logger
+	// HostDNS, when set, is a loopback address in the host's namespace
+	// where the internet's answers are served too (UDP and TCP; port 0
+	// picks one), for `dig @127.0.0.1 -p PORT` on the host: a listener,
+	// so nothing is ever sent to a simulated address.
+	HostDNS string
+	Log     *slog.Logger
 }
 
 // mirrorNames are the names the package mirror answers, as the images'
@@ -87,6 +92,7 @@ type Controller struct {
 
 	mu       sync.Mutex
 	internet *servers.Set
+	hostDNS  string
 }
 
 // New returns the controller; Sync builds the network.
@@ -191,6 +197,18 @@ func (c *Controller) Start(context.Context) error {
 	}
 	s.Closers = append(s.Closers, tcp.Close)
 	s.Go(func() { vpcdns.Serve(ctx, vpcdns.Internet, c.dnsLookup, udp, tcp) })
+	if c.cfg.HostDNS != "" {
+		udp, tcp, err := listenHostDNS(c.cfg.HostDNS)
+		if err != nil {
+			return fail("resolver on the host", err)
+		}
+		s.Closers = append(s.Closers, udp.Close, tcp.Close)
+		s.Go(func() { vpcdns.Serve(ctx, vpcdns.Internet, c.dnsLookup, udp, tcp) })
+		c.mu.Lock()
+		c.hostDNS = udp.LocalAddr().String()
+		c.mu.Unlock()
+		c.cfg.Log.Info("network: the internet's DNS answers on the host too", "addr", udp.LocalAddr().String())
+	}
 	if err := os.MkdirAll(filepath.Dir(c.cfg.InternetResolv), 0o755); err != nil {
 		return fail("resolver", err)
 	}
@@ -201,6 +219,32 @@ func (c *Controller) Start(context.Context) error {
 	c.internet = s
 	c.mu.Unlock()
 	return nil
+}
+
+// HostDNS is the host address the internet's answers are served on, ""
+// when none.
+func (c *Controller) HostDNS() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.hostDNS
+}
+
+// listenHostDNS opens UDP and TCP on one loopback port (the UDP socket's
+// when the address asks for any port).
+func listenHostDNS(addr string) (net.PacketConn, net.Listener, error) {
+	var err error
+	for range 10 {
+		var udp net.PacketConn
+		if udp, err = net.ListenPacket("udp", addr); err != nil {
+			return nil, nil, err
+		}
+		var tcp net.Listener
+		if tcp, err = net.Listen("tcp", udp.LocalAddr().String()); err == nil {
+			return udp, tcp, nil
+		}
+		udp.Close() // the port is taken for TCP: try another
+	}
+	return nil, nil, err
 }
 
 // Close stops the DNS servers and the internet's services; the network
