@@ -27,8 +27,12 @@ func Validate(svc *api.Service, in any) *api.Error {
 		return api.Errorf("InvalidParameterValue", "Value (%s) for parameter %s is invalid. %s", p.value, p.wireName, p.constraint)
 	}
 	code := "ValidationException"
-	if svc.Protocol == "query" {
+	switch {
+	case svc.Protocol == "query":
 		code = "ValidationError"
+	case svc.ServiceID == "Route 53":
+		// Route 53 says InvalidInput, with the same message.
+		code = "InvalidInput"
 	}
 	msgs := make([]string, len(problems))
 	for i, p := range problems {

@@ -247,3 +247,12 @@ func TestListHostedZones(t *testing.T) {
 		t.Errorf("private zones: %+v", priv.HostedZones)
 	}
 }
+
+// The model's constraints fail as Route 53 words them: InvalidInput, with
+// the validation message every AWS service shares.
+func TestModelValidationIsInvalidInput(t *testing.T) {
+	c := newCloud(t)
+	zRepeat := "Z123456789012345678901234567890123"
+	_, err := c.route53("123456789012").GetHostedZone(ctx, &r53.GetHostedZoneInput{Id: aws.String(zRepeat)})
+	wantErr(t, err, "InvalidInput", 400, "1 validation error detected: Value '"+zRepeat+"' at 'id' failed to satisfy constraint: Member must have length less than or equal to 32")
+}
