@@ -55,7 +55,9 @@ func TestRoute53Failover(t *testing.T) {
 	batch, _ := json.Marshal(map[string]any{"Changes": []any{record("PRIMARY", primaryIP, hc), record("SECONDARY", secondaryIP, "")}})
 	w.aws("route53", "change-resource-record-sets", "--hosted-zone-id", zone, "--change-batch", string(batch))
 
-	answer := func() string { return w.shOK("internet", "getent ahostsv4 www.hybridbts.com | head -1 | cut -d' ' -f1") }
+	answer := func() string {
+		return w.shOK("internet", "getent ahostsv4 www.hybridbts.com | head -1 | cut -d' ' -f1")
+	}
 	waitAnswer := func(want, why string) {
 		t.Helper()
 		deadline := time.Now().Add(60 * time.Second)
