@@ -29,6 +29,7 @@ var benches = []bench{
 	{"dataplane-throughput", benchDataplaneThroughput},
 	{"dataplane-memory", benchDataplaneMemory},
 	{"images", benchImages},
+	{"route53-batch", benchRoute53Batch},
 	{"alb", benchALB},
 	{"autoscaling-scaleout", benchAutoScalingScaleOut},
 	{"autoscaling-capacity", benchAutoScalingCapacity},
