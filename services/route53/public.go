@@ -14,34 +14,18 @@ func (s *Service) PublicRecords(name, rtype string) []string {
 	var out []string
 	fqdn := strings.ToLower(strings.TrimSuffix(name, ".")) + "."
 	_ = s.store.View(func(tx *store.Tx) error {
-		scopes, err := tx.Scopes(kindZone)
-		if err != nil {
+		return eachZone(tx, func(owner string, z *zoneRecord) error {
+			if z.Private || (fqdn != z.Name && !strings.HasSuffix(fqdn, "."+z.Name)) {
+				return nil
+			}
+			sets, err := loadSets(tx, owner, z.ID)
+			for _, r := range sets {
+				if r.Name == fqdn && r.Type == rtype {
+					out = append(out, r.Values...)
+				}
+			}
 			return err
-		}
-		for _, sc := range scopes {
-			if sc[1] != "" {
-				continue
-			}
-			all, err := zones(tx, sc[0])
-			if err != nil {
-				return err
-			}
-			for _, z := range all {
-				if z.Private || (fqdn != z.Name && !strings.HasSuffix(fqdn, "."+z.Name)) {
-					continue
-				}
-				sets, err := loadSets(tx, sc[0], z.ID)
-				if err != nil {
-					return err
-				}
-				for _, r := range sets {
-					if r.Name == fqdn && r.Type == rtype {
-						out = append(out, r.Values...)
-					}
-				}
-			}
-		}
-		return nil
+		})
 	})
 	return out
 }
