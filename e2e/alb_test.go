@@ -253,6 +253,14 @@ func TestALBSeed002(t *testing.T) {
 		if r := w.sh("internet", "curl -s -f --max-time 3 --resolve app.example.com:443:"+node+" https://app.example.com/"); r.ExitCode == 0 {
 			t.Errorf("the certificate verified without cloudbox's CA")
 		}
+		// The site by its own name: an alias record to the load balancer
+		// in the public zone, resolved by the internet's resolver.
+		lbZone := get(lb, "LoadBalancers", 0, "CanonicalHostedZoneId")
+		w.aws("route53", "change-resource-record-sets", "--hosted-zone-id", zone, "--change-batch",
+			`{"Changes":[{"Action":"UPSERT","ResourceRecordSet":{"Name":"app.example.com","Type":"A","AliasTarget":{"HostedZoneId":"`+lbZone+`","DNSName":"dualstack.`+dns+`","EvaluateTargetHealth":true}}}]}`)
+		if got := w.eventually("internet", "curl -s -f --max-time 3 --cacert "+caPath+" https://app.example.com/", 10*time.Second); got != hosts[0] && got != hosts[1] {
+			t.Errorf("https://app.example.com/ through its alias: %q", got)
+		}
 	})
 
 	t.Run("an internal load balancer is reachable from inside only", func(t *testing.T) {

@@ -508,8 +508,10 @@ func TestShellWithTerminal(t *testing.T) {
 	fmt.Fprint(stdin, "echo \"term=$TERM size=$(stty size)\" ok''-1\n")
 	waitFor(t, &out, "term=xterm-test size=40 100 ok-1")
 
-	// ^C interrupts the foreground command, not the shell.
-	fmt.Fprint(stdin, "echo sleep''-started; sleep 30\n")
+	// ^C interrupts the foreground command, not the shell. The marker is
+	// printed by the foreground job itself, so the ^C cannot reach the
+	// shell between an echo and the sleep it runs next.
+	fmt.Fprint(stdin, "sh -c 'echo sleep''-started; exec sleep 30'\n")
 	waitFor(t, &out, "sleep-started")
 	fmt.Fprint(stdin, "\x03")
 	fmt.Fprint(stdin, "echo after''-interrupt; exit 5\n")
