@@ -98,15 +98,8 @@ func firstLevel(name string) string {
 // checkWritable returns AWS's error for a name a user may not create,
 // change or delete a parameter under, in the order AWS checks.
 func checkWritable(sc scope, name string) error {
-	if !validName(name) {
-		return badName()
-	}
-	first := firstLevel(name)
-	if strings.HasPrefix(first, "aws") {
-		return reservedName(name)
-	}
-	if strings.HasPrefix(first, "ssm") {
-		return badName()
+	if err := writeRef(name); err != nil {
+		return err
 	}
 	if levels(name) > maxLevels {
 		return api.Errorf("HierarchyLevelLimitExceededException", "%s", msgLevels)
