@@ -82,6 +82,10 @@ type DNSHealthCheck struct {
 	// ChildHealthChecks and HealthThreshold make a CALCULATED check.
 	ChildHealthChecks []string
 	HealthThreshold   int
+	// Status is what Route 53 knows of a check the data plane does not
+	// run (a disabled one, healthy; a CLOUDWATCH_METRIC one, from its
+	// alarm), for the CALCULATED checks that count it; nil for the rest.
+	Status *bool
 }
 
 // HealthCheckReporter takes the data plane's view of the health checks

@@ -252,3 +252,69 @@ emit(r)
 		t.Errorf("get_health_check_status before the data plane reports: %+v", r)
 	}
 }
+
+// TestRoute53MetricHealthCheck is a CLOUDWATCH_METRIC health check on an
+// alarm in another region: its status follows the alarm (insufficient
+// data counts as the check says), GetHealthCheck shows the alarm's
+// configuration, and Route 53 publishes HealthCheckStatus to CloudWatch in
+// us-east-1.
+func TestRoute53MetricHealthCheck(t *testing.T) {
+	p := newCPCloud(t)
+	west := func(args ...string) map[string]any { return p.aws(append(args, "--region", "eu-west-1")...) }
+	west("cloudwatch", "put-metric-alarm", "--alarm-name", "deep-queue", "--namespace", "Cloudbox/Test", "--metric-name", "QueueDepth",
+		"--statistic", "Maximum", "--period", "60", "--evaluation-periods", "1", "--threshold", "100",
+		"--comparison-operator", "GreaterThanThreshold", "--treat-missing-data", "ignore")
+	hc := get(p.aws("route53", "create-health-check", "--caller-reference", "metric-1", "--health-check-config",
+		`{"Type":"CLOUDWATCH_METRIC","AlarmIdentifier":{"Region":"eu-west-1","Name":"deep-queue"},"InsufficientDataHealthStatus":"Unhealthy"}`),
+		"HealthCheck", "Id")
+
+	status := func() string {
+		return get(p.aws("route53", "get-health-check-status", "--health-check-id", hc), "HealthCheckObservations", 0, "StatusReport", "Status")
+	}
+	waitStatus := func(prefix string) {
+		t.Helper()
+		p.waitUntil("health check status "+prefix, 20*time.Second, func() (bool, string) {
+			s := status()
+			return strings.HasPrefix(s, prefix), s
+		})
+	}
+	// No data yet: InsufficientDataHealthStatus Unhealthy.
+	waitStatus("Failure")
+	cfg := p.aws("route53", "get-health-check", "--health-check-id", hc)
+	if get(cfg, "HealthCheck", "CloudWatchAlarmConfiguration", "MetricName") != "QueueDepth" ||
+		get(cfg, "HealthCheck", "CloudWatchAlarmConfiguration", "ComparisonOperator") != "GreaterThanThreshold" ||
+		get(cfg, "HealthCheck", "CloudWatchAlarmConfiguration", "Threshold") != "100" {
+		t.Errorf("get-health-check: %v", cfg)
+	}
+
+	put := func(v string) {
+		west("cloudwatch", "put-metric-data", "--namespace", "Cloudbox/Test", "--metric-name", "QueueDepth", "--value", v)
+	}
+	put("5")
+	waitStatus("Success")
+	put("500")
+	waitStatus("Failure")
+	if r := get(p.aws("route53", "get-health-check-last-failure-reason", "--health-check-id", hc), "HealthCheckObservations", 0, "StatusReport", "Status"); !strings.Contains(r, "ALARM") {
+		t.Errorf("last failure reason %q does not name the ALARM state", r)
+	}
+	put("1")
+	waitStatus("Success")
+
+	// HealthCheckStatus, once a virtual minute, in us-east-1: its latest
+	// datapoint is 1.
+	p.waitUntil("HealthCheckStatus 1 in CloudWatch", 20*time.Second, func() (bool, string) {
+		out := p.aws("cloudwatch", "get-metric-statistics", "--region", "us-east-1", "--namespace", "AWS/Route53", "--metric-name", "HealthCheckStatus",
+			"--dimensions", "Name=HealthCheckId,Value="+hc, "--statistics", "Minimum", "--period", "60",
+			"--start-time", time.Now().Add(-time.Hour).UTC().Format(time.RFC3339), "--end-time", time.Now().Add(12*time.Hour).UTC().Format(time.RFC3339))
+		points, _ := out["Datapoints"].([]any)
+		var at string
+		var v float64
+		for _, pt := range points {
+			m := pt.(map[string]any)
+			if ts := m["Timestamp"].(string); ts > at {
+				at, v = ts, m["Minimum"].(float64)
+			}
+		}
+		return at != "" && v == 1, fmt.Sprint(points)
+	})
+}

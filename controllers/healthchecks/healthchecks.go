@@ -3,7 +3,9 @@
 // Route 53's checkers reach endpoints from the internet), at its request
 // interval on the virtual clock, and reports the status to Route 53 when
 // FailureThreshold consecutive results agree. CALCULATED checks combine
-// their children's statuses; CLOUDWATCH_METRIC checks are not run here.
+// their children's statuses; CLOUDWATCH_METRIC checks are evaluated by
+// Route 53 from their alarms, and their status (like a disabled check's,
+// healthy) comes in with the world, for the CALCULATED checks.
 package healthchecks
 
 import (
@@ -91,11 +93,16 @@ func (c *Controller) Name() string { return "healthchecks" }
 // those the world no longer has.
 func (c *Controller) Sync(_ context.Context, snap *desired.World) error {
 	want := map[string]*desired.DNSHealthCheck{}
+	c.smu.Lock()
 	for _, hc := range snap.HealthChecks {
-		if !hc.Disabled && hc.Type != "CLOUDWATCH_METRIC" {
+		switch {
+		case hc.Status != nil:
+			c.status[hc.ID] = *hc.Status
+		case !hc.Disabled && hc.Type != "CLOUDWATCH_METRIC":
 			want[hc.ID] = hc
 		}
 	}
+	c.smu.Unlock()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for id, ch := range c.running {

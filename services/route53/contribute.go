@@ -43,7 +43,8 @@ func (s *Service) Contribute(tx *store.Tx, sc desired.Scope, w *desired.World) e
 	unhealthy := map[string]bool{}
 	for _, h := range checks {
 		w.HealthChecks = append(w.HealthChecks, h.desired(sc.Account))
-		unhealthy[h.ID] = h.Reported && !h.Healthy
+		healthy, known := h.status()
+		unhealthy[h.ID] = known && !healthy
 	}
 	all, err := zones(tx, sc.Account)
 	if err != nil {

@@ -59,6 +59,8 @@ type healthCheckRecord struct {
 	Healthy   bool      `json:",omitempty"`
 	Reason    string    `json:",omitempty"`
 	CheckedAt time.Time `json:",omitzero"`
+	// Alarm is a CLOUDWATCH_METRIC check's alarm as last read.
+	Alarm *Alarm `json:",omitempty"`
 }
 
 // hcConfig is a health check's settings, defaults filled in.
@@ -216,7 +218,8 @@ func (h *healthCheckRecord) api() *r53api.HealthCheck {
 	if c.AlarmName != "" {
 		cfg.AlarmIdentifier = &r53api.AlarmIdentifier{Name: str(c.AlarmName), Region: str(c.AlarmRegion)}
 	}
-	return &r53api.HealthCheck{Id: str(h.ID), CallerReference: str(h.CallerReference), HealthCheckConfig: cfg, HealthCheckVersion: i64(h.Version)}
+	return &r53api.HealthCheck{Id: str(h.ID), CallerReference: str(h.CallerReference), HealthCheckConfig: cfg,
+		HealthCheckVersion: i64(h.Version), CloudWatchAlarmConfiguration: h.Alarm.api()}
 }
 
 func noSuchHealthCheck(id string) error {
@@ -437,6 +440,9 @@ func (s *Service) updateHealthCheck(ctx context.Context, in *r53api.UpdateHealth
 			return err
 		}
 		if !reflect.DeepEqual(c, h.Config) {
+			if c.AlarmName != h.Config.AlarmName || c.AlarmRegion != h.Config.AlarmRegion {
+				h.Alarm = nil // another alarm: read afresh
+			}
 			h.Config = c
 			h.Version++
 		}
@@ -514,10 +520,14 @@ var _ desired.HealthCheckReporter = (*Service)(nil)
 // dnsHealthCheck is the health check as the data plane runs it.
 func (h *healthCheckRecord) desired(acct string) *desired.DNSHealthCheck {
 	c := h.Config
-	return &desired.DNSHealthCheck{
+	d := &desired.DNSHealthCheck{
 		ID: h.ID, Account: acct, Type: c.Type, IP: c.IPAddress, FQDN: c.FQDN, Port: int(c.Port),
 		ResourcePath: c.ResourcePath, SearchString: c.SearchString, RequestInterval: int(c.RequestInterval),
 		FailureThreshold: int(c.FailureThreshold), Inverted: c.Inverted, Disabled: c.Disabled,
 		ChildHealthChecks: slices.Clone(c.ChildHealthChecks), HealthThreshold: int(c.HealthThreshold),
 	}
+	if healthy, known := h.status(); known && (c.Disabled || c.Type == r53api.HealthCheckTypeCLOUDWATCHMETRIC) {
+		d.Status = &healthy
+	}
+	return d
 }

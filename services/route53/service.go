@@ -34,8 +34,10 @@
 //   - Health checks are run by the data plane from one place, the simulated
 //     internet (controllers/healthchecks), not from eight regions:
 //     GetHealthCheckStatus shows its last report as every region's
-//     observation. CLOUDWATCH_METRIC checks are stored but not evaluated;
-//     RECOVERY_CONTROL checks are refused. A record counts as healthy until
+//     observation. CLOUDWATCH_METRIC checks follow their alarm's state,
+//     read through CloudWatch's API every 10 (virtual) seconds; an alarm
+//     that does not exist counts as insufficient data, not an error at
+//     CreateHealthCheck. RECOVERY_CONTROL checks are refused. A record counts as healthy until
 //     its health check is reported unhealthy, and again once that health
 //     check is deleted.
 package route53
