@@ -48,8 +48,8 @@ type Record struct {
 	Region string
 	// MultiValue is set for multivalue answer records.
 	MultiValue bool
-	// GeoLocation is set for geolocation records: a continent ("EU"),
-	// country ("KR"), subdivision ("US-WA") or "*".
+	// GeoLocation is set for geolocation records: a continent
+	// ("continent:EU"), country ("KR"), subdivision ("US-WA") or "*".
 	GeoLocation string
 	// HealthCheck is the id of the health check the record depends on, ""
 	// for none; Healthy is what the data plane last saw of it.

@@ -349,18 +349,26 @@ func choose(cands []candidate, region string) []candidate {
 		rand.Shuffle(len(pool), func(i, j int) { pool[i], pool[j] = pool[j], pool[i] })
 		return pool[:min(len(pool), maxMultiValue)]
 	case first.Region != "":
+		// The record of the asker's region, or the nearest one.
+		if region == "" {
+			region = internetRegion
+		}
 		pool := healthy()
-		for _, c := range pool {
-			if c.rec.Region == region {
-				return []candidate{c}
+		best := pool[0]
+		for _, c := range pool[1:] {
+			if distance(region, c.rec.Region) < distance(region, best.rec.Region) {
+				best = c
 			}
 		}
-		return pool[:1]
+		return []candidate{best}
 	case first.GeoLocation != "":
-		// Every asker is in the default location.
-		for _, c := range cands {
-			if c.rec.GeoLocation == "*" && c.healthy {
-				return []candidate{c}
+		// The healthy record of the most specific location that covers
+		// the asker; an unhealthy one gives way to the larger area's.
+		for _, loc := range locations(region) {
+			for _, c := range cands {
+				if c.rec.GeoLocation == loc && c.healthy {
+					return []candidate{c}
+				}
 			}
 		}
 		return nil

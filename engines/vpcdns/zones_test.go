@@ -68,8 +68,15 @@ func zoneWorld() *desired.World {
 		{Name: "f.example.com", Type: "A", TTL: 60, Values: []string{"192.0.2.21"}, SetID: "s", Failover: "SECONDARY"},
 		{Name: "lat.example.com", Type: "A", TTL: 60, Values: []string{"192.0.2.30"}, SetID: "seoul", Region: "ap-northeast-2"},
 		{Name: "lat.example.com", Type: "A", TTL: 60, Values: []string{"192.0.2.31"}, SetID: "virginia", Region: "us-east-1"},
-		{Name: "geo.example.com", Type: "A", TTL: 60, Values: []string{"192.0.2.40"}, SetID: "eu", GeoLocation: "EU"},
+		{Name: "lat2.example.com", Type: "A", TTL: 60, Values: []string{"192.0.2.32"}, SetID: "london", Region: "eu-west-2"},
+		{Name: "lat2.example.com", Type: "A", TTL: 60, Values: []string{"192.0.2.33"}, SetID: "singapore", Region: "ap-southeast-1"},
+		{Name: "geo.example.com", Type: "A", TTL: 60, Values: []string{"192.0.2.40"}, SetID: "eu", GeoLocation: "continent:EU"},
 		{Name: "geo.example.com", Type: "A", TTL: 60, Values: []string{"192.0.2.41"}, SetID: "default", GeoLocation: "*"},
+		{Name: "geo.example.com", Type: "A", TTL: 60, Values: []string{"192.0.2.42"}, SetID: "us", GeoLocation: "US"},
+		{Name: "geo.example.com", Type: "A", TTL: 60, Values: []string{"192.0.2.43"}, SetID: "virginia", GeoLocation: "US-VA"},
+		{Name: "geo2.example.com", Type: "A", TTL: 60, Values: []string{"192.0.2.44"}, SetID: "virginia", GeoLocation: "US-VA", HealthCheck: "hc-va"},
+		{Name: "geo2.example.com", Type: "A", TTL: 60, Values: []string{"192.0.2.45"}, SetID: "us", GeoLocation: "US"},
+		{Name: "geo2.example.com", Type: "A", TTL: 60, Values: []string{"192.0.2.46"}, SetID: "namibia", GeoLocation: "NA"},
 		{Name: "ealias.example.com", Type: "A", AliasTarget: "nothing.example.com", EvaluateTargetHealth: true, SetID: "p", Failover: "PRIMARY"},
 		{Name: "ealias.example.com", Type: "A", AliasTarget: "example.com", EvaluateTargetHealth: true, SetID: "s", Failover: "SECONDARY"},
 	}}
@@ -476,13 +483,28 @@ func TestZonesLatencyAndGeo(t *testing.T) {
 	for _, tc := range []struct{ from, name, want string }{
 		{"vpc-a", "lat.example.com.", "192.0.2.30"},
 		{"vpc-b", "lat.example.com.", "192.0.2.31"},
-		{Internet, "lat.example.com.", "192.0.2.30"}, // no region: the first
-		{"vpc-a", "geo.example.com.", "192.0.2.41"},  // the default location
+		{Internet, "lat.example.com.", "192.0.2.31"}, // the internet is taken to be in us-east-1
+		// No record in the asker's region: the nearest region's.
+		{"vpc-a", "lat2.example.com.", "192.0.2.33"},
+		{"vpc-b", "lat2.example.com.", "192.0.2.32"},
+		// Geolocation by the VPC's region: Seoul falls to the default,
+		// Virginia has its own record, Ireland its continent's.
+		{"vpc-a", "geo.example.com.", "192.0.2.41"},
+		{"vpc-b", "geo.example.com.", "192.0.2.43"},
 		{Internet, "geo.example.com.", "192.0.2.41"},
+		// An unhealthy state gives way to its country; the continent
+		// North America is not Namibia.
+		{"vpc-b", "geo2.example.com.", "192.0.2.45"},
 	} {
 		if got := count(t, srv[tc.from], tc.name, 20); got[tc.want] != 20 {
 			t.Errorf("%q %s = %v, want %s", tc.from, tc.name, got, tc.want)
 		}
+	}
+	// No location covers Seoul and there is no default: no answer, and
+	// the name exists (NODATA).
+	m := exchange(t, "udp", srv["vpc-a"], "geo2.example.com.", dns.TypeA)
+	if m.Rcode != dns.RcodeSuccess || len(m.Answer) != 0 {
+		t.Errorf("geo2 from Seoul: %v", m)
 	}
 }
 

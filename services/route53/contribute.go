@@ -80,7 +80,7 @@ func (r *rrset) desired() *desired.Record {
 		d.TTL = uint32(min(max(*r.TTL, 0), 1<<31-1))
 	}
 	if r.Geo != nil {
-		d.GeoLocation = r.Geo.String()
+		d.GeoLocation = r.Geo.location()
 	}
 	if a := r.Alias; a != nil {
 		d.AliasTarget = aliasName(a.DNSName)

@@ -155,8 +155,8 @@ func (g *geoLocation) valid() bool {
 	}
 }
 
-// String is the location as the data plane names it: "EU", "KR", "US-WA"
-// or "*".
+// String is the location as the error messages name it: "EU", "KR",
+// "US-WA" or "*".
 func (g *geoLocation) String() string {
 	switch {
 	case g.Continent != "":
@@ -165,6 +165,15 @@ func (g *geoLocation) String() string {
 		return g.Country + "-" + g.Subdivision
 	}
 	return g.Country
+}
+
+// location is the location as the data plane names it: continents are
+// marked ("continent:NA"), since "NA" is also Namibia's country code.
+func (g *geoLocation) location() string {
+	if g.Continent != "" {
+		return "continent:" + g.Continent
+	}
+	return g.String()
 }
 
 // policy names a record set's routing policy ("" for simple routing).
