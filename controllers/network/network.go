@@ -125,7 +125,7 @@ func (c *Controller) Sync(_ context.Context, snap *desired.World) error {
 }
 
 // startDNS starts the Amazon DNS server of a VPC on its router's base+2
-// address.
+// address and on 169.254.169.253.
 func (c *Controller) startDNS(v *desired.VPC) (*servers.Set, error) {
 	ns := vpc.RouterNS(v.ID)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -135,23 +135,25 @@ func (c *Controller) startDNS(v *desired.VPC) (*servers.Set, error) {
 		return nil, err
 	}
 	vpcID := v.ID
-	addr := netip.AddrPortFrom(desired.DNSServer(v.CIDRs[0]), 53)
-	udp, err := c.cfg.Kernel.ListenUDP(ns, addr)
-	if err != nil {
-		return fail(err)
-	}
-	s.Closers = append(s.Closers, udp.Close)
-	tcp, err := c.cfg.Kernel.ListenTCP(ns, addr)
-	if err != nil {
-		return fail(err)
-	}
-	s.Closers = append(s.Closers, tcp.Close)
-	s.Go(func() {
-		if err := vpcdns.Serve(ctx, vpcID, c.dnsLookup, udp, tcp); err != nil && ctx.Err() == nil {
-			c.cfg.Log.Warn("network: vpc dns stopped", "vpc", vpcID, "error", err)
+	addrs := []netip.AddrPort{netip.AddrPortFrom(desired.DNSServer(v.CIDRs[0]), 53), netip.AddrPortFrom(vpc.DNSLinkLocal, 53)}
+	for _, addr := range addrs {
+		udp, err := c.cfg.Kernel.ListenUDP(ns, addr)
+		if err != nil {
+			return fail(err)
 		}
-	})
-	c.cfg.Log.Info("network: vpc dns up", "vpc", vpcID, "dns", addr.String())
+		s.Closers = append(s.Closers, udp.Close)
+		tcp, err := c.cfg.Kernel.ListenTCP(ns, addr)
+		if err != nil {
+			return fail(err)
+		}
+		s.Closers = append(s.Closers, tcp.Close)
+		s.Go(func() {
+			if err := vpcdns.Serve(ctx, vpcID, c.dnsLookup, udp, tcp); err != nil && ctx.Err() == nil {
+				c.cfg.Log.Warn("network: vpc dns stopped", "vpc", vpcID, "dns", addr.String(), "error", err)
+			}
+		})
+	}
+	c.cfg.Log.Info("network: vpc dns up", "vpc", vpcID, "dns", addrs[0].String(), "link_local", addrs[1].String())
 	return s, nil
 }
 

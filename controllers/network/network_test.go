@@ -91,6 +91,13 @@ func TestZonesAnsweredFromTheSnapshot(t *testing.T) {
 	if m := ask(t, k, vpc.RouterNS("vpc-1"), dns1, "db01.vprofile.in."); !slices.Equal(addrs(m), []string{"10.0.1.9"}) {
 		t.Errorf("vpc-1 db01: %v", m)
 	}
+	// 169.254.169.253 is each VPC's resolver too.
+	if m := ask(t, k, vpc.RouterNS("vpc-1"), vpc.DNSLinkLocal, "db01.vprofile.in."); !slices.Equal(addrs(m), []string{"10.0.1.9"}) {
+		t.Errorf("vpc-1 db01 at 169.254.169.253: %v", m)
+	}
+	if m := ask(t, k, vpc.RouterNS("vpc-2"), vpc.DNSLinkLocal, "db01.vprofile.in."); m.Rcode != dns.RcodeNameError {
+		t.Errorf("vpc-2 sees vpc-1's private zone at 169.254.169.253: %v", m)
+	}
 	for _, tc := range []struct {
 		ns   string
 		addr netip.Addr

@@ -117,6 +117,7 @@ func (b *builder) vpc(v *desired.VPC) error {
 	}
 	lo := func(a netip.Addr) { r.addrs[linkAddr{"lo", netip.PrefixFrom(a, hostLen)}] = true }
 	lo(IMDSAddr)
+	lo(DNSLinkLocal)
 	if len(v.CIDRs) > 0 && v.CIDRs[0].Addr().Is4() {
 		lo(desired.DNSServer(v.CIDRs[0]))
 	}

@@ -27,6 +27,10 @@ var MirrorAddr = netip.MustParseAddr("198.18.0.11")
 // IMDSAddr is the instance metadata service's address, on every router's lo.
 var IMDSAddr = netip.MustParseAddr("169.254.169.254")
 
+// DNSLinkLocal is the Amazon DNS server's link-local address, which
+// answers in every VPC as base+2 does; also on every router's lo.
+var DNSLinkLocal = netip.MustParseAddr("169.254.169.253")
+
 // RouterNS returns the short name of a VPC's router namespace.
 func RouterNS(vpcID string) string { return "r-" + vpcID }
 

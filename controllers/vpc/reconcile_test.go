@@ -66,7 +66,7 @@ func TestDesiredState(t *testing.T) {
 	for _, l := range links {
 		names = append(names, l.Name)
 		if l.Name == "lo" {
-			wantAll(t, "router lo", prefixStrings(l.Addrs), "10.0.1.1/32", "10.0.2.1/32", "10.0.0.2/32", "169.254.169.254/32")
+			wantAll(t, "router lo", prefixStrings(l.Addrs), "10.0.1.1/32", "10.0.2.1/32", "10.0.0.2/32", "169.254.169.254/32", "169.254.169.253/32")
 		}
 		if l.Name == "igw" && l.MAC.String() != igwMAC("vpc-1").String() {
 			t.Errorf("igw MAC %s, want %s", l.MAC, igwMAC("vpc-1"))

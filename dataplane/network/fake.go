@@ -41,8 +41,15 @@ type Fake struct {
 	nss       map[string]*fakeNS
 	calls     []string
 	fail      map[string][]error
-	listeners map[netip.AddrPort]fakeListenerEntry
+	// listeners are by namespace and address: two namespaces may listen
+	// on one address (every router has the IMDS and DNS link-local ones).
+	listeners map[listenKey]fakeListenerEntry
 	macSeq    uint32
+}
+
+type listenKey struct {
+	ns   string
+	addr netip.AddrPort
 }
 
 type fakeNS struct {
@@ -83,7 +90,7 @@ func NewFake(daemonID string) (*Fake, error) {
 	if err := checkDaemonID(daemonID); err != nil {
 		return nil, err
 	}
-	return &Fake{id: daemonID, nss: map[string]*fakeNS{}, fail: map[string][]error{}, listeners: map[netip.AddrPort]fakeListenerEntry{}}, nil
+	return &Fake{id: daemonID, nss: map[string]*fakeNS{}, fail: map[string][]error{}, listeners: map[listenKey]fakeListenerEntry{}}, nil
 }
 
 // Calls returns the calls made so far, one string each, e.g.
@@ -827,7 +834,7 @@ func (f *Fake) ListenTCP(ns string, addr netip.AddrPort) (net.Listener, error) {
 	if !n.hasAddr(addr.Addr()) {
 		return nil, &net.OpError{Op: "listen", Net: "tcp", Err: syscall.EADDRNOTAVAIL}
 	}
-	if _, taken := f.listeners[addr]; taken && addr.Port() != 0 {
+	if _, taken := f.listeners[listenKey{ns, addr}]; taken && addr.Port() != 0 {
 		return nil, &net.OpError{Op: "listen", Net: "tcp", Err: syscall.EADDRINUSE}
 	}
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
@@ -838,12 +845,13 @@ func (f *Fake) ListenTCP(ns string, addr netip.AddrPort) (net.Listener, error) {
 	if addr.Port() == 0 {
 		addr = netip.AddrPortFrom(addr.Addr(), uint16(real.Port))
 	}
-	f.listeners[addr] = fakeListenerEntry{ns: ns, real: real.String()}
+	key := listenKey{ns, addr}
+	f.listeners[key] = fakeListenerEntry{ns: ns, real: real.String()}
 	return &fakeListener{Listener: ln, addr: net.TCPAddrFromAddrPort(addr), close: func() {
 		f.mu.Lock()
 		defer f.mu.Unlock()
-		if e, ok := f.listeners[addr]; ok && e.real == real.String() {
-			delete(f.listeners, addr)
+		if e, ok := f.listeners[key]; ok && e.real == real.String() {
+			delete(f.listeners, key)
 		}
 	}}, nil
 }
@@ -911,14 +919,17 @@ func (f *Fake) DialTCP(ctx context.Context, ns string, addr netip.AddrPort) (net
 		f.mu.Unlock()
 		return nil, err
 	}
-	e, ok := f.listeners[addr]
+	e, ok := f.listener(ns, addr)
 	if !ok {
 		wild := netip.AddrPortFrom(netip.IPv4Unspecified(), addr.Port())
 		if addr.Addr().Is6() {
 			wild = netip.AddrPortFrom(netip.IPv6Unspecified(), addr.Port())
 		}
-		if w, found := f.listeners[wild]; found && f.nss[w.ns] != nil && f.nss[w.ns].hasAddr(addr.Addr()) {
-			e, ok = w, true
+		for k, w := range f.listeners {
+			if k.addr == wild && f.nss[w.ns] != nil && f.nss[w.ns].hasAddr(addr.Addr()) {
+				e, ok = w, true
+				break
+			}
 		}
 	}
 	f.mu.Unlock()
@@ -927,6 +938,20 @@ func (f *Fake) DialTCP(ctx context.Context, ns string, addr netip.AddrPort) (net
 	}
 	var d net.Dialer
 	return d.DialContext(ctx, "tcp4", e.real)
+}
+
+// listener finds the listener a dial from ns to addr reaches: one in ns
+// itself, else one in any namespace (the fake does not route).
+func (f *Fake) listener(ns string, addr netip.AddrPort) (fakeListenerEntry, bool) {
+	if e, ok := f.listeners[listenKey{ns, addr}]; ok {
+		return e, true
+	}
+	for k, e := range f.listeners {
+		if k.addr == addr {
+			return e, true
+		}
+	}
+	return fakeListenerEntry{}, false
 }
 
 // String describes the fake world, for test failure messages.
