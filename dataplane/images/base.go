@@ -26,6 +26,9 @@ var basePackages = []string{
 	"systemctl", "sudo", "ca-certificates", "python3", "procps", "iproute2",
 	"iputils-ping", "curl", "less", "iptables", "openssh-client", "netcat-openbsd",
 	"awscli",
+	// dig and host, as Amazon Linux's bind-utils and Ubuntu's
+	// bind9-dnsutils give them.
+	"bind9-dnsutils",
 	// systemd makes the runtime directories packages declare in
 	// tmpfiles.d (/run/mysqld...); without systemd, this does, when a
 	// package is installed and at every boot (/run is fresh).
