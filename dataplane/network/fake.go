@@ -37,10 +37,10 @@ import (
 type Fake struct {
 	id string
 
-	mu        sync.Mutex
-	nss       map[string]*fakeNS
-	calls     []string
-	fail      map[string][]error
+	mu    sync.Mutex
+	nss   map[string]*fakeNS
+	calls []string
+	fail  map[string][]error
 	// listeners are by namespace and address: two namespaces may listen
 	// on one address (every router has the IMDS and DNS link-local ones).
 	listeners map[listenKey]fakeListenerEntry
