@@ -5,70 +5,97 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 )
 
-// TestRoute53Failover is seed 003's failover between two sites: a public
-// zone whose www is a PRIMARY record on one web server's address, health
-// checked over HTTP from the simulated internet, and a SECONDARY on the
-// other's. The internet resolves www to the primary; when the primary's
-// web server stops, the health check fails FailureThreshold times and the
-// answer switches to the secondary; when it comes back, so does the
-// answer. Time runs 10x faster (request interval 10 s = 1 s).
+// TestRoute53Failover is seed 003's failover between two load balancers
+// in two regions: a public zone whose www is a PRIMARY alias to an ALB in
+// Seoul, health checked over HTTP by its DNS name from the simulated
+// internet, and a SECONDARY alias to an ALB in Virginia. The internet
+// reaches the Seoul site by name; when the Seoul ALB's target stops
+// serving, the health check fails FailureThreshold times and the name
+// answers Virginia's load balancer; when the target comes back, so does
+// the answer. Time runs 10x faster (request interval 10 s = 1 s).
 func TestRoute53Failover(t *testing.T) {
 	w := newVPCWorld(t, Opts{TimeScale: 10})
-	vpc := get(w.aws("ec2", "create-vpc", "--cidr-block", "10.0.0.0/16"), "Vpc", "VpcId")
-	subnet := get(w.aws("ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block", "10.0.0.0/24", "--availability-zone", "ap-northeast-2a"), "Subnet", "SubnetId")
-	igw := get(w.aws("ec2", "create-internet-gateway"), "InternetGateway", "InternetGatewayId")
-	w.aws("ec2", "attach-internet-gateway", "--vpc-id", vpc, "--internet-gateway-id", igw)
-	rt := get(w.aws("ec2", "describe-route-tables", "--filters", "Name=vpc-id,Values="+vpc), "RouteTables", 0, "RouteTableId")
-	w.aws("ec2", "create-route", "--route-table-id", rt, "--destination-cidr-block", "0.0.0.0/0", "--gateway-id", igw)
-	sg := get(w.aws("ec2", "create-security-group", "--group-name", "web", "--description", "web", "--vpc-id", vpc), "GroupId")
-	w.aws("ec2", "authorize-security-group-ingress", "--group-id", sg, "--protocol", "tcp", "--port", "80", "--cidr", "0.0.0.0/0")
-	ami := get(w.aws("ec2", "describe-images", "--owners", "amazon", "--filters", "Name=name,Values=al2023-ami-2023.*-kernel-6.1-x86_64"), "Images", 0, "ImageId")
-	site := func(name string) (id, ip string) {
-		ud := "#!/bin/sh\nmkdir -p /srv && echo " + name + " > /srv/index.html && cd /srv && nohup python3 -m http.server 80 >/dev/null 2>&1 &\n"
-		out := w.aws("ec2", "run-instances", "--image-id", ami, "--instance-type", "t2.micro", "--subnet-id", subnet,
-			"--security-group-ids", sg, "--associate-public-ip-address", "--user-data", ud)
-		id = get(out, "Instances", 0, "InstanceId")
-		w.aws("ec2", "wait", "instance-running", "--instance-ids", id)
-		ip = get(w.aws("ec2", "describe-instances", "--instance-ids", id), "Reservations", 0, "Instances", 0, "PublicIpAddress")
-		w.eventually("internet", curl("http://"+ip+"/"), 30*time.Second)
-		return id, ip
+	type site struct {
+		instance, region, dns, zone string
 	}
-	primary, primaryIP := site("seoul")
-	_, secondaryIP := site("virginia")
+	// newSite is a web server in a region's default VPC behind an
+	// internet-facing ALB, serving its name.
+	newSite := func(region, name string, azs ...string) site {
+		in := func(args ...string) map[string]any {
+			t.Helper()
+			return w.aws(append(args, "--region", region)...)
+		}
+		vpc := get(in("ec2", "describe-vpcs", "--filters", "Name=is-default,Values=true"), "Vpcs", 0, "VpcId")
+		var subnets []string
+		for _, az := range azs {
+			subnets = append(subnets, get(in("ec2", "describe-subnets", "--filters", "Name=default-for-az,Values=true", "Name=availability-zone,Values="+az), "Subnets", 0, "SubnetId"))
+		}
+		sg := get(in("ec2", "create-security-group", "--group-name", "web", "--description", "web", "--vpc-id", vpc), "GroupId")
+		in("ec2", "authorize-security-group-ingress", "--group-id", sg, "--protocol", "tcp", "--port", "80", "--cidr", "0.0.0.0/0")
+		ami := get(in("ec2", "describe-images", "--owners", "amazon", "--filters", "Name=name,Values=al2023-ami-2023.*-kernel-6.1-x86_64"), "Images", 0, "ImageId")
+		ud := "#!/bin/sh\nmkdir -p /srv && echo " + name + " > /srv/index.html && cd /srv && nohup python3 -m http.server 80 >/dev/null 2>&1 &\n"
+		id := get(in("ec2", "run-instances", "--image-id", ami, "--instance-type", "t2.micro", "--subnet-id", subnets[0],
+			"--security-group-ids", sg, "--user-data", ud), "Instances", 0, "InstanceId")
+		lb := in("elbv2", "create-load-balancer", "--name", name, "--subnets", subnets[0], subnets[1], "--security-groups", sg)
+		lbARN := get(lb, "LoadBalancers", 0, "LoadBalancerArn")
+		tg := get(in("elbv2", "create-target-group", "--name", name, "--protocol", "HTTP", "--port", "80", "--vpc-id", vpc,
+			"--health-check-interval-seconds", "5", "--health-check-timeout-seconds", "2", "--healthy-threshold-count", "2", "--unhealthy-threshold-count", "2"),
+			"TargetGroups", 0, "TargetGroupArn")
+		in("ec2", "wait", "instance-running", "--instance-ids", id)
+		in("elbv2", "register-targets", "--target-group-arn", tg, "--targets", "Id="+id)
+		in("elbv2", "create-listener", "--load-balancer-arn", lbARN, "--protocol", "HTTP", "--port", "80", "--default-actions", "Type=forward,TargetGroupArn="+tg)
+		w.poll(func() bool {
+			return get(in("elbv2", "describe-target-health", "--target-group-arn", tg), "TargetHealthDescriptions", 0, "TargetHealth", "State") == "healthy"
+		})
+		return site{instance: id, region: region, dns: get(lb, "LoadBalancers", 0, "DNSName"), zone: get(lb, "LoadBalancers", 0, "CanonicalHostedZoneId")}
+	}
+	seoul := newSite("ap-northeast-2", "seoul", "ap-northeast-2a", "ap-northeast-2c")
+	virginia := newSite("us-east-1", "virginia", "us-east-1a", "us-east-1b")
 
 	zone := get(w.aws("route53", "create-hosted-zone", "--name", "hybridbts.com", "--caller-reference", "failover"), "HostedZone", "Id")
 	hc := get(w.aws("route53", "create-health-check", "--caller-reference", "primary", "--health-check-config",
-		fmt.Sprintf(`{"IPAddress":"%s","Port":80,"Type":"HTTP","ResourcePath":"/","RequestInterval":10,"FailureThreshold":2}`, primaryIP)), "HealthCheck", "Id")
-	record := func(role, ip, check string) map[string]any {
-		set := map[string]any{"Name": "www.hybridbts.com", "Type": "A", "TTL": 60, "SetIdentifier": role, "Failover": role,
-			"ResourceRecords": []map[string]string{{"Value": ip}}}
+		fmt.Sprintf(`{"FullyQualifiedDomainName":"%s","Port":80,"Type":"HTTP","ResourcePath":"/","RequestInterval":10,"FailureThreshold":2}`, seoul.dns)), "HealthCheck", "Id")
+	record := func(role string, s site, check string) map[string]any {
+		set := map[string]any{"Name": "www.hybridbts.com", "Type": "A", "SetIdentifier": role, "Failover": role,
+			"AliasTarget": map[string]any{"HostedZoneId": s.zone, "DNSName": "dualstack." + s.dns, "EvaluateTargetHealth": check == ""}}
 		if check != "" {
 			set["HealthCheckId"] = check
 		}
 		return map[string]any{"Action": "CREATE", "ResourceRecordSet": set}
 	}
-	batch, _ := json.Marshal(map[string]any{"Changes": []any{record("PRIMARY", primaryIP, hc), record("SECONDARY", secondaryIP, "")}})
+	batch, _ := json.Marshal(map[string]any{"Changes": []any{record("PRIMARY", seoul, hc), record("SECONDARY", virginia, "")}})
 	w.aws("route53", "change-resource-record-sets", "--hosted-zone-id", zone, "--change-batch", string(batch))
 
-	answer := func() string {
-		return w.shOK("internet", "getent ahostsv4 www.hybridbts.com | head -1 | cut -d' ' -f1")
+	// addrs are a name's A records as the internet's resolver answers.
+	addrs := func(name string) []string {
+		out := strings.Fields(w.shOK("internet", "dig +short "+name+" A"))
+		slices.Sort(out)
+		return out
 	}
-	waitAnswer := func(want, why string) {
+	waitSite := func(want, why string) {
 		t.Helper()
 		deadline := time.Now().Add(60 * time.Second)
-		for got := answer(); got != want; got = answer() {
+		for {
+			got := w.sh("internet", curl("http://www.hybridbts.com/"))
+			if strings.TrimSpace(got.Stdout) == want {
+				return
+			}
 			if time.Now().After(deadline) {
-				t.Fatalf("%s: www.hybridbts.com is %s, want %s", why, got, want)
+				t.Fatalf("%s: http://www.hybridbts.com/ answers %q, want %s (www is %v)", why, got, want, addrs("www.hybridbts.com"))
 			}
 			time.Sleep(200 * time.Millisecond)
 		}
 	}
-	waitAnswer(primaryIP, "the primary is healthy")
+	waitSite("seoul", "the primary is healthy")
+	if got, lb := addrs("www.hybridbts.com"), addrs(seoul.dns); !slices.Equal(got, lb) || len(got) == 0 {
+		t.Errorf("www.hybridbts.com is %v, want the Seoul ALB's %v", got, lb)
+	}
 	// The same answer on the host, from the daemon's loopback DNS port.
 	w.readInfo()
 	hostDNS := get(w.info, "dns")
@@ -76,24 +103,30 @@ func TestRoute53Failover(t *testing.T) {
 	if err != nil {
 		t.Fatalf("cloudbox info's dns %q: %v", hostDNS, err)
 	}
-	if r := run(t, t.TempDir(), os.Environ(), "dig", "@"+host, "-p", port, "+short", "www.hybridbts.com", "A"); strings.TrimSpace(r.Stdout) != primaryIP {
+	r := run(t, t.TempDir(), os.Environ(), "dig", "@"+host, "-p", port, "+short", "www.hybridbts.com", "A")
+	if got := strings.Fields(r.Stdout); !slices.Equal(sorted(got), addrs(seoul.dns)) {
 		t.Errorf("dig on the host: %s", r)
 	}
-	if got := w.shOK("internet", curl("http://www.hybridbts.com/")); got != "seoul" {
-		t.Errorf("the site by name: %q", got)
-	}
 
-	w.shOK(primary, "pkill -f 'http[.]server 80'")
-	waitAnswer(secondaryIP, "the primary's web server stopped")
+	// The Seoul ALB's only target stops serving: the ALB answers 502, the
+	// health check fails, www turns to Virginia.
+	w.shOK(seoul.instance, "pkill -f 'http[.]server 80'")
+	waitSite("virginia", "the Seoul target stopped")
 	status := w.aws("route53", "get-health-check-status", "--health-check-id", hc)
-	if got := get(status, "HealthCheckObservations", 0, "StatusReport", "Status"); len(got) < 8 || got[:8] != "Failure:" {
+	if got := get(status, "HealthCheckObservations", 0, "StatusReport", "Status"); !strings.HasPrefix(got, "Failure:") {
 		t.Errorf("the health check's status: %q", got)
 	}
-	if got := w.shOK("internet", curl("http://www.hybridbts.com/")); got != "virginia" {
-		t.Errorf("the site by name after the failover: %q", got)
+	if got, lb := addrs("www.hybridbts.com"), addrs(virginia.dns); !slices.Equal(got, lb) {
+		t.Errorf("www.hybridbts.com is %v, want the Virginia ALB's %v", got, lb)
 	}
 
-	w.shOK(primary, "cd /srv && (nohup python3 -m http.server 80 >/dev/null 2>&1 &)")
-	waitAnswer(primaryIP, "the primary came back")
+	w.shOK(seoul.instance, "cd /srv && (nohup python3 -m http.server 80 >/dev/null 2>&1 &)")
+	waitSite("seoul", "the Seoul target came back")
 	w.checkSafety()
+}
+
+func sorted(s []string) []string {
+	s = slices.Clone(s)
+	slices.Sort(s)
+	return s
 }

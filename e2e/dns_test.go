@@ -21,7 +21,8 @@ except socket.gaierror as e: print(e.errno)' ` + name
 // associated with the VPC, with A records for db01, mc01 and rmq01, which
 // the VPC's instances resolve to their private addresses while another
 // VPC and the internet get NXDOMAIN; and a public zone that every VPC and
-// the internet resolve. It skips while Route 53 is not implemented.
+// the internet resolve, with latency records that answer each VPC by its
+// region. It skips while Route 53 is not implemented.
 func TestRoute53DNS(t *testing.T) {
 	w := newVPCWorld(t, Opts{})
 	ref := fmt.Sprint(time.Now().UnixNano())
@@ -51,23 +52,29 @@ func TestRoute53DNS(t *testing.T) {
 	}
 	upsert(publicZone, map[string]string{"www.cloudbox-e2e.example": "198.18.0.10"})
 
-	az := "ap-northeast-2a"
-	network := func(cidr, subnetCIDR string) (vpc, subnet string) {
-		vpc = get(w.aws("ec2", "create-vpc", "--cidr-block", cidr), "Vpc", "VpcId")
-		w.aws("ec2", "modify-vpc-attribute", "--vpc-id", vpc, "--enable-dns-hostnames", `{"Value":true}`)
-		subnet = get(w.aws("ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block", subnetCIDR, "--availability-zone", az), "Subnet", "SubnetId")
+	// The app's VPC is in Seoul, the other in Oregon: latency records
+	// answer each by its region.
+	in := func(region string, args ...string) map[string]any {
+		t.Helper()
+		return w.aws(append(args, "--region", region)...)
+	}
+	network := func(region, cidr, subnetCIDR string) (vpc, subnet string) {
+		vpc = get(in(region, "ec2", "create-vpc", "--cidr-block", cidr), "Vpc", "VpcId")
+		in(region, "ec2", "modify-vpc-attribute", "--vpc-id", vpc, "--enable-dns-hostnames", `{"Value":true}`)
+		subnet = get(in(region, "ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block", subnetCIDR, "--availability-zone", region+"a"), "Subnet", "SubnetId")
 		return vpc, subnet
 	}
-	vpcA, subnetA := network("10.0.0.0/16", "10.0.1.0/24")
-	_, subnetB := network("10.1.0.0/16", "10.1.1.0/24")
-	ami := get(w.aws("ec2", "describe-images", "--owners", "amazon", "--filters", "Name=name,Values=al2023-ami-2023.*-kernel-6.1-x86_64"), "Images", 0, "ImageId")
-	launch := func(subnet string) (id, ip string) {
-		out := w.aws("ec2", "run-instances", "--image-id", ami, "--instance-type", "t2.micro", "--subnet-id", subnet)
-		return get(out, "Instances", 0, "InstanceId"), get(out, "Instances", 0, "PrivateIpAddress")
+	vpcA, subnetA := network("ap-northeast-2", "10.0.0.0/16", "10.0.1.0/24")
+	_, subnetB := network("us-west-2", "10.1.0.0/16", "10.1.1.0/24")
+	launch := func(region, subnet string) (id, ip string) {
+		ami := get(in(region, "ec2", "describe-images", "--owners", "amazon", "--filters", "Name=name,Values=al2023-ami-2023.*-kernel-6.1-x86_64"), "Images", 0, "ImageId")
+		out := in(region, "ec2", "run-instances", "--image-id", ami, "--instance-type", "t2.micro", "--subnet-id", subnet)
+		id = get(out, "Instances", 0, "InstanceId")
+		in(region, "ec2", "wait", "instance-running", "--instance-ids", id)
+		return id, get(out, "Instances", 0, "PrivateIpAddress")
 	}
-	app, appIP := launch(subnetA)
-	other, _ := launch(subnetB)
-	w.aws("ec2", "wait", "instance-running", "--instance-ids", app, other)
+	app, appIP := launch("ap-northeast-2", subnetA)
+	other, _ := launch("us-west-2", subnetB)
 
 	private := w.aws("route53", "create-hosted-zone", "--name", "vprofile.in", "--caller-reference", "priv-"+ref,
 		"--hosted-zone-config", "PrivateZone=true", "--vpc", "VPCRegion=ap-northeast-2,VPCId="+vpcA)
@@ -88,6 +95,15 @@ func TestRoute53DNS(t *testing.T) {
 		}
 		if got := w.shOK(app, resolve("python3", "nope.vprofile.in")); got != "-2" {
 			t.Errorf("a name the private zone lacks: %q, want -2 (NXDOMAIN)", got)
+		}
+		// The Amazon DNS server answers at 169.254.169.253 as at base+2.
+		for _, server := range []string{"10.0.0.2", "169.254.169.253"} {
+			if got := w.shOK(app, "dig +short @"+server+" db01.vprofile.in A"); got != appIP {
+				t.Errorf("dig @%s db01.vprofile.in = %q, want %s", server, got, appIP)
+			}
+		}
+		if got := w.shOK(app, "dig @169.254.169.253 nope.vprofile.in A | grep -o 'status: [A-Z]*'"); got != "status: NXDOMAIN" {
+			t.Errorf("dig @169.254.169.253 nope.vprofile.in: %q, want status: NXDOMAIN", got)
 		}
 	})
 
@@ -113,6 +129,30 @@ func TestRoute53DNS(t *testing.T) {
 		}
 		// The name leads to the internet's echo server.
 		w.shOK("internet", curl("http://www.cloudbox-e2e.example/ip"))
+	})
+
+	t.Run("latency records by the asking VPC's region", func(t *testing.T) {
+		w := w.in(t)
+		var changes []map[string]any
+		for region, ip := range map[string]string{"ap-northeast-2": "192.0.2.1", "us-west-2": "192.0.2.2", "eu-west-1": "192.0.2.3"} {
+			changes = append(changes, map[string]any{"Action": "CREATE", "ResourceRecordSet": map[string]any{
+				"Name": "lat.cloudbox-e2e.example", "Type": "A", "TTL": 60, "SetIdentifier": region, "Region": region,
+				"ResourceRecords": []map[string]string{{"Value": ip}}}})
+		}
+		batch, _ := json.Marshal(map[string]any{"Changes": changes})
+		w.aws("route53", "change-resource-record-sets", "--hosted-zone-id", publicZone, "--change-batch", string(batch))
+		for where, want := range map[string]string{app: "192.0.2.1", other: "192.0.2.2"} {
+			for range 5 {
+				if got := w.shOK(where, resolve("python3", "lat.cloudbox-e2e.example")); got != want {
+					t.Fatalf("%s: lat.cloudbox-e2e.example = %q, want %s", where, got, want)
+				}
+			}
+		}
+		// The internet's resolver is taken to be in us-east-1: Oregon is
+		// nearer than Ireland or Seoul.
+		if got := w.shOK("internet", resolve(hostPython, "lat.cloudbox-e2e.example")); got != "192.0.2.2" {
+			t.Errorf("internet: lat.cloudbox-e2e.example = %q, want 192.0.2.2", got)
+		}
 	})
 
 	t.Run("a deleted record is gone at once", func(t *testing.T) {
