@@ -129,6 +129,19 @@ func TestRoute53DNS(t *testing.T) {
 		}
 		// The name leads to the internet's echo server.
 		w.shOK("internet", curl("http://www.cloudbox-e2e.example/ip"))
+		// Each name server of the zone's delegation set answers it,
+		// authoritatively, at its own address.
+		ns := w.aws("route53", "get-hosted-zone", "--id", publicZone)
+		for i := range 4 {
+			server := get(ns, "DelegationSet", "NameServers", i)
+			out := w.shOK("internet", "dig +norecurse @"+server+" www.cloudbox-e2e.example A")
+			if !strings.Contains(out, "flags: qr aa;") || !strings.Contains(out, "198.18.0.10") {
+				t.Errorf("dig @%s www.cloudbox-e2e.example:\n%s", server, out)
+			}
+		}
+		if out := w.shOK("internet", "dig @"+get(ns, "DelegationSet", "NameServers", 0)+" db01.vprofile.in A"); !strings.Contains(out, "status: REFUSED") {
+			t.Errorf("a name server answered a private zone's name:\n%s", out)
+		}
 	})
 
 	t.Run("latency records by the asking VPC's region", func(t *testing.T) {

@@ -70,7 +70,8 @@ type Config struct {
 // apt sources name the archive.
 var mirrorNames = []string{"deb.debian.org", "security.debian.org"}
 
-// Names answers the internet's own services' names (the mirror's).
+// Names answers the internet's own services' names: the mirror's and the
+// public zones' name servers'.
 func (c *Controller) Names() vpcdns.Resolver {
 	names := vpcdns.Static{}
 	if c.cfg.Mirror != nil {
@@ -78,7 +79,7 @@ func (c *Controller) Names() vpcdns.Resolver {
 			names[n] = []netip.Addr{vpc.MirrorAddr}
 		}
 	}
-	return names
+	return vpcdns.Chain{names, vpcdns.NameServers(vpc.NameServerAddrs)}
 }
 
 // Controller is the network controller.
@@ -199,6 +200,20 @@ func (c *Controller) Start(context.Context) error {
 	}
 	s.Closers = append(s.Closers, tcp.Close)
 	s.Go(func() { vpcdns.Serve(ctx, vpcdns.Internet, c.dnsLookup, udp, tcp) })
+	for _, a := range vpc.NameServerAddrs {
+		addr := netip.AddrPortFrom(a, 53)
+		udp, err := c.cfg.Kernel.ListenUDP(vpc.InternetNS, addr)
+		if err != nil {
+			return fail("name servers", err)
+		}
+		s.Closers = append(s.Closers, udp.Close)
+		tcp, err := c.cfg.Kernel.ListenTCP(vpc.InternetNS, addr)
+		if err != nil {
+			return fail("name servers", err)
+		}
+		s.Closers = append(s.Closers, tcp.Close)
+		s.Go(func() { vpcdns.Serve(ctx, vpcdns.Authoritative, c.dnsLookup, udp, tcp) })
+	}
 	if c.cfg.HostDNS != "" {
 		udp, tcp, err := listenHostDNS(c.cfg.HostDNS)
 		if err != nil {

@@ -24,6 +24,16 @@ var EchoAddr = netip.MustParseAddr("198.18.0.10")
 // package mirror (deb.debian.org as the instances resolve it).
 var MirrorAddr = netip.MustParseAddr("198.18.0.11")
 
+// NameServerAddrs are where the public hosted zones' name servers
+// (ns-N.awsdns-NN.tld) answer on the simulated internet, one address per
+// top-level domain of their names; also on the internet namespace's lo.
+var NameServerAddrs = map[string]netip.Addr{
+	"com":   netip.MustParseAddr("198.18.0.20"),
+	"net":   netip.MustParseAddr("198.18.0.21"),
+	"org":   netip.MustParseAddr("198.18.0.22"),
+	"co.uk": netip.MustParseAddr("198.18.0.23"),
+}
+
 // IMDSAddr is the instance metadata service's address, on every router's lo.
 var IMDSAddr = netip.MustParseAddr("169.254.169.254")
 

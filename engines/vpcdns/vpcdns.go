@@ -23,7 +23,9 @@
 //
 // Anything else is NXDOMAIN: the simulated world has no upstream internet
 // to forward to. The internet's resolver (vpcID Internet) asks 2 and 3
-// only, and sees public names only.
+// only, and sees public names only. The public zones' name servers
+// (vpcID Authoritative, at the addresses NameServers gives their names)
+// answer the names of public zones only.
 //
 // Zone records are built with dns.NewRR from their presentation values,
 // with their TTLs. The answers are a recursive resolver's: a CNAME is
@@ -37,8 +39,9 @@
 // policy on every question: weighted (random by weight among the healthy,
 // weight 0 only when all are 0), failover (the primary when healthy, else
 // the secondary), multivalue (up to 8 healthy records, shuffled), latency
-// (the record of the asking VPC's region, else the first), geolocation
-// (every asker is at the default location "*"). A record is unhealthy
+// (the record of the asking VPC's region, else the nearest region's),
+// geolocation (the asking VPC's region's state, country, continent, else
+// the default location "*"). A record is unhealthy
 // when its health check is, or when it is an alias that evaluates target
 // health and its target has no records; when all are unhealthy, all count
 // as healthy (the failover primary is answered).
@@ -215,7 +218,15 @@ func (h *handler) answer(req *dns.Msg) *dns.Msg {
 		m.Rcode = dns.RcodeRefused
 		return m
 	}
-	a := h.l.resolve(h.vpcID, q.Name, q.Qtype)
+	asker := h.vpcID
+	if asker == Authoritative {
+		if !h.l.hosts(q.Name) {
+			m.Rcode = dns.RcodeRefused
+			return m
+		}
+		m.Authoritative, m.RecursionAvailable, asker = true, false, Internet
+	}
+	a := h.l.resolve(asker, q.Name, q.Qtype)
 	m.Rcode = a.rcode
 	if a.rcode == dns.RcodeServerFailure {
 		return m

@@ -604,3 +604,41 @@ func TestNewRecord(t *testing.T) {
 		}
 	}
 }
+
+// TestAuthoritative: the public zones' name servers answer their zones'
+// names with AA and without recursion (an alias resolved, NXDOMAIN with
+// the SOA), refuse names outside every public zone (a private zone's, an
+// AWS name) and resolve by their Route 53 names.
+func TestAuthoritative(t *testing.T) {
+	cur := newWorld(zoneWorld())
+	current := func() *desired.World { return cur.Load() }
+	ns := NameServers{"com": addr("198.18.0.20"), "co.uk": addr("198.18.0.23")}
+	l := &Lookup{Names: Chain{WorldResolver{World: current}, NamesResolver{World: current}, ns}, World: current}
+	srv, _ := serve(t, Authoritative, l)
+
+	m := exchange(t, "udp", srv, "example.com.", dns.TypeA)
+	if !m.Authoritative || m.RecursionAvailable || m.Rcode != dns.RcodeSuccess || !slices.Equal(values(m, dns.TypeA), []string{"192.0.2.1"}) {
+		t.Errorf("example.com: %v", m)
+	}
+	if m := exchange(t, "udp", srv, "lbalias.example.com.", dns.TypeA); len(values(m, dns.TypeA)) != 2 || !m.Authoritative {
+		t.Errorf("an alias to a load balancer: %v", m)
+	}
+	if m := exchange(t, "udp", srv, "nope.example.com.", dns.TypeA); m.Rcode != dns.RcodeNameError || !m.Authoritative || len(m.Ns) != 1 {
+		t.Errorf("a name the zone lacks: %v", m)
+	}
+	for _, name := range []string{"db01.vprofile.in.", "my-lb-1.ap-northeast-2.elb.amazonaws.org.", "example.org."} {
+		if m := exchange(t, "udp", srv, name, dns.TypeA); m.Rcode != dns.RcodeRefused || m.Authoritative {
+			t.Errorf("%s: %v, want REFUSED", name, m)
+		}
+	}
+
+	internet, _ := serve(t, Internet, l)
+	for name, want := range map[string]string{"ns-1.awsdns-01.com.": "198.18.0.20", "NS-1536.awsdns-00.co.uk.": "198.18.0.23"} {
+		if m := exchange(t, "udp", internet, name, dns.TypeA); !slices.Equal(values(m, dns.TypeA), []string{want}) {
+			t.Errorf("%s: %v, want %s", name, m, want)
+		}
+	}
+	if m := exchange(t, "udp", internet, "ns-1.awsdns-01.net.", dns.TypeA); m.Rcode != dns.RcodeNameError {
+		t.Errorf("a name server of a domain without an address: %v", m)
+	}
+}

@@ -23,7 +23,9 @@
 //     the data plane sees the records at once.
 //   - Public zones' name servers are made up (four of the
 //     ns-N.awsdns-NN.{com,net,org,co.uk} form, derived from the zone id);
-//     they are answered by nobody. Reusable delegation sets, traffic
+//     on the simulated internet they resolve to one address per
+//     top-level domain, where the data plane answers every public zone
+//     authoritatively. Reusable delegation sets, traffic
 //     policies, DNSSEC, query logging, CIDR collections and geoproximity
 //     records are not implemented.
 //   - An alias record whose HostedZoneId is not a hosted zone of the account
