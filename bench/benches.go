@@ -30,6 +30,7 @@ var benches = []bench{
 	{"dataplane-memory", benchDataplaneMemory},
 	{"images", benchImages},
 	{"route53-batch", benchRoute53Batch},
+	{"route53-dns", benchRoute53DNS},
 	{"alb", benchALB},
 	{"autoscaling-scaleout", benchAutoScalingScaleOut},
 	{"autoscaling-capacity", benchAutoScalingCapacity},
