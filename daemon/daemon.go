@@ -82,6 +82,9 @@ type Daemon struct {
 	// "off: <reason>".
 	world     *controllers.Supervisor
 	dataplane string
+	// hostDNS answers the public zones on the host when no data plane
+	// runs (nil otherwise).
+	hostDNS *hostDNS
 	stateDir  string // the instances' disks; a temporary one when ephemeral
 	edge      string // the listener's address once serving
 	// edgeHosts are the names the data plane serves on the listener (the
@@ -246,6 +249,13 @@ func (d *Daemon) Serve(ctx context.Context, ln net.Listener) error {
 	// the daemon serves.
 	runCtx, stopRunners := context.WithCancel(context.Background())
 	defer stopRunners()
+	if d.dataplane != "on" {
+		h, err := startHostDNS(runCtx, d.store, provided[desired.Contributor](d.built), cmp.Or(d.cfg.DNSListen, "127.0.0.1:0"), d.cfg.Logger)
+		if err != nil {
+			d.cfg.Logger.Warn("the public hosted zones do not answer on the host", "error", err)
+		}
+		d.hostDNS = h
+	}
 	for _, b := range d.built {
 		if r, ok := b.Service.(registry.Runner); ok {
 			go r.Run(runCtx)
@@ -447,6 +457,9 @@ func (d *Daemon) info(w http.ResponseWriter, r *http.Request) {
 	if d.world != nil && d.dataplane == "on" {
 		in.Info = d.world.Info()
 		in.Echo = in.Info.Echo
+	}
+	if d.hostDNS != nil {
+		in.DNS = d.hostDNS.addr
 	}
 	writeJSON(w, in)
 }

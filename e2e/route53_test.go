@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -317,4 +318,44 @@ func TestRoute53MetricHealthCheck(t *testing.T) {
 		}
 		return at != "" && v == 1, fmt.Sprint(points)
 	})
+}
+
+// TestRoute53HostDNSWithoutDataplane: a daemon serving the control plane
+// alone still answers the public hosted zones on its loopback DNS port
+// (cloudbox info's dns), for pipelines that check their records with dig.
+func TestRoute53HostDNSWithoutDataplane(t *testing.T) {
+	c := startBinary(t, Opts{})
+	cli := clis()[0]
+	cli.need(t)
+	cr := accountCreds(uniqueAccount())
+	ok := func(args ...string) map[string]any {
+		t.Helper()
+		return c.awsOK(t, cli, cr, args...)
+	}
+	r := run(t, t.TempDir(), os.Environ(), cloudboxBin, "info", "--json", "--endpoint", c.URL)
+	var info map[string]any
+	if err := json.Unmarshal([]byte(r.Stdout), &info); err != nil {
+		t.Fatalf("cloudbox info: %v\n%s", err, r)
+	}
+	host, port, err := net.SplitHostPort(get(info, "dns"))
+	if err != nil || get(info, "dataplane") == "on" {
+		t.Fatalf("cloudbox info: dns %q (%v), dataplane %q", get(info, "dns"), err, get(info, "dataplane"))
+	}
+	dig := func(name string) string {
+		t.Helper()
+		r := run(t, t.TempDir(), os.Environ(), "dig", "@"+host, "-p", port, "+short", name, "A")
+		return strings.TrimSpace(r.Stdout)
+	}
+	zone := get(ok("route53", "create-hosted-zone", "--name", "pipeline.example", "--caller-reference", "p"), "HostedZone", "Id")
+	ok("route53", "change-resource-record-sets", "--hosted-zone-id", zone, "--change-batch",
+		`{"Changes":[{"Action":"CREATE","ResourceRecordSet":{"Name":"api.pipeline.example","Type":"A","TTL":60,"ResourceRecords":[{"Value":"192.0.2.44"}]}}]}`)
+	if got := dig("api.pipeline.example"); got != "192.0.2.44" {
+		t.Errorf("dig api.pipeline.example = %q, want 192.0.2.44", got)
+	}
+	// A change is answered at once.
+	ok("route53", "change-resource-record-sets", "--hosted-zone-id", zone, "--change-batch",
+		`{"Changes":[{"Action":"UPSERT","ResourceRecordSet":{"Name":"api.pipeline.example","Type":"A","TTL":60,"ResourceRecords":[{"Value":"192.0.2.45"}]}}]}`)
+	if got := dig("api.pipeline.example"); got != "192.0.2.45" {
+		t.Errorf("dig api.pipeline.example after the UPSERT = %q, want 192.0.2.45", got)
+	}
 }

@@ -215,7 +215,7 @@ func (c *Controller) Start(context.Context) error {
 		s.Go(func() { vpcdns.Serve(ctx, vpcdns.Authoritative, c.dnsLookup, udp, tcp) })
 	}
 	if c.cfg.HostDNS != "" {
-		udp, tcp, err := listenHostDNS(c.cfg.HostDNS)
+		udp, tcp, err := vpcdns.ListenHost(c.cfg.HostDNS)
 		if err != nil {
 			return fail("resolver on the host", err)
 		}
@@ -244,24 +244,6 @@ func (c *Controller) HostDNS() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.hostDNS
-}
-
-// listenHostDNS opens UDP and TCP on one loopback port (the UDP socket's
-// when the address asks for any port).
-func listenHostDNS(addr string) (net.PacketConn, net.Listener, error) {
-	var err error
-	for range 10 {
-		var udp net.PacketConn
-		if udp, err = net.ListenPacket("udp", addr); err != nil {
-			return nil, nil, err
-		}
-		var tcp net.Listener
-		if tcp, err = net.Listen("tcp", udp.LocalAddr().String()); err == nil {
-			return udp, tcp, nil
-		}
-		udp.Close() // the port is taken for TCP: try another
-	}
-	return nil, nil, err
 }
 
 // Close stops the DNS servers and the internet's services; the network
