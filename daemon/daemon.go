@@ -84,9 +84,9 @@ type Daemon struct {
 	dataplane string
 	// hostDNS answers the public zones on the host when no data plane
 	// runs (nil otherwise).
-	hostDNS *hostDNS
-	stateDir  string // the instances' disks; a temporary one when ephemeral
-	edge      string // the listener's address once serving
+	hostDNS  *hostDNS
+	stateDir string // the instances' disks; a temporary one when ephemeral
+	edge     string // the listener's address once serving
 	// edgeHosts are the names the data plane serves on the listener (the
 	// load balancers'); any other Host is the API's.
 	edgeHosts *edge.Table
