@@ -8,6 +8,7 @@ import (
 	"github.com/cloudbox/cloudbox/dataplane/images"
 	"github.com/cloudbox/cloudbox/desired"
 	"github.com/cloudbox/cloudbox/engines/edge"
+	"github.com/cloudbox/cloudbox/engines/vpcdns"
 	"github.com/cloudbox/cloudbox/identity"
 	"github.com/cloudbox/cloudbox/metric"
 	"github.com/cloudbox/cloudbox/store"
@@ -73,6 +74,10 @@ type Config struct {
 	// HealthChecks is optional: Route 53's health checks run only with
 	// it, which takes their status (services/route53).
 	HealthChecks desired.HealthCheckReporter
+	// Targets is optional: with it, alias records that evaluate target
+	// health see whether a load balancer has healthy targets
+	// (services/elbv2).
+	Targets vpcdns.TargetHealth
 	// Metrics is optional: without it nothing is published.
 	Metrics metric.Publisher
 	// Now is the virtual clock of the time scale (time.Now if nil) and

@@ -124,7 +124,7 @@ func New(cfg Config) (*Supervisor, error) {
 	var names vpcdns.Chain
 	// lookup is the whole resolution (zones and AWS names), for what
 	// resolves a name as a resolver would: SSH jumps, health checks.
-	lookup := &vpcdns.Lookup{Names: &names, World: s.current}
+	lookup := &vpcdns.Lookup{Names: &names, World: s.current, Targets: cfg.Targets}
 	s.instances = instances.New(instances.Config{Namespaces: n, Runner: r, Images: im, Desired: s.current, Names: lookup, Identity: cfg.Identity,
 		Reports: cfg.Instances, Slots: cfg.Slots, Baked: cfg.Images, Hold: s.hold, Disks: s.instancesDir(), HostKeys: filepath.Join(cfg.StateDir, "hostkeys"), Log: cfg.Log})
 	lbs := loadbalancers.New(loadbalancers.Config{Namespaces: n, Desired: s.current, ELB: cfg.Health, Certs: cfg.Certs, Edge: cfg.Edge,
@@ -134,7 +134,7 @@ func New(cfg Config) (*Supervisor, error) {
 	// instances controller starts halting its processes, so no request is
 	// sent to a process on its way out.
 	s.network = network.New(network.Config{Kernel: n, Names: &names, Desired: s.current, InternetResolv: s.internetResolv(), Mirror: pkgs,
-		HostDNS: cfg.DNSListen, Log: cfg.Log})
+		HostDNS: cfg.DNSListen, Targets: cfg.Targets, Log: cfg.Log})
 	s.controllers = []Controller{
 		s.network,
 		lbs,

@@ -24,6 +24,7 @@ import (
 	"github.com/cloudbox/cloudbox/controllers"
 	"github.com/cloudbox/cloudbox/desired"
 	"github.com/cloudbox/cloudbox/engines/edge"
+	"github.com/cloudbox/cloudbox/engines/vpcdns"
 	"github.com/cloudbox/cloudbox/events"
 	"github.com/cloudbox/cloudbox/identity"
 	"github.com/cloudbox/cloudbox/metric"
@@ -250,7 +251,8 @@ func (d *Daemon) Serve(ctx context.Context, ln net.Listener) error {
 	runCtx, stopRunners := context.WithCancel(context.Background())
 	defer stopRunners()
 	if d.dataplane != "on" {
-		h, err := startHostDNS(runCtx, d.store, provided[desired.Contributor](d.built), cmp.Or(d.cfg.DNSListen, "127.0.0.1:0"), d.cfg.Logger)
+		h, err := startHostDNS(runCtx, d.store, provided[desired.Contributor](d.built), providedOne[vpcdns.TargetHealth](d.built),
+			cmp.Or(d.cfg.DNSListen, "127.0.0.1:0"), d.cfg.Logger)
 		if err != nil {
 			d.cfg.Logger.Warn("the public hosted zones do not answer on the host", "error", err)
 		}
@@ -377,7 +379,7 @@ func (d *Daemon) openDataplane() error {
 		Contributors: provided[desired.Contributor](d.built), Instances: providedOne[desired.InstanceReporter](d.built),
 		Slots:  slotOwners(d.built),
 		Health: providedOne[controllers.HealthReporter](d.built), Certs: providedOne[controllers.Certificates](d.built),
-		Metrics: providedOne[metric.Publisher](d.built), HealthChecks: providedOne[desired.HealthCheckReporter](d.built),
+		Metrics: providedOne[metric.Publisher](d.built), HealthChecks: providedOne[desired.HealthCheckReporter](d.built), Targets: providedOne[vpcdns.TargetHealth](d.built),
 		Images: providedOne[desired.ImageReporter](d.built), ImageDir: d.imageDir(), ImageMirror: d.cfg.ImageMirror, DNSListen: cmp.Or(d.cfg.DNSListen, "127.0.0.1:0"),
 		Identity: d.ids, Edge: d.edgeHosts, Now: d.clock.Now, TimeScale: d.clock.Scale(), Log: d.cfg.Logger})
 	if err != nil {

@@ -27,7 +27,7 @@ type hostDNS struct {
 }
 
 // startHostDNS listens on listen and serves until ctx ends.
-func startHostDNS(ctx context.Context, st *store.Store, cs []desired.Contributor, listen string, log *slog.Logger) (*hostDNS, error) {
+func startHostDNS(ctx context.Context, st *store.Store, cs []desired.Contributor, targets vpcdns.TargetHealth, listen string, log *slog.Logger) (*hostDNS, error) {
 	udp, tcp, err := vpcdns.ListenHost(listen)
 	if err != nil {
 		return nil, err
@@ -46,7 +46,7 @@ func startHostDNS(ctx context.Context, st *store.Store, cs []desired.Contributor
 	names := vpcdns.NamesResolver{World: h.current}
 	go func() {
 		defer cancel()
-		if err := vpcdns.Serve(ctx, vpcdns.Internet, &vpcdns.Lookup{Names: names, World: h.current}, udp, tcp); err != nil {
+		if err := vpcdns.Serve(ctx, vpcdns.Internet, &vpcdns.Lookup{Names: names, World: h.current, Targets: targets}, udp, tcp); err != nil {
 			log.Warn("host dns stopped", "error", err)
 		}
 	}()

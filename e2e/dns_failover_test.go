@@ -18,7 +18,9 @@ import (
 // reaches the Seoul site by name; when the Seoul ALB's target stops
 // serving, the health check fails FailureThreshold times and the name
 // answers Virginia's load balancer; when the target comes back, so does
-// the answer. Time runs 10x faster (request interval 10 s = 1 s).
+// the answer. app.hybridbts.com does the same on the Seoul ALB's own
+// target health (an alias that evaluates target health). Time runs 10x
+// faster (request interval 10 s = 1 s).
 func TestRoute53Failover(t *testing.T) {
 	w := newVPCWorld(t, Opts{TimeScale: 10})
 	type site struct {
@@ -61,15 +63,20 @@ func TestRoute53Failover(t *testing.T) {
 	zone := get(w.aws("route53", "create-hosted-zone", "--name", "hybridbts.com", "--caller-reference", "failover"), "HostedZone", "Id")
 	hc := get(w.aws("route53", "create-health-check", "--caller-reference", "primary", "--health-check-config",
 		fmt.Sprintf(`{"FullyQualifiedDomainName":"%s","Port":80,"Type":"HTTP","ResourcePath":"/","RequestInterval":10,"FailureThreshold":2}`, seoul.dns)), "HealthCheck", "Id")
-	record := func(role string, s site, check string) map[string]any {
-		set := map[string]any{"Name": "www.hybridbts.com", "Type": "A", "SetIdentifier": role, "Failover": role,
+	record := func(name, role string, s site, check string) map[string]any {
+		set := map[string]any{"Name": name, "Type": "A", "SetIdentifier": role, "Failover": role,
 			"AliasTarget": map[string]any{"HostedZoneId": s.zone, "DNSName": "dualstack." + s.dns, "EvaluateTargetHealth": check == ""}}
 		if check != "" {
 			set["HealthCheckId"] = check
 		}
 		return map[string]any{"Action": "CREATE", "ResourceRecordSet": set}
 	}
-	batch, _ := json.Marshal(map[string]any{"Changes": []any{record("PRIMARY", seoul, hc), record("SECONDARY", virginia, "")}})
+	// www fails over on the Route 53 health check; app on the Seoul ALB's
+	// own target health (an alias that evaluates target health).
+	batch, _ := json.Marshal(map[string]any{"Changes": []any{
+		record("www.hybridbts.com", "PRIMARY", seoul, hc), record("www.hybridbts.com", "SECONDARY", virginia, ""),
+		record("app.hybridbts.com", "PRIMARY", seoul, ""), record("app.hybridbts.com", "SECONDARY", virginia, ""),
+	}})
 	w.aws("route53", "change-resource-record-sets", "--hosted-zone-id", zone, "--change-batch", string(batch))
 
 	// addrs are a name's A records as the internet's resolver answers.
@@ -78,21 +85,23 @@ func TestRoute53Failover(t *testing.T) {
 		slices.Sort(out)
 		return out
 	}
-	waitSite := func(want, why string) {
+	waitHost := func(host, want, why string) {
 		t.Helper()
 		deadline := time.Now().Add(60 * time.Second)
 		for {
-			got := w.sh("internet", curl("http://www.hybridbts.com/"))
+			got := w.sh("internet", curl("http://"+host+"/"))
 			if strings.TrimSpace(got.Stdout) == want {
 				return
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("%s: http://www.hybridbts.com/ answers %q, want %s (www is %v)", why, got, want, addrs("www.hybridbts.com"))
+				t.Fatalf("%s: http://%s/ answers %q, want %s (it is %v)", why, host, got, want, addrs(host))
 			}
 			time.Sleep(200 * time.Millisecond)
 		}
 	}
+	waitSite := func(want, why string) { t.Helper(); waitHost("www.hybridbts.com", want, why) }
 	waitSite("seoul", "the primary is healthy")
+	waitHost("app.hybridbts.com", "seoul", "the Seoul ALB has a healthy target")
 	if got, lb := addrs("www.hybridbts.com"), addrs(seoul.dns); !slices.Equal(got, lb) || len(got) == 0 {
 		t.Errorf("www.hybridbts.com is %v, want the Seoul ALB's %v", got, lb)
 	}
@@ -112,6 +121,7 @@ func TestRoute53Failover(t *testing.T) {
 	// health check fails, www turns to Virginia.
 	w.shOK(seoul.instance, "pkill -f 'http[.]server 80'")
 	waitSite("virginia", "the Seoul target stopped")
+	waitHost("app.hybridbts.com", "virginia", "the Seoul ALB has no healthy target")
 	status := w.aws("route53", "get-health-check-status", "--health-check-id", hc)
 	if got := get(status, "HealthCheckObservations", 0, "StatusReport", "Status"); !strings.HasPrefix(got, "Failure:") {
 		t.Errorf("the health check's status: %q", got)
@@ -122,6 +132,7 @@ func TestRoute53Failover(t *testing.T) {
 
 	w.shOK(seoul.instance, "cd /srv && (nohup python3 -m http.server 80 >/dev/null 2>&1 &)")
 	waitSite("seoul", "the Seoul target came back")
+	waitHost("app.hybridbts.com", "seoul", "the Seoul ALB's target is healthy again")
 	w.checkSafety()
 }
 

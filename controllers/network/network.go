@@ -49,6 +49,9 @@ type Config struct {
 	// Names answers the AWS names (instances', load balancers', the
 	// mirror's) to the VPCs and the internet.
 	Names vpcdns.Resolver
+	// Targets judges alias targets that evaluate target health (nil:
+	// none).
+	Targets vpcdns.TargetHealth
 	// Desired returns the latest snapshot: the DNS servers answer its
 	// Route 53 zones. nil serves no zones.
 	Desired func() *desired.World
@@ -98,7 +101,7 @@ type Controller struct {
 
 // New returns the controller; Sync builds the network.
 func New(cfg Config) *Controller {
-	return &Controller{cfg: cfg, vpc: vpc.New(cfg.Kernel, cfg.Log), dnsLookup: &vpcdns.Lookup{Names: cfg.Names, World: cfg.Desired}}
+	return &Controller{cfg: cfg, vpc: vpc.New(cfg.Kernel, cfg.Log), dnsLookup: &vpcdns.Lookup{Names: cfg.Names, World: cfg.Desired, Targets: cfg.Targets}}
 }
 
 // Name implements controllers.Controller.

@@ -43,7 +43,8 @@
 // geolocation (the asking VPC's region's state, country, continent, else
 // the default location "*"). A record is unhealthy
 // when its health check is, or when it is an alias that evaluates target
-// health and its target has no records; when all are unhealthy, all count
+// health and its target has no records or is a load balancer without a
+// healthy target (Lookup.Targets); when all are unhealthy, all count
 // as healthy (the failover primary is answered).
 //
 // Negative answers carry an SOA in the authority section (the zone's,

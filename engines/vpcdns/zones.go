@@ -23,6 +23,17 @@ type Lookup struct {
 	// World returns the latest world, read once per question: its zones
 	// and the asking VPC (its region, its DNS support). nil has no zones.
 	World func() *desired.World
+	// Targets judges the AWS resources behind alias targets that
+	// evaluate target health (load balancers); nil judges none, and only
+	// a target without records is unhealthy.
+	Targets TargetHealth
+}
+
+// TargetHealth says whether the AWS resource a name belongs to is healthy
+// as Route 53 judges an alias target (a load balancer with a healthy
+// target); known is false for a name it does not know.
+type TargetHealth interface {
+	NameHealthy(name string) (healthy, known bool)
 }
 
 // LookupA implements Resolver: the IPv4 addresses name ends at, through
@@ -80,7 +91,7 @@ const (
 // resolve answers name (any case, trailing dot or not) of type qtype as
 // asked from vpcID.
 func (l *Lookup) resolve(vpcID, name string, qtype uint16) answer {
-	q := &question{names: l.Names, vpcID: vpcID, steps: maxSteps}
+	q := &question{names: l.Names, targets: l.Targets, vpcID: vpcID, steps: maxSteps}
 	if l.World != nil {
 		q.w = l.World()
 	}
@@ -100,6 +111,7 @@ func (l *Lookup) resolve(vpcID, name string, qtype uint16) answer {
 // the world for all the names it follows.
 type question struct {
 	names   Resolver
+	targets TargetHealth
 	w       *desired.World
 	vpcID   string
 	region  string // the asking VPC's, "" on the internet
@@ -279,7 +291,7 @@ func (q *question) rrset(recs []*desired.Record, owner string, t uint16, depth i
 	cands := make([]candidate, len(recs))
 	for i, r := range recs {
 		rrs := q.recordRRs(r, owner, t, depth)
-		healthy := !(r.HealthCheck != "" && !r.Healthy) && !(r.AliasTarget != "" && r.EvaluateTargetHealth && len(rrs) == 0)
+		healthy := !(r.HealthCheck != "" && !r.Healthy) && !(r.AliasTarget != "" && r.EvaluateTargetHealth && (len(rrs) == 0 || !q.targetHealthy(r.AliasTarget)))
 		cands[i] = candidate{rec: r, rrs: rrs, healthy: healthy}
 	}
 	var rrs []dns.RR
@@ -374,6 +386,17 @@ func choose(cands []candidate, region string) []candidate {
 		return nil
 	}
 	return cands
+}
+
+// targetHealthy judges an alias target that evaluates target health: an
+// AWS resource by its own health; anything else (a record of a zone) by
+// having records, which the caller checks.
+func (q *question) targetHealthy(target string) bool {
+	if q.targets == nil {
+		return true
+	}
+	healthy, known := q.targets.NameHealthy(strings.TrimPrefix(norm(target), "dualstack."))
+	return healthy || !known
 }
 
 // firstOf keeps the first of two candidates.

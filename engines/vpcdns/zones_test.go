@@ -642,3 +642,44 @@ func TestAuthoritative(t *testing.T) {
 		t.Errorf("a name server of a domain without an address: %v", m)
 	}
 }
+
+// lbHealth is ELB as a test sets it: one load balancer, healthy or not.
+type lbHealth struct {
+	name    string
+	healthy atomic.Bool
+}
+
+func (h *lbHealth) NameHealthy(name string) (bool, bool) {
+	if name != h.name {
+		return false, false
+	}
+	return h.healthy.Load(), true
+}
+
+// TestAliasEvaluatesLoadBalancerHealth: a PRIMARY alias to a load
+// balancer that evaluates target health gives way to the SECONDARY while
+// the load balancer has no healthy target.
+func TestAliasEvaluatesLoadBalancerHealth(t *testing.T) {
+	w := zoneWorld()
+	for _, z := range w.Zones {
+		if z.ID == "ZPUB" {
+			z.Records = append(z.Records,
+				&desired.Record{Name: "site.example.com", Type: "A", AliasTarget: "dualstack.my-lb-1.ap-northeast-2.elb.amazonaws.com",
+					EvaluateTargetHealth: true, SetID: "p", Failover: "PRIMARY"},
+				&desired.Record{Name: "site.example.com", Type: "A", TTL: 60, Values: []string{"192.0.2.99"}, SetID: "s", Failover: "SECONDARY"})
+		}
+	}
+	cur := newWorld(w)
+	current := func() *desired.World { return cur.Load() }
+	health := &lbHealth{name: "my-lb-1.ap-northeast-2.elb.amazonaws.com"}
+	health.healthy.Store(true)
+	l := &Lookup{Names: Chain{WorldResolver{World: current}, NamesResolver{World: current}}, World: current, Targets: health}
+	srv, _ := serve(t, Internet, l)
+	if got := values(exchange(t, "udp", srv, "site.example.com.", dns.TypeA), dns.TypeA); len(got) != 2 {
+		t.Errorf("with healthy targets: %v, want the load balancer's two nodes", got)
+	}
+	health.healthy.Store(false)
+	if got := values(exchange(t, "udp", srv, "site.example.com.", dns.TypeA), dns.TypeA); !slices.Equal(got, []string{"192.0.2.99"}) {
+		t.Errorf("without healthy targets: %v, want the secondary", got)
+	}
+}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	elbv2api "github.com/cloudbox/cloudbox/api/elbv2"
@@ -214,4 +216,64 @@ func parseIPv4(s string) (netip.Addr, error) {
 		return netip.Addr{}, fmt.Errorf("%q is not an IPv4 address", s)
 	}
 	return ip, nil
+}
+
+// NameHealthy implements vpcdns.TargetHealth: a load balancer, by its DNS
+// name (lower case, with or without the trailing dot and "dualstack."),
+// is healthy for an alias record that evaluates target health when a
+// target group its listeners forward to has a healthy target, as Route 53
+// judges an ALB; known is false for a name that is no load balancer's.
+func (s *Service) NameHealthy(name string) (healthy, known bool) {
+	name = strings.TrimPrefix(strings.TrimSuffix(name, "."), "dualstack.")
+	s.store.View(func(tx *store.Tx) error {
+		scopes, err := tx.Scopes(kindLB)
+		if err != nil {
+			return err
+		}
+		for _, p := range scopes {
+			sc := scope{account: p[0], region: p[1]}
+			lbs, err := listAll[lbRecord](tx, sc, kindLB)
+			if err != nil {
+				return err
+			}
+			for _, lb := range lbs {
+				if strings.EqualFold(deref(lb.DNSName), name) {
+					known = true
+					healthy, err = s.lbHealthy(tx, sc, deref(lb.LoadBalancerArn))
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	return healthy, known
+}
+
+// lbHealthy reports whether a target group the load balancer forwards to
+// has a healthy target.
+func (s *Service) lbHealthy(tx *store.Tx, sc scope, lbARN string) (bool, error) {
+	u, err := usage(tx, sc)
+	if err != nil {
+		return false, err
+	}
+	now := s.now()
+	for tgARN, lbs := range u {
+		if !slices.Contains(lbs, lbARN) {
+			continue
+		}
+		tg, err := loadTG(tx, sc, tgARN)
+		if err != nil {
+			continue // forwarded to a group since deleted
+		}
+		for _, t := range tg.Targets {
+			h, err := s.targetHealth(tx, sc, tg, t, true, now)
+			if err != nil {
+				return false, err
+			}
+			if deref(h.State) == elbv2api.TargetHealthStateEnumHealthy {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
 }
