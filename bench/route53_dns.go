@@ -60,6 +60,17 @@ type r53DNSResult struct {
 	recordsIdle              int64      // the daemon's, 5 s after records[0], idle
 	sweep                    [2]float64 // seconds to ask for all the records once
 	peerVersion              string
+	// visible is when the resolver first answered the last record of
+	// the small zone [0] and the big one [1] after the last
+	// ChangeResourceRecordSets of the zone returned.
+	visible [2]r53DNSWait
+}
+
+// r53DNSWait is how long a resolver took to answer a new record.
+type r53DNSWait struct {
+	after time.Duration // from the call to the right answer
+	tries int
+	try   time.Duration // the successful try: the load generator's start through cloudbox exec and one question
 }
 
 // benchRoute53DNS measures the VPC resolver (engines/vpcdns, served by the
@@ -156,6 +167,12 @@ func benchRoute53DNS(ctx context.Context, r *runner) (section, error) {
 			"only once later allocations (here the questions') have run the garbage collector, so the growth is taken from the later "+
 			"reading.", mb(res.records[0]), mb(res.queried[0]), mb(res.recordsIdle)))
 	}
+	s.notes = append(s.notes, fmt.Sprintf("New records reach the resolver through the daemon's world sync, not at once: after the last "+
+		"ChangeResourceRecordSets returned, the resolver first answered the zone's last record %s later for the %s-record zone (%d tries) "+
+		"and %s later for the %d-record one (%d tries, the big zone present). Each try is one run of the load generator through "+
+		"`cloudbox exec` (the successful one took %s and %s), 50 ms apart, so these are upper bounds.",
+		ms(res.visible[1].after), thousands(r53DNSRecords), res.visible[1].tries, ms(res.visible[0].after), r53DNSFew, res.visible[0].tries,
+		ms(res.visible[1].try), ms(res.visible[0].try)))
 	s.notes = append(s.notes,
 		fmt.Sprintf("With %d records the VPC resolver answers **%s dnsmasq's queries/s** (median %s vs %s), p50 %s vs %s, p99 %s vs %s.",
 			r53DNSFew, times(medQPS[0][0]/medQPS[0][1]), thousands(int(medQPS[0][0])), thousands(int(medQPS[0][1])),
@@ -169,7 +186,8 @@ func benchRoute53DNS(ctx context.Context, r *runner) (section, error) {
 			thousands(r53DNSRecords), mb(growth(0)), perRecord(growth(0)), mb(growth(1)), perRecord(growth(1))),
 		"engines/vpcdns finds a name's records by scanning every record of the zone on each question (recordsNamed, lowering "+
 			"each record's name as it compares), and parses the records' presentation values with dns.NewRR on each answer; "+
-			"dnsmasq looks names up in a hash table. Hence the resolver's rate falls with the zone's size and dnsmasq's hardly.",
+			"dnsmasq looks names up in a hash table. Hence the resolver's rate falls with the zone's size; dnsmasq's "+
+			fmt.Sprintf("with %s records is %s its rate with %d.", thousands(r53DNSRecords), times(medQPS[1][1]/medQPS[0][1]), r53DNSFew),
 		"dnsmasq answers from one thread; the daemon's resolver runs on Go's scheduler over both cores. The load generator shares "+
 			"the same two cores with whichever server it asks.")
 	return s, nil
@@ -265,13 +283,35 @@ func r53DNSMeasure(ctx context.Context, c *dpCloud, peerBin string, runs int, du
 		}
 		return lr, nil
 	}
-	sweep := func(srv r53DNSServer, zone string, n int) (dnsLoadResult, error) {
-		lr, err := load("-mode", "sweep", "-server", srv.addr, "-zone", zone, "-n", strconv.Itoa(n), "-c", strconv.Itoa(r53DNSClients))
-		if err == nil && lr.Queries != n {
+	// sweep asks for names from..n-1 of zone once each.
+	sweep := func(srv r53DNSServer, zone string, n, from int) (dnsLoadResult, error) {
+		lr, err := load("-mode", "sweep", "-server", srv.addr, "-zone", zone, "-n", strconv.Itoa(n), "-from", strconv.Itoa(from),
+			"-c", strconv.Itoa(r53DNSClients))
+		if err == nil && lr.Queries != n-from {
 			err = fmt.Errorf("%s: %d of the %d names of %s answered right (%d wrong, %d timeouts); first: %s",
-				srv.name, lr.Queries, n, zone, lr.Errors, lr.Timeouts, lr.FirstErr)
+				srv.name, lr.Queries, n-from, zone, lr.Errors, lr.Timeouts, lr.FirstErr)
 		}
 		return lr, err
+	}
+	// waitFor asks srv for the last of n names of zone until it answers
+	// it right, and says when that was and how long the last try took.
+	waitFor := func(srv r53DNSServer, zone string, n int) (w r53DNSWait, err error) {
+		t0 := time.Now()
+		for deadline := t0.Add(30 * time.Second); ; {
+			w.tries++
+			t1 := time.Now()
+			_, err := sweep(srv, zone, n, n-1)
+			if err == nil {
+				w.after, w.try = time.Since(t0), time.Since(t1)
+				return w, nil
+			}
+			if time.Now().After(deadline) {
+				return w, fmt.Errorf("after %d tries in %s: %w", w.tries, time.Since(t0).Round(time.Millisecond), err)
+			}
+			if err := settle(ctx, 50*time.Millisecond); err != nil {
+				return w, err
+			}
+		}
 	}
 	rss := func() (d, p int64, err error) {
 		if err := settle(ctx, 2*time.Second); err != nil {
@@ -284,7 +324,7 @@ func r53DNSMeasure(ctx context.Context, c *dpCloud, peerBin string, runs int, du
 		return d, p, err
 	}
 	// peerLoad writes the hosts file, has dnsmasq reload it, and waits
-	// until it answers the first of n names of zone.
+	// until it answers the last of n names of zone.
 	peerHosts := &bytes.Buffer{}
 	peerLoad := func(zone string, n int) error {
 		for i := range n {
@@ -295,15 +335,8 @@ func r53DNSMeasure(ctx context.Context, c *dpCloud, peerBin string, runs int, du
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("reloading dnsmasq: %w: %s", err, out)
 		}
-		for deadline := time.Now().Add(10 * time.Second); ; {
-			_, err := sweep(servers[1], zone, 1)
-			if err == nil || time.Now().After(deadline) {
-				return err
-			}
-			if err := settle(ctx, 100*time.Millisecond); err != nil {
-				return err
-			}
-		}
+		_, err := waitFor(servers[1], zone, n)
+		return err
 	}
 
 	// Memory: nothing, the records, the records asked for.
@@ -321,6 +354,9 @@ func r53DNSMeasure(ctx context.Context, c *dpCloud, peerBin string, runs int, du
 	if err := privateZone(ctx, api, c.vpc, r53DNSBig, r53DNSRecords); err != nil {
 		return res, err
 	}
+	if res.visible[1], err = waitFor(servers[0], r53DNSBig, r53DNSRecords); err != nil {
+		return res, err
+	}
 	if err := peerLoad(r53DNSBig, r53DNSRecords); err != nil {
 		return res, err
 	}
@@ -334,7 +370,7 @@ func r53DNSMeasure(ctx context.Context, c *dpCloud, peerBin string, runs int, du
 		return res, err
 	}
 	for i, srv := range servers {
-		lr, err := sweep(srv, r53DNSBig, r53DNSRecords)
+		lr, err := sweep(srv, r53DNSBig, r53DNSRecords, 0)
 		if err != nil {
 			return res, err
 		}
@@ -348,11 +384,14 @@ func r53DNSMeasure(ctx context.Context, c *dpCloud, peerBin string, runs int, du
 	if err := privateZone(ctx, api, c.vpc, r53DNSSmall, r53DNSFew); err != nil {
 		return res, err
 	}
+	if res.visible[0], err = waitFor(servers[0], r53DNSSmall, r53DNSFew); err != nil {
+		return res, err
+	}
 	if err := peerLoad(r53DNSSmall, r53DNSFew); err != nil {
 		return res, err
 	}
 	for _, srv := range servers {
-		if _, err := sweep(srv, r53DNSSmall, r53DNSFew); err != nil {
+		if _, err := sweep(srv, r53DNSSmall, r53DNSFew, 0); err != nil {
 			return res, err
 		}
 	}

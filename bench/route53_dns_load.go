@@ -56,13 +56,14 @@ type dnsLoadResult struct {
 // dnsLoadMain is the load generator:
 //
 //	load:  -mode load -server IP:53 -zone Z -n N -c C -d D -warmup W
-//	sweep: -mode sweep -server IP:53 -zone Z -n N -c C
+//	sweep: -mode sweep -server IP:53 -zone Z -n N -c C [-from F]
 //
 // load is closed-loop: C workers, each on its own connected UDP socket,
 // ask for A records of names drawn uniformly from the zone's N, one
 // question outstanding per worker, for W then D; only questions sent
-// after W count. sweep asks for every one of the N names once, C at a
-// time, and checks each answer is exactly the record's address.
+// after W count. sweep asks for every one of the N names (from the F-th)
+// once, C at a time, and checks each answer is exactly the record's
+// address.
 func dnsLoadMain(args []string) error {
 	fs := flag.NewFlagSet("dnsload", flag.ContinueOnError)
 	mode := fs.String("mode", "load", "load or sweep")
@@ -73,11 +74,12 @@ func dnsLoadMain(args []string) error {
 	d := fs.Duration("d", 3*time.Second, "measured duration (load)")
 	warmup := fs.Duration("warmup", 500*time.Millisecond, "unmeasured warm-up (load)")
 	timeout := fs.Duration("timeout", time.Second, "time to wait for one answer")
+	from := fs.Int("from", 0, "first name to ask for (sweep)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *server == "" || *zone == "" || *n < 1 || *c < 1 {
-		return errors.New("-server, -zone, -n and -c are required")
+	if *server == "" || *zone == "" || *n < 1 || *c < 1 || *from < 0 || *from >= *n {
+		return errors.New("-server, -zone, -n and -c are required, and 0 <= -from < -n")
 	}
 	queries := make([][]byte, *n)
 	for i := range queries {
@@ -95,7 +97,7 @@ func dnsLoadMain(args []string) error {
 	case "load":
 		res, err = dnsLoad(*server, queries, *c, *warmup, *d, *timeout)
 	case "sweep":
-		res, err = dnsSweep(*server, queries, *c, *timeout)
+		res, err = dnsSweep(*server, queries, *from, *c, *timeout)
 	default:
 		err = fmt.Errorf("-mode %q", *mode)
 	}
@@ -243,11 +245,12 @@ func cmpErr(have, err error) error {
 	return err
 }
 
-// dnsSweep asks for every name once and checks the address.
-func dnsSweep(server string, queries [][]byte, c int, timeout time.Duration) (dnsLoadResult, error) {
+// dnsSweep asks for every name from the from-th once and checks the
+// address.
+func dnsSweep(server string, queries [][]byte, from, c int, timeout time.Duration) (dnsLoadResult, error) {
 	var res dnsLoadResult
 	var mu sync.Mutex
-	next := 0
+	next := from
 	start := time.Now()
 	var wg sync.WaitGroup
 	var werr error

@@ -57,17 +57,21 @@ func packedQueries(t *testing.T, zone string, n int) [][]byte {
 
 func TestDNSSweepChecksEveryAnswer(t *testing.T) {
 	qs := packedQueries(t, "z.test", 300)
-	res, err := dnsSweep(loopbackDNS(t, "z.test", 0), qs, 4, time.Second)
+	res, err := dnsSweep(loopbackDNS(t, "z.test", 0), qs, 0, 4, time.Second)
 	if err != nil || res.Queries != 300 || res.Errors != 0 || res.Timeouts != 0 {
 		t.Fatalf("right server: %+v, %v", res, err)
 	}
-	res, err = dnsSweep(loopbackDNS(t, "z.test", 1), qs, 4, time.Second)
+	res, err = dnsSweep(loopbackDNS(t, "z.test", 1), qs, 0, 4, time.Second)
 	if err != nil || res.Queries != 0 || res.Errors != 300 || !strings.Contains(res.FirstErr, "want") {
 		t.Fatalf("wrong addresses: %+v, %v", res, err)
 	}
-	res, err = dnsSweep(loopbackDNS(t, "other.test", 0), qs, 4, time.Second)
+	res, err = dnsSweep(loopbackDNS(t, "other.test", 0), qs, 0, 4, time.Second)
 	if err != nil || res.Queries != 0 || res.Errors != 300 || !strings.Contains(res.FirstErr, "NXDOMAIN") {
 		t.Fatalf("unknown names: %+v, %v", res, err)
+	}
+	res, err = dnsSweep(loopbackDNS(t, "z.test", 0), qs, 299, 4, time.Second)
+	if err != nil || res.Queries != 1 || res.Errors != 0 {
+		t.Fatalf("the last name only: %+v, %v", res, err)
 	}
 }
 
