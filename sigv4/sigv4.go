@@ -280,15 +280,6 @@ func IsStreaming(r *http.Request) bool {
 // "IncompleteBody" (400) for a malformed aws-chunked body. S3 reports an
 // expired presigned URL as AccessDenied (403); callers can tell by s.Presigned.
 func Verify(r *http.Request, body []byte, s *Signed, secret string, now time.Time) ([]byte, error) {
-	if err := checkTime(s, now); err != nil {
-		return nil, err
-	}
-	k := newSigner(secret, s)
-	if s.Scope.Date != k.date[:8] {
-		return nil, signatureDoesNotMatch(fmt.Sprintf("Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '%s' != '%s', from '%s'.",
-			s.Scope.Date, k.date[:8], k.date))
-	}
-
 	payloadHash := s.PayloadHash
 	if payloadHash == "" {
 		if s.Presigned && s.Scope.Service == "s3" {
@@ -298,18 +289,10 @@ func Verify(r *http.Request, body []byte, s *Signed, secret string, now time.Tim
 			payloadHash = hexSHA256(body)
 		}
 	}
-
-	seed, ok := "", false
-	for _, uri := range canonicalURIs(r, s.Scope.Service) {
-		seed = k.sign(algorithm, hexSHA256([]byte(canonicalRequest(r, s, uri, payloadHash))))
-		if ok = sameSignature(seed, s.Signature); ok {
-			break
-		}
+	k, seed, err := verifySignature(r, s, secret, now, payloadHash)
+	if err != nil {
+		return nil, err
 	}
-	if !ok {
-		return nil, signatureDoesNotMatch(mismatchMessage)
-	}
-
 	switch payloadHash {
 	case unsignedPayload:
 		return body, nil
@@ -325,16 +308,50 @@ func Verify(r *http.Request, body []byte, s *Signed, secret string, now time.Tim
 	case streamingUnsignedTrailer:
 		return DecodeChunked(body)
 	}
-	if !isSHA256Hex(payloadHash) {
-		return nil, &Error{Code: "InvalidArgument", Status: http.StatusBadRequest,
-			Message: "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, " + streamingUnsignedTrailer + ", " + streamingSigned + ", " +
-				streamingSignedTrailer + " or a valid sha256 value."}
+	if err := checkPayloadHash(payloadHash); err != nil {
+		return nil, err
 	}
 	if !strings.EqualFold(payloadHash, hexSHA256(body)) {
-		return nil, &Error{Code: "XAmzContentSHA256Mismatch", Status: http.StatusBadRequest,
-			Message: "The provided 'x-amz-content-sha256' header does not match what was computed."}
+		return nil, contentSHA256Mismatch()
 	}
 	return body, nil
+}
+
+// verifySignature checks the request's time and signature, payloadHash
+// standing for the payload; it returns the signer and the signature, the
+// seed of a streaming payload's chunk signatures.
+func verifySignature(r *http.Request, s *Signed, secret string, now time.Time, payloadHash string) (signer, string, error) {
+	if err := checkTime(s, now); err != nil {
+		return signer{}, "", err
+	}
+	k := newSigner(secret, s)
+	if s.Scope.Date != k.date[:8] {
+		return k, "", signatureDoesNotMatch(fmt.Sprintf("Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '%s' != '%s', from '%s'.",
+			s.Scope.Date, k.date[:8], k.date))
+	}
+	for _, uri := range canonicalURIs(r, s.Scope.Service) {
+		seed := k.sign(algorithm, hexSHA256([]byte(canonicalRequest(r, s, uri, payloadHash))))
+		if sameSignature(seed, s.Signature) {
+			return k, seed, nil
+		}
+	}
+	return k, "", signatureDoesNotMatch(mismatchMessage)
+}
+
+// checkPayloadHash refuses an X-Amz-Content-Sha256 that is none of the
+// payload types nor a SHA-256.
+func checkPayloadHash(h string) error {
+	if isSHA256Hex(h) {
+		return nil
+	}
+	return &Error{Code: "InvalidArgument", Status: http.StatusBadRequest,
+		Message: "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, " + streamingUnsignedTrailer + ", " + streamingSigned + ", " +
+			streamingSignedTrailer + " or a valid sha256 value."}
+}
+
+func contentSHA256Mismatch() *Error {
+	return &Error{Code: "XAmzContentSHA256Mismatch", Status: http.StatusBadRequest,
+		Message: "The provided 'x-amz-content-sha256' header does not match what was computed."}
 }
 
 func checkTime(s *Signed, now time.Time) error {

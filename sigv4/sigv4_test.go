@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -515,8 +516,73 @@ func TestStreaming(t *testing.T) {
 			}
 			_, err = Verify(rc.r, rc.body, s, "wrong", time.Now())
 			wantCode(t, err, "SignatureDoesNotMatch")
+
+			// The same, read as a stream.
+			b, got, err := readStream(rc.r, rc.body, s, testSecret)
+			if err != nil || !bytes.Equal(got, payload) {
+				t.Fatalf("VerifyStream: %d bytes, %v", len(got), err)
+			}
+			if tc.trailer && b.Trailer("X-Amz-Checksum-Crc32") != strings.TrimPrefix(trailers[0], "x-amz-checksum-crc32:") {
+				t.Errorf("trailer %q, want %q", b.Trailer("x-amz-checksum-crc32"), trailers[0])
+			}
+			if got, err := io.ReadAll(Stream(withBody(rc.r, rc.body))); err != nil || !bytes.Equal(got, payload) {
+				t.Fatalf("Stream: %d bytes, %v", len(got), err)
+			}
+			_, _, err = readStream(rc.r, corrupt, s, testSecret)
+			if tc.signed {
+				wantCode(t, err, "SignatureDoesNotMatch")
+			} else if err != nil {
+				t.Fatalf("unsigned chunks, streamed: %v", err)
+			}
+			_, _, err = readStream(rc.r, truncated, s, testSecret)
+			wantCode(t, err, "IncompleteBody")
+			if tc.signed && tc.trailer {
+				forged := bytes.Replace(rc.body, []byte(trailers[0]), []byte(crc32Trailer([]byte("other"))), 1)
+				_, _, err = readStream(rc.r, forged, s, testSecret)
+				wantCode(t, err, "SignatureDoesNotMatch")
+			}
+			_, _, err = readStream(rc.r, rc.body, s, "wrong")
+			wantCode(t, err, "SignatureDoesNotMatch")
 		})
 	}
+}
+
+// withBody is r with body as its body.
+func withBody(r *http.Request, body []byte) *http.Request {
+	r2 := r.Clone(context.Background())
+	r2.Body = io.NopCloser(bytes.NewReader(body))
+	return r2
+}
+
+// readStream verifies r with body as a stream and reads it all, a byte at
+// a time, so every chunk boundary is crossed mid-read.
+func readStream(r *http.Request, body []byte, s *Signed, secret string) (*Body, []byte, error) {
+	b, err := VerifyStream(withBody(r, body), s, secret, time.Now())
+	if err != nil {
+		return nil, nil, err
+	}
+	got, err := io.ReadAll(iotest.OneByteReader(b))
+	return b, got, err
+}
+
+// TestStreamPlain: a payload with a hex X-Amz-Content-Sha256, streamed,
+// ends in io.EOF only when the hash matches.
+func TestStreamPlain(t *testing.T) {
+	c := newCapture(t)
+	payload := bytes.Repeat([]byte("cloudbox "), 20000)
+	req := newRequest(t, http.MethodPut, c.srv.URL+"/bucket/plain", payload, map[string]string{"X-Amz-Content-Sha256": sha256Hex(payload)})
+	if err := v4.NewSigner().SignHTTP(context.Background(), testCreds, req, sha256Hex(payload), "s3", testRegion, time.Now(), disablePathEscaping); err != nil {
+		t.Fatal(err)
+	}
+	rc := c.do(t, req)
+	s := parse(t, rc)
+	if _, got, err := readStream(rc.r, rc.body, s, testSecret); err != nil || !bytes.Equal(got, payload) {
+		t.Fatalf("VerifyStream: %d bytes, %v", len(got), err)
+	}
+	other := bytes.Clone(rc.body)
+	other[5] ^= 1
+	_, _, err := readStream(rc.r, other, s, testSecret)
+	wantCode(t, err, "XAmzContentSHA256Mismatch")
 }
 
 // TestDocumentedVectors checks the examples published in the AWS
@@ -595,6 +661,13 @@ func TestDocumentedVectors(t *testing.T) {
 		}
 		if !bytes.Equal(got, payload) {
 			t.Fatal("decoded payload differs")
+		}
+		b, err := VerifyStream(withBody(rc.r, rc.body), parse(t, rc), secret, docTime)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := io.ReadAll(b); err != nil || !bytes.Equal(got, payload) {
+			t.Fatalf("streamed: %d bytes, %v", len(got), err)
 		}
 	})
 
@@ -863,12 +936,30 @@ func FuzzDecodeChunked(f *testing.F) {
 			}
 		}
 
+		// Streamed, the body decodes to the same payload (a body the
+		// whole-body decoder takes, the stream takes too).
+		r := &http.Request{Header: http.Header{"X-Amz-Content-Sha256": {streamingUnsignedTrailer}}, Body: io.NopCloser(bytes.NewReader(body))}
+		streamed, serr := io.ReadAll(Stream(r))
+		if err == nil && (serr != nil || !bytes.Equal(streamed, out)) {
+			t.Fatalf("streamed %q (%v), whole %q", streamed, serr, out)
+		}
+		if serr != nil {
+			var e *Error
+			if !errors.As(serr, &e) || e.Code != "IncompleteBody" {
+				t.Fatalf("stream error %#v", serr)
+			}
+		}
+
 		// The fuzz input as a payload survives framing and de-framing.
 		for _, size := range []int{1, 7, 4096} {
 			framed := encodeChunked(body, size, nil, crc32Trailer(body))
 			got, err := DecodeChunked(framed)
 			if err != nil || !bytes.Equal(got, body) {
 				t.Fatalf("round trip with %d-byte chunks: %v", size, err)
+			}
+			r := &http.Request{Header: http.Header{"X-Amz-Content-Sha256": {streamingUnsignedTrailer}}, Body: io.NopCloser(bytes.NewReader(framed))}
+			if got, err := io.ReadAll(Stream(r)); err != nil || !bytes.Equal(got, body) {
+				t.Fatalf("streamed round trip with %d-byte chunks: %v", size, err)
 			}
 		}
 	})
