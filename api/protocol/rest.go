@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"bytes"
+	"io"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -178,7 +179,14 @@ func (c restCodec) Decode(r *http.Request, body []byte, svc *api.Service, op *ap
 		fv := v.Field(f.index)
 		switch f.typ {
 		case "blob":
-			if len(body) > 0 {
+			switch {
+			case fv.Type() == readerType:
+				// Set by the server (SetStream) when it streams; a
+				// buffered body is read from memory.
+				if body != nil {
+					fv.Set(reflect.ValueOf(bytes.NewReader(body)))
+				}
+			case len(body) > 0:
 				fv.SetBytes(body)
 			}
 			return nil
@@ -433,6 +441,13 @@ func (c restCodec) Encode(w http.ResponseWriter, svc *api.Service, op *api.Opera
 		f := &si.fields[si.payload]
 		fv := v.Field(f.index)
 		switch {
+		case f.typ == "blob" && fv.Type() == readerType:
+			var body io.Reader
+			if !fv.IsNil() {
+				body = fv.Interface().(io.Reader)
+			}
+			writeStream(w, status, body)
+			return
 		case f.typ == "blob":
 			writeBody(w, status, "", fv.Bytes())
 			return

@@ -3,6 +3,7 @@
 package s3
 
 import (
+	"io"
 	"time"
 )
 
@@ -981,7 +982,7 @@ type GetObjectLockConfigurationRequest struct {
 type GetObjectOutput struct {
 	_                         struct{}           `type:"structure" payload:"Body"`
 	AcceptRanges              *string            `location:"header" locationName:"accept-ranges" type:"string"`
-	Body                      []byte             `type:"blob" streaming:"true"`
+	Body                      io.Reader          `type:"blob" streaming:"true"`
 	BucketKeyEnabled          *bool              `location:"header" locationName:"x-amz-server-side-encryption-bucket-key-enabled" type:"boolean"`
 	CacheControl              *string            `location:"header" locationName:"Cache-Control" type:"string"`
 	ChecksumCRC32             *string            `location:"header" locationName:"x-amz-checksum-crc32" type:"string"`
@@ -1073,9 +1074,9 @@ type GetObjectTaggingRequest struct {
 }
 
 type GetObjectTorrentOutput struct {
-	_              struct{} `type:"structure" payload:"Body"`
-	Body           []byte   `type:"blob" streaming:"true"`
-	RequestCharged *string  `location:"header" locationName:"x-amz-request-charged" type:"string" enum:"RequestCharged"`
+	_              struct{}  `type:"structure" payload:"Body"`
+	Body           io.Reader `type:"blob" streaming:"true"`
+	RequestCharged *string   `location:"header" locationName:"x-amz-request-charged" type:"string" enum:"RequestCharged"`
 }
 
 type GetObjectTorrentRequest struct {
@@ -2136,7 +2137,7 @@ type PutObjectOutput struct {
 type PutObjectRequest struct {
 	_                         struct{}           `type:"structure" payload:"Body"`
 	ACL                       *string            `location:"header" locationName:"x-amz-acl" type:"string" enum:"ObjectCannedACL"`
-	Body                      []byte             `type:"blob" streaming:"true"`
+	Body                      io.Reader          `type:"blob" streaming:"true"`
 	Bucket                    *string            `location:"uri" locationName:"Bucket" type:"string" required:"true"`
 	BucketKeyEnabled          *bool              `location:"header" locationName:"x-amz-server-side-encryption-bucket-key-enabled" type:"boolean"`
 	CacheControl              *string            `location:"header" locationName:"Cache-Control" type:"string"`
@@ -2603,24 +2604,24 @@ type UploadPartOutput struct {
 }
 
 type UploadPartRequest struct {
-	_                    struct{} `type:"structure" payload:"Body"`
-	Body                 []byte   `type:"blob" streaming:"true"`
-	Bucket               *string  `location:"uri" locationName:"Bucket" type:"string" required:"true"`
-	ChecksumAlgorithm    *string  `location:"header" locationName:"x-amz-sdk-checksum-algorithm" type:"string" enum:"ChecksumAlgorithm"`
-	ChecksumCRC32        *string  `location:"header" locationName:"x-amz-checksum-crc32" type:"string"`
-	ChecksumCRC32C       *string  `location:"header" locationName:"x-amz-checksum-crc32c" type:"string"`
-	ChecksumSHA1         *string  `location:"header" locationName:"x-amz-checksum-sha1" type:"string"`
-	ChecksumSHA256       *string  `location:"header" locationName:"x-amz-checksum-sha256" type:"string"`
-	ContentLength        *int64   `location:"header" locationName:"Content-Length" type:"long"`
-	ContentMD5           *string  `location:"header" locationName:"Content-MD5" type:"string"`
-	ExpectedBucketOwner  *string  `location:"header" locationName:"x-amz-expected-bucket-owner" type:"string"`
-	Key                  *string  `location:"uri" locationName:"Key" type:"string" required:"true" min:"1"`
-	PartNumber           *int64   `location:"querystring" locationName:"partNumber" type:"integer" required:"true"`
-	RequestPayer         *string  `location:"header" locationName:"x-amz-request-payer" type:"string" enum:"RequestPayer"`
-	SSECustomerAlgorithm *string  `location:"header" locationName:"x-amz-server-side-encryption-customer-algorithm" type:"string"`
-	SSECustomerKey       *string  `location:"header" locationName:"x-amz-server-side-encryption-customer-key" type:"string"`
-	SSECustomerKeyMD5    *string  `location:"header" locationName:"x-amz-server-side-encryption-customer-key-MD5" type:"string"`
-	UploadId             *string  `location:"querystring" locationName:"uploadId" type:"string" required:"true"`
+	_                    struct{}  `type:"structure" payload:"Body"`
+	Body                 io.Reader `type:"blob" streaming:"true"`
+	Bucket               *string   `location:"uri" locationName:"Bucket" type:"string" required:"true"`
+	ChecksumAlgorithm    *string   `location:"header" locationName:"x-amz-sdk-checksum-algorithm" type:"string" enum:"ChecksumAlgorithm"`
+	ChecksumCRC32        *string   `location:"header" locationName:"x-amz-checksum-crc32" type:"string"`
+	ChecksumCRC32C       *string   `location:"header" locationName:"x-amz-checksum-crc32c" type:"string"`
+	ChecksumSHA1         *string   `location:"header" locationName:"x-amz-checksum-sha1" type:"string"`
+	ChecksumSHA256       *string   `location:"header" locationName:"x-amz-checksum-sha256" type:"string"`
+	ContentLength        *int64    `location:"header" locationName:"Content-Length" type:"long"`
+	ContentMD5           *string   `location:"header" locationName:"Content-MD5" type:"string"`
+	ExpectedBucketOwner  *string   `location:"header" locationName:"x-amz-expected-bucket-owner" type:"string"`
+	Key                  *string   `location:"uri" locationName:"Key" type:"string" required:"true" min:"1"`
+	PartNumber           *int64    `location:"querystring" locationName:"partNumber" type:"integer" required:"true"`
+	RequestPayer         *string   `location:"header" locationName:"x-amz-request-payer" type:"string" enum:"RequestPayer"`
+	SSECustomerAlgorithm *string   `location:"header" locationName:"x-amz-server-side-encryption-customer-algorithm" type:"string"`
+	SSECustomerKey       *string   `location:"header" locationName:"x-amz-server-side-encryption-customer-key" type:"string"`
+	SSECustomerKeyMD5    *string   `location:"header" locationName:"x-amz-server-side-encryption-customer-key-MD5" type:"string"`
+	UploadId             *string   `location:"querystring" locationName:"uploadId" type:"string" required:"true"`
 }
 
 type VersioningConfiguration struct {
@@ -2644,7 +2645,7 @@ type WriteGetObjectResponseOutput struct {
 type WriteGetObjectResponseRequest struct {
 	_                         struct{}           `type:"structure" payload:"Body"`
 	AcceptRanges              *string            `location:"header" locationName:"x-amz-fwd-header-accept-ranges" type:"string"`
-	Body                      []byte             `type:"blob" streaming:"true"`
+	Body                      io.Reader          `type:"blob" streaming:"true"`
 	BucketKeyEnabled          *bool              `location:"header" locationName:"x-amz-fwd-header-x-amz-server-side-encryption-bucket-key-enabled" type:"boolean"`
 	CacheControl              *string            `location:"header" locationName:"x-amz-fwd-header-Cache-Control" type:"string"`
 	ChecksumCRC32             *string            `location:"header" locationName:"x-amz-fwd-header-x-amz-checksum-crc32" type:"string"`

@@ -135,6 +135,7 @@ func genService(sdk, version, pkg, name, outDir string) error {
 	}
 
 	w := newTypeWriter(m.Shapes, "", "api.JSONValue", "Service", "Handlers", "Bind")
+	w.streamReaders = true
 	for _, n := range opNames {
 		w.need(m.Operations[n].Input.Shape)
 		w.need(m.Operations[n].Output.Shape)
@@ -149,6 +150,9 @@ func genService(sdk, version, pkg, name, outDir string) error {
 	var types bytes.Buffer
 	header(&types, source, pkg)
 	types.WriteString("import (\n")
+	if w.usesIO {
+		types.WriteString("\t\"io\"\n")
+	}
 	if w.usesTime {
 		types.WriteString("\t\"time\"\n")
 	}
