@@ -2,8 +2,8 @@ package protocol
 
 import (
 	"bytes"
-	"io"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"reflect"
