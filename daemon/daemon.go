@@ -95,7 +95,12 @@ type Daemon struct {
 	downOnce  sync.Once
 
 	ca    *ca.CA
-	tmpCA string // the CA's directory when ephemeral, removed on Close
+	// tmpDir holds, when ephemeral, what the data directory would: the
+	// CA and the services' files (S3's objects); removed on Close.
+	tmpDir string
+	// filesDir is where services keep files: the data directory, or
+	// tmpDir.
+	filesDir string
 
 	clock  *clock.Clock
 	bus    *events.Bus
@@ -132,15 +137,16 @@ func New(cfg Config) (*Daemon, error) {
 		}
 	}
 	d := &Daemon{cfg: cfg, store: st, ids: identity.New(st, keys), down: make(chan struct{}), edgeHosts: edge.New()}
-	caDir := filepath.Join(cfg.DataDir, "ca")
+	d.filesDir = cfg.DataDir
 	if cfg.Ephemeral {
-		tmp, err := os.MkdirTemp("", "cloudbox-ca-")
+		tmp, err := os.MkdirTemp("", "cloudbox-")
 		if err != nil {
 			st.Close()
 			return nil, err
 		}
-		d.tmpCA, caDir = tmp, tmp
+		d.tmpDir, d.filesDir = tmp, tmp
 	}
+	caDir := filepath.Join(d.filesDir, "ca")
 	authority, err := ca.Open(caDir)
 	if err != nil {
 		d.closeStore()
@@ -187,12 +193,12 @@ func New(cfg Config) (*Daemon, error) {
 	return d, nil
 }
 
-// closeStore closes the store and removes the temporary CA, for a New
-// that fails half-way.
+// closeStore closes the store and removes the temporary directory, for a
+// New that fails half-way.
 func (d *Daemon) closeStore() {
 	d.store.Close()
-	if d.tmpCA != "" {
-		os.RemoveAll(d.tmpCA)
+	if d.tmpDir != "" {
+		os.RemoveAll(d.tmpDir)
 	}
 }
 
@@ -218,8 +224,8 @@ func (d *Daemon) Close() error {
 		}
 	}
 	err = errors.Join(err, d.store.Close())
-	if d.tmpCA != "" {
-		os.RemoveAll(d.tmpCA)
+	if d.tmpDir != "" {
+		os.RemoveAll(d.tmpDir)
 	}
 	return err
 }

@@ -14,7 +14,7 @@ import (
 // over the daemon's store, clocks, CA, identities and event bus.
 func (d *Daemon) buildServices(authority *ca.CA, dataPlane bool) error {
 	env := registry.Env{Store: d.store, Clock: d.clock, Now: time.Now, Log: d.cfg.Logger, CA: authority,
-		Identity: d.ids, Events: d.bus, DataPlane: dataPlane, StrictImages: d.cfg.StrictImages}
+		Identity: d.ids, Events: d.bus, DataPlane: dataPlane, StrictImages: d.cfg.StrictImages, Files: d.filesDir}
 	built, err := registry.Build(env, registry.Registered())
 	if err != nil {
 		return err
@@ -22,7 +22,11 @@ func (d *Daemon) buildServices(authority *ca.CA, dataPlane bool) error {
 	d.built = built
 	for _, b := range built {
 		if b.API != nil {
-			d.services = append(d.services, server.Service{API: b.API, Invoker: b.Invoker})
+			svc := server.Service{API: b.API, Invoker: b.Invoker}
+			if hr, ok := b.Service.(server.HostRouter); ok {
+				svc.Router = hr
+			}
+			d.services = append(d.services, svc)
 		}
 	}
 	sort.Slice(d.services, func(i, j int) bool { return d.services[i].API.Package < d.services[j].API.Package })

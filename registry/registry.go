@@ -71,6 +71,11 @@ type Env struct {
 	// StrictImages: EC2 refuses AMI ids its catalogue does not know, as
 	// AWS does (cloudbox up --strict-images).
 	StrictImages bool
+	// Files is the directory under which a service keeps files of its
+	// own, in a subdirectory named for it (S3's objects): the data
+	// directory, or a temporary one removed on exit when ephemeral. ""
+	// in tests that give none.
+	Files string
 
 	name  string
 	needs []string

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -26,6 +27,17 @@ import (
 type Service struct {
 	API     *api.Service
 	Invoker api.Invoker
+	// Router, when set, claims requests by their Host (S3's
+	// virtual-hosted buckets).
+	Router HostRouter
+}
+
+// HostRouter is a service that names resources in the Host header: it
+// claims such a request and restates its path as its API's URIs have it
+// ("/{Bucket}/{Key+}"). The signature is still checked against the
+// request as sent.
+type HostRouter interface {
+	RouteHost(r *http.Request) (escapedPath string, ok bool)
 }
 
 // Auth modes.
@@ -132,6 +144,26 @@ func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, c *call) {
+	signed, err := sigv4.Parse(r)
+	if err != nil {
+		s.fail(w, r, c, authError(err))
+		return
+	}
+	// routed is the request as the service's URIs read it.
+	routed := r
+	if svc, path := s.routeHost(r, signed); svc != nil {
+		c.svc, routed = svc, withPath(r, path)
+	} else if signed != nil && len(s.bySigning[signed.Scope.Service]) == 1 {
+		c.svc = s.bySigning[signed.Scope.Service][0]
+	}
+	if c.svc != nil && isREST(c.svc.API) {
+		// An operation whose payload streams (S3's PutObject) reads the
+		// body itself, as it arrives.
+		if op, err := protocol.For(c.svc.API.Protocol).Operation(routed, nil, c.svc.API); err == nil && protocol.Streams(op) {
+			s.serveStream(w, r, routed, c, signed, op)
+			return
+		}
+	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
 	if err != nil {
 		s.fail(w, r, c, api.Errorf("IncompleteBody", "The request body could not be read: %v", err))
@@ -141,12 +173,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, c *call) {
 		s.fail(w, r, c, api.NewError(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "Request body larger than %d bytes", MaxBody))
 		return
 	}
-	signed, err := sigv4.Parse(r)
-	if err != nil {
-		s.fail(w, r, c, authError(err))
-		return
+	if c.svc == nil {
+		c.svc = s.route(r, body, signed)
 	}
-	c.svc = s.route(r, body, signed)
 	if c.svc == nil {
 		s.fail(w, r, c, unknownService(r, signed))
 		return
@@ -170,23 +199,51 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, c *call) {
 		s.fail(w, r, c, err)
 		return
 	}
-	if c.svc.API.Protocol != "rest-json" && c.svc.API.Protocol != "rest-xml" {
+	if !isREST(c.svc.API) {
 		if body, err = protocol.Inflate(r, body); err != nil {
 			s.fail(w, r, c, err)
 			return
 		}
 	}
-	op, err := c.codec.Operation(r, body, c.svc.API)
+	op, err := c.codec.Operation(routed, body, c.svc.API)
 	if err != nil {
 		s.fail(w, r, c, err)
 		return
 	}
 	c.req.Operation = op.Name
 	in := op.NewInput()
-	if err := c.codec.Decode(r, body, c.svc.API, op, in); err != nil {
+	if err := c.codec.Decode(routed, body, c.svc.API, op, in); err != nil {
 		s.fail(w, r, c, err)
 		return
 	}
+	s.invoke(w, r, c, op, in)
+}
+
+// serveStream serves an operation whose payload streams: the body goes
+// to the operation as it arrives, verified as it is read.
+func (s *Server) serveStream(w http.ResponseWriter, r, routed *http.Request, c *call, signed *sigv4.Signed, op *api.Operation) {
+	c.req.Service, c.req.Operation = c.svc.API.Package, op.Name
+	c.req.Region = DefaultRegion
+	if signed != nil && signed.Scope.Region != "" {
+		c.req.Region = signed.Scope.Region
+	}
+	c.codec = protocol.For(c.svc.API.Protocol)
+	body, err := s.authenticateStream(r, signed, c)
+	if err != nil {
+		s.fail(w, r, c, err)
+		return
+	}
+	in := op.NewInput()
+	if err := c.codec.Decode(routed, nil, c.svc.API, op, in); err != nil {
+		s.fail(w, r, c, err)
+		return
+	}
+	protocol.SetStream(in, body)
+	s.invoke(w, r, c, op, in)
+}
+
+// invoke validates the input, calls the operation and writes its answer.
+func (s *Server) invoke(w http.ResponseWriter, r *http.Request, c *call, op *api.Operation, in any) {
 	if verr := protocol.Validate(c.svc.API, in); verr != nil {
 		s.fail(w, r, c, verr)
 		return
@@ -198,6 +255,39 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, c *call) {
 		return
 	}
 	c.codec.Encode(w, c.svc.API, op, out, c.req.ID)
+}
+
+func isREST(a *api.Service) bool { return a.Protocol == "rest-json" || a.Protocol == "rest-xml" }
+
+// routeHost finds a service that claims the request's host, and the path
+// it restates the request with.
+func (s *Server) routeHost(r *http.Request, signed *sigv4.Signed) (*Service, string) {
+	for i := range s.cfg.Services {
+		svc := &s.cfg.Services[i]
+		if svc.Router == nil || signed != nil && signed.Scope.Service != svc.API.SigningName {
+			continue
+		}
+		if path, ok := svc.Router.RouteHost(r); ok {
+			return svc, path
+		}
+	}
+	return nil, ""
+}
+
+// withPath is r with another (escaped) path.
+func withPath(r *http.Request, escaped string) *http.Request {
+	r2 := new(http.Request)
+	*r2 = *r
+	u := *r.URL
+	u.RawPath = escaped
+	if p, err := url.PathUnescape(escaped); err == nil {
+		u.Path = p
+	}
+	if u.EscapedPath() != escaped {
+		u.RawPath = escaped
+	}
+	r2.URL = &u
+	return r2
 }
 
 // route finds the service of a request: by X-Amz-Target for JSON protocols
@@ -262,6 +352,58 @@ func isForm(r *http.Request) bool {
 	return strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded")
 }
 
+// authenticateStream is authenticate for a payload read as it arrives:
+// the body returned verifies it as it is read.
+func (s *Server) authenticateStream(r *http.Request, signed *sigv4.Signed, c *call) (io.Reader, error) {
+	if s.cfg.Auth != AuthStrict {
+		akid := ""
+		if signed != nil {
+			akid = signed.Scope.AccessKeyID
+		}
+		p, err := s.cfg.Identity.Principal(akid)
+		if err != nil {
+			return nil, err
+		}
+		c.req.Caller = p
+		if signed != nil && signed.Presigned {
+			// Without keys to check, an expired URL still has expired.
+			if err := signed.CheckTime(s.cfg.Now()); err != nil {
+				return nil, s.expired(c, signed, err)
+			}
+		}
+		return sigv4.Stream(r), nil
+	}
+	if signed == nil {
+		return nil, api.NewError(http.StatusForbidden, "MissingAuthenticationToken", "Request is missing Authentication Token")
+	}
+	cred, ok, err := s.cfg.Identity.Lookup(signed.Scope.AccessKeyID)
+	if err != nil {
+		return nil, err
+	}
+	if !ok || cred.SessionToken != signed.SecurityToken {
+		return nil, api.NewError(http.StatusForbidden, "InvalidClientTokenId", "The security token included in the request is invalid.")
+	}
+	body, err := sigv4.VerifyStream(r, signed, cred.Secret, s.cfg.Now())
+	if err != nil {
+		return nil, s.expired(c, signed, err)
+	}
+	if !cred.Expires.IsZero() && s.cfg.Now().After(cred.Expires) {
+		return nil, api.NewError(http.StatusForbidden, "ExpiredToken", "The security token included in the request is expired")
+	}
+	c.req.Caller = cred.Principal
+	return body, nil
+}
+
+// expired words a RequestExpired as S3 does for presigned URLs: 403
+// AccessDenied "Request has expired".
+func (s *Server) expired(c *call, signed *sigv4.Signed, err error) error {
+	var e *sigv4.Error
+	if errors.As(err, &e) && e.Code == "RequestExpired" && signed.Presigned && c.svc != nil && c.svc.API.ServiceID == "S3" {
+		return api.NewError(http.StatusForbidden, "AccessDenied", "Request has expired")
+	}
+	return authError(err)
+}
+
 // authenticate names the caller, verifying the signature in strict mode, and
 // returns the payload (de-chunked when the client streamed it).
 func (s *Server) authenticate(r *http.Request, body []byte, signed *sigv4.Signed, c *call) ([]byte, error) {
@@ -275,6 +417,11 @@ func (s *Server) authenticate(r *http.Request, body []byte, signed *sigv4.Signed
 			return nil, err
 		}
 		c.req.Caller = p
+		if signed != nil && signed.Presigned {
+			if err := signed.CheckTime(s.cfg.Now()); err != nil {
+				return nil, s.expired(c, signed, err)
+			}
+		}
 		if sigv4.IsStreaming(r) {
 			decoded, err := sigv4.DecodeChunked(body)
 			if err != nil {
@@ -296,7 +443,7 @@ func (s *Server) authenticate(r *http.Request, body []byte, signed *sigv4.Signed
 	}
 	payload, err := sigv4.Verify(r, body, signed, cred.Secret, s.cfg.Now())
 	if err != nil {
-		return nil, authError(err)
+		return nil, s.expired(c, signed, err)
 	}
 	if !cred.Expires.IsZero() && s.cfg.Now().After(cred.Expires) {
 		return nil, api.NewError(http.StatusForbidden, "ExpiredToken", "The security token included in the request is expired")

@@ -354,6 +354,10 @@ func contentSHA256Mismatch() *Error {
 		Message: "The provided 'x-amz-content-sha256' header does not match what was computed."}
 }
 
+// CheckTime reports whether the request is too old, too new, or (a
+// presigned URL) expired at now, as Verify does first; it needs no key.
+func (s *Signed) CheckTime(now time.Time) error { return checkTime(s, now) }
+
 func checkTime(s *Signed, now time.Time) error {
 	now = now.UTC()
 	if s.Presigned && s.Expires > 0 {
