@@ -94,7 +94,7 @@ type Daemon struct {
 	down      chan struct{}
 	downOnce  sync.Once
 
-	ca    *ca.CA
+	ca *ca.CA
 	// tmpDir holds, when ephemeral, what the data directory would: the
 	// CA and the services' files (S3's objects); removed on Close.
 	tmpDir string
