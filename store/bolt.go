@@ -103,14 +103,21 @@ func (t boltTxn) delete(s scope, id string) (bool, error) {
 	return true, t.addCount(name, -1)
 }
 
-func (t boltTxn) scan(s scope, fn func(id string, raw []byte) error) error {
+func (t boltTxn) scan(s scope, from string, fn func(id string, raw []byte) error) error {
 	b := t.tx.Bucket(bucketName(s))
 	if b == nil {
 		return nil
 	}
-	return b.ForEach(func(k, v []byte) error {
-		return fn(string(k), v)
-	})
+	c := b.Cursor()
+	for k, v := c.Seek([]byte(from)); k != nil; k, v = c.Next() {
+		if v == nil {
+			continue // a nested bucket, not a record
+		}
+		if err := fn(string(k), v); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (t boltTxn) scopes(kind string) ([][2]string, error) {

@@ -136,12 +136,13 @@ func (t *memTxn) delete(s scope, id string) (bool, error) {
 	return true, nil
 }
 
-func (t *memTxn) scan(s scope, fn func(id string, raw []byte) error) error {
+func (t *memTxn) scan(s scope, from string, fn func(id string, raw []byte) error) error {
 	tb := t.tables[s]
 	if tb == nil {
 		return nil
 	}
-	for _, r := range tb.recs {
+	i, _ := tb.find(from)
+	for _, r := range tb.recs[i:] {
 		if err := fn(r.id, r.val); err != nil {
 			return err
 		}

@@ -53,7 +53,8 @@ type txn interface {
 	get(s scope, id string) ([]byte, error)
 	put(s scope, id string, val []byte) error
 	delete(s scope, id string) (bool, error)
-	scan(s scope, fn func(id string, raw []byte) error) error
+	// scan walks the records of s from the first id >= from, in order.
+	scan(s scope, from string, fn func(id string, raw []byte) error) error
 	// scopes returns the (account, region) of every non-empty scope of kind.
 	scopes(kind string) ([][2]string, error)
 	count(s scope) (int, error)
@@ -258,10 +259,16 @@ func (tx *Tx) Delete(k Key) (bool, error) {
 // returns ErrStop, List stops and returns nil; any other error stops it and
 // is returned. fn must not write records of the kind being listed.
 func (tx *Tx) List(account, region, kind string, fn func(id string, raw []byte) error) error {
+	return tx.ListFrom(account, region, kind, "", fn)
+}
+
+// ListFrom is List starting at the first ID >= from, in byte order: how a
+// long listing (S3's keys) resumes without walking what it has shown.
+func (tx *Tx) ListFrom(account, region, kind, from string, fn func(id string, raw []byte) error) error {
 	if err := checkScope(account, kind); err != nil {
 		return err
 	}
-	err := tx.t.scan(scope{account, region, kind}, fn)
+	err := tx.t.scan(scope{account, region, kind}, from, fn)
 	if errors.Is(err, ErrStop) {
 		return nil
 	}

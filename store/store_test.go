@@ -225,6 +225,20 @@ func TestList(t *testing.T) {
 			if err != nil || !slices.Equal(seen, want[:3]) {
 				t.Errorf("List with ErrStop = %q, %v", seen, err)
 			}
+			// ListFrom starts at the first id >= from, existing or not.
+			for _, from := range []string{"vpc-100", "vpc-100a", "vpc-199", "vpc-2", ""} {
+				var rest []string
+				if err := tx.ListFrom(acct, east, "ec2:vpc", from, func(id string, _ []byte) error {
+					rest = append(rest, id)
+					return nil
+				}); err != nil {
+					t.Fatal(err)
+				}
+				i, _ := slices.BinarySearch(want, from)
+				if !slices.Equal(rest, want[i:]) {
+					t.Errorf("ListFrom(%q) = %d ids from %q, want %d", from, len(rest), rest, len(want)-i)
+				}
+			}
 			boom := errors.New("boom")
 			err = tx.List(acct, east, "ec2:vpc", func(string, []byte) error { return boom })
 			if err != boom {
