@@ -262,11 +262,17 @@ func TestSetAlarmStateDescribeAndTags(t *testing.T) {
 // A metric math alarm: the error rate of two metrics.
 func TestMetricMathAlarm(t *testing.T) {
 	c := newCloud(t, 240)
-	p0 := minute(c.clock.Now(), -1)
-	must[*cwsdk.PutMetricDataOutput](t)(c.cw.PutMetricData(ctx, &cwsdk.PutMetricDataInput{Namespace: aws.String("Shop"), MetricData: []types.MetricDatum{
-		{MetricName: aws.String("Errors"), Timestamp: &p0, Value: aws.Float64(30)},
-		{MetricName: aws.String("Requests"), Timestamp: &p0, Value: aws.Float64(100)},
-	}}))
+	// The same rate every minute from the last one on for an hour: on a
+	// loaded machine the alarm's first evaluation may come several virtual
+	// minutes after the data is put, and it must still find a datapoint.
+	var data []types.MetricDatum
+	for i := -1; i < 60; i++ {
+		at := minute(c.clock.Now(), i)
+		data = append(data,
+			types.MetricDatum{MetricName: aws.String("Errors"), Timestamp: &at, Value: aws.Float64(30)},
+			types.MetricDatum{MetricName: aws.String("Requests"), Timestamp: &at, Value: aws.Float64(100)})
+	}
+	must[*cwsdk.PutMetricDataOutput](t)(c.cw.PutMetricData(ctx, &cwsdk.PutMetricDataInput{Namespace: aws.String("Shop"), MetricData: data}))
 	stat := func(id, name string) types.MetricDataQuery {
 		return types.MetricDataQuery{Id: aws.String(id), ReturnData: aws.Bool(false), MetricStat: &types.MetricStat{
 			Metric: &types.Metric{Namespace: aws.String("Shop"), MetricName: aws.String(name)}, Period: aws.Int32(60), Stat: aws.String("Sum")}}
