@@ -27,6 +27,8 @@ type Lookup struct {
 	// evaluate target health (load balancers); nil judges none, and only
 	// a target without records is unhealthy.
 	Targets TargetHealth
+
+	indexes indexes
 }
 
 // TargetHealth says whether the AWS resource a name belongs to is healthy
@@ -91,7 +93,7 @@ const (
 // resolve answers name (any case, trailing dot or not) of type qtype as
 // asked from vpcID.
 func (l *Lookup) resolve(vpcID, name string, qtype uint16) answer {
-	q := &question{names: l.Names, targets: l.Targets, vpcID: vpcID, steps: maxSteps}
+	q := &question{names: l.Names, targets: l.Targets, indexes: &l.indexes, vpcID: vpcID, steps: maxSteps}
 	if l.World != nil {
 		q.w = l.World()
 	}
@@ -112,6 +114,7 @@ func (l *Lookup) resolve(vpcID, name string, qtype uint16) answer {
 type question struct {
 	names   Resolver
 	targets TargetHealth
+	indexes *indexes
 	w       *desired.World
 	vpcID   string
 	region  string // the asking VPC's, "" on the internet
@@ -206,27 +209,28 @@ func (q *question) fromNames(name string, qtype uint16) (answer, bool) {
 // with the zone's SOA when it has no such records, a CNAME followed
 // through the whole path, a wildcard when name does not exist (RFC 4592).
 func (q *question) fromZone(z *desired.Zone, name string, qtype uint16, depth int) answer {
-	apex := norm(z.Name)
-	recs := recordsNamed(z, name)
-	if len(recs) == 0 && name != apex && !hasDescendant(z, name) {
+	zx := q.indexes.of(q.w, z)
+	apex := zx.apex
+	recs := zx.named(name)
+	if len(recs) == 0 && name != apex && !zx.exists(name) {
 		// The source of synthesis is the wildcard child of the closest
 		// encloser, the nearest ancestor that exists.
 		ce := name
 		for ce != apex {
 			_, ce, _ = strings.Cut(ce, ".")
-			if ce == apex || len(recordsNamed(z, ce)) > 0 || hasDescendant(z, ce) {
+			if ce == apex || zx.exists(ce) {
 				break
 			}
 		}
-		recs = recordsNamed(z, "*."+ce)
+		recs = zx.named("*." + ce)
 		if len(recs) == 0 {
-			return answer{rcode: dns.RcodeNameError, soa: zoneSOA(z, true)}
+			return answer{rcode: dns.RcodeNameError, soa: zoneSOA(zx, true)}
 		}
 	}
 	owner := name + "."
 	if qtype != dns.TypeCNAME && qtype != dns.TypeANY {
 		if cnames := ofType(recs, dns.TypeCNAME); len(cnames) > 0 {
-			rrs := q.rrset(cnames, owner, dns.TypeCNAME, depth)
+			rrs := q.rrset(zx, cnames, owner, dns.TypeCNAME, depth)
 			if len(rrs) > 0 {
 				if c, ok := rrs[0].(*dns.CNAME); ok {
 					rrs = rrs[:1] // a name has one CNAME
@@ -250,13 +254,13 @@ func (q *question) fromZone(z *desired.Zone, name string, qtype uint16, depth in
 		}
 	}
 	for _, t := range types {
-		a.rrs = append(a.rrs, q.rrset(ofType(recs, t), owner, t, depth)...)
+		a.rrs = append(a.rrs, q.rrset(zx, ofType(recs, t), owner, t, depth)...)
 	}
 	if len(a.rrs) == 0 && qtype == dns.TypeSOA && name == apex {
-		a.rrs = []dns.RR{zoneSOA(z, false)}
+		a.rrs = []dns.RR{zoneSOA(zx, false)}
 	}
 	if len(a.rrs) == 0 {
-		a.soa = zoneSOA(z, true)
+		a.soa = zoneSOA(zx, true)
 	}
 	return a
 }
@@ -269,8 +273,8 @@ type candidate struct {
 }
 
 // rrset returns the records of type t at owner that recs (all of that
-// name and type) answer, applying their routing policy.
-func (q *question) rrset(recs []*desired.Record, owner string, t uint16, depth int) []dns.RR {
+// name and type, of zone zx) answer, applying their routing policy.
+func (q *question) rrset(zx *zoneIndex, recs []*desired.Record, owner string, t uint16, depth int) []dns.RR {
 	if len(recs) == 0 {
 		return nil
 	}
@@ -284,13 +288,13 @@ func (q *question) rrset(recs []*desired.Record, owner string, t uint16, depth i
 	if len(simple) > 0 {
 		var rrs []dns.RR
 		for _, r := range simple {
-			rrs = append(rrs, q.recordRRs(r, owner, t, depth)...)
+			rrs = append(rrs, q.recordRRs(zx, r, owner, t, depth)...)
 		}
 		return rrs
 	}
 	cands := make([]candidate, len(recs))
 	for i, r := range recs {
-		rrs := q.recordRRs(r, owner, t, depth)
+		rrs := q.recordRRs(zx, r, owner, t, depth)
 		healthy := !(r.HealthCheck != "" && !r.Healthy) && !(r.AliasTarget != "" && r.EvaluateTargetHealth && (len(rrs) == 0 || !q.targetHealthy(r.AliasTarget)))
 		cands[i] = candidate{rec: r, rrs: rrs, healthy: healthy}
 	}
@@ -416,7 +420,7 @@ func weight(r *desired.Record) int64 {
 
 // recordRRs returns the records of r at owner: its values, or an alias's
 // target's records of type t with the target's TTL.
-func (q *question) recordRRs(r *desired.Record, owner string, t uint16, depth int) []dns.RR {
+func (q *question) recordRRs(zx *zoneIndex, r *desired.Record, owner string, t uint16, depth int) []dns.RR {
 	if r.AliasTarget != "" {
 		target := norm(r.AliasTarget)
 		a := q.resolve(target, t, depth+1)
@@ -433,15 +437,13 @@ func (q *question) recordRRs(r *desired.Record, owner string, t uint16, depth in
 		}
 		return rrs
 	}
-	var rrs []dns.RR
-	for _, v := range r.Values {
-		rr, err := NewRecord(t, v)
-		if err != nil {
-			continue // the service validates values; a bad one answers nothing
-		}
-		rr.Header().Name = owner
-		rr.Header().Ttl = r.TTL
-		rrs = append(rrs, rr)
+	parsed := zx.parsed(r, t)
+	rrs := make([]dns.RR, 0, len(parsed))
+	for _, rr := range parsed {
+		c := dns.Copy(rr)
+		c.Header().Name = owner
+		c.Header().Ttl = r.TTL
+		rrs = append(rrs, c)
 	}
 	return rrs
 }
@@ -477,18 +479,18 @@ func NewRecord(t uint16, value string) (dns.RR, error) {
 	return rr, nil
 }
 
-// zoneSOA returns z's SOA record (a default like Route 53's when the zone
+// zoneSOA returns zone zx's SOA record (a default like Route 53's when the zone
 // lists none); negative, it carries the TTL of negative answers, the
 // lesser of its TTL and its minimum (RFC 2308).
-func zoneSOA(z *desired.Zone, negative bool) dns.RR {
-	apex := norm(z.Name) + "."
+func zoneSOA(zx *zoneIndex, negative bool) dns.RR {
+	apex := zx.apex + "."
 	var soa *dns.SOA
-	for _, r := range recordsNamed(z, norm(z.Name)) {
-		if recordType(r) != dns.TypeSOA || len(r.Values) == 0 {
+	for _, r := range zx.named(zx.apex) {
+		if recordType(r) != dns.TypeSOA {
 			continue
 		}
-		if rr, err := NewRecord(dns.TypeSOA, r.Values[0]); err == nil {
-			soa = rr.(*dns.SOA)
+		if rrs := zx.parsed(r, dns.TypeSOA); len(rrs) > 0 {
+			soa = dns.Copy(rrs[0]).(*dns.SOA)
 			soa.Hdr.Ttl = r.TTL
 			break
 		}
@@ -510,28 +512,6 @@ func zoneSOA(z *desired.Zone, negative bool) dns.RR {
 		soa.Hdr.Ttl = min(soa.Hdr.Ttl, soa.Minttl)
 	}
 	return soa
-}
-
-// recordsNamed returns z's records named name (normalized).
-func recordsNamed(z *desired.Zone, name string) []*desired.Record {
-	var out []*desired.Record
-	for _, r := range z.Records {
-		if norm(r.Name) == name {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
-// hasDescendant says whether z has a record below name: name then exists
-// (an empty non-terminal) even without records of its own.
-func hasDescendant(z *desired.Zone, name string) bool {
-	for _, r := range z.Records {
-		if strings.HasSuffix(norm(r.Name), "."+name) {
-			return true
-		}
-	}
-	return false
 }
 
 func ofType(recs []*desired.Record, t uint16) []*desired.Record {
