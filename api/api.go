@@ -48,8 +48,11 @@ type Operation struct {
 	// OutputWrapper is the query-protocol result element ("AssumeRoleResult").
 	OutputWrapper string
 	HostPrefix    string
-	NewInput      func() any
-	NewOutput     func() any
+	// Deprecated operations lose to current ones that share their URI
+	// (S3's GetBucketLifecycle to GetBucketLifecycleConfiguration).
+	Deprecated bool
+	NewInput   func() any
+	NewOutput  func() any
 }
 
 // ErrorShape is a modeled exception.

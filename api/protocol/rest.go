@@ -25,7 +25,16 @@ type route struct {
 	op       *api.Operation
 	segments []string // literal segment, or "{Label}" / "{Label+}"
 	query    map[string]string
-	literals int
+	// needQuery and needHeaders are the input's required query and
+	// header members. Operations that share a URI differ by them (S3's
+	// PUT /{Bucket}/{Key+} is PutObject, CopyObject with
+	// x-amz-copy-source, UploadPart with partNumber and uploadId), so a
+	// route is first matched with them present; a request that has an
+	// operation's URI but not all it requires is then that operation
+	// still, and fails its validation as AWS answers.
+	needQuery   []string
+	needHeaders []string
+	literals    int
 }
 
 var routeTables sync.Map // *api.Service -> []*route
@@ -39,10 +48,14 @@ func routes(svc *api.Service) []*route {
 		rs = append(rs, compileRoute(op))
 	}
 	// The most literal template wins, as in AWS's own routing: "/{Bucket}?acl"
-	// before "/{Bucket}".
+	// before "/{Bucket}"; of equals, the current operation before the
+	// deprecated one.
 	sort.Slice(rs, func(i, j int) bool {
 		if rs[i].literals != rs[j].literals {
 			return rs[i].literals > rs[j].literals
+		}
+		if rs[i].op.Deprecated != rs[j].op.Deprecated {
+			return !rs[i].op.Deprecated
 		}
 		if len(rs[i].segments) != len(rs[j].segments) {
 			return len(rs[i].segments) > len(rs[j].segments)
@@ -69,6 +82,25 @@ func compileRoute(op *api.Operation) *route {
 			rt.literals++
 		}
 	}
+	if op.NewInput != nil {
+		si := info(reflect.TypeOf(op.NewInput()).Elem())
+		for i := range si.fields {
+			f := &si.fields[i]
+			if !f.required {
+				continue
+			}
+			switch f.location {
+			case "querystring":
+				if _, ok := rt.query[f.locName]; !ok {
+					rt.needQuery = append(rt.needQuery, f.locName)
+					rt.literals++
+				}
+			case "header":
+				rt.needHeaders = append(rt.needHeaders, f.locName)
+				rt.literals++
+			}
+		}
+	}
 	return rt
 }
 
@@ -78,6 +110,22 @@ func splitPath(p string) []string {
 		return nil
 	}
 	return strings.Split(p, "/")
+}
+
+// has says whether r carries every member rt's operation requires in
+// its query string and headers.
+func (rt *route) has(q url.Values, h http.Header) bool {
+	for _, name := range rt.needHeaders {
+		if h.Get(name) == "" {
+			return false
+		}
+	}
+	for _, name := range rt.needQuery {
+		if _, ok := q[name]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // match binds the labels of rt against the escaped path segments.
@@ -129,10 +177,19 @@ func escapedSegments(r *http.Request) []string {
 func (c restCodec) Operation(r *http.Request, body []byte, svc *api.Service) (*api.Operation, error) {
 	segs := escapedSegments(r)
 	q := r.URL.Query()
+	var loose *api.Operation // the first whose URI matches
 	for _, rt := range routes(svc) {
 		if _, ok := rt.match(r.Method, segs, q); ok {
-			return rt.op, nil
+			if rt.has(q, r.Header) {
+				return rt.op, nil
+			}
+			if loose == nil {
+				loose = rt.op
+			}
 		}
+	}
+	if loose != nil {
+		return loose, nil
 	}
 	return nil, api.NewError(http.StatusNotFound, "UnknownOperationException", "No operation of %s matches %s %s", svc.ServiceID, r.Method, r.URL.Path)
 }

@@ -257,6 +257,9 @@ func opLiteral(w *typeWriter, op *operation) string {
 	if op.Endpoint != nil && op.Endpoint.HostPrefix != "" {
 		f = append(f, fmt.Sprintf("HostPrefix: %q", op.Endpoint.HostPrefix))
 	}
+	if op.Deprecated {
+		f = append(f, "Deprecated: true")
+	}
 	f = append(f, fmt.Sprintf("NewInput: func() any { return new(%s) }", w.typeName(op.Input.Shape)))
 	f = append(f, fmt.Sprintf("NewOutput: func() any { return new(%s) }", w.typeName(op.Output.Shape)))
 	return "{" + strings.Join(f, ", ") + "}"

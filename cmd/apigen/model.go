@@ -37,6 +37,7 @@ type operation struct {
 	Endpoint *struct {
 		HostPrefix string `json:"hostPrefix"`
 	} `json:"endpoint"`
+	Deprecated bool `json:"deprecated"`
 }
 
 type opRef struct {
