@@ -12,6 +12,13 @@ type Request struct {
 	// Caller is the authenticated principal (or the default one when
 	// authentication is off).
 	Caller Principal
+	// Anonymous: the request was not signed (a public read, a browser
+	// form); Caller is then the default principal when authentication is
+	// off.
+	Anonymous bool
+	// Status, when an operation sets it, is answered instead of the
+	// status its model gives (S3's 206 Partial Content for a range).
+	Status int
 }
 
 // Principal is the identity behind an access key.

@@ -15,6 +15,18 @@ type Error struct {
 	Status  int
 	// Receiver marks a server-side fault (the query protocols' <Type>).
 	Receiver bool
+	// Fields are more elements of the error, after its message, as S3
+	// gives them (<Key>, <BucketName>, <Endpoint>...), in order.
+	Fields [][2]string
+	// Header is set on the response (S3's x-amz-bucket-region on a
+	// redirect).
+	Header map[string]string
+}
+
+// With returns e with the field name set to value, after those it has.
+func (e *Error) With(name, value string) *Error {
+	e.Fields = append(e.Fields, [2]string{name, value})
+	return e
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }

@@ -112,6 +112,28 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
+// statusOverride answers status whatever status the codec writes.
+type statusOverride struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (w *statusOverride) WriteHeader(int) {
+	if !w.wrote {
+		w.wrote = true
+		w.ResponseWriter.WriteHeader(w.status)
+	}
+}
+
+func (w *statusOverride) Write(b []byte) (int, error) {
+	w.WriteHeader(0)
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *statusOverride) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 // call is the state of one request as it moves through ServeHTTP.
 type call struct {
 	req     api.Request
@@ -149,6 +171,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, c *call) {
 		s.fail(w, r, c, authError(err))
 		return
 	}
+	c.req.Anonymous = signed == nil
 	// routed is the request as the service's URIs read it.
 	routed := r
 	if svc, path := s.routeHost(r, signed); svc != nil {
@@ -238,8 +261,30 @@ func (s *Server) serveStream(w http.ResponseWriter, r, routed *http.Request, c *
 		s.fail(w, r, c, err)
 		return
 	}
-	protocol.SetStream(in, body)
+	protocol.SetStream(in, streamErrors{body})
 	s.invoke(w, r, c, op, in)
+}
+
+// streamErrors is a streamed payload whose failures (a chunk signature
+// that does not match, a payload hash) are the AWS errors they stand for,
+// so the operation reading it can answer them as they are.
+type streamErrors struct{ r io.Reader }
+
+func (s streamErrors) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = authError(err)
+	}
+	return n, err
+}
+
+// Trailer returns a trailing header of an aws-chunked payload (S3's
+// trailing checksums), "" when it has none.
+func (s streamErrors) Trailer(name string) string {
+	if t, ok := s.r.(interface{ Trailer(string) string }); ok {
+		return t.Trailer(name)
+	}
+	return ""
 }
 
 // invoke validates the input, calls the operation and writes its answer.
@@ -253,6 +298,9 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, c *call, op *api
 	if err != nil {
 		s.fail(w, r, c, err)
 		return
+	}
+	if c.req.Status != 0 {
+		w = &statusOverride{ResponseWriter: w, status: c.req.Status}
 	}
 	c.codec.Encode(w, c.svc.API, op, out, c.req.ID)
 }

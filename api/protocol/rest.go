@@ -540,6 +540,18 @@ func (c restCodec) Encode(w http.ResponseWriter, svc *api.Service, op *api.Opera
 		writeBody(w, status, "application/json", b.Bytes())
 		return
 	}
+	if svc.ServiceID == "S3" && op.Name == "GetBucketLocation" {
+		// The region is the root element's text, not a member: the SDKs
+		// parse this one answer by hand.
+		var x xmlWriter
+		x.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n" + `<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/">`)
+		if f := v.FieldByName("LocationConstraint"); f.IsValid() && !f.IsNil() {
+			x.text(f.Elem().String())
+		}
+		x.WriteString("</LocationConstraint>")
+		writeBody(w, status, "application/xml", x.Bytes())
+		return
+	}
 	if !hasBodyMembers(v) {
 		writeBody(w, status, "", nil)
 		return
@@ -593,6 +605,9 @@ func headerString(v reflect.Value, f *field) string {
 }
 
 func (c restCodec) EncodeError(w http.ResponseWriter, svc *api.Service, e *api.Error, requestID string) {
+	for k, v := range e.Header {
+		w.Header().Set(k, v)
+	}
 	if c.json {
 		w.Header().Set("X-Amzn-Errortype", e.Code)
 		writeBody(w, statusOf(e), "application/json", jsonErrorBody(e))
@@ -606,9 +621,19 @@ func (c restCodec) EncodeError(w http.ResponseWriter, svc *api.Service, e *api.E
 		x.text(e.Code)
 		x.WriteString("</Code><Message>")
 		x.text(e.Message)
-		x.WriteString("</Message><RequestId>")
+		x.WriteString("</Message>")
+		for _, f := range e.Fields {
+			x.WriteByte('<')
+			x.WriteString(f[0])
+			x.WriteByte('>')
+			x.text(f[1])
+			x.close(f[0])
+		}
+		x.WriteString("<RequestId>")
 		x.text(requestID)
-		x.WriteString("</RequestId></Error>")
+		x.WriteString("</RequestId><HostId>")
+		x.text(requestID)
+		x.WriteString("</HostId></Error>")
 	} else {
 		x.WriteString("<ErrorResponse")
 		if svc.XMLNamespace != "" {
