@@ -2,7 +2,6 @@ package daemon
 
 import (
 	iamapi "github.com/cloudbox/cloudbox/api/iam"
-	s3api "github.com/cloudbox/cloudbox/api/s3"
 	"github.com/cloudbox/cloudbox/registry"
 
 	// The services cloudbox serves: each registers itself (its
@@ -13,6 +12,7 @@ import (
 	_ "github.com/cloudbox/cloudbox/services/ec2"
 	_ "github.com/cloudbox/cloudbox/services/elbv2"
 	_ "github.com/cloudbox/cloudbox/services/route53"
+	_ "github.com/cloudbox/cloudbox/services/s3"
 	_ "github.com/cloudbox/cloudbox/services/ssm"
 	_ "github.com/cloudbox/cloudbox/services/sts"
 )
@@ -22,5 +22,4 @@ import (
 // its line here with its own registration.
 func init() {
 	registry.Register(registry.Registration{Name: "iam", API: iamapi.Service})
-	registry.Register(registry.Registration{Name: "s3", API: s3api.Service})
 }

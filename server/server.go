@@ -208,6 +208,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, c *call) {
 	if signed != nil && signed.Scope.Region != "" {
 		c.req.Region = signed.Scope.Region
 	}
+	if signed != nil && signed.V2 {
+		c.req.Region = "" // S3's legacy signature names no region: the bucket's
+	}
 	c.codec = protocol.For(c.svc.API.Protocol)
 	switch {
 	case c.svc.API.TargetPrefix != "" && protocol.IsRPCv2CBOR(r):
@@ -249,6 +252,9 @@ func (s *Server) serveStream(w http.ResponseWriter, r, routed *http.Request, c *
 	c.req.Region = DefaultRegion
 	if signed != nil && signed.Scope.Region != "" {
 		c.req.Region = signed.Scope.Region
+	}
+	if signed != nil && signed.V2 {
+		c.req.Region = "" // S3's legacy signature names no region: the bucket's
 	}
 	c.codec = protocol.For(c.svc.API.Protocol)
 	body, err := s.authenticateStream(r, signed, c)

@@ -60,6 +60,10 @@ type Signed struct {
 	// PayloadHash is the X-Amz-Content-Sha256 header value; for presigned
 	// requests the query parameter of that name counts too. "" if absent.
 	PayloadHash string
+	// V2 marks S3's legacy signature (v2.go); a V2 presigned URL is good
+	// until V2Expires.
+	V2        bool
+	V2Expires time.Time
 }
 
 // Error is an authentication failure in AWS terms.
@@ -100,6 +104,9 @@ func requestExpired(format string, args ...any) *Error {
 func Parse(r *http.Request) (*Signed, error) {
 	auth := r.Header.Get("Authorization")
 	query := r.URL.Query()
+	if s, ok, err := parseV2(r, auth, query); ok {
+		return s, err
+	}
 	presigned := query.Has("X-Amz-Algorithm") || query.Has("X-Amz-Credential") || query.Has("X-Amz-Signature")
 	switch {
 	case auth != "" && presigned:
@@ -280,6 +287,9 @@ func IsStreaming(r *http.Request) bool {
 // "IncompleteBody" (400) for a malformed aws-chunked body. S3 reports an
 // expired presigned URL as AccessDenied (403); callers can tell by s.Presigned.
 func Verify(r *http.Request, body []byte, s *Signed, secret string, now time.Time) ([]byte, error) {
+	if s.V2 {
+		return body, verifyV2(r, s, secret, now)
+	}
 	payloadHash := s.PayloadHash
 	if payloadHash == "" {
 		if s.Presigned && s.Scope.Service == "s3" {
@@ -356,7 +366,12 @@ func contentSHA256Mismatch() *Error {
 
 // CheckTime reports whether the request is too old, too new, or (a
 // presigned URL) expired at now, as Verify does first; it needs no key.
-func (s *Signed) CheckTime(now time.Time) error { return checkTime(s, now) }
+func (s *Signed) CheckTime(now time.Time) error {
+	if s.V2 {
+		return checkTimeV2(s, now)
+	}
+	return checkTime(s, now)
+}
 
 func checkTime(s *Signed, now time.Time) error {
 	now = now.UTC()

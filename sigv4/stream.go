@@ -58,6 +58,12 @@ func Stream(r *http.Request) *Body {
 // VerifyStream checks r's signature, as Verify does, without reading its
 // body, and returns the body, which verifies the payload as it is read.
 func VerifyStream(r *http.Request, s *Signed, secret string, now time.Time) (*Body, error) {
+	if s.V2 {
+		if err := verifyV2(r, s, secret, now); err != nil {
+			return nil, err
+		}
+		return Stream(r), nil
+	}
 	payloadHash := s.PayloadHash
 	if payloadHash == "" {
 		if !s.Presigned || s.Scope.Service != "s3" {
