@@ -26,6 +26,9 @@ func (d *Daemon) buildServices(authority *ca.CA, dataPlane bool) error {
 			if hr, ok := b.Service.(server.HostRouter); ok {
 				svc.Router = hr
 			}
+			if rh, ok := b.Service.(server.RawHandler); ok {
+				svc.Raw = rh
+			}
 			d.services = append(d.services, svc)
 		}
 	}

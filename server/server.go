@@ -30,6 +30,18 @@ type Service struct {
 	// Router, when set, claims requests by their Host (S3's
 	// virtual-hosted buckets).
 	Router HostRouter
+	// Raw, when set, sees each request routed to the service before its
+	// API does (S3's CORS preflights and browser form uploads).
+	Raw RawHandler
+}
+
+// RawHandler is a service that answers some requests itself, outside its
+// API's operations: ServeRaw gets the request as the service's URIs read
+// it (path style) and says whether it answered. One it does not answer
+// goes on to the API with whatever headers ServeRaw set (S3's CORS
+// headers on a cross-origin GET).
+type RawHandler interface {
+	ServeRaw(w http.ResponseWriter, r *http.Request) bool
 }
 
 // HostRouter is a service that names resources in the Host header: it
@@ -178,6 +190,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, c *call) {
 		c.svc, routed = svc, withPath(r, path)
 	} else if signed != nil && len(s.bySigning[signed.Scope.Service]) == 1 {
 		c.svc = s.bySigning[signed.Scope.Service][0]
+	}
+	if c.svc != nil && c.svc.Raw != nil {
+		c.req.Service = c.svc.API.Package
+		if c.svc.Raw.ServeRaw(w, routed) {
+			return
+		}
 	}
 	if c.svc != nil && isREST(c.svc.API) {
 		// An operation whose payload streams (S3's PutObject) reads the

@@ -12,6 +12,10 @@ type bucketConfig struct {
 	// Ownership is the object ownership setting (BucketOwnerEnforced
 	// unless the bucket was created with another).
 	Ownership string `json:",omitempty"`
+	// Website is the static website configuration, nil for none.
+	Website *s3api.WebsiteConfiguration `json:",omitempty"`
+	// CORS is the CORS configuration, nil for none.
+	CORS *s3api.CORSConfiguration `json:",omitempty"`
 }
 
 // newBucketConfig is a new bucket's configuration, as CreateBucket's
