@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"net/http"
 	"sort"
 	"time"
 
@@ -9,6 +10,13 @@ import (
 	"github.com/cloudbox/cloudbox/registry"
 	"github.com/cloudbox/cloudbox/server"
 )
+
+// edgeClaimant is a service that answers host names of its own outside
+// its API (S3's website endpoints): the daemon's listener gives it the
+// requests for them.
+type edgeClaimant interface {
+	EdgeClaims() map[string]http.Handler
+}
 
 // buildServices builds every registered service (services.go lists them)
 // over the daemon's store, clocks, CA, identities and event bus.
@@ -28,6 +36,11 @@ func (d *Daemon) buildServices(authority *ca.CA, dataPlane bool) error {
 			}
 			if rh, ok := b.Service.(server.RawHandler); ok {
 				svc.Raw = rh
+			}
+			if c, ok := b.Service.(edgeClaimant); ok {
+				for pattern, h := range c.EdgeClaims() {
+					d.edgeHosts.Register(pattern, h)
+				}
 			}
 			d.services = append(d.services, svc)
 		}
