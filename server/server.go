@@ -297,14 +297,19 @@ func (s *Server) serveStream(w http.ResponseWriter, r, routed *http.Request, c *
 		s.fail(w, r, c, err)
 		return
 	}
-	protocol.SetStream(in, streamErrors{body})
+	protocol.SetStream(in, streamErrors{r: body, trailers: r.Header.Get("X-Amz-Trailer")})
 	s.invoke(w, r, c, op, in)
 }
 
 // streamErrors is a streamed payload whose failures (a chunk signature
 // that does not match, a payload hash) are the AWS errors they stand for,
 // so the operation reading it can answer them as they are.
-type streamErrors struct{ r io.Reader }
+type streamErrors struct {
+	r io.Reader
+	// trailers is the request's x-amz-trailer: the trailing headers an
+	// aws-chunked payload announces (S3 computes the checksum they name).
+	trailers string
+}
 
 func (s streamErrors) Read(p []byte) (int, error) {
 	n, err := s.r.Read(p)
@@ -321,6 +326,19 @@ func (s streamErrors) Trailer(name string) string {
 		return t.Trailer(name)
 	}
 	return ""
+}
+
+// TrailerNames returns the trailing headers the request announced in
+// x-amz-trailer, lower-case: what the operation is to expect once the
+// payload has been read.
+func (s streamErrors) TrailerNames() []string {
+	var names []string
+	for _, n := range strings.Split(s.trailers, ",") {
+		if n = strings.ToLower(strings.TrimSpace(n)); n != "" {
+			names = append(names, n)
+		}
+	}
+	return names
 }
 
 // invoke validates the input, calls the operation and writes its answer.

@@ -46,6 +46,15 @@ func (s *Service) receive(bucket string, body io.Reader, contentMD5 string, alg 
 	for a := range sent {
 		algs = append(algs, a)
 	}
+	// A checksum sent as a trailer is announced in x-amz-trailer (the
+	// SDKs send no x-amz-sdk-checksum-algorithm with it).
+	if t, ok := body.(interface{ TrailerNames() []string }); ok {
+		for _, name := range t.TrailerNames() {
+			if a, ok := strings.CutPrefix(name, "x-amz-checksum-"); ok {
+				algs = append(algs, strings.ToUpper(a))
+			}
+		}
+	}
 	w, err := s.blobs.Create(bucket)
 	if err != nil {
 		return nil, err

@@ -71,7 +71,8 @@ func tagsIn(t *s3api.Tagging, limit int) ([]tag, error) {
 	}
 	if len(tags) > limit {
 		if limit == maxObjectTags {
-			return nil, invalidTag("Object tags cannot be greater than %d", limit)
+			// S3's code for this one is BadRequest, not InvalidTag.
+			return nil, errorf(http.StatusBadRequest, "BadRequest", "Object tags cannot be greater than %d", limit)
 		}
 		return nil, invalidTag("Bucket tag count cannot be greater than %d", limit)
 	}
