@@ -157,7 +157,7 @@ func (s *Service) websiteObject(b *bucketRecord, key string) (*version, *website
 	if v == nil || v.DeleteMarker {
 		return nil, &websiteError{http.StatusNotFound, "NoSuchKey", "The specified key does not exist.", [][2]string{{"Key", key}}}
 	}
-	if !publicRead(b, key, v) {
+	if !anonymousAllowed(b, "s3:GetObject", key, v) {
 		return nil, &websiteError{http.StatusForbidden, "AccessDenied", "Access Denied", nil}
 	}
 	return v, nil
@@ -321,12 +321,4 @@ func httpTime(v string) *time.Time {
 		return nil
 	}
 	return &t
-}
-
-// publicRead says whether anyone may read key: what a website endpoint
-// serves. A public-read (or public-read-write) ACL on the object or the
-// bucket grants it.
-func publicRead(b *bucketRecord, key string, v *version) bool {
-	public := func(acl string) bool { return acl == "public-read" || acl == "public-read-write" }
-	return public(v.ACL) || public(b.Config.ACL)
 }
