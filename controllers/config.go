@@ -2,9 +2,11 @@ package controllers
 
 import (
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/cloudbox/cloudbox/api"
+	"github.com/cloudbox/cloudbox/ca"
 	"github.com/cloudbox/cloudbox/dataplane/images"
 	"github.com/cloudbox/cloudbox/desired"
 	"github.com/cloudbox/cloudbox/engines/edge"
@@ -71,6 +73,18 @@ type Config struct {
 	Certs  Certificates
 	// Edge is optional: the load balancers claim their names in it.
 	Edge *edge.Table
+	// API is the daemon's HTTP handler as the simulated world sees it
+	// (the edge table, then the API server): AWS's public API endpoints
+	// answer with it on the internet, over HTTP and over HTTPS with
+	// certificates CA signs, and the names of the services whose endpoint
+	// prefixes EndpointPrefixes lists (api.Service.EndpointPrefix)
+	// resolve to them in the world. Optional: without API and CA,
+	// instances reach no AWS API.
+	API              http.Handler
+	EndpointPrefixes []string
+	// CA is cloudbox's certificate authority; instances trust it, as a
+	// local root beside their image's. Optional.
+	CA *ca.CA
 	// HealthChecks is optional: Route 53's health checks run only with
 	// it, which takes their status (services/route53).
 	HealthChecks desired.HealthCheckReporter

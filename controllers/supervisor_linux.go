@@ -23,6 +23,7 @@ import (
 	"github.com/cloudbox/cloudbox/dataplane/images"
 	netns "github.com/cloudbox/cloudbox/dataplane/network"
 	"github.com/cloudbox/cloudbox/desired"
+	"github.com/cloudbox/cloudbox/engines/endpoints"
 	"github.com/cloudbox/cloudbox/engines/mirror"
 	"github.com/cloudbox/cloudbox/engines/vpcdns"
 	"github.com/cloudbox/cloudbox/store"
@@ -125,16 +126,25 @@ func New(cfg Config) (*Supervisor, error) {
 	// lookup is the whole resolution (zones and AWS names), for what
 	// resolves a name as a resolver would: SSH jumps, health checks.
 	lookup := &vpcdns.Lookup{Names: &names, World: s.current, Targets: cfg.Targets}
+	var trust []byte
+	if cfg.CA != nil {
+		trust = cfg.CA.CertPEM()
+	}
 	s.instances = instances.New(instances.Config{Namespaces: n, Runner: r, Images: im, Desired: s.current, Names: lookup, Identity: cfg.Identity,
-		Reports: cfg.Instances, Slots: cfg.Slots, Baked: cfg.Images, Hold: s.hold, Disks: s.instancesDir(), HostKeys: filepath.Join(cfg.StateDir, "hostkeys"), Log: cfg.Log})
+		Reports: cfg.Instances, Slots: cfg.Slots, Baked: cfg.Images, Hold: s.hold, Disks: s.instancesDir(), HostKeys: filepath.Join(cfg.StateDir, "hostkeys"),
+		TrustCA: trust, Log: cfg.Log})
 	lbs := loadbalancers.New(loadbalancers.Config{Namespaces: n, Desired: s.current, ELB: cfg.Health, Certs: cfg.Certs, Edge: cfg.Edge,
 		TimeScale: scale, Log: cfg.Log})
 	// The load balancers sync before the instances: a target whose
 	// instance stops or terminates leaves the nodes' pools before the
 	// instances controller starts halting its processes, so no request is
 	// sent to a process on its way out.
-	s.network = network.New(network.Config{Kernel: n, Names: &names, Desired: s.current, InternetResolv: s.internetResolv(), Mirror: pkgs,
-		HostDNS: cfg.DNSListen, Targets: cfg.Targets, Log: cfg.Log})
+	netCfg := network.Config{Kernel: n, Names: &names, Desired: s.current, InternetResolv: s.internetResolv(), Mirror: pkgs,
+		HostDNS: cfg.DNSListen, Targets: cfg.Targets, Log: cfg.Log}
+	if cfg.API != nil && cfg.CA != nil {
+		netCfg.API, netCfg.Certs, netCfg.EndpointPrefixes = cfg.API, endpoints.NewCerts(cfg.CA), cfg.EndpointPrefixes
+	}
+	s.network = network.New(netCfg)
 	s.controllers = []Controller{
 		s.network,
 		lbs,

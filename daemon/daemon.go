@@ -179,18 +179,35 @@ func New(cfg Config) (*Daemon, error) {
 	mux.HandleFunc("GET /_cloudbox/info", d.info)
 	mux.HandleFunc("POST /_cloudbox/down", d.downHandler)
 	mux.HandleFunc("GET /_cloudbox/events", d.events.serve)
-	d.handler = server.New(server.Config{
+	d.handler = d.apiHandler(mux)
+	return d, nil
+}
+
+// apiHandler serves the edge's claimed names, then the services' APIs
+// and, when internal is set, cloudbox's own /_cloudbox/ endpoints.
+func (d *Daemon) apiHandler(internal http.Handler) http.Handler {
+	srv := server.New(server.Config{
 		Services: d.services,
 		Identity: d.ids,
-		Auth:     cfg.Auth,
-		Logger:   cfg.Logger,
-		Internal: mux,
+		Auth:     d.cfg.Auth,
+		Logger:   d.cfg.Logger,
+		Internal: internal,
 	})
 	// The edge: a request for a name the data plane claimed (a load
 	// balancer's, which goes to it through the simulated internet) is
 	// served there; everything else is the API.
-	d.handler = d.edgeHosts.Handler(d.handler)
-	return d, nil
+	return d.edgeHosts.Handler(srv)
+}
+
+// endpointPrefixes are the endpoint prefixes of the services served
+// (api.Service.EndpointPrefix), whose names resolve to AWS's endpoints
+// inside the world.
+func (d *Daemon) endpointPrefixes() []string {
+	var out []string
+	for _, s := range d.services {
+		out = append(out, s.API.EndpointPrefix)
+	}
+	return out
 }
 
 // closeStore closes the store and removes the temporary directory, for a
@@ -387,7 +404,11 @@ func (d *Daemon) openDataplane() error {
 		Health: providedOne[controllers.HealthReporter](d.built), Certs: providedOne[controllers.Certificates](d.built),
 		Metrics: providedOne[metric.Publisher](d.built), HealthChecks: providedOne[desired.HealthCheckReporter](d.built), Targets: providedOne[vpcdns.TargetHealth](d.built),
 		Images: providedOne[desired.ImageReporter](d.built), ImageDir: d.imageDir(), ImageMirror: d.cfg.ImageMirror, DNSListen: cmp.Or(d.cfg.DNSListen, "127.0.0.1:0"),
-		Identity: d.ids, Edge: d.edgeHosts, Now: d.clock.Now, TimeScale: d.clock.Scale(), Log: d.cfg.Logger})
+		Identity: d.ids, Edge: d.edgeHosts, Now: d.clock.Now, TimeScale: d.clock.Scale(), Log: d.cfg.Logger,
+		// AWS's endpoints on the simulated internet answer as the
+		// daemon's listener does, less cloudbox's own endpoints: code in
+		// an instance must not reset or stop the cloud it runs in.
+		API: d.apiHandler(nil), EndpointPrefixes: d.endpointPrefixes(), CA: d.ca})
 	if err != nil {
 		return fmt.Errorf("the data plane: %w (cloudbox up --dataplane off serves the control plane alone)", err)
 	}

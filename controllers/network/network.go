@@ -1,7 +1,8 @@
 // Package network is the network controller: it applies the VPCs' network
 // to the kernel (controllers/vpc), runs each VPC's Amazon DNS server on
 // its router's address, and runs the simulated internet's services: the
-// echo server, the package mirror and the resolver of public names.
+// echo server, the package mirror, AWS's API endpoints and the resolver
+// of public names.
 //
 // Both kinds of DNS server answer through one vpcdns.Lookup: a VPC's
 // Route 53 private zones, then the AWS names (Config.Names), then the
@@ -31,6 +32,7 @@ import (
 	netns "github.com/cloudbox/cloudbox/dataplane/network"
 	"github.com/cloudbox/cloudbox/desired"
 	"github.com/cloudbox/cloudbox/engines/echo"
+	"github.com/cloudbox/cloudbox/engines/endpoints"
 	"github.com/cloudbox/cloudbox/engines/vpcdns"
 )
 
@@ -61,6 +63,13 @@ type Config struct {
 	// Mirror, when set, is the package mirror served on the internet's
 	// MirrorAddr under the Debian archive's names.
 	Mirror http.Handler
+	// API, when set, is served as AWS's public API endpoints on the
+	// internet's EndpointAddr, HTTP on port 80 and HTTPS on 443 with
+	// Certs; the endpoint names of the services whose prefixes
+	// EndpointPrefixes lists resolve to it (vpcdns.Endpoints).
+	API              http.Handler
+	Certs            *endpoints.Certs
+	EndpointPrefixes []string
 	// HostDNS, when set, is a loopback address in the host's namespace
 	// where the internet's answers are served too (UDP and TCP; port 0
 	// picks one), for `dig @127.0.0.1 -p PORT` on the host: a listener,
@@ -73,8 +82,8 @@ type Config struct {
 // apt sources name the archive.
 var mirrorNames = []string{"deb.debian.org", "security.debian.org"}
 
-// Names answers the internet's own services' names: the mirror's and the
-// public zones' name servers'.
+// Names answers the internet's own services' names: the mirror's, the
+// public zones' name servers' and AWS's API endpoints'.
 func (c *Controller) Names() vpcdns.Resolver {
 	names := vpcdns.Static{}
 	if c.cfg.Mirror != nil {
@@ -82,7 +91,11 @@ func (c *Controller) Names() vpcdns.Resolver {
 			names[n] = []netip.Addr{vpc.MirrorAddr}
 		}
 	}
-	return vpcdns.Chain{names, vpcdns.NameServers(vpc.NameServerAddrs)}
+	chain := vpcdns.Chain{names, vpcdns.NameServers(vpc.NameServerAddrs)}
+	if c.cfg.API != nil {
+		chain = append(chain, vpcdns.NewEndpoints(vpc.EndpointAddr, c.cfg.EndpointPrefixes))
+	}
+	return chain
 }
 
 // Controller is the network controller.
@@ -161,10 +174,10 @@ func (c *Controller) startDNS(v *desired.VPC) (*servers.Set, error) {
 	return s, nil
 }
 
-// Start starts the simulated internet's services on its service address,
+// Start starts the simulated internet's services on their addresses,
 // once the first sync made the internet's namespace: the echo server
-// (port 80) and the resolver of public names (port 53) that `cloudbox
-// exec internet` points commands at.
+// (port 80), the package mirror, AWS's API endpoints and the resolver of
+// public names (port 53) that `cloudbox exec internet` points commands at.
 func (c *Controller) Start(context.Context) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &servers.Set{Cancel: cancel}
@@ -189,6 +202,11 @@ func (c *Controller) Start(context.Context) error {
 		s.Closers = append(s.Closers, mirror.Close)
 		s.Go(func() { mirror.Serve(ln) })
 		c.cfg.Log.Info("network: package mirror up", "addr", vpc.MirrorAddr.String(), "names", mirrorNames)
+	}
+	if c.cfg.API != nil {
+		if err := c.startEndpoints(s); err != nil {
+			return fail("AWS endpoints", err)
+		}
 	}
 
 	dnsAddr := netip.AddrPortFrom(vpc.EchoAddr, 53)
@@ -238,6 +256,28 @@ func (c *Controller) Start(context.Context) error {
 	c.mu.Lock()
 	c.internet = s
 	c.mu.Unlock()
+	return nil
+}
+
+// startEndpoints serves the API as AWS's endpoints on the internet's
+// EndpointAddr, in s: what an instance reaches through its internet or
+// NAT gateway when it calls sts.amazonaws.com.
+func (c *Controller) startEndpoints(s *servers.Set) error {
+	plain, err := c.cfg.Kernel.ListenTCP(vpc.InternetNS, netip.AddrPortFrom(vpc.EndpointAddr, 80))
+	if err != nil {
+		return err
+	}
+	s.Closers = append(s.Closers, plain.Close)
+	secure, err := c.cfg.Kernel.ListenTCP(vpc.InternetNS, netip.AddrPortFrom(vpc.EndpointAddr, 443))
+	if err != nil {
+		return err
+	}
+	s.Closers = append(s.Closers, secure.Close)
+	srv := endpoints.Server(c.cfg.API, c.cfg.Certs, c.cfg.Log)
+	s.Closers = append(s.Closers, srv.Close)
+	s.Go(func() { srv.Serve(plain) })
+	s.Go(func() { srv.ServeTLS(secure, "", "") })
+	c.cfg.Log.Info("network: AWS endpoints up", "addr", vpc.EndpointAddr.String(), "ports", "80, 443")
 	return nil
 }
 

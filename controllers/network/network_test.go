@@ -2,8 +2,12 @@ package network
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"net/netip"
 	"path/filepath"
 	"slices"
@@ -13,9 +17,11 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/cloudbox/cloudbox/ca"
 	"github.com/cloudbox/cloudbox/controllers/vpc"
 	netns "github.com/cloudbox/cloudbox/dataplane/network"
 	"github.com/cloudbox/cloudbox/desired"
+	"github.com/cloudbox/cloudbox/engines/endpoints"
 	"github.com/cloudbox/cloudbox/engines/vpcdns"
 )
 
@@ -123,5 +129,73 @@ func TestZonesAnsweredFromTheSnapshot(t *testing.T) {
 	))
 	if m := ask(t, k, vpc.RouterNS("vpc-1"), dns1, "mc01.vprofile.in."); !slices.Equal(addrs(m), []string{"10.0.1.10"}) {
 		t.Errorf("mc01 once added: %v", m)
+	}
+}
+
+// TestEndpoints serves an API handler as AWS's endpoints: their names
+// resolve on the internet and in a VPC to EndpointAddr, where HTTPS
+// answers with a certificate of the name asked that the CA verifies, and
+// the handler sees the Host as sent.
+func TestEndpoints(t *testing.T) {
+	k, err := netns.NewFake("nettest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	authority, err := ca.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cur atomic.Pointer[desired.World]
+	cur.Store(world())
+	var names vpcdns.Chain
+	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, r.Host) })
+	c := New(Config{Kernel: k, Names: &names, Desired: cur.Load, InternetResolv: filepath.Join(t.TempDir(), "resolv.conf"),
+		API: api, Certs: endpoints.NewCerts(authority), EndpointPrefixes: []string{"sts", "ec2", "s3"},
+		Log: slog.New(slog.DiscardHandler)})
+	names = append(names, c.Names())
+	t.Cleanup(func() { c.Close() })
+	if err := c.Sync(context.Background(), cur.Load()); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	dns1 := desired.DNSServer(netip.MustParsePrefix("10.0.0.0/16"))
+	for _, name := range []string{"sts.amazonaws.com.", "ec2.ap-northeast-2.amazonaws.com.", "my-bucket.s3.amazonaws.com."} {
+		if m := ask(t, k, vpc.RouterNS("vpc-1"), dns1, name); !slices.Equal(addrs(m), []string{vpc.EndpointAddr.String()}) {
+			t.Errorf("vpc-1 %s: %v", name, m)
+		}
+		if m := ask(t, k, vpc.InternetNS, vpc.EchoAddr, name); !slices.Equal(addrs(m), []string{vpc.EndpointAddr.String()}) {
+			t.Errorf("internet %s: %v", name, m)
+		}
+	}
+	if m := ask(t, k, vpc.InternetNS, vpc.EchoAddr, "lambda.us-east-1.amazonaws.com."); m.Rcode != dns.RcodeNameError {
+		t.Errorf("a service cloudbox does not serve resolved: %v", m)
+	}
+
+	roots := x509.NewCertPool()
+	roots.AddCert(authority.Certificate())
+	get := func(url string, port uint16) (string, error) {
+		client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+				return k.DialTCP(ctx, vpc.InternetNS, netip.AddrPortFrom(vpc.EndpointAddr, port))
+			},
+			TLSClientConfig: &tls.Config{RootCAs: roots},
+		}}
+		resp, err := client.Get(url)
+		if err != nil {
+			return "", err
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		return string(b), err
+	}
+	for _, tc := range []struct {
+		scheme, host string
+		port         uint16
+	}{{"https", "sts.amazonaws.com", 443}, {"http", "my-bucket.s3.amazonaws.com", 80}} {
+		if got, err := get(tc.scheme+"://"+tc.host+"/", tc.port); err != nil || got != tc.host {
+			t.Errorf("%s://%s/: %q, %v", tc.scheme, tc.host, got, err)
+		}
 	}
 }

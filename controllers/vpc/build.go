@@ -31,6 +31,7 @@ func build(w *desired.World) (map[string]*nsState, error) {
 	inet.sysctls["net.ipv4.conf.default.rp_filter"] = "0"
 	inet.addrs[linkAddr{"lo", netip.PrefixFrom(EchoAddr, hostLen)}] = true
 	inet.addrs[linkAddr{"lo", netip.PrefixFrom(MirrorAddr, hostLen)}] = true
+	inet.addrs[linkAddr{"lo", netip.PrefixFrom(EndpointAddr, hostLen)}] = true
 	for _, a := range NameServerAddrs {
 		inet.addrs[linkAddr{"lo", netip.PrefixFrom(a, hostLen)}] = true
 	}

@@ -24,6 +24,13 @@ var EchoAddr = netip.MustParseAddr("198.18.0.10")
 // package mirror (deb.debian.org as the instances resolve it).
 var MirrorAddr = netip.MustParseAddr("198.18.0.11")
 
+// EndpointAddr is where AWS's public API endpoints answer on the
+// simulated internet (sts.amazonaws.com, ec2.<region>.amazonaws.com,
+// <bucket>.s3.amazonaws.com...), also on the internet namespace's lo:
+// instances reach the API there through their internet or NAT gateway,
+// as on AWS.
+var EndpointAddr = netip.MustParseAddr("198.18.0.12")
+
 // NameServerAddrs are where the public hosted zones' name servers
 // (ns-N.awsdns-NN.tld) answer on the simulated internet, one address per
 // top-level domain of their names; also on the internet namespace's lo.
