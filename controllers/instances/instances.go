@@ -91,7 +91,11 @@ type Config struct {
 	// Disks is the directory of the instances' disks (<Disks>/<id>),
 	// HostKeys that of their SSH host keys (<HostKeys>/<id>.pem).
 	Disks, HostKeys string
-	Log             *slog.Logger
+	// TrustCA, when set, is a CA certificate (PEM) every instance trusts
+	// besides its image's roots: cloudbox's, which signs the AWS
+	// endpoints' certificates and ACM's.
+	TrustCA []byte
+	Log     *slog.Logger
 }
 
 // Controller is the instances controller.
@@ -260,6 +264,7 @@ func (c *Controller) computeSpec(m machine, eni *desired.ENI, v *desired.VPC) (c
 		Notes:      notes,
 		PrivateIP:  eni.PrivateIPs[0].String(),
 		ResolvConf: resolv,
+		TrustCA:    c.cfg.TrustCA,
 		Env:        []string{"AWS_DEFAULT_REGION=" + m.region, "AWS_REGION=" + m.region},
 	}, nil
 }

@@ -48,6 +48,12 @@ type Spec struct {
 	// ResolvConf, when set, is the instance's /etc/resolv.conf (its VPC's
 	// DNS server); empty keeps the host's.
 	ResolvConf string
+	// TrustCA, when set, is a CA certificate (PEM) the instance trusts
+	// besides its image's roots, installed at every boot as Debian's
+	// update-ca-certificates installs a local one:
+	// /usr/local/share/ca-certificates/cloudbox-ca.crt, and in the bundle
+	// /etc/ssl/certs/ca-certificates.crt.
+	TrustCA []byte
 }
 
 // Script is one program first boot runs.

@@ -3,10 +3,12 @@
 package compute
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"os"
 	"os/signal"
@@ -39,6 +41,14 @@ const (
 	// starts, so a script runs at most once even if the instance stops
 	// while it runs.
 	semUserData = cloudDir + "/sem/config_scripts_user"
+
+	// Where a CA to trust goes, as Debian's update-ca-certificates has a
+	// local one: among the local certificates (which every later run of
+	// it, by a package's install, puts in the bundle again), and in the
+	// bundle that TLS clients read (OpenSSL's default file, curl's, Go's,
+	// Python's certifi's).
+	trustedCAFile = "/usr/local/share/ca-certificates/cloudbox-ca.crt"
+	trustBundle   = "/etc/ssl/certs/ca-certificates.crt"
 )
 
 // initConfig is what the host tells the init.
@@ -47,13 +57,15 @@ type initConfig struct {
 	Hostname  string `json:"hostname"`
 	PrivateIP string `json:"private_ip,omitempty"`
 	// ResolvConf replaces /etc/resolv.conf when set.
-	ResolvConf string   `json:"resolv_conf,omitempty"`
-	RootDir    string   `json:"root_dir"`
-	Layers     []string `json:"layers"`
-	UserData   []byte   `json:"user_data,omitempty"`
-	Scripts    []Script `json:"scripts,omitempty"`
-	Notes      []string `json:"notes,omitempty"`
-	Env        []string `json:"env,omitempty"`
+	ResolvConf string `json:"resolv_conf,omitempty"`
+	// TrustCA is a CA certificate (PEM) to trust, when set.
+	TrustCA  []byte   `json:"trust_ca,omitempty"`
+	RootDir  string   `json:"root_dir"`
+	Layers   []string `json:"layers"`
+	UserData []byte   `json:"user_data,omitempty"`
+	Scripts  []Script `json:"scripts,omitempty"`
+	Notes    []string `json:"notes,omitempty"`
+	Env      []string `json:"env,omitempty"`
 	// Hide are host paths (symlinks resolved) covered inside the instance.
 	Hide []string `json:"hide,omitempty"`
 }
@@ -193,6 +205,9 @@ func (in *initProc) setup() (*net.UnixListener, []string, error) {
 	// From here on, paths are the instance's.
 	if err := in.writeIdentity(); err != nil {
 		return nil, nil, err
+	}
+	if err := in.writeTrust(); err != nil {
+		return nil, nil, fmt.Errorf("trusting the CA: %w", err)
 	}
 	scripts, err := in.firstBoot()
 	if err != nil {
@@ -345,16 +360,61 @@ func (in *initProc) writeIdentity() error {
 		files["/etc/resolv.conf"] = in.cfg.ResolvConf
 	}
 	for name, content := range files {
-		// Replace, not write through: the host's file may be a symlink.
-		tmp := name + ".cloudbox-tmp"
-		if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
-			return err
-		}
-		if err := os.Rename(tmp, name); err != nil {
+		if err := replaceFile(name, []byte(content)); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// replaceFile writes a file of mode 0644 anew, through a rename: not
+// through an existing one, which may be a symlink out of the upper layer.
+func replaceFile(name string, b []byte) error {
+	tmp := name + ".cloudbox-tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, name)
+}
+
+// writeTrust installs the CA the host asked the instance to trust, at
+// every boot: the local certificate and its PEM in the bundle. A CA a
+// previous boot installed that differs (a new data directory's) leaves
+// the bundle.
+func (in *initProc) writeTrust() error {
+	ca := in.cfg.TrustCA
+	if len(ca) == 0 {
+		return nil
+	}
+	old, err := os.ReadFile(trustedCAFile)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if !bytes.Equal(old, ca) {
+		if err := os.MkdirAll(filepath.Dir(trustedCAFile), 0o755); err != nil {
+			return err
+		}
+		if err := replaceFile(trustedCAFile, ca); err != nil {
+			return err
+		}
+	}
+	bundle, err := os.ReadFile(trustBundle)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if bytes.Contains(bundle, ca) {
+		return nil
+	}
+	if len(old) > 0 {
+		bundle = bytes.Replace(bundle, old, nil, 1)
+	}
+	if len(bundle) > 0 && !bytes.HasSuffix(bundle, []byte("\n")) {
+		bundle = append(bundle, '\n')
+	}
+	if err := os.MkdirAll(filepath.Dir(trustBundle), 0o755); err != nil {
+		return err
+	}
+	return replaceFile(trustBundle, append(bundle, ca...))
 }
 
 // firstBoot stores the user data and its scripts on the instance's first

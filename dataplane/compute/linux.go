@@ -69,13 +69,14 @@ type record struct {
 	Env       []string  `json:"env,omitempty"`
 	PrivateIP string    `json:"private_ip,omitempty"`
 	Resolv    string    `json:"resolv_conf,omitempty"`
+	TrustCA   []byte    `json:"trust_ca,omitempty"`
 	InitPID   int       `json:"init_pid,omitempty"`
 	StartedAt time.Time `json:"started_at,omitzero"`
 }
 
 func (r *record) spec() Spec {
 	return Spec{ID: r.ID, Hostname: r.Hostname, NetNS: r.NetNS, VCPUs: r.VCPUs, MemoryMiB: r.MemoryMiB,
-		RootDir: r.RootDir, Layers: r.Layers, Env: r.Env, PrivateIP: r.PrivateIP, ResolvConf: r.Resolv}
+		RootDir: r.RootDir, Layers: r.Layers, Env: r.Env, PrivateIP: r.PrivateIP, ResolvConf: r.Resolv, TrustCA: r.TrustCA}
 }
 
 var _ Runner = (*Linux)(nil)
@@ -257,7 +258,7 @@ func (l *Linux) start(ctx context.Context, spec Spec) error {
 		return fmt.Errorf("compute: cgroup of %s: %w", id, err)
 	}
 	rec := &record{ID: id, Hostname: spec.Hostname, NetNS: spec.NetNS, VCPUs: spec.VCPUs, MemoryMiB: spec.MemoryMiB,
-		RootDir: spec.RootDir, Layers: spec.Layers, Env: spec.Env, PrivateIP: spec.PrivateIP, Resolv: spec.ResolvConf}
+		RootDir: spec.RootDir, Layers: spec.Layers, Env: spec.Env, PrivateIP: spec.PrivateIP, Resolv: spec.ResolvConf, TrustCA: spec.TrustCA}
 	if err := l.writeRecord(rec); err != nil {
 		return fmt.Errorf("compute: %w", err)
 	}
@@ -334,7 +335,7 @@ func (l *Linux) start(ctx context.Context, spec Spec) error {
 			hide[i] = r
 		}
 	}
-	cfg := initConfig{ID: id, Hostname: spec.Hostname, PrivateIP: spec.PrivateIP, ResolvConf: spec.ResolvConf, RootDir: spec.RootDir,
+	cfg := initConfig{ID: id, Hostname: spec.Hostname, PrivateIP: spec.PrivateIP, ResolvConf: spec.ResolvConf, TrustCA: spec.TrustCA, RootDir: spec.RootDir,
 		Layers: spec.Layers, UserData: spec.UserData, Scripts: spec.Scripts, Notes: spec.Notes, Env: spec.Env, Hide: hide}
 	if err := json.NewEncoder(cfgW).Encode(cfg); err != nil {
 		return fail(fmt.Errorf("compute: sending the config of %s to its init: %w", id, err))

@@ -5,6 +5,7 @@ package compute
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -513,6 +514,9 @@ func TestLifecycle(t *testing.T) {
 	// SIGTERM (so Stop must escalate to SIGKILL).
 	script(&s, "#!/bin/sh\necho run >> /var/lib/ud-runs\nsleep 1000 &\n"+
 		"sh -c 'trap \"\" TERM; while :; do sleep 1; done' >/dev/null 2>&1 &\necho user-data-done\n")
+	caA, caB := testCA("a"), testCA("b")
+	s.TrustCA = caA
+	hostBundle, hostBundleErr := os.ReadFile(trustBundle)
 	e.start(s)
 	e.waitConsole(s, "user-data-done")
 	e.mustRun(s.ID, "sh", "-c", "echo persisted > /root/data.txt")
@@ -535,6 +539,25 @@ func TestLifecycle(t *testing.T) {
 			t.Errorf("after %s: exec error %v, want ErrNotRunning", what, err)
 		}
 	}
+	// checkTrust checks that the instance trusts ca, as a local
+	// certificate and in the bundle (once), and no longer gone.
+	checkTrust := func(what string, ca, gone []byte) {
+		t.Helper()
+		if got := e.mustRun(s.ID, "cat", trustedCAFile); got != string(ca) {
+			t.Errorf("after %s: %s = %q", what, trustedCAFile, got)
+		}
+		bundle := e.mustRun(s.ID, "cat", trustBundle)
+		if n := strings.Count(bundle, string(ca)); n != 1 {
+			t.Errorf("after %s: the bundle holds the CA %d times", what, n)
+		}
+		if gone != nil && strings.Contains(bundle, string(gone)) {
+			t.Errorf("after %s: the bundle still holds the previous CA", what)
+		}
+		if hostBundleErr == nil && !strings.HasPrefix(bundle, string(hostBundle)) {
+			t.Errorf("after %s: the image's roots left the bundle", what)
+		}
+	}
+	checkTrust("first boot", caA, nil)
 	checkDisk := func(what string) {
 		t.Helper()
 		if got := e.mustRun(s.ID, "cat", "/root/data.txt"); got != "persisted\n" {
@@ -554,8 +577,11 @@ func TestLifecycle(t *testing.T) {
 	if infos, _ := e.r.List(); len(infos) != 1 || infos[0].State != StateStopped || infos[0].RootDir != s.RootDir {
 		t.Errorf("list while stopped: %+v", infos)
 	}
+	// A new CA (a new data directory's) replaces the old one.
+	s.TrustCA = caB
 	e.start(s)
 	checkDisk("stop/start")
+	checkTrust("a start with another CA", caB, caA)
 
 	rec, _ := e.r.readRecord(s.ID)
 	if err := e.r.Reboot(ctx, s.ID); err != nil {
@@ -566,6 +592,10 @@ func TestLifecycle(t *testing.T) {
 		t.Error("reboot did not restart the init")
 	}
 	checkDisk("reboot")
+	checkTrust("reboot", caB, caA)
+	if b, err := os.ReadFile(trustBundle); (err == nil) != (hostBundleErr == nil) || !bytes.Equal(b, hostBundle) {
+		t.Errorf("the host's %s changed", trustBundle)
+	}
 	c, _ := ConsoleOutput(s.RootDir, 0)
 	if strings.Count(string(c), "user-data-done") != 1 {
 		t.Errorf("console shows the user data %d times:\n%s", strings.Count(string(c), "user-data-done"), c)
@@ -593,6 +623,12 @@ func TestLifecycle(t *testing.T) {
 	if m := mountsUnder(s.RootDir); len(m) > 0 {
 		t.Errorf("after terminate: mounts left: %v", m)
 	}
+}
+
+// testCA is a PEM block that stands for a CA certificate: the init
+// installs it without reading it.
+func testCA(name string) []byte {
+	return []byte("-----BEGIN CERTIFICATE-----\n" + base64.StdEncoding.EncodeToString([]byte("cloudbox test CA "+name)) + "\n-----END CERTIFICATE-----\n")
 }
 
 // Test 6: a daemon dies leaving its instances running; a new runner for

@@ -26,6 +26,11 @@ var basePackages = []string{
 	"systemctl", "sudo", "ca-certificates", "python3", "procps", "iproute2",
 	"iputils-ping", "curl", "less", "iptables", "openssh-client", "netcat-openbsd",
 	"awscli",
+	// Debian's certifi names the system's bundle, where the instances
+	// trust cloudbox's CA; without it Debian's aws CLI trusts only the
+	// copy of Mozilla's roots its botocore carries. Amazon Linux's aws
+	// CLI reads the system's bundle too.
+	"python3-certifi",
 	// dig and host, as Amazon Linux's bind-utils and Ubuntu's
 	// bind9-dnsutils give them.
 	"bind9-dnsutils",
