@@ -235,8 +235,8 @@ func (s *Service) uploadPartCopy(ctx context.Context, in *s3api.UploadPartCopyRe
 	}
 	start, length := int64(0), src.Size
 	if h := deref(in.CopySourceRange); h != "" {
-		r, ok, err := parseRange(h, src.Size)
-		if err != nil || !ok || strings.HasPrefix(strings.TrimPrefix(h, "bytes="), "-") || r.end >= src.Size {
+		r, ok := parseCopyRange(h, src.Size)
+		if !ok {
 			return nil, invalidArgument("x-amz-copy-source-range", h, "Range specified is not valid for source object of size: %d", src.Size)
 		}
 		start, length = r.start, r.end-r.start+1
@@ -265,6 +265,21 @@ func (s *Service) uploadPartCopy(ctx context.Context, in *s3api.UploadPartCopyRe
 		out.CopySourceVersionId = str(src.ID)
 	}
 	return out, nil
+}
+
+// parseCopyRange reads an x-amz-copy-source-range: unlike a GET's Range,
+// it must be "bytes=first-last" with both ends inside the source.
+func parseCopyRange(h string, size int64) (byteRange, bool) {
+	first, last, ok := strings.Cut(strings.TrimPrefix(h, "bytes="), "-")
+	if !ok || !strings.HasPrefix(h, "bytes=") {
+		return byteRange{}, false
+	}
+	start, err1 := strconv.ParseUint(first, 10, 63)
+	end, err2 := strconv.ParseUint(last, 10, 63)
+	if err1 != nil || err2 != nil || start > end || int64(end) >= size {
+		return byteRange{}, false
+	}
+	return byteRange{int64(start), int64(end)}, true
 }
 
 func (s *Service) completeMultipartUpload(ctx context.Context, in *s3api.CompleteMultipartUploadRequest) (*s3api.CompleteMultipartUploadOutput, error) {
