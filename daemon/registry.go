@@ -22,7 +22,7 @@ type edgeClaimant interface {
 // over the daemon's store, clocks, CA, identities and event bus.
 func (d *Daemon) buildServices(authority *ca.CA, dataPlane bool) error {
 	env := registry.Env{Store: d.store, Clock: d.clock, Now: time.Now, Log: d.cfg.Logger, CA: authority,
-		Identity: d.ids, Events: d.bus, DataPlane: dataPlane, StrictImages: d.cfg.StrictImages, Files: d.filesDir}
+		Identity: d.ids, StrictAuth: d.cfg.Auth == server.AuthStrict, Events: d.bus, DataPlane: dataPlane, StrictImages: d.cfg.StrictImages, Files: d.filesDir}
 	built, err := registry.Build(env, registry.Registered())
 	if err != nil {
 		return err

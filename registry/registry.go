@@ -63,7 +63,11 @@ type Env struct {
 	Log      *slog.Logger
 	CA       *ca.CA
 	Identity *identity.Resolver
-	Events   *events.Bus
+	// StrictAuth: signatures are verified (--auth strict). A service that
+	// authenticates requests the server does not (S3's browser-form
+	// uploads, signed inside their form) checks them too.
+	StrictAuth bool
+	Events     *events.Bus
 	// DataPlane says whether the VPCs run for real. Without it, services
 	// move on timers what the data plane would have done (targets turn
 	// healthy, instances boot).

@@ -4,21 +4,31 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"path/filepath"
+	"time"
 
 	s3api "github.com/cloudbox/cloudbox/api/s3"
+	"github.com/cloudbox/cloudbox/clock"
 	"github.com/cloudbox/cloudbox/engines/objectstore"
+	"github.com/cloudbox/cloudbox/metric"
 	"github.com/cloudbox/cloudbox/registry"
 	"github.com/cloudbox/cloudbox/store"
 )
 
 // S3 keeps its objects' bytes under <files>/s3 and its metadata in the
-// store; what a crash left between the two is swept before it serves.
+// store; what a crash left between the two is swept before it serves. It
+// publishes its daily storage metrics to CloudWatch.
 func init() {
 	registry.Register(registry.Registration{
-		Name: "s3",
-		API:  s3api.Service,
+		Name:     "s3",
+		API:      s3api.Service,
+		Requires: []string{"cloudwatch"},
 		New: func(env *registry.Env) (registry.Service, error) {
+			pub, ok := env.Service("cloudwatch").(metric.Publisher)
+			if !ok {
+				return nil, fmt.Errorf("cloudwatch does not publish built-in metrics")
+			}
 			if env.Files == "" {
 				return nil, fmt.Errorf("s3 needs a directory for its files")
 			}
@@ -30,16 +40,43 @@ func init() {
 			if err := s.Sweep(); err != nil {
 				return nil, err
 			}
-			return s, nil
+			return &registered{Service: s, clock: env.Clock, metrics: pub,
+				form: formAuth{ids: env.Identity, strict: env.StrictAuth, now: env.Now}}, nil
 		},
 	})
 }
 
+// registered is S3 as the daemon runs it: on its clock, publishing to
+// CloudWatch, authenticating form uploads as the daemon does.
+type registered struct {
+	*Service
+	clock   *clock.Clock
+	metrics metric.Publisher
+	form    formAuth
+}
+
+// ServeRaw is the Service's, with the daemon's authentication for form
+// uploads.
+func (r *registered) ServeRaw(w http.ResponseWriter, req *http.Request) bool {
+	return r.serveRaw(w, req, r.form)
+}
+
+// housekeepEvery is how often (virtual time) lifecycle rules are applied
+// and the day's storage metrics looked for: S3 acts on rules within a day
+// of their midnight.
+const housekeepEvery = time.Hour
+
 // Run sweeps the object files again whenever the store is reset, so a
-// reset world keeps no bytes of the old one.
-func (s *Service) Run(ctx context.Context) {
-	events, cancel := s.store.Watch(kindBucket)
+// reset world keeps no bytes of the old one, and about every virtual
+// hour applies lifecycle rules and, once a day, publishes the storage
+// metrics.
+func (r *registered) Run(ctx context.Context) {
+	events, cancel := r.store.Watch(kindBucket)
 	defer cancel()
+	tick := time.NewTicker(r.clock.Wall(housekeepEvery))
+	defer tick.Stop()
+	var published time.Time // the day whose metrics were published
+	r.housekeep(&published)
 	for {
 		select {
 		case <-ctx.Done():
@@ -49,12 +86,38 @@ func (s *Service) Run(ctx context.Context) {
 				return
 			}
 			if ev.Op == store.Reset {
-				if err := s.Sweep(); err != nil {
-					s.log.Warn("s3: sweeping object files after a reset", "error", err)
+				if err := r.Sweep(); err != nil {
+					r.log.Warn("s3: sweeping object files after a reset", "error", err)
 				}
 			}
+		case <-tick.C:
+			r.housekeep(&published)
 		}
 	}
+}
+
+// housekeep applies lifecycle rules, and publishes the storage metrics of
+// a day that has none yet.
+func (r *registered) housekeep(published *time.Time) {
+	now := r.clock.Now()
+	if err := r.applyLifecycle(now); err != nil {
+		r.log.Warn("s3: applying lifecycle rules", "error", err)
+	}
+	day := now.UTC().Truncate(24 * time.Hour)
+	if !day.After(*published) {
+		return
+	}
+	data, err := r.storageMetrics(day)
+	if err != nil {
+		r.log.Warn("s3: storage metrics", "error", err)
+		return
+	}
+	for where, d := range data {
+		if err := r.metrics.Publish(where.account, where.region, "AWS/S3", d); err != nil {
+			r.log.Warn("s3: publishing storage metrics", "account", where.account, "region", where.region, "error", err)
+		}
+	}
+	*published = day
 }
 
 // Sweep removes every object file no record names, and every temporary
