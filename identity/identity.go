@@ -1,6 +1,7 @@
 // Package identity resolves access keys to accounts and principals: the
-// long-term keys cloudbox is configured with, and the temporary credentials
-// STS issues, which are kept in the store so they outlive a restart.
+// long-term keys cloudbox is configured with, the access keys IAM creates
+// for its users, and the temporary credentials STS issues; the last two are
+// kept in the store so they outlive a restart.
 package identity
 
 import (
@@ -42,10 +43,12 @@ type Credential struct {
 	Expires      time.Time `json:",omitzero"`
 }
 
-// sessionKind is the store kind of temporary credentials. They are looked up
-// by access key alone, so they live outside any account.
+// sessionKind is the store kind of temporary credentials and userKeyKind
+// that of IAM users' active access keys. Both are looked up by access key
+// alone, so they live outside any account.
 const (
 	sessionKind  = "identity:session"
+	userKeyKind  = "identity:userkey"
 	sessionOwner = "global"
 )
 
@@ -85,8 +88,9 @@ func LoadKeys(path string) ([]Key, error) {
 
 var accountRE = regexp.MustCompile(`^[0-9]{12}$`)
 
-// Lookup returns the credential of a known access key: a configured one or
-// temporary credentials from STS (which may have expired; the caller checks).
+// Lookup returns the credential of a known access key: a configured one, an
+// IAM user's active key, or temporary credentials from STS (which may have
+// expired; the caller checks).
 func (r *Resolver) Lookup(akid string) (Credential, bool, error) {
 	if akid == "" {
 		return Credential{}, false, nil // an unsigned request
@@ -97,8 +101,12 @@ func (r *Resolver) Lookup(akid string) (Credential, bool, error) {
 	var c *Credential
 	err := r.store.View(func(tx *store.Tx) error {
 		var err error
-		c, _, err = store.Get[Credential](tx, store.Key{Account: sessionOwner, Kind: sessionKind, ID: akid})
-		return err
+		for _, kind := range []string{sessionKind, userKeyKind} {
+			if c, _, err = store.Get[Credential](tx, store.Key{Account: sessionOwner, Kind: kind, ID: akid}); c != nil || err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil || c == nil {
 		return Credential{}, false, err
@@ -145,6 +153,26 @@ func rootOf(account, akid string) api.Principal {
 func UniqueID(prefix, name string) string {
 	sum := sha256.Sum256([]byte(name))
 	return prefix + base32.StdEncoding.EncodeToString(sum[:])[:17]
+}
+
+// PutUserKey makes an IAM user's access key resolve to c, from the commit of
+// tx on: IAM calls it in the transaction that creates or activates the key,
+// so a new key signs requests at once.
+func PutUserKey(tx *store.Tx, c Credential) error {
+	return tx.Put(store.Key{Account: sessionOwner, Kind: userKeyKind, ID: c.Principal.AccessKeyID}, c)
+}
+
+// NewUserKey returns a new long-term access key id (AKIA and 16
+// characters) and its 40-character secret, in AWS's forms.
+func NewUserKey() (akid, secret string) {
+	return "AKIA" + randomString(idAlphabet, 16), randomString(secretAlphabet, 40)
+}
+
+// DeleteUserKey stops an IAM user's access key from resolving, in the
+// transaction that deactivates or deletes it.
+func DeleteUserKey(tx *store.Tx, akid string) error {
+	_, err := tx.Delete(store.Key{Account: sessionOwner, Kind: userKeyKind, ID: akid})
+	return err
 }
 
 // Issue creates temporary credentials for p, valid for d from now, and keeps
