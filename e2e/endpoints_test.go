@@ -38,6 +38,14 @@ func TestInstancesCallAWSEndpoints(t *testing.T) {
 	privRT := get(w.aws("ec2", "create-route-table", "--vpc-id", vpcID), "RouteTable", "RouteTableId")
 	w.aws("ec2", "associate-route-table", "--route-table-id", privRT, "--subnet-id", private)
 
+	// The instances' role, as the tutorials make it: EC2 may assume it,
+	// it may read S3.
+	w.aws("iam", "create-role", "--role-name", "app-server", "--assume-role-policy-document",
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)
+	w.aws("iam", "attach-role-policy", "--role-name", "app-server", "--policy-arn", "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")
+	w.aws("iam", "create-instance-profile", "--instance-profile-name", "app-server")
+	w.aws("iam", "add-role-to-instance-profile", "--instance-profile-name", "app-server", "--role-name", "app-server")
+
 	ubuntu := get(w.aws("ec2", "describe-images", "--owners", "099720109477", "--filters",
 		"Name=name,Values=ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-*"), "Images", 0, "ImageId")
 	launch := func(subnet string, extra ...string) string {
