@@ -1,0 +1,601 @@
+package policy
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+)
+
+// Parse parses a policy document of the kind and validates it as IAM, STS
+// or S3 would, failing with the *api.Error they return: IAM's and STS's
+// MalformedPolicyDocument, S3's MalformedPolicy, IAM's LimitExceeded for a
+// managed policy or a trust policy over its quota. The size of inline
+// policies counts per user, group or role: see CheckInlineSize. For a
+// bucket policy, ParseBucket also checks that it names its bucket.
+func Parse(kind Kind, doc string) (*Policy, error) {
+	v := validator{kind: kind}
+	return v.parse(doc)
+}
+
+// ParseBucket parses and validates the policy of the named S3 bucket: its
+// resources must be the bucket or its objects.
+func ParseBucket(bucket, doc string) (*Policy, error) {
+	v := validator{kind: Bucket, bucket: bucket}
+	return v.parse(doc)
+}
+
+// Quotas of policy sizes, in characters without white space. A session
+// policy's 2,048 characters are a length constraint of the STS API, which
+// the API's validation enforces.
+const (
+	ManagedPolicySize = 6144
+	UserInlineSize    = 2048 // all of a user's inline policies together
+	GroupInlineSize   = 5120
+	RoleInlineSize    = 10240
+	TrustPolicySize   = 2048
+	BucketPolicySize  = 20 * 1024
+)
+
+// Size is a document's size as AWS counts it against policy quotas: its
+// characters, white space excepted.
+func Size(doc string) int {
+	n := 0
+	for _, r := range doc {
+		if !unicode.IsSpace(r) {
+			n++
+		}
+	}
+	return n
+}
+
+// CheckInlineSize returns IAM's LimitExceeded when the inline policies of
+// a user, group or role (kind UserInline, GroupInline or RoleInline), of
+// total Size together, pass the entity's quota; entity is its name.
+func CheckInlineSize(kind Kind, entity string, total int) error {
+	var limit int
+	var what string
+	switch kind {
+	case UserInline:
+		limit, what = UserInlineSize, "user"
+	case GroupInline:
+		limit, what = GroupInlineSize, "group"
+	case RoleInline:
+		limit, what = RoleInlineSize, "role"
+	default:
+		return nil
+	}
+	if total > limit {
+		return limitExceeded("Maximum policy size of %d bytes exceeded for %s %s", limit, what, entity)
+	}
+	return nil
+}
+
+// CheckPrincipals fails as IAM and S3 do when a resource policy names an
+// IAM user or role that does not exist: they store such principals as the
+// entity's unique id, so a missing one is an invalid principal. exists
+// reports whether the user or role ARN exists.
+func (p *Policy) CheckPrincipals(exists func(arn string) bool) error {
+	for i := range p.Statements {
+		s := &p.Statements[i]
+		for _, ps := range []*Principals{s.Principal, s.NotPrincipal} {
+			if ps == nil {
+				continue
+			}
+			for _, a := range ps.AWS {
+				if isEntityARN(a) && !exists(a) {
+					if p.Kind == Bucket {
+						return malformed(Bucket, s3Principal)
+					}
+					return malformed(p.Kind, msgPrincipal, "AWS", a)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// isEntityARN reports whether a principal is an IAM user's or role's ARN.
+func isEntityARN(s string) bool {
+	f := strings.SplitN(s, ":", 6)
+	return len(f) == 6 && f[2] == "iam" && (strings.HasPrefix(f[5], "user/") || strings.HasPrefix(f[5], "role/"))
+}
+
+type validator struct {
+	kind   Kind
+	bucket string // ParseBucket's bucket
+}
+
+// fail returns IAM's message, or S3's for a bucket policy.
+func (v *validator) fail(iam, s3 string) error {
+	if v.kind == Bucket {
+		return malformed(Bucket, "%s", s3)
+	}
+	return malformed(v.kind, "%s", iam)
+}
+
+func (v *validator) syntax() error { return v.fail(msgSyntax, s3Syntax) }
+
+func (v *validator) parse(doc string) (*Policy, error) {
+	if v.kind == Bucket && (doc == "" || doc[0] != '{') {
+		return nil, malformed(Bucket, s3FirstByte)
+	}
+	root, err := parseJSON(doc)
+	if err != nil || root.kind != objectNode {
+		return nil, v.fail(msgSyntax, s3InvalidJSON)
+	}
+	p := &Policy{Kind: v.kind}
+	var stmts *node
+	for _, m := range root.members {
+		switch m.key {
+		case "Version":
+			if m.value.kind != stringNode {
+				return nil, v.fail(msgSyntax, s3Version)
+			}
+			p.Version = m.value.text
+		case "Id":
+			if m.value.kind != stringNode {
+				return nil, v.syntax()
+			}
+			p.ID = m.value.text
+		case "Statement":
+			stmts = m.value
+		default:
+			return nil, v.syntax()
+		}
+	}
+	switch {
+	case v.kind == Managed && p.Version != Version2012:
+		return nil, malformed(Managed, msgVersion)
+	case p.Version != "" && p.Version != Version2012 && p.Version != Version2008:
+		return nil, v.fail(msgSyntax, s3Version)
+	}
+	if stmts == nil {
+		return nil, v.fail(msgSyntax, s3MissingStatement)
+	}
+	items := []*node{stmts}
+	switch stmts.kind {
+	case arrayNode:
+		items = stmts.items
+	case objectNode:
+	default:
+		return nil, v.syntax()
+	}
+	if len(items) == 0 {
+		return nil, v.fail(msgSyntax, s3EmptyStatement)
+	}
+	vars := p.Version == Version2012
+	sids := map[string]bool{}
+	p.Statements = make([]Statement, len(items))
+	for i, it := range items {
+		s := &p.Statements[i]
+		if err := v.statement(it, s); err != nil {
+			return nil, err
+		}
+		if v.kind != Bucket && s.Sid != "" {
+			if v.kind == Managed && !alphanumeric(s.Sid) {
+				return nil, malformed(v.kind, msgSidAlphanumeric)
+			}
+			if sids[s.Sid] {
+				return nil, malformed(v.kind, msgSidUnique)
+			}
+			sids[s.Sid] = true
+		}
+		s.build(vars)
+		s.conds = make([]condition, len(s.Condition))
+		for j, c := range s.Condition {
+			s.conds[j] = compileCondition(c, vars)
+		}
+	}
+	if err := v.size(doc); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func (v *validator) size(doc string) error {
+	n := Size(doc)
+	switch {
+	case v.kind == Managed && n > ManagedPolicySize:
+		return limitExceeded("Cannot exceed quota for PolicySize: %d", ManagedPolicySize)
+	case v.kind == Trust && n > TrustPolicySize:
+		return limitExceeded("Cannot exceed quota for ACLSizePerRole: %d", TrustPolicySize)
+	case v.kind == Bucket && n > BucketPolicySize:
+		return malformed(Bucket, s3TooLarge)
+	}
+	return nil
+}
+
+func alphanumeric(s string) bool {
+	for _, r := range s {
+		if !('0' <= r && r <= '9' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// statement reads and validates one statement into s.
+func (v *validator) statement(n *node, s *Statement) error {
+	if n.kind != objectNode {
+		return v.syntax()
+	}
+	var effect *node
+	var seenAction, seenResource bool
+	for _, m := range n.members {
+		var ok bool
+		switch m.key {
+		case "Sid":
+			s.Sid, ok = m.value.text, m.value.kind == stringNode
+		case "Effect":
+			effect, ok = m.value, m.value.kind == stringNode
+		case "Principal", "NotPrincipal":
+			ps, err := v.principals(m.value)
+			if err != nil {
+				return err
+			}
+			if m.key == "Principal" {
+				s.Principal = ps
+			} else {
+				s.NotPrincipal = ps
+			}
+			ok = true
+		case "Action":
+			s.Action, ok = m.value.strings()
+			ok = ok && !seenAction
+			seenAction = true
+		case "NotAction":
+			s.NotAction, ok = m.value.strings()
+			ok = ok && !seenAction
+			seenAction = true
+		case "Resource":
+			s.Resource, ok = m.value.strings()
+			ok = ok && !seenResource
+			seenResource = true
+		case "NotResource":
+			s.NotResource, ok = m.value.strings()
+			ok = ok && !seenResource
+			seenResource = true
+		case "Condition":
+			conds, err := v.conditions(m.value)
+			if err != nil {
+				return err
+			}
+			s.Condition, ok = conds, true
+		}
+		if !ok {
+			return v.syntax()
+		}
+	}
+	if s.Principal != nil && s.NotPrincipal != nil {
+		return v.syntax()
+	}
+	switch {
+	case effect == nil:
+		return v.fail(msgSyntax, fmt.Sprintf(s3Missing, "Effect"))
+	case effect.text == string(Allow) || effect.text == string(Deny):
+		s.Effect = Effect(effect.text)
+	case v.kind == Bucket:
+		return malformed(Bucket, s3Effect, effect.text)
+	default:
+		return malformed(v.kind, msgLegacy)
+	}
+	if err := v.checkPrincipals(s); err != nil {
+		return err
+	}
+	if err := v.checkActions(s); err != nil {
+		return err
+	}
+	if err := v.checkResources(s); err != nil {
+		return err
+	}
+	if v.kind == Bucket && s.Action != nil && s.Resource != nil {
+		return checkBucketActions(s)
+	}
+	return nil
+}
+
+// principals reads a Principal or NotPrincipal element: "*" or a map of
+// principal types to one value or a list.
+func (v *validator) principals(n *node) (*Principals, error) {
+	ps := &Principals{}
+	switch n.kind {
+	case stringNode:
+		if n.text != "*" {
+			return nil, v.syntax()
+		}
+		ps.Any = true
+		return ps, nil
+	case objectNode:
+	default:
+		return nil, v.syntax()
+	}
+	for _, m := range n.members {
+		vals, ok := m.value.strings()
+		if !ok {
+			return nil, v.syntax()
+		}
+		switch m.key {
+		case "AWS":
+			for _, a := range vals {
+				if a == "*" {
+					ps.Any = true
+				} else {
+					ps.AWS = append(ps.AWS, a)
+				}
+			}
+		case "Service":
+			ps.Service = vals
+		case "Federated":
+			ps.Federated = vals
+		case "CanonicalUser":
+			ps.CanonicalUser = vals
+		default:
+			first := ""
+			if len(vals) > 0 {
+				first = vals[0]
+			}
+			return nil, v.fail(fmt.Sprintf(msgPrincipal, m.key, first), s3Principal)
+		}
+	}
+	return ps, nil
+}
+
+// checkPrincipals applies the kind's rules on Principal and NotPrincipal.
+func (v *validator) checkPrincipals(s *Statement) error {
+	if !v.kind.resource() {
+		if s.Principal != nil || s.NotPrincipal != nil {
+			return malformed(v.kind, msgNoPrincipal)
+		}
+		return nil
+	}
+	if v.kind == Trust && s.NotPrincipal != nil {
+		return malformed(Trust, msgProhibited, "NotPrincipal")
+	}
+	ps := s.Principal
+	if ps == nil {
+		ps = s.NotPrincipal
+	}
+	if ps == nil {
+		return v.fail(fmt.Sprintf(msgMissing, "Principal"), fmt.Sprintf(s3Missing, "Principal"))
+	}
+	if ps.empty() {
+		return v.fail(msgNoPrincipals, s3Principal)
+	}
+	bad := func(typ, value string) error { return v.fail(fmt.Sprintf(msgPrincipal, typ, value), s3Principal) }
+	for _, a := range ps.AWS {
+		if !validAWSPrincipal(a) {
+			return bad("AWS", a)
+		}
+	}
+	for _, sv := range ps.Service {
+		if !validServicePrincipal(sv) {
+			return bad("Service", sv)
+		}
+	}
+	for _, f := range ps.Federated {
+		if f == "" || strings.ContainsAny(f, "*?") {
+			return bad("Federated", f)
+		}
+	}
+	for _, c := range ps.CanonicalUser {
+		if v.kind != Bucket || !canonicalUserID(c) {
+			return bad("CanonicalUser", c)
+		}
+	}
+	return nil
+}
+
+// validAWSPrincipal accepts what an "AWS" principal may be: an account id,
+// the ARN of an account's root, a user, a role, a role session or a
+// federated user, or a user's or role's unique id (which IAM shows for
+// principals since deleted). No wildcards: "You cannot use a wildcard to
+// match part of a principal name or ARN".
+func validAWSPrincipal(s string) bool {
+	if accountID(s) {
+		return true
+	}
+	if uniqueID(s) {
+		return true
+	}
+	if strings.ContainsAny(s, "*?") {
+		return false
+	}
+	f := strings.SplitN(s, ":", 6)
+	if len(f) != 6 || f[0] != "arn" || f[1] == "" || f[3] != "" {
+		return false
+	}
+	// CloudFront origin access identities are users of the "cloudfront"
+	// account.
+	if !accountID(f[4]) && !(f[4] == "cloudfront" && f[2] == "iam") {
+		return false
+	}
+	res := f[5]
+	switch f[2] {
+	case "iam":
+		if res == "root" {
+			return true
+		}
+		for _, prefix := range []string{"user/", "role/"} {
+			if name, ok := strings.CutPrefix(res, prefix); ok {
+				return name != "" && !strings.HasSuffix(name, "/")
+			}
+		}
+	case "sts":
+		if rest, ok := strings.CutPrefix(res, "assumed-role/"); ok {
+			role, session, ok := strings.Cut(rest, "/")
+			return ok && role != "" && session != ""
+		}
+		if name, ok := strings.CutPrefix(res, "federated-user/"); ok {
+			return name != ""
+		}
+	}
+	return false
+}
+
+func accountID(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// uniqueID recognizes IAM's unique ids of users (AIDA) and roles (AROA).
+func uniqueID(s string) bool {
+	if len(s) < 16 || !(strings.HasPrefix(s, "AIDA") || strings.HasPrefix(s, "AROA")) {
+		return false
+	}
+	for _, c := range s {
+		if !('A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// validServicePrincipal accepts a service principal's shape
+// (ec2.amazonaws.com, logging.s3.amazonaws.com, ec2.amazonaws.com.cn).
+func validServicePrincipal(s string) bool {
+	if s == "" || s[0] == '.' || s[len(s)-1] == '.' || !strings.Contains(s, ".") {
+		return false
+	}
+	for _, c := range s {
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+func canonicalUserID(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for _, c := range s {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// trustActions are the actions a trust policy may grant: the AssumeRole
+// operations and what a session may carry along.
+var trustActions = []string{
+	"sts:assumerole", "sts:assumerolewithsaml", "sts:assumerolewithwebidentity",
+	"sts:tagsession", "sts:setsourceidentity", "sts:setcontext",
+}
+
+func (v *validator) checkActions(s *Statement) error {
+	list := s.Action
+	if list == nil {
+		list = s.NotAction
+	}
+	if len(list) == 0 {
+		return v.fail(msgActions, s3MissingElement)
+	}
+	for _, a := range list {
+		if err := v.checkAction(a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (v *validator) checkAction(a string) error {
+	if a == "*" {
+		return nil
+	}
+	if v.kind == Bucket {
+		if !validS3Action(a) {
+			return malformed(Bucket, s3Action)
+		}
+		return nil
+	}
+	vendor, _, found := strings.Cut(a, ":")
+	switch {
+	case !found || vendor == "":
+		return malformed(v.kind, msgVendor)
+	case strings.Count(a, ":") > 1:
+		return malformed(v.kind, msgColon)
+	case strings.ContainsAny(vendor, "*?"):
+		return malformed(v.kind, msgVendorWildcard)
+	}
+	if v.kind == Trust {
+		g := compileGlob(strings.ToLower(a), false)
+		for _, t := range trustActions {
+			if g.match(t, nil) {
+				return nil
+			}
+		}
+		return malformed(Trust, msgAssumeRole)
+	}
+	return nil
+}
+
+func (v *validator) checkResources(s *Statement) error {
+	if v.kind == Trust {
+		switch {
+		case s.Resource != nil:
+			return malformed(Trust, msgProhibited, "Resource")
+		case s.NotResource != nil:
+			return malformed(Trust, msgProhibited, "NotResource")
+		}
+		return nil
+	}
+	list := s.Resource
+	if list == nil {
+		list = s.NotResource
+	}
+	if len(list) == 0 {
+		return v.fail(msgResources, s3MissingElement)
+	}
+	for _, r := range list {
+		if v.kind == Bucket {
+			if !v.bucketResource(r) {
+				return malformed(Bucket, s3Resource)
+			}
+			continue
+		}
+		if r == "*" {
+			continue
+		}
+		f := strings.SplitN(r, ":", 6)
+		switch {
+		case f[0] != "arn" || len(f) < 3:
+			return malformed(v.kind, msgResourceARN, r)
+		case f[2] == "" || strings.ContainsAny(f[2], "*?"):
+			return malformed(v.kind, msgResourceVendor)
+		case f[2] == "iam" && len(f) > 3 && f[3] != "":
+			return malformed(v.kind, msgIAMRegion, r)
+		}
+	}
+	return nil
+}
+
+func (v *validator) conditions(n *node) ([]Condition, error) {
+	if n.kind != objectNode {
+		return nil, v.syntax()
+	}
+	var conds []Condition
+	for _, op := range n.members {
+		if _, _, _, ok := parseOperator(op.key); !ok || op.value.kind != objectNode {
+			return nil, v.syntax()
+		}
+		for _, k := range op.value.members {
+			vals, ok := k.value.scalars()
+			if !ok {
+				return nil, v.syntax()
+			}
+			if vendor, _, found := strings.Cut(k.key, ":"); !found || vendor == "" {
+				return nil, v.fail(msgVendor, s3ConditionKey)
+			}
+			conds = append(conds, Condition{Operator: op.key, Key: k.key, Values: vals})
+		}
+	}
+	return conds, nil
+}
