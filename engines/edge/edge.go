@@ -1,9 +1,10 @@
 // Package edge is the front of the daemon's listener: a table of the host
 // names the simulated world answers on the host's loopback. A handler
-// claims names (load balancers claim *.elb.amazonaws.com; S3 website
-// endpoints, CloudFront distributions and API endpoints are to come); a
-// request whose Host is claimed goes to its claimant, any other to the
-// API.
+// claims names (load balancers claim *.elb.amazonaws.com, S3 its website
+// endpoints; CloudFront distributions are to come); a request whose Host
+// is claimed goes to its claimant, any other to the API. The same table
+// answers inside the world too, where the daemon serves it as AWS's API
+// endpoints (engines/endpoints).
 //
 // The table only routes: what a claimant does with a request (the load
 // balancers carry it through the simulated internet, so the host never
