@@ -26,6 +26,10 @@ func Validate(svc *api.Service, in any) *api.Error {
 		}
 		return api.Errorf("InvalidParameterValue", "Value (%s) for parameter %s is invalid. %s", p.value, p.wireName, p.constraint)
 	}
+	if svc.ServiceID == "S3" {
+		// S3 checks its documents against its schema and names no member.
+		return api.Errorf("MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema")
+	}
 	code := "ValidationException"
 	switch {
 	case svc.Protocol == "query":
