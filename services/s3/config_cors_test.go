@@ -50,7 +50,9 @@ func TestBucketCors(t *testing.T) {
 		`{"CORSRules":[{"AllowedOrigins":["http://localhost:3000"],"AllowedMethods":["GET","POST"],"MaxAgeSeconds":60}]}`); err != nil {
 		t.Fatal(err)
 	}
-	var cli struct{ CORSRules []struct{ AllowedOrigins []string } }
+	var cli struct {
+		CORSRules []struct{ AllowedOrigins []string }
+	}
 	if err := c.cli(t, &cli, "s3api", "get-bucket-cors", "--bucket", b); err != nil {
 		t.Fatal(err)
 	}
