@@ -12,7 +12,20 @@ import (
 type glob struct {
 	elems []gelem
 	vars  bool // some element is a variable
+	shape shape
+	lit   string // the literal text of exact and prefix shapes
 }
+
+// shape lets the common patterns skip the general matcher: actions are
+// mostly "svc:Name", "svc:Get*" or "*".
+type shape uint8
+
+const (
+	general  shape = iota
+	exact          // literal text
+	prefix         // literal text then *
+	anything       // *
+)
 
 type gelem struct {
 	op     gop
@@ -83,18 +96,18 @@ func compilePattern(s string, vars, wild bool) glob {
 		}
 	}
 	flush()
-	return g
-}
-
-// literal reports whether g is plain text, and the text.
-func (g *glob) literal() (string, bool) {
-	switch {
-	case len(g.elems) == 0:
-		return "", true
-	case len(g.elems) == 1 && g.elems[0].op == litOp:
-		return g.elems[0].text, true
+	switch e := g.elems; {
+	case g.vars:
+	case len(e) == 0:
+		g.shape = exact
+	case len(e) == 1 && e[0].op == litOp:
+		g.shape, g.lit = exact, e[0].text
+	case len(e) == 1 && e[0].op == starOp:
+		g.shape = anything
+	case len(e) == 2 && e[0].op == litOp && e[1].op == starOp:
+		g.shape, g.lit = prefix, e[0].text
 	}
-	return "", false
+	return g
 }
 
 // resolved returns g's elements with its variables replaced by their
@@ -121,8 +134,8 @@ func (g *glob) resolved(e *evalCtx) (elems []gelem, ok bool) {
 
 // text resolves a pattern compiled with compileText into its string.
 func (g *glob) text(e *evalCtx) (string, bool) {
-	if s, ok := g.literal(); ok {
-		return s, true
+	if g.shape == exact {
+		return g.lit, true
 	}
 	elems, ok := g.resolved(e)
 	if !ok {
@@ -137,6 +150,14 @@ func (g *glob) text(e *evalCtx) (string, bool) {
 
 // match reports whether g matches all of s.
 func (g *glob) match(s string, e *evalCtx) bool {
+	switch g.shape {
+	case exact:
+		return s == g.lit
+	case prefix:
+		return strings.HasPrefix(s, g.lit)
+	case anything:
+		return true
+	}
 	elems, ok := g.resolved(e)
 	return ok && matchElems(elems, s)
 }

@@ -73,7 +73,8 @@ func CheckInlineSize(kind Kind, entity string, total int) error {
 // CheckPrincipals fails as IAM and S3 do when a resource policy names an
 // IAM user or role that does not exist: they store such principals as the
 // entity's unique id, so a missing one is an invalid principal. exists
-// reports whether the user or role ARN exists.
+// reports whether the user or role, an ARN or a unique id (AIDA...,
+// AROA...), exists.
 func (p *Policy) CheckPrincipals(exists func(arn string) bool) error {
 	for i := range p.Statements {
 		s := &p.Statements[i]
@@ -82,7 +83,7 @@ func (p *Policy) CheckPrincipals(exists func(arn string) bool) error {
 				continue
 			}
 			for _, a := range ps.AWS {
-				if isEntityARN(a) && !exists(a) {
+				if (isEntityARN(a) || uniqueID(a)) && !exists(a) {
 					if p.Kind == Bucket {
 						return malformed(Bucket, s3Principal)
 					}
@@ -334,7 +335,7 @@ func (v *validator) principals(n *node) (*Principals, error) {
 			if len(vals) > 0 {
 				first = vals[0]
 			}
-			return nil, v.fail(fmt.Sprintf(msgPrincipal, m.key, first), s3Principal)
+			return nil, v.fail(fmt.Sprintf(msgPrincipal, strings.ToUpper(m.key), first), s3Principal)
 		}
 	}
 	return ps, nil
@@ -361,7 +362,11 @@ func (v *validator) checkPrincipals(s *Statement) error {
 	if ps.empty() {
 		return v.fail(msgNoPrincipals, s3Principal)
 	}
-	bad := func(typ, value string) error { return v.fail(fmt.Sprintf(msgPrincipal, typ, value), s3Principal) }
+	// IAM names the type in capitals: "SERVICE":"amazonaws.com"
+	// (aws-samples/aws-cdk-examples#801).
+	bad := func(typ, value string) error {
+		return v.fail(fmt.Sprintf(msgPrincipal, strings.ToUpper(typ), value), s3Principal)
+	}
 	for _, a := range ps.AWS {
 		if !validAWSPrincipal(a) {
 			return bad("AWS", a)
@@ -460,10 +465,14 @@ func uniqueID(s string) bool {
 // validServicePrincipal accepts a service principal's shape
 // (ec2.amazonaws.com, logging.s3.amazonaws.com, ec2.amazonaws.com.cn).
 func validServicePrincipal(s string) bool {
-	if s == "" || s[0] == '.' || s[len(s)-1] == '.' || !strings.Contains(s, ".") {
+	name, ok := strings.CutSuffix(s, ".amazonaws.com")
+	if !ok {
+		name, ok = strings.CutSuffix(s, ".amazonaws.com.cn")
+	}
+	if !ok || name == "" || name[0] == '.' || name[len(name)-1] == '.' {
 		return false
 	}
-	for _, c := range s {
+	for _, c := range name {
 		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '.' || c == '-') {
 			return false
 		}
