@@ -76,7 +76,7 @@ func (r *registered) Run(ctx context.Context) {
 	tick := time.NewTicker(r.clock.Wall(housekeepEvery))
 	defer tick.Stop()
 	var published time.Time // the day whose metrics were published
-	r.housekeep(&published)
+	r.housekeep(r.clock.Now(), &published)
 	for {
 		select {
 		case <-ctx.Done():
@@ -91,15 +91,14 @@ func (r *registered) Run(ctx context.Context) {
 				}
 			}
 		case <-tick.C:
-			r.housekeep(&published)
+			r.housekeep(r.clock.Now(), &published)
 		}
 	}
 }
 
-// housekeep applies lifecycle rules, and publishes the storage metrics of
-// a day that has none yet.
-func (r *registered) housekeep(published *time.Time) {
-	now := r.clock.Now()
+// housekeep applies lifecycle rules as of now, and publishes the storage
+// metrics of now's day when the day after published has come.
+func (r *registered) housekeep(now time.Time, published *time.Time) {
 	if err := r.applyLifecycle(now); err != nil {
 		r.log.Warn("s3: applying lifecycle rules", "error", err)
 	}
