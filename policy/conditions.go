@@ -171,7 +171,7 @@ func compileARNCondition(s string, vars bool) arnPattern {
 	if s == "*" {
 		return arnPattern{any: true}
 	}
-	parts := strings.SplitN(s, ":", 6)
+	parts := splitARN(s, vars)
 	p := arnPattern{fields: make([]glob, len(parts))}
 	for i, part := range parts {
 		p.fields[i] = compileGlob(part, vars)

@@ -274,12 +274,31 @@ func compileARNPattern(s string, vars bool) arnPattern {
 	if s == "*" {
 		return arnPattern{any: true}
 	}
-	parts := strings.SplitN(s, ":", 6)
+	parts := splitARN(s, vars)
 	p := arnPattern{fields: make([]glob, len(parts))}
 	for i, part := range parts {
 		p.fields[i] = compileGlob(part, vars && i == 5)
 	}
 	return p
+}
+
+// splitARN splits a pattern into at most six fields at its colons, those
+// inside variables (${aws:username}) excepted.
+func splitARN(s string, vars bool) []string {
+	var fields []string
+	start, depth := 0, 0
+	for i := 0; i < len(s) && len(fields) < 5; i++ {
+		switch {
+		case vars && strings.HasPrefix(s[i:], "${"):
+			depth++
+		case depth > 0 && s[i] == '}':
+			depth--
+		case depth == 0 && s[i] == ':':
+			fields = append(fields, s[start:i])
+			start = i + 1
+		}
+	}
+	return append(fields, s[start:])
 }
 
 // match reports whether the ARN s is matched. Only "*" matches the "*"
