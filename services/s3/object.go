@@ -5,8 +5,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -253,16 +255,15 @@ func parseRange(header string, size int64) (r byteRange, ok bool, err error) {
 	if !found {
 		return r, false, nil
 	}
+	// num reads a position; one past any object's size saturates (it
+	// is past every object's end all the same) rather than overflows.
 	num := func(s string) (int64, bool) {
-		if s == "" || len(s) > 19 {
+		if s == "" || strings.Trim(s, "0123456789") != "" {
 			return 0, false
 		}
-		var n int64
-		for _, c := range s {
-			if c < '0' || c > '9' {
-				return 0, false
-			}
-			n = n*10 + int64(c-'0')
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			n = math.MaxInt64
 		}
 		return n, true
 	}
