@@ -73,6 +73,31 @@ type Principal struct {
 	Tags map[string]string
 }
 
+// PrincipalOf describes the caller a signed request's ARN names: the root
+// user (arn:aws:iam::111122223333:root), an IAM user, a role session or a
+// federated user; an empty ARN is an anonymous caller. userID is its
+// aws:userid; tags, and a role's path (Parent), are the caller's to add.
+func PrincipalOf(arn, userID string) Principal {
+	f := strings.SplitN(arn, ":", 6)
+	if len(f) != 6 || f[0] != "arn" {
+		return Principal{Type: Anonymous}
+	}
+	p := Principal{ARN: arn, Account: f[4], UserID: userID}
+	switch res := f[5]; {
+	case f[2] == "iam" && res == "root":
+		p.Type = Root
+	case f[2] == "iam" && strings.HasPrefix(res, "user/"):
+		p.Type = User
+	case f[2] == "sts" && strings.HasPrefix(res, "assumed-role/"):
+		p.Type = AssumedRole
+	case f[2] == "sts" && strings.HasPrefix(res, "federated-user/"):
+		p.Type = FederatedUser
+	default:
+		return Principal{Type: Anonymous}
+	}
+	return p
+}
+
 // Request is the request context of one authorization: who, what, on
 // which resource, and the condition keys.
 type Request struct {

@@ -444,6 +444,8 @@ var evalCases = []evalCase{
 		p: session(acct, "base", "s"), ctx: kvs{"aws:MultiFactorAuthPresent": {"true"}}, action: "sts:AssumeRole", res: "arn:aws:iam::111122223333:role/r", want: allowed},
 	{name: "trust/MFA required, long-term keys", identity: []string{allowAssumeRole}, trust: mfaTrust,
 		p: alice(), action: "sts:AssumeRole", res: "arn:aws:iam::111122223333:role/r", want: implicit},
+	// STS itself refuses AssumeRole with root credentials; these check
+	// the trust policy's part alone.
 	{name: "trust/root assumes a role its account trusts", trust: trustFor(`{"AWS":"111122223333"}`),
 		p: root(acct), action: "sts:AssumeRole", res: "arn:aws:iam::111122223333:role/r", want: allowed},
 	{name: "trust/root is not trusted by a user-only trust", trust: trustFor(`{"AWS":"arn:aws:iam::111122223333:user/alice"}`),

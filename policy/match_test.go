@@ -85,3 +85,21 @@ func TestCheckPrincipalsUniqueID(t *testing.T) {
 		t.Errorf("CheckPrincipals = %v", err)
 	}
 }
+
+func TestPrincipalOf(t *testing.T) {
+	for arn, want := range map[string]PrincipalType{
+		"arn:aws:iam::111122223333:root":                    Root,
+		"arn:aws:iam::111122223333:user/team/alice":         User,
+		"arn:aws:sts::111122223333:assumed-role/app/i-0abc": AssumedRole,
+		"arn:aws:sts::111122223333:federated-user/fed":      FederatedUser,
+		"":                                      Anonymous,
+		"arn:aws:iam::111122223333:role/app":    Anonymous,
+		"arn:aws-cn:iam::111122223333:user/bob": User,
+		"arn:aws:sts::111122223333:assumed-role-typo/app/s": Anonymous,
+	} {
+		p := PrincipalOf(arn, "ID")
+		if p.Type != want || want != Anonymous && (p.Account != "111122223333" || p.ARN != arn || p.UserID != "ID") {
+			t.Errorf("PrincipalOf(%q) = %+v, want type %v", arn, p, want)
+		}
+	}
+}
