@@ -1,6 +1,9 @@
 package policy
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // Kind is what a policy document is for. It decides the rules the
 // document is validated against and the errors it fails with.
@@ -141,4 +144,263 @@ func (s *Statement) build(vars bool) {
 	for i, r := range list {
 		s.resources[i] = compileARNPattern(r, vars)
 	}
+}
+
+// Parse parses a policy document of the kind and validates it as IAM, STS
+// or S3 would, failing with the *api.Error they return: IAM's and STS's
+// MalformedPolicyDocument, S3's MalformedPolicy, IAM's LimitExceeded for a
+// managed policy or a trust policy over its quota. The size of inline
+// policies counts per user, group or role: see CheckInlineSize. For a
+// bucket policy, ParseBucket also checks that it names its bucket.
+func Parse(kind Kind, doc string) (*Policy, error) {
+	v := validator{kind: kind}
+	return v.parse(doc)
+}
+
+// ParseBucket parses and validates the policy of the named S3 bucket: its
+// resources must be the bucket or its objects.
+func ParseBucket(bucket, doc string) (*Policy, error) {
+	v := validator{kind: Bucket, bucket: bucket}
+	return v.parse(doc)
+}
+
+type validator struct {
+	kind   Kind
+	bucket string // ParseBucket's bucket
+}
+
+// fail returns IAM's message, or S3's for a bucket policy.
+func (v *validator) fail(iam, s3 string) error {
+	if v.kind == Bucket {
+		return malformed(Bucket, "%s", s3)
+	}
+	return malformed(v.kind, "%s", iam)
+}
+
+func (v *validator) syntax() error { return v.fail(msgSyntax, s3Syntax) }
+
+func (v *validator) parse(doc string) (*Policy, error) {
+	if v.kind == Bucket && (doc == "" || doc[0] != '{') {
+		return nil, malformed(Bucket, s3FirstByte)
+	}
+	root, err := parseJSON(doc)
+	if err != nil || root.kind != objectNode {
+		return nil, v.fail(msgSyntax, s3InvalidJSON)
+	}
+	p := &Policy{Kind: v.kind}
+	var stmts *node
+	for _, m := range root.members {
+		switch m.key {
+		case "Version":
+			if m.value.kind != stringNode {
+				return nil, v.fail(msgSyntax, s3Version)
+			}
+			p.Version = m.value.text
+		case "Id":
+			if m.value.kind != stringNode {
+				return nil, v.syntax()
+			}
+			p.ID = m.value.text
+		case "Statement":
+			stmts = m.value
+		default:
+			return nil, v.syntax()
+		}
+	}
+	switch {
+	case v.kind == Managed && p.Version != Version2012:
+		return nil, malformed(Managed, msgVersion)
+	case p.Version != "" && p.Version != Version2012 && p.Version != Version2008:
+		return nil, v.fail(msgSyntax, s3Version)
+	}
+	if stmts == nil {
+		return nil, v.fail(msgSyntax, s3MissingStatement)
+	}
+	items := []*node{stmts}
+	switch stmts.kind {
+	case arrayNode:
+		items = stmts.items
+	case objectNode:
+	default:
+		return nil, v.syntax()
+	}
+	if len(items) == 0 {
+		return nil, v.fail(msgSyntax, s3EmptyStatement)
+	}
+	vars := p.Version == Version2012
+	sids := map[string]bool{}
+	p.Statements = make([]Statement, len(items))
+	for i, it := range items {
+		s := &p.Statements[i]
+		if err := v.statement(it, s); err != nil {
+			return nil, err
+		}
+		if v.kind != Bucket && s.Sid != "" {
+			if v.kind == Managed && !alphanumeric(s.Sid) {
+				return nil, malformed(v.kind, msgSidAlphanumeric)
+			}
+			if sids[s.Sid] {
+				return nil, malformed(v.kind, msgSidUnique)
+			}
+			sids[s.Sid] = true
+		}
+		s.build(vars)
+		s.conds = make([]condition, len(s.Condition))
+		for j, c := range s.Condition {
+			s.conds[j] = compileCondition(c, vars)
+		}
+	}
+	if err := v.size(doc); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func (v *validator) statement(n *node, s *Statement) error {
+	if n.kind != objectNode {
+		return v.syntax()
+	}
+	var effect *node
+	var seenAction, seenResource bool
+	for _, m := range n.members {
+		var ok bool
+		switch m.key {
+		case "Sid":
+			s.Sid, ok = m.value.text, m.value.kind == stringNode
+		case "Effect":
+			effect, ok = m.value, m.value.kind == stringNode
+		case "Principal", "NotPrincipal":
+			ps, err := v.principals(m.value)
+			if err != nil {
+				return err
+			}
+			if m.key == "Principal" {
+				s.Principal = ps
+			} else {
+				s.NotPrincipal = ps
+			}
+			ok = true
+		case "Action":
+			s.Action, ok = m.value.strings()
+			ok = ok && !seenAction
+			seenAction = true
+		case "NotAction":
+			s.NotAction, ok = m.value.strings()
+			ok = ok && !seenAction
+			seenAction = true
+		case "Resource":
+			s.Resource, ok = m.value.strings()
+			ok = ok && !seenResource
+			seenResource = true
+		case "NotResource":
+			s.NotResource, ok = m.value.strings()
+			ok = ok && !seenResource
+			seenResource = true
+		case "Condition":
+			conds, err := v.conditions(m.value)
+			if err != nil {
+				return err
+			}
+			s.Condition, ok = conds, true
+		}
+		if !ok {
+			return v.syntax()
+		}
+	}
+	if s.Principal != nil && s.NotPrincipal != nil {
+		return v.syntax()
+	}
+	switch {
+	case effect == nil:
+		return v.fail(msgSyntax, fmt.Sprintf(s3Missing, "Effect"))
+	case effect.text == string(Allow) || effect.text == string(Deny):
+		s.Effect = Effect(effect.text)
+	case v.kind == Bucket:
+		return malformed(Bucket, s3Effect, effect.text)
+	default:
+		return malformed(v.kind, msgLegacy)
+	}
+	if err := v.checkPrincipals(s); err != nil {
+		return err
+	}
+	if err := v.checkActions(s); err != nil {
+		return err
+	}
+	if err := v.checkResources(s); err != nil {
+		return err
+	}
+	if v.kind == Bucket && s.Action != nil && s.Resource != nil {
+		return checkBucketActions(s)
+	}
+	return nil
+}
+
+// principals reads a Principal or NotPrincipal element: "*" or a map of
+// principal types to one value or a list.
+func (v *validator) principals(n *node) (*Principals, error) {
+	ps := &Principals{}
+	switch n.kind {
+	case stringNode:
+		if n.text != "*" {
+			return nil, v.syntax()
+		}
+		ps.Any = true
+		return ps, nil
+	case objectNode:
+	default:
+		return nil, v.syntax()
+	}
+	for _, m := range n.members {
+		vals, ok := m.value.strings()
+		if !ok {
+			return nil, v.syntax()
+		}
+		switch m.key {
+		case "AWS":
+			for _, a := range vals {
+				if a == "*" {
+					ps.Any = true
+				} else {
+					ps.AWS = append(ps.AWS, a)
+				}
+			}
+		case "Service":
+			ps.Service = vals
+		case "Federated":
+			ps.Federated = vals
+		case "CanonicalUser":
+			ps.CanonicalUser = vals
+		default:
+			first := ""
+			if len(vals) > 0 {
+				first = vals[0]
+			}
+			return nil, v.fail(fmt.Sprintf(msgPrincipal, strings.ToUpper(m.key), first), s3Principal)
+		}
+	}
+	return ps, nil
+}
+
+// checkPrincipals applies the kind's rules on Principal and NotPrincipal.
+func (v *validator) conditions(n *node) ([]Condition, error) {
+	if n.kind != objectNode {
+		return nil, v.syntax()
+	}
+	var conds []Condition
+	for _, op := range n.members {
+		if _, _, _, ok := parseOperator(op.key); !ok || op.value.kind != objectNode {
+			return nil, v.syntax()
+		}
+		for _, k := range op.value.members {
+			vals, ok := k.value.scalars()
+			if !ok {
+				return nil, v.syntax()
+			}
+			if vendor, _, found := strings.Cut(k.key, ":"); !found || vendor == "" {
+				return nil, v.fail(msgVendor, s3ConditionKey)
+			}
+			conds = append(conds, Condition{Operator: op.key, Key: k.key, Values: vals})
+		}
+	}
+	return conds, nil
 }
