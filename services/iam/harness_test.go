@@ -88,6 +88,11 @@ func (c *cloud) stsAs(akid, secret string) *stssdk.Client {
 	})
 }
 
+// staticCreds are the credentials given, with a session token for STS's.
+func staticCreds(akid, secret, token string) aws.CredentialsProvider {
+	return credentials.NewStaticCredentialsProvider(akid, secret, token)
+}
+
 func must[T any](t *testing.T) func(T, error) T {
 	return func(v T, err error) T {
 		t.Helper()

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/cloudbox/cloudbox/api"
 )
@@ -184,7 +183,7 @@ func decodeMarker(m string) (string, error) {
 		return "", validationError("Invalid Marker: %s", m)
 	}
 	b, err := base64.RawURLEncoding.DecodeString(rest)
-	if err != nil || !utf8.Valid(b) {
+	if err != nil {
 		return "", validationError("Invalid Marker: %s", m)
 	}
 	return string(b), nil
