@@ -45,7 +45,6 @@ type condValue struct {
 // suffix. A negated operator is true for a context value that matches
 // none of the policy values.
 type operator struct {
-	name    string
 	family  family
 	negated bool
 	cmp     func(c int) bool // numeric and date comparisons
@@ -77,7 +76,7 @@ func ge(c int) bool { return c >= 0 }
 var operators = func() map[string]*operator {
 	m := map[string]*operator{}
 	add := func(name string, f family, negated bool, cmp func(int) bool) {
-		m[strings.ToLower(name)] = &operator{name: name, family: f, negated: negated, cmp: cmp}
+		m[strings.ToLower(name)] = &operator{family: f, negated: negated, cmp: cmp}
 	}
 	add("StringEquals", stringEquals, false, nil)
 	add("StringNotEquals", stringEquals, true, nil)

@@ -136,7 +136,6 @@ const (
 type found struct {
 	allows, denies []StatementRef
 	grants         []grant // of allows, for the resource policy
-	any            bool    // some policy of the type applies
 }
 
 // Evaluate decides whether the request is allowed by the policies, as
