@@ -155,7 +155,8 @@ func (s *Service) listObjects(ctx context.Context, in *s3api.ListObjectsRequest)
 				}
 			}
 			if count == n {
-				out.IsTruncated = boolp(true)
+				// max-keys=0 asks for nothing: a whole answer, not a truncated one.
+				out.IsTruncated = boolp(n > 0)
 				return false, nil
 			}
 			count++
@@ -213,7 +214,7 @@ func (s *Service) listObjectsV2(ctx context.Context, in *s3api.ListObjectsV2Requ
 				}
 			}
 			if count == n {
-				out.IsTruncated = boolp(true)
+				out.IsTruncated = boolp(n > 0)
 				return false, nil
 			}
 			count++
@@ -272,7 +273,7 @@ func (s *Service) listObjectVersions(ctx context.Context, in *s3api.ListObjectVe
 		return walk(tx, b, l, func(key string, o *objectRecord, cp string) (bool, error) {
 			if cp != "" {
 				if count == n {
-					out.IsTruncated = boolp(true)
+					out.IsTruncated = boolp(n > 0)
 					return false, nil
 				}
 				count++
@@ -293,7 +294,7 @@ func (s *Service) listObjectVersions(ctx context.Context, in *s3api.ListObjectVe
 			}
 			for _, v := range versions {
 				if count == n {
-					out.IsTruncated = boolp(true)
+					out.IsTruncated = boolp(n > 0)
 					return false, nil
 				}
 				count++

@@ -132,6 +132,12 @@ func TestListObjectsV2(t *testing.T) {
 		t.Errorf("EncodingType %q Delimiter %q", enc.EncodingType, aws.ToString(enc.Delimiter))
 	}
 
+	// MaxKeys 0: nothing, and nothing more to ask for.
+	zero := list(s3sdk.ListObjectsV2Input{MaxKeys: aws.Int32(0)})
+	if len(zero.Contents) != 0 || aws.ToBool(zero.IsTruncated) || zero.NextContinuationToken != nil || aws.ToInt32(zero.KeyCount) != 0 {
+		t.Errorf("MaxKeys 0: %q truncated %v token %v", keysOf(zero.Contents), aws.ToBool(zero.IsTruncated), zero.NextContinuationToken)
+	}
+
 	// Bad arguments.
 	_, err := c.s3.ListObjectsV2(ctx, &s3sdk.ListObjectsV2Input{Bucket: aws.String(b), ContinuationToken: aws.String("!!not a token")})
 	wantErr(t, err, "InvalidArgument", http.StatusBadRequest)
@@ -177,6 +183,10 @@ func TestListObjectsV1(t *testing.T) {
 	enc := list(s3sdk.ListObjectsInput{EncodingType: s3types.EncodingTypeUrl, Prefix: aws.String("a ")})
 	if !slices.Equal(keysOf(enc.Contents), []string{"a+b"}) || aws.ToString(enc.Prefix) != "a+" {
 		t.Errorf("v1 url encoding: %q prefix %q", keysOf(enc.Contents), aws.ToString(enc.Prefix))
+	}
+	zero := list(s3sdk.ListObjectsInput{MaxKeys: aws.Int32(0), Delimiter: aws.String("/")})
+	if len(zero.Contents)+len(zero.CommonPrefixes) != 0 || aws.ToBool(zero.IsTruncated) || zero.NextMarker != nil {
+		t.Errorf("MaxKeys 0: %+v", zero)
 	}
 	_, err := c.s3.ListObjects(ctx, &s3sdk.ListObjectsInput{Bucket: aws.String(b), MaxKeys: aws.Int32(-1)})
 	wantErr(t, err, "InvalidArgument", http.StatusBadRequest)

@@ -486,7 +486,8 @@ func (s *Service) listMultipartUploads(ctx context.Context, in *s3api.ListMultip
 						return nil
 					}
 					if count == n {
-						out.IsTruncated = boolp(true)
+						// max-keys=0 asks for nothing: a whole answer, not a truncated one.
+						out.IsTruncated = boolp(n > 0)
 						return errStop
 					}
 					count++
@@ -497,7 +498,7 @@ func (s *Service) listMultipartUploads(ctx context.Context, in *s3api.ListMultip
 				}
 			}
 			if count == n {
-				out.IsTruncated = boolp(true)
+				out.IsTruncated = boolp(n > 0)
 				return errStop
 			}
 			count++
