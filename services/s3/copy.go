@@ -2,6 +2,7 @@ package s3
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -156,6 +157,13 @@ func (s *Service) copyObject(ctx context.Context, in *s3api.CopyObjectRequest) (
 	if tagDirective == "REPLACE" {
 		v.Tags = tags
 	}
+	if partCount(src) > 1 {
+		// A copy is written in one piece: its ETag is its bytes' MD5, its
+		// checksums the whole object's, not the parts' composite ones.
+		if v.ETag, v.Checksums, err = s.wholeDigests(srcBucket.Name, src); err != nil {
+			return nil, err
+		}
+	}
 	for _, bl := range src.Blobs {
 		id, err := s.blobs.Link(srcBucket.Name, bl.ID, bucket)
 		if err != nil {
@@ -195,4 +203,23 @@ func (s *Service) removeBlobs(bucket string, blobs []blobRef) {
 	for _, bl := range blobs {
 		s.blobs.Remove(bucket, bl.ID)
 	}
+}
+
+// wholeDigests reads v's bytes for the ETag and checksums (of the
+// algorithms v has) of an object written in one piece.
+func (s *Service) wholeDigests(bucket string, v *version) (string, map[string]string, error) {
+	var algs []string
+	for a := range v.Checksums {
+		algs = append(algs, a)
+	}
+	r, err := s.open(bucket, v, 0, v.Size)
+	if err != nil {
+		return "", nil, err
+	}
+	defer r.Close()
+	d := newDigests(algs...)
+	if _, err := io.Copy(d, r); err != nil {
+		return "", nil, err
+	}
+	return etag(d.md5.Sum(nil)), d.sums(), nil
 }

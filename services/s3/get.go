@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"net/http"
 	"reflect"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cloudbox/cloudbox/api"
@@ -99,21 +101,22 @@ func (s *Service) readOnce(ctx context.Context, rq readRequest, body bool) (*s3a
 		if n < 1 || n > 10000 {
 			return nil, invalidArgument("partNumber", fmt.Sprint(n), "Part number must be an integer between 1 and 10000, inclusive")
 		}
-		if int(n) > max(len(v.Blobs), 1) {
+		parts := partCount(v)
+		if int(n) > parts {
 			return nil, errorf(http.StatusRequestedRangeNotSatisfiable, "InvalidPartNumber", "The requested partnumber is not satisfiable").
-				With("PartNumberRequested", fmt.Sprint(n)).With("ActualPartCount", fmt.Sprint(len(v.Blobs)))
+				With("PartNumberRequested", fmt.Sprint(n)).With("ActualPartCount", fmt.Sprint(parts))
 		}
-		for _, bl := range v.Blobs[:n-1] {
-			start += bl.Size
-		}
-		if len(v.Blobs) > 0 {
+		if parts > 1 { // a completed upload's blobs are its parts
+			for _, bl := range v.Blobs[:n-1] {
+				start += bl.Size
+			}
 			length = v.Blobs[n-1].Size
+			out.PartsCount = i64(int64(parts))
 		}
-		if len(v.Blobs) > 1 {
-			out.PartsCount = i64(int64(len(v.Blobs)))
+		if length > 0 {
+			out.ContentRange = str(fmt.Sprintf("bytes %d-%d/%d", start, start+length-1, v.Size))
+			req.Status = http.StatusPartialContent
 		}
-		out.ContentRange = str(fmt.Sprintf("bytes %d-%d/%d", start, start+length-1, v.Size))
-		req.Status = http.StatusPartialContent
 	case rq.rangeHeader != "":
 		r, ok, err := parseRange(rq.rangeHeader, v.Size)
 		if err != nil {
@@ -150,6 +153,18 @@ func (s *Service) readOnce(ctx context.Context, rq readRequest, body bool) (*s3a
 		out.Body = r
 	}
 	return out, nil
+}
+
+// partCount is how many parts v was uploaded in: the count its ETag
+// ends with for a multipart upload, else 1. (A copy of a multipart
+// object is one part, whatever blobs hold its bytes.)
+func partCount(v *version) int {
+	if i := strings.LastIndexByte(v.ETag, '-'); i >= 0 {
+		if n, err := strconv.Atoi(strings.TrimSuffix(v.ETag[i+1:], `"`)); err == nil && n > 0 && n <= len(v.Blobs) {
+			return n
+		}
+	}
+	return 1
 }
 
 // validVersionID says whether id could be a version id S3 made.

@@ -148,6 +148,19 @@ func TestMultipart(t *testing.T) {
 		t.Errorf("HEAD part 1: %d, PartsCount %d", aws.ToInt64(head.ContentLength), aws.ToInt32(head.PartsCount))
 	}
 
+	// A copy is one part: its ETag is its bytes' MD5.
+	cp := must(c.s3.CopyObject(ctx, &s3sdk.CopyObjectInput{Bucket: aws.String(b), Key: aws.String("big-copy"), CopySource: aws.String(b + "/big")}))(t)
+	if aws.ToString(cp.CopyObjectResult.ETag) != md5hex(string(want)) {
+		t.Errorf("copy's ETag %s", aws.ToString(cp.CopyObjectResult.ETag))
+	}
+	pn = must(c.s3.GetObject(ctx, &s3sdk.GetObjectInput{Bucket: aws.String(b), Key: aws.String("big-copy"), PartNumber: aws.Int32(1)}))(t)
+	data = must(io.ReadAll(pn.Body))(t)
+	pn.Body.Close()
+	if !bytes.Equal(data, want) || pn.PartsCount != nil {
+		t.Errorf("part 1 of the copy: %d bytes, PartsCount %v", len(data), pn.PartsCount)
+	}
+	must(c.s3.DeleteObject(ctx, &s3sdk.DeleteObjectInput{Bucket: aws.String(b), Key: aws.String("big-copy")}))(t)
+
 	// Abort: the upload and its parts go.
 	id3 := c.create(t, b, "aborted")
 	c.part(t, b, "aborted", id3, 1, []byte("x"))
