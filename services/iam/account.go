@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	iamapi "github.com/cloudbox/cloudbox/api/iam"
+	"github.com/cloudbox/cloudbox/policy"
 	"github.com/cloudbox/cloudbox/store"
 )
 
@@ -100,11 +101,11 @@ var quotas = map[string]int64{
 	"AttachedPoliciesPerGroupQuota":   maxAttached,
 	"AttachedPoliciesPerRoleQuota":    maxAttached,
 	"GroupsPerUserQuota":              maxGroupsPerUser,
-	"UserPolicySizeQuota":             2048,
-	"GroupPolicySizeQuota":            5120,
-	"RolePolicySizeQuota":             10240,
-	"PolicySizeQuota":                 maxManagedSize,
-	"AssumeRolePolicySizeQuota":       maxTrustSize,
+	"UserPolicySizeQuota":             policy.UserInlineSize,
+	"GroupPolicySizeQuota":            policy.GroupInlineSize,
+	"RolePolicySizeQuota":             policy.RoleInlineSize,
+	"PolicySizeQuota":                 policy.ManagedPolicySize,
+	"AssumeRolePolicySizeQuota":       policy.TrustPolicySize,
 	"VersionsPerPolicyQuota":          maxVersions,
 	"PolicyVersionsInUseQuota":        10000,
 	"SigningCertificatesPerUserQuota": 2,

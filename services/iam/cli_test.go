@@ -23,6 +23,7 @@ const trustEC2 = `{
 // CLI: a role EC2 may assume, with AWS's AmazonS3ReadOnlyAccess, in an
 // instance profile.
 func TestCLISeedRole(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t, server.AuthOff)
 	dir := t.TempDir()
 	trust := filepath.Join(dir, "trust.json")
@@ -115,6 +116,7 @@ func mustJSON(v any) string {
 // her access key made with the CLI and used at once against a server
 // that checks signatures; deactivated, the key is refused.
 func TestCLIUserKeyStrict(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t, server.AuthStrict)
 	c.cli(t, "test", "test", nil, "iam", "create-group", "--group-name", "developers")
 	c.cli(t, "test", "test", nil, "iam", "put-group-policy", "--group-name", "developers", "--policy-name", "read-s3",

@@ -3,64 +3,79 @@ package iam
 import (
 	"encoding/json"
 	"strings"
-	"unicode"
+
+	"github.com/cloudbox/cloudbox/arn"
+	"github.com/cloudbox/cloudbox/policy"
+	"github.com/cloudbox/cloudbox/store"
 )
 
-// The quotas on documents' sizes, counted as IAM counts them: characters
-// other than white space.
-const (
-	// maxManagedSize is a managed policy version's.
-	maxManagedSize = 6144
-	// maxTrustSize is a role's trust policy's.
-	maxTrustSize = 2048
-)
-
-// checkPolicy checks a permissions policy document (managed or inline)
-// before IAM keeps it.
-func checkPolicy(doc string) error {
-	if !isJSONObject(doc) {
-		return errorf("MalformedPolicyDocument", "Syntax errors in policy.")
-	}
-	return nil
+// checkDocument validates a policy document of kind as IAM does: the
+// policy package holds IAM's rules, quotas and messages.
+func checkDocument(kind policy.Kind, doc string) error {
+	_, err := policy.Parse(kind, doc)
+	return err
 }
 
-// checkTrustPolicy checks a role's trust policy document and its size.
-func checkTrustPolicy(doc string) error {
-	if !isJSONObject(doc) {
-		return errorf("MalformedPolicyDocument", "This policy contains invalid Json")
-	}
-	if policySize(doc) > maxTrustSize {
-		return limitExceeded("Cannot exceed quota for ACLSizePerRole: %d", maxTrustSize)
-	}
-	return nil
-}
-
-// checkManaged checks a managed policy version's document and its size.
-func checkManaged(doc string) error {
-	if err := checkPolicy(doc); err != nil {
+// checkTrust validates a role's trust policy, reading in tx the users and
+// roles it names: they must exist, as IAM keeps them by their unique ids.
+func checkTrust(tx *store.Tx, doc string) error {
+	p, err := policy.Parse(policy.Trust, doc)
+	if err != nil {
 		return err
 	}
-	if policySize(doc) > maxManagedSize {
-		return limitExceeded("Cannot exceed quota for PolicySize: %d", maxManagedSize)
-	}
-	return nil
-}
-
-func isJSONObject(doc string) bool {
-	var v map[string]json.RawMessage
-	return json.Unmarshal([]byte(doc), &v) == nil
-}
-
-// policySize is a document's size as IAM's quotas count it: white space
-// does not count.
-func policySize(doc string) int {
-	n := 0
-	for _, r := range doc {
-		if !unicode.IsSpace(r) {
-			n++
+	var failed error
+	err = p.CheckPrincipals(func(s string) bool {
+		ok, err := principalExists(tx, s)
+		if err != nil && failed == nil {
+			failed = err
 		}
+		return ok || err != nil
+	})
+	if failed != nil {
+		return failed
 	}
-	return n
+	return err
+}
+
+// principalExists reports whether the IAM user or role a policy names, by
+// ARN or unique id, exists, in whichever account.
+func principalExists(tx *store.Tx, s string) (bool, error) {
+	c := users
+	if strings.HasPrefix(s, roles.idPrefix) || strings.Contains(s, ":role/") {
+		c = roles
+	}
+	a, err := arn.Parse(s)
+	if err != nil {
+		// A unique id: any account's.
+		scopes, err := tx.Scopes(c.kind)
+		if err != nil {
+			return false, err
+		}
+		for _, sc := range scopes {
+			found := false
+			err := tx.List(sc[0], "", c.kind, func(_ string, raw []byte) error {
+				var e entity
+				if err := json.Unmarshal(raw, &e); err != nil {
+					return err
+				}
+				if found = e.ID == s; found {
+					return store.ErrStop
+				}
+				return nil
+			})
+			if err != nil || found {
+				return found, err
+			}
+		}
+		return false, nil
+	}
+	rest := strings.TrimPrefix(a.Resource, c.noun)
+	i := strings.LastIndexByte(rest, '/')
+	h, ok, err := c.find(tx, a.Account, rest[i+1:])
+	if !ok || err != nil {
+		return false, err
+	}
+	return h.common().Path == rest[:i+1], nil
 }
 
 // encodeDocument is a policy document as IAM returns it: every byte but

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	iamapi "github.com/cloudbox/cloudbox/api/iam"
+	"github.com/cloudbox/cloudbox/policy"
 	"github.com/cloudbox/cloudbox/store"
 )
 
@@ -26,7 +27,7 @@ func (s *Service) putInline(ctx context.Context, c class, name, policyName, doc 
 	if err := checkName("policyName", policyName); err != nil {
 		return err
 	}
-	if err := checkPolicy(doc); err != nil {
+	if err := checkDocument(c.inline, doc); err != nil {
 		return err
 	}
 	return s.store.Update(func(tx *store.Tx) error {
@@ -46,10 +47,10 @@ func (s *Service) putInline(ctx context.Context, c class, name, policyName, doc 
 		}
 		size := 0
 		for _, p := range e.Inline {
-			size += policySize(p.Document)
+			size += policy.Size(p.Document)
 		}
-		if size > c.inlineSize {
-			return limitExceeded("Maximum policy size of %d bytes exceeded for %s %s", c.inlineSize, c.noun, e.Name)
+		if err := policy.CheckInlineSize(c.inline, e.Name, size); err != nil {
+			return err
 		}
 		return c.save(tx, acct, h)
 	})

@@ -2,11 +2,15 @@ package iam
 
 import (
 	"encoding/json"
+	"errors"
 	"net/url"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/cloudbox/cloudbox/api"
+	"github.com/cloudbox/cloudbox/policy"
 )
 
 // TestManagedCatalog checks the managed policy files: each parses, is
@@ -46,12 +50,14 @@ func TestManagedCatalog(t *testing.T) {
 		if p.Description == "" || !regexp.MustCompile(`^ANPA[A-Z0-9]{17}$`).MatchString(p.ID) || p.Created.IsZero() || p.Updated.Before(p.Created) {
 			t.Errorf("%s: %+v", arn, p)
 		}
-		var d struct {
-			Version   string
-			Statement []map[string]json.RawMessage
-		}
-		if err := json.Unmarshal([]byte(p.Versions[0].Document), &d); err != nil || d.Version != "2012-10-17" || len(d.Statement) == 0 {
-			t.Errorf("%s document: %v %+v", arn, err, d)
+	}
+	// Every document is valid as IAM validates managed policies, but for
+	// the customer quota on their size, which AWS's own exceed.
+	for _, p := range list {
+		_, err := policy.Parse(policy.Managed, p.Versions[0].Document)
+		var ae *api.Error
+		if err != nil && !(errors.As(err, &ae) && ae.Code == "LimitExceeded" && policy.Size(p.Versions[0].Document) > policy.ManagedPolicySize) {
+			t.Errorf("%s: %v", p.arn(""), err)
 		}
 	}
 	for _, ls := range linkedServices {
@@ -95,12 +101,6 @@ func TestEncodeDocument(t *testing.T) {
 		if got := encodeDocument(in); got != want {
 			t.Errorf("encodeDocument(%q) = %s, want %s", in, got, want)
 		}
-	}
-}
-
-func TestPolicySize(t *testing.T) {
-	if n := policySize("{ \"a\" :\n\t\"b c\" }"); n != 10 {
-		t.Errorf("size %d, want 10", n)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/cloudbox/cloudbox/api"
 	iamapi "github.com/cloudbox/cloudbox/api/iam"
 	"github.com/cloudbox/cloudbox/arn"
+	"github.com/cloudbox/cloudbox/policy"
 	"github.com/cloudbox/cloudbox/store"
 )
 
@@ -177,7 +178,7 @@ func (s *Service) createPolicy(ctx context.Context, in *iamapi.CreatePolicyReque
 	if err != nil {
 		return nil, err
 	}
-	if err := checkManaged(*in.PolicyDocument); err != nil {
+	if err := checkDocument(policy.Managed, *in.PolicyDocument); err != nil {
 		return nil, err
 	}
 	tags, err := newTags(in.Tags)
@@ -332,7 +333,7 @@ func (s *Service) deletePolicy(ctx context.Context, in *iamapi.DeletePolicyReque
 
 func (s *Service) createPolicyVersion(ctx context.Context, in *iamapi.CreatePolicyVersionRequest) (*iamapi.CreatePolicyVersionResponse, error) {
 	acct := account(ctx)
-	if err := checkManaged(*in.PolicyDocument); err != nil {
+	if err := checkDocument(policy.Managed, *in.PolicyDocument); err != nil {
 		return nil, err
 	}
 	var v policyVersion

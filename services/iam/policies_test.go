@@ -90,6 +90,8 @@ func TestManagedPolicyDocuments(t *testing.T) {
 	c := newCloud(t, server.AuthOff)
 	_, err := c.iam.CreatePolicy(ctx, &iamsdk.CreatePolicyInput{PolicyName: aws.String("bad"), PolicyDocument: aws.String(`{"Version": "2012-10-17", "Statement": [`)})
 	wantErr(t, err, "MalformedPolicyDocument", 400, "Syntax errors in policy.")
+	_, err = c.iam.CreatePolicy(ctx, &iamsdk.CreatePolicyInput{PolicyName: aws.String("bad"), PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*"}]}`)})
+	wantErr(t, err, "MalformedPolicyDocument", 400, "Policy statement must contain resources.")
 	actions := make([]string, 400)
 	for i := range actions {
 		actions[i] = fmt.Sprintf(`"s3:Action%04d"`, i)

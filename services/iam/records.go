@@ -7,6 +7,7 @@ import (
 
 	"github.com/cloudbox/cloudbox/api"
 	"github.com/cloudbox/cloudbox/arn"
+	"github.com/cloudbox/cloudbox/policy"
 	"github.com/cloudbox/cloudbox/store"
 )
 
@@ -156,8 +157,8 @@ type profileRecord struct {
 	Tags  []tag    `json:",omitempty"`
 }
 
-// aliasRecord is the account's alias, under kindAlias with the alias, and
-// the alias's owner under kindAliasOwner.
+// aliasRecord is an account's alias: under kindAlias in the account, and
+// under kindAliasOwner by alias.
 type aliasRecord struct {
 	Alias   string
 	Account string
@@ -173,15 +174,14 @@ type class struct {
 	idPrefix string // of their unique ids
 	// quota is the name of the quota on attached managed policies.
 	quota string
-	// inlineSize is the most bytes (without white space) their inline
-	// policies may add up to.
-	inlineSize int
+	// inline is the kind of their inline policies' documents.
+	inline policy.Kind
 }
 
 var (
-	users  = class{kindUser, "user", "AIDA", "PoliciesPerUser", 2048}
-	groups = class{kindGroup, "group", "AGPA", "PoliciesPerGroup", 5120}
-	roles  = class{kindRole, "role", "AROA", "PoliciesPerRole", 10240}
+	users  = class{kindUser, "user", "AIDA", "PoliciesPerUser", policy.UserInline}
+	groups = class{kindGroup, "group", "AGPA", "PoliciesPerGroup", policy.GroupInline}
+	roles  = class{kindRole, "role", "AROA", "PoliciesPerRole", policy.RoleInline}
 )
 
 // maxAttached is the quota of managed policies attached to one user, group
@@ -203,21 +203,7 @@ func (c class) arn(acct, path, name string) string {
 
 // load reads the user, group or role named name.
 func (c class) load(tx *store.Tx, acct, name string) (holder, error) {
-	var (
-		h   holder
-		ok  bool
-		err error
-	)
-	switch c.kind {
-	case kindUser:
-		h, ok, err = getAs[userRecord](tx, key(acct, c.kind, name))
-	case kindGroup:
-		h, ok, err = getAs[groupRecord](tx, key(acct, c.kind, name))
-	case kindRole:
-		h, ok, err = getAs[roleRecord](tx, key(acct, c.kind, name))
-	default:
-		panic(fmt.Sprintf("iam: no class %q", c.kind))
-	}
+	h, ok, err := c.find(tx, acct, name)
 	if err != nil {
 		return nil, err
 	}
@@ -225,6 +211,20 @@ func (c class) load(tx *store.Tx, acct, name string) (holder, error) {
 		return nil, c.notFound(name)
 	}
 	return h, nil
+}
+
+// find is load reporting a missing entity as false.
+func (c class) find(tx *store.Tx, acct, name string) (holder, bool, error) {
+	k := key(acct, c.kind, name)
+	switch c.kind {
+	case kindUser:
+		return getAs[userRecord](tx, k)
+	case kindGroup:
+		return getAs[groupRecord](tx, k)
+	case kindRole:
+		return getAs[roleRecord](tx, k)
+	}
+	panic(fmt.Sprintf("iam: no class %q", c.kind))
 }
 
 // getAs is store.Get of a record that is a holder through its pointer.

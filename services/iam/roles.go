@@ -59,9 +59,6 @@ func (s *Service) createRole(ctx context.Context, in *iamapi.CreateRoleRequest) 
 	if err := checkDescription(in.Description); err != nil {
 		return nil, err
 	}
-	if err := checkTrustPolicy(*in.AssumeRolePolicyDocument); err != nil {
-		return nil, err
-	}
 	tags, err := newTags(in.Tags)
 	if err != nil {
 		return nil, err
@@ -76,6 +73,9 @@ func (s *Service) createRole(ctx context.Context, in *iamapi.CreateRoleRequest) 
 	}
 	err = s.store.Update(func(tx *store.Tx) error {
 		if err := unused(tx, acct, kindRole, name, roles.exists(name)); err != nil {
+			return err
+		}
+		if err := checkTrust(tx, *in.AssumeRolePolicyDocument); err != nil {
 			return err
 		}
 		if in.PermissionsBoundary != nil {
@@ -185,12 +185,9 @@ func (s *Service) updateRoleDescription(ctx context.Context, in *iamapi.UpdateRo
 }
 
 func (s *Service) updateAssumeRolePolicy(ctx context.Context, in *iamapi.UpdateAssumeRolePolicyRequest) (*iamapi.UpdateAssumeRolePolicyOutput, error) {
-	if err := checkTrustPolicy(*in.PolicyDocument); err != nil {
-		return nil, err
-	}
-	_, err := s.changeRole(ctx, *in.RoleName, false, func(_ *store.Tx, r *roleRecord) error {
+	_, err := s.changeRole(ctx, *in.RoleName, false, func(tx *store.Tx, r *roleRecord) error {
 		r.TrustPolicy = *in.PolicyDocument
-		return nil
+		return checkTrust(tx, r.TrustPolicy)
 	})
 	if err != nil {
 		return nil, err

@@ -53,13 +53,34 @@ func TestRoleLifecycle(t *testing.T) {
 		t.Errorf("trust policy after update: %s", decoded(t, got.AssumeRolePolicyDocument))
 	}
 	_, err = c.iam.UpdateAssumeRolePolicy(ctx, &iamsdk.UpdateAssumeRolePolicyInput{RoleName: aws.String("web"), PolicyDocument: aws.String(`{"Version":`)})
-	wantErr(t, err, "MalformedPolicyDocument", 400, "This policy contains invalid Json")
+	wantErr(t, err, "MalformedPolicyDocument", 400, "Syntax errors in policy.")
 
 	_, err = c.iam.CreateRole(ctx, &iamsdk.CreateRoleInput{RoleName: aws.String("web"), AssumeRolePolicyDocument: aws.String(trustEC2)})
 	wantErr(t, err, "EntityAlreadyExists", 409, "Role with name web already exists.")
 	must[*iamsdk.DeleteRoleOutput](t)(c.iam.DeleteRole(ctx, &iamsdk.DeleteRoleInput{RoleName: aws.String("web")}))
 	_, err = c.iam.GetRole(ctx, &iamsdk.GetRoleInput{RoleName: aws.String("web")})
 	wantErr(t, err, "NoSuchEntity", 404, "The role with name web cannot be found.")
+}
+
+// TestTrustPrincipals: a trust policy's users and roles must exist, in any
+// account, as IAM keeps them by their unique ids.
+func TestTrustPrincipals(t *testing.T) {
+	c := newCloud(t, server.AuthOff)
+	trust := func(principal string) *string {
+		return aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"` + principal + `"},"Action":"sts:AssumeRole"}]}`)
+	}
+	other := c.iamAs("111111111111", "secret")
+	uid := must[*iamsdk.CreateUserOutput](t)(other.CreateUser(ctx, &iamsdk.CreateUserInput{UserName: aws.String("deployer"), Path: aws.String("/ci/")})).User.UserId
+	for _, p := range []string{"arn:aws:iam::111111111111:user/ci/deployer", aws.ToString(uid), "arn:aws:iam::111111111111:root", "222222222222"} {
+		must[*iamsdk.CreateRoleOutput](t)(c.iam.CreateRole(ctx, &iamsdk.CreateRoleInput{RoleName: aws.String("r" + p[len(p)-4:]), AssumeRolePolicyDocument: trust(p)}))
+	}
+	for _, p := range []string{"arn:aws:iam::111111111111:user/deployer", "arn:aws:iam::111111111111:user/ci/ghost", "AIDAAAAAAAAAAAAAAAAAA"} {
+		_, err := c.iam.CreateRole(ctx, &iamsdk.CreateRoleInput{RoleName: aws.String("ghost"), AssumeRolePolicyDocument: trust(p)})
+		wantErr(t, err, "MalformedPolicyDocument", 400, `Invalid principal in policy: "AWS":"`+p+`"`)
+	}
+	_, err := c.iam.CreateRole(ctx, &iamsdk.CreateRoleInput{RoleName: aws.String("bad"), AssumeRolePolicyDocument: aws.String(
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"s3:GetObject"}]}`)})
+	wantErr(t, err, "MalformedPolicyDocument", 400, "AssumeRole policy may only specify STS AssumeRole actions.")
 }
 
 func TestRoleDeleteConflicts(t *testing.T) {

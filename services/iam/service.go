@@ -16,9 +16,11 @@
 // index (identity.PutUserKey) that the server resolves signatures with, and
 // deactivating or deleting the key removes it in the same way.
 //
-// Policy documents are kept as given and returned URL-encoded, as IAM
-// returns them (botocore and the CLI decode them; aws-sdk-go-v2 leaves that
-// to the caller).
+// Policy documents are validated by the policy package, with IAM's rules,
+// quotas and MalformedPolicyDocument texts (a trust policy's users and
+// roles must exist, in whichever account), kept as given and returned
+// URL-encoded, as IAM returns them (botocore and the CLI decode them;
+// aws-sdk-go-v2 leaves that to the caller).
 //
 // What differs from AWS:
 //
@@ -31,8 +33,9 @@
 //     the ARN.
 //   - Access keys' last use is not recorded: GetAccessKeyLastUsed answers
 //     "N/A" as for a key never used. GetUser without a name answers for
-//     users created through IAM (and the root user), not for the users of
-//     a keys file.
+//     users created through IAM and for the root user (whose creation date
+//     is not known: 1970), not for the users of a keys file. The root user
+//     has no access keys here.
 //   - Service-linked roles are created for the services cloudbox knows
 //     (serviceLinked); their deletion succeeds at once.
 package iam
