@@ -490,6 +490,9 @@ type posted struct {
 // ctx, as the policy p (nil for none) allows.
 func (s *Service) postObject(ctx context.Context, f form, bucket, key string, p *policy) (*posted, error) {
 	req := api.RequestFrom(ctx)
+	if key == "" {
+		return nil, invalidArgument("key", "", "User key must have a length greater than 0.")
+	}
 	if err := checkKey(key); err != nil {
 		return nil, err
 	}
