@@ -161,10 +161,12 @@ func (a formAuth) caller(f form) (api.Principal, string, error) {
 		scope = sigv4.Scope{AccessKeyID: parts[0], Date: parts[1], Region: parts[2], Service: parts[3]}
 		akid, region = scope.AccessKeyID, scope.Region
 	default:
-		for _, name := range []string{"awsaccesskeyid", "signature"} {
-			if !f.has(name) {
-				return api.Principal{}, "", missingField(strings.Replace(name, "awsaccesskeyid", "AWSAccessKeyId", 1))
-			}
+		// The legacy signature.
+		if !f.has("awsaccesskeyid") {
+			return api.Principal{}, "", missingField("AWSAccessKeyId")
+		}
+		if !f.has("signature") {
+			return api.Principal{}, "", missingField("signature")
 		}
 		akid = f.get("awsaccesskeyid")
 	}
