@@ -124,7 +124,8 @@ func FuzzEncodeDocument(f *testing.F) {
 // FuzzNamesAndPaths: the checks never panic, and what they accept is
 // within IAM's patterns.
 func FuzzNamesAndPaths(f *testing.F) {
-	for _, s := range []string{"alice", "bad name", "/", "/a/b/", "a/", "//", "/a b/", "/\x7f/", "v1", "v2.x", "my-alias", "a--b", ""} {
+	for _, s := range []string{"alice", "bad name", "/", "/a/b/", "a/", "//", "/a b/", "/\x7f/", "v1", "v2.x", "my-alias", "a--b", "",
+		"arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole", "arn:aws:iam::123456789012:policy/p", "arn:aws:iam::aws:policy/"} {
 		f.Add(s)
 	}
 	name := regexp.MustCompile(`^[A-Za-z0-9_+=,.@-]+$`)
@@ -151,8 +152,10 @@ func FuzzNamesAndPaths(f *testing.F) {
 		if checkVersionID(s) == nil && !strings.HasPrefix(s, "v") {
 			t.Fatalf("version %q accepted", s)
 		}
-		if checkTags(nil) != nil {
-			t.Fatal("no tags refused")
+		if owner, path, name, err := parsePolicyARN(s); err == nil {
+			if a := "arn:" + strings.SplitN(s, ":", 3)[1] + ":iam::" + owner + ":policy" + path + name; a != s || !strings.HasPrefix(path, "/") || !strings.HasSuffix(path, "/") {
+				t.Fatalf("policy ARN %q split into %q %q %q", s, owner, path, name)
+			}
 		}
 	})
 }

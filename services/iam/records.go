@@ -30,8 +30,6 @@ func (e *entity) common() *entity { return e }
 // recordPath is the path ListX's PathPrefix filters on.
 func (e *entity) recordPath() string { return e.Path }
 
-func (p *policyRecord) recordPath() string { return p.Path }
-
 func (p *profileRecord) recordPath() string { return p.Path }
 
 // inlinePolicy is an inline policy; its document is kept as given.

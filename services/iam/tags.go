@@ -72,11 +72,6 @@ func apiTags(tags []tag) []*iamapi.Tag {
 	return out
 }
 
-// pagedTags is one page of a resource's tags, in their order.
-func pagedTags(tags []tag, marker *string, maxItems *int64) (paged[tag], error) {
-	return pageInOrder(tags, marker, maxItems)
-}
-
 // newTags are the tags a Create call gives, checked.
 func newTags(in []*iamapi.Tag) ([]tag, error) {
 	return mergeTags(nil, in)
@@ -157,7 +152,7 @@ func (s *Service) listTags(ctx context.Context, load loader, id string, marker *
 		if err != nil {
 			return err
 		}
-		out, err = pagedTags(*t.tags, marker, maxItems)
+		out, err = pageInOrder(*t.tags, marker, maxItems)
 		return err
 	})
 	return out, err
