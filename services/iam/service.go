@@ -24,9 +24,9 @@
 //
 // What differs from AWS:
 //
-//   - Nothing is enforced yet: the documents are checked and kept, but no
-//     request is evaluated against them (that needs the policy evaluator,
-//     and SimulatePrincipalPolicy/SimulateCustomPolicy wait for it too).
+//   - Nothing is enforced yet: the documents are checked and kept, but the
+//     server does not evaluate requests against them, and
+//     SimulatePrincipalPolicy/SimulateCustomPolicy are not implemented.
 //   - AWS managed policies exist at their current default version only:
 //     ListPolicyVersions shows that one and GetPolicyVersion knows no
 //     other. Those whose policy id is not known here get one derived from
@@ -37,7 +37,7 @@
 //     is not known: 1970), not for the users of a keys file. The root user
 //     has no access keys here.
 //   - Service-linked roles are created for the services cloudbox knows
-//     (serviceLinked); their deletion succeeds at once.
+//     (linkedServices); their deletion succeeds at once.
 package iam
 
 import (
