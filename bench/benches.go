@@ -11,7 +11,7 @@ import (
 
 // A bench is one named measurement; each produces one section of the report.
 // New benchmarks are added to this list and can be run alone with -only; the
-// EC2 ones are in ec2.go.
+// EC2 ones are in ec2.go, the S3 ones (-only s3 runs them all) in s3.go.
 type bench struct {
 	name string
 	run  func(ctx context.Context, r *runner) (section, error)
@@ -34,6 +34,10 @@ var benches = []bench{
 	{"alb", benchALB},
 	{"autoscaling-scaleout", benchAutoScalingScaleOut},
 	{"autoscaling-capacity", benchAutoScalingCapacity},
+	{"s3-throughput", benchS3Throughput},
+	{"s3-latency", benchS3Latency},
+	{"s3-rss", benchS3RSS},
+	{"s3-list", benchS3List},
 }
 
 // Goals from the issue.
