@@ -294,8 +294,7 @@ func TestStorageMetrics(t *testing.T) {
 
 	pub := &cfgPublisher{got: map[string][]metric.Datum{}}
 	r := &registered{Service: c.svc, metrics: pub}
-	var published time.Time
-	r.housekeep(cfgAt(1, 10, 30), &published)
+	r.housekeep(cfgAt(1, 10, 30))
 	us := pub.got["000000000000/us-east-1/AWS/S3"]
 	values := map[string]float64{}
 	for _, d := range us {
@@ -320,13 +319,14 @@ func TestStorageMetrics(t *testing.T) {
 	if eu := pub.got["000000000000/eu-west-1/AWS/S3"]; len(eu) != 2 {
 		t.Errorf("eu-west-1 metrics %+v", eu)
 	}
-	// Once a day.
+	// Once a day, a restart (another registration over the store) too.
 	n := len(us)
-	r.housekeep(cfgAt(1, 23, 0), &published)
+	r = &registered{Service: c.svc, metrics: pub}
+	r.housekeep(cfgAt(1, 23, 0))
 	if len(pub.got["000000000000/us-east-1/AWS/S3"]) != n {
 		t.Error("published twice in a day")
 	}
-	r.housekeep(cfgAt(2, 0, 30), &published)
+	r.housekeep(cfgAt(2, 0, 30))
 	if len(pub.got["000000000000/us-east-1/AWS/S3"]) != 2*n {
 		t.Error("not published the next day")
 	}

@@ -75,8 +75,7 @@ func (r *registered) Run(ctx context.Context) {
 	defer cancel()
 	tick := time.NewTicker(r.clock.Wall(housekeepEvery))
 	defer tick.Stop()
-	var published time.Time // the day whose metrics were published
-	r.housekeep(r.clock.Now(), &published)
+	r.housekeep(r.clock.Now())
 	for {
 		select {
 		case <-ctx.Done():
@@ -91,19 +90,30 @@ func (r *registered) Run(ctx context.Context) {
 				}
 			}
 		case <-tick.C:
-			r.housekeep(r.clock.Now(), &published)
+			r.housekeep(r.clock.Now())
 		}
 	}
 }
 
+// publishedKey is the record of the last day whose storage metrics were
+// published: kept in the store, so that a restart does not publish a day
+// twice (CloudWatch would sum both).
+var publishedKey = store.Key{Account: "global", Kind: "s3:metrics", ID: "published"}
+
 // housekeep applies lifecycle rules as of now, and publishes the storage
-// metrics of now's day when the day after published has come.
-func (r *registered) housekeep(now time.Time, published *time.Time) {
+// metrics of now's day unless they have been.
+func (r *registered) housekeep(now time.Time) {
 	if err := r.applyLifecycle(now); err != nil {
 		r.log.Warn("s3: applying lifecycle rules", "error", err)
 	}
 	day := now.UTC().Truncate(24 * time.Hour)
-	if !day.After(*published) {
+	var published *time.Time
+	err := r.store.View(func(tx *store.Tx) error {
+		var err error
+		published, _, err = store.Get[time.Time](tx, publishedKey)
+		return err
+	})
+	if err != nil || published != nil && !day.After(*published) {
 		return
 	}
 	data, err := r.storageMetrics(day)
@@ -116,7 +126,9 @@ func (r *registered) housekeep(now time.Time, published *time.Time) {
 			r.log.Warn("s3: publishing storage metrics", "account", where.account, "region", where.region, "error", err)
 		}
 	}
-	*published = day
+	if err := r.store.Update(func(tx *store.Tx) error { return tx.Put(publishedKey, day) }); err != nil {
+		r.log.Warn("s3: recording the storage metrics' day", "error", err)
+	}
 }
 
 // Sweep removes every object file no record names, and every temporary
