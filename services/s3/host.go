@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/cloudbox/cloudbox/api/protocol"
 )
 
 // RouteHost implements server.HostRouter: a virtual-hosted-style request
@@ -91,7 +93,7 @@ func isRegion(s string) bool {
 // pathStyle says whether a request on a host that is not S3's is S3's
 // nonetheless: unsigned or signed with S3's legacy signature, and not a
 // query or JSON protocol request (an Action parameter, an X-Amz-Target,
-// a form).
+// a form, Smithy RPC v2 CBOR's Smithy-Protocol header).
 func pathStyle(r *http.Request) bool {
 	if auth := r.Header.Get("Authorization"); auth != "" && !strings.HasPrefix(auth, "AWS ") {
 		return false
@@ -100,7 +102,7 @@ func pathStyle(r *http.Request) bool {
 	if q.Has("X-Amz-Credential") && !strings.Contains(q.Get("X-Amz-Credential"), "/s3/") {
 		return false
 	}
-	if q.Has("Action") || r.Header.Get("X-Amz-Target") != "" ||
+	if q.Has("Action") || r.Header.Get("X-Amz-Target") != "" || protocol.IsRPCv2CBOR(r) ||
 		strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
 		return false
 	}
