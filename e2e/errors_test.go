@@ -32,20 +32,20 @@ var unimplemented = []struct {
 			_, err := ec2.NewFromConfig(cfg).DescribeVpnGateways(ctx, &ec2.DescribeVpnGatewaysInput{})
 			return err
 		}},
-	{"s3", "ListBuckets", []string{"s3api", "list-buckets"}, [2]string{"s3", "list_buckets"},
+	{"s3", "ListBucketAnalyticsConfigurations", []string{"s3api", "list-bucket-analytics-configurations", "--bucket", "b"}, [2]string{},
 		func(ctx context.Context, cfg aws.Config) error {
-			_, err := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }).ListBuckets(ctx, &s3.ListBucketsInput{})
+			_, err := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }).ListBucketAnalyticsConfigurations(ctx,
+				&s3.ListBucketAnalyticsConfigurationsInput{Bucket: aws.String("b")})
 			return err
 		}},
-	{"s3", "ListBuckets", []string{"s3", "ls"}, [2]string{}, nil},
 	{"acm", "GetAccountConfiguration", []string{"acm", "get-account-configuration"}, [2]string{"acm", "get_account_configuration"},
 		func(ctx context.Context, cfg aws.Config) error {
 			_, err := acm.NewFromConfig(cfg).GetAccountConfiguration(ctx, &acm.GetAccountConfigurationInput{})
 			return err
 		}},
-	{"iam", "ListUsers", []string{"iam", "list-users"}, [2]string{"iam", "list_users"},
+	{"iam", "ListOpenIDConnectProviders", []string{"iam", "list-open-id-connect-providers"}, [2]string{"iam", "list_open_id_connect_providers"},
 		func(ctx context.Context, cfg aws.Config) error {
-			_, err := iam.NewFromConfig(cfg).ListUsers(ctx, &iam.ListUsersInput{})
+			_, err := iam.NewFromConfig(cfg).ListOpenIDConnectProviders(ctx, &iam.ListOpenIDConnectProvidersInput{})
 			return err
 		}},
 	{"route53", "ListTrafficPolicies", []string{"route53", "list-traffic-policies"}, [2]string{"route53", "list_traffic_policies"},
