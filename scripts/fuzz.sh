@@ -20,6 +20,11 @@ targets=(
   "./engines/mirror FuzzPath"
   "./services/ssm FuzzParameterName"
   "./services/route53 FuzzRecordValue"
+  "./policy FuzzParse"
+  "./services/s3 FuzzParseRange"
+  "./services/s3 FuzzXMLBodies"
+  "./services/iam FuzzNamesAndPaths"
+  "./services/iam FuzzMarker"
 )
 # Go 1.26's fuzzer can end a clean run with a bare "context deadline
 # exceeded" and no failing input (golang/go#75804): such a run is retried
