@@ -60,7 +60,7 @@ func (s *Service) receive(bucket string, body io.Reader, contentMD5 string, alg 
 		return nil, err
 	}
 	d := newDigests(algs...)
-	n, err := io.Copy(io.MultiWriter(w, d), io.LimitReader(body, maxObjectSize+1))
+	n, err := copyHashing(w, io.LimitReader(body, maxObjectSize+1), d)
 	if err != nil {
 		w.Abort()
 		var e *api.Error
