@@ -21,11 +21,21 @@
 //
 // What differs from AWS:
 //
-//   - Bucket policies and ACLs are stored and returned, not enforced (IAM
-//     enforces them when it is on); a bucket is its owner's only.
+//   - Bucket policies and ACLs are stored and returned; they decide what
+//     anonymous requests (website endpoints, public reads) may do, with
+//     Block Public Access. Authenticated requests are judged by IAM's
+//     enforcement when it is on; otherwise a bucket is its owner's only.
 //   - Server-side encryption is reported (SSE-S3, AES256, as S3 encrypts
 //     every object by default) but the files are not encrypted.
 //   - Storage classes are recorded and shown; every class reads at once.
+//     Lifecycle expirations and multipart aborts run on the virtual
+//     clock; transitions are stored only, as are notification,
+//     replication and logging configurations (nothing is delivered).
+//   - The API is generated from a 2024 model: CRC64NVME checksums, the
+//     checksum type of multipart uploads and conditional writes
+//     (If-None-Match on PutObject) are not there yet.
+//   - A request signed with S3's legacy signature (V2) is taken to be for
+//     the bucket's region.
 package s3
 
 import (
