@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/cloudbox/cloudbox/api"
+	"github.com/cloudbox/cloudbox/authz"
 	"github.com/cloudbox/cloudbox/ca"
 	"github.com/cloudbox/cloudbox/clock"
 	"github.com/cloudbox/cloudbox/controllers"
@@ -69,6 +70,10 @@ type Config struct {
 	// DNSListen is where the simulated internet's DNS answers on the host
 	// (public hosted zones for dig); "" picks a free loopback port.
 	DNSListen string
+	// IAM is how IAM policies apply to API calls: "off" (the default:
+	// not evaluated), "enforce" (denied calls are refused) or "audit"
+	// (denied calls are logged and proceed). See package authz.
+	IAM string
 }
 
 // Daemon is a configured cloudbox.
@@ -106,6 +111,8 @@ type Daemon struct {
 	bus    *events.Bus
 	built  []registry.Built // the services, in dependency order
 	events *eventLog
+	// authz authorizes API calls (--iam enforce or audit); nil when off.
+	authz server.Authorizer
 }
 
 // New opens the store and builds the services.
@@ -118,6 +125,10 @@ func New(cfg Config) (*Daemon, error) {
 	}
 	if cfg.Auth != server.AuthOff && cfg.Auth != server.AuthStrict {
 		return nil, fmt.Errorf("--auth must be %q or %q", server.AuthOff, server.AuthStrict)
+	}
+	iamMode, err := authz.ParseMode(cfg.IAM)
+	if err != nil {
+		return nil, err
 	}
 	keys := identity.DefaultKeys
 	if cfg.KeysFile != "" {
@@ -166,6 +177,9 @@ func New(cfg Config) (*Daemon, error) {
 	if err == nil {
 		err = d.buildServices(authority, dataPlane)
 	}
+	if err == nil {
+		d.authz = d.authorizer(iamMode)
+	}
 	if err == nil && dataPlane {
 		err = d.openDataplane()
 	}
@@ -187,11 +201,12 @@ func New(cfg Config) (*Daemon, error) {
 // and, when internal is set, cloudbox's own /_cloudbox/ endpoints.
 func (d *Daemon) apiHandler(internal http.Handler) http.Handler {
 	srv := server.New(server.Config{
-		Services: d.services,
-		Identity: d.ids,
-		Auth:     d.cfg.Auth,
-		Logger:   d.cfg.Logger,
-		Internal: internal,
+		Services:   d.services,
+		Identity:   d.ids,
+		Auth:       d.cfg.Auth,
+		Logger:     d.cfg.Logger,
+		Internal:   internal,
+		Authorizer: d.authz,
 	})
 	// The edge: a request for a name the data plane claimed (a load
 	// balancer's, which goes to it through the simulated internet) is

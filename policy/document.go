@@ -164,9 +164,18 @@ func ParseBucket(bucket, doc string) (*Policy, error) {
 	return v.parse(doc)
 }
 
+// ParseAWSManaged parses one of AWS's own managed policies: a Managed
+// document without the customer quota on its size, which AWS's documents
+// (ReadOnlyAccess) exceed.
+func ParseAWSManaged(doc string) (*Policy, error) {
+	v := validator{kind: Managed, noQuota: true}
+	return v.parse(doc)
+}
+
 type validator struct {
-	kind   Kind
-	bucket string // ParseBucket's bucket
+	kind    Kind
+	bucket  string // ParseBucket's bucket
+	noQuota bool   // ParseAWSManaged: no size quota
 }
 
 // fail returns IAM's message, or S3's for a bucket policy.

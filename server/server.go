@@ -74,6 +74,16 @@ type Config struct {
 	Internal http.Handler
 	// Now is the clock signatures are checked against; time.Now if nil.
 	Now func() time.Time
+	// Authorizer, when set, decides every call after its input is decoded
+	// and validated and before its handler runs (cloudbox up --iam).
+	Authorizer Authorizer
+}
+
+// Authorizer authorizes one call: ctx carries the api.Request (caller,
+// region), svc and op name it, in is the decoded input. An error is
+// answered instead of calling the operation.
+type Authorizer interface {
+	Authorize(ctx context.Context, svc *api.Service, op string, in any) error
 }
 
 // Server is an http.Handler serving the configured services.
@@ -348,6 +358,12 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, c *call, op *api
 		return
 	}
 	ctx := api.WithRequest(r.Context(), &c.req)
+	if s.cfg.Authorizer != nil {
+		if err := s.cfg.Authorizer.Authorize(ctx, c.svc.API, op.Name, in); err != nil {
+			s.fail(w, r, c, err)
+			return
+		}
+	}
 	out, err := c.svc.Invoker.Invoke(ctx, op.Name, in)
 	if err != nil {
 		s.fail(w, r, c, err)

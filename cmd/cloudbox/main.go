@@ -111,6 +111,7 @@ func up(args []string) error {
 	fs.StringVar(&cfg.DataDir, "data-dir", defaultDataDir(), "directory of the persistent store")
 	fs.BoolVar(&cfg.Ephemeral, "ephemeral", false, "keep all state in memory only")
 	fs.StringVar(&cfg.Auth, "auth", server.AuthOff, "signature checking: off (any credentials) or strict")
+	fs.StringVar(&cfg.IAM, "iam", "off", "IAM policies on API calls: off, enforce (denied calls are refused) or audit (denied calls are logged and proceed)")
 	fs.StringVar(&cfg.KeysFile, "keys", "", "JSON file of access keys: [{access_key_id, secret_access_key, account, user}]")
 	fs.Float64Var(&cfg.TimeScale, "time-scale", 1, "run every AWS timer (metric periods, alarms, health checks, cooldowns, delays) N times faster than AWS")
 	fs.StringVar(&cfg.Dataplane, "dataplane", "on", "on: run VPCs and instances for real (needs Linux and root); off: the control plane alone")

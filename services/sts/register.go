@@ -8,10 +8,15 @@ import (
 
 func init() {
 	registry.Register(registry.Registration{
-		Name: "sts",
-		API:  stsapi.Service,
+		Name:     "sts",
+		API:      stsapi.Service,
+		Requires: []string{"iam"},
 		New: func(env *registry.Env) (registry.Service, error) {
-			return New(env.Identity, env.Now), nil
+			s := New(env.Identity, env.Now)
+			if r, ok := env.Service("iam").(RoleReader); ok {
+				s.UseRoles(r, false)
+			}
+			return s, nil
 		},
 	})
 }

@@ -13,12 +13,84 @@ import (
 	stsapi "github.com/cloudbox/cloudbox/api/sts"
 	"github.com/cloudbox/cloudbox/arn"
 	"github.com/cloudbox/cloudbox/identity"
+	"github.com/cloudbox/cloudbox/policy"
 )
 
 // Service is the STS implementation.
 type Service struct {
 	ids *identity.Resolver
 	now func() time.Time
+	// roles is IAM: AssumeRole checks the role's trust policy when IAM
+	// has the role.
+	roles RoleReader
+	// strictRoles refuses roles IAM does not have (cloudbox up --iam
+	// enforce or audit); otherwise any role name is accepted.
+	strictRoles bool
+}
+
+// RoleReader reads roles from IAM (services/iam implements it).
+type RoleReader interface {
+	// RoleTrust returns a role's ARN with its path and its trust policy;
+	// ok is false when there is no such role.
+	RoleTrust(roleARN string) (arn, trust string, ok bool, err error)
+}
+
+// UseRoles makes AssumeRole check roles against IAM: the role's trust
+// policy must allow the caller whenever IAM has the role; with strict,
+// a role IAM does not have is refused.
+func (s *Service) UseRoles(r RoleReader, strict bool) {
+	s.roles, s.strictRoles = r, strict
+}
+
+// Authorization is the IAM action and resource of an STS call, for the
+// authorizer: AssumeRole is sts:AssumeRole on the role.
+func (s *Service) Authorization(_ context.Context, op string, in any) (string, []string) {
+	if r, ok := in.(*stsapi.AssumeRoleRequest); ok && r.RoleArn != nil {
+		return "sts:AssumeRole", []string{*r.RoleArn}
+	}
+	return "", nil
+}
+
+// allowAll stands for the caller's identity-based side when AssumeRole
+// checks only the trust policy (IAM not enforced).
+var allowAll = func() *policy.Policy {
+	p, err := policy.Parse(policy.Managed, `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}`)
+	if err != nil {
+		panic(err)
+	}
+	p.Name = "(identity-based policies not enforced)"
+	return p
+}()
+
+// checkTrust refuses the caller a role whose trust policy does not allow
+// it; it returns the role's ARN with its path ("" when IAM is not
+// consulted or has no such role).
+func (s *Service) checkTrust(ctx context.Context, roleARN string) (string, error) {
+	if s.roles == nil {
+		return "", nil
+	}
+	caller := api.RequestFrom(ctx).Caller
+	denied := api.NewError(http.StatusForbidden, "AccessDenied", "User: %s is not authorized to perform: sts:AssumeRole on resource: %s", caller.ARN, roleARN)
+	full, trust, ok, err := s.roles.RoleTrust(roleARN)
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		if s.strictRoles {
+			return "", denied
+		}
+		return "", nil
+	}
+	tp, err := policy.Parse(policy.Trust, trust)
+	if err != nil {
+		return "", denied
+	}
+	tp.Name = full + " trust policy"
+	req := &policy.Request{Principal: policy.PrincipalOf(caller.ARN, caller.UserID), Action: "sts:AssumeRole", Resource: full}
+	if d := policy.Evaluate(req, &policy.Set{Identity: []*policy.Policy{allowAll}, Resource: tp}); !d.Allowed() {
+		return "", denied
+	}
+	return full, nil
 }
 
 // New returns STS over the identity resolver ids.
@@ -52,6 +124,9 @@ func (s *Service) AssumeRole(ctx context.Context, in *stsapi.AssumeRoleRequest) 
 	}
 	if !sessionNameRE.MatchString(*in.RoleSessionName) {
 		return nil, api.Errorf("ValidationError", "1 validation error detected: Value '%s' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*", *in.RoleSessionName)
+	}
+	if _, err := s.checkTrust(ctx, *in.RoleArn); err != nil {
+		return nil, err
 	}
 	d := defaultRoleDuration
 	if in.DurationSeconds != nil {
