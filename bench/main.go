@@ -1,7 +1,7 @@
 // Command bench measures cloudbox against moto_server side by side and writes
 // the results to docs/benchmarks.md:
 //
-//	go run ./bench            # full run, about seven minutes
+//	go run ./bench            # full run, about twenty minutes (S3 alone about ten)
 //	go run ./bench -quick     # short smoke run for CI, about two minutes
 //	go run ./bench -only sts  # some benches only
 //	go run ./bench -only ec2  # a group: ec2-run, ec2-describe, ec2-sg
