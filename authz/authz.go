@@ -197,8 +197,13 @@ func (a *Authorizer) Authorize(ctx context.Context, svc *api.Service, op string,
 		if act, res := r.Authorization(ctx, op, in); act != "" {
 			action, resources = act, res
 		}
-	} else if svc.Package == "iam" {
-		resources = iamResources(req.Caller.Account, in)
+	} else {
+		switch svc.Package {
+		case "iam":
+			resources = iamResources(req.Caller.Account, in)
+		case "ssm":
+			resources = ssmResources(req.Region, req.Caller.Account, in)
+		}
 	}
 	if len(resources) == 0 {
 		resources = []string{"*"}
@@ -339,6 +344,32 @@ func iamResources(account string, in any) []string {
 		return []string{p}
 	}
 	return nil
+}
+
+// ssmResources are the parameters an SSM call names (Name or Names):
+// arn:aws:ssm:region:account:parameter/name.
+func ssmResources(region, account string, in any) []string {
+	v := reflect.ValueOf(in)
+	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
+		return nil
+	}
+	v = v.Elem()
+	var names []string
+	if f := v.FieldByName("Name"); f.IsValid() && f.Kind() == reflect.Pointer && !f.IsNil() && f.Elem().Kind() == reflect.String {
+		names = append(names, f.Elem().String())
+	}
+	if f := v.FieldByName("Names"); f.IsValid() && f.Kind() == reflect.Slice {
+		for i := 0; i < f.Len(); i++ {
+			if e := f.Index(i); e.Kind() == reflect.Pointer && !e.IsNil() && e.Elem().Kind() == reflect.String {
+				names = append(names, e.Elem().String())
+			}
+		}
+	}
+	out := make([]string, 0, len(names))
+	for _, n := range names {
+		out = append(out, "arn:aws:ssm:"+region+":"+account+":parameter/"+strings.TrimPrefix(n, "/"))
+	}
+	return out
 }
 
 // accountOf is the account an ARN names, "" for none (the caller's).

@@ -100,8 +100,9 @@ func TestAuthorize(t *testing.T) {
 		!strings.HasPrefix(e.Message, "You are not authorized to perform this operation. User: arn:aws:iam::111122223333:user/bob is not authorized to perform: ec2:TerminateInstances on resource: * because no identity-based policy allows the ec2:TerminateInstances action. Encoded authorization failure message: ") {
 		t.Errorf("EC2: %+v", e)
 	}
-	if e := api.As(a.Authorize(bob, ssmAPI, "GetParameter", nil)); e.Code != "AccessDeniedException" || e.Status != 400 ||
-		e.Message != "User: arn:aws:iam::111122223333:user/bob is not authorized to perform: ssm:GetParameter on resource: * because no identity-based policy allows the ssm:GetParameter action" {
+	name := "/app/db"
+	if e := api.As(a.Authorize(bob, ssmAPI, "GetParameter", &struct{ Name *string }{&name})); e.Code != "AccessDeniedException" || e.Status != 400 ||
+		e.Message != "User: arn:aws:iam::111122223333:user/bob is not authorized to perform: ssm:GetParameter on resource: arn:aws:ssm:us-east-1:111122223333:parameter/app/db because no identity-based policy allows the ssm:GetParameter action" {
 		t.Errorf("json: %+v", e)
 	}
 	if e := api.As(a.Authorize(bob, cwAPI, "PutMetricData", nil)); e.Code != "AccessDenied" || !strings.Contains(e.Message, "cloudwatch:PutMetricData") {

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	ec2sdk "github.com/aws/aws-sdk-go-v2/service/ec2"
 	iamsdk "github.com/aws/aws-sdk-go-v2/service/iam"
 	s3sdk "github.com/aws/aws-sdk-go-v2/service/s3"
 	stssdk "github.com/aws/aws-sdk-go-v2/service/sts"
@@ -191,6 +192,14 @@ func TestEnforce(t *testing.T) {
 	_, err = aliceIAM.CreateUser(ctx, &iamsdk.CreateUserInput{UserName: aws.String("bob")})
 	wantErr(t, err, "AccessDenied", 403,
 		`User: `+aliceARN+` is not authorized to perform: iam:CreateUser on resource: arn:aws:iam::`+acct+`:user/bob because no identity-based policy allows the iam:CreateUser action`)
+	// EC2: UnauthorizedOperation naming the instance.
+	ec2c := ec2sdk.New(ec2sdk.Options{Region: region, BaseEndpoint: aws.String(c.url), Credentials: aliceCreds, RetryMaxAttempts: 1})
+	_, err = ec2c.TerminateInstances(ctx, &ec2sdk.TerminateInstancesInput{InstanceIds: []string{"i-0123456789abcdef0"}})
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "UnauthorizedOperation" || !strings.HasPrefix(ae.ErrorMessage(),
+		"You are not authorized to perform this operation. User: "+aliceARN+" is not authorized to perform: ec2:TerminateInstances on resource: arn:aws:ec2:"+region+":"+acct+":instance/i-0123456789abcdef0 because no identity-based policy allows the ec2:TerminateInstances action. Encoded authorization failure message: ") {
+		t.Errorf("TerminateInstances: %v", err)
+	}
 	// Who she is she may always ask.
 	must[*stssdk.GetCallerIdentityOutput](t)(c.sts(aliceCreds).GetCallerIdentity(ctx, &stssdk.GetCallerIdentityInput{}))
 
