@@ -123,5 +123,34 @@ func TestInstancesCallAWSEndpoints(t *testing.T) {
 			t.Errorf("aws s3 cp through the NAT gateway: %q", got)
 		}
 	})
+
+	// Seed 003's static site: a bucket's website endpoint, by its name,
+	// from the simulated internet and from an instance.
+	t.Run("website endpoint", func(t *testing.T) {
+		w := w.in(t)
+		site := "site-" + strings.ToLower(w.daemonID())
+		w.aws("s3api", "create-bucket", "--bucket", site, "--create-bucket-configuration", "LocationConstraint="+region)
+		dir := t.TempDir()
+		for name, body := range map[string]string{"index.html": "<h1>hybrid bts</h1>", "error.html": "<h1>not here</h1>"} {
+			file := filepath.Join(dir, name)
+			if err := os.WriteFile(file, []byte(body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			w.aws("s3api", "put-object", "--bucket", site, "--key", name, "--body", file, "--content-type", "text/html")
+		}
+		w.aws("s3api", "delete-public-access-block", "--bucket", site)
+		w.aws("s3api", "put-bucket-policy", "--bucket", site, "--policy", `{"Version":"2012-10-17","Statement":[{"Sid":"PublicRead",`+
+			`"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::`+site+`/*"}]}`)
+		w.aws("s3", "website", "s3://"+site, "--index-document", "index.html", "--error-document", "error.html")
+		host := site + ".s3-website." + region + ".amazonaws.com"
+		for _, where := range []string{"internet", web} {
+			if got := w.shOK(where, "curl -sS -f --max-time 10 http://"+host+"/"); got != "<h1>hybrid bts</h1>" {
+				t.Errorf("%s: the site's index answered %q", where, got)
+			}
+		}
+		if got := w.shOK("internet", "curl -sS --max-time 10 -w ' %{http_code}' http://"+site+".s3-website-"+region+".amazonaws.com/nope.html"); got != "<h1>not here</h1> 404" {
+			t.Errorf("a missing page answered %q, want the error document with 404", got)
+		}
+	})
 	w.checkSafety()
 }
