@@ -24,8 +24,8 @@
 //
 // What differs from AWS:
 //
-//   - Nothing is enforced yet: the documents are checked and kept, but the
-//     server does not evaluate requests against them, and
+//   - The documents are enforced only under `cloudbox up --iam enforce`
+//     (or logged under audit; package authz reads them through Reader);
 //     SimulatePrincipalPolicy/SimulateCustomPolicy are not implemented.
 //   - AWS managed policies exist at their current default version only:
 //     ListPolicyVersions shows that one and GetPolicyVersion knows no
