@@ -129,6 +129,55 @@ func storageClass(v *version) *string {
 	return str(v.StorageClass)
 }
 
+// keyVersion is a key and its current version.
+type keyVersion struct {
+	key string
+	v   *version
+}
+
+// listPage is one page of current objects and common prefixes.
+type listPage struct {
+	objects   []keyVersion
+	prefixes  []string
+	truncated bool
+	last      string // the last key or prefix listed
+}
+
+// currentPage lists up to l.max current objects (delete markers hidden)
+// and common prefixes of bucket, as ListObjects and ListObjectsV2 do.
+func (s *Service) currentPage(ctx context.Context, bucket string, l listing) (listPage, error) {
+	var p listPage
+	err := s.store.View(func(tx *store.Tx) error {
+		b, err := s.bucketFor(ctx, tx, bucket)
+		if err != nil {
+			return err
+		}
+		count := 0
+		return walk(tx, b, l, func(key string, o *objectRecord, cp string) (bool, error) {
+			if cp == "" {
+				if v := o.current(); v == nil || v.DeleteMarker {
+					return true, nil
+				}
+			}
+			if count == l.max {
+				// max-keys=0 asks for nothing: a whole answer, not a truncated one.
+				p.truncated = l.max > 0
+				return false, nil
+			}
+			count++
+			if cp != "" {
+				p.prefixes = append(p.prefixes, cp)
+				p.last = cp
+				return true, nil
+			}
+			p.objects = append(p.objects, keyVersion{key, o.current()})
+			p.last = key
+			return true, nil
+		})
+	})
+	return p, err
+}
+
 func (s *Service) listObjects(ctx context.Context, in *s3api.ListObjectsRequest) (*s3api.ListObjectsOutput, error) {
 	n, err := maxKeys(in.MaxKeys)
 	if err != nil {
@@ -141,40 +190,19 @@ func (s *Service) listObjects(ctx context.Context, in *s3api.ListObjectsRequest)
 	l := listing{prefix: deref(in.Prefix), delimiter: deref(in.Delimiter), after: deref(in.Marker), max: n}
 	out := &s3api.ListObjectsOutput{Name: in.Bucket, Prefix: str(enc(l.prefix)), Marker: str(enc(l.after)), MaxKeys: i64(int64(n)),
 		Delimiter: encodedp(enc, in.Delimiter), EncodingType: in.EncodingType, IsTruncated: boolp(false)}
-	last := ""
-	err = s.store.View(func(tx *store.Tx) error {
-		b, err := s.bucketFor(ctx, tx, deref(in.Bucket))
-		if err != nil {
-			return err
-		}
-		count := 0
-		return walk(tx, b, l, func(key string, o *objectRecord, cp string) (bool, error) {
-			if cp == "" {
-				if v := o.current(); v == nil || v.DeleteMarker {
-					return true, nil
-				}
-			}
-			if count == n {
-				// max-keys=0 asks for nothing: a whole answer, not a truncated one.
-				out.IsTruncated = boolp(n > 0)
-				return false, nil
-			}
-			count++
-			if cp != "" {
-				out.CommonPrefixes = append(out.CommonPrefixes, &s3api.CommonPrefix{Prefix: str(enc(cp))})
-				last = cp
-				return true, nil
-			}
-			v := o.current()
-			out.Contents = append(out.Contents, &s3api.Object{Key: str(enc(key)), LastModified: timep(v.Modified), ETag: str(v.ETag),
-				Size: i64(v.Size), StorageClass: storageClass(v), Owner: owner(v.Owner)})
-			last = key
-			return true, nil
-		})
-	})
+	page, err := s.currentPage(ctx, deref(in.Bucket), l)
 	if err != nil {
 		return nil, err
 	}
+	for _, cp := range page.prefixes {
+		out.CommonPrefixes = append(out.CommonPrefixes, &s3api.CommonPrefix{Prefix: str(enc(cp))})
+	}
+	for _, o := range page.objects {
+		out.Contents = append(out.Contents, &s3api.Object{Key: str(enc(o.key)), LastModified: timep(o.v.Modified), ETag: str(o.v.ETag),
+			Size: i64(o.v.Size), StorageClass: storageClass(o.v), Owner: owner(o.v.Owner)})
+	}
+	out.IsTruncated = boolp(page.truncated)
+	last := page.last
 	if *out.IsTruncated && l.delimiter != "" {
 		out.NextMarker = str(enc(last))
 	}
@@ -201,41 +229,22 @@ func (s *Service) listObjectsV2(ctx context.Context, in *s3api.ListObjectsV2Requ
 	out := &s3api.ListObjectsV2Output{Name: in.Bucket, Prefix: str(enc(l.prefix)), MaxKeys: i64(int64(n)), Delimiter: encodedp(enc, in.Delimiter),
 		EncodingType: in.EncodingType, ContinuationToken: in.ContinuationToken, StartAfter: encodedp(enc, in.StartAfter), IsTruncated: boolp(false)}
 	fetchOwner := in.FetchOwner != nil && *in.FetchOwner
-	last, count := "", 0
-	err = s.store.View(func(tx *store.Tx) error {
-		b, err := s.bucketFor(ctx, tx, deref(in.Bucket))
-		if err != nil {
-			return err
-		}
-		return walk(tx, b, l, func(key string, o *objectRecord, cp string) (bool, error) {
-			if cp == "" {
-				if v := o.current(); v == nil || v.DeleteMarker {
-					return true, nil
-				}
-			}
-			if count == n {
-				out.IsTruncated = boolp(n > 0)
-				return false, nil
-			}
-			count++
-			if cp != "" {
-				out.CommonPrefixes = append(out.CommonPrefixes, &s3api.CommonPrefix{Prefix: str(enc(cp))})
-				last = cp
-				return true, nil
-			}
-			v := o.current()
-			obj := &s3api.Object{Key: str(enc(key)), LastModified: timep(v.Modified), ETag: str(v.ETag), Size: i64(v.Size), StorageClass: storageClass(v)}
-			if fetchOwner {
-				obj.Owner = owner(v.Owner)
-			}
-			out.Contents = append(out.Contents, obj)
-			last = key
-			return true, nil
-		})
-	})
+	page, err := s.currentPage(ctx, deref(in.Bucket), l)
 	if err != nil {
 		return nil, err
 	}
+	for _, cp := range page.prefixes {
+		out.CommonPrefixes = append(out.CommonPrefixes, &s3api.CommonPrefix{Prefix: str(enc(cp))})
+	}
+	for _, o := range page.objects {
+		obj := &s3api.Object{Key: str(enc(o.key)), LastModified: timep(o.v.Modified), ETag: str(o.v.ETag), Size: i64(o.v.Size), StorageClass: storageClass(o.v)}
+		if fetchOwner {
+			obj.Owner = owner(o.v.Owner)
+		}
+		out.Contents = append(out.Contents, obj)
+	}
+	out.IsTruncated = boolp(page.truncated)
+	last, count := page.last, len(page.prefixes)+len(page.objects)
 	out.KeyCount = i64(int64(count))
 	if *out.IsTruncated {
 		out.NextContinuationToken = str(base64.RawURLEncoding.EncodeToString([]byte(last)))
