@@ -59,7 +59,9 @@ if [ "$(id -u)" = 0 ]; then
 fi
 
 step "tests (race detector on)"
-go test -race -count=1 ./...
+# The end-to-end package runs real daemons, instances and clients: more
+# than go test's default 10 minutes on two loaded cores.
+go test -race -count=1 -timeout 30m ./...
 
 if [ -z "${QUICK:-}" ]; then
   step "fuzzing every decoder briefly (scripts/fuzz.sh runs them longer)"
