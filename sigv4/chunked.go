@@ -79,7 +79,7 @@ func parseChunked(body []byte) (*awsChunked, error) {
 			break
 		}
 		name, value, ok := strings.Cut(text, ":")
-		if !ok {
+		if !ok || strings.ContainsAny(text, "\r\n") {
 			return nil, malformedChunked("invalid trailer line %q", text)
 		}
 		c.trailers = append(c.trailers, trailer{strings.ToLower(strings.TrimSpace(name)), strings.TrimSpace(value)})
