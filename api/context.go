@@ -27,6 +27,28 @@ type Principal struct {
 	ARN         string
 	UserID      string
 	AccessKeyID string
+	// Session is set for temporary credentials: what STS or an instance
+	// profile attached to them. nil for long-term keys.
+	Session *Session `json:",omitempty"`
+}
+
+// Session is what temporary credentials carry besides their principal.
+type Session struct {
+	// Policy is the inline session policy and PolicyARNs the managed
+	// session policies passed to AssumeRole or GetFederationToken: the
+	// session may do only what they and its role's policies both allow.
+	Policy     string   `json:",omitempty"`
+	PolicyARNs []string `json:",omitempty"`
+	// Tags are the session tags (aws:PrincipalTag/ over the role's own).
+	Tags map[string]string `json:",omitempty"`
+	// Instance is the EC2 instance whose profile the credentials were
+	// issued to through IMDS, and Profile that instance profile's ARN:
+	// they stop working once the instance is terminated or loses it.
+	Instance string `json:",omitempty"`
+	Profile  string `json:",omitempty"`
+	// MFA: the session was created with an MFA code
+	// (aws:MultiFactorAuthPresent).
+	MFA bool `json:",omitempty"`
 }
 
 type requestKey struct{}

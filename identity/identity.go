@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"sync/atomic"
 	"time"
 
 	"github.com/cloudbox/cloudbox/api"
@@ -56,6 +57,17 @@ const (
 type Resolver struct {
 	keys  map[string]Key
 	store *store.Store
+	// valid, when set, is asked about every temporary credential found:
+	// false revokes it (an instance profile's credentials after the
+	// instance is terminated).
+	valid atomic.Pointer[func(api.Principal) bool]
+}
+
+// CheckSessions makes Lookup ask valid about every temporary credential
+// it finds; one it refuses resolves as unknown, which the server answers
+// with InvalidClientTokenId as AWS does for a revoked token.
+func (r *Resolver) CheckSessions(valid func(api.Principal) bool) {
+	r.valid.Store(&valid)
 }
 
 // New returns a resolver over the configured keys and the temporary
@@ -110,6 +122,9 @@ func (r *Resolver) Lookup(akid string) (Credential, bool, error) {
 	})
 	if err != nil || c == nil {
 		return Credential{}, false, err
+	}
+	if v := r.valid.Load(); v != nil && c.Principal.Session != nil && !(*v)(c.Principal) {
+		return Credential{}, false, nil
 	}
 	return *c, true, nil
 }
