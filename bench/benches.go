@@ -38,6 +38,7 @@ var benches = []bench{
 	{"s3-latency", benchS3Latency},
 	{"s3-rss", benchS3RSS},
 	{"s3-list", benchS3List},
+	{"iam-authz", benchIAMAuthz},
 }
 
 // Goals from the issue.
