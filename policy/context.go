@@ -118,6 +118,10 @@ type Request struct {
 	// aws:ResourceTag/*, aws:RequestTag/*, aws:TagKeys, s3:prefix...
 	// A key set here overrides the one derived from the principal.
 	Context Context
+	// ContextOnly: the keys are Context's alone, none is derived from the
+	// principal or the time, as IAM's policy simulator evaluates only the
+	// context entries it is given.
+	ContextOnly bool
 }
 
 // Context is a set of condition keys and their values. Keys are
@@ -188,8 +192,8 @@ func roleOfSession(session string) string {
 
 // lookup returns a lowercased key's values in the request.
 func (e *evalCtx) lookup(key string) ([]string, bool) {
-	if v, ok := e.req.Context.keys[key]; ok {
-		return v, true
+	if v, ok := e.req.Context.keys[key]; ok || e.req.ContextOnly {
+		return v, ok
 	}
 	p := &e.req.Principal
 	one := func(s string) ([]string, bool) { return []string{s}, true }
