@@ -41,6 +41,9 @@ type Session struct {
 	PolicyARNs []string `json:",omitempty"`
 	// Tags are the session tags (aws:PrincipalTag/ over the role's own).
 	Tags map[string]string `json:",omitempty"`
+	// TransitiveTagKeys are the tags that pass on to the sessions this
+	// one assumes (role chaining).
+	TransitiveTagKeys []string `json:",omitempty"`
 	// Instance is the EC2 instance whose profile the credentials were
 	// issued to through IMDS, and Profile that instance profile's ARN:
 	// they stop working once the instance is terminated or loses it.

@@ -20,9 +20,13 @@ func (d *Daemon) authorizer(mode authz.Mode) server.Authorizer {
 		if r, ok := b.Service.(authz.Refiner); ok && b.API != nil {
 			cfg.Refiners[b.API.Package] = r
 		}
-		// STS refuses the roles IAM does not have.
-		if s, ok := b.Service.(*sts.Service); ok && cfg.IAM != nil {
-			s.UseRoles(cfg.IAM, true)
+		// STS refuses the roles IAM does not have, and reads the messages
+		// of the denials.
+		if s, ok := b.Service.(*sts.Service); ok {
+			if r, ok := cfg.IAM.(sts.RoleReader); ok {
+				s.UseRoles(r, true)
+			}
+			s.UseDecoder(authz.DecodeMessage)
 		}
 	}
 	return authz.New(cfg)
