@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // Key addresses one record.
@@ -75,6 +76,10 @@ type Store struct {
 
 	watchMu  sync.Mutex
 	watchers map[*watcher]struct{} // nil once the store is closed
+
+	// gens and resets are Generation's counters: gens by service.
+	gens   sync.Map
+	resets atomic.Uint64
 }
 
 func newStore(b backend) *Store {
@@ -108,6 +113,7 @@ func (s *Store) Update(fn func(tx *Tx) error) error {
 	if err := t.commit(); err != nil {
 		return err
 	}
+	s.bumpGenerations(tx.events)
 	s.publish(tx.events)
 	for _, f := range tx.onCommit {
 		f()

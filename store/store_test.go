@@ -671,3 +671,35 @@ func TestOnCommit(t *testing.T) {
 		}
 	})
 }
+
+func TestGeneration(t *testing.T) {
+	s := OpenMemory()
+	defer s.Close()
+	iam0, ec20 := s.Generation("iam"), s.Generation("ec2")
+	put := func(kind string) {
+		t.Helper()
+		if err := s.Update(func(tx *Tx) error {
+			return tx.Put(Key{Account: "111122223333", Kind: kind, ID: "a"}, map[string]int{"n": 1})
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("iam:user")
+	if s.Generation("iam") != iam0+1 || s.Generation("ec2") != ec20 {
+		t.Fatalf("after an IAM write: iam %d, ec2 %d", s.Generation("iam"), s.Generation("ec2"))
+	}
+	// A failed transaction changes nothing.
+	s.Update(func(tx *Tx) error {
+		tx.Put(Key{Account: "111122223333", Kind: "iam:user", ID: "b"}, 1)
+		return errors.New("no")
+	})
+	if s.Generation("iam") != iam0+1 {
+		t.Fatalf("a rolled-back write moved the generation")
+	}
+	if err := s.Reset(); err != nil {
+		t.Fatal(err)
+	}
+	if s.Generation("iam") != iam0+2 || s.Generation("ec2") != ec20+1 {
+		t.Fatalf("after Reset: iam %d, ec2 %d", s.Generation("iam"), s.Generation("ec2"))
+	}
+}
