@@ -118,8 +118,8 @@ func (s *Service) getAccountSummary(ctx context.Context, _ *iamapi.GetAccountSum
 	for k, v := range quotas {
 		m[k] = i64(v)
 	}
-	// What cloudbox does not have counts nothing.
-	for _, k := range []string{"ServerCertificates", "MFADevices", "MFADevicesInUse", "AccountMFAEnabled", "AccountAccessKeysPresent", "AccountSigningCertificatesPresent", "Providers"} {
+	// The root user has no MFA device, keys or signing certificates here.
+	for _, k := range []string{"AccountMFAEnabled", "AccountAccessKeysPresent", "AccountSigningCertificatesPresent", "Providers"} {
 		m[k] = i64(0)
 	}
 	err := s.store.View(func(tx *store.Tx) error {
@@ -136,7 +136,10 @@ func (s *Service) getAccountSummary(ctx context.Context, _ *iamapi.GetAccountSum
 			versions += len(p.Versions)
 		}
 		m["PolicyVersionsInUse"] = i64(int64(versions))
-		return err
+		if err != nil {
+			return err
+		}
+		return credentialSummary(tx, acct, m)
 	})
 	if err != nil {
 		return nil, err

@@ -233,6 +233,9 @@ func (s *Service) deleteUser(ctx context.Context, in *iamapi.DeleteUserRequest) 
 		case len(u.Keys) > 0:
 			return deleteConflict("Cannot delete entity, must delete access keys first.")
 		}
+		if err := credentialConflict(tx, acct, u); err != nil {
+			return err
+		}
 		_, err = tx.Delete(key(acct, kindUser, u.Name))
 		return err
 	})
