@@ -5,9 +5,12 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -288,4 +291,49 @@ func TestDecodeAuthorizationMessage(t *testing.T) {
 	}
 	_, err = c.sts(root).DecodeAuthorizationMessage(ctx, &stssdk.DecodeAuthorizationMessageInput{EncodedMessage: aws.String("not-a-message")})
 	wantErr(t, err, "InvalidAuthorizationMessageException", 400, "The message is not valid")
+}
+
+// The aws CLI drives the same calls: it signs nothing for
+// assume-role-with-web-identity.
+func TestCLIWebIdentity(t *testing.T) {
+	if _, err := exec.LookPath("aws"); err != nil {
+		t.Skip("no aws CLI")
+	}
+	c := newCloud(t, "enforce")
+	env := append(os.Environ(), "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_DEFAULT_REGION="+region,
+		"AWS_ENDPOINT_URL="+c.url, "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
+	aws := func(args ...string) (map[string]any, error) {
+		cmd := exec.Command("aws", append(args, "--endpoint-url", c.url, "--output", "json")...)
+		cmd.Env = env
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			return nil, fmt.Errorf("aws %v: %v: %s", args, err, out)
+		}
+		var m map[string]any
+		json.Unmarshal(out, &m)
+		return m, nil
+	}
+	p, err := aws("iam", "create-open-id-connect-provider", "--url", "https://idp.example.org", "--client-id-list", "my-app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	providerARN, _ := p["OpenIDConnectProviderArn"].(string)
+	trust := `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"Federated":"` + providerARN + `"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"idp.example.org:aud":"my-app"}}}}`
+	roleARN := createRole(t, c, "web", trust, 3600)
+	token := jwt(map[string]any{"iss": "https://idp.example.org", "aud": "my-app", "sub": "user-1", "exp": time.Now().Add(time.Hour).Unix()})
+	out, err := aws("sts", "assume-role-with-web-identity", "--role-arn", roleARN, "--role-session-name", "cli", "--web-identity-token", token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out["SubjectFromWebIdentityToken"] != "user-1" || out["Provider"] != "https://idp.example.org" {
+		t.Errorf("assume-role-with-web-identity: %v", out)
+	}
+	_, err = aws("sts", "assume-role-with-web-identity", "--role-arn", roleARN, "--role-session-name", "cli", "--web-identity-token",
+		jwt(map[string]any{"iss": "https://idp.example.org", "aud": "other", "sub": "user-1", "exp": time.Now().Add(time.Hour).Unix()}))
+	if err == nil || !strings.Contains(err.Error(), "(InvalidIdentityToken) when calling the AssumeRoleWithWebIdentity operation: Incorrect token audience") {
+		t.Errorf("wrong audience: %v", err)
+	}
+	if _, err := aws("iam", "delete-open-id-connect-provider", "--open-id-connect-provider-arn", providerARN); err != nil {
+		t.Error(err)
+	}
 }
