@@ -1,6 +1,10 @@
 package api
 
-import "context"
+import (
+	"context"
+	"net/netip"
+	"time"
+)
 
 // Request is what the server learned about a request before a service sees
 // it: who is calling, in which account and region.
@@ -16,6 +20,15 @@ type Request struct {
 	// form); Caller is then the default principal when authentication is
 	// off.
 	Anonymous bool
+	// SourceIP is the address the request came from (aws:SourceIp): an
+	// instance's public address when it calls the in-world endpoints
+	// through its gateway. Invalid when unknown.
+	SourceIP netip.Addr
+	// TLS: the request came over HTTPS (aws:SecureTransport).
+	TLS bool
+	// Time is when the server received the request, on the clock
+	// signatures are checked against (aws:CurrentTime).
+	Time time.Time
 	// Status, when an operation sets it, is answered instead of the
 	// status its model gives (S3's 206 Partial Content for a range).
 	Status int

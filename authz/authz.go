@@ -5,10 +5,17 @@
 // resource-based policies of the services that have them (S3's bucket
 // policies, roles' trust policies).
 //
-// Each call is one or more (action, resource) pairs: by default
-// "<prefix>:<Operation>" on "*", where prefix is the service's IAM prefix;
-// services refine that through Refiner (S3's s3:ListBucket on the bucket,
-// EC2's instance ARNs). The root user is allowed everything in its
+// Each call is one or more accesses, an action on a resource with the
+// condition keys the request carries for it: by default
+// "<prefix>:<Operation>" on the resource the input names (its ARN
+// members, or the names of resources.go's table) or "*", where prefix is
+// the service's IAM prefix; services refine that through Refiner (S3's
+// s3:ListBucket on the bucket with s3:prefix, CopyObject's read of its
+// source, EC2's resource ARNs with their tags). Every access also carries
+// the request's own keys (context.go): aws:SourceIp,
+// aws:SecureTransport, aws:CurrentTime, the principal's keys and tags.
+// A session's policies (AssumeRole's Policy and PolicyArns) limit what
+// its role's policies allow. The root user is allowed everything in its
 // account, as on AWS; so are the default principals of the keys file and
 // of unknown keys, which are roots.
 //
@@ -20,10 +27,11 @@ package authz
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"reflect"
 	"strings"
 	"sync"
 
@@ -83,6 +91,9 @@ type IAMReader interface {
 	// RoleTrust returns a role's ARN with its path and its trust policy;
 	// ok is false when IAM has no such role.
 	RoleTrust(roleARN string) (arn, trust string, ok bool, err error)
+	// Policy returns the default version of a managed policy (a
+	// session's PolicyArns); ok is false when IAM has no such policy.
+	Policy(policyARN string) (doc Document, ok bool, err error)
 }
 
 // BucketPolicies is S3: a bucket's policy ("" for none) and the account
@@ -91,11 +102,24 @@ type BucketPolicies interface {
 	ResourcePolicy(bucket string) (doc, owner string, err error)
 }
 
-// Refiner is a service whose operations' IAM actions and resources are
-// not "<prefix>:<Operation>" on "*". An empty action keeps the default;
-// no resources means "*". ctx carries the api.Request.
+// Access is one permission a call needs: an action on one resource, with
+// the condition keys the request carries for it.
+type Access struct {
+	// Action is "service:Action"; empty is "<prefix>:<Operation>".
+	Action string
+	// Resource is the resource's ARN; empty is "*".
+	Resource string
+	// Keys are the condition keys of this access: the service's
+	// (s3:prefix, ec2:InstanceType, ec2:ResourceTag/Name) and the tags
+	// (aws:ResourceTag/, aws:RequestTag/, aws:TagKeys).
+	Keys map[string][]string
+}
+
+// Refiner is a service whose operations need other accesses than the
+// default "<prefix>:<Operation>" on the resource the input names. No
+// accesses keeps the default. ctx carries the api.Request.
 type Refiner interface {
-	Authorization(ctx context.Context, op string, in any) (action string, resources []string)
+	Authorization(ctx context.Context, op string, in any) []Access
 }
 
 // Config configures an Authorizer.
@@ -132,9 +156,7 @@ func New(cfg Config) *Authorizer {
 }
 
 // alwaysAllowed are the actions no policy can deny, as on AWS.
-// AssumeRoleWithWebIdentity is called unsigned: the role's trust policy,
-// which STS checks, is all that decides it.
-var alwaysAllowed = map[string]bool{"sts:getcalleridentity": true, "sts:assumerolewithwebidentity": true}
+var alwaysAllowed = map[string]bool{"sts:getcalleridentity": true}
 
 // Prefix is a service's IAM action prefix.
 func Prefix(svc *api.Service) string {
@@ -192,33 +214,18 @@ func (a *Authorizer) Authorize(ctx context.Context, svc *api.Service, op string,
 		return nil
 	}
 	req := api.RequestFrom(ctx)
-	action, resources := Prefix(svc)+":"+op, []string(nil)
-	if r, ok := a.cfg.Refiners[svc.Package]; ok {
-		if act, res := r.Authorization(ctx, op, in); act != "" {
-			action, resources = act, res
+	for _, acc := range a.Accesses(ctx, svc, op, in) {
+		if alwaysAllowed[strings.ToLower(acc.Action)] {
+			continue
 		}
-	} else {
-		switch svc.Package {
-		case "iam":
-			resources = iamResources(req.Caller.Account, in)
-		case "ssm":
-			resources = ssmResources(req.Region, req.Caller.Account, in)
-		}
-	}
-	if len(resources) == 0 {
-		resources = []string{"*"}
-	}
-	if alwaysAllowed[strings.ToLower(action)] {
-		return nil
-	}
-	for _, res := range resources {
-		c, err := a.Decide(req, action, res)
+		c, err := a.Decide(req, acc)
 		if err != nil {
 			return err
 		}
 		if c.Decision.Allowed() {
 			continue
 		}
+		action, res := acc.Action, acc.Resource
 		if a.cfg.Mode == Audit {
 			a.cfg.Logger.Warn("iam audit: would deny", "principal", c.Principal.ARN, "action", action, "resource", res,
 				"outcome", c.Decision.Outcome.String(), "reason", c.Decision.Reason(action), "statements", refs(c.Decision.Statements),
@@ -240,13 +247,13 @@ func refs(rs []policy.StatementRef) []string {
 	return out
 }
 
-// Decide evaluates action on resource for the request's caller.
-func (a *Authorizer) Decide(req *api.Request, action, resource string) (Check, error) {
+// Decide evaluates one access for the request's caller.
+func (a *Authorizer) Decide(req *api.Request, acc Access) (Check, error) {
 	p := policy.Principal{Type: policy.Anonymous, ARN: "anonymous"}
 	if !req.Anonymous {
 		p = policy.PrincipalOf(req.Caller.ARN, req.Caller.UserID)
 	}
-	c := Check{Principal: p, Action: action, Resource: resource}
+	c := Check{Principal: p, Action: acc.Action, Resource: acc.Resource}
 	set := &policy.Set{}
 	if (p.Type == policy.User || p.Type == policy.AssumedRole) && a.cfg.IAM != nil {
 		id, ok, err := a.cfg.IAM.Identity(p.ARN)
@@ -269,9 +276,17 @@ func (a *Authorizer) Decide(req *api.Request, action, resource string) (Check, e
 			p.Parent, p.Tags = id.Parent, id.Tags
 		}
 	}
-	r := &policy.Request{Principal: p, Action: action, Resource: resource}
-	if req.Region != "" {
-		r.Context.Set("aws:RequestedRegion", req.Region)
+	if s := req.Caller.Session; s != nil && (p.Type == policy.AssumedRole || p.Type == policy.FederatedUser) {
+		var err error
+		if set.Session, err = a.sessionPolicies(p.ARN, s); err != nil {
+			return c, err
+		}
+		p.Tags = sessionTags(p.Tags, s.Tags)
+	}
+	r := &policy.Request{Principal: p, Action: acc.Action, Resource: acc.Resource}
+	requestKeys(r, req)
+	for k, v := range acc.Keys {
+		r.Context.Set(k, v...)
 	}
 	if err := a.resourcePolicy(r, set); err != nil {
 		return c, err
@@ -279,6 +294,42 @@ func (a *Authorizer) Decide(req *api.Request, action, resource string) (Check, e
 	c.Principal = p
 	c.Decision = policy.Evaluate(r, set)
 	return c, nil
+}
+
+// sessionPolicies are the policies a session was made with: its inline
+// policy and its managed ones as IAM has them now.
+func (a *Authorizer) sessionPolicies(session string, s *api.Session) ([]*policy.Policy, error) {
+	var out []*policy.Policy
+	if s.Policy != "" {
+		p, err := a.parse(Document{Name: session + " session policy", Kind: policy.Session, Text: s.Policy}, "")
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	for _, arn := range s.PolicyARNs {
+		if a.cfg.IAM == nil {
+			break
+		}
+		d, ok, err := a.cfg.IAM.Policy(arn)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			continue
+		}
+		p, err := a.parse(d, "")
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	if len(out) == 0 && (s.Policy != "" || len(s.PolicyARNs) > 0) {
+		// The session was limited by policies that are gone: it keeps
+		// being limited, to nothing.
+		out = append(out, &policy.Policy{Name: session + " session policies (deleted)", Kind: policy.Session})
+	}
+	return out, nil
 }
 
 // resourcePolicy adds the policy of the request's resource, if it has one,
@@ -318,60 +369,6 @@ func (a *Authorizer) resourcePolicy(r *policy.Request, set *policy.Set) error {
 	return nil
 }
 
-// iamResources is the resource of an IAM call, from the input's
-// GroupName, InstanceProfileName, UserName, RoleName or PolicyArn, first
-// found in that order (an entity's path is not known here: "/"); none for
-// the others ("*").
-func iamResources(account string, in any) []string {
-	v := reflect.ValueOf(in)
-	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
-		return nil
-	}
-	v = v.Elem()
-	str := func(name string) string {
-		f := v.FieldByName(name)
-		if f.IsValid() && f.Kind() == reflect.Pointer && !f.IsNil() && f.Elem().Kind() == reflect.String {
-			return f.Elem().String()
-		}
-		return ""
-	}
-	for _, m := range []struct{ member, noun string }{{"GroupName", "group"}, {"InstanceProfileName", "instance-profile"}, {"UserName", "user"}, {"RoleName", "role"}} {
-		if n := str(m.member); n != "" {
-			return []string{"arn:aws:iam::" + account + ":" + m.noun + "/" + n}
-		}
-	}
-	if p := str("PolicyArn"); p != "" {
-		return []string{p}
-	}
-	return nil
-}
-
-// ssmResources are the parameters an SSM call names (Name or Names):
-// arn:aws:ssm:region:account:parameter/name.
-func ssmResources(region, account string, in any) []string {
-	v := reflect.ValueOf(in)
-	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
-		return nil
-	}
-	v = v.Elem()
-	var names []string
-	if f := v.FieldByName("Name"); f.IsValid() && f.Kind() == reflect.Pointer && !f.IsNil() && f.Elem().Kind() == reflect.String {
-		names = append(names, f.Elem().String())
-	}
-	if f := v.FieldByName("Names"); f.IsValid() && f.Kind() == reflect.Slice {
-		for i := 0; i < f.Len(); i++ {
-			if e := f.Index(i); e.Kind() == reflect.Pointer && !e.IsNil() && e.Elem().Kind() == reflect.String {
-				names = append(names, e.Elem().String())
-			}
-		}
-	}
-	out := make([]string, 0, len(names))
-	for _, n := range names {
-		out = append(out, "arn:aws:ssm:"+region+":"+account+":parameter/"+strings.TrimPrefix(n, "/"))
-	}
-	return out
-}
-
 // accountOf is the account an ARN names, "" for none (the caller's).
 func accountOf(s string) string {
 	f := strings.SplitN(s, ":", 6)
@@ -394,9 +391,16 @@ func Denied(svc *api.Service, c Check) *api.Error {
 		return api.NewError(http.StatusForbidden, "AccessDenied", "User: %s is not authorized to perform: %s on resource: \"%s\" %s", who, c.Action, c.Resource, reason)
 	case svc.Package == "ec2":
 		return api.NewError(http.StatusForbidden, "UnauthorizedOperation", "You are not authorized to perform this operation. User: %s is not authorized to perform: %s on resource: %s %s. Encoded authorization failure message: %s",
-			who, c.Action, c.Resource, reason, EncodeMessage(c))
+			who, c.Action, c.Resource, reason, encoded(c))
 	case svc.Protocol == "json" || svc.Protocol == "smithy-rpc-v2-cbor" || svc.Protocol == "rest-json":
 		return api.NewError(http.StatusBadRequest, "AccessDeniedException", "User: %s is not authorized to perform: %s on resource: %s %s", who, c.Action, c.Resource, reason)
 	}
 	return api.NewError(http.StatusForbidden, "AccessDenied", "User: %s is not authorized to perform: %s on resource: %s %s", who, c.Action, c.Resource, reason)
+}
+
+// encoded is EC2's opaque "encoded authorization failure message": here
+// a digest of the decision (sts:DecodeAuthorizationMessage is not served).
+func encoded(c Check) string {
+	sum := sha256.Sum256(fmt.Appendf(nil, "%s|%s|%s|%s|%v", c.Principal.ARN, c.Action, c.Resource, c.Decision.Outcome, c.Decision.Statements))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
 }

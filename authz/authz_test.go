@@ -11,11 +11,12 @@ import (
 	"github.com/cloudbox/cloudbox/policy"
 )
 
-// fakeIAM is IAMReader over fixed identities and roles.
+// fakeIAM is IAMReader over fixed identities, roles and managed policies.
 type fakeIAM struct {
-	ids   map[string]Identity
-	roles map[string]string // role ARN: trust policy
-	calls int
+	ids      map[string]Identity
+	roles    map[string]string // role ARN: trust policy
+	policies map[string]string // managed policy ARN: document
+	calls    int
 }
 
 func (f *fakeIAM) Identity(arn string) (Identity, bool, error) {
@@ -27,6 +28,11 @@ func (f *fakeIAM) Identity(arn string) (Identity, bool, error) {
 func (f *fakeIAM) RoleTrust(arn string) (string, string, bool, error) {
 	t, ok := f.roles[arn]
 	return arn, t, ok, nil
+}
+
+func (f *fakeIAM) Policy(arn string) (Document, bool, error) {
+	t, ok := f.policies[arn]
+	return Document{Name: arn, Kind: policy.Managed, Text: t}, ok, nil
 }
 
 type fakeBuckets map[string]string
@@ -54,8 +60,8 @@ var (
 // s3Refiner maps GetObject/PutObject to the object in the input string.
 type s3Refiner struct{}
 
-func (s3Refiner) Authorization(_ context.Context, op string, in any) (string, []string) {
-	return "s3:" + op, []string{"arn:aws:s3:::" + in.(string)}
+func (s3Refiner) Authorization(_ context.Context, op string, in any) []Access {
+	return []Access{{Action: "s3:" + op, Resource: "arn:aws:s3:::" + in.(string)}}
 }
 
 func callAs(arn, account string) context.Context {

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"runtime/debug"
 	"strings"
@@ -183,7 +184,10 @@ func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	}
 	start := time.Now()
 	w := &statusWriter{ResponseWriter: rw}
-	c := &call{req: api.Request{ID: uuid.New()}}
+	c := &call{req: api.Request{ID: uuid.New(), TLS: r.TLS != nil, Time: s.cfg.Now()}}
+	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+		c.req.SourceIP = ap.Addr().Unmap()
+	}
 	h := w.Header()
 	h.Set("X-Amzn-Requestid", c.req.ID)
 	h.Set("X-Amz-Request-Id", c.req.ID)

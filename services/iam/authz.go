@@ -95,6 +95,21 @@ func (s *Service) RoleTrust(roleARN string) (roleArn, trust string, ok bool, err
 	return roleArn, trust, ok, err
 }
 
+// Policy returns the default version of the managed policy policyARN
+// names (a session's PolicyArns); ok is false when there is no such
+// policy.
+func (s *Service) Policy(policyARN string) (doc authz.Document, ok bool, err error) {
+	owner, _, _, perr := parsePolicyARN(policyARN)
+	if perr != nil {
+		return doc, false, nil
+	}
+	err = s.store.View(func(tx *store.Tx) error {
+		doc, ok, err = managedDocument(tx, owner, policyARN)
+		return err
+	})
+	return doc, ok, err
+}
+
 // addPolicies adds e's inline and attached policies to id.
 func addPolicies(tx *store.Tx, acct string, id *authz.Identity, c class, e *entity) error {
 	for _, in := range e.Inline {
