@@ -67,6 +67,8 @@ type Config struct {
 	// answers on the host ("" for none; port 0 picks one).
 	DNSListen string
 	Identity  Issuer
+	// Profiles are IAM's instance profiles (services/iam); optional.
+	Profiles desired.Profiles
 	// Health and Certs are optional: without them load balancers report
 	// no health and serve no HTTPS.
 	Health HealthReporter

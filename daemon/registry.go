@@ -5,6 +5,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/cloudbox/cloudbox/api"
 	"github.com/cloudbox/cloudbox/ca"
 	"github.com/cloudbox/cloudbox/desired"
 	"github.com/cloudbox/cloudbox/registry"
@@ -17,6 +18,15 @@ import (
 type edgeClaimant interface {
 	EdgeClaims() map[string]http.Handler
 }
+
+// profileUser is a service that takes IAM's instance profiles
+// (services/ec2), and sessionChecker one that says whether temporary
+// credentials may still be used (services/ec2: those of an instance's
+// profile stop with the instance or the profile).
+type (
+	profileUser    interface{ UseProfiles(desired.Profiles) }
+	sessionChecker interface{ ValidSession(api.Principal) bool }
+)
 
 // buildServices builds every registered service (services.go lists them)
 // over the daemon's store, clocks, CA, identities and event bus.
@@ -46,6 +56,14 @@ func (d *Daemon) buildServices(authority *ca.CA, dataPlane bool) error {
 		}
 	}
 	sort.Slice(d.services, func(i, j int) bool { return d.services[i].API.Package < d.services[j].API.Package })
+	if profiles := providedOne[desired.Profiles](built); profiles != nil {
+		for _, u := range provided[profileUser](built) {
+			u.UseProfiles(profiles)
+		}
+	}
+	if c := providedOne[sessionChecker](built); c != nil {
+		d.ids.CheckSessions(c.ValidSession)
+	}
 	return nil
 }
 

@@ -79,6 +79,10 @@ type Config struct {
 	Names vpcdns.Resolver
 	// Identity is optional: without it IMDS has no role credentials.
 	Identity Issuer
+	// Profiles are IAM's instance profiles: IMDS serves the role a
+	// profile holds now. Without them (no IAM) the role is taken to have
+	// the profile's name (desired.Instance.Role).
+	Profiles desired.Profiles
 	// Reports takes what became of the instances and their consoles.
 	Reports desired.InstanceReporter
 	// Slots takes what became of the slots, by owner.
@@ -197,17 +201,50 @@ func (s imdsSource) InstanceByIP(ip netip.Addr) (*desired.Instance, *desired.Wor
 	return nil, nil
 }
 
-func (s imdsSource) Credentials(in *desired.Instance) (imds.Credentials, error) {
-	if s.c.cfg.Identity == nil || in.Role == "" {
-		return imds.Credentials{}, errors.New("no role")
+func (s imdsSource) Profile(in *desired.Instance) (desired.InstanceProfile, bool, error) {
+	return profileOf(s.c.cfg.Profiles, in)
+}
+
+// profileOf is the instance's profile as IAM has it, or without IAM the
+// profile with the role EC2 named after it.
+func profileOf(profiles desired.Profiles, in *desired.Instance) (desired.InstanceProfile, bool, error) {
+	if in.InstanceProfileARN == "" {
+		return desired.InstanceProfile{}, false, nil
 	}
-	roleARN := arn.ARN{Partition: arn.Partition(in.Region), Service: "sts", Account: in.Account, Resource: "assumed-role/" + in.Role + "/" + in.ID}
-	p := api.Principal{Account: in.Account, ARN: roleARN.String(), UserID: "AROA" + strings.ToUpper(strings.TrimPrefix(in.ID, "i-")) + ":" + in.ID}
-	cred, err := s.c.cfg.Identity.Issue(p, time.Now(), roleCredentialTTL)
+	if profiles == nil {
+		return desired.InstanceProfile{ARN: in.InstanceProfileARN, Role: in.Role}, in.Role != "", nil
+	}
+	name := in.InstanceProfileARN[strings.LastIndexByte(in.InstanceProfileARN, '/')+1:]
+	p, ok, err := profiles.InstanceProfile(in.Account, name)
+	if err != nil || !ok || p.ARN != in.InstanceProfileARN {
+		return desired.InstanceProfile{}, false, err // another profile of that name is not this one
+	}
+	return p, true, nil
+}
+
+func (s imdsSource) Credentials(in *desired.Instance, p desired.InstanceProfile) (imds.Credentials, error) {
+	if s.c.cfg.Identity == nil {
+		return imds.Credentials{}, errors.New("no identity to issue credentials")
+	}
+	cred, err := s.c.cfg.Identity.Issue(rolePrincipal(in, p), time.Now(), roleCredentialTTL)
 	if err != nil {
 		return imds.Credentials{}, err
 	}
 	return imds.Credentials{AccessKeyID: cred.Principal.AccessKeyID, SecretAccessKey: cred.Secret, Token: cred.SessionToken, Expiration: cred.Expires}, nil
+}
+
+// rolePrincipal is who the credentials IMDS issues for profile p of
+// instance in stand for: the role's session named after the instance,
+// with the role's unique id, carrying the instance and the profile so
+// that they stop working when either goes (ec2.Service.ValidSession).
+func rolePrincipal(in *desired.Instance, p desired.InstanceProfile) api.Principal {
+	roleID := p.RoleID
+	if roleID == "" { // no IAM: an id as stable as the role's name
+		roleID = identity.UniqueID("AROA", in.Account+"/"+p.Role)
+	}
+	sessionARN := arn.ARN{Partition: arn.Partition(in.Region), Service: "sts", Account: in.Account, Resource: "assumed-role/" + p.Role + "/" + in.ID}
+	return api.Principal{Account: in.Account, ARN: sessionARN.String(), UserID: roleID + ":" + in.ID,
+		Session: &api.Session{Instance: in.ID, Profile: p.ARN}}
 }
 
 func (c *Controller) rootDir(id string) string { return filepath.Join(c.cfg.Disks, id) }

@@ -37,8 +37,13 @@ type Source interface {
 	// InstanceByIP returns the instance whose ENI has the private address
 	// ip (the caller's source address) and the world it is in, or nils.
 	InstanceByIP(ip netip.Addr) (*desired.Instance, *desired.World)
-	// Credentials returns temporary credentials for the instance's role.
-	Credentials(inst *desired.Instance) (Credentials, error)
+	// Profile returns the instance profile inst has (its
+	// InstanceProfileARN) and the profile's role, as they are now: a role
+	// taken from the profile is no longer listed. ok is false when there
+	// is no such profile.
+	Profile(inst *desired.Instance) (p desired.InstanceProfile, ok bool, err error)
+	// Credentials returns temporary credentials of the role of p for inst.
+	Credentials(inst *desired.Instance, p desired.InstanceProfile) (Credentials, error)
 }
 
 // Credentials are temporary credentials of an instance's role.
@@ -99,7 +104,7 @@ type Server struct {
 	key []byte
 
 	mu    sync.Mutex
-	creds map[string]roleCreds // by instance id and role
+	creds map[string]roleCreds // by instance, profile and role
 }
 
 // New returns a Server answering from src.

@@ -24,9 +24,11 @@ type fake struct {
 	world *desired.World
 	byIP  map[netip.Addr]string
 
-	mu    sync.Mutex
-	mints int
-	now   func() time.Time
+	mu       sync.Mutex
+	profiles map[string]desired.InstanceProfile // by ARN, as IAM has them
+	mints    int
+	minted   []string // the role of each mint
+	now      func() time.Time
 }
 
 func (f *fake) InstanceByIP(ip netip.Addr) (*desired.Instance, *desired.World) {
@@ -37,13 +39,21 @@ func (f *fake) InstanceByIP(ip netip.Addr) (*desired.Instance, *desired.World) {
 	return f.world.FindInstance(id), f.world
 }
 
-func (f *fake) Credentials(inst *desired.Instance) (Credentials, error) {
-	if inst.Role == "" {
+func (f *fake) Profile(inst *desired.Instance) (desired.InstanceProfile, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p, ok := f.profiles[inst.InstanceProfileARN]
+	return p, ok, nil
+}
+
+func (f *fake) Credentials(inst *desired.Instance, p desired.InstanceProfile) (Credentials, error) {
+	if p.Role == "" {
 		return Credentials{}, errors.New("no role")
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.mints++
+	f.minted = append(f.minted, p.Role)
 	return Credentials{
 		AccessKeyID:     "ASIAFAKE" + string(rune('0'+f.mints)),
 		SecretAccessKey: "secret",
@@ -88,13 +98,15 @@ func newFake(now func() time.Time) *fake {
 				PrivateDNSName:     "ip-10-0-1-54.ap-northeast-2.compute.internal",
 				PublicDNSName:      "ec2-198-18-3-4.ap-northeast-2.compute.amazonaws.com",
 				ENIs:               []string{"eni-1", "eni-2"},
-				InstanceProfileARN: "arn:aws:iam::123456789012:instance-profile/web", Role: "web-role"},
+				InstanceProfileARN: "arn:aws:iam::123456789012:instance-profile/web"},
 			{ID: "i-2", Account: "123456789012", Region: "ap-northeast-2", VPC: "vpc-1", AZ: "ap-northeast-2a",
 				State: "running", ImageID: "ami-1", InstanceType: "t3.small", ReservationID: "r-2", LaunchIndex: 1,
 				PrivateDNSName: "ip-10-0-1-60.ap-northeast-2.compute.internal", ENIs: []string{"eni-3"}},
 		},
 	}
-	return &fake{world: w, now: now, byIP: map[netip.Addr]string{
+	web := desired.InstanceProfile{ARN: "arn:aws:iam::123456789012:instance-profile/web", ID: "AIPAWEB",
+		Role: "web-role", RoleARN: "arn:aws:iam::123456789012:role/web-role", RoleID: "AROAWEB"}
+	return &fake{world: w, now: now, profiles: map[string]desired.InstanceProfile{web.ARN: web}, byIP: map[netip.Addr]string{
 		addr("10.0.1.54"): "i-1", addr("10.0.1.99"): "i-1", addr("10.0.1.60"): "i-2", addr("127.0.0.1"): "i-1",
 	}}
 }
@@ -366,12 +378,59 @@ func TestCredentials(t *testing.T) {
 		t.Errorf("credentials not rotated: %+v", c)
 	}
 
-	var info struct{ Code, LastUpdated, InstanceProfileArn string }
+	var info struct{ Code, LastUpdated, InstanceProfileArn, InstanceProfileId string }
 	if err := json.Unmarshal([]byte(get(t, e, "10.0.1.54", "/latest/meta-data/iam/info", nil, 200)), &info); err != nil {
 		t.Fatal(err)
 	}
-	if info.Code != "Success" || info.InstanceProfileArn != "arn:aws:iam::123456789012:instance-profile/web" {
+	if info.Code != "Success" || info.InstanceProfileArn != "arn:aws:iam::123456789012:instance-profile/web" || info.InstanceProfileId != "AIPAWEB" {
 		t.Errorf("iam/info %+v", info)
+	}
+}
+
+// TestProfileChanges follows the profile as IAM and EC2 change it: the
+// listing names the role the profile holds now, a profile without a role
+// lists none and has no iam/info, and another role's credentials are
+// minted at once rather than served from the cache.
+func TestProfileChanges(t *testing.T) {
+	e := newEnv()
+	const web = "arn:aws:iam::123456789012:instance-profile/web"
+	setRole := func(role string) {
+		e.src.mu.Lock()
+		defer e.src.mu.Unlock()
+		p := e.src.profiles[web]
+		p.Role, p.RoleID = role, "AROA"+strings.ToUpper(role)
+		e.src.profiles[web] = p
+	}
+	get(t, e, "10.0.1.54", "/latest/meta-data/iam/security-credentials/web-role", nil, 200)
+
+	setRole("")
+	if got := get(t, e, "10.0.1.54", "/latest/meta-data/iam/", nil, 200); got != "security-credentials/" {
+		t.Errorf("iam/ of a profile without a role = %q", got)
+	}
+	if got := get(t, e, "10.0.1.54", "/latest/meta-data/iam/security-credentials/", nil, 200); got != "" {
+		t.Errorf("security-credentials/ of a profile without a role = %q", got)
+	}
+	get(t, e, "10.0.1.54", "/latest/meta-data/iam/info", nil, 404)
+	get(t, e, "10.0.1.54", "/latest/meta-data/iam/security-credentials/web-role", nil, 404)
+
+	setRole("S3_ReadOnly_Role")
+	if got := get(t, e, "10.0.1.54", "/latest/meta-data/iam/security-credentials/", nil, 200); got != "S3_ReadOnly_Role" {
+		t.Errorf("security-credentials/ = %q, want the profile's new role", got)
+	}
+	get(t, e, "10.0.1.54", "/latest/meta-data/iam/security-credentials/S3_ReadOnly_Role", nil, 200)
+	e.src.mu.Lock()
+	minted := strings.Join(e.src.minted, ",")
+	e.src.mu.Unlock()
+	if minted != "web-role,S3_ReadOnly_Role" {
+		t.Errorf("minted for %s, want web-role then S3_ReadOnly_Role", minted)
+	}
+
+	// An instance whose profile IAM no longer has lists no role either.
+	e.src.mu.Lock()
+	delete(e.src.profiles, web)
+	e.src.mu.Unlock()
+	if got := get(t, e, "10.0.1.54", "/latest/meta-data/iam/security-credentials/", nil, 200); got != "" {
+		t.Errorf("security-credentials/ of a deleted profile = %q", got)
 	}
 }
 

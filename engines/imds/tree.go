@@ -102,15 +102,27 @@ func (s *Server) metaData(inst *desired.Instance, w *desired.World) map[string]*
 			children: map[string]*node{"openssh-key": leaf(inst.PublicKey)},
 		}})
 	}
-	if inst.Role != "" {
-		md["iam"] = dir(map[string]*node{
-			"info": {get: func() (string, error) { return s.iamInfo(inst) }},
-			"security-credentials": dir(map[string]*node{
-				inst.Role: {get: func() (string, error) { return s.roleCredentials(inst) }},
-			}),
-		})
+	if inst.InstanceProfileARN != "" {
+		md["iam"] = s.iam(inst)
 	}
 	return md
+}
+
+// iam is the iam/ directory of an instance with a profile: its role's
+// credentials and iam/info, or an empty security-credentials/ when the
+// profile holds no role, as on AWS.
+func (s *Server) iam(inst *desired.Instance) *node {
+	p, ok, err := s.src.Profile(inst)
+	if err != nil {
+		return &node{get: func() (string, error) { return "", err }}
+	}
+	creds := map[string]*node{}
+	iam := map[string]*node{"security-credentials": dir(creds)}
+	if ok && p.Role != "" {
+		iam["info"] = &node{get: func() (string, error) { return s.iamInfo(inst, p) }}
+		creds[p.Role] = &node{get: func() (string, error) { return s.roleCredentials(inst, p) }}
+	}
+	return dir(iam)
 }
 
 // iface is the network/interfaces/macs/<mac>/ directory of one ENI.
@@ -184,17 +196,19 @@ func domain(region string) string {
 	return "amazonaws.com"
 }
 
-// credentials returns the role's credentials, minted once and reused until
-// they come near expiry, as IMDS rotates them.
-func (s *Server) credentials(inst *desired.Instance) (roleCreds, error) {
-	key := inst.ID + "/" + inst.Role
+// credentials returns the credentials of the role of p, minted once and
+// reused until they come near expiry, as IMDS rotates them. Another
+// profile or role (a replaced association, a role swapped in the profile)
+// is another key: its credentials are minted at once.
+func (s *Server) credentials(inst *desired.Instance, p desired.InstanceProfile) (roleCreds, error) {
+	key := inst.ID + "/" + p.ARN + "/" + p.Role + "/" + p.RoleID
 	now := s.opts.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if c, ok := s.creds[key]; ok && now.Before(c.Expiration.Add(-credsRefresh)) {
 		return c, nil
 	}
-	c, err := s.src.Credentials(inst)
+	c, err := s.src.Credentials(inst, p)
 	if err != nil {
 		return roleCreds{}, err
 	}
@@ -208,8 +222,8 @@ func (s *Server) credentials(inst *desired.Instance) (roleCreds, error) {
 	return rc, nil
 }
 
-func (s *Server) roleCredentials(inst *desired.Instance) (string, error) {
-	c, err := s.credentials(inst)
+func (s *Server) roleCredentials(inst *desired.Instance, p desired.InstanceProfile) (string, error) {
+	c, err := s.credentials(inst, p)
 	if err != nil {
 		return "", err
 	}
@@ -224,8 +238,8 @@ func (s *Server) roleCredentials(inst *desired.Instance) (string, error) {
 	}{"Success", awsTime(c.updated), "AWS-HMAC", c.AccessKeyID, c.SecretAccessKey, c.Token, awsTime(c.Expiration)})
 }
 
-func (s *Server) iamInfo(inst *desired.Instance) (string, error) {
-	c, err := s.credentials(inst)
+func (s *Server) iamInfo(inst *desired.Instance, p desired.InstanceProfile) (string, error) {
+	c, err := s.credentials(inst, p)
 	if err != nil {
 		return "", err
 	}
@@ -233,7 +247,8 @@ func (s *Server) iamInfo(inst *desired.Instance) (string, error) {
 		Code               string
 		LastUpdated        string
 		InstanceProfileArn string
-	}{"Success", awsTime(c.updated), inst.InstanceProfileARN})
+		InstanceProfileID  string `json:"InstanceProfileId,omitempty"`
+	}{"Success", awsTime(c.updated), p.ARN, p.ID})
 }
 
 // identityDocument is /latest/dynamic/instance-identity/document.

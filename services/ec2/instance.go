@@ -38,6 +38,10 @@ func (s *Service) registerCompute(h *ec2api.Handlers) {
 	h.StartInstances = s.StartInstances
 	h.RebootInstances = s.RebootInstances
 	h.TerminateInstances = s.TerminateInstances
+	h.AssociateIamInstanceProfile = s.AssociateIamInstanceProfile
+	h.ReplaceIamInstanceProfileAssociation = s.ReplaceIamInstanceProfileAssociation
+	h.DisassociateIamInstanceProfile = s.DisassociateIamInstanceProfile
+	h.DescribeIamInstanceProfileAssociations = s.DescribeIamInstanceProfileAssociations
 
 	h.CreateLaunchTemplate = s.CreateLaunchTemplate
 	h.CreateLaunchTemplateVersion = s.CreateLaunchTemplateVersion
@@ -197,6 +201,10 @@ func (s *Service) RunInstances(ctx context.Context, in *ec2api.RunInstancesReque
 	if err != nil {
 		return nil, err
 	}
+	profile, err := s.launchProfile(sc, in)
+	if err != nil {
+		return nil, err
+	}
 	return create(s, sc, creation[ec2api.Reservation]{
 		op: "RunInstances", token: in.ClientToken, req: in,
 		made: func(tx *store.Tx, id string) (*ec2api.Reservation, error) {
@@ -213,6 +221,9 @@ func (s *Service) RunInstances(ctx context.Context, in *ec2api.RunInstancesReque
 			p, err := s.planLaunch(tx, sc, req)
 			if err != nil {
 				return nil, "", err
+			}
+			if profile != nil {
+				p.profile = profile // as IAM has it
 			}
 			if p.instanceTags, err = mergeTags(p.instanceTags, ltTags); err != nil {
 				return nil, "", err
@@ -492,8 +503,8 @@ var (
 	profileNameRE = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)
 )
 
-// instanceProfile resolves an IamInstanceProfile as AWS shows it. IAM is
-// not consulted (there is none yet): any well-formed name or ARN is taken.
+// instanceProfile checks the form of an IamInstanceProfile and shows it as
+// AWS does; Service.resolveProfile checks it against IAM.
 func instanceProfile(sc scope, spec *ec2api.IamInstanceProfileSpecification) (*ec2api.IamInstanceProfile, error) {
 	if spec == nil || spec.Arn == nil && spec.Name == nil {
 		return nil, nil
@@ -501,12 +512,12 @@ func instanceProfile(sc scope, spec *ec2api.IamInstanceProfileSpecification) (*e
 	var arn string
 	if spec.Arn != nil {
 		if !profileARNRE.MatchString(*spec.Arn) {
-			return nil, invalidParameter("Value (%s) for parameter iamInstanceProfile.arn is invalid. Invalid IAM Instance Profile ARN", *spec.Arn)
+			return nil, badProfileARN(*spec.Arn)
 		}
 		arn = *spec.Arn
 	} else {
 		if !profileNameRE.MatchString(*spec.Name) {
-			return nil, invalidParameter("Value (%s) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name", *spec.Name)
+			return nil, badProfileName(*spec.Name)
 		}
 		arn = "arn:aws:iam::" + sc.account + ":instance-profile/" + *spec.Name
 	}
@@ -1000,6 +1011,9 @@ func (s *Service) launchOne(tx *store.Tx, sc scope, p *launchPlan, reservation s
 		VCPUs:      *cpu.CoreCount * *cpu.ThreadsPerCore,
 		MemoryMiB:  *p.itype.MemoryInfo.SizeInMiB,
 		StateSince: now,
+	}
+	if p.profile != nil {
+		rec.ProfileAssociation, rec.ProfileAssociated = newAssocID("iip-assoc"), launched
 	}
 	rec.setState(statePending, now)
 	applyENIs(rec, enis)

@@ -378,6 +378,7 @@ func TestInstanceDescribeAndAttributes(t *testing.T) {
 	cl := c.client()
 	ctx := context.Background()
 	ami := cmpAL2023(t, cl)
+	createProfile(t, c, "/", "web-role", "")
 	a := cmpRun(t, cl, &ec2sdk.RunInstancesInput{
 		ImageId: aws.String(ami), InstanceType: "t3.micro",
 		IamInstanceProfile: &types.IamInstanceProfileSpecification{Name: aws.String("web-role")},

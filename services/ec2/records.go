@@ -81,6 +81,11 @@ type instanceRecord struct {
 	TerminatedAt time.Time
 	// Reboots counts the reboots asked (desired.Instance.Reboots).
 	Reboots int `json:",omitempty"`
+	// ProfileAssociation is the id (iip-assoc-...) of the association of
+	// IamInstanceProfile with the instance, and ProfileAssociated when it
+	// was made.
+	ProfileAssociation string    `json:",omitempty"`
+	ProfileAssociated  time.Time `json:",omitzero"`
 }
 
 type imageRecord struct {

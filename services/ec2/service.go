@@ -8,10 +8,12 @@ package ec2
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/cloudbox/cloudbox/api"
 	ec2api "github.com/cloudbox/cloudbox/api/ec2"
+	"github.com/cloudbox/cloudbox/desired"
 	"github.com/cloudbox/cloudbox/events"
 	"github.com/cloudbox/cloudbox/store"
 )
@@ -32,6 +34,12 @@ type Service struct {
 	strictImages bool
 	// params resolves "resolve:ssm:" image ids (SSM); nil: refused.
 	params Parameters
+	// profiles are IAM's instance profiles (profile.go); nil: any
+	// well-formed profile name or ARN is taken.
+	profiles desired.Profiles
+	// regions remembers the region of each instance whose credentials
+	// ValidSession checked: credentials do not say it.
+	regions sync.Map // instance id -> region
 }
 
 // Parameters resolves SSM parameters (services/ssm implements it): what

@@ -463,9 +463,12 @@ func (s *Service) snapshotInstance(tx *store.Tx, sc scope, r *instanceRecord) (*
 	}
 	if p := r.IamInstanceProfile; p != nil {
 		ti.InstanceProfileARN = deref(p.Arn)
-		// IAM is not modelled yet: the role is taken to have the profile's
-		// name, as the console and CloudFormation's usual templates make it.
-		ti.Role = ti.InstanceProfileARN[strings.LastIndexByte(ti.InstanceProfileARN, '/')+1:]
+		// With IAM, IMDS asks it for the profile's role at each request.
+		// Without, the role is taken to have the profile's name, as the
+		// console and CloudFormation's usual templates make it.
+		if s.profiles == nil {
+			ti.Role = profileName(ti.InstanceProfileARN)
+		}
 	}
 	if ti.KeyName != "" {
 		if k, err := findKeyPair(tx, sc, ti.KeyName); err == nil {
