@@ -61,6 +61,7 @@ type Resolver struct {
 	// false revokes it (an instance profile's credentials after the
 	// instance is terminated).
 	valid atomic.Pointer[func(api.Principal) bool]
+	used  usage // keys' last uses (lastused.go)
 }
 
 // CheckSessions makes Lookup ask valid about every temporary credential

@@ -269,6 +269,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, c *call) {
 		s.fail(w, r, c, err)
 		return
 	}
+	s.cfg.Identity.Used(c.req.Caller, c.svc.API.SigningName, c.req.Region, s.cfg.Now())
 	if !isREST(c.svc.API) {
 		if body, err = protocol.Inflate(r, body); err != nil {
 			s.fail(w, r, c, err)
@@ -306,6 +307,7 @@ func (s *Server) serveStream(w http.ResponseWriter, r, routed *http.Request, c *
 		s.fail(w, r, c, err)
 		return
 	}
+	s.cfg.Identity.Used(c.req.Caller, c.svc.API.SigningName, c.req.Region, s.cfg.Now())
 	in := op.NewInput()
 	if err := c.codec.Decode(routed, nil, c.svc.API, op, in); err != nil {
 		s.fail(w, r, c, err)

@@ -142,6 +142,9 @@ func (s *Service) updateAccessKey(ctx context.Context, in *iamapi.UpdateAccessKe
 func (s *Service) deleteAccessKey(ctx context.Context, in *iamapi.DeleteAccessKeyRequest) (*iamapi.DeleteAccessKeyOutput, error) {
 	err := s.changeKey(ctx, in.UserName, *in.AccessKeyId, func(tx *store.Tx, u *userRecord, i int) error {
 		u.Keys = slices.Delete(u.Keys, i, i+1)
+		if err := identity.ForgetLastUse(tx, *in.AccessKeyId); err != nil {
+			return err
+		}
 		return identity.DeleteUserKey(tx, *in.AccessKeyId)
 	})
 	if err != nil {
@@ -152,7 +155,11 @@ func (s *Service) deleteAccessKey(ctx context.Context, in *iamapi.DeleteAccessKe
 
 func (s *Service) getAccessKeyLastUsed(ctx context.Context, in *iamapi.GetAccessKeyLastUsedRequest) (*iamapi.GetAccessKeyLastUsedResponse, error) {
 	acct, id := account(ctx), *in.AccessKeyId
-	var owner string
+	var (
+		owner string
+		use   identity.LastUse
+		used  bool
+	)
 	err := s.store.View(func(tx *store.Tx) error {
 		all, err := store.ListAll[userRecord](tx, acct, "", kindUser)
 		if err != nil {
@@ -161,7 +168,8 @@ func (s *Service) getAccessKeyLastUsed(ctx context.Context, in *iamapi.GetAccess
 		for _, u := range all {
 			if slices.ContainsFunc(u.Keys, func(k accessKey) bool { return k.ID == id }) {
 				owner = u.Name
-				return nil
+				use, used, err = identity.LastUsed(tx, id)
+				return err
 			}
 		}
 		return noSuchKey(id)
@@ -169,8 +177,15 @@ func (s *Service) getAccessKeyLastUsed(ctx context.Context, in *iamapi.GetAccess
 	if err != nil {
 		return nil, err
 	}
-	// Use is not recorded: every key answers as one never used.
-	return &iamapi.GetAccessKeyLastUsedResponse{UserName: str(owner), AccessKeyLastUsed: &iamapi.AccessKeyLastUsed{Region: str("N/A"), ServiceName: str("N/A")}}, nil
+	// A key never used answers "N/A" and no date, as AWS's does.
+	last := &iamapi.AccessKeyLastUsed{Region: str("N/A"), ServiceName: str("N/A")}
+	if used {
+		last.LastUsedDate, last.ServiceName = timePtr(use.Date), str(use.Service)
+		if use.Region != "" { // S3's legacy signature names no region
+			last.Region = str(use.Region)
+		}
+	}
+	return &iamapi.GetAccessKeyLastUsedResponse{UserName: str(owner), AccessKeyLastUsed: last}, nil
 }
 
 func noSuchLogin(user string) error {

@@ -31,8 +31,10 @@
 //     ListPolicyVersions shows that one and GetPolicyVersion knows no
 //     other. Those whose policy id is not known here get one derived from
 //     the ARN.
-//   - Access keys' last use is not recorded: GetAccessKeyLastUsed answers
-//     "N/A" as for a key never used. GetUser without a name answers for
+//   - An access key's last use is kept to the minute, written to the store
+//     at most once a minute per key (identity.Resolver.Used): a change of
+//     service or region within a minute is written when the minute ends,
+//     and lost if cloudbox stops first. GetUser without a name answers for
 //     users created through IAM and for the root user (whose creation date
 //     is not known: 1970), not for the users of a keys file. The root user
 //     has no access keys here.
