@@ -25,8 +25,10 @@
 // What differs from AWS:
 //
 //   - The documents are enforced only under `cloudbox up --iam enforce`
-//     (or logged under audit; package authz reads them through Reader);
-//     SimulatePrincipalPolicy/SimulateCustomPolicy are not implemented.
+//     (or logged under audit; package authz reads them through Reader).
+//     SimulatePrincipalPolicy and SimulateCustomPolicy run the same
+//     evaluator on the context entries given alone (simulate.go); they
+//     know no Organizations policies and leave EvalDecisionDetails empty.
 //   - AWS managed policies exist at their current default version only:
 //     ListPolicyVersions shows that one and GetPolicyVersion knows no
 //     other. Those whose policy id is not known here get one derived from
@@ -174,6 +176,10 @@ func (s *Service) Handlers() *iamapi.Handlers {
 		ListAccountAliases:                        s.listAccountAliases,
 		GetAccountSummary:                         s.getAccountSummary,
 		GetAccountAuthorizationDetails:            s.getAccountAuthorizationDetails,
+		SimulatePrincipalPolicy:                   s.simulatePrincipalPolicy,
+		SimulateCustomPolicy:                      s.simulateCustomPolicy,
+		GetContextKeysForPrincipalPolicy:          s.getContextKeysForPrincipalPolicy,
+		GetContextKeysForCustomPolicy:             s.getContextKeysForCustomPolicy,
 		CreateOpenIDConnectProvider:               s.createOpenIDConnectProvider,
 		GetOpenIDConnectProvider:                  s.getOpenIDConnectProvider,
 		ListOpenIDConnectProviders:                s.listOpenIDConnectProviders,
