@@ -27,8 +27,6 @@ package authz
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -156,7 +154,9 @@ func New(cfg Config) *Authorizer {
 }
 
 // alwaysAllowed are the actions no policy can deny, as on AWS.
-var alwaysAllowed = map[string]bool{"sts:getcalleridentity": true}
+// AssumeRoleWithWebIdentity is called unsigned: the role's trust policy,
+// which STS checks, is all that decides it.
+var alwaysAllowed = map[string]bool{"sts:getcalleridentity": true, "sts:assumerolewithwebidentity": true}
 
 // Prefix is a service's IAM action prefix.
 func Prefix(svc *api.Service) string {
@@ -391,16 +391,9 @@ func Denied(svc *api.Service, c Check) *api.Error {
 		return api.NewError(http.StatusForbidden, "AccessDenied", "User: %s is not authorized to perform: %s on resource: \"%s\" %s", who, c.Action, c.Resource, reason)
 	case svc.Package == "ec2":
 		return api.NewError(http.StatusForbidden, "UnauthorizedOperation", "You are not authorized to perform this operation. User: %s is not authorized to perform: %s on resource: %s %s. Encoded authorization failure message: %s",
-			who, c.Action, c.Resource, reason, encoded(c))
+			who, c.Action, c.Resource, reason, EncodeMessage(c))
 	case svc.Protocol == "json" || svc.Protocol == "smithy-rpc-v2-cbor" || svc.Protocol == "rest-json":
 		return api.NewError(http.StatusBadRequest, "AccessDeniedException", "User: %s is not authorized to perform: %s on resource: %s %s", who, c.Action, c.Resource, reason)
 	}
 	return api.NewError(http.StatusForbidden, "AccessDenied", "User: %s is not authorized to perform: %s on resource: %s %s", who, c.Action, c.Resource, reason)
-}
-
-// encoded is EC2's opaque "encoded authorization failure message": here
-// a digest of the decision (sts:DecodeAuthorizationMessage is not served).
-func encoded(c Check) string {
-	sum := sha256.Sum256(fmt.Appendf(nil, "%s|%s|%s|%s|%v", c.Principal.ARN, c.Action, c.Resource, c.Decision.Outcome, c.Decision.Statements))
-	return base64.RawURLEncoding.EncodeToString(sum[:])
 }

@@ -12,17 +12,27 @@ import (
 	"github.com/cloudbox/cloudbox/api"
 	stsapi "github.com/cloudbox/cloudbox/api/sts"
 	"github.com/cloudbox/cloudbox/arn"
+	"github.com/cloudbox/cloudbox/authz"
 	"github.com/cloudbox/cloudbox/identity"
 	"github.com/cloudbox/cloudbox/policy"
 )
 
-// Authorization is the IAM action and resource of an STS call, for the
-// authorizer: AssumeRole is sts:AssumeRole on the role.
-func (s *Service) Authorization(_ context.Context, op string, in any) (string, []string) {
-	if r, ok := in.(*stsapi.AssumeRoleRequest); ok && r.RoleArn != nil {
-		return "sts:AssumeRole", []string{*r.RoleArn}
+// Authorization is what an STS call needs the authorizer to allow:
+// AssumeRole is sts:AssumeRole on the role, and sts:TagSession when it
+// passes tags, with the keys its trust policy may test (sts:ExternalId,
+// aws:RequestTag/, aws:TagKeys...). Others keep the default.
+func (s *Service) Authorization(ctx context.Context, op string, in any) []authz.Access {
+	r, ok := in.(*stsapi.AssumeRoleRequest)
+	if !ok || r.RoleArn == nil {
+		return nil
 	}
-	return "", nil
+	// Input STS refuses gets no keys: AssumeRole answers its error.
+	_, keys, _, _ := assumeSession(api.RequestFrom(ctx).Caller, r)
+	acc := []authz.Access{{Action: "sts:AssumeRole", Resource: *r.RoleArn, Keys: keys}}
+	if len(r.Tags) > 0 {
+		acc = append(acc, authz.Access{Action: "sts:TagSession", Resource: *r.RoleArn, Keys: keys})
+	}
+	return acc
 }
 
 // allowAll stands for the caller's identity-based side when STS checks
@@ -295,19 +305,9 @@ func (s *Service) AssumeRole(ctx context.Context, in *stsapi.AssumeRoleRequest) 
 	if err != nil {
 		return nil, err
 	}
-	sess, keys, packed, err := session(sessionInput{in.Policy, in.PolicyArns, in.Tags, in.TransitiveTagKeys}, transitiveTags(caller))
+	sess, keys, packed, err := assumeSession(caller, in)
 	if err != nil {
 		return nil, err
-	}
-	if in.ExternalId != nil {
-		keys["sts:ExternalId"] = []string{*in.ExternalId}
-	}
-	// The code is not checked against the device: an MFA device's
-	// serial number and a code make the session an MFA session.
-	sess.MFA = in.SerialNumber != nil && in.TokenCode != nil
-	keys["aws:MultiFactorAuthPresent"] = []string{boolString(sess.MFA || caller.Session != nil && caller.Session.MFA)}
-	if in.SourceIdentity != nil {
-		keys["sts:SourceIdentity"] = []string{*in.SourceIdentity}
 	}
 	p := policy.PrincipalOf(caller.ARN, caller.UserID)
 	if caller.Session != nil {
@@ -337,6 +337,26 @@ func (s *Service) AssumeRole(ctx context.Context, in *stsapi.AssumeRoleRequest) 
 		SourceIdentity:   in.SourceIdentity,
 		PackedPolicySize: packed,
 	}, nil
+}
+
+// assumeSession is the session AssumeRole asks for and the condition
+// keys the call carries.
+func assumeSession(caller api.Principal, in *stsapi.AssumeRoleRequest) (*api.Session, map[string][]string, *int64, error) {
+	sess, keys, packed, err := session(sessionInput{in.Policy, in.PolicyArns, in.Tags, in.TransitiveTagKeys}, transitiveTags(caller))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if in.ExternalId != nil {
+		keys["sts:ExternalId"] = []string{*in.ExternalId}
+	}
+	// The code is not checked against the device: an MFA device's
+	// serial number and a code make the session an MFA session.
+	sess.MFA = in.SerialNumber != nil && in.TokenCode != nil
+	keys["aws:MultiFactorAuthPresent"] = []string{boolString(sess.MFA || caller.Session != nil && caller.Session.MFA)}
+	if in.SourceIdentity != nil {
+		keys["sts:SourceIdentity"] = []string{*in.SourceIdentity}
+	}
+	return sess, keys, packed, nil
 }
 
 func boolString(b bool) string {

@@ -337,3 +337,27 @@ func TestCLIWebIdentity(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// With IAM enforced, the authorizer evaluates the trust policy with the
+// call's keys, and the session policy narrows what the role allows.
+func TestEnforceSessionPolicy(t *testing.T) {
+	c := newCloud(t, "enforce")
+	trust := `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + acct + `:root"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":"s3cret"}}}}`
+	roleARN := createRole(t, c, "lister", trust, 3600)
+	must[*iamsdk.PutRolePolicyOutput](t)(c.iam(root).PutRolePolicy(ctx, &iamsdk.PutRolePolicyInput{RoleName: aws.String("lister"), PolicyName: aws.String("list"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":["iam:ListUsers","iam:ListRoles"],"Resource":"*"}}`)}))
+	s := c.sts(root)
+	_, err := s.AssumeRole(ctx, &stssdk.AssumeRoleInput{RoleArn: &roleARN, RoleSessionName: aws.String("s1")})
+	wantErr(t, err, "AccessDenied", 403, "User: arn:aws:iam::"+acct+":root is not authorized to perform: sts:AssumeRole on resource: "+roleARN)
+	out := must[*stssdk.AssumeRoleOutput](t)(s.AssumeRole(ctx, &stssdk.AssumeRoleInput{RoleArn: &roleARN, RoleSessionName: aws.String("s1"), ExternalId: aws.String("s3cret"),
+		Policy: aws.String(`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"iam:ListUsers","Resource":"*"}}`)}))
+	sess := c.iam(session(out.Credentials))
+	if _, err := sess.ListUsers(ctx, &iamsdk.ListUsersInput{}); err != nil {
+		t.Errorf("ListUsers, allowed by the role and the session policy: %v", err)
+	}
+	_, err = sess.ListRoles(ctx, &iamsdk.ListRolesInput{})
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "AccessDenied" || !strings.Contains(ae.ErrorMessage(), "iam:ListRoles") {
+		t.Errorf("ListRoles, outside the session policy: %v", err)
+	}
+}
