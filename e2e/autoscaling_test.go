@@ -33,6 +33,8 @@ func TestAutoScalingLoop(t *testing.T) {
 	w.aws("ec2", "authorize-security-group-ingress", "--group-id", appSG, "--protocol", "tcp", "--port", "3000", "--source-group", albSG)
 	ami := get(w.aws("ec2", "describe-images", "--owners", "amazon", "--filters", "Name=name,Values=al2023-ami-2023.*-kernel-6.1-x86_64"), "Images", 0, "ImageId")
 	ud := base64.StdEncoding.EncodeToString(fmt.Appendf(nil, webUserData, 3000))
+	// EC2 launches only with a profile IAM has.
+	w.aws("iam", "create-instance-profile", "--instance-profile-name", "web")
 	w.aws("ec2", "create-launch-template", "--launch-template-name", "BTS-template", "--launch-template-data",
 		fmt.Sprintf(`{"ImageId":%q,"InstanceType":"t2.micro","SecurityGroupIds":[%q],"IamInstanceProfile":{"Name":"web"},"UserData":%q}`, ami, appSG, ud))
 	tg := get(w.aws("elbv2", "create-target-group", "--name", "bts", "--protocol", "HTTP", "--port", "3000", "--vpc-id", vpc,

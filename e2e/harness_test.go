@@ -223,6 +223,8 @@ type Opts struct {
 	Dataplane bool
 	// TimeScale is --time-scale (binary only; 0 leaves AWS's timings).
 	TimeScale int
+	// IAM is --iam: "off" (default), "enforce" or "audit".
+	IAM string
 }
 
 // Cloud is a running cloudbox.
@@ -286,6 +288,7 @@ func startInProcess(t *testing.T, o Opts) *Cloud {
 		Listen:    c.Addr,
 		Ephemeral: true,
 		Auth:      o.Auth,
+		IAM:       o.IAM,
 		KeysFile:  writeKeys(t, o.Keys),
 		Logger:    slog.New(slog.NewJSONHandler(c.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
@@ -359,6 +362,9 @@ func launch(t *testing.T, o Opts, addr string) (*Cloud, error) {
 	}
 	if o.TimeScale > 0 {
 		args = append(args, "--time-scale", strconv.Itoa(o.TimeScale))
+	}
+	if o.IAM != "" {
+		args = append(args, "--iam", o.IAM)
 	}
 	if o.Dataplane {
 		args = append(args, "--dataplane", "on", "--image-dir", imageDir())
