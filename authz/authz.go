@@ -156,7 +156,7 @@ func New(cfg Config) *Authorizer {
 // alwaysAllowed are the actions no policy can deny, as on AWS.
 // AssumeRoleWithWebIdentity is called unsigned: the role's trust policy,
 // which STS checks, is all that decides it.
-var alwaysAllowed = map[string]bool{"sts:getcalleridentity": true, "sts:assumerolewithwebidentity": true}
+var alwaysAllowed = map[string]bool{"sts:getcalleridentity": true, "sts:assumerolewithwebidentity": true, "sts:getsessiontoken": true}
 
 // Prefix is a service's IAM action prefix.
 func Prefix(svc *api.Service) string {

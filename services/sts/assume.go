@@ -305,6 +305,9 @@ func (s *Service) AssumeRole(ctx context.Context, in *stsapi.AssumeRoleRequest) 
 	if err != nil {
 		return nil, err
 	}
+	if _, err := s.checkMFA(caller.Account, in.SerialNumber, in.TokenCode); err != nil {
+		return nil, err
+	}
 	sess, keys, packed, err := assumeSession(caller, in)
 	if err != nil {
 		return nil, err
@@ -349,8 +352,7 @@ func assumeSession(caller api.Principal, in *stsapi.AssumeRoleRequest) (*api.Ses
 	if in.ExternalId != nil {
 		keys["sts:ExternalId"] = []string{*in.ExternalId}
 	}
-	// The code is not checked against the device: an MFA device's
-	// serial number and a code make the session an MFA session.
+	// AssumeRole has checked the code against the device (checkMFA).
 	sess.MFA = in.SerialNumber != nil && in.TokenCode != nil
 	keys["aws:MultiFactorAuthPresent"] = []string{boolString(sess.MFA || caller.Session != nil && caller.Session.MFA)}
 	if in.SourceIdentity != nil {

@@ -98,6 +98,14 @@ func (s *Service) GetSessionToken(ctx context.Context, in *stsapi.GetSessionToke
 	if strings.HasSuffix(caller.ARN, ":root") && d > maxRootSession {
 		d = maxRootSession
 	}
+	mfa, err := s.checkMFA(caller.Account, in.SerialNumber, in.TokenCode)
+	if err != nil {
+		return nil, err
+	}
+	if mfa {
+		// aws:MultiFactorAuthPresent is true for the session's calls.
+		caller.Session = &api.Session{MFA: true}
+	}
 	cred, err := s.ids.Issue(caller, s.now(), d)
 	if err != nil {
 		return nil, err
