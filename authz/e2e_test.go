@@ -53,10 +53,12 @@ func (s *syncBuffer) String() string {
 }
 
 // cloud is a whole cloudbox with strict authentication and IAM in mode,
-// and account 111111111111's root key OTHERROOT/other.
+// and account 111111111111's root key OTHERROOT/other, served over HTTP
+// (url) and HTTPS (secure).
 type cloud struct {
-	url  string
-	logs *syncBuffer
+	url    string
+	secure *httptest.Server
+	logs   *syncBuffer
 }
 
 func newCloud(t *testing.T, mode string) *cloud {
@@ -75,7 +77,9 @@ func newCloud(t *testing.T, mode string) *cloud {
 	t.Cleanup(func() { d.Close() })
 	srv := httptest.NewServer(d.Handler())
 	t.Cleanup(srv.Close)
-	return &cloud{url: srv.URL, logs: logs}
+	secure := httptest.NewTLSServer(d.Handler())
+	t.Cleanup(secure.Close)
+	return &cloud{url: srv.URL, secure: secure, logs: logs}
 }
 
 func creds(akid, secret, token string) aws.CredentialsProvider {

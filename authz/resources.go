@@ -114,7 +114,9 @@ func (a *Authorizer) resources(req *api.Request, prefix, op string, in any) []st
 			if prefix == "route53" {
 				n = n[strings.LastIndexByte(n, '/')+1:] // "/hostedzone/Z1" names Z1
 			}
-			out = append(out, strings.ReplaceAll(r.Replace(m.arn), "{n}", n))
+			if res := strings.ReplaceAll(r.Replace(m.arn), "{n}", n); wellFormed(res) {
+				out = append(out, res)
+			}
 		}
 		if len(out) > 0 {
 			return out
@@ -192,11 +194,18 @@ func (a *Authorizer) iamResources(account string, v reflect.Value) []string {
 		return []string{res}
 	}
 	for _, member := range []string{"PolicyArn", "OpenIDConnectProviderArn", "SAMLProviderArn"} {
-		if p := strs(v, member); len(p) > 0 {
+		if p := strs(v, member); len(p) > 0 && wellFormed(p[0]) {
 			return p[:1]
 		}
 	}
 	return nil
+}
+
+// wellFormed reports whether s is an ARN: what a member the service has
+// not validated yet holds may be anything.
+func wellFormed(s string) bool {
+	a, err := arn.Parse(s)
+	return err == nil && a.Resource != ""
 }
 
 // ssmResources are the parameters an SSM call names (Name or Names):
