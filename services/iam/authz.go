@@ -13,11 +13,11 @@ import (
 // trust policies from IAM's records.
 var _ authz.IAMReader = (*Service)(nil)
 
-// Identity returns the identity-based policies of the IAM user or role
+// identity returns the identity-based policies of the IAM user or role
 // session principalARN names: a user's inline and attached policies and
 // its groups', or a session's role's; ok is false when there is no such
 // user or role.
-func (s *Service) Identity(principalARN string) (id authz.Identity, ok bool, err error) {
+func (s *Service) identity(principalARN string) (id authz.Identity, ok bool, err error) {
 	a, err := arn.Parse(principalARN)
 	if err != nil {
 		return id, false, nil

@@ -75,6 +75,7 @@ const (
 type Service struct {
 	store *store.Store
 	now   func() time.Time
+	ids   identityCache // callers' policies for the authorizer
 }
 
 // New returns IAM over st, with now the wall clock its dates come from.
