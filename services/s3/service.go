@@ -68,6 +68,8 @@ type Service struct {
 	// now is the virtual clock: object times, lifecycle.
 	now func() time.Time
 	log *slog.Logger
+	// policies are buckets' policies and owners for the authorizer.
+	policies *store.Memo[bucketPolicy]
 }
 
 // New returns S3 keeping metadata in st and bytes in blobs.
@@ -75,7 +77,7 @@ func New(st *store.Store, blobs *objectstore.Store, now func() time.Time, log *s
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: st, blobs: blobs, now: now, log: log}
+	return &Service{store: st, blobs: blobs, now: now, log: log, policies: newPolicyMemo()}
 }
 
 // Invoker serves S3's API.
