@@ -62,6 +62,9 @@ type Session struct {
 	// they stop working once the instance is terminated or loses it.
 	Instance string `json:",omitempty"`
 	Profile  string `json:",omitempty"`
+	// User is the IAM user (or root) a GetFederationToken session was
+	// issued to: its policies are the session's identity side.
+	User string `json:",omitempty"`
 	// MFA: the session was created with an MFA code
 	// (aws:MultiFactorAuthPresent).
 	MFA bool `json:",omitempty"`

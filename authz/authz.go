@@ -247,6 +247,17 @@ func refs(rs []policy.StatementRef) []string {
 	return out
 }
 
+// rootPolicies stand for the root user's permissions, all of its
+// account's, as the identity side of its federated users.
+var rootPolicies = func() *policy.Policy {
+	p, err := policy.Parse(policy.Managed, `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}`)
+	if err != nil {
+		panic(err)
+	}
+	p.Name = "(the root user's permissions)"
+	return p
+}()
+
 // Decide evaluates one access for the request's caller.
 func (a *Authorizer) Decide(req *api.Request, acc Access) (Check, error) {
 	p := policy.Principal{Type: policy.Anonymous, ARN: "anonymous"}
@@ -255,8 +266,20 @@ func (a *Authorizer) Decide(req *api.Request, acc Access) (Check, error) {
 	}
 	c := Check{Principal: p, Action: acc.Action, Resource: acc.Resource}
 	set := &policy.Set{}
-	if (p.Type == policy.User || p.Type == policy.AssumedRole) && a.cfg.IAM != nil {
-		id, ok, err := a.cfg.IAM.Identity(p.ARN)
+	// A federated user acts with the policies of the user it was issued
+	// to (all of the root user's), within its session policies.
+	identityARN := p.ARN
+	if p.Type == policy.FederatedUser {
+		identityARN = ""
+		if s := req.Caller.Session; s != nil {
+			identityARN = s.User
+		}
+		if strings.HasSuffix(identityARN, ":root") {
+			set.Identity, identityARN = []*policy.Policy{rootPolicies}, ""
+		}
+	}
+	if (p.Type == policy.User || p.Type == policy.AssumedRole || p.Type == policy.FederatedUser) && identityARN != "" && a.cfg.IAM != nil {
+		id, ok, err := a.cfg.IAM.Identity(identityARN)
 		if err != nil {
 			return c, err
 		}

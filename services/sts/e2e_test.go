@@ -237,8 +237,8 @@ func TestWebIdentity(t *testing.T) {
 }
 
 func TestFederationToken(t *testing.T) {
-	// IAM off: a federated user's own calls would need the user's
-	// policies, which IAM does not yet give it.
+	// IAM off: the token's shape and limits (TestFederationTokenEnforced
+	// has its permissions).
 	c := newCloud(t, "off")
 	out := must[*stssdk.GetFederationTokenOutput](t)(c.sts(root).GetFederationToken(ctx, &stssdk.GetFederationTokenInput{
 		Name: aws.String("bob"), DurationSeconds: aws.Int32(7200),

@@ -39,6 +39,7 @@ func (s *Service) GetFederationToken(ctx context.Context, in *stsapi.GetFederati
 	if err != nil {
 		return nil, err
 	}
+	sess.User = caller.ARN
 	partition := "aws"
 	if a, err := arn.Parse(caller.ARN); err == nil {
 		partition = a.Partition
