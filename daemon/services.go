@@ -7,6 +7,7 @@ import (
 	_ "github.com/cloudbox/cloudbox/services/autoscaling"
 	_ "github.com/cloudbox/cloudbox/services/cloudwatch"
 	_ "github.com/cloudbox/cloudbox/services/ec2"
+	_ "github.com/cloudbox/cloudbox/services/elasticache"
 	_ "github.com/cloudbox/cloudbox/services/elbv2"
 	_ "github.com/cloudbox/cloudbox/services/iam"
 	_ "github.com/cloudbox/cloudbox/services/route53"

@@ -25,6 +25,7 @@ targets=(
   "./services/s3 FuzzXMLBodies"
   "./services/iam FuzzNamesAndPaths"
   "./services/iam FuzzMarker"
+  "./services/elasticache FuzzInputs"
 )
 # Go 1.26's fuzzer can end a clean run with a bare "context deadline
 # exceeded" and no failing input (golang/go#75804): such a run is retried

@@ -1,0 +1,158 @@
+package elasticache
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/cloudbox/cloudbox/desired"
+	"github.com/cloudbox/cloudbox/services/ec2"
+	"github.com/cloudbox/cloudbox/store"
+)
+
+// Run moves groups on while the daemon serves: without a data plane,
+// creating nodes turn available nodeBootTime after their creation; a
+// deleting group goes, with its interfaces, deleteTime after the call.
+func (s *Service) Run(ctx context.Context) {
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			if err := s.advance(); err != nil {
+				s.log.Warn("elasticache: advancing groups", "error", err)
+			}
+		}
+	}
+}
+
+func (s *Service) advance() error {
+	var scopes [][2]string
+	err := s.store.View(func(tx *store.Tx) error {
+		var err error
+		scopes, err = tx.Scopes(kindRG)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	for _, p := range scopes {
+		sc := scope{account: p[0], region: p[1]}
+		err := s.store.Update(func(tx *store.Tx) error {
+			rgs, err := store.ListAll[replicationGroup](tx, sc.account, sc.region, kindRG)
+			if err != nil {
+				return err
+			}
+			for _, rg := range rgs {
+				changed := false
+				switch {
+				case rg.Status == "deleting" && !now.Before(rg.DeleteAt):
+					if err := s.remove(tx, sc, rg, now); err != nil {
+						return err
+					}
+					continue
+				case !s.dataPlane:
+					for _, n := range rg.Nodes {
+						if n.Status == "creating" && !now.Before(n.Created.Add(nodeBootTime)) {
+							if err := nodeUp(tx, sc, rg, n, now); err != nil {
+								return err
+							}
+							changed = true
+						}
+					}
+				}
+				if changed {
+					if err := tx.Put(sc.key(kindRG, rg.ID), rg); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// nodeUp marks a creating node available, and its group once every node
+// is.
+func nodeUp(tx *store.Tx, sc scope, rg *replicationGroup, n *node, now time.Time) error {
+	n.Status = "available"
+	if err := recordEvent(tx, sc, now, "cache-cluster", n.Cluster, "Cache cluster created"); err != nil {
+		return err
+	}
+	for _, o := range rg.Nodes {
+		if o.Status != "available" {
+			return nil
+		}
+	}
+	if rg.Status != "creating" {
+		return nil
+	}
+	rg.Status = "available"
+	return recordEvent(tx, sc, now, "replication-group", rg.ID, "Replication group "+rg.ID+" created")
+}
+
+// remove deletes a group that finished deleting, with its interfaces;
+// its slots leave the desired world with it and are reaped.
+func (s *Service) remove(tx *store.Tx, sc scope, rg *replicationGroup, now time.Time) error {
+	for _, n := range rg.Nodes {
+		if err := ec2.DeleteServiceENI(tx, sc.account, sc.region, n.ENI); err != nil {
+			return err
+		}
+		if err := dropTags(tx, sc, "cluster:"+n.Cluster); err != nil {
+			return err
+		}
+		if err := recordEvent(tx, sc, now, "cache-cluster", n.Cluster, "Cache cluster deleted"); err != nil {
+			return err
+		}
+	}
+	if err := dropTags(tx, sc, "replicationgroup:"+rg.ID); err != nil {
+		return err
+	}
+	if err := recordEvent(tx, sc, now, "replication-group", rg.ID, "Replication group "+rg.ID+" deleted"); err != nil {
+		return err
+	}
+	_, err := tx.Delete(sc.key(kindRG, rg.ID))
+	s.log.Info("elasticache: replication group deleted", "id", rg.ID)
+	return err
+}
+
+// ReportSlot implements desired.SlotReporter: a node's slot runs (the
+// node is available), stopped or failed (a primary fails over when the
+// group has automatic failover).
+func (s *Service) ReportSlot(account, region, id, state, reason string) error {
+	sc := scope{account: account, region: region}
+	cluster, ok := strings.CutPrefix(id, sc.slotPrefix())
+	if !ok {
+		return nil
+	}
+	return s.store.Update(func(tx *store.Tx) error {
+		rg, n, err := findCluster(tx, sc, cluster)
+		if err != nil {
+			return nil // deleted meanwhile
+		}
+		now := s.now()
+		switch {
+		case state == desired.Running && n.Status == "creating":
+			if err := nodeUp(tx, sc, rg, n, now); err != nil {
+				return err
+			}
+		case state == desired.Failed && rg.Status == "creating":
+			n.Status, rg.Status = "create-failed", "create-failed"
+			s.log.Warn("elasticache: node failed to start", "cluster", n.Cluster, "reason", reason)
+		case state != desired.Running && n.Role == "primary" && rg.Status == "available" && rg.AutoFailover:
+			if err := failover(tx, sc, rg, now); err != nil {
+				return err
+			}
+		default:
+			return nil
+		}
+		return tx.Put(sc.key(kindRG, rg.ID), rg)
+	})
+}

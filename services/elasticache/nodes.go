@@ -1,0 +1,94 @@
+package elasticache
+
+import (
+	"bytes"
+	_ "embed"
+	"fmt"
+	"maps"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"text/template"
+
+	"github.com/cloudbox/cloudbox/desired"
+	"github.com/cloudbox/cloudbox/store"
+)
+
+// Follows implements desired.Contributor.
+func (s *Service) Follows(kind string) bool { return strings.HasPrefix(kind, "elasticache:") }
+
+// Scopes implements desired.Contributor: the accounts and regions with
+// replication groups.
+func (s *Service) Scopes(tx *store.Tx) ([]desired.Scope, error) {
+	pairs, err := tx.Scopes(kindRG)
+	return desired.ScopesOf(pairs), err
+}
+
+// installMiB is the memory a node's slot has beyond its node type's, for
+// the first boot's apt-get.
+const installMiB = 256
+
+// Contribute implements desired.Contributor: a slot per node and the
+// group's names, visible in its VPC only.
+func (s *Service) Contribute(tx *store.Tx, ds desired.Scope, w *desired.World) error {
+	sc := scope{account: ds.Account, region: ds.Region}
+	rgs, err := store.ListAll[replicationGroup](tx, sc.account, sc.region, kindRG)
+	if err != nil {
+		return err
+	}
+	for _, rg := range rgs {
+		pg, err := loadParamGroup(tx, sc, rg.ParamGroup)
+		if err != nil {
+			return err
+		}
+		nt := nodeTypes[rg.NodeType]
+		var replicas []netip.Addr
+		for _, n := range rg.Nodes {
+			script, err := nodeScript(sc, rg, n, pg, nt)
+			if err != nil {
+				return err
+			}
+			w.Slots = append(w.Slots, &desired.Slot{ID: sc.slotPrefix() + n.Cluster, Account: sc.account, Region: sc.region,
+				Owner: "elasticache", ENI: n.ENI, VCPUs: nt.vcpus, MemoryMiB: nt.memoryMiB + installMiB, Script: script,
+				Running: rg.Status != "deleting"})
+			ip := netip.MustParseAddr(n.IP)
+			w.Names = append(w.Names, &desired.Name{Name: sc.nodeName(rg.ID, n.Cluster), VPCs: []string{rg.VPC}, Addrs: []netip.Addr{ip}})
+			if n.Role == "primary" {
+				w.Names = append(w.Names, &desired.Name{Name: sc.primaryName(rg.ID), VPCs: []string{rg.VPC}, Addrs: []netip.Addr{ip}})
+			} else {
+				replicas = append(replicas, ip)
+			}
+		}
+		if len(replicas) == 0 && rg.primary() != nil { // a lone primary answers reads too
+			replicas = []netip.Addr{netip.MustParseAddr(rg.primary().IP)}
+		}
+		w.Names = append(w.Names, &desired.Name{Name: sc.readerName(rg.ID), VPCs: []string{rg.VPC}, Addrs: replicas})
+	}
+	return nil
+}
+
+//go:embed node.sh.tmpl
+var nodeScriptText string
+
+var nodeScriptTmpl = template.Must(template.New("node").Parse(nodeScriptText))
+
+// nodeScript is a node's first boot: Debian's redis-server configured
+// from the parameter group, and the unit that follows the primary
+// endpoint.
+func nodeScript(sc scope, rg *replicationGroup, n *node, pg *paramGroup, nt nodeType) ([]byte, error) {
+	values := pg.effective()
+	reserved, _ := strconv.Atoi(values["reserved-memory-percent"])
+	var conf []string
+	for _, name := range slices.Sorted(maps.Keys(values)) {
+		if p, _ := familyParam(pg.Family, name); p.Redis {
+			conf = append(conf, fmt.Sprintf("%s %q", name, values[name]))
+		}
+	}
+	var b bytes.Buffer
+	err := nodeScriptTmpl.Execute(&b, map[string]any{
+		"IP": n.IP, "Port": rg.Port, "Primary": sc.primaryName(rg.ID),
+		"MaxMemory": int64(nt.memoryMiB) * (100 - int64(reserved)) / 100 * 1024 * 1024, "Params": conf,
+	})
+	return b.Bytes(), err
+}

@@ -1,0 +1,434 @@
+package elasticache
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cloudbox/cloudbox/api"
+	ecapi "github.com/cloudbox/cloudbox/api/elasticache"
+	"github.com/cloudbox/cloudbox/services/ec2"
+	"github.com/cloudbox/cloudbox/store"
+)
+
+// replicationGroup is a Redis replication group with cluster mode
+// disabled: one node group (0001) of a primary and up to five replicas,
+// each node a cache cluster of one cache node.
+type replicationGroup struct {
+	ID, Description, Status string
+	Engine, EngineVersion   string
+	NodeType                string
+	ParamGroup, SubnetGroup string
+	VPC                     string
+	SecurityGroups          []string
+	Port                    int64
+	AutoFailover, MultiAZ   bool
+	Created                 time.Time
+	// DeleteAt is when a deleting group is gone.
+	DeleteAt time.Time `json:",omitzero"`
+	Nodes    []*node
+}
+
+// node is one cache cluster of a group, in a slot behind its interface.
+type node struct {
+	Cluster, AZ, Subnet, ENI, IP string
+	// Role is "primary" or "replica"; Status the cache cluster's.
+	Role, Status string
+	Created      time.Time
+}
+
+// primary returns the group's primary node.
+func (rg *replicationGroup) primary() *node {
+	for _, n := range rg.Nodes {
+		if n.Role == "primary" {
+			return n
+		}
+	}
+	return nil
+}
+
+const (
+	maxNodes = 6 // a primary and five replicas
+	// nodeBootTime is how long a node takes to turn available without a
+	// data plane; deleteTime how long a deleting group stays listed.
+	nodeBootTime = 5 * time.Second
+	deleteTime   = 2 * time.Second
+)
+
+func rgNotFound(id string) error {
+	return api.NewError(404, "ReplicationGroupNotFoundFault", "Replication group %s not found.", id)
+}
+
+func loadRG(tx *store.Tx, sc scope, id string) (*replicationGroup, error) {
+	rg, ok, err := store.Get[replicationGroup](tx, sc.key(kindRG, strings.ToLower(id)))
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, rgNotFound(id)
+	}
+	return rg, nil
+}
+
+func (s *Service) registerReplicationGroups(h *ecapi.Handlers) {
+	h.CreateReplicationGroup = s.createRG
+	h.DescribeReplicationGroups = s.describeRGs
+	h.DeleteReplicationGroup = s.deleteRG
+	h.DescribeCacheClusters = s.describeClusters
+	h.TestFailover = s.testFailover
+}
+
+// rgSpec is a create request, checked.
+type rgSpec struct {
+	id, engine, nodeType string
+	version              engineVersion
+	nodes                int
+	azs                  []string
+}
+
+func checkCreate(in *ecapi.CreateReplicationGroupMessage) (rgSpec, error) {
+	sp := rgSpec{id: strings.ToLower(deref(in.ReplicationGroupId)), engine: strings.ToLower(deref(in.Engine)), nodeType: deref(in.CacheNodeType)}
+	if err := checkName("ReplicationGroupId", sp.id, 40); err != nil {
+		return sp, err
+	}
+	switch sp.engine {
+	case "", "redis", "valkey":
+		// Valkey runs on the same redis-server.
+		sp.engine = "redis"
+	default:
+		return sp, invalidValue("Invalid engine: %s. Replication groups support the redis and valkey engines.", deref(in.Engine))
+	}
+	var ok bool
+	if sp.version, ok = lookupVersion("redis", deref(in.EngineVersion)); !ok {
+		return sp, invalidValue("Cannot find version %s for %s", deref(in.EngineVersion), sp.engine)
+	}
+	if sp.nodeType == "" {
+		return sp, invalidValue("The parameter CacheNodeType must be provided and must not be blank.")
+	}
+	if _, ok := nodeTypes[sp.nodeType]; !ok {
+		return sp, invalidValue("Invalid CacheNodeType: %s", sp.nodeType)
+	}
+	if in.PrimaryClusterId != nil || len(in.SnapshotArns) > 0 || in.SnapshotName != nil || in.GlobalReplicationGroupId != nil {
+		return sp, api.NotImplemented("ElastiCache", "CreateReplicationGroup from an existing cluster, a snapshot or a global group")
+	}
+	if deref(in.ClusterMode) == "enabled" || in.NumNodeGroups != nil && *in.NumNodeGroups > 1 || len(in.NodeGroupConfiguration) > 1 {
+		return sp, api.NotImplemented("ElastiCache", "CreateReplicationGroup with cluster mode enabled")
+	}
+	if in.AuthToken != nil || in.TransitEncryptionEnabled != nil && *in.TransitEncryptionEnabled {
+		return sp, api.NotImplemented("ElastiCache", "CreateReplicationGroup with AUTH or in-transit encryption")
+	}
+	switch {
+	case in.NumCacheClusters != nil && in.ReplicasPerNodeGroup != nil:
+		return sp, invalidCombination("Cannot specify both NumCacheClusters and ReplicasPerNodeGroup.")
+	case in.NumCacheClusters != nil:
+		sp.nodes = int(*in.NumCacheClusters)
+	case in.ReplicasPerNodeGroup != nil:
+		sp.nodes = int(*in.ReplicasPerNodeGroup) + 1
+	default:
+		sp.nodes = 1
+	}
+	if sp.nodes < 1 || sp.nodes > maxNodes {
+		return sp, invalidValue("NumCacheClusters must be between 1 and %d.", maxNodes)
+	}
+	for _, az := range in.PreferredCacheClusterAZs {
+		sp.azs = append(sp.azs, deref(az))
+	}
+	if len(sp.azs) > 0 && len(sp.azs) != sp.nodes {
+		return sp, invalidValue("The number of availability zones specified (%d) must match the number of cache clusters (%d).", len(sp.azs), sp.nodes)
+	}
+	auto := in.AutomaticFailoverEnabled != nil && *in.AutomaticFailoverEnabled
+	if auto && sp.nodes < 2 {
+		return sp, invalidCombination("When using automatic failover, there must be at least 2 cache clusters in the replication group.")
+	}
+	if in.MultiAZEnabled != nil && *in.MultiAZEnabled && !auto {
+		return sp, invalidCombination("Multi-AZ is only supported with automatic failover enabled.")
+	}
+	return sp, nil
+}
+
+func (s *Service) createRG(ctx context.Context, in *ecapi.CreateReplicationGroupMessage) (*ecapi.CreateReplicationGroupResult, error) {
+	sc := scopeOf(ctx)
+	sp, err := checkCreate(in)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	rg := &replicationGroup{ID: sp.id, Description: deref(in.ReplicationGroupDescription), Status: "creating",
+		Engine: sp.engine, EngineVersion: sp.version.version, NodeType: sp.nodeType, Port: 6379, Created: now,
+		AutoFailover: in.AutomaticFailoverEnabled != nil && *in.AutomaticFailoverEnabled,
+		MultiAZ:      in.MultiAZEnabled != nil && *in.MultiAZEnabled}
+	if in.Port != nil {
+		rg.Port = *in.Port
+	}
+	err = s.store.Update(func(tx *store.Tx) error {
+		if ok, err := tx.Get(sc.key(kindRG, rg.ID), &replicationGroup{}); err != nil || ok {
+			if ok {
+				return api.Errorf("ReplicationGroupAlreadyExists", "Replication group with specified name already exists.")
+			}
+			return err
+		}
+		pg, err := loadParamGroup(tx, sc, cmp(deref(in.CacheParameterGroupName), "default."+sp.version.family))
+		if err != nil {
+			return err
+		}
+		if pg.Family != sp.version.family {
+			return invalidCombination("The parameter group family %s of %s does not match the engine family %s.", pg.Family, pg.Name, sp.version.family)
+		}
+		rg.ParamGroup = pg.Name
+		sg, err := loadSubnetGroup(tx, sc, cmp(deref(in.CacheSubnetGroupName), "default"))
+		if err != nil {
+			return err
+		}
+		rg.SubnetGroup, rg.VPC = sg.Name, sg.VPC
+		if rg.SecurityGroups, err = securityGroups(tx, sc, sg.VPC, in.SecurityGroupIds); err != nil {
+			return err
+		}
+		for i := range sp.nodes {
+			sn, err := placeNode(sg, sp.azs, i)
+			if err != nil {
+				return err
+			}
+			n := &node{Cluster: fmt.Sprintf("%s-%03d", rg.ID, i+1), AZ: sn.AZ, Subnet: sn.ID, Role: "replica", Status: "creating", Created: now}
+			if i == 0 {
+				n.Role = "primary"
+			}
+			eni, err := ec2.CreateServiceENI(tx, sc.account, sc.region, ec2.ServiceENISpec{Subnet: sn.ID, Groups: rg.SecurityGroups,
+				Description: "ElastiCache " + n.Cluster, InterfaceType: "interface", Owner: "elasticache"})
+			if err != nil {
+				return err
+			}
+			n.ENI, n.IP = eni.ID, eni.PrivateIP.String()
+			rg.Nodes = append(rg.Nodes, n)
+		}
+		if err := setTags(tx, sc, "replicationgroup:"+rg.ID, in.Tags); err != nil {
+			return err
+		}
+		return tx.Put(sc.key(kindRG, rg.ID), rg)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.log.Info("elasticache: replication group creating", "id", rg.ID, "nodes", len(rg.Nodes))
+	return &ecapi.CreateReplicationGroupResult{ReplicationGroup: sc.rgOut(rg)}, nil
+}
+
+func cmp(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// securityGroups checks the groups asked for, or gives the VPC's default.
+func securityGroups(tx *store.Tx, sc scope, vpc string, ids []*string) ([]string, error) {
+	if len(ids) == 0 {
+		def, err := ec2.DefaultSecurityGroup(tx, sc.account, sc.region, vpc)
+		return []string{def}, err
+	}
+	var out []string
+	for _, p := range ids {
+		in, ok, err := ec2.SecurityGroupVPC(tx, sc.account, sc.region, deref(p))
+		if err != nil {
+			return nil, err
+		}
+		if !ok || in != vpc {
+			return nil, invalidValue("Some security group Id not recongized by EC2: %s", deref(p))
+		}
+		out = append(out, deref(p))
+	}
+	return out, nil
+}
+
+// placeNode picks node i's subnet: in the AZ asked for, else spread over
+// the group's AZs in turn.
+func placeNode(g *subnetGroup, azs []string, i int) (groupSubnet, error) {
+	if len(azs) > 0 {
+		for _, sn := range g.Subnets {
+			if sn.AZ == azs[i] {
+				return sn, nil
+			}
+		}
+		return groupSubnet{}, api.Errorf("InvalidVPCNetworkStateFault", "Cache subnet group %s has no subnet in availability zone %s.", g.Name, azs[i])
+	}
+	var zones []string
+	for _, sn := range g.Subnets {
+		if !slices.Contains(zones, sn.AZ) {
+			zones = append(zones, sn.AZ)
+		}
+	}
+	slices.Sort(zones)
+	az := zones[i%len(zones)]
+	for _, sn := range g.Subnets {
+		if sn.AZ == az {
+			return sn, nil
+		}
+	}
+	return groupSubnet{}, fmt.Errorf("elasticache: no subnet in %s", az)
+}
+
+func onOff(b bool) *string {
+	if b {
+		return str("enabled")
+	}
+	return str("disabled")
+}
+
+func (sc scope) rgOut(rg *replicationGroup) *ecapi.ReplicationGroup {
+	out := &ecapi.ReplicationGroup{ARN: str(sc.arn("replicationgroup", rg.ID)), ReplicationGroupId: str(rg.ID),
+		Description: str(rg.Description), Status: str(rg.Status), CacheNodeType: str(rg.NodeType),
+		AutomaticFailover: onOff(rg.AutoFailover), MultiAZ: onOff(rg.MultiAZ), ClusterEnabled: boolp(false), ClusterMode: str("disabled"),
+		SnapshotRetentionLimit: i64(0), SnapshotWindow: str("05:00-06:00"), AuthTokenEnabled: boolp(false),
+		TransitEncryptionEnabled: boolp(false), AtRestEncryptionEnabled: boolp(false), ReplicationGroupCreateTime: &rg.Created,
+		DataTiering: str("disabled"), AutoMinorVersionUpgrade: boolp(true), NetworkType: str("ipv4"), IpDiscovery: str("ipv4"),
+		PendingModifiedValues: &ecapi.ReplicationGroupPendingModifiedValues{}}
+	ng := &ecapi.NodeGroup{NodeGroupId: str("0001"), Status: str(rg.Status)}
+	if rg.Status != "creating" {
+		ng.PrimaryEndpoint = &ecapi.Endpoint{Address: str(sc.primaryName(rg.ID)), Port: i64(rg.Port)}
+		ng.ReaderEndpoint = &ecapi.Endpoint{Address: str(sc.readerName(rg.ID)), Port: i64(rg.Port)}
+	}
+	for _, n := range rg.Nodes {
+		out.MemberClusters = append(out.MemberClusters, str(n.Cluster))
+		m := &ecapi.NodeGroupMember{CacheClusterId: str(n.Cluster), CacheNodeId: str("0001"), PreferredAvailabilityZone: str(n.AZ)}
+		if rg.Status != "creating" {
+			m.CurrentRole = str(n.Role)
+			m.ReadEndpoint = &ecapi.Endpoint{Address: str(sc.nodeName(rg.ID, n.Cluster)), Port: i64(rg.Port)}
+		}
+		ng.NodeGroupMembers = append(ng.NodeGroupMembers, m)
+	}
+	out.NodeGroups = []*ecapi.NodeGroup{ng}
+	return out
+}
+
+func (s *Service) describeRGs(ctx context.Context, in *ecapi.DescribeReplicationGroupsMessage) (*ecapi.ReplicationGroupMessage, error) {
+	sc := scopeOf(ctx)
+	var all []*ecapi.ReplicationGroup
+	err := s.store.View(func(tx *store.Tx) error {
+		if id := deref(in.ReplicationGroupId); id != "" {
+			rg, err := loadRG(tx, sc, id)
+			if err == nil {
+				all = append(all, sc.rgOut(rg))
+			}
+			return err
+		}
+		rgs, err := store.ListAll[replicationGroup](tx, sc.account, sc.region, kindRG)
+		for _, rg := range rgs {
+			all = append(all, sc.rgOut(rg))
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out, next, err := page(all, in.Marker, in.MaxRecords)
+	return &ecapi.ReplicationGroupMessage{ReplicationGroups: out, Marker: next}, err
+}
+
+func (s *Service) deleteRG(ctx context.Context, in *ecapi.DeleteReplicationGroupMessage) (*ecapi.DeleteReplicationGroupResult, error) {
+	sc := scopeOf(ctx)
+	if in.FinalSnapshotIdentifier != nil {
+		return nil, api.NotImplemented("ElastiCache", "DeleteReplicationGroup with a final snapshot")
+	}
+	if in.RetainPrimaryCluster != nil && *in.RetainPrimaryCluster {
+		return nil, api.NotImplemented("ElastiCache", "DeleteReplicationGroup retaining the primary cluster")
+	}
+	var rg *replicationGroup
+	err := s.store.Update(func(tx *store.Tx) error {
+		var err error
+		if rg, err = loadRG(tx, sc, deref(in.ReplicationGroupId)); err != nil {
+			return err
+		}
+		if rg.Status != "available" && rg.Status != "create-failed" {
+			return api.Errorf("InvalidReplicationGroupState", "Replication group %s has status %s which is not valid for deletion.", rg.ID, rg.Status)
+		}
+		rg.Status, rg.DeleteAt = "deleting", s.now().Add(deleteTime)
+		for _, n := range rg.Nodes {
+			n.Status = "deleting"
+		}
+		return tx.Put(sc.key(kindRG, rg.ID), rg)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ecapi.DeleteReplicationGroupResult{ReplicationGroup: sc.rgOut(rg)}, nil
+}
+
+// findCluster finds a cache cluster (a node) and its group.
+func findCluster(tx *store.Tx, sc scope, id string) (*replicationGroup, *node, error) {
+	rgs, err := store.ListAll[replicationGroup](tx, sc.account, sc.region, kindRG)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, rg := range rgs {
+		for _, n := range rg.Nodes {
+			if n.Cluster == strings.ToLower(id) {
+				return rg, n, nil
+			}
+		}
+	}
+	return nil, nil, api.NewError(404, "CacheClusterNotFound", "CacheCluster not found: %s", id)
+}
+
+func (sc scope) clusterOut(rg *replicationGroup, n *node, nodeInfo bool) *ecapi.CacheCluster {
+	pg := &ecapi.CacheParameterGroupStatus{CacheParameterGroupName: str(rg.ParamGroup), ParameterApplyStatus: str("in-sync"), CacheNodeIdsToReboot: []*string{}}
+	out := &ecapi.CacheCluster{ARN: str(sc.arn("cluster", n.Cluster)), CacheClusterId: str(n.Cluster), ReplicationGroupId: str(rg.ID),
+		CacheClusterStatus: str(n.Status), CacheNodeType: str(rg.NodeType), Engine: str(rg.Engine), EngineVersion: str(engineFull(rg.EngineVersion)),
+		NumCacheNodes: i64(1), PreferredAvailabilityZone: str(n.AZ), CacheClusterCreateTime: &n.Created,
+		PreferredMaintenanceWindow: str("sun:06:00-sun:07:00"), CacheSubnetGroupName: str(rg.SubnetGroup),
+		CacheParameterGroup: pg, AutoMinorVersionUpgrade: boolp(true), SnapshotRetentionLimit: i64(0), SnapshotWindow: str("05:00-06:00"),
+		AuthTokenEnabled: boolp(false), TransitEncryptionEnabled: boolp(false), AtRestEncryptionEnabled: boolp(false),
+		ClientDownloadLandingPage:          str("https://console.aws.amazon.com/elasticache/home#client-download:"),
+		ReplicationGroupLogDeliveryEnabled: boolp(false), NetworkType: str("ipv4"), IpDiscovery: str("ipv4"),
+		CacheSecurityGroups: []*ecapi.CacheSecurityGroupMembership{}, PendingModifiedValues: &ecapi.PendingModifiedValues{}}
+	for _, g := range rg.SecurityGroups {
+		out.SecurityGroups = append(out.SecurityGroups, &ecapi.SecurityGroupMembership{SecurityGroupId: str(g), Status: str("active")})
+	}
+	if nodeInfo {
+		cn := &ecapi.CacheNode{CacheNodeId: str("0001"), CacheNodeStatus: str(n.Status), CacheNodeCreateTime: &n.Created,
+			ParameterGroupStatus: str("in-sync"), CustomerAvailabilityZone: str(n.AZ)}
+		if n.Status != "creating" {
+			cn.Endpoint = &ecapi.Endpoint{Address: str(sc.nodeName(rg.ID, n.Cluster)), Port: i64(rg.Port)}
+		}
+		out.CacheNodes = []*ecapi.CacheNode{cn}
+	}
+	return out
+}
+
+// engineFull is the engine version a cache cluster reports (7.1.0).
+func engineFull(v string) string {
+	if strings.Count(v, ".") == 1 {
+		return v + ".0"
+	}
+	return v
+}
+
+func (s *Service) describeClusters(ctx context.Context, in *ecapi.DescribeCacheClustersMessage) (*ecapi.CacheClusterMessage, error) {
+	sc := scopeOf(ctx)
+	info := in.ShowCacheNodeInfo != nil && *in.ShowCacheNodeInfo
+	var all []*ecapi.CacheCluster
+	err := s.store.View(func(tx *store.Tx) error {
+		if id := deref(in.CacheClusterId); id != "" {
+			rg, n, err := findCluster(tx, sc, id)
+			if err == nil {
+				all = append(all, sc.clusterOut(rg, n, info))
+			}
+			return err
+		}
+		if in.ShowCacheClustersNotInReplicationGroups != nil && *in.ShowCacheClustersNotInReplicationGroups {
+			return nil // every cluster here is in a replication group
+		}
+		rgs, err := store.ListAll[replicationGroup](tx, sc.account, sc.region, kindRG)
+		for _, rg := range rgs {
+			for _, n := range rg.Nodes {
+				all = append(all, sc.clusterOut(rg, n, info))
+			}
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out, next, err := page(all, in.Marker, in.MaxRecords)
+	return &ecapi.CacheClusterMessage{CacheClusters: out, Marker: next}, err
+}
