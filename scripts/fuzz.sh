@@ -26,6 +26,16 @@ targets=(
   "./services/iam FuzzNamesAndPaths"
   "./services/iam FuzzMarker"
   "./services/elasticache FuzzInputs"
+  "./services/iam FuzzSAMLMetadata"
+  "./services/iam FuzzServerCertificate"
+  "./services/iam FuzzSigningCertificate"
+  "./services/iam FuzzSSHPublicKey"
+  "./services/iam FuzzOIDCProvider"
+  "./services/iam FuzzSimulateContext"
+  "./services/iam FuzzMFACodes"
+  "./services/sts FuzzWebIdentityToken"
+  "./services/sts FuzzDecodeAuthorizationMessage"
+  "./policy FuzzStatementSpans"
 )
 # Go 1.26's fuzzer can end a clean run with a bare "context deadline
 # exceeded" and no failing input (golang/go#75804): such a run is retried

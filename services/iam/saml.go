@@ -1,8 +1,10 @@
 package iam
 
 import (
+	"bytes"
 	"context"
 	"encoding/xml"
+	"io"
 	"regexp"
 	"strings"
 	"time"
@@ -40,31 +42,41 @@ func (p *samlRecord) arn(acct string) string {
 func samlMetadata(doc string) (time.Time, error) {
 	bad := errorf("InvalidInput", "Could not parse metadata")
 	d := xml.NewDecoder(strings.NewReader(doc))
+	var root *xml.StartElement
 	for {
 		tok, err := d.Token()
+		if err == io.EOF && root != nil {
+			break
+		}
 		if err != nil {
 			return time.Time{}, bad
 		}
-		se, ok := tok.(xml.StartElement)
-		if !ok {
-			continue
+		switch tok := tok.(type) {
+		case xml.CharData:
+			// Only spaces may be outside the root element.
+			if len(bytes.TrimSpace(tok)) > 0 {
+				return time.Time{}, bad
+			}
+		case xml.Directive:
+			if root != nil {
+				return time.Time{}, bad
+			}
+		case xml.StartElement:
+			// One root, an EntityDescriptor, well-formed to its end.
+			if root != nil || tok.Name.Local != "EntityDescriptor" || d.Skip() != nil {
+				return time.Time{}, bad
+			}
+			root = &tok
 		}
-		if se.Name.Local != "EntityDescriptor" {
-			return time.Time{}, bad
-		}
-		// The rest of the document must be well-formed too.
-		if err := d.Skip(); err != nil {
-			return time.Time{}, bad
-		}
-		for _, a := range se.Attr {
-			if a.Name.Local == "validUntil" {
-				if t, err := time.Parse(time.RFC3339, a.Value); err == nil {
-					return t.UTC(), nil
-				}
+	}
+	for _, a := range root.Attr {
+		if a.Name.Local == "validUntil" {
+			if t, err := time.Parse(time.RFC3339, a.Value); err == nil {
+				return t.UTC(), nil
 			}
 		}
-		return time.Time{}, nil
 	}
+	return time.Time{}, nil
 }
 
 // samlName returns the name of the provider samlARN names in acct.
