@@ -10,6 +10,7 @@ import (
 	_ "github.com/cloudbox/cloudbox/services/elasticache"
 	_ "github.com/cloudbox/cloudbox/services/elbv2"
 	_ "github.com/cloudbox/cloudbox/services/iam"
+	_ "github.com/cloudbox/cloudbox/services/rds"
 	_ "github.com/cloudbox/cloudbox/services/route53"
 	_ "github.com/cloudbox/cloudbox/services/s3"
 	_ "github.com/cloudbox/cloudbox/services/ssm"

@@ -1,0 +1,109 @@
+package rds
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	rdsapi "github.com/cloudbox/cloudbox/api/rds"
+	"github.com/cloudbox/cloudbox/store"
+)
+
+// AWS's messages for what befalls a DB instance; categories gives each
+// its event category.
+const (
+	msgCreated        = "DB instance created"
+	msgBackingUp      = "Backing up DB instance"
+	msgBackupDone     = "Finished DB Instance backup"
+	msgStopped        = "DB instance stopped"
+	msgStarted        = "DB instance started"
+	msgRestarted      = "DB instance restarted"
+	msgShutdown       = "DB instance shutdown"
+	msgDeleted        = "DB instance deleted"
+	msgClassApplying  = "Applying modification to database instance class"
+	msgClassFinished  = "Finished applying modification to DB instance class"
+	msgFailed         = "DB instance failed to start"
+	msgSecurityGroups = "Applied change to security group"
+)
+
+var categories = map[string]string{
+	msgCreated: "creation", msgBackingUp: "backup", msgBackupDone: "backup", msgStopped: "notification",
+	msgStarted: "notification", msgRestarted: "availability", msgShutdown: "availability", msgDeleted: "deletion",
+	msgClassApplying: "configuration change", msgClassFinished: "configuration change", msgFailed: "failure",
+	msgSecurityGroups: "configuration change",
+}
+
+// event records an event on a DB instance in tx.
+func event(tx *store.Tx, sc scope, id string, at time.Time, msg string) error {
+	seq, err := tx.NextID(sc.account, sc.region, kindEvent)
+	if err != nil {
+		return err
+	}
+	return tx.Put(sc.key(kindEvent, fmt.Sprintf("%016d", seq)), eventRecord{SourceID: id, SourceType: "db-instance",
+		SourceArn: sc.arn("db", id), Message: msg, Categories: []string{categories[msg]}, Date: at})
+}
+
+func (s *Service) DescribeEvents(ctx context.Context, in *rdsapi.DescribeEventsMessage) (*rdsapi.EventsMessage, error) {
+	sc := scopeOf(ctx)
+	now := s.now()
+	start, end := now.Add(-time.Hour), now
+	if in.Duration != nil {
+		start = end.Add(-time.Duration(*in.Duration) * time.Minute)
+	}
+	if in.StartTime != nil {
+		start = *in.StartTime
+	}
+	if in.EndTime != nil {
+		end = *in.EndTime
+	}
+	if st := deref(in.SourceType); st != "" && st != "db-instance" {
+		// Only DB instances have events in cloudbox.
+		return &rdsapi.EventsMessage{Events: []*rdsapi.Event{}}, nil
+	}
+	var evs []*eventRecord
+	err := s.store.View(func(tx *store.Tx) error {
+		all, err := store.ListAll[eventRecord](tx, sc.account, sc.region, kindEvent)
+		for _, e := range all {
+			if e.Date.Before(start) || e.Date.After(end) || (in.SourceIdentifier != nil && *in.SourceIdentifier != e.SourceID) {
+				continue
+			}
+			if len(in.EventCategories) > 0 && !slices.ContainsFunc(in.EventCategories, func(c *string) bool { return slices.Contains(e.Categories, deref(c)) }) {
+				continue
+			}
+			evs = append(evs, e)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Markers are the events' positions.
+	type indexed struct {
+		i int
+		e *eventRecord
+	}
+	list := make([]indexed, len(evs))
+	for i, e := range evs {
+		list[i] = indexed{i, e}
+	}
+	list, next, err := page(list, func(x indexed) string { return fmt.Sprint(x.i) }, in.Marker, in.MaxRecords)
+	if err != nil {
+		return nil, err
+	}
+	out := &rdsapi.EventsMessage{Marker: next, Events: []*rdsapi.Event{}}
+	for _, x := range list {
+		e := x.e
+		out.Events = append(out.Events, &rdsapi.Event{SourceIdentifier: ptr(e.SourceID), SourceType: ptr(e.SourceType), SourceArn: ptr(e.SourceArn),
+			Message: ptr(e.Message), EventCategories: ptrs(e.Categories), Date: ptr(e.Date)})
+	}
+	return out, nil
+}
+
+func ptrs(ss []string) []*string {
+	out := make([]*string, len(ss))
+	for i := range ss {
+		out[i] = &ss[i]
+	}
+	return out
+}

@@ -1,0 +1,31 @@
+package rds
+
+import (
+	"strings"
+	"testing"
+
+	rdsapi "github.com/cloudbox/cloudbox/api/rds"
+)
+
+// FuzzUserInput: what users send that RDS parses itself (parameter values
+// and formulas, identifiers, master credentials) is refused or accepted,
+// never a panic; an accepted password cannot leave its SQL string.
+func FuzzUserInput(f *testing.F) {
+	f.Add("max_connections", "{DBInstanceClassMemory/12582880}", "immediate")
+	f.Add("innodb_buffer_pool_size", "{DBInstanceClassMemory*3/4}", "pending-reboot")
+	f.Add("sql_mode", "STRICT_TRANS_TABLES,ANSI", "immediate")
+	f.Add("long_query_time", "0.5", "immediate")
+	f.Add("bts-db", "Bts-pass'\\1234", "BTS_admin")
+	f.Fuzz(func(t *testing.T, name, value, method string) {
+		checkParam(&rdsapi.Parameter{ParameterName: &name, ParameterValue: &value, ApplyMethod: &method})
+		evalFormula(value, 1<<30)
+		validIdentifier(name, 63)
+		checkMasterUsername(method)
+		if checkPassword(value) == nil {
+			q := sqlString(value)
+			if strings.Count(strings.ReplaceAll(strings.ReplaceAll(q, `\\`, ""), "''", ""), "'") != 0 {
+				t.Fatalf("password %q escapes its SQL string: %q", value, q)
+			}
+		}
+	})
+}

@@ -1,0 +1,125 @@
+package rds
+
+import (
+	"crypto/rand"
+	"net/netip"
+	"time"
+
+	rdsapi "github.com/cloudbox/cloudbox/api/rds"
+	"github.com/cloudbox/cloudbox/store"
+)
+
+// Store kinds, one record per resource, by its (lower-case) name.
+const (
+	kindSubnetGroup = "rds:subnet-group"
+	kindParamGroup  = "rds:parameter-group"
+	kindInstance    = "rds:instance"
+	// kindEvent holds DescribeEvents' records, by a zero-padded sequence.
+	kindEvent = "rds:event"
+	// kindAccount holds the account's endpoint label per region (id "endpoint").
+	kindAccount = "rds:account"
+)
+
+type subnetGroupRecord struct {
+	Name, Description, VPC string
+	// Subnets are the group's subnets with their zones, in the order given.
+	Subnets []groupSubnet
+	Tags    []tag
+}
+
+type groupSubnet struct{ ID, AZ string }
+
+type tag struct{ Key, Value string }
+
+type paramGroupRecord struct {
+	Name, Family, Description string
+	// Values are the parameters the user set, by name; the rest are the
+	// family's defaults.
+	Values map[string]string
+	Tags   []tag
+}
+
+// instanceRecord is one DB instance and its node.
+type instanceRecord struct {
+	ID         string // lower case, as RDS keeps it
+	ResourceID string // db-XXXXXXXXXXXXXXXXXXXXXXXXXX
+	Engine     string
+	// EngineVersion is what the user asked for (or the default), shown as is.
+	EngineVersion, Class        string
+	MasterUsername, Password    string
+	DBName                      string
+	Port                        int
+	AllocatedStorage            int
+	SubnetGroup, ParameterGroup string
+	VPC, AZ, Subnet             string
+	SecurityGroups              []string
+	Public                      bool
+	BackupRetention             int
+	DeletionProtection          bool
+	Created                     time.Time
+	Tags                        []tag
+	// Endpoint is the instance's DNS name.
+	Endpoint            string
+	ENI                 string
+	PrivateIP, PublicIP netip.Addr
+	// Status is AWS's DBInstanceStatus; StatusSince when it was set (on
+	// the virtual clock).
+	Status      string
+	StatusSince time.Time
+	// Down marks a restart (reboot, class change) whose stop is done.
+	Down bool
+	// PendingClass is a class change waiting for the next reboot (or
+	// being applied, while modifying).
+	PendingClass string
+	// ParamApply is the parameter group's ParameterApplyStatus.
+	ParamApply string
+	// Reason is why the slot failed, when Status is failed.
+	Reason string
+}
+
+// eventRecord is one RDS event as DescribeEvents returns it.
+type eventRecord struct {
+	SourceID, SourceType, SourceArn, Message string
+	Categories                               []string
+	Date                                     time.Time
+}
+
+func toTags(in []*rdsapi.Tag) []tag {
+	out := make([]tag, 0, len(in))
+	for _, t := range in {
+		out = append(out, tag{Key: deref(t.Key), Value: deref(t.Value)})
+	}
+	return out
+}
+
+func apiTags(in []tag) []*rdsapi.Tag {
+	out := make([]*rdsapi.Tag, 0, len(in))
+	for _, t := range in {
+		out = append(out, &rdsapi.Tag{Key: ptr(t.Key), Value: ptr(t.Value)})
+	}
+	return out
+}
+
+// randomLabel returns n random lower-case letters and digits.
+func randomLabel(n int) string {
+	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+	b := make([]byte, n)
+	rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
+}
+
+// endpointLabel is the account's random label in its endpoints' names
+// (bts-db.<label>.ap-northeast-2.rds.amazonaws.com), made once per
+// account and region and kept, as AWS's is.
+func endpointLabel(tx *store.Tx, sc scope) (string, error) {
+	k := sc.key(kindAccount, "endpoint")
+	var label string
+	if ok, err := tx.Get(k, &label); err != nil || ok {
+		return label, err
+	}
+	label = randomLabel(12)
+	return label, tx.Put(k, label)
+}
