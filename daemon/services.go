@@ -5,6 +5,7 @@ import (
 	// register.go). A new service is one line here.
 	_ "github.com/cloudbox/cloudbox/services/acm"
 	_ "github.com/cloudbox/cloudbox/services/autoscaling"
+	_ "github.com/cloudbox/cloudbox/services/cloudformation"
 	_ "github.com/cloudbox/cloudbox/services/cloudwatch"
 	_ "github.com/cloudbox/cloudbox/services/ec2"
 	_ "github.com/cloudbox/cloudbox/services/elasticache"
