@@ -25,6 +25,7 @@ targets=(
   "./services/s3 FuzzXMLBodies"
   "./services/iam FuzzNamesAndPaths"
   "./services/iam FuzzMarker"
+  "./services/cloudformation/template FuzzParse"
   "./services/rds FuzzUserInput"
   "./services/elasticache FuzzInputs"
   "./services/iam FuzzSAMLMetadata"

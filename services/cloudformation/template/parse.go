@@ -491,7 +491,7 @@ func decode(body string) (any, error) {
 			if errors.As(err, &se) {
 				off = se.Offset
 			}
-			for i := int64(0); i < off && i < int64(len(body)); i++ {
+			for i := int64(0); i < off-1 && i < int64(len(body)); i++ {
 				if body[i] == '\n' {
 					line, col = line+1, 1
 				} else {
@@ -513,7 +513,8 @@ func decode(body string) (any, error) {
 	if len(doc.Content) == 0 {
 		return nil, formatErr("YAML not well-formed. (line 1, column 1)")
 	}
-	return yamlValue(doc.Content[0], 0)
+	budget := maxNodes
+	return yamlValue(doc.Content[0], 0, &budget)
 }
 
 var yamlLine = regexp.MustCompile(`line (\d+)`)
@@ -538,27 +539,31 @@ func jsonValue(v any) any {
 	return v
 }
 
-// maxDepth bounds nesting, so that a hostile template cannot exhaust the
-// stack (aliases are expanded once each, by reference to their node).
-const maxDepth = 200
+// maxDepth bounds nesting and maxNodes the values made, aliases expanded,
+// so that a hostile template (nested aliases, "billion laughs") can
+// exhaust neither the stack nor memory. AWS's templates are at most 1 MB.
+const (
+	maxDepth = 200
+	maxNodes = 1 << 20
+)
 
 // yamlValue converts a node, turning the short-form tags into the long
 // form: !Ref x is {"Ref": x}, !GetAtt a.b is {"Fn::GetAtt": [a, b]},
 // !Condition x is {"Condition": x}, any other !Name is {"Fn::Name": ...}.
-func yamlValue(n *yaml.Node, depth int) (any, error) {
-	if depth > maxDepth {
+func yamlValue(n *yaml.Node, depth int, budget *int) (any, error) {
+	if *budget--; depth > maxDepth || *budget < 0 {
 		return nil, formatErr("YAML not well-formed. (line %d, column %d)", n.Line, n.Column)
 	}
 	var v any
 	switch n.Kind {
 	case yaml.AliasNode:
-		return yamlValue(n.Alias, depth+1)
+		return yamlValue(n.Alias, depth+1, budget)
 	case yaml.ScalarNode:
 		v = scalar(n)
 	case yaml.SequenceNode:
 		l := make([]any, 0, len(n.Content))
 		for _, c := range n.Content {
-			x, err := yamlValue(c, depth+1)
+			x, err := yamlValue(c, depth+1, budget)
 			if err != nil {
 				return nil, err
 			}
@@ -572,7 +577,7 @@ func yamlValue(n *yaml.Node, depth int) (any, error) {
 			if k.Kind != yaml.ScalarNode {
 				return nil, formatErr("YAML not well-formed. (line %d, column %d)", k.Line, k.Column)
 			}
-			x, err := yamlValue(n.Content[i+1], depth+1)
+			x, err := yamlValue(n.Content[i+1], depth+1, budget)
 			if err != nil {
 				return nil, err
 			}
