@@ -2,7 +2,6 @@ package cloudformation
 
 import (
 	"context"
-	"reflect"
 	"regexp"
 	"sort"
 	"strings"
@@ -168,18 +167,18 @@ func (s *Service) changes(p *prepared, prev *stack, create bool) ([]change, erro
 		}
 		c := change{Action: "Modify", Logical: n, Physical: o.Physical, Type: def.Type, Scope: []string{"Properties"}}
 		resolved, err := p.tpl.Resolve(def.Properties, d.context())
+		m, _ := resolved.(map[string]any)
 		prov := providers[def.Type]
 		switch {
 		case o.Type != def.Type:
 			c.Replacement = "True"
 		case err != nil:
 			c.Replacement = "Conditional"
-		case reflect.DeepEqual(normalize(o.Props), normalize(resolved)):
+		case sameProps(o.Props, m):
 			continue
 		case prov == nil || prov.Update == nil:
 			c.Replacement = "True"
 		default:
-			m, _ := resolved.(map[string]any)
 			c.Replacement = "False"
 			if replaces(prov, o.Props, m) {
 				c.Replacement = "True"

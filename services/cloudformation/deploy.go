@@ -225,7 +225,7 @@ func (d *deployment) apply(ctx context.Context, logical string) error {
 	r.Props = p
 	prov := providers[def.Type]
 	if prev != nil && prev.Physical != "" && prev.Type == def.Type {
-		if reflect.DeepEqual(normalize(prev.Props), normalize(p)) {
+		if sameProps(prev.Props, p) {
 			d.mu.Lock()
 			cp := *prev
 			cp.Deps, cp.DeletionPolicy, cp.Metadata = r.Deps, r.DeletionPolicy, r.Metadata
@@ -306,6 +306,15 @@ func replaces(p *provider, old, new map[string]any) bool {
 		}
 	}
 	return false
+}
+
+// sameProps says whether two sets of resolved properties are the same
+// (none and empty are).
+func sameProps(a, b map[string]any) bool {
+	if len(a) == 0 && len(b) == 0 {
+		return true
+	}
+	return reflect.DeepEqual(normalize(a), normalize(b))
 }
 
 // normalize makes values read back from JSON comparable with fresh ones.

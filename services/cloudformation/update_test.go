@@ -1,0 +1,134 @@
+package cloudformation_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	ec2sdk "github.com/aws/aws-sdk-go-v2/service/ec2"
+)
+
+// TestUpdateAndChangeSets makes IAM, S3 and SSM resources (an image id
+// read from SSM), previews a subnet's CIDR change in a change set, which
+// replaces the subnet when executed, and refuses a change without
+// differences.
+func TestUpdateAndChangeSets(t *testing.T) {
+	c := start(t)
+	ctx := context.Background()
+	c.ok(t, "ssm", "put-parameter", "--name", "/bts/ami", "--type", "String", "--value", "ami-0e9bfdb247cc8de84")
+
+	if _, errOut, ok := c.aws(t, "cloudformation", "create-stack", "--stack-name", "bts-iam", "--template-body", "file://app-iam.yaml"); ok ||
+		!strings.Contains(errOut, "(InsufficientCapabilitiesException) when calling the CreateStack operation: Requires capabilities : [CAPABILITY_IAM]") {
+		t.Fatalf("no capabilities: %s", errOut)
+	}
+	sum := c.ok(t, "cloudformation", "get-template-summary", "--template-body", "file://app-iam.yaml").(map[string]any)
+	if sum["Capabilities"].([]any)[0] != "CAPABILITY_IAM" || len(sum["ResourceTypes"].([]any)) != 7 {
+		t.Errorf("summary: %v", sum)
+	}
+	c.ok(t, "cloudformation", "create-stack", "--stack-name", "bts-iam", "--template-body", "file://app-iam.yaml", "--capabilities", "CAPABILITY_IAM")
+	st := c.settle(t, "bts-iam")
+	if st["StackStatus"] != "CREATE_COMPLETE" {
+		t.Fatalf("create: %v\n%s", st, strings.Join(c.events(t, "bts-iam"), "\n"))
+	}
+	outs := outputs(st)
+	if outs["Image"] != "ami-0e9bfdb247cc8de84" {
+		t.Errorf("image from SSM: %v", outs)
+	}
+	role := strings.TrimPrefix(outs["RoleArn"], "arn:aws:iam::000000000000:role/")
+	if !strings.HasPrefix(role, "bts-iam-Role-") {
+		t.Errorf("role name %q", role)
+	}
+	c.ok(t, "iam", "get-role-policy", "--role-name", role, "--policy-name", "read-bucket")
+	prof := c.ok(t, "iam", "list-instance-profiles-for-role", "--role-name", role).(map[string]any)["InstanceProfiles"].([]any)
+	if len(prof) != 1 || prof[0].(map[string]any)["Arn"] != outs["Profile"] {
+		t.Errorf("profiles: %v", prof)
+	}
+	pol := c.ok(t, "s3api", "get-bucket-policy", "--bucket", outs["Bucket"]).(map[string]any)["Policy"].(string)
+	if !strings.Contains(pol, outs["RoleArn"]) {
+		t.Errorf("bucket policy: %s", pol)
+	}
+	p := c.ok(t, "ssm", "get-parameter", "--name", "/bts/bucket").(map[string]any)["Parameter"].(map[string]any)
+	if p["Value"] != outs["Bucket"] {
+		t.Errorf("parameter: %v", p)
+	}
+	old := c.ok(t, "cloudformation", "describe-stack-resource", "--stack-name", "bts-iam", "--logical-resource-id", "Subnet").(map[string]any)["StackResourceDetail"].(map[string]any)["PhysicalResourceId"].(string)
+
+	// A change set previews the replacement; executing it replaces.
+	c.ok(t, "cloudformation", "create-change-set", "--stack-name", "bts-iam", "--change-set-name", "wider", "--use-previous-template",
+		"--parameters", "ParameterKey=SubnetCidr,ParameterValue=10.1.2.0/24", "ParameterKey=Ami,UsePreviousValue=true", "--capabilities", "CAPABILITY_IAM")
+	c.ok(t, "cloudformation", "wait", "change-set-create-complete", "--stack-name", "bts-iam", "--change-set-name", "wider")
+	cs := c.ok(t, "cloudformation", "describe-change-set", "--stack-name", "bts-iam", "--change-set-name", "wider").(map[string]any)
+	changes := cs["Changes"].([]any)
+	if cs["ExecutionStatus"] != "AVAILABLE" || len(changes) != 1 {
+		t.Fatalf("change set: %v", cs)
+	}
+	rc := changes[0].(map[string]any)["ResourceChange"].(map[string]any)
+	if rc["Action"] != "Modify" || rc["LogicalResourceId"] != "Subnet" || rc["Replacement"] != "True" || rc["PhysicalResourceId"] != old {
+		t.Errorf("change: %v", rc)
+	}
+	c.ok(t, "cloudformation", "execute-change-set", "--stack-name", "bts-iam", "--change-set-name", "wider")
+	st = c.settle(t, "bts-iam")
+	if st["StackStatus"] != "UPDATE_COMPLETE" {
+		t.Fatalf("update: %v\n%s", st, strings.Join(c.events(t, "bts-iam"), "\n"))
+	}
+	evs := c.events(t, "bts-iam")
+	for _, want := range []string{"Subnet UPDATE_IN_PROGRESS Requested update requires the creation of a new physical resource; hence creating one.",
+		"bts-iam UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", "Subnet DELETE_COMPLETE", "bts-iam UPDATE_COMPLETE"} {
+		if !has(evs, want) {
+			t.Errorf("no event %q in\n%s", want, strings.Join(evs, "\n"))
+		}
+	}
+	now := c.ok(t, "cloudformation", "describe-stack-resource", "--stack-name", "bts-iam", "--logical-resource-id", "Subnet").(map[string]any)["StackResourceDetail"].(map[string]any)["PhysicalResourceId"].(string)
+	sn, err := c.ec2.DescribeSubnets(ctx, &ec2sdk.DescribeSubnetsInput{SubnetIds: []string{now}})
+	if now == old || err != nil || aws.ToString(sn.Subnets[0].CidrBlock) != "10.1.2.0/24" {
+		t.Errorf("new subnet %s (was %s): %v", now, old, err)
+	}
+	if _, err := c.ec2.DescribeSubnets(ctx, &ec2sdk.DescribeSubnetsInput{SubnetIds: []string{old}}); err == nil {
+		t.Errorf("the replaced subnet %s is still there", old)
+	}
+	if _, errOut, ok := c.aws(t, "cloudformation", "update-stack", "--stack-name", "bts-iam", "--use-previous-template", "--capabilities", "CAPABILITY_IAM",
+		"--parameters", "ParameterKey=SubnetCidr,UsePreviousValue=true", "ParameterKey=Ami,UsePreviousValue=true"); ok || !strings.Contains(errOut, "No updates are to be performed.") {
+		t.Errorf("an update without changes: %s", errOut)
+	}
+
+	id := st["StackId"].(string)
+	c.ok(t, "cloudformation", "delete-stack", "--stack-name", "bts-iam")
+	if st := c.settle(t, id); st["StackStatus"] != "DELETE_COMPLETE" {
+		t.Fatalf("delete: %v\n%s", st, strings.Join(c.events(t, "bts-iam"), "\n"))
+	}
+	if _, _, ok := c.aws(t, "iam", "get-role", "--role-name", role); ok {
+		t.Error("the role outlived its stack")
+	}
+	if _, _, ok := c.aws(t, "s3api", "head-bucket", "--bucket", outs["Bucket"]); ok {
+		t.Error("the bucket outlived its stack")
+	}
+}
+
+// TestTemplateErrors checks that the API answers AWS's texts.
+func TestTemplateErrors(t *testing.T) {
+	c := start(t)
+	for body, want := range map[string]string{
+		"Resources:\n  A: {Type: AWS::EC2::VPC, DependsOn: B}\n  B: {Type: AWS::EC2::VPC, DependsOn: A}\n": "Circular dependency between resources: [A, B]",
+		"Resources:\n  A:\n    Type: AWS::EC2::Subnet\n    Properties:\n      VpcId: !Ref Vpc\n":   "Template format error: Unresolved resource dependencies [Vpc] in the Resources block of the template",
+		"Resources: {}\n": "Template format error: At least one Resources member must be defined.",
+	} {
+		_, errOut, ok := c.aws(t, "cloudformation", "validate-template", "--template-body", body)
+		if ok || !strings.Contains(errOut, "(ValidationError) when calling the ValidateTemplate operation: "+want) {
+			t.Errorf("%q: %s", body, errOut)
+		}
+	}
+	if _, errOut, ok := c.aws(t, "cloudformation", "describe-stacks", "--stack-name", "nope"); ok || !strings.Contains(errOut, "Stack with id nope does not exist") {
+		t.Errorf("describe a missing stack: %s", errOut)
+	}
+	v := c.ok(t, "cloudformation", "validate-template", "--template-body", "file://net.yaml").(map[string]any)
+	if len(v["Parameters"].([]any)) != 6 || v["Description"] != "HYBRID-BTS network (seed 003, section 5.7)" {
+		t.Errorf("validate: %v", v)
+	}
+	// An unsupported type fails the stack, naming it.
+	c.ok(t, "cloudformation", "create-stack", "--stack-name", "odd", "--template-body", "Resources:\n  Q: {Type: 'AWS::SQS::Queue'}\n")
+	st := c.settle(t, "odd")
+	if st["StackStatus"] != "ROLLBACK_COMPLETE" || !has(c.events(t, "odd"), "Q CREATE_FAILED Resource type AWS::SQS::Queue is not supported by cloudbox") {
+		t.Errorf("unsupported type: %v %v", st, c.events(t, "odd"))
+	}
+}
