@@ -110,7 +110,7 @@ func TestTemplateErrors(t *testing.T) {
 	c := start(t)
 	for body, want := range map[string]string{
 		"Resources:\n  A: {Type: AWS::EC2::VPC, DependsOn: B}\n  B: {Type: AWS::EC2::VPC, DependsOn: A}\n": "Circular dependency between resources: [A, B]",
-		"Resources:\n  A:\n    Type: AWS::EC2::Subnet\n    Properties:\n      VpcId: !Ref Vpc\n":   "Template format error: Unresolved resource dependencies [Vpc] in the Resources block of the template",
+		"Resources:\n  A:\n    Type: AWS::EC2::Subnet\n    Properties:\n      VpcId: !Ref Vpc\n":           "Template format error: Unresolved resource dependencies [Vpc] in the Resources block of the template",
 		"Resources: {}\n": "Template format error: At least one Resources member must be defined.",
 	} {
 		_, errOut, ok := c.aws(t, "cloudformation", "validate-template", "--template-body", body)
