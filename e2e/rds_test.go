@@ -1,0 +1,119 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestRDSSeed003 is seed 003 §5.3 with the aws CLI: a DB subnet group
+// over two private subnets in two zones, a DB security group admitting
+// MySQL from the web servers' group only, and `create-db-instance
+// --engine mysql` waited for with `aws rds wait db-instance-available`.
+// A web server (seed 003's user data installs the mysql client) creates
+// the members and board tables through the endpoint and inserts rows; the
+// bastion, outside the admitted group, is refused by the security group.
+func TestRDSSeed003(t *testing.T) {
+	w := newVPCWorld(t, Opts{})
+	az := func(s string) string { return "ap-northeast-2" + s }
+	vpc := get(w.aws("ec2", "create-vpc", "--cidr-block", "10.0.0.0/16"), "Vpc", "VpcId")
+	subnet := func(cidr, zone string) string {
+		return get(w.aws("ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block", cidr, "--availability-zone", az(zone)), "Subnet", "SubnetId")
+	}
+	public, privA, privC := subnet("10.0.0.0/24", "a"), subnet("10.0.1.0/24", "a"), subnet("10.0.3.0/24", "c")
+	igw := get(w.aws("ec2", "create-internet-gateway"), "InternetGateway", "InternetGatewayId")
+	w.aws("ec2", "attach-internet-gateway", "--internet-gateway-id", igw, "--vpc-id", vpc)
+	pubRT := get(w.aws("ec2", "create-route-table", "--vpc-id", vpc), "RouteTable", "RouteTableId")
+	w.aws("ec2", "create-route", "--route-table-id", pubRT, "--destination-cidr-block", "0.0.0.0/0", "--gateway-id", igw)
+	w.aws("ec2", "associate-route-table", "--route-table-id", pubRT, "--subnet-id", public)
+	// The private subnets reach the internet (and Debian's mirror) through
+	// a NAT gateway, as the seed builds them.
+	eip := w.aws("ec2", "allocate-address", "--domain", "vpc")
+	nat := get(w.aws("ec2", "create-nat-gateway", "--subnet-id", public, "--allocation-id", get(eip, "AllocationId")), "NatGateway", "NatGatewayId")
+	w.aws("ec2", "wait", "nat-gateway-available", "--nat-gateway-ids", nat)
+	privRT := get(w.aws("ec2", "create-route-table", "--vpc-id", vpc), "RouteTable", "RouteTableId")
+	w.aws("ec2", "create-route", "--route-table-id", privRT, "--destination-cidr-block", "0.0.0.0/0", "--nat-gateway-id", nat)
+	for _, s := range []string{privA, privC} {
+		w.aws("ec2", "associate-route-table", "--route-table-id", privRT, "--subnet-id", s)
+	}
+
+	webSG := get(w.aws("ec2", "create-security-group", "--group-name", "BTS_Web", "--description", "web", "--vpc-id", vpc), "GroupId")
+	bastionSG := get(w.aws("ec2", "create-security-group", "--group-name", "BTS_Bastion", "--description", "bastion", "--vpc-id", vpc), "GroupId")
+	w.aws("ec2", "authorize-security-group-ingress", "--group-id", bastionSG, "--protocol", "tcp", "--port", "22", "--cidr", "0.0.0.0/0")
+	dbSG := get(w.aws("ec2", "create-security-group", "--group-name", "BTS_DB", "--description", "database", "--vpc-id", vpc), "GroupId")
+	w.aws("ec2", "authorize-security-group-ingress", "--group-id", dbSG, "--protocol", "tcp", "--port", "3306", "--source-group", webSG)
+
+	al2 := get(w.aws("ec2", "describe-images", "--owners", "amazon", "--filters", "Name=name,Values=amzn2-ami-hvm-*", "Name=architecture,Values=x86_64"), "Images", 0, "ImageId")
+	run := func(subnet, sg, userData string, extra ...string) string {
+		args := append([]string{"ec2", "run-instances", "--image-id", al2, "--instance-type", "t2.micro", "--subnet-id", subnet,
+			"--security-group-ids", sg, "--user-data", userData}, extra...)
+		return get(w.aws(args...), "Instances", 0, "InstanceId")
+	}
+	web := run(privA, webSG, seedScript(t, "003-web-httpd-php.sh"))
+	bastion := run(public, bastionSG, "#!/bin/bash\nyum install -y mysql\n", "--associate-public-ip-address")
+
+	w.aws("rds", "create-db-subnet-group", "--db-subnet-group-name", "bts_db_sg", "--db-subnet-group-description", "BTS private subnets",
+		"--subnet-ids", privA, privC)
+	db := w.aws("rds", "create-db-instance", "--engine", "mysql", "--db-instance-identifier", "bts-db", "--db-instance-class", "db.t2.micro",
+		"--master-username", "BTS_admin", "--master-user-password", "Bts-Secret-2024", "--allocated-storage", "20", "--no-publicly-accessible",
+		"--vpc-security-group-ids", dbSG, "--db-subnet-group-name", "bts_db_sg", "--availability-zone", az("a"))
+	if got := get(db, "DBInstance", "DBInstanceStatus"); got != "creating" {
+		t.Fatalf("created: %v", db)
+	}
+	w.aws("rds", "wait", "db-instance-available", "--db-instance-identifier", "bts-db")
+	desc := w.aws("rds", "describe-db-instances", "--db-instance-identifier", "bts-db")
+	endpoint := get(desc, "DBInstances", 0, "Endpoint", "Address")
+	if !strings.HasPrefix(endpoint, "bts-db.") || !strings.HasSuffix(endpoint, ".ap-northeast-2.rds.amazonaws.com") ||
+		get(desc, "DBInstances", 0, "AvailabilityZone") != az("a") || get(desc, "DBInstances", 0, "VpcSecurityGroups", 0, "VpcSecurityGroupId") != dbSG {
+		t.Fatalf("described: %v", desc)
+	}
+
+	w.aws("ec2", "wait", "instance-running", "--instance-ids", web, bastion)
+	w.eventually(web, "command -v mysql", 4*time.Minute)
+	w.eventually(bastion, "command -v mysql", 4*time.Minute)
+	mysql := func(sql string) string {
+		return "mysql --connect-timeout=5 -h " + endpoint + " -u BTS_admin -pBts-Secret-2024 -N -e \"" + sql + "\""
+	}
+	// The instance is available once its node runs; MariaDB answers once
+	// the node's first boot has installed and configured it.
+	version := w.eventually(web, mysql("SELECT VERSION()"), 4*time.Minute)
+	if !strings.Contains(version, "MariaDB") {
+		t.Errorf("SELECT VERSION(): %q, want MariaDB's", version)
+	}
+
+	t.Run("the web server creates the seed's tables and rows", func(t *testing.T) {
+		w := w.in(t)
+		w.shOK(web, mysql("CREATE DATABASE bts; "+
+			"CREATE TABLE bts.members (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(50) NOT NULL, email VARCHAR(100)); "+
+			"CREATE TABLE bts.board (id INT AUTO_INCREMENT PRIMARY KEY, member_id INT, title VARCHAR(200), body TEXT); "+
+			"INSERT INTO bts.members (name, email) VALUES ('RM', 'rm@bts.example'), ('Jin', 'jin@bts.example'); "+
+			"INSERT INTO bts.board (member_id, title, body) VALUES (1, 'hello', 'first post')"))
+		if got := w.shOK(web, mysql("SELECT COUNT(*) FROM bts.members; SELECT title FROM bts.board")); got != "2\nhello" {
+			t.Fatalf("rows: %q", got)
+		}
+		// The endpoint resolves in the VPC to the node's private address.
+		ip := w.shOK(web, "getent hosts "+endpoint+" | awk '{print $1}'")
+		if !strings.HasPrefix(ip, "10.0.1.") {
+			t.Errorf("%s resolves to %q, want an address in the DB's subnet", endpoint, ip)
+		}
+	})
+
+	t.Run("the bastion is refused by the DB security group", func(t *testing.T) {
+		w := w.in(t)
+		if r := w.sh(bastion, "timeout 20 "+mysql("SELECT 1")); r.ExitCode == 0 {
+			t.Fatalf("the bastion reached the database: %s", r)
+		}
+		// The name resolves there too: the refusal is the security group's.
+		if ip := w.shOK(bastion, "getent hosts "+endpoint+" | awk '{print $1}'"); !strings.HasPrefix(ip, "10.0.1.") {
+			t.Errorf("from the bastion %s resolves to %q", endpoint, ip)
+		}
+	})
+
+	events := w.aws("rds", "describe-events", "--source-type", "db-instance", "--source-identifier", "bts-db")
+	if got := get(events, "Events", 0, "Message") + "|" + get(events, "Events", 1, "Message") + "|" + get(events, "Events", 2, "Message"); got != "DB instance created|Backing up DB instance|Finished DB Instance backup" {
+		t.Errorf("events: %v", events)
+	}
+	w.aws("rds", "delete-db-instance", "--db-instance-identifier", "bts-db", "--skip-final-snapshot")
+	w.aws("rds", "wait", "db-instance-deleted", "--db-instance-identifier", "bts-db")
+	w.checkSafety()
+}
