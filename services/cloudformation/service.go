@@ -21,6 +21,7 @@ type Service struct {
 	log     *slog.Logger
 	invoker func(service string) api.Invoker
 	poll    time.Duration
+	started time.Time
 }
 
 // New returns the service; invoker gives the API of a service the
@@ -29,7 +30,7 @@ func New(st *store.Store, now func() time.Time, log *slog.Logger, invoker func(s
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: st, now: now, log: log, invoker: invoker, poll: pollEvery}
+	return &Service{store: st, now: now, log: log, invoker: invoker, poll: pollEvery, started: now()}
 }
 
 // Handlers returns the implemented operations.
