@@ -189,3 +189,41 @@ func TestReplicationGroup(t *testing.T) {
 		t.Fatalf("after delete: %+v %+v", w.Slots, w.Names)
 	}
 }
+
+// TestReplicaCount adds replicas to a group and removes them, each node
+// an interface and a slot of its own.
+func TestReplicaCount(t *testing.T) {
+	e := newEnv(t)
+	n := e.network(t)
+	e.must(t, "create-cache-subnet-group", "--cache-subnet-group-name", "subnets", "--cache-subnet-group-description", "x", "--subnet-ids", n.subnets[0], n.subnets[1])
+	e.must(t, "create-replication-group", "--replication-group-id", "grow", "--replication-group-description", "x", "--engine", "redis",
+		"--cache-node-type", "cache.t3.small", "--num-cache-clusters", "2", "--automatic-failover-enabled", "--cache-subnet-group-name", "subnets")
+	e.must(t, "wait", "replication-group-available", "--replication-group-id", "grow")
+	e.fails(t, "InvalidParameterValue", "must be greater than the current replica count", "increase-replica-count", "--replication-group-id", "grow",
+		"--new-replica-count", "1", "--apply-immediately")
+	out := e.must(t, "increase-replica-count", "--replication-group-id", "grow", "--new-replica-count", "3", "--apply-immediately")
+	if dig(out, "ReplicationGroup", "Status") != "modifying" || fmt.Sprint(dig(out, "ReplicationGroup", "MemberClusters")) != "[grow-001 grow-002 grow-003 grow-004]" {
+		t.Fatalf("increased: %v", out)
+	}
+	if w := e.world(t); len(w.Slots) != 4 {
+		t.Fatalf("slots: %d", len(w.Slots))
+	}
+	e.must(t, "wait", "replication-group-available", "--replication-group-id", "grow")
+	members := e.must(t, "describe-replication-groups", "--replication-group-id", "grow")["ReplicationGroups"].([]any)[0]
+	if dig(members, "NodeGroups", 0, "NodeGroupMembers", 2, "PreferredAvailabilityZone") != region+"a" || dig(members, "NodeGroups", 0, "NodeGroupMembers", 3, "CurrentRole") != "replica" {
+		t.Fatalf("members: %v", members)
+	}
+	e.fails(t, "InvalidParameterValue", "Must have at least 1 replica when cluster mode is disabled with auto failover enabled.",
+		"decrease-replica-count", "--replication-group-id", "grow", "--new-replica-count", "0", "--apply-immediately")
+	e.fails(t, "InvalidParameterValue", "Cannot remove the primary node", "decrease-replica-count", "--replication-group-id", "grow",
+		"--replicas-to-remove", "grow-001", "--apply-immediately")
+	e.must(t, "decrease-replica-count", "--replication-group-id", "grow", "--replicas-to-remove", "grow-002", "grow-004", "--apply-immediately")
+	e.must(t, "wait", "replication-group-available", "--replication-group-id", "grow")
+	out = e.must(t, "describe-replication-groups", "--replication-group-id", "grow")
+	if fmt.Sprint(dig(out, "ReplicationGroups", 0, "MemberClusters")) != "[grow-001 grow-003]" {
+		t.Fatalf("decreased: %v", out)
+	}
+	if w := e.world(t); len(w.Slots) != 2 || len(w.Names) != 4 {
+		t.Fatalf("after decrease: %d slots, %d names", len(w.Slots), len(w.Names))
+	}
+}

@@ -2,6 +2,7 @@ package elasticache
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -64,6 +65,14 @@ func (s *Service) advance() error {
 						}
 					}
 				}
+				for _, n := range slices.Clone(rg.Nodes) {
+					if n.Status == "deleting" && rg.Status == "modifying" && !now.Before(n.DeleteAt) {
+						if err := removeNode(tx, sc, rg, n, now); err != nil {
+							return err
+						}
+						changed = true
+					}
+				}
 				if changed {
 					if err := tx.Put(sc.key(kindRG, rg.ID), rg); err != nil {
 						return err
@@ -86,16 +95,41 @@ func nodeUp(tx *store.Tx, sc scope, rg *replicationGroup, n *node, now time.Time
 	if err := recordEvent(tx, sc, now, "cache-cluster", n.Cluster, "Cache cluster created"); err != nil {
 		return err
 	}
+	return settle(tx, sc, rg, now)
+}
+
+// settle makes a creating or modifying group available once every node
+// is.
+func settle(tx *store.Tx, sc scope, rg *replicationGroup, now time.Time) error {
 	for _, o := range rg.Nodes {
 		if o.Status != "available" {
 			return nil
 		}
 	}
-	if rg.Status != "creating" {
-		return nil
+	switch rg.Status {
+	case "creating":
+		rg.Status = "available"
+		return recordEvent(tx, sc, now, "replication-group", rg.ID, "Replication group "+rg.ID+" created")
+	case "modifying":
+		rg.Status = "available"
 	}
-	rg.Status = "available"
-	return recordEvent(tx, sc, now, "replication-group", rg.ID, "Replication group "+rg.ID+" created")
+	return nil
+}
+
+// removeNode takes a removed replica out of its group with its
+// interface; its slot leaves the desired world and is reaped.
+func removeNode(tx *store.Tx, sc scope, rg *replicationGroup, n *node, now time.Time) error {
+	if err := ec2.DeleteServiceENI(tx, sc.account, sc.region, n.ENI); err != nil {
+		return err
+	}
+	if err := dropTags(tx, sc, "cluster:"+n.Cluster); err != nil {
+		return err
+	}
+	if err := recordEvent(tx, sc, now, "cache-cluster", n.Cluster, "Cache cluster deleted"); err != nil {
+		return err
+	}
+	rg.Nodes = slices.DeleteFunc(rg.Nodes, func(o *node) bool { return o == n })
+	return settle(tx, sc, rg, now)
 }
 
 // remove deletes a group that finished deleting, with its interfaces;
@@ -139,7 +173,7 @@ func (s *Service) ReportSlot(account, region, id, state, reason string) error {
 		}
 		now := s.now()
 		switch {
-		case state == desired.Running && n.Status == "creating":
+		case state == desired.Running && n.Status == "creating" && rg.Status != "deleting":
 			if err := nodeUp(tx, sc, rg, n, now); err != nil {
 				return err
 			}

@@ -10,9 +10,16 @@ import (
 // primary, replica.<id>... for the reader endpoint and <id>-00N.<id>...
 // for each node.
 
+// regionCodes are the region codes that do not follow the rule:
+// ElastiCache names Seoul's and Osaka's apn2 and apn3 (Tokyo's is apne1).
+var regionCodes = map[string]string{"ap-northeast-2": "apn2", "ap-northeast-3": "apn3"}
+
 // regionCode is the short form of a region in ElastiCache's endpoints:
-// us-east-1 is use1, ap-northeast-2 apne2, eu-central-1 euc1.
+// us-east-1 is use1, eu-central-1 euc1, ap-southeast-1 apse1.
 func regionCode(region string) string {
+	if c, ok := regionCodes[region]; ok {
+		return c
+	}
 	parts := strings.Split(region, "-")
 	if len(parts) < 3 {
 		return region

@@ -51,7 +51,10 @@ func (s *Service) Contribute(tx *store.Tx, ds desired.Scope, w *desired.World) e
 			}
 			w.Slots = append(w.Slots, &desired.Slot{ID: sc.slotPrefix() + n.Cluster, Account: sc.account, Region: sc.region,
 				Owner: "elasticache", ENI: n.ENI, VCPUs: nt.vcpus, MemoryMiB: nt.memoryMiB + installMiB, Script: script,
-				Running: rg.Status != "deleting"})
+				Running: rg.Status != "deleting" && n.Status != "deleting"})
+			if n.Status == "deleting" {
+				continue
+			}
 			ip := netip.MustParseAddr(n.IP)
 			w.Names = append(w.Names, &desired.Name{Name: sc.nodeName(rg.ID, n.Cluster), VPCs: []string{rg.VPC}, Addrs: []netip.Addr{ip}})
 			if n.Role == "primary" {

@@ -37,6 +37,8 @@ type node struct {
 	// Role is "primary" or "replica"; Status the cache cluster's.
 	Role, Status string
 	Created      time.Time
+	// DeleteAt is when a deleting node (a replica removed) is gone.
+	DeleteAt time.Time `json:",omitzero"`
 }
 
 // primary returns the group's primary node.
@@ -78,6 +80,8 @@ func (s *Service) registerReplicationGroups(h *ecapi.Handlers) {
 	h.DeleteReplicationGroup = s.deleteRG
 	h.DescribeCacheClusters = s.describeClusters
 	h.TestFailover = s.testFailover
+	h.IncreaseReplicaCount = s.increaseReplicas
+	h.DecreaseReplicaCount = s.decreaseReplicas
 }
 
 // rgSpec is a create request, checked.
