@@ -80,6 +80,11 @@ func TestRDSSeed003(t *testing.T) {
 	if !strings.Contains(version, "MariaDB") {
 		t.Errorf("SELECT VERSION(): %q, want MariaDB's", version)
 	}
+	// default.mysql8.0's max_connections, {DBInstanceClassMemory/12582880},
+	// for db.t2.micro's 1 GiB.
+	if got := w.shOK(web, mysql("SELECT @@max_connections")); got != "85" {
+		t.Errorf("max_connections: %q, want 85", got)
+	}
 
 	t.Run("the web server creates the seed's tables and rows", func(t *testing.T) {
 		w := w.in(t)
@@ -106,6 +111,34 @@ func TestRDSSeed003(t *testing.T) {
 		// The name resolves there too: the refusal is the security group's.
 		if ip := w.shOK(bastion, "getent hosts "+endpoint+" | awk '{print $1}'"); !strings.HasPrefix(ip, "10.0.1.") {
 			t.Errorf("from the bastion %s resolves to %q", endpoint, ip)
+		}
+	})
+
+	t.Run("the rows survive a reboot and a stop and start", func(t *testing.T) {
+		w := w.in(t)
+		w.aws("rds", "reboot-db-instance", "--db-instance-identifier", "bts-db")
+		w.aws("rds", "wait", "db-instance-available", "--db-instance-identifier", "bts-db")
+		if got := w.eventually(web, mysql("SELECT COUNT(*) FROM bts.members"), 2*time.Minute); got != "2" {
+			t.Fatalf("after the reboot: %q", got)
+		}
+		w.aws("rds", "stop-db-instance", "--db-instance-identifier", "bts-db")
+		// The aws CLI has no waiter for stopped.
+		for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(time.Second) {
+			status := get(w.aws("rds", "describe-db-instances", "--db-instance-identifier", "bts-db"), "DBInstances", 0, "DBInstanceStatus")
+			if status == "stopped" {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("still %s", status)
+			}
+		}
+		if r := w.sh(web, mysql("SELECT 1")); r.ExitCode == 0 {
+			t.Fatalf("a stopped instance answered: %s", r)
+		}
+		w.aws("rds", "start-db-instance", "--db-instance-identifier", "bts-db")
+		w.aws("rds", "wait", "db-instance-available", "--db-instance-identifier", "bts-db")
+		if got := w.eventually(web, mysql("SELECT name FROM bts.members ORDER BY id"), 2*time.Minute); got != "RM\nJin" {
+			t.Fatalf("after stop and start: %q", got)
 		}
 	})
 

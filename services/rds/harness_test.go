@@ -39,9 +39,16 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvWith(t, false)
+}
+
+// newEnvWith is newEnv whose instances move on slot reports when
+// dataPlane is set (the test reports as the data plane would).
+func newEnvWith(t *testing.T, dataPlane bool) *env {
+	t.Helper()
 	st := store.OpenMemory()
 	clk := clock.New(60)
-	svc := rds.New(st, clk.Now, nil, clk.Scale(), false)
+	svc := rds.New(st, clk.Now, nil, clk.Scale(), dataPlane)
 	h := server.New(server.Config{
 		Services: []server.Service{
 			{API: ec2api.Service, Invoker: ec2.New(st, clk.Now, nil, clk.Scale()).Invoker()},
