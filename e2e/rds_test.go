@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -14,7 +15,8 @@ import (
 // the members and board tables through the endpoint and inserts rows; the
 // bastion, outside the admitted group, is refused by the security group.
 func TestRDSSeed003(t *testing.T) {
-	w := newVPCWorld(t, Opts{})
+	dir := t.TempDir()
+	w := newVPCWorld(t, Opts{DataDir: dir})
 	az := func(s string) string { return "ap-northeast-2" + s }
 	vpc := get(w.aws("ec2", "create-vpc", "--cidr-block", "10.0.0.0/16"), "Vpc", "VpcId")
 	subnet := func(cidr, zone string) string {
@@ -139,6 +141,25 @@ func TestRDSSeed003(t *testing.T) {
 		w.aws("rds", "wait", "db-instance-available", "--db-instance-identifier", "bts-db")
 		if got := w.eventually(web, mysql("SELECT name FROM bts.members ORDER BY id"), 2*time.Minute); got != "RM\nJin" {
 			t.Fatalf("after stop and start: %q", got)
+		}
+	})
+
+	t.Run("cloudbox restarts and takes the instance over", func(t *testing.T) {
+		w.c.signal(t, syscall.SIGTERM)
+		w.start(Opts{DataDir: dir})
+		w := w.in(t)
+		after := w.aws("rds", "describe-db-instances", "--db-instance-identifier", "bts-db")
+		if get(after, "DBInstances", 0, "DBInstanceStatus") != "available" || get(after, "DBInstances", 0, "Endpoint", "Address") != endpoint {
+			t.Fatalf("after the restart: %v", after)
+		}
+		if got := w.eventually(web, mysql("SELECT COUNT(*) FROM bts.board"), 2*time.Minute); got != "1" {
+			t.Fatalf("after the restart: %q", got)
+		}
+		// The new daemon drives the node: a reboot stops and starts it.
+		w.aws("rds", "reboot-db-instance", "--db-instance-identifier", "bts-db")
+		w.aws("rds", "wait", "db-instance-available", "--db-instance-identifier", "bts-db")
+		if got := w.eventually(web, mysql("SELECT COUNT(*) FROM bts.members"), 2*time.Minute); got != "2" {
+			t.Fatalf("after a reboot by the new daemon: %q", got)
 		}
 	})
 

@@ -41,7 +41,7 @@ func withTags(tx *store.Tx, sc scope, arn string, write bool, edit func(*[]tag))
 		if err != nil {
 			return err
 		}
-		if g.Family == "" { // a default group: its record made on first tagging
+		if isDefaultGroup(g.Name) { // AWS's own, not the account's
 			return invalidValue("The specified resource name does not match an RDS resource in this region.")
 		}
 		edit(&g.Tags)
