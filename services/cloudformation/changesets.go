@@ -56,14 +56,14 @@ func (s *Service) CreateChangeSet(ctx context.Context, in *cfnapi.CreateChangeSe
 			return nil, err
 		}
 	}
-	body := deref(in.TemplateBody)
+	var body string
 	if in.UsePreviousTemplate != nil && *in.UsePreviousTemplate {
 		if prev == nil {
 			return nil, api.Errorf("ValidationError", "Stack [%s] does not exist", stackName)
 		}
 		body = prev.Template
-	} else if in.TemplateURL != nil && body == "" {
-		return nil, templateURLUnsupported()
+	} else if body, err = s.templateBody(ctx, in.TemplateBody, in.TemplateURL); err != nil {
+		return nil, err
 	}
 	var before *stack
 	if typ == "UPDATE" {

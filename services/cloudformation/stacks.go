@@ -107,7 +107,8 @@ func (s *Service) ssmValue(r *api.Request, name string) (string, error) {
 
 // iamNames are the properties that name IAM resources: a template that
 // sets them needs CAPABILITY_NAMED_IAM.
-var iamNames = []string{"RoleName", "UserName", "GroupName", "ManagedPolicyName", "InstanceProfileName"}
+var iamNames = map[string]string{"AWS::IAM::Role": "RoleName", "AWS::IAM::User": "UserName", "AWS::IAM::Group": "GroupName",
+	"AWS::IAM::ManagedPolicy": "ManagedPolicyName", "AWS::IAM::InstanceProfile": "InstanceProfileName"}
 
 func checkCapabilities(tpl *template.Template, caps []*string) error {
 	need := ""
@@ -119,8 +120,8 @@ func checkCapabilities(tpl *template.Template, caps []*string) error {
 		if need == "" {
 			need = "CAPABILITY_IAM"
 		}
-		for _, k := range iamNames {
-			if _, ok := r.Properties[k]; ok {
+		if k, ok := iamNames[r.Type]; ok {
+			if _, named := r.Properties[k]; named {
 				need = "CAPABILITY_NAMED_IAM"
 			}
 		}
@@ -223,10 +224,11 @@ func (s *Service) CreateStack(ctx context.Context, in *cfnapi.CreateStackInput) 
 	if err := checkStackName(name); err != nil {
 		return nil, err
 	}
-	if in.TemplateURL != nil && in.TemplateBody == nil {
-		return nil, templateURLUnsupported()
+	body, err := s.templateBody(ctx, in.TemplateBody, in.TemplateURL)
+	if err != nil {
+		return nil, err
 	}
-	p, err := s.prepare(ctx, deref(in.TemplateBody), in.Parameters, nil, in.Capabilities)
+	p, err := s.prepare(ctx, body, in.Parameters, nil, in.Capabilities)
 	if err != nil {
 		return nil, err
 	}
@@ -257,10 +259,6 @@ func (s *Service) CreateStack(ctx context.Context, in *cfnapi.CreateStackInput) 
 	}
 	s.startDeploy(st, p, true, "")
 	return &cfnapi.CreateStackOutput{StackId: &st.ID}, nil
-}
-
-func templateURLUnsupported() error {
-	return api.Errorf("ValidationError", "TemplateURL must be a supported URL.")
 }
 
 func noEcho(tpl *template.Template) map[string]bool {
@@ -314,11 +312,11 @@ func (s *Service) UpdateStack(ctx context.Context, in *cfnapi.UpdateStackInput) 
 	if err := updatable(st); err != nil {
 		return nil, err
 	}
-	body := deref(in.TemplateBody)
-	if in.UsePreviousTemplate != nil && *in.UsePreviousTemplate {
-		body = st.Template
-	} else if in.TemplateURL != nil && body == "" {
-		return nil, templateURLUnsupported()
+	body := st.Template
+	if in.UsePreviousTemplate == nil || !*in.UsePreviousTemplate {
+		if body, err = s.templateBody(ctx, in.TemplateBody, in.TemplateURL); err != nil {
+			return nil, err
+		}
 	}
 	p, err := s.prepare(ctx, body, in.Parameters, st, in.Capabilities)
 	if err != nil {
@@ -759,10 +757,11 @@ func (s *Service) GetTemplate(ctx context.Context, in *cfnapi.GetTemplateInput) 
 
 // ValidateTemplate checks a template.
 func (s *Service) ValidateTemplate(ctx context.Context, in *cfnapi.ValidateTemplateInput) (*cfnapi.ValidateTemplateOutput, error) {
-	if in.TemplateURL != nil && in.TemplateBody == nil {
-		return nil, templateURLUnsupported()
+	body, err := s.templateBody(ctx, in.TemplateBody, in.TemplateURL)
+	if err != nil {
+		return nil, err
 	}
-	tpl, err := template.Parse(deref(in.TemplateBody))
+	tpl, err := template.Parse(body)
 	if err != nil {
 		return nil, validation(err)
 	}
@@ -817,15 +816,18 @@ func capabilities(tpl *template.Template) ([]*string, *string) {
 
 // GetTemplateSummary summarizes a template or a stack's.
 func (s *Service) GetTemplateSummary(ctx context.Context, in *cfnapi.GetTemplateSummaryInput) (*cfnapi.GetTemplateSummaryOutput, error) {
-	body := deref(in.TemplateBody)
+	var body string
 	if in.StackName != nil {
 		st, err := s.lookup(ctx, *in.StackName)
 		if err != nil {
 			return nil, err
 		}
 		body = st.Template
-	} else if in.TemplateURL != nil && body == "" {
-		return nil, templateURLUnsupported()
+	} else {
+		var err error
+		if body, err = s.templateBody(ctx, in.TemplateBody, in.TemplateURL); err != nil {
+			return nil, err
+		}
 	}
 	tpl, err := template.Parse(body)
 	if err != nil {

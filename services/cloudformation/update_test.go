@@ -2,6 +2,7 @@ package cloudformation_test
 
 import (
 	"context"
+	"os"
 	"strings"
 	"testing"
 
@@ -130,5 +131,33 @@ func TestTemplateErrors(t *testing.T) {
 	st := c.settle(t, "odd")
 	if st["StackStatus"] != "ROLLBACK_COMPLETE" || !has(c.events(t, "odd"), "Q CREATE_FAILED Resource type AWS::SQS::Queue is not supported by cloudbox") {
 		t.Errorf("unsupported type: %v %v", st, c.events(t, "odd"))
+	}
+}
+
+// TestDeployFromS3: `aws cloudformation deploy --s3-bucket` uploads the
+// template and passes its URL; the stack reads it through S3.
+func TestDeployFromS3(t *testing.T) {
+	c := start(t)
+	c.ok(t, "s3", "mb", "s3://bts-templates")
+	c.ok(t, "cloudformation", "deploy", "--template-file", "broken.yaml", "--stack-name", "from-s3", "--s3-bucket", "bts-templates",
+		"--s3-prefix", "net", "--no-execute-changeset")
+	sets := c.ok(t, "cloudformation", "list-change-sets", "--stack-name", "from-s3").(map[string]any)["Summaries"].([]any)
+	if len(sets) != 1 {
+		t.Fatalf("change sets: %v", sets)
+	}
+	cs := sets[0].(map[string]any)
+	if cs["Status"] != "CREATE_COMPLETE" || cs["ExecutionStatus"] != "AVAILABLE" {
+		t.Errorf("change set: %v", cs)
+	}
+	got := c.ok(t, "cloudformation", "get-template", "--stack-name", "from-s3", "--change-set-name", cs["ChangeSetName"].(string)).(map[string]any)
+	want, _ := os.ReadFile("testdata/broken.yaml")
+	if got["TemplateBody"] != string(want) {
+		t.Errorf("template: %v", got)
+	}
+	if objs := c.ok(t, "s3api", "list-objects-v2", "--bucket", "bts-templates", "--prefix", "net/").(map[string]any)["Contents"].([]any); len(objs) != 1 {
+		t.Errorf("uploaded: %v", objs)
+	}
+	if st := c.stack(t, "from-s3"); st["StackStatus"] != "REVIEW_IN_PROGRESS" {
+		t.Errorf("stack: %v", st)
 	}
 }
