@@ -372,7 +372,7 @@ func (d *deployment) fail(ctx context.Context, why string) {
 	}
 	if d.create {
 		d.stackStatus("ROLLBACK_IN_PROGRESS", why+"Rollback requested by user.")
-		ok := d.deleteAll(ctx, "")
+		ok := d.deleteAll(ctx, rollingBack)
 		if !ok {
 			d.stackStatus("ROLLBACK_FAILED", "")
 			return
@@ -402,7 +402,7 @@ func (d *deployment) revert(ctx context.Context) bool {
 		prov := providers[d.tpl.Resources[u.logical].Type]
 		switch {
 		case u.made != nil && u.before == nil: // created by the update
-			if !d.deleteOne(ctx, u.made, "") {
+			if !d.deleteOne(ctx, u.made, rollingBack) {
 				ok = false
 			}
 		case u.made != nil: // replaced: drop the replacement, keep the old one
@@ -440,7 +440,7 @@ func (d *deployment) cleanup(ctx context.Context, names []string) {
 		}
 	}
 	deleteReverse(ctx, gone, func(ctx context.Context, r *resource) bool {
-		ok := d.deleteOne(ctx, r, "")
+		ok := d.deleteOne(ctx, r, deleting)
 		if ok {
 			d.save(func(st *stack) { delete(st.Resources, r.Logical) })
 		}
@@ -475,25 +475,32 @@ func (d *deployment) event(r *resource, status, reason string) {
 	})
 }
 
+// Why resources are deleted, which decides what their DeletionPolicy
+// keeps: a rollback deletes what the failed operation made except what
+// says Retain (RetainExceptOnCreate goes); a deletion keeps both.
+const (
+	rollingBack = "rollback"
+	deleting    = "delete"
+)
+
 // deleteAll deletes every resource of the stack in reverse dependency
-// order, independent ones in parallel; retain names the policy that
-// keeps a resource ("" on rollback, where everything goes).
-func (d *deployment) deleteAll(ctx context.Context, retain string) bool {
+// order, independent ones in parallel.
+func (d *deployment) deleteAll(ctx context.Context, why string) bool {
 	d.mu.Lock()
 	var all []*resource
 	for _, r := range d.cur {
 		all = append(all, r)
 	}
 	d.mu.Unlock()
-	return deleteReverse(ctx, all, func(ctx context.Context, r *resource) bool { return d.deleteOne(ctx, r, retain) })
+	return deleteReverse(ctx, all, func(ctx context.Context, r *resource) bool { return d.deleteOne(ctx, r, why) })
 }
 
 // deleteOne deletes one resource, with its events.
-func (d *deployment) deleteOne(ctx context.Context, r *resource, retain string) bool {
+func (d *deployment) deleteOne(ctx context.Context, r *resource, why string) bool {
 	if r.Status == "DELETE_COMPLETE" || r.Status == "DELETE_SKIPPED" {
 		return true
 	}
-	if retain != "" && (r.DeletionPolicy == "Retain" || r.DeletionPolicy == "RetainExceptOnCreate") {
+	if r.DeletionPolicy == "Retain" || why == deleting && r.DeletionPolicy == "RetainExceptOnCreate" {
 		d.resourceEvent(r, "DELETE_SKIPPED", "")
 		return true
 	}
@@ -655,7 +662,7 @@ func (s *Service) deleteStack(account, region, id string, retain map[string]bool
 		}
 		d.cur[n] = r
 	}
-	if !d.deleteAll(ctx, "policy") {
+	if !d.deleteAll(ctx, deleting) {
 		var failed []string
 		for n, r := range d.cur {
 			if r.Status == "DELETE_FAILED" {

@@ -55,6 +55,8 @@ func (s *Service) Handlers() *cfnapi.Handlers {
 		ExecuteChangeSet:       s.ExecuteChangeSet,
 		DeleteChangeSet:        s.DeleteChangeSet,
 		ListChangeSets:         s.ListChangeSets,
+
+		UpdateTerminationProtection: s.UpdateTerminationProtection,
 	}
 }
 

@@ -923,3 +923,22 @@ func str2p(l []string) []*string {
 	}
 	return out
 }
+
+// UpdateTerminationProtection turns a stack's termination protection on
+// or off.
+func (s *Service) UpdateTerminationProtection(ctx context.Context, in *cfnapi.UpdateTerminationProtectionInput) (*cfnapi.UpdateTerminationProtectionOutput, error) {
+	r := api.RequestFrom(ctx)
+	var id string
+	err := s.store.Update(func(tx *store.Tx) error {
+		st, err := findStack(tx, r.Caller.Account, r.Region, deref(in.StackName))
+		if err != nil {
+			return err
+		}
+		st.Protected, id = in.EnableTerminationProtection != nil && *in.EnableTerminationProtection, st.ID
+		return tx.Put(stackKey(st.Account, st.Region, st.ID), st)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &cfnapi.UpdateTerminationProtectionOutput{StackId: &id}, nil
+}
