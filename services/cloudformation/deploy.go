@@ -528,7 +528,9 @@ const dependencyWait = 2 * time.Minute
 func (d *deployment) retryDelete(ctx context.Context, prov *provider, r *resource) error {
 	deadline := time.Now().Add(dependencyWait)
 	for {
-		err := prov.Delete(d.newCall(ctx, r.Logical), stateOf(r), props(r.Props))
+		c := d.newCall(ctx, r.Logical)
+		c.deletionPolicy = r.DeletionPolicy
+		err := prov.Delete(c, stateOf(r), props(r.Props))
 		var e *api.Error
 		if err == nil || !errors.As(err, &e) || e.Code != "DependencyViolation" || time.Now().After(deadline) {
 			return err

@@ -57,6 +57,9 @@ type call struct {
 	stackName, logical string
 	stackTags          [][2]string
 	poll               time.Duration
+	// deletionPolicy is the resource's DeletionPolicy, for the types
+	// whose deletion it changes (a final snapshot).
+	deletionPolicy string
 }
 
 // invoke calls op of a service as the stack's caller.

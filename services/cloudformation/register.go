@@ -7,7 +7,7 @@ import (
 )
 
 // The services CloudFormation's providers call, through their APIs.
-var requires = []string{"acm", "autoscaling", "cloudwatch", "ec2", "elbv2", "iam", "route53", "s3", "ssm"}
+var requires = []string{"acm", "autoscaling", "cloudwatch", "ec2", "elasticache", "elbv2", "iam", "rds", "route53", "s3", "ssm"}
 
 // CloudFormation makes its stacks' resources through the other services'
 // APIs, as the stack's caller.
