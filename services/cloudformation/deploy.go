@@ -172,9 +172,13 @@ func (d *deployment) run() {
 
 func (d *deployment) deploy() bool {
 	ctx := context.Background()
+	if err := d.checkParameters(ctx); err != nil {
+		d.fail(ctx, err.Error())
+		return false
+	}
 	names, err := d.wanted()
 	if err != nil {
-		d.fail(ctx, err.Error())
+		d.fail(ctx, err.Error()+" ")
 		return false
 	}
 	deps := map[string][]string{}

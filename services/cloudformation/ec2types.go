@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	ec2api "github.com/cloudbox/cloudbox/api/ec2"
+	ssmapi "github.com/cloudbox/cloudbox/api/ssm"
 )
 
 // EC2's resource types, made through EC2's API. Ref values, physical ids
@@ -28,7 +29,7 @@ func init() {
 	register("AWS::EC2::Instance", &provider{Create: createInstance, Delete: deleteInstance})
 	register("AWS::EC2::EIP", &provider{Create: createEIP, Delete: deleteEIP})
 	register("AWS::EC2::NatGateway", &provider{Create: createNAT, Delete: deleteNAT})
-	register("AWS::EC2::KeyPair", &provider{Create: createKeyPair, Delete: deleteBy("DeleteKeyPair", func(id string) any { return &ec2api.DeleteKeyPairRequest{KeyName: &id} })})
+	register("AWS::EC2::KeyPair", &provider{Create: createKeyPair, Delete: deleteKeyPair})
 	register("AWS::EC2::LaunchTemplate", &provider{Create: createLaunchTemplate, Delete: func(c *call, s *state, _ props) error {
 		_, err := c.invoke("ec2", "DeleteLaunchTemplate", &ec2api.DeleteLaunchTemplateRequest{LaunchTemplateId: &s.Physical})
 		return err
@@ -563,7 +564,26 @@ func createKeyPair(c *call, p props) (*state, error) {
 		return nil, err
 	}
 	k := out.(*ec2api.KeyPair)
-	return &state{Physical: deref(k.KeyName), Attrs: map[string]any{"KeyPairId": deref(k.KeyPairId), "KeyFingerprint": deref(k.KeyFingerprint)}}, nil
+	st := &state{Physical: deref(k.KeyName), Attrs: map[string]any{"KeyPairId": deref(k.KeyPairId), "KeyFingerprint": deref(k.KeyFingerprint)}}
+	// The private key goes where AWS puts it: a SecureString parameter
+	// named for the key's id, in SSM.
+	_, err = c.invoke("ssm", "PutParameter", &ssmapi.PutParameterRequest{Name: str(keyParameter(deref(k.KeyPairId))),
+		Type: str("SecureString"), Value: k.KeyMaterial})
+	return st, err
+}
+
+func keyParameter(id string) string { return "/ec2/keypair/" + id }
+
+func deleteKeyPair(c *call, s *state, p props) error {
+	if _, err := c.invoke("ec2", "DeleteKeyPair", &ec2api.DeleteKeyPairRequest{KeyName: &s.Physical}); err != nil {
+		return err
+	}
+	if id, _ := s.Attrs["KeyPairId"].(string); id != "" && !p.has("PublicKeyMaterial") {
+		if _, err := c.invoke("ssm", "DeleteParameter", &ssmapi.DeleteParameterRequest{Name: str(keyParameter(id))}); err != nil && !gone(err) {
+			return err
+		}
+	}
+	return nil
 }
 
 // A launch template's Ref is its id.

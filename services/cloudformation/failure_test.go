@@ -53,3 +53,18 @@ func TestFailureModes(t *testing.T) {
 	c.ok(t, "cloudformation", "update-termination-protection", "--stack-name", "guarded", "--no-enable-termination-protection")
 	c.ok(t, "cloudformation", "delete-stack", "--stack-name", "guarded")
 }
+
+// TestParameterExistence: a key pair parameter naming no key pair rolls
+// the stack back with AWS's reason.
+func TestParameterExistence(t *testing.T) {
+	c := start(t)
+	c.ok(t, "cloudformation", "create-stack", "--stack-name", "nokey", "--template-body", "file://net.yaml", "--parameters", "ParameterKey=NatKey,ParameterValue=missing")
+	st := c.settle(t, "nokey")
+	if st["StackStatus"] != "ROLLBACK_COMPLETE" || !has(c.events(t, "nokey"),
+		"nokey ROLLBACK_IN_PROGRESS Parameter validation failed: parameter value missing for parameter name NatKey does not exist. Rollback requested by user.") {
+		t.Errorf("%v\n%s", st, strings.Join(c.events(t, "nokey"), "\n"))
+	}
+	if n := len(c.ok(t, "ec2", "describe-vpcs", "--filters", "Name=cidr,Values=10.0.0.0/16").(map[string]any)["Vpcs"].([]any)); n != 0 {
+		t.Errorf("%d VPCs made", n)
+	}
+}

@@ -48,10 +48,18 @@ func TestMoreTypes(t *testing.T) {
 		t.Errorf("health check: %v", hc)
 	}
 
+	pem := c.ok(t, "ssm", "get-parameter", "--name", "/ec2/keypair/"+outs["KeyId"], "--with-decryption").(map[string]any)["Parameter"].(map[string]any)
+	if !strings.HasPrefix(pem["Value"].(string), "-----BEGIN") || pem["Type"] != "SecureString" {
+		t.Errorf("the key pair's private key: %v", pem)
+	}
+
 	id := st["StackId"].(string)
 	c.ok(t, "cloudformation", "delete-stack", "--stack-name", "bts-more")
 	if st := c.settle(t, id); st["StackStatus"] != "DELETE_COMPLETE" {
 		t.Fatalf("delete: %v\n%s", st, strings.Join(c.events(t, id), "\n"))
+	}
+	if _, _, ok := c.aws(t, "ssm", "get-parameter", "--name", "/ec2/keypair/"+outs["KeyId"]); ok {
+		t.Error("the private key outlived its key pair")
 	}
 	if _, _, ok := c.aws(t, "iam", "get-user", "--user-name", outs["User"]); ok {
 		t.Error("the user outlived its stack")

@@ -163,6 +163,11 @@ func TestSeedStacks(t *testing.T) {
 		t.Fatalf("deploy: %s%s\nevents: %v", out, errOut, c.events(t, "bts-net"))
 	}
 	c.ok(t, "cloudformation", "wait", "stack-create-complete", "--stack-name", "bts-net")
+	// The same template again is no change.
+	if out, errOut, ok := c.aws(t, "cloudformation", "deploy", "--template-file", "net.yaml", "--stack-name", "bts-net",
+		"--no-fail-on-empty-changeset"); !ok || !strings.Contains(out, "No changes to deploy. Stack bts-net is up to date") {
+		t.Errorf("deploying again: %s%s", out, errOut)
+	}
 	net := c.stack(t, "bts-net")
 	if net["StackStatus"] != "CREATE_COMPLETE" || net["ChangeSetId"] == nil {
 		t.Fatalf("net stack: %v", net)
