@@ -22,12 +22,14 @@ func TestRDSSeed003(t *testing.T) {
 	subnet := func(cidr, zone string) string {
 		return get(w.aws("ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block", cidr, "--availability-zone", az(zone)), "Subnet", "SubnetId")
 	}
-	public, privA, privC := subnet("10.0.0.0/24", "a"), subnet("10.0.1.0/24", "a"), subnet("10.0.3.0/24", "c")
+	public, publicC, privA, privC := subnet("10.0.0.0/24", "a"), subnet("10.0.2.0/24", "c"), subnet("10.0.1.0/24", "a"), subnet("10.0.3.0/24", "c")
 	igw := get(w.aws("ec2", "create-internet-gateway"), "InternetGateway", "InternetGatewayId")
 	w.aws("ec2", "attach-internet-gateway", "--internet-gateway-id", igw, "--vpc-id", vpc)
 	pubRT := get(w.aws("ec2", "create-route-table", "--vpc-id", vpc), "RouteTable", "RouteTableId")
 	w.aws("ec2", "create-route", "--route-table-id", pubRT, "--destination-cidr-block", "0.0.0.0/0", "--gateway-id", igw)
-	w.aws("ec2", "associate-route-table", "--route-table-id", pubRT, "--subnet-id", public)
+	for _, s := range []string{public, publicC} {
+		w.aws("ec2", "associate-route-table", "--route-table-id", pubRT, "--subnet-id", s)
+	}
 	// The private subnets reach the internet (and Debian's mirror) through
 	// a NAT gateway, as the seed builds them.
 	eip := w.aws("ec2", "allocate-address", "--domain", "vpc")
@@ -62,6 +64,14 @@ func TestRDSSeed003(t *testing.T) {
 	if got := get(db, "DBInstance", "DBInstanceStatus"); got != "creating" {
 		t.Fatalf("created: %v", db)
 	}
+	// A publicly accessible one in the public subnets, open to the world.
+	openSG := get(w.aws("ec2", "create-security-group", "--group-name", "BTS_DB_Public", "--description", "public database", "--vpc-id", vpc), "GroupId")
+	w.aws("ec2", "authorize-security-group-ingress", "--group-id", openSG, "--protocol", "tcp", "--port", "3306", "--cidr", "0.0.0.0/0")
+	w.aws("rds", "create-db-subnet-group", "--db-subnet-group-name", "bts-public", "--db-subnet-group-description", "public subnets",
+		"--subnet-ids", public, publicC)
+	w.aws("rds", "create-db-instance", "--engine", "mariadb", "--db-instance-identifier", "bts-public", "--db-instance-class", "db.t2.micro",
+		"--master-username", "admin", "--master-user-password", "Public-Secret-1", "--allocated-storage", "20", "--publicly-accessible",
+		"--vpc-security-group-ids", openSG, "--db-subnet-group-name", "bts-public")
 	w.aws("rds", "wait", "db-instance-available", "--db-instance-identifier", "bts-db")
 	desc := w.aws("rds", "describe-db-instances", "--db-instance-identifier", "bts-db")
 	endpoint := get(desc, "DBInstances", 0, "Endpoint", "Address")
@@ -114,6 +124,22 @@ func TestRDSSeed003(t *testing.T) {
 		if ip := w.shOK(bastion, "getent hosts "+endpoint+" | awk '{print $1}'"); !strings.HasPrefix(ip, "10.0.1.") {
 			t.Errorf("from the bastion %s resolves to %q", endpoint, ip)
 		}
+	})
+
+	t.Run("a publicly accessible instance answers from the internet", func(t *testing.T) {
+		w := w.in(t)
+		w.aws("rds", "wait", "db-instance-available", "--db-instance-identifier", "bts-public")
+		pub := get(w.aws("rds", "describe-db-instances", "--db-instance-identifier", "bts-public"), "DBInstances", 0, "Endpoint", "Address")
+		ip := w.shOK("internet", "getent hosts "+pub+" | awk '{print $1}'")
+		if ip == "" || strings.HasPrefix(ip, "10.") {
+			t.Fatalf("%s resolves on the internet to %q, want its public address", pub, ip)
+		}
+		// MariaDB's greeting, read through the internet gateway.
+		greeting := w.eventually("internet", "python3 -c 'import socket; print(socket.create_connection((\""+ip+"\", 3306), 3).recv(200))' | grep -o '[0-9.]*-MariaDB'", 4*time.Minute)
+		if !strings.Contains(greeting, "MariaDB") {
+			t.Fatalf("greeting: %q", greeting)
+		}
+		w.aws("rds", "delete-db-instance", "--db-instance-identifier", "bts-public", "--skip-final-snapshot")
 	})
 
 	t.Run("the rows survive a reboot and a stop and start", func(t *testing.T) {
