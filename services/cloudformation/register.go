@@ -21,7 +21,10 @@ func init() {
 			for _, n := range requires {
 				inv[n] = env.Service(n).Invoker()
 			}
-			return New(env.Store, env.Clock.Now, env.Log, func(name string) api.Invoker { return inv[name] }), nil
+			s := New(env.Store, env.Clock.Now, env.Log, func(name string) api.Invoker { return inv[name] })
+			// Nested stacks are made through the service's own API.
+			inv["cloudformation"] = s.Invoker()
+			return s, nil
 		},
 	})
 }

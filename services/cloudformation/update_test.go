@@ -161,3 +161,33 @@ func TestDeployFromS3(t *testing.T) {
 		t.Errorf("stack: %v", st)
 	}
 }
+
+// TestNestedStack: a parent stack makes a child stack from a template in
+// S3, reads its outputs, and deletes it with itself.
+func TestNestedStack(t *testing.T) {
+	c := start(t)
+	c.ok(t, "s3", "mb", "s3://bts-nested")
+	c.ok(t, "s3", "cp", "child.yaml", "s3://bts-nested/child.yaml")
+	c.ok(t, "cloudformation", "create-stack", "--stack-name", "parent", "--template-body", "file://parent.yaml",
+		"--parameters", "ParameterKey=ChildURL,ParameterValue=https://bts-nested.s3.amazonaws.com/child.yaml")
+	st := c.settle(t, "parent")
+	if st["StackStatus"] != "CREATE_COMPLETE" {
+		t.Fatalf("create: %v\n%s", st, strings.Join(c.events(t, "parent"), "\n"))
+	}
+	outs := outputs(st)
+	child := c.stack(t, outs["ChildId"])
+	if outs["ChildName"] != "/bts/nested/p" || child["StackStatus"] != "CREATE_COMPLETE" || !strings.HasPrefix(child["StackName"].(string), "parent-Child-") {
+		t.Errorf("child: %v %v", outs, child)
+	}
+	if p := c.ok(t, "ssm", "get-parameter", "--name", "/bts/parent").(map[string]any)["Parameter"].(map[string]any); p["Value"] != "/bts/nested/p" {
+		t.Errorf("parent parameter: %v", p)
+	}
+	id := st["StackId"].(string)
+	c.ok(t, "cloudformation", "delete-stack", "--stack-name", "parent")
+	if st := c.settle(t, id); st["StackStatus"] != "DELETE_COMPLETE" {
+		t.Fatalf("delete: %v", st)
+	}
+	if st := c.stack(t, outs["ChildId"]); st["StackStatus"] != "DELETE_COMPLETE" {
+		t.Errorf("child after its parent: %v", st)
+	}
+}
