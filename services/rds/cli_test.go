@@ -269,5 +269,12 @@ func TestTags(t *testing.T) {
 	if got := fmt.Sprint(e.must(t, "list-tags-for-resource", "--resource-name", arn)["TagList"]); got != "[map[Key:b Value:2]]" {
 		t.Fatalf("tags: %s", got)
 	}
+	out := e.must(t, "describe-db-instances", "--filters", "Name=db-instance-id,Values="+arn)
+	if dbs := out["DBInstances"].([]any); len(dbs) != 1 || dbs[0].(map[string]any)["DBInstanceIdentifier"] != "tagged" {
+		t.Fatalf("filtered by ARN: %v", out)
+	}
+	if dbs := e.must(t, "describe-db-instances", "--filters", "Name=engine,Values=mariadb")["DBInstances"].([]any); len(dbs) != 0 {
+		t.Fatalf("filtered by engine: %v", dbs)
+	}
 	e.fails(t, "DBInstanceNotFound", "DBInstance nope not found.", "list-tags-for-resource", "--resource-name", "arn:aws:rds:"+region+":000000000000:db:nope")
 }

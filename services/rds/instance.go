@@ -261,7 +261,7 @@ func (s *Service) DescribeDBInstances(ctx context.Context, in *rdsapi.DescribeDB
 				return err
 			}
 		}
-		list = slices.DeleteFunc(list, func(r *instanceRecord) bool { return !matches(r, in.Filters) })
+		list = slices.DeleteFunc(list, func(r *instanceRecord) bool { return !matches(sc, r, in.Filters) })
 		list, next, err := page(list, func(r *instanceRecord) string { return r.ID }, in.Marker, in.MaxRecords)
 		if err != nil {
 			return err
@@ -282,21 +282,24 @@ func (s *Service) DescribeDBInstances(ctx context.Context, in *rdsapi.DescribeDB
 	return out, nil
 }
 
-// matches applies DescribeDBInstances' filters.
-func matches(r *instanceRecord, filters []*rdsapi.Filter) bool {
+// matches applies DescribeDBInstances' filters (db-instance-id takes
+// identifiers or ARNs).
+func matches(sc scope, r *instanceRecord, filters []*rdsapi.Filter) bool {
 	for _, f := range filters {
-		var have string
+		var have []string
 		switch deref(f.Name) {
 		case "db-instance-id":
-			have = r.ID
+			have = []string{r.ID, sc.arn("db", r.ID)}
 		case "dbi-resource-id":
-			have = r.ResourceID
+			have = []string{r.ResourceID}
 		case "engine":
-			have = r.Engine
+			have = []string{r.Engine}
+		case "db-subnet-group-name":
+			have = []string{r.SubnetGroup}
 		default:
 			continue
 		}
-		if !slices.ContainsFunc(f.Values, func(v *string) bool { return deref(v) == have || deref(v) == "arn:aws:rds::"+have }) {
+		if !slices.ContainsFunc(f.Values, func(v *string) bool { return slices.Contains(have, deref(v)) }) {
 			return false
 		}
 	}
