@@ -155,6 +155,10 @@ func TestSetAlarmStateDescribeAndTags(t *testing.T) {
 			Statistic: types.StatisticMaximum, Period: aws.Int32(300), EvaluationPeriods: aws.Int32(1), Threshold: aws.Float64(80),
 			ComparisonOperator: types.ComparisonOperatorGreaterThanOrEqualToThreshold, AlarmActions: []string{alarmTopic},
 			Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String(n)}},
+			// A new alarm is evaluated at once, which may come after
+			// SetAlarmState below: with no data, ignore keeps the state it
+			// set rather than racing it.
+			TreatMissingData: aws.String("ignore"),
 		}))
 	}
 	must[*cwsdk.SetAlarmStateOutput](t)(c.cw.SetAlarmState(ctx, &cwsdk.SetAlarmStateInput{AlarmName: aws.String("web-cpu"),
