@@ -312,7 +312,7 @@ func TestOffTrust(t *testing.T) {
 // Every served service has its IAM prefix.
 func TestPrefixes(t *testing.T) {
 	iamPrefixes := map[string]bool{"acm": true, "autoscaling": true, "cloudwatch": true, "ec2": true, "elasticloadbalancing": true,
-		"iam": true, "route53": true, "s3": true, "ssm": true, "sts": true}
+		"iam": true, "route53": true, "s3": true, "ssm": true, "sts": true, "rds": true, "elasticache": true, "cloudformation": true}
 	d, err := daemon.New(daemon.Config{Ephemeral: true, Dataplane: "off"})
 	if err != nil {
 		t.Fatal(err)
