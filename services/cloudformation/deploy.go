@@ -548,9 +548,19 @@ func (d *deployment) retryDelete(ctx context.Context, prov *provider, r *resourc
 	}
 }
 
+// goneError is a resource found gone other than by a service's
+// not-found error (an instance terminated).
+type goneError struct{}
+
+func (*goneError) Error() string { return "the resource no longer exists" }
+
 // gone says whether a delete failed because the resource is already
 // gone, which CloudFormation counts as deleted.
 func gone(err error) bool {
+	var g *goneError
+	if errors.As(err, &g) {
+		return true
+	}
 	var e *api.Error
 	return errors.As(err, &e) && (strings.Contains(e.Code, "NotFound") || strings.HasPrefix(e.Code, "NoSuch"))
 }

@@ -13,9 +13,9 @@ import (
 // and attributes as the CloudFormation resource reference gives them.
 func init() {
 	register("AWS::EC2::VPC", &provider{Create: createVPC, Delete: deleteBy("DeleteVpc", func(id string) any { return &ec2api.DeleteVpcRequest{VpcId: &id} }),
-		Update: updateTagsOnly("vpc"), Replace: []string{"CidrBlock", "InstanceTenancy", "Ipv4IpamPoolId", "Ipv4NetmaskLength", "EnableDnsHostnames", "EnableDnsSupport"}})
+		Read: readVPC, Update: updateTagsOnly("vpc"), Replace: []string{"CidrBlock", "InstanceTenancy", "Ipv4IpamPoolId", "Ipv4NetmaskLength", "EnableDnsHostnames", "EnableDnsSupport"}})
 	register("AWS::EC2::Subnet", &provider{Create: createSubnet, Delete: deleteBy("DeleteSubnet", func(id string) any { return &ec2api.DeleteSubnetRequest{SubnetId: &id} }),
-		Update: updateSubnet, Replace: []string{"AvailabilityZone", "AvailabilityZoneId", "CidrBlock", "VpcId", "Ipv6CidrBlock", "Ipv6Native", "OutpostArn"}})
+		Read: readSubnet, Update: updateSubnet, Replace: []string{"AvailabilityZone", "AvailabilityZoneId", "CidrBlock", "VpcId", "Ipv6CidrBlock", "Ipv6Native", "OutpostArn"}})
 	register("AWS::EC2::InternetGateway", &provider{Create: createIGW, Delete: deleteBy("DeleteInternetGateway", func(id string) any { return &ec2api.DeleteInternetGatewayRequest{InternetGatewayId: &id} }),
 		Update: updateTagsOnly("internet-gateway")})
 	register("AWS::EC2::VPCGatewayAttachment", &provider{Create: createAttachment, Delete: deleteAttachment})
@@ -23,10 +23,11 @@ func init() {
 		Update: updateTagsOnly("route-table"), Replace: []string{"VpcId"}})
 	register("AWS::EC2::Route", &provider{Create: createRoute, Delete: deleteRoute})
 	register("AWS::EC2::SubnetRouteTableAssociation", &provider{Create: createAssociation, Delete: deleteBy("DisassociateRouteTable", func(id string) any { return &ec2api.DisassociateRouteTableRequest{AssociationId: &id} })})
-	register("AWS::EC2::SecurityGroup", &provider{Create: createSecurityGroup, Delete: deleteSecurityGroup})
+	register("AWS::EC2::SecurityGroup", &provider{Create: createSecurityGroup, Delete: deleteSecurityGroup,
+		Read: readSecurityGroup, Normalize: normalizeGroup})
 	register("AWS::EC2::SecurityGroupIngress", &provider{Create: createRule(false), Delete: deleteRule(false)})
 	register("AWS::EC2::SecurityGroupEgress", &provider{Create: createRule(true), Delete: deleteRule(true)})
-	register("AWS::EC2::Instance", &provider{Create: createInstance, Delete: deleteInstance})
+	register("AWS::EC2::Instance", &provider{Create: createInstance, Delete: deleteInstance, Read: readInstance})
 	register("AWS::EC2::EIP", &provider{Create: createEIP, Delete: deleteEIP})
 	register("AWS::EC2::NatGateway", &provider{Create: createNAT, Delete: deleteNAT})
 	register("AWS::EC2::KeyPair", &provider{Create: createKeyPair, Delete: deleteKeyPair})

@@ -27,6 +27,13 @@ type provider struct {
 	// Replace lists the properties whose change needs a new resource (the
 	// reference's "Update requires: Replacement").
 	Replace []string
+	// Read returns the resource's current properties, those the
+	// template may set, in the template's terms (drift detection); nil:
+	// the type is not checked.
+	Read func(c *call, s *state, p props) (props, error)
+	// Normalize spells the template's properties as Read does, where
+	// the two differ for the same thing ("All" and "-1").
+	Normalize func(p props) props
 	// Capability is the capability a template with this type needs.
 	Capability string
 }

@@ -44,8 +44,9 @@ type stack struct {
 	Resources        map[string]*resource
 	Outputs          []output `json:",omitempty"`
 	// Imports are the export names the stack's template imports.
-	Imports []string `json:",omitempty"`
-	Events  []event  `json:",omitempty"`
+	Imports []string    `json:",omitempty"`
+	Events  []event     `json:",omitempty"`
+	Drift   *stackDrift `json:",omitempty"`
 }
 
 // resource is one of a stack's resources as last deployed.
@@ -62,6 +63,7 @@ type resource struct {
 	Deps           []string       `json:",omitempty"`
 	DeletionPolicy string         `json:",omitempty"`
 	Metadata       string         `json:",omitempty"`
+	Drift          *drift         `json:",omitempty"`
 }
 
 type output struct {

@@ -57,6 +57,11 @@ func (s *Service) Handlers() *cfnapi.Handlers {
 		ListChangeSets:         s.ListChangeSets,
 
 		UpdateTerminationProtection: s.UpdateTerminationProtection,
+
+		DetectStackDrift:                  s.DetectStackDrift,
+		DetectStackResourceDrift:          s.DetectStackResourceDrift,
+		DescribeStackDriftDetectionStatus: s.DescribeStackDriftDetectionStatus,
+		DescribeStackResourceDrifts:       s.DescribeStackResourceDrifts,
 	}
 }
 

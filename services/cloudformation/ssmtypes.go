@@ -8,7 +8,7 @@ import (
 
 // SSM's parameters, made through SSM's API.
 func init() {
-	register("AWS::SSM::Parameter", &provider{Create: createParameter, Update: updateParameter,
+	register("AWS::SSM::Parameter", &provider{Create: createParameter, Update: updateParameter, Read: readParameter,
 		Delete: func(c *call, s *state, _ props) error {
 			_, err := c.invoke("ssm", "DeleteParameter", &ssmapi.DeleteParameterRequest{Name: &s.Physical})
 			return err

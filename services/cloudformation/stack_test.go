@@ -327,3 +327,43 @@ func TestRollback(t *testing.T) {
 	c.ok(t, "cloudformation", "delete-stack", "--stack-name", "broken")
 	c.ok(t, "cloudformation", "wait", "stack-delete-complete", "--stack-name", "broken")
 }
+
+// TestDrift: a security group changed by hand shows MODIFIED with the
+// property difference; a parameter deleted by hand shows DELETED.
+func TestDrift(t *testing.T) {
+	c := start(t)
+	c.ok(t, "ec2", "create-key-pair", "--key-name", "bts-key")
+	c.ok(t, "cloudformation", "create-stack", "--stack-name", "bts-net", "--template-body", "file://net.yaml", "--parameters", "ParameterKey=NatKey,ParameterValue=bts-key")
+	if st := c.settle(t, "bts-net"); st["StackStatus"] != "CREATE_COMPLETE" {
+		t.Fatalf("create: %v", st)
+	}
+	id := c.ok(t, "cloudformation", "detect-stack-drift", "--stack-name", "bts-net").(map[string]any)["StackDriftDetectionId"].(string)
+	status := c.ok(t, "cloudformation", "describe-stack-drift-detection-status", "--stack-drift-detection-id", id).(map[string]any)
+	if status["StackDriftStatus"] != "IN_SYNC" {
+		t.Fatalf("before any change: %v\n%v", status, c.ok(t, "cloudformation", "describe-stack-resource-drifts", "--stack-name", "bts-net"))
+	}
+	web := outputs(c.stack(t, "bts-net"))["WebSG"]
+	c.ok(t, "ec2", "authorize-security-group-ingress", "--group-id", web, "--protocol", "tcp", "--port", "443", "--cidr", "0.0.0.0/0")
+
+	id = c.ok(t, "cloudformation", "detect-stack-drift", "--stack-name", "bts-net").(map[string]any)["StackDriftDetectionId"].(string)
+	status = c.ok(t, "cloudformation", "describe-stack-drift-detection-status", "--stack-drift-detection-id", id).(map[string]any)
+	if status["StackDriftStatus"] != "DRIFTED" || status["DriftedStackResourceCount"] != float64(1) {
+		t.Errorf("after a rule by hand: %v", status)
+	}
+	drifts := c.ok(t, "cloudformation", "describe-stack-resource-drifts", "--stack-name", "bts-net", "--stack-resource-drift-status-filters", "MODIFIED").(map[string]any)["StackResourceDrifts"].([]any)
+	if len(drifts) != 1 {
+		t.Fatalf("drifts: %v", drifts)
+	}
+	d := drifts[0].(map[string]any)
+	diffs := d["PropertyDifferences"].([]any)
+	if d["LogicalResourceId"] != "WebSG" || len(diffs) != 1 {
+		t.Fatalf("drift: %v", d)
+	}
+	diff := diffs[0].(map[string]any)
+	if diff["DifferenceType"] != "ADD" || !strings.HasPrefix(diff["PropertyPath"].(string), "/SecurityGroupIngress/") || !strings.Contains(diff["ActualValue"].(string), `"FromPort":"443"`) {
+		t.Errorf("difference: %v", diff)
+	}
+	if st := c.stack(t, "bts-net"); st["DriftInformation"].(map[string]any)["StackDriftStatus"] != "DRIFTED" {
+		t.Errorf("stack drift information: %v", st["DriftInformation"])
+	}
+}

@@ -502,6 +502,9 @@ func describe(st *stack) *cfnapi.Stack {
 	if st.Reason != "" {
 		out.StackStatusReason = str(st.Reason)
 	}
+	if st.Drift != nil {
+		out.DriftInformation = &cfnapi.StackDriftInformation{StackDriftStatus: str(st.Drift.Status), LastCheckTimestamp: timep(st.Drift.Time)}
+	}
 	if st.Description != "" {
 		out.Description = str(st.Description)
 	}
@@ -675,7 +678,7 @@ func (s *Service) DescribeStackResources(ctx context.Context, in *cfnapi.Describ
 		}
 		sr := &cfnapi.StackResource{StackId: str(st.ID), StackName: str(st.Name), LogicalResourceId: str(res.Logical),
 			ResourceType: str(res.Type), ResourceStatus: str(res.Status), Timestamp: timep(res.Updated),
-			DriftInformation: &cfnapi.StackResourceDriftInformation{StackResourceDriftStatus: str("NOT_CHECKED")}}
+			DriftInformation: driftInfo(res)}
 		if res.Physical != "" {
 			sr.PhysicalResourceId = str(res.Physical)
 		}
@@ -725,7 +728,7 @@ func (s *Service) DescribeStackResource(ctx context.Context, in *cfnapi.Describe
 	}
 	d := &cfnapi.StackResourceDetail{StackId: str(st.ID), StackName: str(st.Name), LogicalResourceId: str(res.Logical),
 		ResourceType: str(res.Type), ResourceStatus: str(res.Status), LastUpdatedTimestamp: timep(res.Updated),
-		DriftInformation: &cfnapi.StackResourceDriftInformation{StackResourceDriftStatus: str("NOT_CHECKED")}}
+		DriftInformation: driftInfo(res)}
 	if res.Physical != "" {
 		d.PhysicalResourceId = str(res.Physical)
 	}
@@ -941,4 +944,11 @@ func (s *Service) UpdateTerminationProtection(ctx context.Context, in *cfnapi.Up
 		return nil, err
 	}
 	return &cfnapi.UpdateTerminationProtectionOutput{StackId: &id}, nil
+}
+
+func driftInfo(r *resource) *cfnapi.StackResourceDriftInformation {
+	if r.Drift == nil {
+		return &cfnapi.StackResourceDriftInformation{StackResourceDriftStatus: str("NOT_CHECKED")}
+	}
+	return &cfnapi.StackResourceDriftInformation{StackResourceDriftStatus: str(r.Drift.Status), LastCheckTimestamp: timep(r.Drift.Time)}
 }
