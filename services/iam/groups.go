@@ -93,19 +93,11 @@ func (s *Service) listGroups(ctx context.Context, in *iamapi.ListGroupsRequest) 
 
 func (s *Service) updateGroup(ctx context.Context, in *iamapi.UpdateGroupRequest) (*iamapi.UpdateGroupOutput, error) {
 	acct := account(ctx)
-	if in.NewGroupName != nil {
-		if err := checkName("newGroupName", *in.NewGroupName); err != nil {
-			return nil, err
-		}
+	newPath, err := renameArgs("newGroupName", in.NewGroupName, in.NewPath)
+	if err != nil {
+		return nil, err
 	}
-	var newPath string
-	if in.NewPath != nil {
-		var err error
-		if newPath, err = pathOf(in.NewPath); err != nil {
-			return nil, err
-		}
-	}
-	err := s.store.Update(func(tx *store.Tx) error {
+	err = s.store.Update(func(tx *store.Tx) error {
 		g, err := loadGroup(tx, acct, *in.GroupName)
 		if err != nil {
 			return err

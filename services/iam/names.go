@@ -188,3 +188,17 @@ func decodeMarker(m string) (string, error) {
 	}
 	return string(b), nil
 }
+
+// renameArgs checks an Update call's new name (in field) and new path,
+// either of which may be absent, and returns the new path ("" for none).
+func renameArgs(field string, newName, newPath *string) (string, error) {
+	if newName != nil {
+		if err := checkName(field, *newName); err != nil {
+			return "", err
+		}
+	}
+	if newPath == nil {
+		return "", nil
+	}
+	return pathOf(newPath)
+}

@@ -243,19 +243,11 @@ func (s *Service) listServerCertificates(ctx context.Context, in *iamapi.ListSer
 
 func (s *Service) updateServerCertificate(ctx context.Context, in *iamapi.UpdateServerCertificateRequest) (*iamapi.UpdateServerCertificateOutput, error) {
 	acct := account(ctx)
-	if in.NewServerCertificateName != nil {
-		if err := checkName("newServerCertificateName", *in.NewServerCertificateName); err != nil {
-			return nil, err
-		}
+	newPath, err := renameArgs("newServerCertificateName", in.NewServerCertificateName, in.NewPath)
+	if err != nil {
+		return nil, err
 	}
-	var newPath string
-	if in.NewPath != nil {
-		var err error
-		if newPath, err = pathOf(in.NewPath); err != nil {
-			return nil, err
-		}
-	}
-	err := s.store.Update(func(tx *store.Tx) error {
+	err = s.store.Update(func(tx *store.Tx) error {
 		c, err := loadServerCert(tx, acct, *in.ServerCertificateName)
 		if err != nil {
 			return err

@@ -172,19 +172,11 @@ func listUnder[R any, P interface {
 
 func (s *Service) updateUser(ctx context.Context, in *iamapi.UpdateUserRequest) (*iamapi.UpdateUserOutput, error) {
 	acct, name := account(ctx), *in.UserName
-	if in.NewUserName != nil {
-		if err := checkName("newUserName", *in.NewUserName); err != nil {
-			return nil, err
-		}
+	newPath, err := renameArgs("newUserName", in.NewUserName, in.NewPath)
+	if err != nil {
+		return nil, err
 	}
-	var newPath string
-	if in.NewPath != nil {
-		var err error
-		if newPath, err = pathOf(in.NewPath); err != nil {
-			return nil, err
-		}
-	}
-	err := s.store.Update(func(tx *store.Tx) error {
+	err = s.store.Update(func(tx *store.Tx) error {
 		u, err := loadUser(tx, acct, name)
 		if err != nil {
 			return err
