@@ -1,6 +1,9 @@
 package e2e
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -22,25 +25,9 @@ echo "user data done"
 // with the keys kept; a server outside the admitted group is refused.
 func TestElastiCacheSeed003(t *testing.T) {
 	w := newVPCWorld(t, Opts{})
+	defer nodeConsoles(w)
 	az := func(s string) string { return "ap-northeast-2" + s }
-	vpc := get(w.aws("ec2", "create-vpc", "--cidr-block", "10.0.0.0/16"), "Vpc", "VpcId")
-	public := get(w.aws("ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block", "10.0.0.0/24", "--availability-zone", az("a")), "Subnet", "SubnetId")
-	privA := get(w.aws("ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block", "10.0.1.0/24", "--availability-zone", az("a")), "Subnet", "SubnetId")
-	privC := get(w.aws("ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block", "10.0.3.0/24", "--availability-zone", az("c")), "Subnet", "SubnetId")
-	igw := get(w.aws("ec2", "create-internet-gateway"), "InternetGateway", "InternetGatewayId")
-	w.aws("ec2", "attach-internet-gateway", "--internet-gateway-id", igw, "--vpc-id", vpc)
-	pubRT := get(w.aws("ec2", "create-route-table", "--vpc-id", vpc), "RouteTable", "RouteTableId")
-	w.aws("ec2", "create-route", "--route-table-id", pubRT, "--destination-cidr-block", "0.0.0.0/0", "--gateway-id", igw)
-	w.aws("ec2", "associate-route-table", "--route-table-id", pubRT, "--subnet-id", public)
-	eip := w.aws("ec2", "allocate-address", "--domain", "vpc")
-	nat := get(w.aws("ec2", "create-nat-gateway", "--subnet-id", public, "--allocation-id", get(eip, "AllocationId")), "NatGateway", "NatGatewayId")
-	w.aws("ec2", "wait", "nat-gateway-available", "--nat-gateway-ids", nat)
-	privRT := get(w.aws("ec2", "create-route-table", "--vpc-id", vpc), "RouteTable", "RouteTableId")
-	w.aws("ec2", "create-route", "--route-table-id", privRT, "--destination-cidr-block", "0.0.0.0/0", "--nat-gateway-id", nat)
-	for _, s := range []string{privA, privC} {
-		w.aws("ec2", "associate-route-table", "--route-table-id", privRT, "--subnet-id", s)
-	}
-
+	vpc, privA, privC := privateNetwork(w)
 	webSG := get(w.aws("ec2", "create-security-group", "--group-name", "web", "--description", "web", "--vpc-id", vpc), "GroupId")
 	otherSG := get(w.aws("ec2", "create-security-group", "--group-name", "other", "--description", "other", "--vpc-id", vpc), "GroupId")
 	cacheSG := get(w.aws("ec2", "create-security-group", "--group-name", "redis", "--description", "redis", "--vpc-id", vpc), "GroupId")
@@ -132,4 +119,96 @@ func TestElastiCacheSeed003(t *testing.T) {
 	w.aws("elasticache", "delete-replication-group", "--replication-group-id", "bts-redis")
 	w.aws("elasticache", "wait", "replication-group-deleted", "--replication-group-id", "bts-redis")
 	w.checkSafety()
+}
+
+// privateNetwork is a VPC with private subnets in AZs a and c whose
+// traffic leaves through a NAT gateway (the nodes' first boot reaches the
+// package mirror so, as the web servers' does).
+func privateNetwork(w *vpcWorld) (vpc, privA, privC string) {
+	w.t.Helper()
+	az := func(s string) string { return "ap-northeast-2" + s }
+	vpc = get(w.aws("ec2", "create-vpc", "--cidr-block", "10.0.0.0/16"), "Vpc", "VpcId")
+	public := get(w.aws("ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block", "10.0.0.0/24", "--availability-zone", az("a")), "Subnet", "SubnetId")
+	privA = get(w.aws("ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block", "10.0.1.0/24", "--availability-zone", az("a")), "Subnet", "SubnetId")
+	privC = get(w.aws("ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block", "10.0.3.0/24", "--availability-zone", az("c")), "Subnet", "SubnetId")
+	igw := get(w.aws("ec2", "create-internet-gateway"), "InternetGateway", "InternetGatewayId")
+	w.aws("ec2", "attach-internet-gateway", "--internet-gateway-id", igw, "--vpc-id", vpc)
+	pubRT := get(w.aws("ec2", "create-route-table", "--vpc-id", vpc), "RouteTable", "RouteTableId")
+	w.aws("ec2", "create-route", "--route-table-id", pubRT, "--destination-cidr-block", "0.0.0.0/0", "--gateway-id", igw)
+	w.aws("ec2", "associate-route-table", "--route-table-id", pubRT, "--subnet-id", public)
+	eip := w.aws("ec2", "allocate-address", "--domain", "vpc")
+	nat := get(w.aws("ec2", "create-nat-gateway", "--subnet-id", public, "--allocation-id", get(eip, "AllocationId")), "NatGateway", "NatGatewayId")
+	w.aws("ec2", "wait", "nat-gateway-available", "--nat-gateway-ids", nat)
+	privRT := get(w.aws("ec2", "create-route-table", "--vpc-id", vpc), "RouteTable", "RouteTableId")
+	w.aws("ec2", "create-route", "--route-table-id", privRT, "--destination-cidr-block", "0.0.0.0/0", "--nat-gateway-id", nat)
+	for _, s := range []string{privA, privC} {
+		w.aws("ec2", "associate-route-table", "--route-table-id", privRT, "--subnet-id", s)
+	}
+
+	return vpc, privA, privC
+}
+
+// TestElastiCacheMemcached is seed 001's mc01 as an ElastiCache
+// Memcached cluster of two nodes across AZs: a client asks the
+// configuration endpoint for the nodes (`config get cluster`) and stores
+// and reads an item on each.
+func TestElastiCacheMemcached(t *testing.T) {
+	w := newVPCWorld(t, Opts{})
+	defer nodeConsoles(w)
+	vpc, privA, privC := privateNetwork(w)
+	webSG := get(w.aws("ec2", "create-security-group", "--group-name", "web", "--description", "web", "--vpc-id", vpc), "GroupId")
+	cacheSG := get(w.aws("ec2", "create-security-group", "--group-name", "memcached", "--description", "memcached", "--vpc-id", vpc), "GroupId")
+	w.aws("ec2", "authorize-security-group-ingress", "--group-id", cacheSG, "--protocol", "tcp", "--port", "11211", "--source-group", webSG)
+	ami := get(w.aws("ec2", "describe-images", "--owners", "amazon", "--filters", "Name=name,Values=al2023-ami-2023.*-kernel-6.1-x86_64"), "Images", 0, "ImageId")
+	web := get(w.aws("ec2", "run-instances", "--image-id", ami, "--instance-type", "t3.micro", "--subnet-id", privA,
+		"--security-group-ids", webSG), "Instances", 0, "InstanceId")
+
+	w.aws("elasticache", "create-cache-subnet-group", "--cache-subnet-group-name", "mc-subnets",
+		"--cache-subnet-group-description", "private subnets", "--subnet-ids", privA, privC)
+	w.aws("elasticache", "create-cache-cluster", "--cache-cluster-id", "mc01", "--engine", "memcached", "--cache-node-type", "cache.t3.micro",
+		"--num-cache-nodes", "2", "--az-mode", "cross-az", "--cache-subnet-group-name", "mc-subnets", "--security-group-ids", cacheSG)
+	w.aws("elasticache", "wait", "cache-cluster-available", "--cache-cluster-id", "mc01")
+	c := w.aws("elasticache", "describe-cache-clusters", "--cache-cluster-id", "mc01", "--show-cache-node-info")
+	cfg := get(c, "CacheClusters", 0, "ConfigurationEndpoint", "Address")
+	nodes := []string{get(c, "CacheClusters", 0, "CacheNodes", 0, "Endpoint", "Address"), get(c, "CacheClusters", 0, "CacheNodes", 1, "Endpoint", "Address")}
+	w.aws("ec2", "wait", "instance-running", "--instance-ids", web)
+
+	// memcached's text protocol over bash's /dev/tcp, as a client library
+	// would speak it.
+	ask := func(host, lines string) string {
+		return "bash -c 'exec 3<>/dev/tcp/" + host + "/11211 && printf \"" + lines + "\" >&3 && timeout 2 cat <&3; true'"
+	}
+	got := w.eventually(web, ask(cfg, `config get cluster\r\n`)+" | grep -a END", 3*time.Minute)
+	if got != "END" {
+		t.Fatalf("config get cluster: %q", got)
+	}
+	listing := w.shOK(web, ask(cfg, `config get cluster\r\n`))
+	for _, n := range nodes {
+		if !strings.Contains(listing, n+"|10.0.") || !strings.Contains(listing, "|11211") {
+			t.Errorf("config get cluster does not list %s: %q", n, listing)
+		}
+	}
+	for i, n := range nodes {
+		key := fmt.Sprintf("k%d", i)
+		w.eventually(web, ask(n, `set `+key+` 0 0 1\r\nv\r\n`)+" | grep -a STORED", 3*time.Minute)
+		if got := w.shOK(web, ask(n, `get `+key+`\r\n`)); !strings.Contains(got, "VALUE "+key+" 0 1") {
+			t.Errorf("get %s from %s: %q", key, n, got)
+		}
+	}
+	w.aws("elasticache", "delete-cache-cluster", "--cache-cluster-id", "mc01")
+	w.aws("elasticache", "wait", "cache-cluster-deleted", "--cache-cluster-id", "mc01")
+	w.checkSafety()
+}
+
+// nodeConsoles logs the end of each cache node's console output (its
+// first boot's) from its disk when the test has failed.
+func nodeConsoles(w *vpcWorld) {
+	if !w.t.Failed() {
+		return
+	}
+	paths, _ := filepath.Glob(filepath.Join(get(w.info, "instances_dir"), "elasticache-*", "console.log"))
+	for _, p := range paths {
+		b, _ := os.ReadFile(p)
+		w.t.Logf("%s:\n%s", p, b[max(0, len(b)-3000):])
+	}
 }

@@ -227,3 +227,85 @@ func TestReplicaCount(t *testing.T) {
 		t.Fatalf("after decrease: %d slots, %d names", len(w.Slots), len(w.Names))
 	}
 }
+
+// TestMemcached is seed 001's mc01 as an ElastiCache Memcached cluster:
+// nodes across AZs, each a slot, and a configuration endpoint.
+func TestMemcached(t *testing.T) {
+	e := newEnv(t)
+	n := e.network(t)
+	e.must(t, "create-cache-subnet-group", "--cache-subnet-group-name", "subnets", "--cache-subnet-group-description", "x", "--subnet-ids", n.subnets[0], n.subnets[1])
+	e.fails(t, "InvalidParameterValue", "NumCacheNodes", "create-cache-cluster", "--cache-cluster-id", "mc01", "--engine", "memcached",
+		"--cache-node-type", "cache.t3.micro", "--cache-subnet-group-name", "subnets")
+	out := e.must(t, "create-cache-cluster", "--cache-cluster-id", "mc01", "--engine", "memcached", "--cache-node-type", "cache.t3.micro",
+		"--num-cache-nodes", "2", "--az-mode", "cross-az", "--cache-subnet-group-name", "subnets", "--security-group-ids", n.cacheSG)
+	c := out["CacheCluster"]
+	cfg := dig(c, "ConfigurationEndpoint", "Address").(string)
+	if dig(c, "CacheClusterStatus") != "creating" || !strings.HasPrefix(cfg, "mc01.") || !strings.HasSuffix(cfg, ".cfg.use1.cache.amazonaws.com") ||
+		dig(c, "PreferredAvailabilityZone") != "Multiple" || dig(c, "EngineVersion") != "1.6.22" {
+		t.Fatalf("created: %v", c)
+	}
+	e.fails(t, "CacheClusterAlreadyExists", "Cache cluster mc01 already exists.", "create-cache-cluster", "--cache-cluster-id", "mc01", "--engine", "memcached",
+		"--cache-node-type", "cache.t3.micro", "--num-cache-nodes", "1", "--cache-subnet-group-name", "subnets")
+	w := e.world(t)
+	if len(w.Slots) != 2 || len(w.Names) != 3 || !strings.Contains(string(w.Slots[0].Script), "config get cluster") ||
+		!strings.Contains(string(w.Slots[0].Script), "mc01."+strings.TrimSuffix(strings.TrimPrefix(cfg, "mc01."), ".cfg.use1.cache.amazonaws.com")+".0002.use1.cache.amazonaws.com|10.0.12.") {
+		t.Fatalf("world: %+v %+v", w.Slots, w.Names)
+	}
+	e.must(t, "wait", "cache-cluster-available", "--cache-cluster-id", "mc01")
+	out = e.must(t, "describe-cache-clusters", "--cache-cluster-id", "mc01", "--show-cache-node-info")
+	nodes := dig(out, "CacheClusters", 0, "CacheNodes").([]any)
+	if len(nodes) != 2 || dig(nodes, 0, "CustomerAvailabilityZone") != region+"a" || dig(nodes, 1, "CustomerAvailabilityZone") != region+"c" ||
+		dig(nodes, 1, "Endpoint", "Port") != float64(11211) || !strings.Contains(dig(nodes, 1, "Endpoint", "Address").(string), ".0002.use1.") {
+		t.Fatalf("nodes: %v", nodes)
+	}
+	if l := e.must(t, "describe-cache-clusters", "--show-cache-clusters-not-in-replication-groups")["CacheClusters"].([]any); len(l) != 1 {
+		t.Fatalf("not in groups: %v", l)
+	}
+	e.must(t, "delete-cache-cluster", "--cache-cluster-id", "mc01")
+	e.must(t, "wait", "cache-cluster-deleted", "--cache-cluster-id", "mc01")
+	if w := e.world(t); len(w.Slots) != 0 {
+		t.Fatalf("after delete: %+v", w.Slots)
+	}
+}
+
+// TestAutomaticFailover: the primary's slot reported stopped promotes a
+// replica when the group has automatic failover, as ElastiCache replaces
+// a failed primary.
+func TestAutomaticFailover(t *testing.T) {
+	e := newEnv(t)
+	n := e.network(t)
+	e.must(t, "create-cache-subnet-group", "--cache-subnet-group-name", "subnets", "--cache-subnet-group-description", "x", "--subnet-ids", n.subnets[0], n.subnets[1])
+	for _, id := range []string{"auto", "manual"} {
+		args := []string{"create-replication-group", "--replication-group-id", id, "--replication-group-description", "x", "--engine", "redis",
+			"--cache-node-type", "cache.t3.micro", "--num-cache-clusters", "2", "--cache-subnet-group-name", "subnets"}
+		if id == "auto" {
+			args = append(args, "--automatic-failover-enabled")
+		}
+		e.must(t, args...)
+	}
+	e.must(t, "wait", "replication-group-available", "--replication-group-id", "auto")
+	e.must(t, "wait", "replication-group-available", "--replication-group-id", "manual")
+	e.fails(t, "InvalidReplicationGroupState", "must have automatic failover enabled", "test-failover", "--replication-group-id", "manual", "--node-group-id", "0001")
+	for _, sl := range e.world(t).Slots {
+		if strings.HasSuffix(sl.ID, "-001") {
+			if err := e.svc.ReportSlot(sl.Account, sl.Region, sl.ID, "stopped", ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	roles := func(id string) string {
+		out := e.must(t, "describe-replication-groups", "--replication-group-id", id)
+		return fmt.Sprint(dig(out, "ReplicationGroups", 0, "NodeGroups", 0, "NodeGroupMembers", 0, "CurrentRole"), " ",
+			dig(out, "ReplicationGroups", 0, "NodeGroups", 0, "NodeGroupMembers", 1, "CurrentRole"))
+	}
+	if got := roles("auto"); got != "replica primary" {
+		t.Errorf("auto after its primary stopped: %s", got)
+	}
+	if got := roles("manual"); got != "primary replica" {
+		t.Errorf("manual after its primary stopped: %s", got)
+	}
+	events := e.must(t, "describe-events", "--source-identifier", "auto-001", "--source-type", "cache-cluster")["Events"].([]any)
+	if len(events) != 2 || dig(events, 1, "Message") != "Failover from master node auto-001 to replica node auto-002 completed" {
+		t.Errorf("events: %v", events)
+	}
+}

@@ -33,7 +33,7 @@ func (s *Service) advance() error {
 	var scopes [][2]string
 	err := s.store.View(func(tx *store.Tx) error {
 		var err error
-		scopes, err = tx.Scopes(kindRG)
+		scopes, err = scopesWithNodes(tx)
 		return err
 	})
 	if err != nil {
@@ -43,6 +43,9 @@ func (s *Service) advance() error {
 	for _, p := range scopes {
 		sc := scope{account: p[0], region: p[1]}
 		err := s.store.Update(func(tx *store.Tx) error {
+			if err := s.advanceMemcached(tx, sc, now); err != nil {
+				return err
+			}
 			rgs, err := store.ListAll[replicationGroup](tx, sc.account, sc.region, kindRG)
 			if err != nil {
 				return err
@@ -167,6 +170,9 @@ func (s *Service) ReportSlot(account, region, id, state, reason string) error {
 		return nil
 	}
 	return s.store.Update(func(tx *store.Tx) error {
+		if ok, err := s.reportMemcachedSlot(tx, sc, id, state); ok || err != nil {
+			return err
+		}
 		rg, n, err := findCluster(tx, sc, cluster)
 		if err != nil {
 			return nil // deleted meanwhile

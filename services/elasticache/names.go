@@ -47,3 +47,13 @@ func (sc scope) readerName(rg string) string  { return "replica." + sc.domain(rg
 func (sc scope) nodeName(rg, cluster string) string {
 	return cluster + "." + sc.domain(rg)
 }
+
+// A Memcached cluster's names: <id>.<hash>.cfg.<region code>... for the
+// configuration endpoint, <id>.<hash>.0001.<region code>... per node.
+func (sc scope) configName(cluster string) string {
+	return fmt.Sprintf("%s.%s.cfg.%s.cache.amazonaws.com", cluster, sc.hash(), regionCode(sc.region))
+}
+
+func (sc scope) memcachedNodeName(cluster, node string) string {
+	return fmt.Sprintf("%s.%s.%s.%s.cache.amazonaws.com", cluster, sc.hash(), node, regionCode(sc.region))
+}

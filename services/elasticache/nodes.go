@@ -21,8 +21,21 @@ func (s *Service) Follows(kind string) bool { return strings.HasPrefix(kind, "el
 // Scopes implements desired.Contributor: the accounts and regions with
 // replication groups.
 func (s *Service) Scopes(tx *store.Tx) ([]desired.Scope, error) {
-	pairs, err := tx.Scopes(kindRG)
+	pairs, err := scopesWithNodes(tx)
 	return desired.ScopesOf(pairs), err
+}
+
+// scopesWithNodes returns the accounts and regions with replication
+// groups or Memcached clusters, once each.
+func scopesWithNodes(tx *store.Tx) ([][2]string, error) {
+	rgs, err := tx.Scopes(kindRG)
+	if err != nil {
+		return nil, err
+	}
+	mcs, err := tx.Scopes(kindCacheCluster)
+	pairs := append(rgs, mcs...)
+	slices.SortFunc(pairs, func(a, b [2]string) int { return strings.Compare(a[0]+"/"+a[1], b[0]+"/"+b[1]) })
+	return slices.Compact(pairs), err
 }
 
 // installMiB is the memory a node's slot has beyond its node type's, for
@@ -68,7 +81,7 @@ func (s *Service) Contribute(tx *store.Tx, ds desired.Scope, w *desired.World) e
 		}
 		w.Names = append(w.Names, &desired.Name{Name: sc.readerName(rg.ID), VPCs: []string{rg.VPC}, Addrs: replicas})
 	}
-	return nil
+	return s.contributeMemcached(tx, sc, w)
 }
 
 //go:embed node.sh.tmpl

@@ -195,6 +195,12 @@ func (s *Service) createRG(ctx context.Context, in *ecapi.CreateReplicationGroup
 				return err
 			}
 			n := &node{Cluster: fmt.Sprintf("%s-%03d", rg.ID, i+1), AZ: sn.AZ, Subnet: sn.ID, Role: "replica", Status: "creating", Created: now}
+			if ok, err := tx.Get(sc.key(kindCacheCluster, n.Cluster), &cacheCluster{}); err != nil || ok {
+				if ok {
+					return api.Errorf("CacheClusterAlreadyExists", "Cache cluster %s already exists.", n.Cluster)
+				}
+				return err
+			}
 			if i == 0 {
 				n.Role = "primary"
 			}
@@ -413,14 +419,27 @@ func (s *Service) describeClusters(ctx context.Context, in *ecapi.DescribeCacheC
 	var all []*ecapi.CacheCluster
 	err := s.store.View(func(tx *store.Tx) error {
 		if id := deref(in.CacheClusterId); id != "" {
+			if c, ok, err := store.Get[cacheCluster](tx, sc.key(kindCacheCluster, strings.ToLower(id))); err != nil || ok {
+				if ok {
+					all = append(all, sc.memcachedOut(c, info))
+				}
+				return err
+			}
 			rg, n, err := findCluster(tx, sc, id)
 			if err == nil {
 				all = append(all, sc.clusterOut(rg, n, info))
 			}
 			return err
 		}
+		cs, err := store.ListAll[cacheCluster](tx, sc.account, sc.region, kindCacheCluster)
+		if err != nil {
+			return err
+		}
+		for _, c := range cs {
+			all = append(all, sc.memcachedOut(c, info))
+		}
 		if in.ShowCacheClustersNotInReplicationGroups != nil && *in.ShowCacheClustersNotInReplicationGroups {
-			return nil // every cluster here is in a replication group
+			return nil
 		}
 		rgs, err := store.ListAll[replicationGroup](tx, sc.account, sc.region, kindRG)
 		for _, rg := range rgs {

@@ -1,7 +1,9 @@
 // Package elasticache implements Amazon ElastiCache for Redis (cluster
-// mode disabled): cache subnet groups, cache parameter groups with the
-// engines' parameters, replication groups of a primary and up to five
-// replicas, their cache clusters, TestFailover, tags and events.
+// mode disabled) and Memcached: cache subnet groups, cache parameter
+// groups with the engines' parameters, replication groups of a primary
+// and up to five replicas (their cache clusters, TestFailover, replica
+// counts), Memcached clusters with a configuration endpoint
+// (cacheclusters.go, memcached.go), tags and events.
 //
 // Each node is a managed compute slot (desired.Slot) behind a
 // requester-managed interface (owner "elasticache") in a subnet of the
@@ -63,6 +65,7 @@ func (s *Service) Handlers() *ecapi.Handlers {
 	s.registerSubnetGroups(h)
 	s.registerParameterGroups(h)
 	s.registerReplicationGroups(h)
+	s.registerCacheClusters(h)
 	s.registerTags(h)
 	h.DescribeEvents = s.describeEvents
 	h.DescribeCacheEngineVersions = s.describeEngineVersions

@@ -83,8 +83,9 @@ func taggable(tx *store.Tx, sc scope, arn string) (string, error) {
 			return "", rgNotFound(id)
 		}
 	case "cluster":
-		_, _, err = findCluster(tx, sc, id)
-		found = err == nil
+		if found, err = clusterIDTaken(tx, sc, id); err == nil && !found {
+			return "", api.NewError(404, "CacheClusterNotFound", "CacheCluster not found: %s", id)
+		}
 	case "subnetgroup":
 		found, err = tx.Get(sc.key(kindSubnetGroup, id), &subnetGroup{})
 		if !found && err == nil {
