@@ -321,6 +321,7 @@ func (s *Service) ExecuteChangeSet(ctx context.Context, in *cfnapi.ExecuteChange
 			return err
 		}
 		st.Template, st.Params, st.NoEcho, st.Imports = p.body, p.given, noEcho(p.tpl), p.imports
+		st.Resolved = resolved(p)
 		st.Description, st.Caller, st.Capabilities, st.ChangeSetID = p.tpl.Description, r.Caller, cs.Capabilities, cs.ID
 		st.NotificationARNs = cs.NotificationARNs
 		if cs.Tags != nil {

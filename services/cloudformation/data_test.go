@@ -25,6 +25,13 @@ func TestDataStack(t *testing.T) {
 	if !strings.HasSuffix(outs["Redis"], ":6379") || !strings.Contains(outs["Redis"], ".cache.amazonaws.com") {
 		t.Errorf("redis: %v", outs)
 	}
+	if p := st["Parameters"].([]any)[0].(map[string]any); p["ParameterValue"] != "****" {
+		t.Errorf("a NoEcho parameter: %v", p)
+	}
+	evs, _, _ := c.aws(t, "cloudformation", "describe-stack-events", "--stack-name", "bts-data")
+	if strings.Contains(evs, "bts-password-1") || !strings.Contains(evs, `\"MasterUserPassword\":\"****\"`) {
+		t.Errorf("the password in the events: %s", evs)
+	}
 	id := st["StackId"].(string)
 	c.ok(t, "cloudformation", "delete-stack", "--stack-name", "bts-data")
 	if st := c.settle(t, id); st["StackStatus"] != "DELETE_COMPLETE" {

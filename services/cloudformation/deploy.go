@@ -90,16 +90,59 @@ func (d *deployment) resourceEvent(r *resource, status, reason string) {
 		if st.Resources == nil {
 			st.Resources = map[string]*resource{}
 		}
+		if old := st.Resources[r.Logical]; old != nil && cp.Awaiting {
+			cp.Signals = old.Signals
+		}
 		st.Resources[r.Logical] = &cp
 		var propsJSON string
-		if cp.Props != nil && strings.HasSuffix(status, "_IN_PROGRESS") && reason == "" {
-			b, _ := json.Marshal(cp.Props)
+		if cp.Props != nil && (status == "CREATE_IN_PROGRESS" || status == "UPDATE_IN_PROGRESS") && reason == "" {
+			b, _ := json.Marshal(d.masked(cp.Props))
 			propsJSON = string(b)
 		}
 		st.Events = append(st.Events, event{ID: r.Logical + "-" + status + "-" + uuid.New(), Logical: r.Logical,
 			Physical: r.Physical, Type: r.Type, Status: status, Reason: reason, Time: now, Props: propsJSON})
 	})
 	d.s.log.Info("cloudformation resource", "stack", d.name, "resource", r.Logical, "type", r.Type, "status", status, "reason", reason)
+}
+
+// masked returns properties with the values of NoEcho parameters
+// replaced by asterisks, as events show them.
+func (d *deployment) masked(v any) any {
+	if d.tpl == nil {
+		return v
+	}
+	secret := map[string]bool{}
+	for n, p := range d.tpl.Parameters {
+		if s, ok := d.params[n].(string); ok && p.NoEcho && s != "" {
+			secret[s] = true
+		}
+	}
+	if len(secret) == 0 {
+		return v
+	}
+	var walk func(v any) any
+	walk = func(v any) any {
+		switch x := v.(type) {
+		case map[string]any:
+			m := make(map[string]any, len(x))
+			for k, e := range x {
+				m[k] = walk(e)
+			}
+			return m
+		case []any:
+			l := make([]any, len(x))
+			for i, e := range x {
+				l[i] = walk(e)
+			}
+			return l
+		case string:
+			if secret[x] {
+				return "****"
+			}
+		}
+		return v
+	}
+	return walk(v)
 }
 
 // context is the evaluation context: Ref and Fn::GetAtt read the
@@ -292,8 +335,64 @@ func (d *deployment) apply(ctx context.Context, logical string) error {
 		return err
 	}
 	d.resourceEvent(r, "CREATE_IN_PROGRESS", "Resource creation Initiated")
+	if def.Signals > 0 {
+		if err := d.awaitSignals(ctx, r, def.Signals, def.SignalTimeout); err != nil {
+			r.Awaiting = false
+			d.resourceEvent(r, "CREATE_FAILED", err.Error())
+			return err
+		}
+		r.Awaiting = false
+	}
 	d.resourceEvent(r, "CREATE_COMPLETE", "")
 	return nil
+}
+
+// awaitSignals waits, after a resource with a CreationPolicy is made,
+// for its success signals (SignalResource, which cfn-signal calls), on
+// the virtual clock.
+func (d *deployment) awaitSignals(ctx context.Context, r *resource, count int, timeout time.Duration) error {
+	r.Awaiting = true
+	d.save(func(st *stack) {
+		if x := st.Resources[r.Logical]; x != nil {
+			x.Awaiting = true
+		}
+	})
+	deadline := d.s.now().Add(timeout)
+	for {
+		var sigs []signal
+		err := d.s.store.View(func(tx *store.Tx) error {
+			st := new(stack)
+			_, err := tx.Get(d.key(), st)
+			if x := st.Resources[r.Logical]; x != nil {
+				sigs = x.Signals
+			}
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		ok, failed := 0, 0
+		for _, sg := range sigs {
+			if sg.Status == "SUCCESS" {
+				ok++
+			} else {
+				failed++
+			}
+		}
+		switch {
+		case failed > 0:
+			return fmt.Errorf("Received %d FAILURE signal(s) out of %d. Unable to satisfy 100%% MinSuccessfulInstancesPercent requirement", failed, count)
+		case ok >= count:
+			return nil
+		case !d.s.now().Before(deadline):
+			return fmt.Errorf("Failed to receive %d resource signal(s) within the specified duration", count)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("Resource creation cancelled")
+		case <-time.After(d.s.poll):
+		}
+	}
 }
 
 func setState(r *resource, st *state) {

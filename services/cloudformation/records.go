@@ -33,6 +33,9 @@ type stack struct {
 	Description      string
 	Params           map[string]string // the values given or defaulted
 	NoEcho           map[string]bool   `json:",omitempty"`
+	// Resolved are the values read from SSM for the parameters of
+	// AWS::SSM::Parameter::Value types.
+	Resolved         map[string]string `json:",omitempty"`
 	DisableRollback  bool              `json:",omitempty"`
 	OnFailure        string            `json:",omitempty"`
 	Capabilities     []string          `json:",omitempty"`
@@ -64,7 +67,13 @@ type resource struct {
 	DeletionPolicy string         `json:",omitempty"`
 	Metadata       string         `json:",omitempty"`
 	Drift          *drift         `json:",omitempty"`
+	// Awaiting: its creation waits for signals (CreationPolicy), which
+	// SignalResource records in Signals.
+	Awaiting bool     `json:",omitempty"`
+	Signals  []signal `json:",omitempty"`
 }
+
+type signal struct{ ID, Status string }
 
 type output struct {
 	Key, Value, Description, Export string

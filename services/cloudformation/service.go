@@ -57,6 +57,7 @@ func (s *Service) Handlers() *cfnapi.Handlers {
 		ListChangeSets:         s.ListChangeSets,
 
 		UpdateTerminationProtection: s.UpdateTerminationProtection,
+		SignalResource:              s.SignalResource,
 
 		DetectStackDrift:                  s.DetectStackDrift,
 		DetectStackResourceDrift:          s.DetectStackResourceDrift,

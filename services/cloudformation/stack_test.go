@@ -367,3 +367,12 @@ func TestDrift(t *testing.T) {
 		t.Errorf("stack drift information: %v", st["DriftInformation"])
 	}
 }
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

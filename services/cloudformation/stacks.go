@@ -241,7 +241,7 @@ func (s *Service) CreateStack(ctx context.Context, in *cfnapi.CreateStackInput) 
 	}
 	st := &stack{ID: stackARN(r.Region, r.Caller.Account, name, uuid.New()), Name: name, Account: r.Caller.Account,
 		Region: r.Region, Caller: r.Caller, Created: s.now(), Template: p.body, Description: p.tpl.Description,
-		Params: p.given, NoEcho: noEcho(p.tpl), OnFailure: onFailure, DisableRollback: onFailure == "DO_NOTHING",
+		Params: p.given, NoEcho: noEcho(p.tpl), Resolved: resolved(p), OnFailure: onFailure, DisableRollback: onFailure == "DO_NOTHING",
 		Capabilities: strs(in.Capabilities), NotificationARNs: strs(in.NotificationARNs), Tags: tagPairs(in.Tags),
 		Protected: in.EnableTerminationProtection != nil && *in.EnableTerminationProtection,
 		Imports:   p.imports, Resources: map[string]*resource{}}
@@ -259,6 +259,23 @@ func (s *Service) CreateStack(ctx context.Context, in *cfnapi.CreateStackInput) 
 	}
 	s.startDeploy(st, p, true, "")
 	return &cfnapi.CreateStackOutput{StackId: &st.ID}, nil
+}
+
+// resolved are the values SSM gave the parameters of SSM types.
+func resolved(p *prepared) map[string]string {
+	m := map[string]string{}
+	for n, param := range p.tpl.Parameters {
+		if _, ok := template.SSMType(param.Type); !ok {
+			continue
+		}
+		switch v := p.values[n].(type) {
+		case string:
+			m[n] = v
+		case []string:
+			m[n] = strings.Join(v, ",")
+		}
+	}
+	return m
 }
 
 func noEcho(tpl *template.Template) map[string]bool {
@@ -338,6 +355,7 @@ func (s *Service) UpdateStack(ctx context.Context, in *cfnapi.UpdateStackInput) 
 			return err
 		}
 		cur.Template, cur.Params, cur.NoEcho, cur.Tags, cur.Imports = p.body, p.given, noEcho(p.tpl), tags, p.imports
+		cur.Resolved = resolved(p)
 		cur.Description, cur.Caller, cur.Capabilities = p.tpl.Description, r.Caller, strs(in.Capabilities)
 		cur.OnFailure = ""
 		if in.DisableRollback != nil && *in.DisableRollback {
@@ -533,7 +551,11 @@ func describe(st *stack) *cfnapi.Stack {
 		if st.NoEcho[k] {
 			v = "****"
 		}
-		out.Parameters = append(out.Parameters, &cfnapi.Parameter{ParameterKey: str(k), ParameterValue: str(v)})
+		param := &cfnapi.Parameter{ParameterKey: str(k), ParameterValue: str(v)}
+		if r, ok := st.Resolved[k]; ok {
+			param.ResolvedValue = str(r)
+		}
+		out.Parameters = append(out.Parameters, param)
 	}
 	for _, o := range st.Outputs {
 		co := &cfnapi.Output{OutputKey: str(o.Key), OutputValue: str(o.Value)}
@@ -951,4 +973,33 @@ func driftInfo(r *resource) *cfnapi.StackResourceDriftInformation {
 		return &cfnapi.StackResourceDriftInformation{StackResourceDriftStatus: str("NOT_CHECKED")}
 	}
 	return &cfnapi.StackResourceDriftInformation{StackResourceDriftStatus: str(r.Drift.Status), LastCheckTimestamp: timep(r.Drift.Time)}
+}
+
+// SignalResource records a signal for a resource whose creation waits
+// for them (cfn-signal calls it).
+func (s *Service) SignalResource(ctx context.Context, in *cfnapi.SignalResourceInput) (*cfnapi.SignalResourceOutput, error) {
+	r := api.RequestFrom(ctx)
+	logical := deref(in.LogicalResourceId)
+	now := s.now()
+	err := s.store.Update(func(tx *store.Tx) error {
+		st, err := findStack(tx, r.Caller.Account, r.Region, deref(in.StackName))
+		if err != nil {
+			return err
+		}
+		res, ok := st.Resources[logical]
+		if !ok {
+			return api.Errorf("ValidationError", "Resource %s does not exist for stack %s", logical, st.Name)
+		}
+		if !res.Awaiting {
+			return api.Errorf("ValidationError", "Resource %s is in %s state and cannot be signaled", logical, res.Status)
+		}
+		res.Signals = append(res.Signals, signal{ID: deref(in.UniqueId), Status: deref(in.Status)})
+		st.Events = append(st.Events, event{ID: uuid.New(), Logical: logical, Physical: res.Physical, Type: res.Type,
+			Status: res.Status, Reason: fmt.Sprintf("Received %s signal with UniqueId %s", deref(in.Status), deref(in.UniqueId)), Time: now})
+		return tx.Put(stackKey(st.Account, st.Region, st.ID), st)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &cfnapi.SignalResourceOutput{}, nil
 }

@@ -36,6 +36,11 @@ func TestUpdateAndChangeSets(t *testing.T) {
 	if outs["Image"] != "ami-0e9bfdb247cc8de84" {
 		t.Errorf("image from SSM: %v", outs)
 	}
+	for _, p := range st["Parameters"].([]any) {
+		if p := p.(map[string]any); p["ParameterKey"] == "Ami" && (p["ParameterValue"] != "/bts/ami" || p["ResolvedValue"] != "ami-0e9bfdb247cc8de84") {
+			t.Errorf("the SSM parameter: %v", p)
+		}
+	}
 	role := strings.TrimPrefix(outs["RoleArn"], "arn:aws:iam::000000000000:role/")
 	if !strings.HasPrefix(role, "bts-iam-Role-") {
 		t.Errorf("role name %q", role)

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -51,6 +52,10 @@ type Resource struct {
 	DeletionPolicy      string
 	UpdateReplacePolicy string
 	Metadata            any
+	// Signals and SignalTimeout are the CreationPolicy's ResourceSignal:
+	// how many success signals creation waits for, and how long.
+	Signals       int
+	SignalTimeout time.Duration
 	// Deps are the resources it depends on: DependsOn and every Ref,
 	// Fn::GetAtt and Fn::Sub variable naming a resource, sorted.
 	Deps []string
@@ -233,6 +238,25 @@ func parseResource(name string, v any) (*Resource, error) {
 		return nil, formatErr("[/Resources/%s/DependsOn] DependsOn must be a string or list of strings.", name)
 	}
 	r.Condition, _ = m["Condition"].(string)
+	if cp, ok := m["CreationPolicy"].(map[string]any); ok {
+		if rs, ok := cp["ResourceSignal"].(map[string]any); ok {
+			r.Signals, r.SignalTimeout = 1, 5*time.Minute
+			if c, ok := rs["Count"]; ok {
+				n, err := strconv.Atoi(String(c))
+				if err != nil || n < 0 {
+					return nil, formatErr("[/Resources/%s/CreationPolicy/ResourceSignal/Count] Count must be an integer", name)
+				}
+				r.Signals = n
+			}
+			if t, ok := rs["Timeout"]; ok {
+				d, err := isoDuration(String(t))
+				if err != nil {
+					return nil, formatErr("[/Resources/%s/CreationPolicy/ResourceSignal/Timeout] Timeout must be an ISO 8601 duration", name)
+				}
+				r.SignalTimeout = d
+			}
+		}
+	}
 	for _, f := range []struct {
 		key string
 		dst *string
@@ -518,6 +542,27 @@ func decode(body string) (any, error) {
 }
 
 var yamlLine = regexp.MustCompile(`line (\d+)`)
+
+var isoDurationRE = regexp.MustCompile(`^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?$`)
+
+// isoDuration reads the ISO 8601 durations CreationPolicy takes (PT1H30M).
+func isoDuration(s string) (time.Duration, error) {
+	m := isoDurationRE.FindStringSubmatch(s)
+	if m == nil || s == "PT" {
+		return 0, fmt.Errorf("not a duration: %q", s)
+	}
+	var d time.Duration
+	for i, unit := range []time.Duration{time.Hour, time.Minute, time.Second} {
+		if m[i+1] != "" {
+			n, err := strconv.Atoi(m[i+1])
+			if err != nil {
+				return 0, err
+			}
+			d += time.Duration(n) * unit
+		}
+	}
+	return d, nil
+}
 
 func jsonValue(v any) any {
 	switch x := v.(type) {
