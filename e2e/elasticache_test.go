@@ -125,12 +125,21 @@ func TestElastiCacheSeed003(t *testing.T) {
 // traffic leaves through a NAT gateway (the nodes' first boot reaches the
 // package mirror so, as the web servers' does).
 func privateNetwork(w *vpcWorld) (vpc, privA, privC string) {
+	n := privateNetworkOf(w)
+	return n.vpc, n.privA, n.privC
+}
+
+// cacheNetwork is privateNetwork's VPC with its public subnet and route
+// table.
+type cacheNetwork struct{ vpc, public, pubRT, privA, privC string }
+
+func privateNetworkOf(w *vpcWorld) cacheNetwork {
 	w.t.Helper()
 	az := func(s string) string { return "ap-northeast-2" + s }
-	vpc = get(w.aws("ec2", "create-vpc", "--cidr-block", "10.0.0.0/16"), "Vpc", "VpcId")
+	vpc := get(w.aws("ec2", "create-vpc", "--cidr-block", "10.0.0.0/16"), "Vpc", "VpcId")
 	public := get(w.aws("ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block", "10.0.0.0/24", "--availability-zone", az("a")), "Subnet", "SubnetId")
-	privA = get(w.aws("ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block", "10.0.1.0/24", "--availability-zone", az("a")), "Subnet", "SubnetId")
-	privC = get(w.aws("ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block", "10.0.3.0/24", "--availability-zone", az("c")), "Subnet", "SubnetId")
+	privA := get(w.aws("ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block", "10.0.1.0/24", "--availability-zone", az("a")), "Subnet", "SubnetId")
+	privC := get(w.aws("ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block", "10.0.3.0/24", "--availability-zone", az("c")), "Subnet", "SubnetId")
 	igw := get(w.aws("ec2", "create-internet-gateway"), "InternetGateway", "InternetGatewayId")
 	w.aws("ec2", "attach-internet-gateway", "--internet-gateway-id", igw, "--vpc-id", vpc)
 	pubRT := get(w.aws("ec2", "create-route-table", "--vpc-id", vpc), "RouteTable", "RouteTableId")
@@ -145,7 +154,7 @@ func privateNetwork(w *vpcWorld) (vpc, privA, privC string) {
 		w.aws("ec2", "associate-route-table", "--route-table-id", privRT, "--subnet-id", s)
 	}
 
-	return vpc, privA, privC
+	return cacheNetwork{vpc: vpc, public: public, pubRT: pubRT, privA: privA, privC: privC}
 }
 
 // TestElastiCacheMemcached is seed 001's mc01 as an ElastiCache
@@ -211,4 +220,122 @@ func nodeConsoles(w *vpcWorld) {
 		b, _ := os.ReadFile(p)
 		w.t.Logf("%s:\n%s", p, b[max(0, len(b)-3000):])
 	}
+}
+
+// sessionUserData is seed 003's web server (httpd and PHP on Amazon
+// Linux 2) with php-redis and a page that counts a visitor's requests in
+// its session. The seed points PHP's session handler at the primary
+// endpoint in php-fpm's www.conf; the images run PHP as Apache's module,
+// so the page sets the same two settings itself.
+const sessionUserData = `#!/bin/bash
+yum install -y httpd mysql
+amazon-linux-extras install -y php7.2
+yum install -y php-redis
+amazon-linux-extras install -y redis6
+echo ok > /var/www/html/index.html
+cat > /var/www/html/session.php <<'PHP'
+<?php
+ini_set('session.save_handler', 'redis');
+ini_set('session.save_path', 'tcp://' . trim(file_get_contents('/etc/redis-endpoint')) . ':6379');
+session_start();
+$_SESSION['n'] = ($_SESSION['n'] ?? 0) + 1;
+echo gethostname(), ' ', $_SESSION['n'];
+PHP
+systemctl start httpd
+systemctl enable httpd
+`
+
+// TestElastiCachePHPSessions is seed 003's story: two web servers behind
+// an ALB keep their PHP sessions in the Redis replication group, so a
+// client whose requests alternate between them keeps its session, and
+// keeps it through test-failover.
+func TestElastiCachePHPSessions(t *testing.T) {
+	w := newVPCWorld(t, Opts{})
+	defer nodeConsoles(w)
+	n := privateNetworkOf(w)
+	publicC := get(w.aws("ec2", "create-subnet", "--vpc-id", n.vpc, "--cidr-block", "10.0.2.0/24", "--availability-zone", "ap-northeast-2c"), "Subnet", "SubnetId")
+	w.aws("ec2", "associate-route-table", "--route-table-id", n.pubRT, "--subnet-id", publicC)
+	albSG := get(w.aws("ec2", "create-security-group", "--group-name", "alb", "--description", "alb", "--vpc-id", n.vpc), "GroupId")
+	w.aws("ec2", "authorize-security-group-ingress", "--group-id", albSG, "--protocol", "tcp", "--port", "80", "--cidr", "0.0.0.0/0")
+	webSG := get(w.aws("ec2", "create-security-group", "--group-name", "web", "--description", "web", "--vpc-id", n.vpc), "GroupId")
+	w.aws("ec2", "authorize-security-group-ingress", "--group-id", webSG, "--protocol", "tcp", "--port", "80", "--source-group", albSG)
+	cacheSG := get(w.aws("ec2", "create-security-group", "--group-name", "redis", "--description", "redis", "--vpc-id", n.vpc), "GroupId")
+	w.aws("ec2", "authorize-security-group-ingress", "--group-id", cacheSG, "--protocol", "tcp", "--port", "6379", "--source-group", webSG)
+	w.aws("ec2", "authorize-security-group-ingress", "--group-id", cacheSG, "--protocol", "tcp", "--port", "6379", "--source-group", cacheSG)
+
+	w.aws("elasticache", "create-cache-subnet-group", "--cache-subnet-group-name", "bts-redis-subnets",
+		"--cache-subnet-group-description", "private subnets", "--subnet-ids", n.privA, n.privC)
+	w.aws("elasticache", "create-replication-group", "--replication-group-id", "bts-redis", "--replication-group-description", "BTS sessions",
+		"--engine", "redis", "--cache-node-type", "cache.t3.micro", "--num-cache-clusters", "2",
+		"--automatic-failover-enabled", "--multi-az-enabled", "--cache-subnet-group-name", "bts-redis-subnets",
+		"--security-group-ids", cacheSG, "--preferred-cache-cluster-a-zs", "ap-northeast-2a", "ap-northeast-2c")
+
+	al2 := get(w.aws("ec2", "describe-images", "--owners", "amazon", "--filters", "Name=name,Values=amzn2-ami-hvm-*", "Name=architecture,Values=x86_64"), "Images", 0, "ImageId")
+	var ids []string
+	for _, sn := range []string{n.privA, n.privC} {
+		ids = append(ids, get(w.aws("ec2", "run-instances", "--image-id", al2, "--instance-type", "t2.micro", "--subnet-id", sn,
+			"--security-group-ids", webSG, "--user-data", sessionUserData), "Instances", 0, "InstanceId"))
+	}
+	lb := w.aws("elbv2", "create-load-balancer", "--name", "bts-alb", "--subnets", n.public, publicC, "--security-groups", albSG)
+	lbARN, dns := get(lb, "LoadBalancers", 0, "LoadBalancerArn"), get(lb, "LoadBalancers", 0, "DNSName")
+	tgARN := get(w.aws("elbv2", "create-target-group", "--name", "bts-web", "--protocol", "HTTP", "--port", "80", "--vpc-id", n.vpc,
+		"--health-check-interval-seconds", "5", "--health-check-timeout-seconds", "2", "--healthy-threshold-count", "2"), "TargetGroups", 0, "TargetGroupArn")
+	w.aws("ec2", "wait", "instance-running", "--instance-ids", ids[0], ids[1])
+	w.aws("elbv2", "register-targets", "--target-group-arn", tgARN, "--targets", "Id="+ids[0], "Id="+ids[1])
+	w.aws("elbv2", "create-listener", "--load-balancer-arn", lbARN, "--protocol", "HTTP", "--port", "80",
+		"--default-actions", "Type=forward,TargetGroupArn="+tgARN)
+
+	w.aws("elasticache", "wait", "replication-group-available", "--replication-group-id", "bts-redis")
+	primary := get(w.aws("elasticache", "describe-replication-groups", "--replication-group-id", "bts-redis"),
+		"ReplicationGroups", 0, "NodeGroups", 0, "PrimaryEndpoint", "Address")
+	for _, id := range ids {
+		// The seed's step 3, done on each server once the group is there.
+		w.shOK(id, "echo "+primary+" > /etc/redis-endpoint")
+	}
+	for _, id := range ids {
+		w.eventually(id, "curl -s -f --max-time 5 http://localhost/session.php | grep -q ' 1$'", 4*time.Minute)
+	}
+	w.poll(func() bool { return lbActive(w, lbARN) })
+	w.poll(func() bool { return inService(w, tgARN) })
+
+	// visit sends n requests with one client's cookies and returns the
+	// hosts that answered and the last count.
+	jar := &cookieJar{}
+	count := 0
+	visit := func(t *testing.T, n int) map[string]bool {
+		t.Helper()
+		hosts := map[string]bool{}
+		for range n {
+			code, body, err := w.edgeGetWith(jar, dns, "/session.php")
+			host, num, _ := strings.Cut(body, " ")
+			if err != nil || code != 200 || num != fmt.Sprint(count+1) {
+				t.Fatalf("request %d: %d %q %v", count+1, code, body, err)
+			}
+			count++
+			hosts[host] = true
+		}
+		return hosts
+	}
+	t.Run("one session across both web servers", func(t *testing.T) {
+		w := w.in(t)
+		if hosts := visit(t, 8); len(hosts) != 2 {
+			t.Fatalf("answered by %v, want both servers", hosts)
+		}
+		keys := w.shOK(ids[0], "timeout 5 redis-cli -h "+primary+" --scan --pattern 'PHPREDIS_SESSION:*'")
+		if !strings.HasPrefix(keys, "PHPREDIS_SESSION:") {
+			t.Errorf("session keys: %q", keys)
+		}
+	})
+	t.Run("the session survives test-failover", func(t *testing.T) {
+		w := w.in(t)
+		w.aws("elasticache", "test-failover", "--replication-group-id", "bts-redis", "--node-group-id", "0001")
+		node2 := get(w.aws("elasticache", "describe-replication-groups", "--replication-group-id", "bts-redis"),
+			"ReplicationGroups", 0, "NodeGroups", 0, "NodeGroupMembers", 1, "ReadEndpoint", "Address")
+		ip := w.shOK(ids[0], "getent ahostsv4 "+node2+" | awk 'NR == 1 {print $1}'")
+		w.eventually(ids[0], "getent ahostsv4 "+primary+" | grep -q '^"+ip+" '", time.Minute)
+		// Writes go to the promoted node once it has left replication.
+		w.eventually(ids[0], "timeout 5 redis-cli -h "+primary+" SET probe 1 | grep -x OK", time.Minute)
+		visit(t, 4)
+	})
+	w.checkSafety()
 }
