@@ -256,6 +256,12 @@ type ENI struct {
 	OwnerID         string
 	// DeviceIndex is the attachment's index: 0 is eth0.
 	DeviceIndex int
+	// Cluster, for a service's interfaces, names the group of nodes they
+	// belong to (an ElastiCache replication group, an RDS instance and
+	// its standby). Nodes of one cluster reach each other whatever their
+	// security groups say: their replication is the service's own, which
+	// AWS keeps outside the customer's groups.
+	Cluster string
 }
 
 // NATGateway is an available NAT gateway; its ENI is in VPC.ENIs.

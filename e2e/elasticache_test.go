@@ -32,10 +32,8 @@ func TestElastiCacheSeed003(t *testing.T) {
 	otherSG := get(w.aws("ec2", "create-security-group", "--group-name", "other", "--description", "other", "--vpc-id", vpc), "GroupId")
 	cacheSG := get(w.aws("ec2", "create-security-group", "--group-name", "redis", "--description", "redis", "--vpc-id", vpc), "GroupId")
 	w.aws("ec2", "authorize-security-group-ingress", "--group-id", cacheSG, "--protocol", "tcp", "--port", "6379", "--source-group", webSG)
-	// Not needed on AWS, where replication between the nodes does not
-	// pass the customer's groups: here it does (the nodes' interfaces are
-	// wired as any), so the group admits itself.
-	w.aws("ec2", "authorize-security-group-ingress", "--group-id", cacheSG, "--protocol", "tcp", "--port", "6379", "--source-group", cacheSG)
+	// Only the web group is admitted: the nodes' replication is the
+	// service's own and passes whatever the group says, as on AWS.
 
 	ami := get(w.aws("ec2", "describe-images", "--owners", "amazon", "--filters", "Name=name,Values=al2023-ami-2023.*-kernel-6.1-x86_64"), "Images", 0, "ImageId")
 	run := func(subnet, sg string) string {
@@ -261,7 +259,6 @@ func TestElastiCachePHPSessions(t *testing.T) {
 	w.aws("ec2", "authorize-security-group-ingress", "--group-id", webSG, "--protocol", "tcp", "--port", "80", "--source-group", albSG)
 	cacheSG := get(w.aws("ec2", "create-security-group", "--group-name", "redis", "--description", "redis", "--vpc-id", n.vpc), "GroupId")
 	w.aws("ec2", "authorize-security-group-ingress", "--group-id", cacheSG, "--protocol", "tcp", "--port", "6379", "--source-group", webSG)
-	w.aws("ec2", "authorize-security-group-ingress", "--group-id", cacheSG, "--protocol", "tcp", "--port", "6379", "--source-group", cacheSG)
 
 	w.aws("elasticache", "create-cache-subnet-group", "--cache-subnet-group-name", "bts-redis-subnets",
 		"--cache-subnet-group-description", "private subnets", "--subnet-ids", n.privA, n.privC)

@@ -21,6 +21,7 @@ const (
 	sgOutPrefix   = "sg-out-"
 	sgInPrefix    = "sg-in-"
 	setOwnPrefix  = "own-"
+	setCluster    = "cluster-"
 )
 
 // routerTable is the router's whole nftables table: the internet
@@ -108,6 +109,7 @@ func (b *builder) routerTable(x *vpcIndex) *nft.Table {
 	}
 
 	fwd.Rules = append(fwd.Rules, nft.Rule{ID: "tracked", Match: []nft.Match{nft.Established | nft.Related}, Action: nft.Accept()})
+	clusterRules(t, &fwd, enis, x.wired)
 
 	// Security groups, stateful: new connections only. NAT gateways' ENIs
 	// have none (AWS does not apply security groups to them).
@@ -151,6 +153,46 @@ func (b *builder) routerTable(x *vpcIndex) *nft.Table {
 	}
 	t.Chains = append([]nft.Chain{fwd}, t.Chains...)
 	return t
+}
+
+// clusterRules lets the nodes of one service cluster (desired.ENI.Cluster)
+// open connections to each other before security groups are consulted:
+// a replica following its primary is the service's own traffic, which
+// AWS does not make the customer's groups admit. Network ACLs, before,
+// still apply.
+func clusterRules(t *nft.Table, fwd *nft.Chain, enis []*desired.ENI, wired map[string]string) {
+	members := map[string][]*desired.ENI{}
+	var names []string
+	for _, e := range enis {
+		if e.Cluster == "" {
+			continue
+		}
+		if members[e.Cluster] == nil {
+			names = append(names, e.Cluster)
+		}
+		members[e.Cluster] = append(members[e.Cluster], e)
+	}
+	sort.Strings(names)
+	for i, c := range names {
+		es := members[c]
+		if len(es) < 2 {
+			continue
+		}
+		set := fmt.Sprintf("%s%d", setCluster, i)
+		var addrs []netip.Prefix
+		for _, e := range es {
+			for _, a := range e.PrivateIPs {
+				if a.Is4() {
+					addrs = append(addrs, netip.PrefixFrom(a, a.BitLen()))
+				}
+			}
+		}
+		t.Sets = append(t.Sets, nft.Set{Name: set, Family: nft.IPv4, Elements: addrs})
+		for _, e := range es {
+			fwd.Rules = append(fwd.Rules, nft.Rule{ID: "cluster-" + e.ID,
+				Match: []nft.Match{nft.IIFName(wired[e.ID]), nft.AddrSet{Dst: true, Set: set}}, Action: nft.Accept()})
+		}
+	}
 }
 
 // naclChain evaluates one direction of a subnet's network ACL: first

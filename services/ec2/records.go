@@ -54,6 +54,8 @@ type networkInterfaceRecord struct {
 	// ServiceOwner names the service that made a requester-managed
 	// interface for itself ("elb"); the data plane runs it as that.
 	ServiceOwner string `json:",omitempty"`
+	// ServiceCluster is the spec's Cluster.
+	ServiceCluster string `json:",omitempty"`
 }
 
 type addressRecord struct {

@@ -100,6 +100,10 @@ type ServiceENISpec struct {
 	Public bool
 	// Owner names what holds it ("elb"): the data plane runs it as that.
 	Owner string
+	// Cluster groups the service's nodes that replicate to each other
+	// (desired.ENI.Cluster): unique per owner within the account and
+	// region, "" for none.
+	Cluster string
 }
 
 // ServiceENI is a service's network interface, made.
@@ -123,6 +127,9 @@ func CreateServiceENI(tx *store.Tx, account, region string, spec ServiceENISpec)
 	}
 	e.Status = str("in-use")
 	e.ServiceOwner = spec.Owner
+	if spec.Cluster != "" {
+		e.ServiceCluster = spec.Owner + "/" + spec.Cluster
+	}
 	if spec.Public {
 		if err := assignPublicIP(tx, e, region, false); err != nil {
 			return ServiceENI{}, err

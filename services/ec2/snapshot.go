@@ -403,6 +403,7 @@ func (p *projection) networkInterfaces() error {
 			// A service's own interface (a load balancer node, a database
 			// node) lives in a namespace of its own.
 			te.OwnerKind, te.OwnerID = desired.OwnerKind(e.ServiceOwner), te.ID
+			te.Cluster = e.ServiceCluster
 		case p.natOfENI[te.ID] != "":
 			te.OwnerKind, te.OwnerID = desired.OwnerNATGateway, p.natOfENI[te.ID]
 		case e.Attachment != nil && e.Attachment.InstanceId != nil && p.live[*e.Attachment.InstanceId]:

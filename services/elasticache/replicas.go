@@ -108,7 +108,7 @@ func (s *Service) increaseReplicas(ctx context.Context, in *ecapi.IncreaseReplic
 			}
 			n := &node{Cluster: fmt.Sprintf("%s-%03d", rg.ID, next), AZ: sn.AZ, Subnet: sn.ID, Role: "replica", Status: "creating", Created: now}
 			eni, err := ec2.CreateServiceENI(tx, sc.account, sc.region, ec2.ServiceENISpec{Subnet: sn.ID, Groups: rg.SecurityGroups,
-				Description: "ElastiCache " + n.Cluster, InterfaceType: "interface", Owner: "elasticache"})
+				Description: "ElastiCache " + n.Cluster, InterfaceType: "interface", Owner: "elasticache", Cluster: rg.ID})
 			if err != nil {
 				return err
 			}

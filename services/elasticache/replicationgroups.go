@@ -205,7 +205,7 @@ func (s *Service) createRG(ctx context.Context, in *ecapi.CreateReplicationGroup
 				n.Role = "primary"
 			}
 			eni, err := ec2.CreateServiceENI(tx, sc.account, sc.region, ec2.ServiceENISpec{Subnet: sn.ID, Groups: rg.SecurityGroups,
-				Description: "ElastiCache " + n.Cluster, InterfaceType: "interface", Owner: "elasticache"})
+				Description: "ElastiCache " + n.Cluster, InterfaceType: "interface", Owner: "elasticache", Cluster: rg.ID})
 			if err != nil {
 				return err
 			}

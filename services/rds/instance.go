@@ -128,7 +128,7 @@ func (s *Service) CreateDBInstance(ctx context.Context, in *rdsapi.CreateDBInsta
 		}
 		r.Endpoint = r.ID + "." + label + "." + sc.region + ".rds.amazonaws.com"
 		eni, err := ec2.CreateServiceENI(tx, sc.account, sc.region, ec2.ServiceENISpec{Subnet: r.Subnet, Groups: r.SecurityGroups,
-			Description: "RDSNetworkInterface", InterfaceType: "interface", Public: r.Public, Owner: "rds"})
+			Description: "RDSNetworkInterface", InterfaceType: "interface", Public: r.Public, Owner: "rds", Cluster: r.ID})
 		if err != nil {
 			return err
 		}
