@@ -186,7 +186,7 @@ func (d *deployment) context() *template.Context {
 func (d *deployment) newCall(ctx context.Context, logical string) *call {
 	return &call{ctx: api.WithRequest(ctx, &api.Request{ID: uuid.New(), Region: d.region, Caller: d.caller}),
 		svc: d.s.invoker, account: d.account, region: d.region, stackName: d.name, logical: logical,
-		stackTags: d.tags, poll: d.s.poll}
+		stackTags: d.tags, poll: d.s.poll, log: d.s.log}
 }
 
 // wanted returns the template's resources whose condition holds.
@@ -749,7 +749,7 @@ func (s *Service) deleteStack(account, region, id string, retain map[string]bool
 	s.setStackStatus(account, region, id, "DELETE_IN_PROGRESS", "User Initiated")
 	// Exports in use keep the whole stack.
 	var inUse error
-	_ = s.store.View(func(tx *store.Tx) error {
+	err = s.store.View(func(tx *store.Tx) error {
 		for _, o := range st.Outputs {
 			if o.Export == "" {
 				continue
@@ -765,6 +765,10 @@ func (s *Service) deleteStack(account, region, id string, retain map[string]bool
 		}
 		return nil
 	})
+	if err != nil {
+		s.log.Error("cloudformation: reading exports", "err", err)
+		inUse = errors.New("Internal failure reading the region's imports")
+	}
 	if inUse != nil {
 		s.setStackStatus(account, region, id, "DELETE_FAILED", inUse.Error())
 		return

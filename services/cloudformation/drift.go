@@ -93,7 +93,7 @@ func (s *Service) checkDrift(st *stack, r *resource) *drift {
 		return out
 	}
 	c := &call{ctx: api.WithRequest(context.Background(), &api.Request{ID: uuid.New(), Region: st.Region, Caller: st.Caller}),
-		svc: s.invoker, account: st.Account, region: st.Region, stackName: st.Name, logical: r.Logical, poll: s.poll}
+		svc: s.invoker, account: st.Account, region: st.Region, stackName: st.Name, logical: r.Logical, poll: s.poll, log: s.log}
 	actual, err := prov.Read(c, stateOf(r), props(r.Props))
 	if gone(err) {
 		out.Status = "DELETED"

@@ -3,6 +3,7 @@ package cloudformation
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"sort"
 	"strconv"
@@ -64,6 +65,7 @@ type call struct {
 	stackName, logical string
 	stackTags          [][2]string
 	poll               time.Duration
+	log                *slog.Logger
 	// deletionPolicy is the resource's DeletionPolicy, for the types
 	// whose deletion it changes (a final snapshot).
 	deletionPolicy string
@@ -76,10 +78,17 @@ func (c *call) invoke(service, op string, in any) (any, error) {
 
 // wait polls done until it says so, the context ends, or it fails.
 func (c *call) wait(what string, done func() (bool, error)) error {
+	logged := false
 	for {
 		ok, err := done()
 		if err != nil || ok {
 			return err
+		}
+		if !logged {
+			// A long wait is visible: the resource stays in progress
+			// and the log says what it waits for.
+			c.log.Info("cloudformation: waiting", "stack", c.stackName, "resource", c.logical, "for", what)
+			logged = true
 		}
 		select {
 		case <-c.ctx.Done():

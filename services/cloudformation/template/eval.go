@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // NoValue is what AWS::NoValue evaluates to: the property holding it is
@@ -30,6 +31,9 @@ type Context struct {
 	// AZs lists a region's availability zones.
 	AZs func(region string) ([]string, error)
 
+	// conds are the conditions' values, worked out once (mu) by the
+	// first evaluation, which parallel resources may race to.
+	mu    sync.Mutex
 	conds map[string]bool
 }
 
@@ -79,6 +83,8 @@ func (c *Context) pseudo(name string) (any, bool) {
 
 // Conditions evaluates every condition of t (once per context).
 func (t *Template) evalConditions(c *Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.conds != nil {
 		return nil
 	}
