@@ -2,8 +2,10 @@ package instances
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/cloudbox/cloudbox/dataplane/compute"
 	"github.com/cloudbox/cloudbox/desired"
@@ -41,7 +43,10 @@ func (c *Controller) slotWork(ctx context.Context, snap *desired.World, sl *desi
 	var err error
 	if sl.Running {
 		report = desired.Running
-		if err = c.startSlot(ctx, snap, sl); err != nil {
+		if err = c.startSlot(ctx, snap, sl); err == nil {
+			err = c.slotReady(ctx, sl)
+		}
+		if err != nil {
 			report = desired.Failed
 		}
 	} else if err = c.cfg.Runner.Stop(ctx, sl.ID); err == compute.ErrNotFound {
@@ -59,6 +64,38 @@ func (c *Controller) slotWork(ctx context.Context, snap *desired.World, sl *desi
 	}
 	if err := r.ReportSlot(sl.Account, sl.Region, sl.ID, report, reason); err != nil {
 		c.cfg.Log.Warn("instances: reporting a slot", "slot", sl.ID, "state", report, "error", err)
+	}
+}
+
+// slotReadyTimeout bounds a slot's boot: a first boot installs its engine
+// from the mirror.
+const slotReadyTimeout = 20 * time.Minute
+
+// slotReady waits until the slot's boot has finished (compute.BootFinished:
+// its services started and, the first time, its script run), so that its
+// owner hears "running" once the engine it installs serves, as a database
+// is "available" on AWS only when it takes connections.
+func (c *Controller) slotReady(ctx context.Context, sl *desired.Slot) error {
+	ctx, cancel := context.WithTimeout(ctx, slotReadyTimeout)
+	defer cancel()
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		code, err := c.cfg.Runner.Exec(ctx, sl.ID, compute.ExecRequest{Argv: []string{"test", "-e", compute.BootFinished}})
+		if err == nil && code == 0 {
+			return nil
+		}
+		if errors.Is(err, compute.ErrNotRunning) || errors.Is(err, compute.ErrNotFound) {
+			return fmt.Errorf("slot %s stopped during its boot", sl.ID)
+		}
+		select {
+		case <-ctx.Done():
+			if ctx.Err() == context.DeadlineExceeded {
+				return fmt.Errorf("slot %s: boot not finished after %v (its console has the script's output)", sl.ID, slotReadyTimeout)
+			}
+			return ctx.Err()
+		case <-tick.C:
+		}
 	}
 }
 

@@ -100,6 +100,12 @@ type Stats struct {
 
 // ExecRequest is a command to run inside an instance, as root, in all its
 // namespaces and its cgroup.
+// BootFinished is the file an instance's init writes, as cloud-init does,
+// once a boot has started the enabled services and, on first boot, run the
+// user data; it is removed when the next boot begins. A managed slot is
+// ready when it is there.
+const BootFinished = "/var/lib/cloud/instance/boot-finished"
+
 type ExecRequest struct {
 	Argv []string // Argv[0] is looked up in PATH inside the instance
 	Env  []string // added to the instance's environment

@@ -602,6 +602,9 @@ const bootServices = "/etc/systemd/system/multi-user.target.wants"
 // scripts one after the other, as cloud-init's final stage does after the
 // services are up.
 func (in *initProc) boot(scripts []string) {
+	// boot-finished is per boot: a stale one from the last would say this
+	// one is done.
+	os.Remove(BootFinished)
 	// /run and /tmp are fresh at every boot: the directories packages
 	// declare in tmpfiles.d (/run/mysqld, /run/php...) are made first,
 	// as systemd does.
@@ -618,6 +621,10 @@ func (in *initProc) boot(scripts []string) {
 		in.logf("user data: running %s", p)
 		code := in.runWait(p)
 		in.logf("user data: %s exited with status %d", p, code)
+	}
+	stamp := fmt.Sprintf("%s - %s\n", time.Now().UTC().Format(time.RFC1123), "cloudbox")
+	if err := os.WriteFile(BootFinished, []byte(stamp), 0o644); err != nil {
+		in.logf("boot-finished: %v", err)
 	}
 }
 
