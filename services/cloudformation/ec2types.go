@@ -2,6 +2,7 @@ package cloudformation
 
 import (
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -24,6 +25,7 @@ func init() {
 	register("AWS::EC2::Route", &provider{Create: createRoute, Delete: deleteRoute})
 	register("AWS::EC2::SubnetRouteTableAssociation", &provider{Create: createAssociation, Delete: deleteBy("DisassociateRouteTable", func(id string) any { return &ec2api.DisassociateRouteTableRequest{AssociationId: &id} })})
 	register("AWS::EC2::SecurityGroup", &provider{Create: createSecurityGroup, Delete: deleteSecurityGroup,
+		Update: updateSecurityGroup, Replace: []string{"GroupDescription", "GroupName", "VpcId"},
 		Read: readSecurityGroup, Normalize: normalizeGroup})
 	register("AWS::EC2::SecurityGroupIngress", &provider{Create: createRule(false), Delete: deleteRule(false)})
 	register("AWS::EC2::SecurityGroupEgress", &provider{Create: createRule(true), Delete: deleteRule(true)})
@@ -326,6 +328,73 @@ func createSecurityGroup(c *call, p props) (*state, error) {
 		}
 	}
 	return st, nil
+}
+
+// updateSecurityGroup changes a group's rules in place (no
+// interruption): the rules the template dropped are revoked, the new ones
+// authorized. A group whose template gives no egress has EC2's default
+// allow-all egress.
+func updateSecurityGroup(c *call, s *state, old, new props) (*state, error) {
+	id := s.Physical
+	allOut := []props{{"IpProtocol": "-1", "CidrIp": "0.0.0.0/0"}}
+	for _, egress := range []bool{false, true} {
+		key := "SecurityGroupIngress"
+		if egress {
+			key = "SecurityGroupEgress"
+		}
+		was, now := old.maps(key), new.maps(key)
+		if egress && len(was) == 0 {
+			was = allOut
+		}
+		if egress && len(now) == 0 {
+			now = allOut
+		}
+		var revoke, grant []*ec2api.IpPermission
+		for _, r := range was {
+			if !hasRule(now, r) {
+				revoke = append(revoke, permission(r, egress))
+			}
+		}
+		for _, r := range now {
+			if !hasRule(was, r) {
+				grant = append(grant, permission(r, egress))
+			}
+		}
+		var err error
+		switch {
+		case len(revoke) > 0 && egress:
+			_, err = c.invoke("ec2", "RevokeSecurityGroupEgress", &ec2api.RevokeSecurityGroupEgressRequest{GroupId: &id, IpPermissions: revoke})
+		case len(revoke) > 0:
+			_, err = c.invoke("ec2", "RevokeSecurityGroupIngress", &ec2api.RevokeSecurityGroupIngressRequest{GroupId: &id, IpPermissions: revoke})
+		}
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case len(grant) > 0 && egress:
+			_, err = c.invoke("ec2", "AuthorizeSecurityGroupEgress", &ec2api.AuthorizeSecurityGroupEgressRequest{GroupId: &id, IpPermissions: grant})
+		case len(grant) > 0:
+			_, err = c.invoke("ec2", "AuthorizeSecurityGroupIngress", &ec2api.AuthorizeSecurityGroupIngressRequest{GroupId: &id, IpPermissions: grant})
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return s, retag(c, id, old, new)
+}
+
+// hasRule says whether rules holds r (compared as EC2 reads them).
+func hasRule(rules []props, r props) bool {
+	norm := func(r props) any {
+		return stringify(normalizeGroup(props{"SecurityGroupIngress": []any{map[string]any(r)}})["SecurityGroupIngress"])
+	}
+	want := norm(r)
+	for _, x := range rules {
+		if reflect.DeepEqual(norm(x), want) {
+			return true
+		}
+	}
+	return false
 }
 
 func deleteSecurityGroup(c *call, s *state, _ props) error {

@@ -196,3 +196,39 @@ func TestNestedStack(t *testing.T) {
 		t.Errorf("child after its parent: %v", st)
 	}
 }
+
+// TestUpdateInPlace: a security group's new rule is an update without
+// replacement, previewed so by a change set.
+func TestUpdateInPlace(t *testing.T) {
+	c := start(t)
+	c.ok(t, "cloudformation", "create-stack", "--stack-name", "web-sg", "--template-body", "file://group.yaml")
+	st := c.settle(t, "web-sg")
+	if st["StackStatus"] != "CREATE_COMPLETE" {
+		t.Fatalf("create: %v\n%s", st, strings.Join(c.events(t, "web-sg"), "\n"))
+	}
+	group := outputs(st)["Group"]
+	c.ok(t, "cloudformation", "create-change-set", "--stack-name", "web-sg", "--change-set-name", "https", "--use-previous-template",
+		"--parameters", "ParameterKey=Https,ParameterValue=yes")
+	cs := c.ok(t, "cloudformation", "describe-change-set", "--stack-name", "web-sg", "--change-set-name", "https").(map[string]any)
+	rc := cs["Changes"].([]any)[0].(map[string]any)["ResourceChange"].(map[string]any)
+	if rc["LogicalResourceId"] != "Web" || rc["Replacement"] != "False" {
+		t.Fatalf("change: %v", rc)
+	}
+	c.ok(t, "cloudformation", "execute-change-set", "--stack-name", "web-sg", "--change-set-name", "https")
+	st = c.settle(t, "web-sg")
+	if st["StackStatus"] != "UPDATE_COMPLETE" || outputs(st)["Group"] != group {
+		t.Fatalf("update: %v\n%s", st, strings.Join(c.events(t, "web-sg"), "\n"))
+	}
+	perms := c.ok(t, "ec2", "describe-security-groups", "--group-ids", group).(map[string]any)["SecurityGroups"].([]any)[0].(map[string]any)["IpPermissions"].([]any)
+	if len(perms) != 2 {
+		t.Errorf("rules: %v", perms)
+	}
+	c.ok(t, "cloudformation", "update-stack", "--stack-name", "web-sg", "--use-previous-template", "--parameters", "ParameterKey=Https,ParameterValue=no")
+	if st := c.settle(t, "web-sg"); st["StackStatus"] != "UPDATE_COMPLETE" {
+		t.Fatalf("second update: %v", st)
+	}
+	perms = c.ok(t, "ec2", "describe-security-groups", "--group-ids", group).(map[string]any)["SecurityGroups"].([]any)[0].(map[string]any)["IpPermissions"].([]any)
+	if len(perms) != 1 || perms[0].(map[string]any)["FromPort"] != float64(80) {
+		t.Errorf("rules after removing one: %v", perms)
+	}
+}
