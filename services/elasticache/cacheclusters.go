@@ -324,3 +324,27 @@ func (s *Service) reportMemcachedSlot(tx *store.Tx, sc scope, slot, state string
 func (sc scope) memcachedSlot(cluster, nodeID string) string {
 	return sc.slotPrefix() + cluster + "-" + nodeID
 }
+
+// groupInUse reports whether a replication group or a Memcached cluster of
+// the scope uses a parameter or subnet group that matches.
+func groupInUse(tx *store.Tx, sc scope, uses func(paramGroup, subnetGroup string) bool) (bool, error) {
+	rgs, err := store.ListAll[replicationGroup](tx, sc.account, sc.region, kindRG)
+	if err != nil {
+		return false, err
+	}
+	for _, rg := range rgs {
+		if uses(rg.ParamGroup, rg.SubnetGroup) {
+			return true, nil
+		}
+	}
+	cls, err := store.ListAll[cacheCluster](tx, sc.account, sc.region, kindCacheCluster)
+	if err != nil {
+		return false, err
+	}
+	for _, c := range cls {
+		if uses(c.ParamGroup, c.SubnetGroup) {
+			return true, nil
+		}
+	}
+	return false, nil
+}

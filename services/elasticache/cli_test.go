@@ -261,6 +261,7 @@ func TestMemcached(t *testing.T) {
 	if l := e.must(t, "describe-cache-clusters", "--show-cache-clusters-not-in-replication-groups")["CacheClusters"].([]any); len(l) != 1 {
 		t.Fatalf("not in groups: %v", l)
 	}
+	e.fails(t, "CacheSubnetGroupInUse", "Cache subnet group subnets is currently in use by a cache cluster.", "delete-cache-subnet-group", "--cache-subnet-group-name", "subnets")
 	e.must(t, "delete-cache-cluster", "--cache-cluster-id", "mc01")
 	e.must(t, "wait", "cache-cluster-deleted", "--cache-cluster-id", "mc01")
 	if w := e.world(t); len(w.Slots) != 0 {

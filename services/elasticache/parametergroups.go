@@ -244,14 +244,12 @@ func (s *Service) deleteParamGroup(ctx context.Context, in *ecapi.DeleteCachePar
 		if err != nil {
 			return err
 		}
-		rgs, err := store.ListAll[replicationGroup](tx, sc.account, sc.region, kindRG)
+		used, err := groupInUse(tx, sc, func(param, _ string) bool { return param == g.Name })
 		if err != nil {
 			return err
 		}
-		for _, rg := range rgs {
-			if rg.ParamGroup == g.Name {
-				return api.Errorf("InvalidCacheParameterGroupState", "Parameter group %s is in use by cache cluster(s).", g.Name)
-			}
+		if used {
+			return api.Errorf("InvalidCacheParameterGroupState", "Parameter group %s is in use by cache cluster(s).", g.Name)
 		}
 		if err := dropTags(tx, sc, "parametergroup:"+g.Name); err != nil {
 			return err

@@ -189,14 +189,12 @@ func (s *Service) deleteSubnetGroup(ctx context.Context, in *ecapi.DeleteCacheSu
 		if err != nil {
 			return err
 		}
-		rgs, err := store.ListAll[replicationGroup](tx, sc.account, sc.region, kindRG)
+		used, err := groupInUse(tx, sc, func(_, subnet string) bool { return subnet == g.Name })
 		if err != nil {
 			return err
 		}
-		for _, rg := range rgs {
-			if rg.SubnetGroup == g.Name {
-				return api.Errorf("CacheSubnetGroupInUse", "Cache subnet group %s is currently in use by a cache cluster.", g.Name)
-			}
+		if used {
+			return api.Errorf("CacheSubnetGroupInUse", "Cache subnet group %s is currently in use by a cache cluster.", g.Name)
 		}
 		if err := dropTags(tx, sc, "subnetgroup:"+g.Name); err != nil {
 			return err
