@@ -56,7 +56,7 @@ func oidcID(issuer string) string {
 // query or fragment.
 func checkIssuerURL(raw string) error {
 	u, err := url.Parse(raw)
-	if err != nil || u.Scheme != "https" || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || strings.Contains(raw, "?") || strings.Contains(raw, "#") {
+	if err != nil || !strings.HasPrefix(raw, "https://") || u.Scheme != "https" || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || strings.Contains(raw, "?") || strings.Contains(raw, "#") {
 		return validationError("Invalid Open ID Connect Provider URL")
 	}
 	return nil
