@@ -109,7 +109,7 @@ func (b *builder) routerTable(x *vpcIndex) *nft.Table {
 	}
 
 	fwd.Rules = append(fwd.Rules, nft.Rule{ID: "tracked", Match: []nft.Match{nft.Established | nft.Related}, Action: nft.Accept()})
-	clusterRules(t, &fwd, enis, x.wired)
+	clusterRules(t, &fwd, enis, b.peeredClusterENIs(v), x.wired)
 
 	// Security groups, stateful: new connections only. NAT gateways' ENIs
 	// have none (AWS does not apply security groups to them).
@@ -159,8 +159,10 @@ func (b *builder) routerTable(x *vpcIndex) *nft.Table {
 // open connections to each other before security groups are consulted:
 // a replica following its primary is the service's own traffic, which
 // AWS does not make the customer's groups admit. Network ACLs, before,
-// still apply.
-func clusterRules(t *nft.Table, fwd *nft.Chain, enis []*desired.ENI, wired map[string]string) {
+// and routes still apply. Members in peered VPCs (remote: a read replica
+// in another region) are admitted to the local members too; peered VPCs'
+// blocks do not overlap, so their addresses name no local interface.
+func clusterRules(t *nft.Table, fwd *nft.Chain, enis, remote []*desired.ENI, wired map[string]string) {
 	members := map[string][]*desired.ENI{}
 	var names []string
 	for _, e := range enis {
@@ -172,15 +174,21 @@ func clusterRules(t *nft.Table, fwd *nft.Chain, enis []*desired.ENI, wired map[s
 		}
 		members[e.Cluster] = append(members[e.Cluster], e)
 	}
+	remoteMembers := map[string][]*desired.ENI{}
+	for _, e := range remote {
+		if members[e.Cluster] != nil {
+			remoteMembers[e.Cluster] = append(remoteMembers[e.Cluster], e)
+		}
+	}
 	sort.Strings(names)
 	for i, c := range names {
-		es := members[c]
-		if len(es) < 2 {
+		es, far := members[c], remoteMembers[c]
+		if len(es)+len(far) < 2 {
 			continue
 		}
 		set := fmt.Sprintf("%s%d", setCluster, i)
 		var addrs []netip.Prefix
-		for _, e := range es {
+		for _, e := range append(slices.Clone(es), far...) {
 			for _, a := range e.PrivateIPs {
 				if a.Is4() {
 					addrs = append(addrs, netip.PrefixFrom(a, a.BitLen()))
@@ -191,8 +199,31 @@ func clusterRules(t *nft.Table, fwd *nft.Chain, enis []*desired.ENI, wired map[s
 		for _, e := range es {
 			fwd.Rules = append(fwd.Rules, nft.Rule{ID: "cluster-" + e.ID,
 				Match: []nft.Match{nft.IIFName(wired[e.ID]), nft.AddrSet{Dst: true, Set: set}}, Action: nft.Accept()})
+			if len(far) > 0 {
+				fwd.Rules = append(fwd.Rules, nft.Rule{ID: "cluster-in-" + e.ID,
+					Match: []nft.Match{nft.OIFName(wired[e.ID]), nft.AddrSet{Set: set}}, Action: nft.Accept()})
+			}
 		}
 	}
+}
+
+// peeredClusterENIs are the cluster members in the VPCs peered with v.
+func (b *builder) peeredClusterENIs(v *desired.VPC) []*desired.ENI {
+	var out []*desired.ENI
+	for _, p := range b.peers[v.ID] {
+		other := p.AccepterVPC
+		if other == v.ID {
+			other = p.RequesterVPC
+		}
+		if ov := b.vpcs[other]; ov != nil {
+			for _, e := range ov.ENIs {
+				if e.Cluster != "" {
+					out = append(out, e)
+				}
+			}
+		}
+	}
+	return out
 }
 
 // naclChain evaluates one direction of a subnet's network ACL: first

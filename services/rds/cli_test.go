@@ -1,10 +1,15 @@
 package rds_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	ec2sdk "github.com/aws/aws-sdk-go-v2/service/ec2"
 )
 
 func TestSubnetGroups(t *testing.T) {
@@ -150,6 +155,8 @@ func TestCreateDBInstanceValidation(t *testing.T) {
 	e.fails(t, "InvalidParameterCombination", "Cannot find version 5.1.0 for mysql", append(base("bts-db", "BTS_admin", "Bts-pass-1234"), "--engine-version", "5.1.0")...)
 	e.fails(t, "InvalidParameterCombination", "different VPCs", append(base("bts-db", "BTS_admin", "Bts-pass-1234"), "--vpc-security-group-ids", n.otherVPCSG)...)
 	e.fails(t, "DBSubnetGroupNotFoundFault", "not found", append(base("bts-db", "BTS_admin", "Bts-pass-1234"), "--db-subnet-group-name", "nope")...)
+	e.fails(t, "InvalidParameterCombination", "Requesting a specific availability zone is not valid for Multi-AZ instances.",
+		append(base("bts-db", "BTS_admin", "Bts-pass-1234"), "--multi-az", "--availability-zone", region+"a")...)
 	e.createDB(t, n, "bts-db")
 	e.fails(t, "DBInstanceAlreadyExists", "DB instance already exists", base("BTS-DB", "BTS_admin", "Bts-pass-1234")...)
 	e.fails(t, "DBInstanceNotFound", "DBInstance nope not found.", "describe-db-instances", "--db-instance-identifier", "nope")
@@ -194,6 +201,8 @@ func TestDBInstanceLifecycle(t *testing.T) {
 	e.fails(t, "InvalidDBInstanceState", "Instance bts-db is not in available state.", "stop-db-instance", "--db-instance-identifier", "bts-db")
 	e.must(t, "start-db-instance", "--db-instance-identifier", "bts-db")
 	e.waitStatus(t, "bts-db", "available")
+	e.fails(t, "InvalidParameterCombination", "Cannot force a failover for a DB instance that is not Multi-AZ.",
+		"reboot-db-instance", "--db-instance-identifier", "bts-db", "--force-failover")
 	e.must(t, "reboot-db-instance", "--db-instance-identifier", "bts-db")
 	e.waitStatus(t, "bts-db", "available")
 
@@ -277,4 +286,131 @@ func TestTags(t *testing.T) {
 		t.Fatalf("filtered by engine: %v", dbs)
 	}
 	e.fails(t, "DBInstanceNotFound", "DBInstance nope not found.", "list-tags-for-resource", "--resource-name", "arn:aws:rds:"+region+":000000000000:db:nope")
+}
+
+// TestMultiAZFailover: seed 003's --multi-az instance has its standby in
+// the other zone; --force-failover swaps the two, in AWS's words.
+func TestMultiAZFailover(t *testing.T) {
+	e := newEnv(t)
+	n := e.network(t)
+	db := e.createDB(t, n, "bts-db", "--multi-az")
+	if db["MultiAZ"] != true || db["AvailabilityZone"] == db["SecondaryAvailabilityZone"] || db["SecondaryAvailabilityZone"] == nil {
+		t.Fatalf("created: %v", db)
+	}
+	e.waitStatus(t, "bts-db", "available")
+	if enis := e.ec2Interfaces(t, n.privateA); len(enis) != 1 {
+		t.Fatalf("interfaces in zone a: %+v", enis)
+	}
+	if enis := e.ec2Interfaces(t, n.privateC); len(enis) != 1 {
+		t.Fatalf("interfaces in zone c: %+v", enis)
+	}
+	out := e.must(t, "reboot-db-instance", "--db-instance-identifier", "bts-db", "--force-failover")["DBInstance"].(map[string]any)
+	if out["DBInstanceStatus"] != "rebooting" {
+		t.Fatalf("rebooting: %v", out)
+	}
+	after := e.waitStatus(t, "bts-db", "available")
+	if after["AvailabilityZone"] != db["SecondaryAvailabilityZone"] || after["SecondaryAvailabilityZone"] != db["AvailabilityZone"] {
+		t.Fatalf("after the failover: %v in %v", after["AvailabilityZone"], after["SecondaryAvailabilityZone"])
+	}
+	evs := e.must(t, "describe-events", "--source-identifier", "bts-db", "--source-type", "db-instance")
+	var msgs []string
+	for _, ev := range evs["Events"].([]any) {
+		msgs = append(msgs, ev.(map[string]any)["Message"].(string))
+	}
+	if got := strings.Join(msgs, "|"); !strings.HasSuffix(got, "Multi-AZ instance failover started.|DB instance restarted|Multi-AZ instance failover completed.") {
+		t.Fatalf("events: %s", got)
+	}
+	e.must(t, "delete-db-instance", "--db-instance-identifier", "bts-db", "--skip-final-snapshot")
+	deadline := time.Now().Add(30 * time.Second)
+	for len(e.ec2Interfaces(t, n.privateA))+len(e.ec2Interfaces(t, n.privateC)) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the nodes' interfaces outlived the instance")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestReadReplicas: a read replica in the source's region inherits its
+// database and groups with backups off; one in another region names its
+// source by ARN and uses that region's subnet group. Both show their
+// replication, and promotion makes a standalone instance with backups.
+func TestReadReplicas(t *testing.T) {
+	e := newEnv(t)
+	n := e.network(t)
+	e.createDB(t, n, "bts-db", "--db-name", "bts")
+	e.createDB(t, n, "no-backups", "--backup-retention-period", "0")
+	e.waitStatus(t, "bts-db", "available")
+	e.waitStatus(t, "no-backups", "available")
+	e.fails(t, "InvalidDBInstanceState", "Automated backups are not enabled for this database instance.",
+		"create-db-instance-read-replica", "--db-instance-identifier", "r", "--source-db-instance-identifier", "no-backups")
+	e.fails(t, "DBInstanceNotFound", "DBInstance nope not found.",
+		"create-db-instance-read-replica", "--db-instance-identifier", "r", "--source-db-instance-identifier", "nope")
+	e.fails(t, "InvalidDBInstanceState", "DB Instance is not a read replica.", "promote-read-replica", "--db-instance-identifier", "bts-db")
+
+	rep := e.must(t, "create-db-instance-read-replica", "--db-instance-identifier", "bts-db-replica", "--source-db-instance-identifier", "bts-db")["DBInstance"].(map[string]any)
+	if rep["ReadReplicaSourceDBInstanceIdentifier"] != "bts-db" || rep["BackupRetentionPeriod"] != float64(0) || rep["DBName"] != "bts" ||
+		rep["MasterUsername"] != "BTS_admin" || rep["VpcSecurityGroups"].([]any)[0].(map[string]any)["VpcSecurityGroupId"] != n.dbSG {
+		t.Fatalf("replica: %v", rep)
+	}
+	rep = e.waitStatus(t, "bts-db-replica", "available")
+	if fmt.Sprint(rep["StatusInfos"]) != "[map[Normal:true Status:replicating StatusType:read replication]]" {
+		t.Fatalf("replica's status: %v", rep["StatusInfos"])
+	}
+
+	// Another region: its own network and subnet group, the source by ARN.
+	other := "us-east-1"
+	ec2east := ec2sdk.New(ec2sdk.Options{Region: other, BaseEndpoint: aws.String(e.url), Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
+	ctx := context.Background()
+	v, err := ec2east.CreateVpc(ctx, &ec2sdk.CreateVpcInput{CidrBlock: aws.String("10.9.0.0/16")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var subnets []string
+	for i, az := range []string{"a", "b"} {
+		sn, err := ec2east.CreateSubnet(ctx, &ec2sdk.CreateSubnetInput{VpcId: v.Vpc.VpcId, CidrBlock: aws.String(fmt.Sprintf("10.9.%d.0/24", i)), AvailabilityZone: aws.String(other + az)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		subnets = append(subnets, *sn.Subnet.SubnetId)
+	}
+	e.must(t, "--region", other, "create-db-subnet-group", "--db-subnet-group-name", "dr", "--db-subnet-group-description", "dr", "--subnet-ids", subnets[0], subnets[1])
+	srcARN := "arn:aws:rds:" + region + ":000000000000:db:bts-db"
+	east := e.must(t, "--region", other, "create-db-instance-read-replica", "--db-instance-identifier", "bts-db-dr",
+		"--source-db-instance-identifier", srcARN, "--db-subnet-group-name", "dr")["DBInstance"].(map[string]any)
+	if east["ReadReplicaSourceDBInstanceIdentifier"] != srcARN || east["DBSubnetGroup"].(map[string]any)["VpcId"] != *v.Vpc.VpcId {
+		t.Fatalf("cross-region replica: %v", east)
+	}
+	src := e.waitStatus(t, "bts-db", "available")
+	if got := fmt.Sprint(src["ReadReplicaDBInstanceIdentifiers"]); got != "[bts-db-replica arn:aws:rds:us-east-1:000000000000:db:bts-db-dr]" {
+		t.Fatalf("the source's replicas: %s", got)
+	}
+
+	// Promotion: a standalone instance with backups, gone from the list.
+	out := e.must(t, "promote-read-replica", "--db-instance-identifier", "bts-db-replica", "--backup-retention-period", "3")["DBInstance"].(map[string]any)
+	if out["DBInstanceStatus"] != "modifying" {
+		t.Fatalf("promoting: %v", out)
+	}
+	done := e.waitStatus(t, "bts-db-replica", "available")
+	if done["ReadReplicaSourceDBInstanceIdentifier"] != nil || done["BackupRetentionPeriod"] != float64(3) || done["StatusInfos"] != nil {
+		t.Fatalf("promoted: %v", done)
+	}
+	if got := fmt.Sprint(e.waitStatus(t, "bts-db", "available")["ReadReplicaDBInstanceIdentifiers"]); got != "[arn:aws:rds:us-east-1:000000000000:db:bts-db-dr]" {
+		t.Fatalf("the source's replicas after the promotion: %s", got)
+	}
+	// Deleting the source leaves the other region's replica a replica
+	// whose replication has ended, until it is promoted.
+	e.must(t, "delete-db-instance", "--db-instance-identifier", "bts-db", "--skip-final-snapshot")
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		d, err := e.rds(t, "--region", other, "describe-db-instances", "--db-instance-identifier", "bts-db-dr")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(d["DBInstances"].([]any)[0].(map[string]any)["StatusInfos"]) == "[map[Normal:false Status:terminated StatusType:read replication]]" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the source's deletion: %v", d)
+		}
+	}
+	e.must(t, "--region", other, "promote-read-replica", "--db-instance-identifier", "bts-db-dr")
 }

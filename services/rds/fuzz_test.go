@@ -16,7 +16,11 @@ func FuzzUserInput(f *testing.F) {
 	f.Add("sql_mode", "STRICT_TRANS_TABLES,ANSI", "immediate")
 	f.Add("long_query_time", "0.5", "immediate")
 	f.Add("bts-db", "Bts-pass'\\1234", "BTS_admin")
+	f.Add("arn:aws:rds:ap-northeast-2:000000000000:db:bts-db", "x", "y")
 	f.Fuzz(func(t *testing.T, name, value, method string) {
+		if src, id, err := sourceOf(scope{account: "000000000000", region: "us-east-1"}, name); err == nil && (id == "" && name != "" || src.region == "" || src.account != "000000000000") {
+			t.Fatalf("source %q read as %+v %q", name, src, id)
+		}
 		checkParam(&rdsapi.Parameter{ParameterName: &name, ParameterValue: &value, ApplyMethod: &method})
 		evalFormula(value, 1<<30)
 		validIdentifier(name, 63)

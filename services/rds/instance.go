@@ -85,8 +85,9 @@ func (s *Service) CreateDBInstance(ctx context.Context, in *rdsapi.CreateDBInsta
 		}
 		r.BackupRetention = int(*in.BackupRetentionPeriod)
 	}
-	if deref(in.MultiAZ) {
-		return nil, notImplemented("MultiAZ (a standby in another Availability Zone)")
+	multiAZ := deref(in.MultiAZ)
+	if multiAZ && deref(in.AvailabilityZone) != "" {
+		return nil, invalidCombination("Requesting a specific availability zone is not valid for Multi-AZ instances.")
 	}
 	if deref(in.DBSubnetGroupName) == "" {
 		return nil, notImplemented("A DB instance outside a DB subnet group (in the default VPC)")
@@ -94,6 +95,7 @@ func (s *Service) CreateDBInstance(ctx context.Context, in *rdsapi.CreateDBInsta
 	now := s.now()
 	r.Created, r.StatusSince = now, now
 	r.ResourceID = "db-" + strings.ToUpper(randomLabel(26))
+	r.ReplPassword = randomLabel(32)
 	err := s.store.Update(func(tx *store.Tx) error {
 		if ok, err := tx.Get(sc.key(kindInstance, r.ID), &instanceRecord{}); err != nil {
 			return err
@@ -128,11 +130,16 @@ func (s *Service) CreateDBInstance(ctx context.Context, in *rdsapi.CreateDBInsta
 		}
 		r.Endpoint = r.ID + "." + label + "." + sc.region + ".rds.amazonaws.com"
 		eni, err := ec2.CreateServiceENI(tx, sc.account, sc.region, ec2.ServiceENISpec{Subnet: r.Subnet, Groups: r.SecurityGroups,
-			Description: "RDSNetworkInterface", InterfaceType: "interface", Public: r.Public, Owner: "rds", Cluster: r.ID})
+			Description: "RDSNetworkInterface", InterfaceType: "interface", Public: r.Public, Owner: "rds", Cluster: r.cluster()})
 		if err != nil {
 			return err
 		}
 		r.ENI, r.PrivateIP, r.PublicIP = eni.ID, eni.PrivateIP, eni.PublicIP
+		if multiAZ {
+			if err := r.addStandby(tx, sc, g); err != nil {
+				return err
+			}
+		}
 		return tx.Put(sc.key(kindInstance, r.ID), r)
 	})
 	if err != nil {
@@ -194,7 +201,7 @@ func describe(tx *store.Tx, sc scope, r *instanceRecord) (*rdsapi.DBInstance, er
 		DBInstanceClass: ptr(r.Class), Engine: ptr(r.Engine), EngineVersion: ptr(r.EngineVersion), DBInstanceStatus: ptr(r.Status),
 		MasterUsername: ptr(r.MasterUsername), AllocatedStorage: ptr(int64(r.AllocatedStorage)), InstanceCreateTime: ptr(r.Created),
 		AvailabilityZone: ptr(r.AZ), BackupRetentionPeriod: ptr(int64(r.BackupRetention)), DeletionProtection: ptr(r.DeletionProtection),
-		PubliclyAccessible: ptr(r.Public), MultiAZ: ptr(false), StorageType: ptr("gp2"), StorageEncrypted: ptr(false),
+		PubliclyAccessible: ptr(r.Public), MultiAZ: ptr(r.Standby != nil), StorageType: ptr("gp2"), StorageEncrypted: ptr(false),
 		LicenseModel: ptr("general-public-license"), AutoMinorVersionUpgrade: ptr(true), CopyTagsToSnapshot: ptr(false),
 		PreferredBackupWindow: ptr("17:00-17:30"), PreferredMaintenanceWindow: ptr("sun:18:00-sun:18:30"),
 		DbInstancePort: ptr(int64(0)), CACertificateIdentifier: ptr("rds-ca-rsa2048-g1"), NetworkType: ptr("IPV4"),
@@ -206,6 +213,12 @@ func describe(tx *store.Tx, sc scope, r *instanceRecord) (*rdsapi.DBInstance, er
 	}
 	if r.DBName != "" {
 		out.DBName = ptr(r.DBName)
+	}
+	if r.Standby != nil {
+		out.SecondaryAvailabilityZone = ptr(r.Standby.AZ)
+	}
+	if err := describeReplication(tx, sc, r, out); err != nil {
+		return nil, err
 	}
 	if r.PendingClass != "" && r.Status != "modifying" {
 		out.PendingModifiedValues.DBInstanceClass = ptr(r.PendingClass)
@@ -352,6 +365,11 @@ func (s *Service) DeleteDBInstance(ctx context.Context, in *rdsapi.DeleteDBInsta
 		if r.Status == "deleting" {
 			return fault("InvalidDBInstanceState", "Instance %s is already being deleted.", r.ID)
 		}
+		if r.Source != nil {
+			if err := forgetReplica(tx, *r.Source, r.ID); err != nil {
+				return err
+			}
+		}
 		r.setStatus("deleting", s.now())
 		return nil
 	})
@@ -397,10 +415,15 @@ func (s *Service) RebootDBInstance(ctx context.Context, in *rdsapi.RebootDBInsta
 		if r.Status != "available" {
 			return notAvailable(r.ID)
 		}
+		now := s.now()
+		r.setStatus("rebooting", now)
 		if deref(in.ForceFailover) {
-			return invalidCombination("Cannot force a failover for a DB instance that is not Multi-AZ.")
+			if r.Standby == nil {
+				return invalidCombination("Cannot force a failover for a DB instance that is not Multi-AZ.")
+			}
+			r.Failover = true
+			return event(tx, sc, r.ID, now, msgFailoverStarted)
 		}
-		r.setStatus("rebooting", s.now())
 		return nil
 	})
 	if err != nil {
@@ -417,8 +440,6 @@ func (s *Service) ModifyDBInstance(ctx context.Context, in *rdsapi.ModifyDBInsta
 		return nil, notImplemented("Changing DBParameterGroupName")
 	case in.PubliclyAccessible != nil:
 		return nil, notImplemented("Changing PubliclyAccessible")
-	case deref(in.MultiAZ):
-		return nil, notImplemented("MultiAZ (a standby in another Availability Zone)")
 	case in.AllocatedStorage != nil, in.EngineVersion != nil, in.DBPortNumber != nil, in.NewDBInstanceIdentifier != nil, in.DBSubnetGroupName != nil:
 		return nil, notImplemented("Changing the storage, engine version, port, identifier or subnet group")
 	}
@@ -429,6 +450,9 @@ func (s *Service) ModifyDBInstance(ctx context.Context, in *rdsapi.ModifyDBInsta
 	out, err := s.transition(ctx, deref(in.DBInstanceIdentifier), func(tx *store.Tx, sc scope, r *instanceRecord) error {
 		if r.Status != "available" {
 			return fault("InvalidDBInstanceState", "Database instance is not in available state.")
+		}
+		if in.MultiAZ != nil && *in.MultiAZ != (r.Standby != nil) {
+			return notImplemented("Turning Multi-AZ on or off for an existing DB instance")
 		}
 		now := s.now()
 		if class != "" && class != r.Class {
@@ -450,6 +474,11 @@ func (s *Service) ModifyDBInstance(ctx context.Context, in *rdsapi.ModifyDBInsta
 			}
 			if err := ec2.SetServiceENIGroups(tx, sc.account, sc.region, r.ENI, groups); err != nil {
 				return err
+			}
+			if r.Standby != nil {
+				if err := ec2.SetServiceENIGroups(tx, sc.account, sc.region, r.Standby.ENI, groups); err != nil {
+					return err
+				}
 			}
 			r.SecurityGroups = groups
 			if err := event(tx, sc, r.ID, now, msgSecurityGroups); err != nil {

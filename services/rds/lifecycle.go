@@ -95,20 +95,26 @@ func (s *Service) due(r *instanceRecord, now time.Time) bool {
 }
 
 // stepOne takes a due instance's step: the backup ends, or (without a
-// data plane) its node does what the data plane would report.
+// data plane) its nodes do what the data plane would report.
 func (s *Service) stepOne(tx *store.Tx, sc scope, r *instanceRecord, now time.Time) error {
+	primary := primarySlot(r)
 	switch r.Status {
 	case "backing-up":
 		return s.move(tx, sc, r, "available", now, msgBackupDone)
 	case "creating", "starting":
-		return s.report(tx, sc, r, desired.Running, "", now)
-	case "stopping", "deleting":
-		return s.report(tx, sc, r, desired.Stopped, "", now)
-	case "rebooting", "modifying":
-		if err := s.report(tx, sc, r, desired.Stopped, "", now); err != nil {
+		if err := s.reportSlot(tx, sc, r, primary, desired.Running, "", now); err != nil || r.Standby == nil {
 			return err
 		}
-		return s.report(tx, sc, r, desired.Running, "", now)
+		return s.reportSlot(tx, sc, r, r.Standby.Slot, desired.Running, "", now)
+	case "stopping", "deleting":
+		return s.reportSlot(tx, sc, r, primary, desired.Stopped, "", now)
+	case "rebooting", "modifying":
+		// The node that stopped starts again: after a failover it is the
+		// standby.
+		if err := s.reportSlot(tx, sc, r, primary, desired.Stopped, "", now); err != nil {
+			return err
+		}
+		return s.reportSlot(tx, sc, r, primary, desired.Running, "", now)
 	}
 	return nil
 }
@@ -136,12 +142,23 @@ func (s *Service) ReportSlot(account, region, id, state, reason string) error {
 			return err
 		}
 		for _, r := range insts {
-			if slotID(r) == id {
-				return s.report(tx, sc, r, state, reason, now)
+			if primarySlot(r) == id || r.Standby != nil && r.Standby.Slot == id {
+				return s.reportSlot(tx, sc, r, id, state, reason, now)
 			}
 		}
 		return nil // an instance already deleted
 	})
+}
+
+// reportSlot hands a node's state to what its role makes of it.
+func (s *Service) reportSlot(tx *store.Tx, sc scope, r *instanceRecord, slot, state, reason string, now time.Time) error {
+	if slot == primarySlot(r) {
+		return s.report(tx, sc, r, state, reason, now)
+	}
+	if state == desired.Failed {
+		s.log.Warn("rds: standby node failed", "id", r.ID, "slot", slot, "reason", reason)
+	}
+	return s.reportStandby(tx, sc, r, state == desired.Running, now)
 }
 
 // report is what a node's state means for its instance.
@@ -153,6 +170,10 @@ func (s *Service) report(tx *store.Tx, sc scope, r *instanceRecord, state, reaso
 	case desired.Running:
 		switch r.Status {
 		case "creating":
+			r.Booted = true
+			if r.Standby != nil && !r.Standby.Up {
+				return tx.Put(sc.key(kindInstance, r.ID), r) // made once the standby is too
+			}
 			return s.move(tx, sc, r, "backing-up", now, msgCreated, msgBackingUp)
 		case "starting":
 			return s.move(tx, sc, r, "available", now, msgStarted)
@@ -161,6 +182,10 @@ func (s *Service) report(tx *store.Tx, sc scope, r *instanceRecord, state, reaso
 				return s.move(tx, sc, r, "available", now, msgRestarted)
 			}
 		case "modifying":
+			if r.Down && r.Promoting {
+				r.Promoting = false
+				return s.move(tx, sc, r, "backing-up", now, msgRestarted, msgBackingUp)
+			}
 			if r.Down {
 				return s.move(tx, sc, r, "available", now, msgClassFinished, msgRestarted)
 			}
@@ -173,6 +198,11 @@ func (s *Service) report(tx *store.Tx, sc scope, r *instanceRecord, state, reaso
 			if err := ec2.DeleteServiceENI(tx, sc.account, sc.region, r.ENI); err != nil {
 				return err
 			}
+			if r.Standby != nil {
+				if err := ec2.DeleteServiceENI(tx, sc.account, sc.region, r.Standby.ENI); err != nil {
+					return err
+				}
+			}
 			if err := event(tx, sc, r.ID, now, msgDeleted); err != nil {
 				return err
 			}
@@ -183,7 +213,14 @@ func (s *Service) report(tx *store.Tx, sc scope, r *instanceRecord, state, reaso
 				return nil
 			}
 			// The stop of a restart is done: start again, with the new
-			// class (its limits) when one is pending.
+			// class (its limits) when one is pending. A failover first
+			// makes the standby the primary, which moves the endpoint.
+			if r.Failover {
+				r.swapPrimary()
+				r.Down = true
+				s.log.Info("rds: failed over", "id", r.ID, "primary", primarySlot(r), "az", r.AZ, "ip", r.PrivateIP)
+				return tx.Put(sc.key(kindInstance, r.ID), r)
+			}
 			if r.PendingClass != "" {
 				r.Class, r.PendingClass = r.PendingClass, ""
 			}

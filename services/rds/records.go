@@ -75,6 +75,52 @@ type instanceRecord struct {
 	ParamApply string
 	// Reason is why the slot failed, when Status is failed.
 	Reason string
+	// Slot names the primary's slot when it is not slotID's (after a
+	// failover made the first standby the primary).
+	Slot string
+	// Booted is set once the primary's node first runs: a Multi-AZ
+	// instance is made when both nodes are.
+	Booted bool
+	// Standby is the Multi-AZ standby, in another zone; nil for a
+	// Single-AZ instance.
+	Standby *node
+	// Failover marks a reboot that fails over to the standby.
+	Failover bool
+	// ReplPassword is the nodes' replication user's (rdsrepl).
+	ReplPassword string
+	// Cluster groups the interfaces of the nodes that replicate each
+	// other (desired.ENI.Cluster): the instance's id, or its source's
+	// cluster for a read replica.
+	Cluster string
+	// Source is the instance a read replica replicates (nil otherwise);
+	// Replicas are an instance's read replicas, in any region.
+	Source   *instanceRef
+	Replicas []instanceRef
+	// Follow is the name a read replica's node follows to its source's
+	// primary (promotion points it at the node itself); "" for the
+	// others, whose nodes follow the endpoint.
+	Follow string
+	// Promoting marks the restart of a read replica's promotion.
+	Promoting bool
+}
+
+// instanceRef names a DB instance in any account and region; a read
+// replica's also carries its VPC and the name its node follows.
+type instanceRef struct {
+	Account, Region, ID string
+	VPC, Follow         string
+}
+
+// node is a database server of an instance other than its primary: its
+// slot behind its own interface in a subnet of the subnet group. The
+// primary's are the instance record's own fields, so that failing over
+// swaps the two.
+type node struct {
+	Slot                string
+	AZ, Subnet, ENI     string
+	PrivateIP, PublicIP netip.Addr
+	// Up is whether the data plane last reported the slot running.
+	Up bool
 }
 
 // eventRecord is one RDS event as DescribeEvents returns it.

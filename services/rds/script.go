@@ -1,37 +1,59 @@
 package rds
 
 import (
+	_ "embed"
 	"fmt"
+	"hash/fnv"
+	"net/netip"
 	"slices"
 	"strings"
+	"text/template"
 )
 
-// firstBoot is the node's first-boot script: Debian's MariaDB from the
-// package mirror, listening on the instance's port on every address, with
-// the parameter group's values in its configuration, the master user
-// (reachable from anywhere the security groups let through) and the
-// initial database. The init starts MariaDB at every later boot (the
-// package enables its service), from the same disk.
-func firstBoot(r *instanceRecord, pg *paramGroupRecord, class instanceClass) string {
+//go:embed node.sh.tmpl
+var nodeScriptText string
+
+var nodeScriptTmpl = template.Must(template.New("node").Parse(nodeScriptText))
+
+// nodeSpec is what a node's first boot needs to know of its place.
+type nodeSpec struct {
+	Slot string
+	IP   netip.Addr
+	// Primary makes the node the origin of the instance's data (its master
+	// user and database); the others start as copies.
+	Primary bool
+	// Follow is the name whose address is the primary: the node it
+	// resolves to is writable, the others replicate it.
+	Follow string
+	// SemiSync makes the node acknowledge its primary's commits (a
+	// Multi-AZ standby); read replicas do not.
+	SemiSync bool
+}
+
+// firstBoot is a node's first-boot script (node.sh.tmpl): Debian's
+// MariaDB from the package mirror, listening on the instance's port on
+// every address, the parameter group's values in its configuration, and
+// its role kept by rds-follow. The init starts MariaDB and rds-follow at
+// every later boot (their units are enabled), from the same disk.
+func firstBoot(r *instanceRecord, n nodeSpec, pg *paramGroupRecord, class instanceClass) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "#!/bin/bash\n# RDS DB instance %s (%s %s): MariaDB from Debian.\nset -euo pipefail\n", r.ID, r.Engine, r.EngineVersion)
-	b.WriteString("export DEBIAN_FRONTEND=noninteractive\napt-get update\napt-get install -y --no-install-recommends mariadb-server mariadb-client\n")
-	b.WriteString("cat > /etc/mysql/mariadb.conf.d/90-rds.cnf <<'RDS_CNF'\n[mysqld]\nbind-address = 0.0.0.0\n")
-	fmt.Fprintf(&b, "port = %d\n", r.Port)
-	for _, line := range configLines(pg, class) {
-		b.WriteString(line + "\n")
+	err := nodeScriptTmpl.Execute(&b, map[string]any{
+		"ID": r.ID, "Engine": r.Engine, "EngineVersion": r.EngineVersion, "Port": r.Port, "Config": configLines(pg, class),
+		"Slot": n.Slot, "IP": n.IP, "Primary": n.Primary, "Follow": n.Follow, "SemiSync": n.SemiSync, "ServerID": serverID(n.Slot),
+		"ReplPassword": r.ReplPassword, "MasterUsername": r.MasterUsername, "MasterPassword": sqlString(r.Password), "DBName": r.DBName,
+	})
+	if err != nil {
+		panic("rds: node.sh.tmpl: " + err.Error()) // the template and its data are ours
 	}
-	b.WriteString("RDS_CNF\nsystemctl enable mariadb\nsystemctl restart mariadb\n")
-	b.WriteString("until mysqladmin --protocol=socket ping >/dev/null 2>&1; do sleep 1; done\n")
-	b.WriteString("mysql --protocol=socket -uroot <<'RDS_SQL'\n")
-	fmt.Fprintf(&b, "CREATE USER '%s'@'%%' IDENTIFIED BY '%s';\n", r.MasterUsername, sqlString(r.Password))
-	fmt.Fprintf(&b, "GRANT ALL PRIVILEGES ON *.* TO '%s'@'%%' WITH GRANT OPTION;\n", r.MasterUsername)
-	if r.DBName != "" {
-		fmt.Fprintf(&b, "CREATE DATABASE IF NOT EXISTS `%s`;\n", r.DBName)
-	}
-	b.WriteString("RDS_SQL\n")
-	fmt.Fprintf(&b, "echo \"RDS: %s accepts connections on port %d\"\n", r.ID, r.Port)
 	return b.String()
+}
+
+// serverID is a node's MariaDB server_id, which its replicas tell apart:
+// from its slot's name, never 0 (which refuses replication).
+func serverID(slot string) uint32 {
+	h := fnv.New32a()
+	h.Write([]byte(slot))
+	return h.Sum32()%(1<<31-1) + 1
 }
 
 // configLines are the group's values (the user's over the family's

@@ -81,7 +81,10 @@ func (s *Service) Handlers() *rdsapi.Handlers {
 		RebootDBInstance:    s.RebootDBInstance,
 		StopDBInstance:      s.StopDBInstance,
 		StartDBInstance:     s.StartDBInstance,
-		DescribeEvents:      s.DescribeEvents,
+
+		CreateDBInstanceReadReplica: s.CreateDBInstanceReadReplica,
+		PromoteReadReplica:          s.PromoteReadReplica,
+		DescribeEvents:              s.DescribeEvents,
 	}
 }
 

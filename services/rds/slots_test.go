@@ -121,14 +121,99 @@ func TestSlotsAndReports(t *testing.T) {
 		t.Fatalf("after a failed start: %s", got)
 	}
 
-	// A public instance's name resolves everywhere to its public address.
+	// A public instance's name resolves in its VPC to its private address
+	// (listed first, so it answers there), everywhere else to its public
+	// one.
 	pub := create("public", true)
 	if !*pub.PubliclyAccessible {
 		t.Fatalf("public: %+v", pub)
 	}
+	var names []*desired.Name
 	for _, nm := range e.world(t).Names {
-		if strings.HasPrefix(nm.Name, "public.") && (nm.VPCs != nil || strings.HasPrefix(nm.Addrs[0].String(), "10.")) {
-			t.Fatalf("public name: %+v", nm)
+		if strings.HasPrefix(nm.Name, "public.") {
+			names = append(names, nm)
 		}
+	}
+	if len(names) != 2 || len(names[0].VPCs) != 1 || !strings.HasPrefix(names[0].Addrs[0].String(), "10.") ||
+		names[1].VPCs != nil || strings.HasPrefix(names[1].Addrs[0].String(), "10.") {
+		t.Fatalf("public names: %+v %+v", names[0], names[len(names)-1])
+	}
+}
+
+// TestMultiAZ: a Multi-AZ instance has a standby node in another zone that
+// starts as a semi-synchronous copy of the primary; it is made when both
+// run. A forced failover stops the primary, then moves the endpoint to the
+// standby, and the old primary starts again as the standby.
+func TestMultiAZ(t *testing.T) {
+	e := newEnvWith(t, true)
+	n := e.network(t)
+	ctx := api.WithRequest(context.Background(), &api.Request{Region: region, Caller: api.Principal{Account: "000000000000"}})
+	if _, err := e.svc.CreateDBSubnetGroup(ctx, &rdsapi.CreateDBSubnetGroupMessage{DBSubnetGroupName: aws.String("g"),
+		DBSubnetGroupDescription: aws.String("g"), SubnetIds: []*string{aws.String(n.privateA), aws.String(n.privateC)}}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := e.svc.CreateDBInstance(ctx, &rdsapi.CreateDBInstanceMessage{DBInstanceIdentifier: aws.String("bts-db"), Engine: aws.String("mysql"),
+		DBInstanceClass: aws.String("db.t2.micro"), MasterUsername: aws.String("BTS_admin"), MasterUserPassword: aws.String("Bts-pass-1234"),
+		AllocatedStorage: aws.Int64(20), DBSubnetGroupName: aws.String("g"), MultiAZ: aws.Bool(true), VpcSecurityGroupIds: []*string{aws.String(n.dbSG)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := out.DBInstance
+	if !*db.MultiAZ || *db.AvailabilityZone == *db.SecondaryAvailabilityZone {
+		t.Fatalf("created: zone %s, secondary %v", *db.AvailabilityZone, db.SecondaryAvailabilityZone)
+	}
+	w := e.world(t)
+	if len(w.Slots) != 2 || len(w.Names) != 1 || w.Slots[0].ENI == w.Slots[1].ENI {
+		t.Fatalf("world: %+v", w.Slots)
+	}
+	primary, standby := w.Slots[0], w.Slots[1]
+	ps, ss := string(primary.Script), string(standby.Script)
+	if !strings.Contains(ps, "CREATE USER 'BTS_admin'") || strings.Contains(ss, "CREATE USER 'BTS_admin'") ||
+		!strings.Contains(ss, "rpl_semi_sync_slave_enabled = ON") || !strings.Contains(ss, "until /usr/local/sbin/rds-follow once") {
+		t.Fatalf("scripts:\n%s\n---\n%s", ps, ss)
+	}
+	first := w.Names[0].Addrs[0]
+
+	// Made once both nodes run.
+	e.svc.ReportSlot("000000000000", region, primary.ID, desired.Running, "")
+	if got := e.status(t, ctx, "bts-db"); got != "creating" {
+		t.Fatalf("with the primary only: %s", got)
+	}
+	e.svc.ReportSlot("000000000000", region, standby.ID, desired.Running, "")
+	for deadline := time.Now().Add(10 * time.Second); e.status(t, ctx, "bts-db") != "available"; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("never available")
+		}
+	}
+
+	if _, err := e.svc.RebootDBInstance(ctx, &rdsapi.RebootDBInstanceMessage{DBInstanceIdentifier: aws.String("bts-db"), ForceFailover: aws.Bool(true)}); err != nil {
+		t.Fatal(err)
+	}
+	if w := e.world(t); w.Slots[0].Running || !w.Slots[1].Running || w.Names[0].Addrs[0] != first {
+		t.Fatal("a failover first stops the primary, and only it")
+	}
+	e.svc.ReportSlot("000000000000", region, primary.ID, desired.Stopped, "")
+	w = e.world(t)
+	if w.Names[0].Addrs[0] == first || w.Slots[0].ID != standby.ID || !w.Slots[0].Running || !w.Slots[1].Running || e.status(t, ctx, "bts-db") != "rebooting" {
+		t.Fatalf("once the primary stopped, the endpoint moves to the standby and the old primary starts again: %+v %+v", w.Names[0], w.Slots)
+	}
+	e.svc.ReportSlot("000000000000", region, primary.ID, desired.Running, "")
+	d, err := e.svc.DescribeDBInstances(ctx, &rdsapi.DescribeDBInstancesMessage{DBInstanceIdentifier: aws.String("bts-db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := d.DBInstances[0]; *got.DBInstanceStatus != "available" || *got.AvailabilityZone != *db.SecondaryAvailabilityZone || *got.SecondaryAvailabilityZone != *db.AvailabilityZone {
+		t.Fatalf("after the failover: %s in %s (secondary %s)", *got.DBInstanceStatus, *got.AvailabilityZone, *got.SecondaryAvailabilityZone)
+	}
+	evs, err := e.svc.DescribeEvents(ctx, &rdsapi.DescribeEventsMessage{SourceIdentifier: aws.String("bts-db"), SourceType: aws.String("db-instance")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msgs []string
+	for _, ev := range evs.Events {
+		msgs = append(msgs, *ev.Message)
+	}
+	if got := strings.Join(msgs, "|"); !strings.HasSuffix(got, "Multi-AZ instance failover started.|DB instance restarted|Multi-AZ instance failover completed.") {
+		t.Fatalf("events: %s", got)
 	}
 }

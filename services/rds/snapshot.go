@@ -33,16 +33,34 @@ func (s *Service) Contribute(tx *store.Tx, ds desired.Scope, w *desired.World) e
 		if err != nil {
 			return err
 		}
-		w.Slots = append(w.Slots, &desired.Slot{ID: slotID(r), Account: sc.account, Region: sc.region, Owner: "rds",
-			ENI: r.ENI, VCPUs: class.VCPUs, MemoryMiB: class.MemoryMiB, Script: []byte(firstBoot(r, pg, class)), Running: r.wantsRunning()})
+		// The first node made is the origin of the data, unless the
+		// instance began as a read replica; a node made later starts as a
+		// copy of the primary, whichever it is.
+		origin := func(slot string) bool { return slot == slotID(r) && r.Follow == "" }
+		primary := nodeSpec{Slot: primarySlot(r), IP: r.PrivateIP, Primary: origin(primarySlot(r)), Follow: r.followName(), SemiSync: r.Standby != nil}
+		w.Slots = append(w.Slots, &desired.Slot{ID: primary.Slot, Account: sc.account, Region: sc.region, Owner: "rds",
+			ENI: r.ENI, VCPUs: class.VCPUs, MemoryMiB: class.MemoryMiB, Script: []byte(firstBoot(r, primary, pg, class)), Running: r.wantsRunning()})
+		if sb := r.Standby; sb != nil {
+			standby := nodeSpec{Slot: sb.Slot, IP: sb.PrivateIP, Primary: origin(sb.Slot), Follow: r.followName(), SemiSync: true}
+			w.Slots = append(w.Slots, &desired.Slot{ID: sb.Slot, Account: sc.account, Region: sc.region, Owner: "rds",
+				ENI: sb.ENI, VCPUs: class.VCPUs, MemoryMiB: class.MemoryMiB, Script: []byte(firstBoot(r, standby, pg, class)), Running: r.standbyWantsRunning()})
+		}
 		if r.Status == "deleting" {
 			continue
 		}
-		n := &desired.Name{Name: r.Endpoint, VPCs: []string{r.VPC}, Addrs: []netip.Addr{r.PrivateIP}}
+		// In the VPC the endpoint is the primary's private address, as
+		// AWS answers it there; a publicly accessible one is its public
+		// address everywhere else.
+		w.Names = append(w.Names, &desired.Name{Name: r.Endpoint, VPCs: []string{r.VPC}, Addrs: []netip.Addr{r.PrivateIP}})
 		if r.Public && r.PublicIP.IsValid() {
-			n.VPCs, n.Addrs = nil, []netip.Addr{r.PublicIP}
+			w.Names = append(w.Names, &desired.Name{Name: r.Endpoint, Addrs: []netip.Addr{r.PublicIP}})
 		}
-		w.Names = append(w.Names, n)
+		// A promoted replica's node follows its own address; a source
+		// publishes where its replicas' nodes find it.
+		if r.Follow != "" && r.Source == nil {
+			w.Names = append(w.Names, &desired.Name{Name: r.Follow, VPCs: []string{r.VPC}, Addrs: []netip.Addr{r.PrivateIP}})
+		}
+		w.Names = append(w.Names, replicaNames(r)...)
 	}
 	return nil
 }
