@@ -83,6 +83,22 @@ type Slot struct {
 	// Running is what the owner wants: false stops the processes and
 	// keeps the disk. A slot gone from the world is removed with its disk.
 	Running bool
+	// Metrics, when set, has the metric publisher publish the slot's CPU,
+	// memory and network each period as the owner's AWS namespace does.
+	Metrics *SlotMetrics
+}
+
+// SlotMetrics names a slot's metrics as its service publishes them.
+type SlotMetrics struct {
+	// Namespace is the service's ("AWS/RDS"); Dimensions identify the
+	// resource ({"DBInstanceIdentifier": "bts-db"}).
+	Namespace  string
+	Dimensions map[string]string
+	// Names are the service's names for CPU (percent of the slot's
+	// vCPUs), freeable memory (bytes) and the bytes received and sent
+	// (per second when PerSecond, else per period).
+	CPU, FreeMemory, NetworkIn, NetworkOut string
+	PerSecond                              bool
 }
 
 // Name is a DNS name a service publishes: it resolves to Addrs in the

@@ -1,7 +1,9 @@
 // Package metrics is the built-in metric publisher: each virtual minute
 // it publishes AWS/EC2 CPUUtilization, NetworkIn and NetworkOut of the
-// running instances (their cgroups' CPU time and interfaces' counters)
-// and the AWS/ApplicationELB metrics of the load balancers (their nodes'
+// running instances (their cgroups' CPU time and interfaces' counters),
+// the same counters of the service slots that ask (AWS/RDS's
+// CPUUtilization, FreeableMemory and network throughput), and the
+// AWS/ApplicationELB metrics of the load balancers (their nodes'
 // counters), as CloudWatch receives them from AWS's own services.
 package metrics
 
@@ -98,6 +100,7 @@ func (c *Controller) run() {
 	defer t.Stop()
 	instances := map[string]instanceSample{}
 	nodes := map[string]alb.Stats{}
+	slots := map[string]instanceSample{}
 	for {
 		select {
 		case <-c.stop:
@@ -106,6 +109,7 @@ func (c *Controller) run() {
 			m := metricBatches{}
 			snap, vnow := c.cfg.Desired(), c.cfg.Now()
 			c.instanceMetrics(m, snap, instances, vnow)
+			c.slotMetrics(m, snap, slots, vnow)
 			c.lbMetrics(m, snap, nodes, vnow)
 			for k, data := range m {
 				if err := c.cfg.Publisher.Publish(k.account, k.region, k.namespace, data); err != nil {
@@ -163,6 +167,58 @@ func (c *Controller) instanceMetrics(m metricBatches, snap *desired.World, last 
 				d.Dimensions = map[string]string{"AutoScalingGroupName": in.AutoScalingGroup}
 				m.add(in.Account, in.Region, "AWS/EC2", d)
 			}
+		}
+	}
+	for id := range last {
+		if !seen[id] {
+			delete(last, id)
+		}
+	}
+}
+
+// slotMetrics adds the metrics of every running service slot that asks
+// for them (desired.Slot.Metrics), from its cgroup and interface counters
+// as for instances: an RDS instance's CPUUtilization, FreeableMemory and
+// network throughput come from its primary's slot.
+func (c *Controller) slotMetrics(m metricBatches, snap *desired.World, last map[string]instanceSample, vnow time.Time) {
+	now := time.Now()
+	seen := map[string]bool{}
+	for _, sl := range snap.Slots {
+		sm := sl.Metrics
+		if sm == nil || !sl.Running {
+			continue
+		}
+		st, err := c.cfg.Instances.Stats(sl.ID)
+		if err != nil {
+			continue
+		}
+		seen[sl.ID] = true
+		prev, ok := last[sl.ID]
+		last[sl.ID] = instanceSample{cpu: st.CPUTime, in: st.NetworkInBytes, out: st.NetworkOutBytes, wall: now}
+		if !ok || !now.After(prev.wall) {
+			continue
+		}
+		elapsed := now.Sub(prev.wall)
+		pct := 100 * float64(st.CPUTime-prev.cpu) / (float64(elapsed) * float64(max(sl.VCPUs, 1)))
+		in, out, unit := float64(delta(st.NetworkInBytes, prev.in)), float64(delta(st.NetworkOutBytes, prev.out)), "Bytes"
+		if sm.PerSecond {
+			in, out, unit = in/elapsed.Seconds(), out/elapsed.Seconds(), "Bytes/Second"
+		}
+		free := float64(0)
+		if st.MemoryLimitBytes > st.MemoryBytes {
+			free = float64(st.MemoryLimitBytes - st.MemoryBytes)
+		}
+		for _, d := range []metric.Datum{
+			{Name: sm.CPU, Value: min(max(pct, 0), 100), Unit: "Percent"},
+			{Name: sm.FreeMemory, Value: free, Unit: "Bytes"},
+			{Name: sm.NetworkIn, Value: in, Unit: unit},
+			{Name: sm.NetworkOut, Value: out, Unit: unit},
+		} {
+			if d.Name == "" {
+				continue
+			}
+			d.Time, d.Dimensions = vnow, sm.Dimensions
+			m.add(sl.Account, sl.Region, sm.Namespace, d)
 		}
 	}
 	for id := range last {

@@ -39,7 +39,9 @@ func (s *Service) Contribute(tx *store.Tx, ds desired.Scope, w *desired.World) e
 		origin := func(slot string) bool { return slot == slotID(r) && r.Follow == "" }
 		primary := nodeSpec{Slot: primarySlot(r), IP: r.PrivateIP, Primary: origin(primarySlot(r)), Follow: r.followName(), SemiSync: r.Standby != nil}
 		w.Slots = append(w.Slots, &desired.Slot{ID: primary.Slot, Account: sc.account, Region: sc.region, Owner: "rds",
-			ENI: r.ENI, VCPUs: class.VCPUs, MemoryMiB: class.MemoryMiB, Script: []byte(firstBoot(r, primary, pg, class)), Running: r.wantsRunning()})
+			ENI: r.ENI, VCPUs: class.VCPUs, MemoryMiB: class.MemoryMiB, Script: []byte(firstBoot(r, primary, pg, class)), Running: r.wantsRunning(),
+			Metrics: &desired.SlotMetrics{Namespace: "AWS/RDS", Dimensions: map[string]string{"DBInstanceIdentifier": r.ID}, CPU: "CPUUtilization",
+				FreeMemory: "FreeableMemory", NetworkIn: "NetworkReceiveThroughput", NetworkOut: "NetworkTransmitThroughput", PerSecond: true}})
 		if sb := r.Standby; sb != nil {
 			standby := nodeSpec{Slot: sb.Slot, IP: sb.PrivateIP, Primary: origin(sb.Slot), Follow: r.followName(), SemiSync: true}
 			w.Slots = append(w.Slots, &desired.Slot{ID: sb.Slot, Account: sc.account, Region: sc.region, Owner: "rds",
