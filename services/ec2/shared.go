@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"slices"
 
 	ec2api "github.com/cloudbox/cloudbox/api/ec2"
 	"github.com/cloudbox/cloudbox/store"
@@ -36,6 +37,41 @@ func LookupSubnet(tx *store.Tx, account, region, id string) (SubnetInfo, bool, e
 // VPCExists reports whether a VPC exists.
 func VPCExists(tx *store.Tx, account, region, id string) (bool, error) {
 	return tx.Get(scope{account: account, region: region}.key(kindVPC, id), &vpcRecord{})
+}
+
+// HasInternetGateway reports whether an internet gateway is attached to a
+// VPC (services make their resources public by default then, as RDS).
+func HasInternetGateway(tx *store.Tx, account, region, vpc string) (bool, error) {
+	return vpcHasInternetGateway(tx, scope{account: account, region: region}, vpc)
+}
+
+// DefaultVPCSubnets returns the region's default VPC and its default
+// subnets, one per zone in zone order (what a service that is given no
+// subnets uses); ok is false when the region has no default VPC.
+func DefaultVPCSubnets(tx *store.Tx, account, region string) (vpc string, subnets []SubnetInfo, ok bool, err error) {
+	sc := scope{account: account, region: region}
+	vpcs, err := listAll[vpcRecord](tx, sc, kindVPC)
+	if err != nil {
+		return "", nil, false, err
+	}
+	i := slices.IndexFunc(vpcs, func(v *vpcRecord) bool { return derefBool(v.IsDefault) })
+	if i < 0 {
+		return "", nil, false, nil
+	}
+	v := vpcs[i]
+	all, err := listAll[subnetRecord](tx, sc, kindSubnet)
+	if err != nil {
+		return "", nil, false, err
+	}
+	for _, z := range zonesOf(region) {
+		for _, sn := range all {
+			if deref(sn.VpcId) == *v.VpcId && derefBool(sn.DefaultForAz) && deref(sn.AvailabilityZone) == z.Name {
+				cidr, _ := netip.ParsePrefix(deref(sn.CidrBlock))
+				subnets = append(subnets, SubnetInfo{ID: *sn.SubnetId, VPC: *v.VpcId, AZ: z.Name, CIDR: cidr})
+			}
+		}
+	}
+	return *v.VpcId, subnets, true, nil
 }
 
 // DefaultSecurityGroup returns the id of a VPC's default group.

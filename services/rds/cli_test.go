@@ -414,3 +414,28 @@ func TestReadReplicas(t *testing.T) {
 	}
 	e.must(t, "--region", other, "promote-read-replica", "--db-instance-identifier", "bts-db-dr")
 }
+
+// TestDefaultVPC: without a DB subnet group an instance goes in the
+// default VPC's "default" group; without PubliclyAccessible it is public
+// when its VPC has an internet gateway, as RDS decides.
+func TestDefaultVPC(t *testing.T) {
+	e := newEnv(t)
+	n := e.network(t)
+	db := e.must(t, "create-db-instance", "--engine", "mariadb", "--db-instance-identifier", "quick", "--db-instance-class", "db.t3.micro",
+		"--master-username", "admin", "--master-user-password", "secret99", "--allocated-storage", "20")["DBInstance"].(map[string]any)
+	g := db["DBSubnetGroup"].(map[string]any)
+	if g["DBSubnetGroupName"] != "default" || g["VpcId"] == n.vpc || len(g["Subnets"].([]any)) < 2 || db["PubliclyAccessible"] != true {
+		t.Fatalf("in the default VPC: %v", db)
+	}
+	groups := e.must(t, "describe-db-subnet-groups", "--db-subnet-group-name", "default")["DBSubnetGroups"].([]any)
+	if len(groups) != 1 || groups[0].(map[string]any)["DBSubnetGroupDescription"] != "default" {
+		t.Fatalf("default group: %v", groups)
+	}
+	// The seed's private group, in a VPC without an internet gateway: private.
+	db = e.must(t, "create-db-subnet-group", "--db-subnet-group-name", "g", "--db-subnet-group-description", "g", "--subnet-ids", n.privateA, n.privateC)
+	db = e.must(t, "create-db-instance", "--engine", "mysql", "--db-instance-identifier", "private", "--db-instance-class", "db.t3.micro",
+		"--master-username", "admin", "--master-user-password", "secret99", "--allocated-storage", "20", "--db-subnet-group-name", "g")["DBInstance"].(map[string]any)
+	if db["PubliclyAccessible"] != false {
+		t.Fatalf("without an internet gateway: %v", db)
+	}
+}

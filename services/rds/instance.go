@@ -89,9 +89,6 @@ func (s *Service) CreateDBInstance(ctx context.Context, in *rdsapi.CreateDBInsta
 	if multiAZ && deref(in.AvailabilityZone) != "" {
 		return nil, invalidCombination("Requesting a specific availability zone is not valid for Multi-AZ instances.")
 	}
-	if deref(in.DBSubnetGroupName) == "" {
-		return nil, notImplemented("A DB instance outside a DB subnet group (in the default VPC)")
-	}
 	now := s.now()
 	r.Created, r.StatusSince = now, now
 	r.ResourceID = "db-" + strings.ToUpper(randomLabel(26))
@@ -102,11 +99,16 @@ func (s *Service) CreateDBInstance(ctx context.Context, in *rdsapi.CreateDBInsta
 		} else if ok {
 			return fault("DBInstanceAlreadyExists", "DB instance already exists")
 		}
-		g, err := loadSubnetGroup(tx, sc, deref(in.DBSubnetGroupName))
+		g, err := subnetGroupFor(tx, sc, deref(in.DBSubnetGroupName))
 		if err != nil {
 			return err
 		}
 		r.SubnetGroup, r.VPC = g.Name, g.VPC
+		if in.PubliclyAccessible == nil {
+			if r.Public, err = ec2.HasInternetGateway(tx, sc.account, sc.region, g.VPC); err != nil {
+				return err
+			}
+		}
 		pg, err := loadParamGroup(tx, sc, "default."+v.Family)
 		if n := deref(in.DBParameterGroupName); n != "" {
 			pg, err = loadParamGroup(tx, sc, n)

@@ -121,13 +121,10 @@ func (s *Service) CreateDBInstanceReadReplica(ctx context.Context, in *rdsapi.Cr
 			r.Port = int(*in.Port)
 		}
 		groupName := deref(in.DBSubnetGroupName)
-		if groupName == "" {
-			if cross {
-				return notImplemented("A DB instance outside a DB subnet group (in the default VPC)")
-			}
+		if groupName == "" && !cross {
 			groupName = src.SubnetGroup
 		}
-		g, err := loadSubnetGroup(tx, sc, groupName)
+		g, err := subnetGroupFor(tx, sc, groupName)
 		if err != nil {
 			return err
 		}

@@ -199,3 +199,27 @@ func (s *Service) DeleteDBSubnetGroup(ctx context.Context, in *rdsapi.DeleteDBSu
 	}
 	return &rdsapi.DeleteDBSubnetGroupOutput{}, nil
 }
+
+// subnetGroupFor is the subnet group named, or without a name the
+// region's "default" group over the default VPC's default subnets, made
+// the first time it is needed, as RDS makes it.
+func subnetGroupFor(tx *store.Tx, sc scope, name string) (*subnetGroupRecord, error) {
+	if name != "" {
+		return loadSubnetGroup(tx, sc, name)
+	}
+	if g, ok, err := store.Get[subnetGroupRecord](tx, sc.key(kindSubnetGroup, "default")); err != nil || ok {
+		return g, err
+	}
+	vpc, subnets, ok, err := ec2.DefaultVPCSubnets(tx, sc.account, sc.region)
+	if err != nil {
+		return nil, err
+	}
+	if !ok || len(subnets) < 2 {
+		return nil, fault("InvalidVPCNetworkStateFault", "No default subnet detected in VPC. Please contact AWS Support to recreate default Subnets.")
+	}
+	g := &subnetGroupRecord{Name: "default", Description: "default", VPC: vpc}
+	for _, sn := range subnets {
+		g.Subnets = append(g.Subnets, groupSubnet{ID: sn.ID, AZ: sn.AZ})
+	}
+	return g, tx.Put(sc.key(kindSubnetGroup, g.Name), g)
+}
