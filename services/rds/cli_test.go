@@ -385,6 +385,11 @@ func TestReadReplicas(t *testing.T) {
 		t.Fatalf("the source's replicas: %s", got)
 	}
 
+	// A second replica in the region is promoted when its source is
+	// deleted (below).
+	e.must(t, "create-db-instance-read-replica", "--db-instance-identifier", "bts-db-replica-2", "--source-db-instance-identifier", "bts-db")
+	e.waitStatus(t, "bts-db-replica-2", "available")
+
 	// Promotion: a standalone instance with backups, gone from the list.
 	out := e.must(t, "promote-read-replica", "--db-instance-identifier", "bts-db-replica", "--backup-retention-period", "3")["DBInstance"].(map[string]any)
 	if out["DBInstanceStatus"] != "modifying" {
@@ -394,7 +399,7 @@ func TestReadReplicas(t *testing.T) {
 	if done["ReadReplicaSourceDBInstanceIdentifier"] != nil || done["BackupRetentionPeriod"] != float64(3) || done["StatusInfos"] != nil {
 		t.Fatalf("promoted: %v", done)
 	}
-	if got := fmt.Sprint(e.waitStatus(t, "bts-db", "available")["ReadReplicaDBInstanceIdentifiers"]); got != "[arn:aws:rds:us-east-1:000000000000:db:bts-db-dr]" {
+	if got := fmt.Sprint(e.waitStatus(t, "bts-db", "available")["ReadReplicaDBInstanceIdentifiers"]); got != "[arn:aws:rds:us-east-1:000000000000:db:bts-db-dr bts-db-replica-2]" {
 		t.Fatalf("the source's replicas after the promotion: %s", got)
 	}
 	// Deleting the source leaves the other region's replica a replica
@@ -413,6 +418,9 @@ func TestReadReplicas(t *testing.T) {
 		}
 	}
 	e.must(t, "--region", other, "promote-read-replica", "--db-instance-identifier", "bts-db-dr")
+	if d := e.waitStatus(t, "bts-db-replica-2", "available"); d["ReadReplicaSourceDBInstanceIdentifier"] != nil || d["BackupRetentionPeriod"] != float64(1) {
+		t.Fatalf("the same region's replica after its source's deletion: %v", d)
+	}
 }
 
 // TestDefaultVPC: without a DB subnet group an instance goes in the

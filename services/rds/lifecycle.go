@@ -206,6 +206,9 @@ func (s *Service) report(tx *store.Tx, sc scope, r *instanceRecord, state, reaso
 			if err := event(tx, sc, r.ID, now, msgDeleted); err != nil {
 				return err
 			}
+			if err := s.orphanReplicas(tx, sc, r, now); err != nil {
+				return err
+			}
 			_, err := tx.Delete(sc.key(kindInstance, r.ID))
 			return err
 		case "rebooting", "modifying":

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"time"
 
 	rdsapi "github.com/cloudbox/cloudbox/api/rds"
 	"github.com/cloudbox/cloudbox/desired"
@@ -213,6 +214,30 @@ func (s *Service) PromoteReadReplica(ctx context.Context, in *rdsapi.PromoteRead
 		return nil, err
 	}
 	return &rdsapi.PromoteReadReplicaResult{DBInstance: out}, nil
+}
+
+// orphanReplicas is what a deleted source's replicas become: those in its
+// region are promoted to standalone instances, as RDS does; those in
+// other regions stay replicas whose replication has ended, until promoted.
+func (s *Service) orphanReplicas(tx *store.Tx, sc scope, src *instanceRecord, now time.Time) error {
+	for _, ref := range src.Replicas {
+		if ref.Account != sc.account || ref.Region != sc.region {
+			continue
+		}
+		r, ok, err := store.Get[instanceRecord](tx, sc.key(kindInstance, ref.ID))
+		if err != nil {
+			return err
+		}
+		if !ok || r.Status != "available" {
+			continue
+		}
+		r.Source, r.Promoting, r.BackupRetention = nil, true, 1
+		s.log.Info("rds: promoting a replica whose source was deleted", "id", r.ID, "source", src.ID)
+		if err := s.move(tx, sc, r, "modifying", now); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // forgetReplica drops a replica from its source's list (a source already
