@@ -447,3 +447,26 @@ func TestDefaultVPC(t *testing.T) {
 		t.Fatalf("without an internet gateway: %v", db)
 	}
 }
+
+// TestModifyMultiAZ: Multi-AZ turned on makes a standby (modifying until
+// it runs), turned off removes it.
+func TestModifyMultiAZ(t *testing.T) {
+	e := newEnv(t)
+	n := e.network(t)
+	e.createDB(t, n, "bts-db")
+	e.waitStatus(t, "bts-db", "available")
+	e.fails(t, "NotImplemented", "maintenance window", "modify-db-instance", "--db-instance-identifier", "bts-db", "--multi-az")
+	db := e.must(t, "modify-db-instance", "--db-instance-identifier", "bts-db", "--multi-az", "--apply-immediately")["DBInstance"].(map[string]any)
+	if db["DBInstanceStatus"] != "modifying" || db["MultiAZ"] != true || db["SecondaryAvailabilityZone"] != region+"c" {
+		t.Fatalf("turning Multi-AZ on: %v", db)
+	}
+	e.waitStatus(t, "bts-db", "available")
+	if len(e.ec2Interfaces(t, n.privateC)) != 1 {
+		t.Fatal("no standby interface in zone c")
+	}
+	db = e.must(t, "modify-db-instance", "--db-instance-identifier", "bts-db", "--no-multi-az", "--apply-immediately")["DBInstance"].(map[string]any)
+	if db["MultiAZ"] != false || db["SecondaryAvailabilityZone"] != nil || len(e.ec2Interfaces(t, n.privateC)) != 0 {
+		t.Fatalf("turning Multi-AZ off: %v", db)
+	}
+	e.fails(t, "InvalidParameterCombination", "not Multi-AZ", "reboot-db-instance", "--db-instance-identifier", "bts-db", "--force-failover")
+}

@@ -453,10 +453,15 @@ func (s *Service) ModifyDBInstance(ctx context.Context, in *rdsapi.ModifyDBInsta
 		if r.Status != "available" {
 			return fault("InvalidDBInstanceState", "Database instance is not in available state.")
 		}
-		if in.MultiAZ != nil && *in.MultiAZ != (r.Standby != nil) {
-			return notImplemented("Turning Multi-AZ on or off for an existing DB instance")
-		}
 		now := s.now()
+		if in.MultiAZ != nil && *in.MultiAZ != (r.Standby != nil) {
+			if !deref(in.ApplyImmediately) {
+				return notImplemented("Changing Multi-AZ in the maintenance window (use --apply-immediately)")
+			}
+			if err := s.setMultiAZ(tx, sc, r, *in.MultiAZ, now); err != nil {
+				return err
+			}
+		}
 		if class != "" && class != r.Class {
 			if _, ok := findClass(class); !ok {
 				return invalidCombination("RDS does not support creating a DB instance with the following combination: DBInstanceClass=%s, Engine=%s, EngineVersion=%s, LicenseModel=general-public-license. For supported combinations of instance class and database engine version, see the documentation.", class, r.Engine, r.EngineVersion)

@@ -108,7 +108,12 @@ func (s *Service) stepOne(tx *store.Tx, sc scope, r *instanceRecord, now time.Ti
 		return s.reportSlot(tx, sc, r, r.Standby.Slot, desired.Running, "", now)
 	case "stopping", "deleting":
 		return s.reportSlot(tx, sc, r, primary, desired.Stopped, "", now)
-	case "rebooting", "modifying":
+	case "modifying":
+		if r.AddingStandby {
+			return s.reportSlot(tx, sc, r, r.Standby.Slot, desired.Running, "", now)
+		}
+		fallthrough
+	case "rebooting":
 		// The node that stopped starts again: after a failover it is the
 		// standby.
 		if err := s.reportSlot(tx, sc, r, primary, desired.Stopped, "", now); err != nil {

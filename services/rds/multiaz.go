@@ -51,6 +51,32 @@ func (r *instanceRecord) addStandby(tx *store.Tx, sc scope, g *subnetGroupRecord
 	return fault("DBSubnetGroupDoesNotCoverEnoughAZs", "DB Subnet Group doesn't meet Availability Zone (AZ) coverage requirement. Current AZ coverage: %s. Add subnets to cover at least 2 AZs.", r.AZ)
 }
 
+// setMultiAZ turns Multi-AZ on (a standby is made, which copies the
+// primary; the instance is modifying until it runs) or off (the standby
+// and its interface go).
+func (s *Service) setMultiAZ(tx *store.Tx, sc scope, r *instanceRecord, on bool, now time.Time) error {
+	if r.Source != nil && on {
+		return notImplemented("A Multi-AZ read replica")
+	}
+	if !on {
+		if err := ec2.DeleteServiceENI(tx, sc.account, sc.region, r.Standby.ENI); err != nil {
+			return err
+		}
+		r.Standby = nil
+		return nil
+	}
+	g, err := loadSubnetGroup(tx, sc, r.SubnetGroup)
+	if err != nil {
+		return err
+	}
+	if err := r.addStandby(tx, sc, g); err != nil {
+		return err
+	}
+	r.setStatus("modifying", now)
+	r.AddingStandby = true
+	return nil
+}
+
 // swapPrimary makes the standby the primary and the primary the standby
 // (down until its slot runs again).
 func (r *instanceRecord) swapPrimary() {
@@ -80,6 +106,10 @@ func (s *Service) reportStandby(tx *store.Tx, sc scope, r *instanceRecord, runni
 		switch {
 		case r.Status == "creating" && r.Booted:
 			return s.move(tx, sc, r, "backing-up", now, msgCreated, msgBackingUp)
+		case r.Status == "modifying" && r.AddingStandby:
+			// Turning Multi-AZ on is done once the standby runs.
+			r.AddingStandby = false
+			return s.move(tx, sc, r, "available", now)
 		case r.Status == "rebooting" && r.Failover && r.Down:
 			r.Failover = false
 			return s.move(tx, sc, r, "available", now, msgRestarted, msgFailoverCompleted)

@@ -100,8 +100,10 @@ type instanceRecord struct {
 	// primary (promotion points it at the node itself); "" for the
 	// others, whose nodes follow the endpoint.
 	Follow string
-	// Promoting marks the restart of a read replica's promotion.
-	Promoting bool
+	// Promoting marks the restart of a read replica's promotion;
+	// AddingStandby a modification that waits for a new standby (the
+	// primary keeps running).
+	Promoting, AddingStandby bool
 }
 
 // instanceRef names a DB instance in any account and region; a read

@@ -37,7 +37,7 @@ func (s *Service) Contribute(tx *store.Tx, ds desired.Scope, w *desired.World) e
 		// instance began as a read replica; a node made later starts as a
 		// copy of the primary, whichever it is.
 		origin := func(slot string) bool { return slot == slotID(r) && r.Follow == "" }
-		primary := nodeSpec{Slot: primarySlot(r), IP: r.PrivateIP, Primary: origin(primarySlot(r)), Follow: r.followName(), SemiSync: r.Standby != nil}
+		primary := nodeSpec{Slot: primarySlot(r), IP: r.PrivateIP, Primary: origin(primarySlot(r)), Follow: r.followName(), SemiSync: r.Follow == ""}
 		w.Slots = append(w.Slots, &desired.Slot{ID: primary.Slot, Account: sc.account, Region: sc.region, Owner: "rds",
 			ENI: r.ENI, VCPUs: class.VCPUs, MemoryMiB: class.MemoryMiB, Script: []byte(firstBoot(r, primary, pg, class)), Running: r.wantsRunning(),
 			Metrics: &desired.SlotMetrics{Namespace: "AWS/RDS", Dimensions: map[string]string{"DBInstanceIdentifier": r.ID}, CPU: "CPUUtilization",
@@ -78,7 +78,7 @@ func (r *instanceRecord) wantsRunning() bool {
 	case "creating", "backing-up", "available", "starting":
 		return true
 	case "rebooting", "modifying":
-		return r.Down
+		return r.Down || r.AddingStandby
 	}
 	return false
 }
