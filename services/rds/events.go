@@ -34,6 +34,60 @@ var categories = map[string]string{
 	msgSecurityGroups: "configuration change",
 }
 
+// eventIDs are RDS's ids of the events it sends to EventBridge.
+var eventIDs = map[string]string{
+	msgBackingUp: "RDS-EVENT-0001", msgBackupDone: "RDS-EVENT-0002", msgDeleted: "RDS-EVENT-0003", msgShutdown: "RDS-EVENT-0004",
+	msgCreated: "RDS-EVENT-0005", msgRestarted: "RDS-EVENT-0006", msgFailoverStarted: "RDS-EVENT-0013", msgClassApplying: "RDS-EVENT-0014",
+	msgFailoverCompleted: "RDS-EVENT-0015", msgClassFinished: "RDS-EVENT-0017", msgStopped: "RDS-EVENT-0087", msgStarted: "RDS-EVENT-0088",
+}
+
+// BusEvent is an RDS event as EventBridge carries it ("RDS DB Instance
+// Event" from aws.rds).
+type BusEvent struct {
+	Account, Region string
+	Time            time.Time
+	Resources       []string
+	Detail          map[string]any
+}
+
+// OnEvent registers fn to receive every event recorded, once committed,
+// in order (the daemon puts them on its event bus).
+func (s *Service) OnEvent(fn func(BusEvent)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onEvent = append(s.onEvent, fn)
+}
+
+// publishEvents hands each committed event record to the OnEvent
+// functions until the store closes.
+func (s *Service) publishEvents(recorded <-chan store.Event) {
+	for ev := range recorded {
+		if ev.Op != store.Put {
+			continue
+		}
+		var r eventRecord
+		var ok bool
+		err := s.store.View(func(tx *store.Tx) (err error) {
+			ok, err = tx.Get(ev.Key, &r)
+			return err
+		})
+		if err != nil || !ok {
+			continue
+		}
+		detail := map[string]any{"EventCategories": r.Categories, "SourceType": "DB_INSTANCE", "SourceArn": r.SourceArn,
+			"Date": r.Date.UTC().Format("2006-01-02T15:04:05.000Z"), "Message": r.Message, "SourceIdentifier": r.SourceID}
+		if id := eventIDs[r.Message]; id != "" {
+			detail["EventID"] = id
+		}
+		s.mu.Lock()
+		fns := slices.Clone(s.onEvent)
+		s.mu.Unlock()
+		for _, fn := range fns {
+			fn(BusEvent{Account: ev.Key.Account, Region: ev.Key.Region, Time: r.Date, Resources: []string{r.SourceArn}, Detail: detail})
+		}
+	}
+}
+
 // event records an event on a DB instance in tx.
 func event(tx *store.Tx, sc scope, id string, at time.Time, msg string) error {
 	seq, err := tx.NextID(sc.account, sc.region, kindEvent)

@@ -21,6 +21,7 @@ package rds
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -36,6 +37,9 @@ type Service struct {
 	scale     float64
 	log       *slog.Logger
 	dataPlane atomic.Bool
+
+	mu      sync.Mutex
+	onEvent []func(BusEvent)
 }
 
 // New returns RDS over st; now is the virtual clock, scale times faster
@@ -49,6 +53,8 @@ func New(st *store.Store, now func() time.Time, log *slog.Logger, scale float64,
 	s.dataPlane.Store(dataPlane)
 	events, _ := st.Watch(kindInstance)
 	go s.runLifecycle(events)
+	recorded, _ := st.Watch(kindEvent)
+	go s.publishEvents(recorded)
 	return s
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/cloudbox/cloudbox/api"
 	rdsapi "github.com/cloudbox/cloudbox/api/rds"
 	"github.com/cloudbox/cloudbox/desired"
+	"github.com/cloudbox/cloudbox/services/rds"
 	"github.com/cloudbox/cloudbox/store"
 )
 
@@ -186,8 +187,20 @@ func TestMultiAZ(t *testing.T) {
 		}
 	}
 
+	// Its events go to the bus as EventBridge carries them.
+	bus := make(chan rds.BusEvent, 16)
+	e.svc.OnEvent(func(ev rds.BusEvent) { bus <- ev })
 	if _, err := e.svc.RebootDBInstance(ctx, &rdsapi.RebootDBInstanceMessage{DBInstanceIdentifier: aws.String("bts-db"), ForceFailover: aws.Bool(true)}); err != nil {
 		t.Fatal(err)
+	}
+	select {
+	case ev := <-bus:
+		if ev.Detail["EventID"] != "RDS-EVENT-0013" || ev.Detail["SourceIdentifier"] != "bts-db" || ev.Detail["SourceType"] != "DB_INSTANCE" ||
+			ev.Resources[0] != "arn:aws:rds:"+region+":000000000000:db:bts-db" || ev.Region != region {
+			t.Fatalf("bus event: %+v", ev)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no event on the bus")
 	}
 	if w := e.world(t); w.Slots[0].Running || !w.Slots[1].Running || w.Names[0].Addrs[0] != first {
 		t.Fatal("a failover first stops the primary, and only it")
