@@ -39,6 +39,7 @@ var benches = []bench{
 	{"s3-rss", benchS3RSS},
 	{"s3-list", benchS3List},
 	{"iam-authz", benchIAMAuthz},
+	{"rds", benchRDS},
 }
 
 // Goals from the issue.
