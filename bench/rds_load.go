@@ -37,17 +37,35 @@ func (w *rdsWorld) acks(ctx context.Context) ([]ack, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the writer's log: %w: %s", err, out)
 	}
+	return parseAcks(string(out)), nil
+}
+
+// parseAcks reads the writer's "i <seconds since the epoch>" lines; the
+// last one, while the writer is still appending it, has no newline yet.
+func parseAcks(log string) []ack {
 	var acks []ack
-	for line := range strings.Lines(string(out)) {
+	for line := range strings.Lines(log) {
+		if !strings.HasSuffix(line, "\n") {
+			break // the line being written
+		}
 		id, ts, ok := strings.Cut(strings.TrimSpace(line), " ")
 		n, err1 := strconv.Atoi(id)
 		f, err2 := strconv.ParseFloat(ts, 64)
 		if !ok || err1 != nil || err2 != nil {
-			continue // the line being written
+			continue
 		}
 		acks = append(acks, ack{n, time.Unix(0, int64(f*1e9))})
 	}
-	return acks, nil
+	return acks
+}
+
+// longestGap is the longest time between two consecutive acknowledged rows.
+func longestGap(acks []ack) time.Duration {
+	var gap time.Duration
+	for i := 1; i < len(acks); i++ {
+		gap = max(gap, acks[i].at.Sub(acks[i-1].at))
+	}
+	return gap
 }
 
 // rdsRound is what one failover under the writer gave.
@@ -176,9 +194,7 @@ func (w *rdsWorld) failover(ctx context.Context, k int) (rdsRound, error) {
 	if err != nil {
 		return rd, err
 	}
-	for i := 1; i < len(acks); i++ {
-		rd.gap = max(rd.gap, acks[i].at.Sub(acks[i-1].at))
-	}
+	rd.gap = longestGap(acks)
 	rd.acked = len(acks)
 	ids, err := w.sql(ctx, fmt.Sprintf("SELECT id FROM bench.w WHERE round = %d", k))
 	if err != nil {
