@@ -18,46 +18,70 @@ const (
 
 // runLifecycle moves instances on: from backing-up to available once the
 // first backup's time has passed, and, without a data plane, through the
-// states the slots' reports would move them through. It checks a few
-// times a second of wall time until the store closes.
+// states the slots' reports would move them through. It looks at the
+// instances when one changes and when the next step falls due (a timer
+// on the virtual clock), never on a fixed tick, until the store closes.
 func (s *Service) runLifecycle(events <-chan store.Event) {
-	tick := time.NewTicker(250 * time.Millisecond)
-	defer tick.Stop()
+	timer := time.NewTimer(0)
+	defer timer.Stop()
 	for {
 		select {
 		case _, ok := <-events:
 			if !ok {
 				return
 			}
-		case <-tick.C:
-			if err := s.step(); err != nil {
-				s.log.Warn("rds: lifecycle", "error", err)
+			for len(events) > 0 { // one look for a burst of changes
+				<-events
 			}
+		case <-timer.C:
+		}
+		next, err := s.step()
+		if err != nil {
+			s.log.Warn("rds: lifecycle", "error", err)
+			next = time.Second // a failed write is tried again
+		}
+		timer.Stop()
+		select { // a timer that fired while events were handled
+		case <-timer.C:
+		default:
+		}
+		if next >= 0 {
+			timer.Reset(time.Duration(float64(next) / s.scale))
 		}
 	}
 }
 
-// step moves every instance whose time has come; it writes only then.
-func (s *Service) step() error {
+// step moves every instance whose time has come (it writes only then)
+// and returns the virtual time until the next one's, or -1 if none waits.
+func (s *Service) step() (time.Duration, error) {
 	now := s.now()
-	due := false
+	due, next := false, time.Duration(-1)
 	err := s.store.View(func(tx *store.Tx) error {
 		return s.eachInstance(tx, func(_ scope, r *instanceRecord) error {
-			due = due || s.due(r, now)
+			wait, ok := s.wait(r)
+			switch {
+			case !ok:
+			case now.Sub(r.StatusSince) >= wait:
+				due = true
+			case next < 0 || wait-now.Sub(r.StatusSince) < next:
+				next = wait - now.Sub(r.StatusSince)
+			}
 			return nil
 		})
 	})
 	if err != nil || !due {
-		return err
+		return next, err
 	}
-	return s.store.Update(func(tx *store.Tx) error {
+	err = s.store.Update(func(tx *store.Tx) error {
 		return s.eachInstance(tx, func(sc scope, r *instanceRecord) error {
-			if !s.due(r, now) {
+			if wait, ok := s.wait(r); !ok || now.Sub(r.StatusSince) < wait {
 				return nil
 			}
 			return s.stepOne(tx, sc, r, now)
 		})
 	})
+	// What the step wrote comes back as events, which look again.
+	return next, err
 }
 
 func (s *Service) eachInstance(tx *store.Tx, fn func(scope, *instanceRecord) error) error {
@@ -80,18 +104,18 @@ func (s *Service) eachInstance(tx *store.Tx, fn func(scope, *instanceRecord) err
 	return nil
 }
 
-// due is whether an instance's current step is over.
-func (s *Service) due(r *instanceRecord, now time.Time) bool {
-	since := now.Sub(r.StatusSince)
+// wait is how long (virtual time) an instance's current step lasts; ok is
+// false when nothing but a report or a request moves it on.
+func (s *Service) wait(r *instanceRecord) (time.Duration, bool) {
 	switch r.Status {
 	case "backing-up":
-		return since >= backupDelay
+		return backupDelay, true
 	case "creating":
-		return !s.dataPlane.Load() && since >= createDelay
+		return createDelay, !s.dataPlane.Load()
 	case "starting", "stopping", "deleting", "rebooting", "modifying":
-		return !s.dataPlane.Load() && since >= stepDelay
+		return stepDelay, !s.dataPlane.Load()
 	}
-	return false
+	return 0, false
 }
 
 // stepOne takes a due instance's step: the backup ends, or (without a
