@@ -29,6 +29,11 @@ func failover(tx *store.Tx, sc scope, rg *replicationGroup, now time.Time) error
 	if old == nil || next == nil {
 		return api.Errorf("InvalidReplicationGroupState", "Replication group %s has no available replica to fail over to.", rg.ID)
 	}
+	return promote(tx, sc, rg, old, next, now)
+}
+
+// promote makes next the primary in old's place, with AWS's events.
+func promote(tx *store.Tx, sc scope, rg *replicationGroup, old, next *node, now time.Time) error {
 	old.Role, next.Role = "replica", "primary"
 	msg := "Failover from master node " + old.Cluster + " to replica node " + next.Cluster + " completed"
 	if err := recordEvent(tx, sc, now, "cache-cluster", old.Cluster, msg); err != nil {

@@ -68,6 +68,12 @@ func (s *Service) advance() error {
 						}
 					}
 				}
+				if rg.Pending != nil && !now.Before(rg.Pending.ApplyAt) {
+					if err := applyPending(tx, sc, rg, now); err != nil {
+						return err
+					}
+					changed = true
+				}
 				for _, n := range slices.Clone(rg.Nodes) {
 					if n.Status == "deleting" && rg.Status == "modifying" && !now.Before(n.DeleteAt) {
 						if err := removeNode(tx, sc, rg, n, now); err != nil {
@@ -104,6 +110,9 @@ func nodeUp(tx *store.Tx, sc scope, rg *replicationGroup, n *node, now time.Time
 // settle makes a creating or modifying group available once every node
 // is.
 func settle(tx *store.Tx, sc scope, rg *replicationGroup, now time.Time) error {
+	if rg.Pending != nil {
+		return nil
+	}
 	for _, o := range rg.Nodes {
 		if o.Status != "available" {
 			return nil

@@ -25,7 +25,11 @@ type replicationGroup struct {
 	SecurityGroups          []string
 	Port                    int64
 	AutoFailover, MultiAZ   bool
-	Created                 time.Time
+	// SnapshotWindow is the daily window asked for, "" for the default.
+	SnapshotWindow string `json:",omitempty"`
+	// Pending is a modification under way (the group is modifying).
+	Pending *rgPending `json:",omitempty"`
+	Created time.Time
 	// DeleteAt is when a deleting group is gone.
 	DeleteAt time.Time `json:",omitzero"`
 	Nodes    []*node
@@ -82,6 +86,7 @@ func (s *Service) registerReplicationGroups(h *ecapi.Handlers) {
 	h.TestFailover = s.testFailover
 	h.IncreaseReplicaCount = s.increaseReplicas
 	h.DecreaseReplicaCount = s.decreaseReplicas
+	h.ModifyReplicationGroup = s.modifyRG
 }
 
 // rgSpec is a create request, checked.
@@ -278,6 +283,10 @@ func placeNode(g *subnetGroup, azs []string, i int) (groupSubnet, error) {
 	return groupSubnet{}, fmt.Errorf("elasticache: no subnet in %s", az)
 }
 
+// snapshotWindow is the group's daily snapshot window (AWS picks one when
+// none is asked; this is the one picked).
+func (rg *replicationGroup) snapshotWindow() string { return cmp(rg.SnapshotWindow, "05:00-06:00") }
+
 func onOff(b bool) *string {
 	if b {
 		return str("enabled")
@@ -289,10 +298,10 @@ func (sc scope) rgOut(rg *replicationGroup) *ecapi.ReplicationGroup {
 	out := &ecapi.ReplicationGroup{ARN: str(sc.arn("replicationgroup", rg.ID)), ReplicationGroupId: str(rg.ID),
 		Description: str(rg.Description), Status: str(rg.Status), CacheNodeType: str(rg.NodeType),
 		AutomaticFailover: onOff(rg.AutoFailover), MultiAZ: onOff(rg.MultiAZ), ClusterEnabled: boolp(false), ClusterMode: str("disabled"),
-		SnapshotRetentionLimit: i64(0), SnapshotWindow: str("05:00-06:00"), AuthTokenEnabled: boolp(false),
+		SnapshotRetentionLimit: i64(0), SnapshotWindow: str(rg.snapshotWindow()), AuthTokenEnabled: boolp(false),
 		TransitEncryptionEnabled: boolp(false), AtRestEncryptionEnabled: boolp(false), ReplicationGroupCreateTime: &rg.Created,
 		DataTiering: str("disabled"), AutoMinorVersionUpgrade: boolp(true), NetworkType: str("ipv4"), IpDiscovery: str("ipv4"),
-		PendingModifiedValues: &ecapi.ReplicationGroupPendingModifiedValues{}}
+		PendingModifiedValues: rg.pendingOut()}
 	ng := &ecapi.NodeGroup{NodeGroupId: str("0001"), Status: str(rg.Status)}
 	if rg.Status != "creating" {
 		ng.PrimaryEndpoint = &ecapi.Endpoint{Address: str(sc.primaryName(rg.ID)), Port: i64(rg.Port)}
@@ -386,7 +395,7 @@ func (sc scope) clusterOut(rg *replicationGroup, n *node, nodeInfo bool) *ecapi.
 		CacheClusterStatus: str(n.Status), CacheNodeType: str(rg.NodeType), Engine: str(rg.Engine), EngineVersion: str(engineFull(rg.EngineVersion)),
 		NumCacheNodes: i64(1), PreferredAvailabilityZone: str(n.AZ), CacheClusterCreateTime: &n.Created,
 		PreferredMaintenanceWindow: str("sun:06:00-sun:07:00"), CacheSubnetGroupName: str(rg.SubnetGroup),
-		CacheParameterGroup: pg, AutoMinorVersionUpgrade: boolp(true), SnapshotRetentionLimit: i64(0), SnapshotWindow: str("05:00-06:00"),
+		CacheParameterGroup: pg, AutoMinorVersionUpgrade: boolp(true), SnapshotRetentionLimit: i64(0), SnapshotWindow: str(rg.snapshotWindow()),
 		AuthTokenEnabled: boolp(false), TransitEncryptionEnabled: boolp(false), AtRestEncryptionEnabled: boolp(false),
 		ClientDownloadLandingPage:          str("https://console.aws.amazon.com/elasticache/home#client-download:"),
 		ReplicationGroupLogDeliveryEnabled: boolp(false), NetworkType: str("ipv4"), IpDiscovery: str("ipv4"),

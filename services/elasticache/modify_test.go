@@ -1,0 +1,120 @@
+package elasticache_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	ec2sdk "github.com/aws/aws-sdk-go-v2/service/ec2"
+)
+
+// TestModifyReplicationGroup changes a group with modify-replication-group:
+// the description, snapshot window and security groups at once (the nodes'
+// interfaces carry the new group), automatic failover and Multi-AZ with
+// AWS's checks, and a new primary named by PrimaryClusterId, which is a
+// failover to that node once the group has been modifying.
+func TestModifyReplicationGroup(t *testing.T) {
+	e := newEnv(t)
+	n := e.network(t)
+	e.must(t, "create-cache-subnet-group", "--cache-subnet-group-name", "subnets", "--cache-subnet-group-description", "x", "--subnet-ids", n.subnets[0], n.subnets[1])
+	e.must(t, "create-replication-group", "--replication-group-id", "solo", "--replication-group-description", "x", "--engine", "redis",
+		"--cache-node-type", "cache.t3.micro", "--cache-subnet-group-name", "subnets")
+	e.must(t, "create-replication-group", "--replication-group-id", "pair", "--replication-group-description", "before", "--engine", "redis",
+		"--cache-node-type", "cache.t3.micro", "--num-cache-clusters", "3", "--automatic-failover-enabled", "--multi-az-enabled",
+		"--cache-subnet-group-name", "subnets", "--security-group-ids", n.cacheSG)
+	e.fails(t, "InvalidReplicationGroupState", "Replication group pair is not in available state.",
+		"modify-replication-group", "--replication-group-id", "pair", "--replication-group-description", "x")
+	e.must(t, "wait", "replication-group-available", "--replication-group-id", "solo")
+	e.must(t, "wait", "replication-group-available", "--replication-group-id", "pair")
+
+	e.fails(t, "ReplicationGroupNotFoundFault", "Replication group nope not found.", "modify-replication-group", "--replication-group-id", "nope", "--apply-immediately")
+	e.fails(t, "InvalidReplicationGroupState", "Replication group must have at least one read replica to enable autofailover.",
+		"modify-replication-group", "--replication-group-id", "solo", "--automatic-failover-enabled", "--apply-immediately")
+	e.fails(t, "InvalidParameterCombination", "Multi-AZ is only supported with automatic failover enabled.",
+		"modify-replication-group", "--replication-group-id", "pair", "--no-automatic-failover-enabled", "--apply-immediately")
+	e.fails(t, "InvalidReplicationGroupState", "Cannot manually promote a new master cache cluster while autofailover is enabled",
+		"modify-replication-group", "--replication-group-id", "pair", "--primary-cluster-id", "pair-002", "--apply-immediately")
+	e.fails(t, "InvalidParameterValue", "Invalid snapshot window: 05:00-05:30.",
+		"modify-replication-group", "--replication-group-id", "pair", "--snapshot-window", "05:00-05:30")
+	e.fails(t, "InvalidParameterValue", "Some security group Id not recongized by EC2: sg-00000000",
+		"modify-replication-group", "--replication-group-id", "pair", "--security-group-ids", "sg-00000000")
+	e.fails(t, "NotImplemented", "CacheNodeType", "modify-replication-group", "--replication-group-id", "pair", "--cache-node-type", "cache.t3.small", "--apply-immediately")
+	e.fails(t, "NotImplemented", "SnapshotRetentionLimit", "modify-replication-group", "--replication-group-id", "pair", "--snapshot-retention-limit", "5")
+
+	// At once: description, snapshot window, security groups.
+	out := e.must(t, "modify-replication-group", "--replication-group-id", "pair", "--replication-group-description", "after",
+		"--snapshot-window", "23:30-00:30", "--security-group-ids", n.webSG, "--apply-immediately")
+	rg := out["ReplicationGroup"]
+	if dig(rg, "Status") != "available" || dig(rg, "Description") != "after" || dig(rg, "SnapshotWindow") != "23:30-00:30" {
+		t.Fatalf("modified: %v", rg)
+	}
+	clusters := e.must(t, "describe-cache-clusters", "--cache-cluster-id", "pair-003")["CacheClusters"].([]any)
+	if dig(clusters, 0, "SecurityGroups", 0, "SecurityGroupId") != n.webSG || len(dig(clusters, 0, "SecurityGroups").([]any)) != 1 {
+		t.Fatalf("cluster groups: %v", clusters)
+	}
+	enis, err := e.ec2.DescribeNetworkInterfaces(context.Background(), &ec2sdk.DescribeNetworkInterfacesInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, eni := range enis.NetworkInterfaces {
+		if strings.HasPrefix(aws.ToString(eni.Description), "ElastiCache pair-") &&
+			(len(eni.Groups) != 1 || aws.ToString(eni.Groups[0].GroupId) != n.webSG) {
+			t.Fatalf("%s has groups %v", aws.ToString(eni.NetworkInterfaceId), eni.Groups)
+		}
+	}
+
+	// Automatic failover off (Multi-AZ with it): modifying, then applied.
+	out = e.must(t, "modify-replication-group", "--replication-group-id", "pair", "--no-automatic-failover-enabled", "--no-multi-az-enabled", "--apply-immediately")
+	if dig(out, "ReplicationGroup", "Status") != "modifying" || dig(out, "ReplicationGroup", "PendingModifiedValues", "AutomaticFailoverStatus") != "disabled" ||
+		dig(out, "ReplicationGroup", "AutomaticFailover") != "enabled" {
+		t.Fatalf("pending: %v", out)
+	}
+	e.must(t, "wait", "replication-group-available", "--replication-group-id", "pair")
+	out = e.must(t, "describe-replication-groups", "--replication-group-id", "pair")
+	if dig(out, "ReplicationGroups", 0, "AutomaticFailover") != "disabled" || dig(out, "ReplicationGroups", 0, "MultiAZ") != "disabled" ||
+		dig(out, "ReplicationGroups", 0, "PendingModifiedValues", "AutomaticFailoverStatus") != nil {
+		t.Fatalf("applied: %v", out)
+	}
+
+	// A new primary: the named node's, its name moving to it.
+	out = e.must(t, "modify-replication-group", "--replication-group-id", "pair", "--primary-cluster-id", "pair-003", "--apply-immediately")
+	if dig(out, "ReplicationGroup", "PendingModifiedValues", "PrimaryClusterId") != "pair-003" {
+		t.Fatalf("pending primary: %v", out)
+	}
+	e.must(t, "wait", "replication-group-available", "--replication-group-id", "pair")
+	out = e.must(t, "describe-replication-groups", "--replication-group-id", "pair")
+	var roles []string
+	for _, m := range dig(out, "ReplicationGroups", 0, "NodeGroups", 0, "NodeGroupMembers").([]any) {
+		roles = append(roles, fmt.Sprint(dig(m, "CurrentRole")))
+	}
+	if !slices.Equal(roles, []string{"replica", "replica", "primary"}) {
+		t.Fatalf("roles: %v", roles)
+	}
+	primary := dig(out, "ReplicationGroups", 0, "NodeGroups", 0, "PrimaryEndpoint", "Address").(string)
+	var primaryIP, node3IP string
+	for _, nm := range e.world(t).Names {
+		switch nm.Name {
+		case primary:
+			primaryIP = nm.Addrs[0].String()
+		case "pair-003." + strings.TrimPrefix(primary, "master."):
+			node3IP = nm.Addrs[0].String()
+		}
+	}
+	if primaryIP == "" || primaryIP != node3IP {
+		t.Fatalf("primary endpoint at %s, pair-003 at %s", primaryIP, node3IP)
+	}
+	events := e.must(t, "describe-events", "--source-type", "replication-group", "--source-identifier", "pair")["Events"].([]any)
+	if last := dig(events, len(events)-1, "Message"); last != "Failover from master node pair-001 to replica node pair-003 completed" {
+		t.Fatalf("events: %v", events)
+	}
+	// The group turns automatic failover on again, with its replicas.
+	e.must(t, "modify-replication-group", "--replication-group-id", "pair", "--automatic-failover-enabled", "--apply-immediately")
+	e.must(t, "wait", "replication-group-available", "--replication-group-id", "pair")
+	out = e.must(t, "describe-replication-groups", "--replication-group-id", "pair")
+	if dig(out, "ReplicationGroups", 0, "AutomaticFailover") != "enabled" {
+		t.Fatalf("failover on again: %v", out)
+	}
+}
