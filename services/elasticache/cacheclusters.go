@@ -34,16 +34,21 @@ type cacheCluster struct {
 	Created                   time.Time
 	DeleteAt                  time.Time `json:",omitzero"`
 	Nodes                     []*cacheNode
+	// Pending is a node change waiting for the maintenance window.
+	Pending *mcPending `json:",omitempty"`
 }
 
 type cacheNode struct {
 	ID, AZ, Subnet, ENI, IP, Status string
 	Created                         time.Time
+	// DeleteAt is when a removed node is gone.
+	DeleteAt time.Time `json:",omitzero"`
 }
 
 func (s *Service) registerCacheClusters(h *ecapi.Handlers) {
 	h.CreateCacheCluster = s.createCacheCluster
 	h.DeleteCacheCluster = s.deleteCacheCluster
+	h.ModifyCacheCluster = s.modifyCacheCluster
 }
 
 // clusterIDTaken reports whether a cache cluster id is used, by a
@@ -176,14 +181,14 @@ func (sc scope) memcachedOut(c *cacheCluster, nodeInfo bool) *ecapi.CacheCluster
 	}
 	out := &ecapi.CacheCluster{ARN: str(sc.arn("cluster", c.ID)), CacheClusterId: str(c.ID), CacheClusterStatus: str(c.Status),
 		CacheNodeType: str(c.NodeType), Engine: str("memcached"), EngineVersion: str(c.EngineVersion), NumCacheNodes: i64(int64(len(c.Nodes))),
-		PreferredAvailabilityZone: str(az), CacheClusterCreateTime: &c.Created, PreferredMaintenanceWindow: str("sun:06:00-sun:07:00"),
+		PreferredAvailabilityZone: str(az), CacheClusterCreateTime: &c.Created, PreferredMaintenanceWindow: str(maintenanceWindow),
 		CacheSubnetGroupName: str(c.SubnetGroup), AutoMinorVersionUpgrade: boolp(true), AuthTokenEnabled: boolp(false),
 		TransitEncryptionEnabled: boolp(false), AtRestEncryptionEnabled: boolp(false), NetworkType: str("ipv4"), IpDiscovery: str("ipv4"),
 		ClientDownloadLandingPage: str("https://console.aws.amazon.com/elasticache/home#client-download:"),
 		CacheParameterGroup:       &ecapi.CacheParameterGroupStatus{CacheParameterGroupName: str(c.ParamGroup), ParameterApplyStatus: str("in-sync"), CacheNodeIdsToReboot: []*string{}},
 		ConfigurationEndpoint:     &ecapi.Endpoint{Address: str(sc.configName(c.ID)), Port: i64(c.Port)},
 		CacheSecurityGroups:       []*ecapi.CacheSecurityGroupMembership{},
-		PendingModifiedValues:     &ecapi.PendingModifiedValues{},
+		PendingModifiedValues:     c.pendingOut(),
 	}
 	for _, g := range c.SecurityGroups {
 		out.SecurityGroups = append(out.SecurityGroups, &ecapi.SecurityGroupMembership{SecurityGroupId: str(g), Status: str("active")})
@@ -270,11 +275,27 @@ func (s *Service) advanceMemcached(tx *store.Tx, sc scope, now time.Time) error 
 			if _, err := tx.Delete(sc.key(kindCacheCluster, c.ID)); err != nil {
 				return err
 			}
-		case c.Status == "creating" && !s.dataPlane:
+		case c.Status == "available" && c.Pending != nil && !now.Before(c.Pending.ApplyAt):
+			if err := s.applyNodeChange(tx, sc, c, now); err != nil {
+				return err
+			}
+			if err := tx.Put(sc.key(kindCacheCluster, c.ID), c); err != nil {
+				return err
+			}
+		case c.Status == "creating" || c.Status == "modifying":
 			changed := false
-			for _, n := range c.Nodes {
-				if n.Status == "creating" && !now.Before(n.Created.Add(nodeBootTime)) {
-					n.Status, changed = "available", true
+			for _, n := range slices.Clone(c.Nodes) {
+				switch {
+				case n.Status == "creating" && !s.dataPlane && !now.Before(n.Created.Add(nodeBootTime)):
+					if err := cacheNodeUp(tx, sc, c, n, now); err != nil {
+						return err
+					}
+					changed = true
+				case n.Status == "deleting" && !now.Before(n.DeleteAt):
+					if err := removeCacheNode(tx, sc, c, n, now); err != nil {
+						return err
+					}
+					changed = true
 				}
 			}
 			if changed {
@@ -288,15 +309,27 @@ func (s *Service) advanceMemcached(tx *store.Tx, sc scope, now time.Time) error 
 }
 
 // memcachedSettle stores a cluster whose nodes changed, available once
-// every node is.
+// every node is (and none is being removed).
 func memcachedSettle(tx *store.Tx, sc scope, c *cacheCluster, now time.Time) error {
-	if c.Status == "creating" && !slices.ContainsFunc(c.Nodes, func(n *cacheNode) bool { return n.Status != "available" }) {
-		c.Status = "available"
-		if err := recordEvent(tx, sc, now, "cache-cluster", c.ID, "Cache cluster created"); err != nil {
-			return err
+	if (c.Status == "creating" || c.Status == "modifying") && !slices.ContainsFunc(c.Nodes, func(n *cacheNode) bool { return n.Status != "available" }) {
+		if c.Status == "creating" {
+			if err := recordEvent(tx, sc, now, "cache-cluster", c.ID, "Cache cluster created"); err != nil {
+				return err
+			}
 		}
+		c.Status = "available"
 	}
 	return tx.Put(sc.key(kindCacheCluster, c.ID), c)
+}
+
+// cacheNodeUp marks a node available; one added to a running cluster is
+// an event of its own.
+func cacheNodeUp(tx *store.Tx, sc scope, c *cacheCluster, n *cacheNode, now time.Time) error {
+	n.Status = "available"
+	if c.Status != "modifying" {
+		return nil
+	}
+	return recordEvent(tx, sc, now, "cache-cluster", c.ID, "Added cache node "+n.ID+" in availability zone "+n.AZ)
 }
 
 // reportMemcachedSlot takes a Memcached node's slot report; ok is false
@@ -311,10 +344,12 @@ func (s *Service) reportMemcachedSlot(tx *store.Tx, sc scope, slot, state string
 			if sc.memcachedSlot(c.ID, n.ID) != slot {
 				continue
 			}
-			if state != "running" || n.Status != "creating" || c.Status != "creating" {
+			if state != "running" || n.Status != "creating" || c.Status != "creating" && c.Status != "modifying" {
 				return true, nil
 			}
-			n.Status = "available"
+			if err := cacheNodeUp(tx, sc, c, n, s.now()); err != nil {
+				return true, err
+			}
 			return true, memcachedSettle(tx, sc, c, s.now())
 		}
 	}

@@ -248,7 +248,7 @@ func TestMemcached(t *testing.T) {
 		"--cache-node-type", "cache.t3.micro", "--num-cache-nodes", "1", "--cache-subnet-group-name", "subnets")
 	w := e.world(t)
 	if len(w.Slots) != 2 || len(w.Names) != 3 || !strings.Contains(string(w.Slots[0].Script), "config get cluster") ||
-		!strings.Contains(string(w.Slots[0].Script), "mc01."+strings.TrimSuffix(strings.TrimPrefix(cfg, "mc01."), ".cfg.use1.cache.amazonaws.com")+".0002.use1.cache.amazonaws.com|10.0.12.") {
+		!strings.Contains(string(w.Slots[0].Script), `"mc01.`+strings.TrimSuffix(strings.TrimPrefix(cfg, "mc01."), ".cfg.use1.cache.amazonaws.com")+`.%04d.use1.cache.amazonaws.com"`) {
 		t.Fatalf("world: %+v %+v", w.Slots, w.Names)
 	}
 	e.must(t, "wait", "cache-cluster-available", "--cache-cluster-id", "mc01")

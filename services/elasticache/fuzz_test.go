@@ -3,9 +3,10 @@ package elasticache
 import "testing"
 
 // FuzzInputs feeds the checks of user input (identifiers, parameter
-// values, paging markers) arbitrary strings: none may panic.
+// values, paging markers, snapshot windows) arbitrary strings: none may
+// panic, and a window accepted is one of at least an hour.
 func FuzzInputs(f *testing.F) {
-	for _, s := range []string{"my-group", "0,20-", "allkeys-lru", "12", "-", "1e400", "--", ""} {
+	for _, s := range []string{"my-group", "0,20-", "allkeys-lru", "12", "-", "1e400", "--", "", "05:00-06:00", "23:30-00:30", "+1:00-02:00"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -23,5 +24,14 @@ func FuzzInputs(f *testing.F) {
 		}
 		_, _ = lookupVersion("redis", s)
 		_ = regionCode(s)
+		if w, err := checkSnapshotWindow(s); err == nil {
+			if len(w) != 11 {
+				t.Fatalf("window %q accepted", w)
+			}
+			a, _ := minuteOfDay(w[:5])
+			if b, _ := minuteOfDay(w[6:]); (b-a+24*60)%(24*60) < 60 {
+				t.Fatalf("window %q accepted", w)
+			}
+		}
 	})
 }

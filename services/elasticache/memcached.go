@@ -5,7 +5,6 @@ import (
 	_ "embed"
 	"fmt"
 	"net/netip"
-	"strings"
 	"text/template"
 
 	"github.com/cloudbox/cloudbox/desired"
@@ -34,7 +33,10 @@ func (s *Service) contributeMemcached(tx *store.Tx, sc scope, w *desired.World) 
 			}
 			w.Slots = append(w.Slots, &desired.Slot{ID: sc.memcachedSlot(c.ID, n.ID), Account: sc.account, Region: sc.region,
 				Owner: "elasticache", ENI: n.ENI, VCPUs: nt.vcpus, MemoryMiB: nt.memoryMiB + installMiB, Script: script,
-				Running: c.Status != "deleting"})
+				Running: c.Status != "deleting" && n.Status != "deleting"})
+			if n.Status == "deleting" {
+				continue
+			}
 			ip := netip.MustParseAddr(n.IP)
 			w.Names = append(w.Names, &desired.Name{Name: sc.memcachedNodeName(c.ID, n.ID), VPCs: []string{c.VPC}, Addrs: []netip.Addr{ip}})
 			cfg.Addrs = append(cfg.Addrs, ip)
@@ -69,13 +71,10 @@ func memcachedScript(sc scope, c *cacheCluster, n *cacheNode, pg *paramGroup, nt
 	if values["cas_disabled"] == "1" {
 		flags = append(flags, "-C")
 	}
-	var nodes []string
-	for _, o := range c.Nodes {
-		nodes = append(nodes, fmt.Sprintf("%s|%s|%d", sc.memcachedNodeName(c.ID, o.ID), o.IP, c.Port))
-	}
 	var b bytes.Buffer
 	err := memcachedScriptTmpl.Execute(&b, map[string]any{
-		"IP": n.IP, "Port": c.Port, "MemoryMB": nt.memoryMiB, "Flags": flags, "Nodes": strings.Join(nodes, " "),
+		"IP": n.IP, "Port": c.Port, "MemoryMB": nt.memoryMiB, "Flags": flags,
+		"Config": sc.configName(c.ID), "NodeName": sc.memcachedNodeName(c.ID, "%04d"),
 	})
 	return b.Bytes(), err
 }

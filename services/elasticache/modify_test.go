@@ -25,8 +25,6 @@ func TestModifyReplicationGroup(t *testing.T) {
 	e.must(t, "create-replication-group", "--replication-group-id", "pair", "--replication-group-description", "before", "--engine", "redis",
 		"--cache-node-type", "cache.t3.micro", "--num-cache-clusters", "3", "--automatic-failover-enabled", "--multi-az-enabled",
 		"--cache-subnet-group-name", "subnets", "--security-group-ids", n.cacheSG)
-	e.fails(t, "InvalidReplicationGroupState", "Replication group pair is not in available state.",
-		"modify-replication-group", "--replication-group-id", "pair", "--replication-group-description", "x")
 	e.must(t, "wait", "replication-group-available", "--replication-group-id", "solo")
 	e.must(t, "wait", "replication-group-available", "--replication-group-id", "pair")
 
@@ -116,5 +114,82 @@ func TestModifyReplicationGroup(t *testing.T) {
 	out = e.must(t, "describe-replication-groups", "--replication-group-id", "pair")
 	if dig(out, "ReplicationGroups", 0, "AutomaticFailover") != "enabled" {
 		t.Fatalf("failover on again: %v", out)
+	}
+}
+
+// TestModifyMemcached grows a Memcached cluster by real nodes and shrinks
+// it by the nodes named, the configuration endpoint following; without
+// ApplyImmediately the change waits for the maintenance window.
+func TestModifyMemcached(t *testing.T) {
+	e := newEnv(t)
+	n := e.network(t)
+	e.must(t, "create-cache-subnet-group", "--cache-subnet-group-name", "subnets", "--cache-subnet-group-description", "x", "--subnet-ids", n.subnets[0], n.subnets[1])
+	e.must(t, "create-cache-cluster", "--cache-cluster-id", "mc01", "--engine", "memcached", "--cache-node-type", "cache.t3.micro",
+		"--num-cache-nodes", "1", "--cache-subnet-group-name", "subnets", "--preferred-availability-zone", region+"a")
+	e.must(t, "wait", "cache-cluster-available", "--cache-cluster-id", "mc01")
+	cfgAddrs := func() int {
+		for _, nm := range e.world(t).Names {
+			if strings.Contains(nm.Name, ".cfg.") {
+				return len(nm.Addrs)
+			}
+		}
+		return 0
+	}
+
+	e.fails(t, "InvalidParameterValue", "The number of cache nodes must be at least 1.",
+		"modify-cache-cluster", "--cache-cluster-id", "mc01", "--num-cache-nodes", "0", "--apply-immediately")
+	e.fails(t, "NodeQuotaForClusterExceeded", "", "modify-cache-cluster", "--cache-cluster-id", "mc01", "--num-cache-nodes", "41", "--apply-immediately")
+	e.fails(t, "InvalidParameterCombination", "CacheNodeIdsToRemove cannot be specified",
+		"modify-cache-cluster", "--cache-cluster-id", "mc01", "--num-cache-nodes", "3", "--cache-node-ids-to-remove", "0001", "--apply-immediately")
+	e.fails(t, "InvalidParameterValue", "AZMode", "modify-cache-cluster", "--cache-cluster-id", "mc01", "--az-mode", "both")
+
+	// Without ApplyImmediately: pending until the maintenance window.
+	out := e.must(t, "modify-cache-cluster", "--cache-cluster-id", "mc01", "--num-cache-nodes", "2")
+	if dig(out, "CacheCluster", "CacheClusterStatus") != "available" || dig(out, "CacheCluster", "PendingModifiedValues", "NumCacheNodes") != float64(2) {
+		t.Fatalf("pending: %v", out)
+	}
+	// With it, that change and this one apply now: three nodes, across
+	// zones.
+	out = e.must(t, "modify-cache-cluster", "--cache-cluster-id", "mc01", "--num-cache-nodes", "3", "--az-mode", "cross-az", "--apply-immediately")
+	if dig(out, "CacheCluster", "CacheClusterStatus") != "modifying" || dig(out, "CacheCluster", "NumCacheNodes") != float64(3) {
+		t.Fatalf("growing: %v", out)
+	}
+	if w := e.world(t); len(w.Slots) != 3 {
+		t.Fatalf("slots: %d", len(w.Slots))
+	}
+	e.must(t, "wait", "cache-cluster-available", "--cache-cluster-id", "mc01")
+	out = e.must(t, "describe-cache-clusters", "--cache-cluster-id", "mc01", "--show-cache-node-info")
+	nodes := dig(out, "CacheClusters", 0, "CacheNodes").([]any)
+	if len(nodes) != 3 || dig(nodes, 1, "CustomerAvailabilityZone") != region+"c" || dig(nodes, 2, "CustomerAvailabilityZone") != region+"a" || dig(nodes, 2, "CacheNodeId") != "0003" ||
+		dig(out, "CacheClusters", 0, "PreferredAvailabilityZone") != "Multiple" || dig(out, "CacheClusters", 0, "PendingModifiedValues", "NumCacheNodes") != nil {
+		t.Fatalf("grown: %v", out)
+	}
+	if got := cfgAddrs(); got != 3 {
+		t.Fatalf("configuration endpoint: %d addresses", got)
+	}
+	e.fails(t, "InvalidParameterValue", "Cannot use single-az mode", "modify-cache-cluster", "--cache-cluster-id", "mc01", "--az-mode", "single-az")
+	e.fails(t, "InvalidParameterValue", "The number of cache node ids to remove (0) must be the number of cache nodes removed (2).",
+		"modify-cache-cluster", "--cache-cluster-id", "mc01", "--num-cache-nodes", "1", "--apply-immediately")
+	e.fails(t, "InvalidParameterValue", "Invalid cache node id: 0009",
+		"modify-cache-cluster", "--cache-cluster-id", "mc01", "--num-cache-nodes", "2", "--cache-node-ids-to-remove", "0009", "--apply-immediately")
+
+	e.must(t, "modify-cache-cluster", "--cache-cluster-id", "mc01", "--num-cache-nodes", "2", "--cache-node-ids-to-remove", "0002", "--apply-immediately")
+	e.must(t, "wait", "cache-cluster-available", "--cache-cluster-id", "mc01")
+	out = e.must(t, "describe-cache-clusters", "--cache-cluster-id", "mc01", "--show-cache-node-info")
+	nodes = dig(out, "CacheClusters", 0, "CacheNodes").([]any)
+	if len(nodes) != 2 || dig(nodes, 0, "CacheNodeId") != "0001" || dig(nodes, 1, "CacheNodeId") != "0003" {
+		t.Fatalf("shrunk: %v", out)
+	}
+	if w := e.world(t); len(w.Slots) != 2 || cfgAddrs() != 2 {
+		t.Fatalf("after removal: %d slots, %d addresses", len(w.Slots), cfgAddrs())
+	}
+	var msgs []string
+	for _, ev := range e.must(t, "describe-events", "--source-identifier", "mc01")["Events"].([]any) {
+		msgs = append(msgs, dig(ev, "Message").(string))
+	}
+	want := []string{"Cache cluster created", "Added cache node 0002 in availability zone " + region + "c",
+		"Added cache node 0003 in availability zone " + region + "a", "Removed cache node 0002"}
+	if !slices.Equal(msgs, want) {
+		t.Fatalf("events: %q", msgs)
 	}
 }
