@@ -25,6 +25,12 @@ var engineVersions = []engineVersion{
 	{"memcached", "1.6.17", "memcached1.6"},
 }
 
+// familyOf is the parameter group family of a Redis version.
+func familyOf(version string) string {
+	v, _ := lookupVersion("redis", version)
+	return v.family
+}
+
 // defaultVersion is what an engine gets when no version is asked.
 var defaultVersion = map[string]string{"redis": "7.1", "memcached": "1.6.22"}
 

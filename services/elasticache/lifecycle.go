@@ -66,7 +66,19 @@ func (s *Service) advance() error {
 							}
 							changed = true
 						}
+						if n.Next != nil && !now.Before(n.Next.Created.Add(nodeBootTime)) {
+							if err := swapIn(tx, sc, rg, n, now); err != nil {
+								return err
+							}
+							changed = true
+						}
 					}
+				}
+				if t := rg.Target; t != nil && !t.Started && rg.Status == "available" && !now.Before(t.ApplyAt) {
+					if err := startReplacements(tx, sc, rg, now); err != nil {
+						return err
+					}
+					changed = true
 				}
 				if rg.Pending != nil && !now.Before(rg.Pending.ApplyAt) {
 					if err := applyPending(tx, sc, rg, now); err != nil {
@@ -174,20 +186,29 @@ func (s *Service) remove(tx *store.Tx, sc scope, rg *replicationGroup, now time.
 // group has automatic failover).
 func (s *Service) ReportSlot(account, region, id, state, reason string) error {
 	sc := scope{account: account, region: region}
-	cluster, ok := strings.CutPrefix(id, sc.slotPrefix())
-	if !ok {
+	if !strings.HasPrefix(id, sc.slotPrefix()) {
 		return nil
 	}
 	return s.store.Update(func(tx *store.Tx) error {
 		if ok, err := s.reportMemcachedSlot(tx, sc, id, state); ok || err != nil {
 			return err
 		}
-		rg, n, err := findCluster(tx, sc, cluster)
-		if err != nil {
-			return nil // deleted meanwhile
+		rg, n, next, err := findSlot(tx, sc, id)
+		if err != nil || rg == nil {
+			return err // nil when deleted meanwhile
 		}
 		now := s.now()
 		switch {
+		case next && state == desired.Running:
+			if err := swapIn(tx, sc, rg, n, now); err != nil {
+				return err
+			}
+		case next && state == desired.Failed:
+			if err := dropReplacement(tx, sc, rg, n, reason, now); err != nil {
+				return err
+			}
+		case next:
+			return nil
 		case state == desired.Running && n.Status == "creating" && rg.Status != "deleting":
 			if err := nodeUp(tx, sc, rg, n, now); err != nil {
 				return err

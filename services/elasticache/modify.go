@@ -38,12 +38,8 @@ type rgPending struct {
 // not implemented, "" when there is none.
 func unsupportedRGChange(in *ecapi.ModifyReplicationGroupMessage, rg *replicationGroup) string {
 	switch {
-	case in.CacheNodeType != nil && *in.CacheNodeType != rg.NodeType:
-		return "CacheNodeType (scaling the nodes)"
 	case in.EngineVersion != nil && strings.TrimSuffix(*in.EngineVersion, ".0") != rg.EngineVersion:
 		return "EngineVersion (an engine upgrade)"
-	case in.CacheParameterGroupName != nil && strings.ToLower(*in.CacheParameterGroupName) != rg.ParamGroup:
-		return "CacheParameterGroupName (nodes take their parameters at their first boot only)"
 	case in.AuthToken != nil || in.AuthTokenUpdateStrategy != nil:
 		return "AuthToken (rotating the AUTH token)"
 	case in.TransitEncryptionEnabled != nil || in.TransitEncryptionMode != nil:
@@ -132,6 +128,9 @@ func (s *Service) modifyRG(ctx context.Context, in *ecapi.ModifyReplicationGroup
 		if window != "" {
 			rg.SnapshotWindow = window
 		}
+		if err := s.targetChange(tx, sc, rg, in, now); err != nil {
+			return err
+		}
 		if pending.AutoFailover != nil || pending.MultiAZ != nil || pending.Primary != "" {
 			pending.ApplyAt = now.Add(modifyTime)
 			rg.Pending, rg.Status = &pending, "modifying"
@@ -143,6 +142,41 @@ func (s *Service) modifyRG(ctx context.Context, in *ecapi.ModifyReplicationGroup
 	}
 	s.log.Info("elasticache: replication group modified", "id", rg.ID, "status", rg.Status)
 	return &ecapi.ModifyReplicationGroupResult{ReplicationGroup: sc.rgOut(rg)}, nil
+}
+
+// targetChange takes a node type or parameter group change: the nodes
+// are replaced now with ApplyImmediately (which also starts a change left
+// for the maintenance window), else at the window's next start.
+func (s *Service) targetChange(tx *store.Tx, sc scope, rg *replicationGroup, in *ecapi.ModifyReplicationGroupMessage, now time.Time) error {
+	t := rgTarget{NodeType: rg.NodeType, ParamGroup: rg.ParamGroup, ApplyAt: nextMaintenance(now)}
+	if rg.Target != nil {
+		t = *rg.Target
+	}
+	if nt := deref(in.CacheNodeType); nt != "" {
+		if _, ok := nodeTypes[nt]; !ok {
+			return invalidValue("Invalid CacheNodeType: %s", nt)
+		}
+		t.NodeType = nt
+	}
+	if name := deref(in.CacheParameterGroupName); name != "" {
+		pg, err := loadParamGroup(tx, sc, name)
+		if err != nil {
+			return err
+		}
+		family := familyOf(rg.EngineVersion)
+		if pg.Family != family {
+			return invalidCombination("The parameter group family %s of %s does not match the engine family %s.", pg.Family, pg.Name, family)
+		}
+		t.ParamGroup = pg.Name
+	}
+	if t.NodeType != rg.NodeType || t.ParamGroup != rg.ParamGroup {
+		rg.Target = &t
+	}
+	if rg.Target != nil && in.ApplyImmediately != nil && *in.ApplyImmediately {
+		rg.Target.ApplyAt = now
+		return startReplacements(tx, sc, rg, now)
+	}
+	return nil
 }
 
 // checkFailoverSettings checks a change of automatic failover and Multi-AZ

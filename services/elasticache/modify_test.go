@@ -39,7 +39,7 @@ func TestModifyReplicationGroup(t *testing.T) {
 		"modify-replication-group", "--replication-group-id", "pair", "--snapshot-window", "05:00-05:30")
 	e.fails(t, "InvalidParameterValue", "Some security group Id not recongized by EC2: sg-00000000",
 		"modify-replication-group", "--replication-group-id", "pair", "--security-group-ids", "sg-00000000")
-	e.fails(t, "NotImplemented", "CacheNodeType", "modify-replication-group", "--replication-group-id", "pair", "--cache-node-type", "cache.t3.small", "--apply-immediately")
+	e.fails(t, "NotImplemented", "EngineVersion", "modify-replication-group", "--replication-group-id", "pair", "--engine-version", "7.0", "--apply-immediately")
 	e.fails(t, "NotImplemented", "SnapshotRetentionLimit", "modify-replication-group", "--replication-group-id", "pair", "--snapshot-retention-limit", "5")
 
 	// At once: description, snapshot window, security groups.
@@ -190,6 +190,75 @@ func TestModifyMemcached(t *testing.T) {
 	want := []string{"Cache cluster created", "Added cache node 0002 in availability zone " + region + "c",
 		"Added cache node 0003 in availability zone " + region + "a", "Removed cache node 0002"}
 	if !slices.Equal(msgs, want) {
+		t.Fatalf("events: %q", msgs)
+	}
+}
+
+// TestScaleReplicationGroup changes a group's node type: deferred to the
+// maintenance window without ApplyImmediately, and with it each node is
+// replaced by one of the new type (a slot of its own, with the new memory)
+// whose names move to it once it is up.
+func TestScaleReplicationGroup(t *testing.T) {
+	e := newEnv(t)
+	n := e.network(t)
+	e.must(t, "create-cache-subnet-group", "--cache-subnet-group-name", "subnets", "--cache-subnet-group-description", "x", "--subnet-ids", n.subnets[0], n.subnets[1])
+	e.must(t, "create-cache-parameter-group", "--cache-parameter-group-name", "lru", "--cache-parameter-group-family", "redis7", "--description", "x")
+	e.must(t, "modify-cache-parameter-group", "--cache-parameter-group-name", "lru", "--parameter-name-values", "ParameterName=maxmemory-policy,ParameterValue=allkeys-lru")
+	e.must(t, "create-replication-group", "--replication-group-id", "grow", "--replication-group-description", "x", "--engine", "redis",
+		"--cache-node-type", "cache.t3.micro", "--num-cache-clusters", "2", "--cache-subnet-group-name", "subnets")
+	e.must(t, "wait", "replication-group-available", "--replication-group-id", "grow")
+	e.fails(t, "InvalidParameterValue", "Invalid CacheNodeType: cache.x9.huge", "modify-replication-group", "--replication-group-id", "grow", "--cache-node-type", "cache.x9.huge")
+	e.fails(t, "CacheParameterGroupNotFound", "", "modify-replication-group", "--replication-group-id", "grow", "--cache-parameter-group-name", "nope")
+
+	out := e.must(t, "modify-replication-group", "--replication-group-id", "grow", "--cache-node-type", "cache.t3.small")
+	if dig(out, "ReplicationGroup", "Status") != "available" || dig(out, "ReplicationGroup", "CacheNodeType") != "cache.t3.micro" {
+		t.Fatalf("deferred: %v", out)
+	}
+	clusters := e.must(t, "describe-cache-clusters", "--cache-cluster-id", "grow-002")["CacheClusters"].([]any)
+	if dig(clusters, 0, "PendingModifiedValues", "CacheNodeType") != "cache.t3.small" {
+		t.Fatalf("pending: %v", clusters)
+	}
+	before := map[string]string{}
+	for _, nm := range e.world(t).Names {
+		before[nm.Name] = nm.Addrs[0].String()
+	}
+
+	out = e.must(t, "modify-replication-group", "--replication-group-id", "grow", "--cache-parameter-group-name", "lru", "--apply-immediately")
+	if dig(out, "ReplicationGroup", "Status") != "modifying" {
+		t.Fatalf("scaling: %v", out)
+	}
+	e.must(t, "wait", "replication-group-available", "--replication-group-id", "grow")
+	out = e.must(t, "describe-replication-groups", "--replication-group-id", "grow")
+	if dig(out, "ReplicationGroups", 0, "CacheNodeType") != "cache.t3.small" {
+		t.Fatalf("scaled: %v", out)
+	}
+	clusters = e.must(t, "describe-cache-clusters", "--cache-cluster-id", "grow-001")["CacheClusters"].([]any)
+	if dig(clusters, 0, "CacheNodeType") != "cache.t3.small" || dig(clusters, 0, "CacheParameterGroup", "CacheParameterGroupName") != "lru" ||
+		dig(clusters, 0, "PendingModifiedValues", "CacheNodeType") != nil {
+		t.Fatalf("cluster: %v", clusters)
+	}
+	w := e.world(t)
+	if len(w.Slots) != 2 || !strings.HasSuffix(w.Slots[0].ID, "grow-001-g1") || w.Slots[0].MemoryMiB != 1403+256 ||
+		!strings.Contains(string(w.Slots[0].Script), `maxmemory-policy "allkeys-lru"`) {
+		t.Fatalf("slots: %+v", w.Slots)
+	}
+	for _, nm := range w.Names {
+		if before[nm.Name] == "" || before[nm.Name] == nm.Addrs[0].String() {
+			t.Fatalf("%s: %v, before %s", nm.Name, nm.Addrs, before[nm.Name])
+		}
+	}
+	enis, err := e.ec2.DescribeNetworkInterfaces(context.Background(), &ec2sdk.DescribeNetworkInterfacesInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(enis.NetworkInterfaces) != 2 {
+		t.Fatalf("interfaces: %d", len(enis.NetworkInterfaces))
+	}
+	var msgs []string
+	for _, ev := range e.must(t, "describe-events", "--source-identifier", "grow")["Events"].([]any) {
+		msgs = append(msgs, dig(ev, "Message").(string))
+	}
+	if !slices.Contains(msgs, "Finished modifying cache node type to cache.t3.small for replication group grow") {
 		t.Fatalf("events: %q", msgs)
 	}
 }

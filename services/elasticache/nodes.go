@@ -55,16 +55,33 @@ func (s *Service) Contribute(tx *store.Tx, ds desired.Scope, w *desired.World) e
 		if err != nil {
 			return err
 		}
-		nt := nodeTypes[rg.NodeType]
+		target := pg
+		if rg.Target != nil {
+			if target, err = loadParamGroup(tx, sc, rg.Target.ParamGroup); err != nil {
+				return err
+			}
+		}
 		var replicas []netip.Addr
 		for _, n := range rg.Nodes {
-			script, err := nodeScript(sc, rg, n, pg, nt)
+			// A node replaced runs with the change's parameters.
+			npg := pg
+			if n.Type != "" {
+				npg = target
+			}
+			slot, err := nodeSlot(sc, rg, sc.slotID(n.Cluster, n.Gen), n.ENI, n.IP, npg, n.nodeType(rg))
 			if err != nil {
 				return err
 			}
-			w.Slots = append(w.Slots, &desired.Slot{ID: sc.slotPrefix() + n.Cluster, Account: sc.account, Region: sc.region,
-				Owner: "elasticache", ENI: n.ENI, VCPUs: nt.vcpus, MemoryMiB: nt.memoryMiB + installMiB, Script: script,
-				Running: rg.Status != "deleting" && n.Status != "deleting"})
+			slot.Running = rg.Status != "deleting" && n.Status != "deleting"
+			w.Slots = append(w.Slots, slot)
+			if r := n.Next; r != nil {
+				slot, err := nodeSlot(sc, rg, sc.slotID(n.Cluster, r.Gen), r.ENI, r.IP, target, rg.Target.NodeType)
+				if err != nil {
+					return err
+				}
+				slot.Running = true
+				w.Slots = append(w.Slots, slot)
+			}
 			if n.Status == "deleting" {
 				continue
 			}
@@ -89,10 +106,19 @@ var nodeScriptText string
 
 var nodeScriptTmpl = template.Must(template.New("node").Parse(nodeScriptText))
 
+// nodeSlot is the slot of a node (or of its replacement) of a type, at an
+// interface and address.
+func nodeSlot(sc scope, rg *replicationGroup, id, eni, ip string, pg *paramGroup, typ string) (*desired.Slot, error) {
+	nt := nodeTypes[typ]
+	script, err := nodeScript(sc, rg, ip, pg, nt)
+	return &desired.Slot{ID: id, Account: sc.account, Region: sc.region, Owner: "elasticache", ENI: eni,
+		VCPUs: nt.vcpus, MemoryMiB: nt.memoryMiB + installMiB, Script: script}, err
+}
+
 // nodeScript is a node's first boot: Debian's redis-server configured
 // from the parameter group, and the unit that follows the primary
 // endpoint.
-func nodeScript(sc scope, rg *replicationGroup, n *node, pg *paramGroup, nt nodeType) ([]byte, error) {
+func nodeScript(sc scope, rg *replicationGroup, ip string, pg *paramGroup, nt nodeType) ([]byte, error) {
 	values := pg.effective()
 	reserved, _ := strconv.Atoi(values["reserved-memory-percent"])
 	var conf []string
@@ -103,7 +129,7 @@ func nodeScript(sc scope, rg *replicationGroup, n *node, pg *paramGroup, nt node
 	}
 	var b bytes.Buffer
 	err := nodeScriptTmpl.Execute(&b, map[string]any{
-		"IP": n.IP, "Port": rg.Port, "Primary": sc.primaryName(rg.ID),
+		"IP": ip, "Port": rg.Port, "Primary": sc.primaryName(rg.ID),
 		"MaxMemory": int64(nt.memoryMiB) * (100 - int64(reserved)) / 100 * 1024 * 1024, "Params": conf,
 	})
 	return b.Bytes(), err

@@ -29,6 +29,8 @@ type replicationGroup struct {
 	SnapshotWindow string `json:",omitempty"`
 	// Pending is a modification under way (the group is modifying).
 	Pending *rgPending `json:",omitempty"`
+	// Target is a node type or parameter group change (scale.go).
+	Target  *rgTarget `json:",omitempty"`
 	Created time.Time
 	// DeleteAt is when a deleting group is gone.
 	DeleteAt time.Time `json:",omitzero"`
@@ -43,7 +45,16 @@ type node struct {
 	Created      time.Time
 	// DeleteAt is when a deleting node (a replica removed) is gone.
 	DeleteAt time.Time `json:",omitzero"`
+	// Gen counts the node's replacements (its slot's generation); Type is
+	// the node type it was replaced with while its group's change is under
+	// way ("" for the group's); Next is its replacement being made.
+	Gen  int          `json:",omitempty"`
+	Type string       `json:",omitempty"`
+	Next *replacement `json:",omitempty"`
 }
+
+// nodeType is the type a node runs with.
+func (n *node) nodeType(rg *replicationGroup) string { return cmp(n.Type, rg.NodeType) }
 
 // primary returns the group's primary node.
 func (rg *replicationGroup) primary() *node {
@@ -392,7 +403,7 @@ func findCluster(tx *store.Tx, sc scope, id string) (*replicationGroup, *node, e
 func (sc scope) clusterOut(rg *replicationGroup, n *node, nodeInfo bool) *ecapi.CacheCluster {
 	pg := &ecapi.CacheParameterGroupStatus{CacheParameterGroupName: str(rg.ParamGroup), ParameterApplyStatus: str("in-sync"), CacheNodeIdsToReboot: []*string{}}
 	out := &ecapi.CacheCluster{ARN: str(sc.arn("cluster", n.Cluster)), CacheClusterId: str(n.Cluster), ReplicationGroupId: str(rg.ID),
-		CacheClusterStatus: str(n.Status), CacheNodeType: str(rg.NodeType), Engine: str(rg.Engine), EngineVersion: str(engineFull(rg.EngineVersion)),
+		CacheClusterStatus: str(n.Status), CacheNodeType: str(n.nodeType(rg)), Engine: str(rg.Engine), EngineVersion: str(engineFull(rg.EngineVersion)),
 		NumCacheNodes: i64(1), PreferredAvailabilityZone: str(n.AZ), CacheClusterCreateTime: &n.Created,
 		PreferredMaintenanceWindow: str("sun:06:00-sun:07:00"), CacheSubnetGroupName: str(rg.SubnetGroup),
 		CacheParameterGroup: pg, AutoMinorVersionUpgrade: boolp(true), SnapshotRetentionLimit: i64(0), SnapshotWindow: str(rg.snapshotWindow()),
@@ -400,6 +411,9 @@ func (sc scope) clusterOut(rg *replicationGroup, n *node, nodeInfo bool) *ecapi.
 		ClientDownloadLandingPage:          str("https://console.aws.amazon.com/elasticache/home#client-download:"),
 		ReplicationGroupLogDeliveryEnabled: boolp(false), NetworkType: str("ipv4"), IpDiscovery: str("ipv4"),
 		CacheSecurityGroups: []*ecapi.CacheSecurityGroupMembership{}, PendingModifiedValues: &ecapi.PendingModifiedValues{}}
+	if t := rg.Target; t != nil && n.Type != t.NodeType && t.NodeType != rg.NodeType {
+		out.PendingModifiedValues.CacheNodeType = str(t.NodeType)
+	}
 	for _, g := range rg.SecurityGroups {
 		out.SecurityGroups = append(out.SecurityGroups, &ecapi.SecurityGroupMembership{SecurityGroupId: str(g), Status: str("active")})
 	}
