@@ -17,6 +17,7 @@ import (
 
 	ec2api "github.com/cloudbox/cloudbox/api/ec2"
 	ecapi "github.com/cloudbox/cloudbox/api/elasticache"
+	"github.com/cloudbox/cloudbox/ca"
 	"github.com/cloudbox/cloudbox/clock"
 	"github.com/cloudbox/cloudbox/desired"
 	"github.com/cloudbox/cloudbox/identity"
@@ -44,7 +45,11 @@ func newEnv(t *testing.T) *env {
 	}
 	st := store.OpenMemory()
 	clk := clock.New(10)
-	svc := elasticache.New(st, clk, nil, false)
+	authority, err := ca.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := elasticache.New(st, clk, nil, false, authority)
 	h := server.New(server.Config{
 		Services: []server.Service{
 			{API: ec2api.Service, Invoker: ec2.New(st, clk.Now, nil, clk.Scale()).Invoker()},

@@ -3,6 +3,7 @@ package elasticache_test
 import (
 	"context"
 	"fmt"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -241,6 +242,9 @@ func TestScaleReplicationGroup(t *testing.T) {
 	if len(w.Slots) != 2 || !strings.HasSuffix(w.Slots[0].ID, "grow-001-g1") || w.Slots[0].MemoryMiB != 1403+256 ||
 		!strings.Contains(string(w.Slots[0].Script), `maxmemory-policy "allkeys-lru"`) {
 		t.Fatalf("slots: %+v", w.Slots)
+	}
+	if err := exec.Command("bash", "-n", "-c", string(w.Slots[0].Script)).Run(); err != nil {
+		t.Errorf("the node's script: %v", err)
 	}
 	for _, nm := range w.Names {
 		if before[nm.Name] == "" || before[nm.Name] == nm.Addrs[0].String() {

@@ -129,7 +129,7 @@ func nodeScript(sc scope, rg *replicationGroup, ip string, pg *paramGroup, nt no
 	}
 	var b bytes.Buffer
 	err := nodeScriptTmpl.Execute(&b, map[string]any{
-		"IP": ip, "Port": rg.Port, "Primary": sc.primaryName(rg.ID),
+		"IP": ip, "Port": rg.Port, "TLS": rg.TLS, "AuthToken": rg.AuthToken, "Primary": sc.primaryName(rg.ID),
 		"MaxMemory": int64(nt.memoryMiB) * (100 - int64(reserved)) / 100 * 1024 * 1024, "Params": conf,
 	})
 	return b.Bytes(), err

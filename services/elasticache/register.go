@@ -14,7 +14,7 @@ func init() {
 		API:      ecapi.Service,
 		Requires: []string{"ec2"},
 		New: func(env *registry.Env) (registry.Service, error) {
-			return New(env.Store, env.Clock, env.Log, env.DataPlane), nil
+			return New(env.Store, env.Clock, env.Log, env.DataPlane, env.CA), nil
 		},
 	})
 }

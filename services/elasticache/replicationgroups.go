@@ -30,8 +30,12 @@ type replicationGroup struct {
 	// Pending is a modification under way (the group is modifying).
 	Pending *rgPending `json:",omitempty"`
 	// Target is a node type or parameter group change (scale.go).
-	Target  *rgTarget `json:",omitempty"`
-	Created time.Time
+	Target *rgTarget `json:",omitempty"`
+	// TLS is the nodes' certificate with in-transit encryption (nil
+	// without); AuthToken the AUTH token ("" for none).
+	TLS       *nodeTLS `json:",omitempty"`
+	AuthToken string   `json:",omitempty"`
+	Created   time.Time
 	// DeleteAt is when a deleting group is gone.
 	DeleteAt time.Time `json:",omitzero"`
 	Nodes    []*node
@@ -106,6 +110,8 @@ type rgSpec struct {
 	version              engineVersion
 	nodes                int
 	azs                  []string
+	tls                  bool
+	auth                 string
 }
 
 func checkCreate(in *ecapi.CreateReplicationGroupMessage) (rgSpec, error) {
@@ -121,6 +127,7 @@ func checkCreate(in *ecapi.CreateReplicationGroupMessage) (rgSpec, error) {
 		return sp, invalidValue("Invalid engine: %s. Replication groups support the redis and valkey engines.", deref(in.Engine))
 	}
 	var ok bool
+	var err error
 	if sp.version, ok = lookupVersion("redis", deref(in.EngineVersion)); !ok {
 		return sp, invalidValue("Cannot find version %s for %s", deref(in.EngineVersion), sp.engine)
 	}
@@ -136,9 +143,10 @@ func checkCreate(in *ecapi.CreateReplicationGroupMessage) (rgSpec, error) {
 	if deref(in.ClusterMode) == "enabled" || in.NumNodeGroups != nil && *in.NumNodeGroups > 1 || len(in.NodeGroupConfiguration) > 1 {
 		return sp, api.NotImplemented("ElastiCache", "CreateReplicationGroup with cluster mode enabled")
 	}
-	if in.AuthToken != nil || in.TransitEncryptionEnabled != nil && *in.TransitEncryptionEnabled {
-		return sp, api.NotImplemented("ElastiCache", "CreateReplicationGroup with AUTH or in-transit encryption")
+	if sp.tls, err = checkTransit(in.TransitEncryptionEnabled, in.TransitEncryptionMode, in.AuthToken); err != nil {
+		return sp, err
 	}
+	sp.auth = deref(in.AuthToken)
 	switch {
 	case in.NumCacheClusters != nil && in.ReplicasPerNodeGroup != nil:
 		return sp, invalidCombination("Cannot specify both NumCacheClusters and ReplicasPerNodeGroup.")
@@ -181,6 +189,12 @@ func (s *Service) createRG(ctx context.Context, in *ecapi.CreateReplicationGroup
 		MultiAZ:      in.MultiAZEnabled != nil && *in.MultiAZEnabled}
 	if in.Port != nil {
 		rg.Port = *in.Port
+	}
+	if sp.tls {
+		if rg.TLS, err = s.issue(sc, rg.ID); err != nil {
+			return nil, err
+		}
+		rg.AuthToken = sp.auth
 	}
 	err = s.store.Update(func(tx *store.Tx) error {
 		if ok, err := tx.Get(sc.key(kindRG, rg.ID), &replicationGroup{}); err != nil || ok {
@@ -309,10 +323,16 @@ func (sc scope) rgOut(rg *replicationGroup) *ecapi.ReplicationGroup {
 	out := &ecapi.ReplicationGroup{ARN: str(sc.arn("replicationgroup", rg.ID)), ReplicationGroupId: str(rg.ID),
 		Description: str(rg.Description), Status: str(rg.Status), CacheNodeType: str(rg.NodeType),
 		AutomaticFailover: onOff(rg.AutoFailover), MultiAZ: onOff(rg.MultiAZ), ClusterEnabled: boolp(false), ClusterMode: str("disabled"),
-		SnapshotRetentionLimit: i64(0), SnapshotWindow: str(rg.snapshotWindow()), AuthTokenEnabled: boolp(false),
-		TransitEncryptionEnabled: boolp(false), AtRestEncryptionEnabled: boolp(false), ReplicationGroupCreateTime: &rg.Created,
+		SnapshotRetentionLimit: i64(0), SnapshotWindow: str(rg.snapshotWindow()), AuthTokenEnabled: boolp(rg.AuthToken != ""),
+		TransitEncryptionEnabled: boolp(rg.TLS != nil), AtRestEncryptionEnabled: boolp(false), ReplicationGroupCreateTime: &rg.Created,
 		DataTiering: str("disabled"), AutoMinorVersionUpgrade: boolp(true), NetworkType: str("ipv4"), IpDiscovery: str("ipv4"),
 		PendingModifiedValues: rg.pendingOut()}
+	if rg.TLS != nil {
+		out.TransitEncryptionMode = str("required")
+	}
+	if rg.AuthToken != "" {
+		out.AuthTokenLastModifiedDate = &rg.Created
+	}
 	ng := &ecapi.NodeGroup{NodeGroupId: str("0001"), Status: str(rg.Status)}
 	if rg.Status != "creating" {
 		ng.PrimaryEndpoint = &ecapi.Endpoint{Address: str(sc.primaryName(rg.ID)), Port: i64(rg.Port)}
@@ -407,7 +427,7 @@ func (sc scope) clusterOut(rg *replicationGroup, n *node, nodeInfo bool) *ecapi.
 		NumCacheNodes: i64(1), PreferredAvailabilityZone: str(n.AZ), CacheClusterCreateTime: &n.Created,
 		PreferredMaintenanceWindow: str("sun:06:00-sun:07:00"), CacheSubnetGroupName: str(rg.SubnetGroup),
 		CacheParameterGroup: pg, AutoMinorVersionUpgrade: boolp(true), SnapshotRetentionLimit: i64(0), SnapshotWindow: str(rg.snapshotWindow()),
-		AuthTokenEnabled: boolp(false), TransitEncryptionEnabled: boolp(false), AtRestEncryptionEnabled: boolp(false),
+		AuthTokenEnabled: boolp(rg.AuthToken != ""), TransitEncryptionEnabled: boolp(rg.TLS != nil), AtRestEncryptionEnabled: boolp(false),
 		ClientDownloadLandingPage:          str("https://console.aws.amazon.com/elasticache/home#client-download:"),
 		ReplicationGroupLogDeliveryEnabled: boolp(false), NetworkType: str("ipv4"), IpDiscovery: str("ipv4"),
 		CacheSecurityGroups: []*ecapi.CacheSecurityGroupMembership{}, PendingModifiedValues: &ecapi.PendingModifiedValues{}}

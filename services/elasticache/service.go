@@ -30,6 +30,7 @@ import (
 
 	"github.com/cloudbox/cloudbox/api"
 	ecapi "github.com/cloudbox/cloudbox/api/elasticache"
+	"github.com/cloudbox/cloudbox/ca"
 	"github.com/cloudbox/cloudbox/clock"
 	"github.com/cloudbox/cloudbox/store"
 )
@@ -48,15 +49,20 @@ type Service struct {
 	clock     *clock.Clock
 	log       *slog.Logger
 	dataPlane bool
+	// ca issues the nodes' TLS certificates (nil: no in-transit
+	// encryption).
+	ca *ca.CA
 }
 
 // New returns ElastiCache over st. dataPlane says whether the nodes' slots
-// run and report (else nodes turn available on a timer).
-func New(st *store.Store, clk *clock.Clock, log *slog.Logger, dataPlane bool) *Service {
+// run and report (else nodes turn available on a timer); authority, when
+// not nil, is the CA the instances trust, which signs the certificates of
+// groups with in-transit encryption.
+func New(st *store.Store, clk *clock.Clock, log *slog.Logger, dataPlane bool, authority *ca.CA) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: st, clock: clk, log: log, dataPlane: dataPlane}
+	return &Service{store: st, clock: clk, log: log, dataPlane: dataPlane, ca: authority}
 }
 
 // Handlers returns the operations implemented.
