@@ -1,9 +1,12 @@
 package elasticache
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // FuzzInputs feeds the checks of user input (identifiers, parameter
-// values, paging markers, snapshot windows) arbitrary strings: none may
+// values, paging markers, snapshot windows, AUTH tokens) arbitrary strings: none may
 // panic, and a window accepted is one of at least an hour.
 func FuzzInputs(f *testing.F) {
 	for _, s := range []string{"my-group", "0,20-", "allkeys-lru", "12", "-", "1e400", "--", "", "05:00-06:00", "23:30-00:30", "+1:00-02:00"} {
@@ -24,6 +27,9 @@ func FuzzInputs(f *testing.F) {
 		}
 		_, _ = lookupVersion("redis", s)
 		_ = regionCode(s)
+		if validAuthToken(s) && (len(s) < 16 || strings.ContainsAny(s, "/\"@ ")) {
+			t.Fatalf("AUTH token %q accepted", s)
+		}
 		if w, err := checkSnapshotWindow(s); err == nil {
 			if len(w) != 11 {
 				t.Fatalf("window %q accepted", w)

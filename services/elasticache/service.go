@@ -2,8 +2,9 @@
 // mode disabled) and Memcached: cache subnet groups, cache parameter
 // groups with the engines' parameters, replication groups of a primary
 // and up to five replicas (their cache clusters, TestFailover, replica
-// counts), Memcached clusters with a configuration endpoint
-// (cacheclusters.go, memcached.go), tags and events.
+// counts, modifications: modify.go, scale.go), AUTH and TLS (auth.go),
+// Memcached clusters with a configuration endpoint (cacheclusters.go,
+// memcached.go, mcmodify.go), tags and events.
 //
 // Each node is a managed compute slot (desired.Slot) behind a
 // requester-managed interface (owner "elasticache") in a subnet of the
