@@ -53,6 +53,12 @@ func TestElastiCacheSeed003(t *testing.T) {
 		"--automatic-failover-enabled", "--multi-az-enabled", "--cache-subnet-group-name", "bts-redis-subnets",
 		"--cache-parameter-group-name", "bts-sessions", "--security-group-ids", cacheSG,
 		"--preferred-cache-cluster-a-zs", az("a"), az("c"))
+	// A second group with in-transit encryption and an AUTH token, made
+	// alongside.
+	const token = "cloudbox-e2e-token-0123456789"
+	w.aws("elasticache", "create-replication-group", "--replication-group-id", "bts-secure", "--replication-group-description", "TLS and AUTH",
+		"--engine", "redis", "--cache-node-type", "cache.t3.micro", "--num-cache-clusters", "2", "--cache-subnet-group-name", "bts-redis-subnets",
+		"--security-group-ids", cacheSG, "--transit-encryption-enabled", "--auth-token", token)
 	w.aws("elasticache", "wait", "replication-group-available", "--replication-group-id", "bts-redis")
 	ng := w.aws("elasticache", "describe-replication-groups", "--replication-group-id", "bts-redis")
 	primary := get(ng, "ReplicationGroups", 0, "NodeGroups", 0, "PrimaryEndpoint", "Address")
@@ -114,8 +120,63 @@ func TestElastiCacheSeed003(t *testing.T) {
 		}
 	})
 
-	w.aws("elasticache", "delete-replication-group", "--replication-group-id", "bts-redis")
-	w.aws("elasticache", "wait", "replication-group-deleted", "--replication-group-id", "bts-redis")
+	t.Run("AUTH and TLS", func(t *testing.T) {
+		w := w.in(t)
+		w.aws("elasticache", "wait", "replication-group-available", "--replication-group-id", "bts-secure")
+		g := w.aws("elasticache", "describe-replication-groups", "--replication-group-id", "bts-secure")
+		secure := get(g, "ReplicationGroups", 0, "NodeGroups", 0, "PrimaryEndpoint", "Address")
+		secureReader := get(g, "ReplicationGroups", 0, "NodeGroups", 0, "ReaderEndpoint", "Address")
+		// The instance trusts cloudbox's CA, which signed the nodes'
+		// certificate for the group's names.
+		tls := func(host, cmd string) string {
+			return "REDISCLI_AUTH=" + token + " timeout 5 redis-cli --tls -h " + host + " " + cmd
+		}
+		if got := w.eventually(web, tls(secure, "SET session:tls yes"), 3*time.Minute); got != "OK" {
+			t.Fatalf("SET over TLS with the token: %q", got)
+		}
+		w.eventually(web, tls(secureReader, "GET session:tls")+" | grep -x yes", time.Minute)
+		if got := w.sh(web, "timeout 5 redis-cli --tls -h "+secure+" SET k v 2>&1").Stdout; !strings.Contains(got, "NOAUTH") {
+			t.Errorf("without the token: %q", got)
+		}
+		if got := w.sh(web, "REDISCLI_AUTH="+token+" timeout 5 redis-cli -h "+secure+" PING 2>&1"); strings.Contains(got.Stdout, "PONG") {
+			t.Errorf("plain text answered: %s", got)
+		}
+	})
+
+	t.Run("a node type change replaces the nodes and keeps the keys", func(t *testing.T) {
+		w := w.in(t)
+		if got := w.shOK(web, cli(primary, "CONFIG GET maxmemory")); !strings.Contains(got, "402653184") {
+			t.Fatalf("cache.t3.micro's maxmemory: %q", got)
+		}
+		out := w.aws("elasticache", "modify-replication-group", "--replication-group-id", "bts-redis", "--cache-node-type", "cache.t3.small", "--apply-immediately")
+		if got := get(out, "ReplicationGroup", "Status"); got != "modifying" {
+			t.Fatalf("status %q", got)
+		}
+		w.aws("elasticache", "wait", "replication-group-available", "--replication-group-id", "bts-redis")
+		// cache.t3.small's 1403 MiB less the 25% reserved.
+		w.eventually(web, cli(primary, "CONFIG GET maxmemory")+" | grep -x 1103101952", time.Minute)
+		if got := w.shOK(web, cli(primary, "GET PHPREDIS_SESSION:a")); got != "1" {
+			t.Errorf("a key written before: %q", got)
+		}
+		w.eventually(web, cli(primary, "SET after-scaling yes")+" | grep -x OK", time.Minute)
+		w.eventually(web, cli(reader, "GET after-scaling")+" | grep -x yes", time.Minute)
+	})
+
+	t.Run("new security groups are enforced", func(t *testing.T) {
+		w := w.in(t)
+		outsiders := get(w.aws("ec2", "create-security-group", "--group-name", "redis-outsiders", "--description", "x", "--vpc-id", vpc), "GroupId")
+		w.aws("ec2", "authorize-security-group-ingress", "--group-id", outsiders, "--protocol", "tcp", "--port", "6379", "--source-group", otherSG)
+		w.aws("elasticache", "modify-replication-group", "--replication-group-id", "bts-redis", "--security-group-ids", outsiders, "--apply-immediately")
+		w.eventually(outsider, cli(primary, "PING")+" | grep -x PONG", time.Minute)
+		w.eventually(web, "! "+cli(primary, "PING"), time.Minute)
+	})
+
+	for _, id := range []string{"bts-redis", "bts-secure"} {
+		w.aws("elasticache", "delete-replication-group", "--replication-group-id", id)
+	}
+	for _, id := range []string{"bts-redis", "bts-secure"} {
+		w.aws("elasticache", "wait", "replication-group-deleted", "--replication-group-id", id)
+	}
 	w.checkSafety()
 }
 
@@ -202,6 +263,19 @@ func TestElastiCacheMemcached(t *testing.T) {
 			t.Errorf("get %s from %s: %q", key, n, got)
 		}
 	}
+
+	// A node added is a real node, listed by every node's auto discovery
+	// once up; a node removed leaves the listing.
+	w.aws("elasticache", "modify-cache-cluster", "--cache-cluster-id", "mc01", "--num-cache-nodes", "3", "--apply-immediately")
+	w.aws("elasticache", "wait", "cache-cluster-available", "--cache-cluster-id", "mc01")
+	c = w.aws("elasticache", "describe-cache-clusters", "--cache-cluster-id", "mc01", "--show-cache-node-info")
+	third := get(c, "CacheClusters", 0, "CacheNodes", 2, "Endpoint", "Address")
+	w.eventually(web, ask(third, `set k3 0 0 1\r\nv\r\n`)+" | grep -a STORED", time.Minute)
+	w.eventually(web, ask(nodes[0], `config get cluster\r\n`)+" | grep -a -F '"+third+"|10.0.'", time.Minute)
+	w.aws("elasticache", "modify-cache-cluster", "--cache-cluster-id", "mc01", "--num-cache-nodes", "2", "--cache-node-ids-to-remove", "0002", "--apply-immediately")
+	w.aws("elasticache", "wait", "cache-cluster-available", "--cache-cluster-id", "mc01")
+	w.eventually(web, ask(cfg, `config get cluster\r\n`)+" | grep -a -F '"+third+"|' | grep -a -v -F '"+nodes[1]+"|'", time.Minute)
+
 	w.aws("elasticache", "delete-cache-cluster", "--cache-cluster-id", "mc01")
 	w.aws("elasticache", "wait", "cache-cluster-deleted", "--cache-cluster-id", "mc01")
 	w.checkSafety()
