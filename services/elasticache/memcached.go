@@ -33,7 +33,7 @@ func (s *Service) contributeMemcached(tx *store.Tx, sc scope, w *desired.World) 
 			}
 			w.Slots = append(w.Slots, &desired.Slot{ID: sc.memcachedSlot(c.ID, n.ID), Account: sc.account, Region: sc.region,
 				Owner: "elasticache", ENI: n.ENI, VCPUs: nt.vcpus, MemoryMiB: nt.memoryMiB + installMiB, Script: script,
-				Running: c.Status != "deleting" && n.Status != "deleting"})
+				Running: c.Status != "deleting" && n.Status != "deleting", Metrics: nodeMetrics(c.ID, n.ID)})
 			if n.Status == "deleting" {
 				continue
 			}

@@ -73,6 +73,7 @@ func (s *Service) Contribute(tx *store.Tx, ds desired.Scope, w *desired.World) e
 				return err
 			}
 			slot.Running = rg.Status != "deleting" && n.Status != "deleting"
+			slot.Metrics = nodeMetrics(n.Cluster, "0001")
 			w.Slots = append(w.Slots, slot)
 			if r := n.Next; r != nil {
 				slot, err := nodeSlot(sc, rg, sc.slotID(n.Cluster, r.Gen), r.ENI, r.IP, target, rg.Target.NodeType)
@@ -99,6 +100,14 @@ func (s *Service) Contribute(tx *store.Tx, ds desired.Scope, w *desired.World) e
 		w.Names = append(w.Names, &desired.Name{Name: sc.readerName(rg.ID), VPCs: []string{rg.VPC}, Addrs: replicas})
 	}
 	return s.contributeMemcached(tx, sc, w)
+}
+
+// nodeMetrics names a node's host-level metrics as ElastiCache publishes
+// them, per cache cluster and node (the engine's own, such as
+// CurrConnections or CacheHits, are not published).
+func nodeMetrics(cluster, node string) *desired.SlotMetrics {
+	return &desired.SlotMetrics{Namespace: "AWS/ElastiCache", Dimensions: map[string]string{"CacheClusterId": cluster, "CacheNodeId": node},
+		CPU: "CPUUtilization", FreeMemory: "FreeableMemory", NetworkIn: "NetworkBytesIn", NetworkOut: "NetworkBytesOut"}
 }
 
 //go:embed node.sh.tmpl
