@@ -24,6 +24,7 @@ echo "user data done"
 // endpoint; test-failover moves the primary endpoint to the other node
 // with the keys kept; a server outside the admitted group is refused.
 func TestElastiCacheSeed003(t *testing.T) {
+	t.Parallel() // with the other data-tier tests (see TestRDSSeed003)
 	w := newVPCWorld(t, Opts{})
 	defer nodeConsoles(w)
 	az := func(s string) string { return "ap-northeast-2" + s }
@@ -221,6 +222,7 @@ func privateNetworkOf(w *vpcWorld) cacheNetwork {
 // configuration endpoint for the nodes (`config get cluster`) and stores
 // and reads an item on each.
 func TestElastiCacheMemcached(t *testing.T) {
+	t.Parallel() // with the other data-tier tests (see TestRDSSeed003)
 	w := newVPCWorld(t, Opts{})
 	defer nodeConsoles(w)
 	vpc, privA, privC := privateNetwork(w)
@@ -322,6 +324,7 @@ systemctl enable httpd
 // client whose requests alternate between them keeps its session, and
 // keeps it through test-failover.
 func TestElastiCachePHPSessions(t *testing.T) {
+	t.Parallel() // with the other data-tier tests (see TestRDSSeed003)
 	w := newVPCWorld(t, Opts{})
 	defer nodeConsoles(w)
 	n := privateNetworkOf(w)

@@ -16,6 +16,9 @@ import (
 // the members and board tables through the endpoint and inserts rows; the
 // bastion, outside the admitted group, is refused by the security group.
 func TestRDSSeed003(t *testing.T) {
+	// The data tier's tests wait on engines installing and replicating
+	// more than they compute: they run two at a time, after the rest.
+	t.Parallel()
 	dir := t.TempDir()
 	w := newVPCWorld(t, Opts{DataDir: dir})
 	az := func(s string) string { return "ap-northeast-2" + s }
