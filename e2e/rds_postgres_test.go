@@ -12,8 +12,9 @@ import (
 // private subnets (out to Debian's mirror through a NAT gateway). An
 // Amazon Linux 2 web server with the psql client (`yum install -y
 // postgresql`) connects through the endpoint on 5432 as the master user,
-// creates a table, inserts and reads rows; a wrong password and a
-// connection without SSL (rds.force_ssl is on in postgres16) are refused.
+// creates a table, inserts and reads rows, which a reboot keeps; a wrong
+// password and a connection without SSL (rds.force_ssl is on in
+// postgres16) are refused.
 func TestRDSPostgres(t *testing.T) {
 	dir := t.TempDir()
 	w := newVPCWorld(t, Opts{DataDir: dir})
@@ -103,6 +104,13 @@ func TestRDSPostgres(t *testing.T) {
 	}
 	if r := w.sh(web, psql("Pg-Secret-2024", "sslmode=disable", "SELECT 1")); r.ExitCode == 0 || !strings.Contains(r.Stderr, "no encryption") {
 		t.Errorf("without SSL (rds.force_ssl=1): %s", r)
+	}
+	// A reboot starts the server again from the node's disk (the init
+	// starts rds-postgresql); available again means it serves.
+	w.aws("rds", "reboot-db-instance", "--db-instance-identifier", "app-pg")
+	w.aws("rds", "wait", "db-instance-available", "--db-instance-identifier", "app-pg")
+	if got := sql("SELECT count(*) FROM members"); got != "3" {
+		t.Errorf("rows after a reboot: %q", got)
 	}
 	w.aws("rds", "delete-db-instance", "--db-instance-identifier", "app-pg", "--skip-final-snapshot")
 	w.aws("rds", "wait", "db-instance-deleted", "--db-instance-identifier", "app-pg")
