@@ -8,9 +8,10 @@ import (
 	rdsapi "github.com/cloudbox/cloudbox/api/rds"
 )
 
-// engineVersion is one version RDS offers. Every version runs Debian's
-// MariaDB (10.11 in bookworm): mysql's 8.0.x are accepted and kept as
-// asked, but what answers is MariaDB.
+// engineVersion is one version RDS offers. mysql's and mariadb's run
+// Debian's MariaDB (10.11 in bookworm): mysql's 8.0.x are accepted and
+// kept as asked, but what answers is MariaDB. postgres's run Debian's
+// PostgreSQL 15 whatever the version asked.
 type engineVersion struct {
 	Engine, Version, Family string
 	Default                 bool
@@ -29,9 +30,18 @@ var engineVersions = []engineVersion{
 	{"mysql", "8.0.37", "mysql8.0", false},
 	{"mysql", "8.0.39", "mysql8.0", false},
 	{"mysql", "8.0.40", "mysql8.0", true},
+	{"postgres", "14.12", "postgres14", false},
+	{"postgres", "14.13", "postgres14", false},
+	{"postgres", "15.7", "postgres15", false},
+	{"postgres", "15.8", "postgres15", false},
+	{"postgres", "16.3", "postgres16", false},
+	{"postgres", "16.4", "postgres16", true},
 }
 
-var engineDescriptions = map[string]string{"mysql": "MySQL Community Edition", "mariadb": "MariaDB Community Edition"}
+var engineDescriptions = map[string]string{"mysql": "MySQL Community Edition", "mariadb": "MariaDB Community Edition", "postgres": "PostgreSQL"}
+
+// logTypes are what an engine's logs exported to CloudWatch Logs are called.
+var logTypes = map[string][]string{"postgres": {"postgresql", "upgrade"}}
 
 // findVersion returns the engine's version: the default when version is
 // empty, the newest of a major version ("8.0"), or exactly the one named.
@@ -100,13 +110,19 @@ func (s *Service) DescribeDBEngineVersions(ctx context.Context, in *rdsapi.Descr
 			Engine: ptr(v.Engine), EngineVersion: ptr(v.Version), DBParameterGroupFamily: ptr(v.Family),
 			DBEngineDescription: ptr(engineDescriptions[v.Engine]), DBEngineVersionDescription: ptr(descriptionOf(v)),
 			MajorEngineVersion: ptr(v.Family[len(v.Engine):]), Status: ptr("available"),
-			ExportableLogTypes:  []*string{ptr("audit"), ptr("error"), ptr("general"), ptr("slowquery")},
 			SupportsReadReplica: ptr(true), SupportsLogExportsToCloudwatchLogs: ptr(true),
+		}
+		types, ok := logTypes[v.Engine]
+		if !ok {
+			types = []string{"audit", "error", "general", "slowquery"}
+		}
+		for _, t := range types {
+			ev.ExportableLogTypes = append(ev.ExportableLogTypes, ptr(t))
 		}
 		for _, t := range engineVersions {
 			if t.Engine == v.Engine && versionLess(v.Version, t.Version) {
 				ev.ValidUpgradeTarget = append(ev.ValidUpgradeTarget, &rdsapi.UpgradeTarget{Engine: ptr(t.Engine), EngineVersion: ptr(t.Version),
-					Description: ptr(descriptionOf(t)), AutoUpgrade: ptr(false), IsMajorVersionUpgrade: ptr(false)})
+					Description: ptr(descriptionOf(t)), AutoUpgrade: ptr(false), IsMajorVersionUpgrade: ptr(t.Family != v.Family)})
 			}
 		}
 		out.DBEngineVersions = append(out.DBEngineVersions, ev)
@@ -115,8 +131,11 @@ func (s *Service) DescribeDBEngineVersions(ctx context.Context, in *rdsapi.Descr
 }
 
 func descriptionOf(v engineVersion) string {
-	if v.Engine == "mysql" {
+	switch v.Engine {
+	case "mysql":
 		return "MySQL " + v.Version
+	case "postgres":
+		return "PostgreSQL " + v.Version + "-R1"
 	}
 	return "MariaDB " + v.Version
 }

@@ -53,17 +53,21 @@ func (s *Service) CreateDBInstance(ctx context.Context, in *rdsapi.CreateDBInsta
 	if !ok {
 		return nil, invalidCombination("RDS does not support creating a DB instance with the following combination: DBInstanceClass=%s, Engine=%s, EngineVersion=%s, LicenseModel=general-public-license. For supported combinations of instance class and database engine version, see the documentation.", r.Class, r.Engine, r.EngineVersion)
 	}
-	if err := checkMasterUsername(r.MasterUsername); err != nil {
+	checkUser, checkDB, maxPassword := checkMasterUsername, checkDBName, 41
+	if r.Engine == "postgres" {
+		checkUser, checkDB, maxPassword, r.Port = checkPgMasterUsername, checkPgDBName, 128, 5432
+	}
+	if err := checkUser(r.MasterUsername); err != nil {
 		return nil, err
 	}
 	if deref(in.ManageMasterUserPassword) {
 		return nil, notImplemented("ManageMasterUserPassword (a password kept in Secrets Manager)")
 	}
-	if err := checkPassword(r.Password); err != nil {
+	if err := checkPasswordOf(r.Password, maxPassword); err != nil {
 		return nil, err
 	}
 	if r.DBName != "" {
-		if err := checkDBName(r.DBName); err != nil {
+		if err := checkDB(r.DBName); err != nil {
 			return nil, err
 		}
 	}
@@ -88,6 +92,9 @@ func (s *Service) CreateDBInstance(ctx context.Context, in *rdsapi.CreateDBInsta
 	multiAZ := deref(in.MultiAZ)
 	if multiAZ && deref(in.AvailabilityZone) != "" {
 		return nil, invalidCombination("Requesting a specific availability zone is not valid for Multi-AZ instances.")
+	}
+	if multiAZ && r.Engine == "postgres" {
+		return nil, notImplemented("Multi-AZ (--multi-az) for the postgres engine")
 	}
 	now := s.now()
 	r.Created, r.StatusSince = now, now
@@ -455,6 +462,9 @@ func (s *Service) ModifyDBInstance(ctx context.Context, in *rdsapi.ModifyDBInsta
 		}
 		now := s.now()
 		if in.MultiAZ != nil && *in.MultiAZ != (r.Standby != nil) {
+			if r.Engine == "postgres" {
+				return notImplemented("Multi-AZ (--multi-az) for the postgres engine")
+			}
 			if !deref(in.ApplyImmediately) {
 				return notImplemented("Changing Multi-AZ in the maintenance window (use --apply-immediately)")
 			}

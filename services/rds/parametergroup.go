@@ -22,6 +22,8 @@ type familyParam struct {
 	Allowed string `json:"allowed"`
 	Apply   string `json:"apply"` // static or dynamic
 	Desc    string `json:"desc"`
+	// Values are the default's differences in some families (by family).
+	Values map[string]string `json:"values,omitempty"`
 }
 
 // parameters.json: the common parameters of mysql8.0 and mariadb10.11
@@ -38,7 +40,21 @@ var familyParams = func() []familyParam {
 	return ps
 }()
 
-var families = []string{"mariadb10.11", "mysql8.0"}
+var families = []string{"mariadb10.11", "mysql8.0", "postgres14", "postgres15", "postgres16"}
+
+// paramsOf is a family's parameters with the family's defaults.
+func paramsOf(family string) []familyParam {
+	if !strings.HasPrefix(family, "postgres") {
+		return familyParams
+	}
+	ps := slices.Clone(postgresParams)
+	for i, p := range ps {
+		if v, ok := p.Values[family]; ok {
+			ps[i].Value = v
+		}
+	}
+	return ps
+}
 
 func familyOf(engine string) string {
 	v, _ := findVersion(engine, "")
@@ -155,7 +171,7 @@ func (s *Service) DescribeDBParameters(ctx context.Context, in *rdsapi.DescribeD
 		return nil, invalidValue("Invalid source: %s. Valid values are: user, system, engine-default", source)
 	}
 	var list []*rdsapi.Parameter
-	for _, p := range familyParams {
+	for _, p := range paramsOf(g.Family) {
 		ap := &rdsapi.Parameter{ParameterName: ptr(p.Name), Description: ptr(p.Desc), DataType: ptr(p.Type), AllowedValues: ptr(p.Allowed),
 			ApplyType: ptr(p.Apply), IsModifiable: ptr(true), Source: ptr("engine-default")}
 		if p.Value != "" {
@@ -179,15 +195,15 @@ func (s *Service) DescribeDBParameters(ctx context.Context, in *rdsapi.DescribeD
 	return &rdsapi.DBParameterGroupDetails{Marker: next, Parameters: list}, nil
 }
 
-// checkParam validates a user's value for a parameter and how it is to be
-// applied.
-func checkParam(p *rdsapi.Parameter) (familyParam, error) {
+// checkParam validates a user's value for a parameter of the family's
+// and how it is to be applied.
+func checkParam(params []familyParam, p *rdsapi.Parameter) (familyParam, error) {
 	name := deref(p.ParameterName)
-	i := slices.IndexFunc(familyParams, func(f familyParam) bool { return f.Name == name })
+	i := slices.IndexFunc(params, func(f familyParam) bool { return f.Name == name })
 	if i < 0 {
 		return familyParam{}, invalidValue("Could not find parameter with name: %s", name)
 	}
-	fp := familyParams[i]
+	fp := params[i]
 	method := deref(p.ApplyMethod)
 	if method != "immediate" && method != "pending-reboot" {
 		return fp, invalidValue("Invalid apply method %q for parameter %s: use immediate or pending-reboot", method, name)
@@ -202,10 +218,11 @@ func checkParam(p *rdsapi.Parameter) (familyParam, error) {
 }
 
 // checkValue checks a value against the parameter's type and allowed
-// values; a formula ({DBInstanceClassMemory/...}) is checked by its form.
+// values; a formula ({DBInstanceClassMemory/...}, LEAST(...)) is checked
+// by its form.
 func checkValue(fp familyParam, v string) error {
 	bad := invalidValue("Value: %s is not a valid value for parameter: %s (allowed: %s)", v, fp.Name, fp.Allowed)
-	if strings.HasPrefix(v, "{") {
+	if isFormula(v) {
 		if _, ok := evalFormula(v, 1<<30); !ok || fp.Type != "integer" {
 			return bad
 		}
@@ -243,9 +260,47 @@ func checkValue(fp familyParam, v string) error {
 	return nil
 }
 
+// isFormula is whether a value is computed for the instance's class.
+func isFormula(v string) bool {
+	return strings.HasPrefix(v, "{") || strings.HasPrefix(v, "LEAST(") || strings.HasPrefix(v, "GREATEST(")
+}
+
 // evalFormula computes AWS's {DBInstanceClassMemory*A/B} and
-// {DBInstanceClassMemory/B} for a class with memory bytes.
+// {DBInstanceClassMemory/B} for a class with memory bytes, and
+// LEAST(a,b...) and GREATEST(a,b...) of such terms and numbers.
 func evalFormula(f string, memory uint64) (uint64, bool) {
+	for fn, pick := range map[string]func(a, b uint64) uint64{
+		"LEAST(":    func(a, b uint64) uint64 { return min(a, b) },
+		"GREATEST(": func(a, b uint64) uint64 { return max(a, b) },
+	} {
+		args, ok := strings.CutPrefix(f, fn)
+		if !ok {
+			continue
+		}
+		args, ok = strings.CutSuffix(args, ")")
+		if !ok || args == "" {
+			return 0, false
+		}
+		var out uint64
+		for i, a := range strings.Split(args, ",") {
+			n, err := strconv.ParseUint(a, 10, 64)
+			if err != nil {
+				if n, ok = evalTerm(a, memory); !ok {
+					return 0, false
+				}
+			}
+			if i == 0 {
+				out = n
+			}
+			out = pick(out, n)
+		}
+		return out, true
+	}
+	return evalTerm(f, memory)
+}
+
+// evalTerm computes one {DBInstanceClassMemory...} term.
+func evalTerm(f string, memory uint64) (uint64, bool) {
 	body, ok := strings.CutPrefix(f, "{DBInstanceClassMemory")
 	if !ok {
 		return 0, false
@@ -289,7 +344,7 @@ func (s *Service) ModifyDBParameterGroup(ctx context.Context, in *rdsapi.ModifyD
 			return invalidValue("The parameter group %s cannot be modified: default parameter groups are not modifiable.", g.Name)
 		}
 		for _, p := range in.Parameters {
-			fp, err := checkParam(p)
+			fp, err := checkParam(paramsOf(g.Family), p)
 			if err != nil {
 				return err
 			}
@@ -327,7 +382,7 @@ func (s *Service) ResetDBParameterGroup(ctx context.Context, in *rdsapi.ResetDBP
 		}
 		for _, p := range in.Parameters {
 			n := deref(p.ParameterName)
-			if !slices.ContainsFunc(familyParams, func(f familyParam) bool { return f.Name == n }) {
+			if !slices.ContainsFunc(paramsOf(g.Family), func(f familyParam) bool { return f.Name == n }) {
 				return invalidValue("Could not find parameter with name: %s", n)
 			}
 			delete(g.Values, n)

@@ -95,6 +95,9 @@ func (s *Service) CreateDBInstanceReadReplica(ctx context.Context, in *rdsapi.Cr
 		if err != nil {
 			return err
 		}
+		if src.Engine == "postgres" {
+			return notImplemented("Read replicas of a postgres DB instance")
+		}
 		if src.Status != "available" {
 			return notAvailable(src.ID)
 		}

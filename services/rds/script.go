@@ -36,6 +36,9 @@ type nodeSpec struct {
 // its role kept by rds-follow. The init starts MariaDB and rds-follow at
 // every later boot (their units are enabled), from the same disk.
 func firstBoot(r *instanceRecord, n nodeSpec, pg *paramGroupRecord, class instanceClass) string {
+	if r.Engine == "postgres" {
+		return pgFirstBoot(r, n, pg, class)
+	}
 	var b strings.Builder
 	err := nodeScriptTmpl.Execute(&b, map[string]any{
 		"ID": r.ID, "Engine": r.Engine, "EngineVersion": r.EngineVersion, "Port": r.Port, "Config": configLines(pg, class),
@@ -56,12 +59,22 @@ func serverID(slot string) uint32 {
 	return h.Sum32()%(1<<31-1) + 1
 }
 
-// configLines are the group's values (the user's over the family's
-// defaults), formulas computed for the class's memory, in name order.
+// configLines are the group's values as MariaDB's configuration lines.
 func configLines(pg *paramGroupRecord, class instanceClass) []string {
-	memory := uint64(class.MemoryMiB) << 20
 	var lines []string
-	for _, p := range familyParams {
+	for _, kv := range paramValues(pg, class) {
+		lines = append(lines, kv[0]+" = "+kv[1])
+	}
+	return lines
+}
+
+// paramValues are the group's values (the user's over the family's
+// defaults) as name and value, formulas computed for the class's memory,
+// in name order.
+func paramValues(pg *paramGroupRecord, class instanceClass) [][2]string {
+	memory := uint64(class.MemoryMiB) << 20
+	var out [][2]string
+	for _, p := range paramsOf(pg.Family) {
 		v, ok := pg.Values[p.Name]
 		if !ok {
 			v = p.Value
@@ -69,17 +82,17 @@ func configLines(pg *paramGroupRecord, class instanceClass) []string {
 		if v == "" {
 			continue
 		}
-		if strings.HasPrefix(v, "{") {
+		if isFormula(v) {
 			n, ok := evalFormula(v, memory)
 			if !ok {
 				continue
 			}
 			v = fmt.Sprint(n)
 		}
-		lines = append(lines, p.Name+" = "+v)
+		out = append(out, [2]string{p.Name, v})
 	}
-	slices.Sort(lines)
-	return lines
+	slices.SortFunc(out, func(a, b [2]string) int { return strings.Compare(a[0], b[0]) })
+	return out
 }
 
 // sqlString escapes s for a single-quoted SQL string.

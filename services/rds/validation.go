@@ -31,14 +31,18 @@ func checkMasterUsername(u string) error {
 	return nil
 }
 
-func checkPassword(p string) error {
+func checkPassword(p string) error { return checkPasswordOf(p, 41) }
+
+// checkPasswordOf checks a password of at most max characters (41 for
+// MySQL and MariaDB, 128 for PostgreSQL).
+func checkPasswordOf(p string, max int) error {
 	switch {
 	case p == "":
 		return invalidValue("The parameter MasterUserPassword must be provided and must not be blank.")
 	case len(p) < 8:
 		return invalidValue("The parameter MasterUserPassword is not a valid password because it is shorter than 8 characters.")
-	case len(p) > 41:
-		return invalidValue("The parameter MasterUserPassword is not a valid password because it is longer than 41 characters.")
+	case len(p) > max:
+		return invalidValue("The parameter MasterUserPassword is not a valid password because it is longer than %d characters.", max)
 	}
 	for _, c := range []byte(p) {
 		if c <= ' ' || c > '~' || c == '/' || c == '"' || c == '@' {

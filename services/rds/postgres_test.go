@@ -1,0 +1,194 @@
+package rds_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/cloudbox/cloudbox/api"
+	rdsapi "github.com/cloudbox/cloudbox/api/rds"
+)
+
+// TestPostgresEngineVersions: postgres's versions and families as AWS
+// lists them, and the families' default parameter groups with AWS's
+// formulas.
+func TestPostgresEngineVersions(t *testing.T) {
+	e := newEnv(t)
+	out := e.must(t, "describe-db-engine-versions", "--engine", "postgres", "--default-only")
+	v := out["DBEngineVersions"].([]any)
+	if len(v) != 1 {
+		t.Fatalf("default postgres: %v", out)
+	}
+	d := v[0].(map[string]any)
+	if d["EngineVersion"] != "16.4" || d["DBParameterGroupFamily"] != "postgres16" || d["MajorEngineVersion"] != "16" ||
+		d["DBEngineDescription"] != "PostgreSQL" || fmt.Sprint(d["ExportableLogTypes"]) != "[postgresql upgrade]" {
+		t.Fatalf("default postgres: %v", d)
+	}
+	out = e.must(t, "describe-db-engine-versions", "--engine", "postgres", "--engine-version", "15")
+	if vs := out["DBEngineVersions"].([]any); len(vs) != 2 || vs[0].(map[string]any)["DBParameterGroupFamily"] != "postgres15" {
+		t.Fatalf("postgres 15: %v", out)
+	}
+	// 15.8's upgrade targets: 16.x are major upgrades.
+	for _, tg := range out["DBEngineVersions"].([]any)[1].(map[string]any)["ValidUpgradeTarget"].([]any) {
+		tg := tg.(map[string]any)
+		if major := strings.HasPrefix(tg["EngineVersion"].(string), "16."); tg["IsMajorVersionUpgrade"] != major {
+			t.Errorf("upgrade target %v", tg)
+		}
+	}
+	out = e.must(t, "describe-db-engine-versions", "--db-parameter-group-family", "postgres14")
+	if vs := out["DBEngineVersions"].([]any); len(vs) != 2 || vs[0].(map[string]any)["Engine"] != "postgres" {
+		t.Fatalf("postgres14: %v", out)
+	}
+	out = e.must(t, "describe-orderable-db-instance-options", "--engine", "postgres", "--engine-version", "16.4", "--db-instance-class", "db.t3.micro")
+	if o := out["OrderableDBInstanceOptions"].([]any); len(o) != 1 || o[0].(map[string]any)["MultiAZCapable"] != false {
+		t.Fatalf("orderable: %v", out)
+	}
+
+	groups := fmt.Sprint(e.must(t, "describe-db-parameter-groups")["DBParameterGroups"])
+	for _, f := range []string{"postgres14", "postgres15", "postgres16"} {
+		if !strings.Contains(groups, "default."+f) {
+			t.Errorf("no default.%s in %s", f, groups)
+		}
+	}
+	def := e.must(t, "describe-db-parameters", "--db-parameter-group-name", "default.postgres16")
+	for name, want := range map[string]string{"max_connections": "LEAST({DBInstanceClassMemory/9531392},5000)", "shared_buffers": "{DBInstanceClassMemory/32768}",
+		"maintenance_work_mem": "GREATEST({DBInstanceClassMemory*1024/63963136},65536)", "rds.force_ssl": "1", "timezone": "UTC"} {
+		if p := param(t, def, name); p["ParameterValue"] != want || p["Source"] != "system" {
+			t.Errorf("default.postgres16 %s: %v", name, p)
+		}
+	}
+	if p := param(t, def, "work_mem"); p["ParameterValue"] != nil || p["Source"] != "engine-default" || p["ApplyType"] != "dynamic" {
+		t.Errorf("work_mem: %v", p)
+	}
+	if p := param(t, e.must(t, "describe-db-parameters", "--db-parameter-group-name", "default.postgres14"), "rds.force_ssl"); p["ParameterValue"] != "0" {
+		t.Errorf("postgres14's rds.force_ssl: %v", p)
+	}
+
+	e.must(t, "create-db-parameter-group", "--db-parameter-group-name", "pg15", "--db-parameter-group-family", "postgres15", "--description", "pg")
+	e.must(t, "modify-db-parameter-group", "--db-parameter-group-name", "pg15", "--parameters",
+		`[{"ParameterName": "work_mem", "ParameterValue": "8192", "ApplyMethod": "immediate"},
+		  {"ParameterName": "max_connections", "ParameterValue": "LEAST({DBInstanceClassMemory/9531392},100)", "ApplyMethod": "pending-reboot"},
+		  {"ParameterName": "log_statement", "ParameterValue": "ddl", "ApplyMethod": "immediate"}]`)
+	if ps := e.must(t, "describe-db-parameters", "--db-parameter-group-name", "pg15", "--source", "user")["Parameters"].([]any); len(ps) != 3 {
+		t.Fatalf("user parameters: %v", ps)
+	}
+	e.fails(t, "InvalidParameterValue", "Could not find parameter with name: innodb_buffer_pool_size", "modify-db-parameter-group", "--db-parameter-group-name", "pg15",
+		"--parameters", "ParameterName=innodb_buffer_pool_size,ParameterValue=134217728,ApplyMethod=pending-reboot")
+	e.fails(t, "InvalidParameterCombination", "cannot use immediate apply method for static parameter", "modify-db-parameter-group", "--db-parameter-group-name", "pg15",
+		"--parameters", "ParameterName=shared_buffers,ParameterValue=16384,ApplyMethod=immediate")
+	e.fails(t, "InvalidParameterValue", "log_statement", "modify-db-parameter-group", "--db-parameter-group-name", "pg15",
+		"--parameters", "ParameterName=log_statement,ParameterValue=everything,ApplyMethod=immediate")
+	e.fails(t, "InvalidParameterValue", "max_connections", "modify-db-parameter-group", "--db-parameter-group-name", "pg15",
+		"--parameters", `[{"ParameterName": "max_connections", "ParameterValue": "LEAST({DBInstanceClassMemory/0},5)", "ApplyMethod": "pending-reboot"}]`)
+}
+
+// TestPostgresInstance: a postgres instance listens on 5432 unless told,
+// follows PostgreSQL's naming rules as RDS checks them, and what cloudbox
+// does not run for postgres (Multi-AZ, read replicas) is refused whole.
+func TestPostgresInstance(t *testing.T) {
+	e := newEnv(t)
+	n := e.network(t)
+	e.must(t, "create-db-subnet-group", "--db-subnet-group-name", "g", "--db-subnet-group-description", "g", "--subnet-ids", n.privateA, n.privateC)
+	base := func(id, user, password string, extra ...string) []string {
+		return append([]string{"create-db-instance", "--engine", "postgres", "--db-instance-identifier", id, "--db-instance-class", "db.t3.micro",
+			"--master-username", user, "--master-user-password", password, "--allocated-storage", "20", "--db-subnet-group-name", "g",
+			"--vpc-security-group-ids", n.dbSG}, extra...)
+	}
+	e.fails(t, "InvalidParameterValue", "MasterUsername select cannot be used as it is a reserved word used by the engine", base("pg", "select", "Pg-Secret-2024")...)
+	e.fails(t, "InvalidParameterValue", "MasterUsername pg_admin cannot be used as it is a reserved word used by the engine", base("pg", "pg_admin", "Pg-Secret-2024")...)
+	e.fails(t, "InvalidParameterValue", "must be 1 to 63 characters long", base("pg", strings.Repeat("a", 64), "Pg-Secret-2024")...)
+	e.fails(t, "InvalidParameterValue", "longer than 128 characters", base("pg", "postgres", strings.Repeat("p", 129))...)
+	e.fails(t, "InvalidParameterValue", "The parameter DBName is not a valid identifier", base("pg", "postgres", "Pg-Secret-2024", "--db-name", "1app")...)
+	e.fails(t, "InvalidParameterCombination", "Cannot find version 9.6 for postgres", base("pg", "postgres", "Pg-Secret-2024", "--engine-version", "9.6")...)
+	e.fails(t, "InvalidParameterCombination", "DBParameterGroupFamily postgres16", base("pg", "postgres", "Pg-Secret-2024", "--db-parameter-group-name", "default.mysql8.0")...)
+	e.fails(t, "NotImplemented", "Multi-AZ (--multi-az) for the postgres engine", base("pg", "postgres", "Pg-Secret-2024", "--multi-az")...)
+	if out := e.must(t, "describe-db-instances"); len(out["DBInstances"].([]any)) != 0 {
+		t.Fatalf("a refused request left an instance: %v", out)
+	}
+
+	// Longer than MySQL's limits: a 20-character user, a 50-character password.
+	db := e.must(t, base("pg", "application_owner_01", strings.Repeat("Pg-Secret", 5)+"!", "--engine-version", "15", "--db-name", "app")...)["DBInstance"].(map[string]any)
+	if db["EngineVersion"] != "15.8" || fmt.Sprint(db["DBParameterGroups"]) != "[map[DBParameterGroupName:default.postgres15 ParameterApplyStatus:in-sync]]" ||
+		fmt.Sprint(db["OptionGroupMemberships"]) != "[map[OptionGroupName:default:postgres-15 Status:in-sync]]" {
+		t.Fatalf("created: %v", db)
+	}
+	db = e.waitStatus(t, "pg", "available")
+	if ep := db["Endpoint"].(map[string]any); ep["Port"] != float64(5432) || db["MasterUsername"] != "application_owner_01" || db["DBName"] != "app" {
+		t.Fatalf("described: %v", db)
+	}
+	e.must(t, base("pg-other-port", "postgres", "Pg-Secret-2024", "--port", "6543")...)
+	if db := e.waitStatus(t, "pg-other-port", "available"); db["Endpoint"].(map[string]any)["Port"] != float64(6543) {
+		t.Fatalf("with --port 6543: %v", db["Endpoint"])
+	}
+	e.fails(t, "NotImplemented", "Multi-AZ (--multi-az) for the postgres engine", "modify-db-instance", "--db-instance-identifier", "pg", "--multi-az", "--apply-immediately")
+	e.fails(t, "NotImplemented", "Read replicas of a postgres DB instance", "create-db-instance-read-replica", "--db-instance-identifier", "pg-replica",
+		"--source-db-instance-identifier", "pg")
+	if db := e.waitStatus(t, "pg", "available"); db["MultiAZ"] != false {
+		t.Fatalf("after the refusals: %v", db)
+	}
+}
+
+// TestPostgresSlot: a postgres instance's node is a slot whose script
+// installs Debian's PostgreSQL, writes the group's values computed for the
+// class, admits everyone by password (over SSL only when rds.force_ssl is
+// on), makes the master user as RDS does and ends once the server takes
+// connections.
+func TestPostgresSlot(t *testing.T) {
+	e := newEnvWith(t, true)
+	n := e.network(t)
+	ctx := api.WithRequest(context.Background(), &api.Request{Region: region, Caller: api.Principal{Account: "000000000000"}})
+	if _, err := e.svc.CreateDBSubnetGroup(ctx, &rdsapi.CreateDBSubnetGroupMessage{DBSubnetGroupName: aws.String("g"),
+		DBSubnetGroupDescription: aws.String("g"), SubnetIds: []*string{aws.String(n.privateA), aws.String(n.privateC)}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.CreateDBParameterGroup(ctx, &rdsapi.CreateDBParameterGroupMessage{DBParameterGroupName: aws.String("pg"),
+		DBParameterGroupFamily: aws.String("postgres16"), Description: aws.String("pg")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.ModifyDBParameterGroup(ctx, &rdsapi.ModifyDBParameterGroupMessage{DBParameterGroupName: aws.String("pg"), Parameters: []*rdsapi.Parameter{
+		{ParameterName: aws.String("work_mem"), ParameterValue: aws.String("8192"), ApplyMethod: aws.String("immediate")},
+		{ParameterName: aws.String("rds.force_ssl"), ParameterValue: aws.String("0"), ApplyMethod: aws.String("immediate")},
+		{ParameterName: aws.String("timezone"), ParameterValue: aws.String("Asia/Seoul"), ApplyMethod: aws.String("immediate")}}}); err != nil {
+		t.Fatal(err)
+	}
+	create := func(id, group string) string {
+		in := &rdsapi.CreateDBInstanceMessage{DBInstanceIdentifier: aws.String(id), Engine: aws.String("postgres"),
+			DBInstanceClass: aws.String("db.t3.small"), MasterUsername: aws.String("BTS_admin"), MasterUserPassword: aws.String(`it's\secret`),
+			AllocatedStorage: aws.Int64(20), DBSubnetGroupName: aws.String("g"), DBName: aws.String("app"), VpcSecurityGroupIds: []*string{aws.String(n.dbSG)}}
+		if group != "" {
+			in.DBParameterGroupName = aws.String(group)
+		}
+		if _, err := e.svc.CreateDBInstance(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+		w := e.world(t)
+		return string(w.Slots[len(w.Slots)-1].Script)
+	}
+	script := create("custom", "pg")
+	w := e.world(t)
+	if sl := w.Slots[0]; len(w.Slots) != 1 || sl.VCPUs != 2 || sl.MemoryMiB != 2048 || !sl.Running {
+		t.Fatalf("slots: %+v", w.Slots)
+	}
+	// db.t3.small's 2 GiB: max_connections 2147483648/9531392, shared
+	// buffers 2147483648/32768 (8 kB pages), maintenance_work_mem
+	// GREATEST(34379, 65536).
+	for _, want := range []string{"apt-get install -y --no-install-recommends postgresql", "port = 5432", "listen_addresses = '*'",
+		"max_connections = 225\n", "shared_buffers = 65536\n", "effective_cache_size = 131072\n", "maintenance_work_mem = 65536\n",
+		"work_mem = 8192\n", "timezone = 'Asia/Seoul'\n", "\nhost all all all scram-sha-256\n",
+		`CREATE ROLE "BTS_admin" LOGIN CREATEDB CREATEROLE PASSWORD 'it''s\secret';`, `GRANT rds_superuser TO "BTS_admin" WITH ADMIN OPTION;`,
+		`CREATE DATABASE "app" OWNER "BTS_admin";`, "until pg_isready -q -h /run/postgresql -p 5432"} {
+		if !strings.Contains(script, want) {
+			t.Errorf("the script has no %q:\n%s", want, script)
+		}
+	}
+	if strings.Contains(script, "rds.force_ssl") || strings.Contains(script, "hostssl") || strings.Contains(script, "mariadb") {
+		t.Errorf("the script configures what it should not:\n%s", script)
+	}
+	// The default group forces SSL, as postgres16's does on RDS.
+	if script := create("default", ""); !strings.Contains(script, "\nhostssl all all all scram-sha-256\n") || !strings.Contains(script, "timezone = 'UTC'\n") {
+		t.Errorf("with default.postgres16:\n%s", script)
+	}
+}
