@@ -16,6 +16,7 @@ import (
 // password and a connection without SSL (rds.force_ssl is on in
 // postgres16) are refused.
 func TestRDSPostgres(t *testing.T) {
+	t.Parallel() // with the other data-tier tests (see TestRDSSeed003)
 	dir := t.TempDir()
 	w := newVPCWorld(t, Opts{DataDir: dir})
 	t.Cleanup(func() {
