@@ -109,7 +109,7 @@ func (s *Service) eachInstance(tx *store.Tx, fn func(scope, *instanceRecord) err
 func (s *Service) wait(r *instanceRecord) (time.Duration, bool) {
 	switch r.Status {
 	case "backing-up":
-		return backupDelay, true
+		return backupDelay, r.Snapshotting == "" // a snapshot ends its own
 	case "creating":
 		return createDelay, !s.dataPlane.Load()
 	case "starting", "stopping", "deleting", "rebooting", "modifying":

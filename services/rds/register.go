@@ -20,6 +20,7 @@ func init() {
 				env.Events.Publish(events.Event{DetailType: "RDS DB Instance Event", Source: "aws.rds",
 					Account: ev.Account, Region: ev.Region, Time: ev.Time, Resources: ev.Resources, Detail: ev.Detail})
 			})
+			s.UseFiles(env.Files)
 			return s, nil
 		},
 	})

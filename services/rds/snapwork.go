@@ -1,0 +1,435 @@
+package rds
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/cloudbox/cloudbox/desired"
+	"github.com/cloudbox/cloudbox/store"
+)
+
+// The work behind snapshots and restores: dumps taken inside the nodes
+// and loaded into new ones through the SlotExec the daemon hands RDS, and
+// without a data plane, snapshots moved on the virtual clock.
+
+// snapshotDelay is how long (virtual time) a snapshot takes without a
+// data plane, and a copy.
+const snapshotDelay = 2 * time.Second
+
+// dumpCommand takes a consistent logical dump of every database, the
+// users and grants (the mysql schema) included, as root over the node's
+// socket.
+var dumpCommand = []string{"mariadb-dump", "--protocol=socket", "-uroot", "--all-databases", "--single-transaction",
+	"--routines", "--events", "--triggers", "--hex-blob"}
+
+// restoreDir holds a restored node's handshake with RDS: its first-boot
+// script says ready once MariaDB serves and waits for loaded (or failed).
+const restoreDir = "/var/lib/rds-restore"
+
+// slotGrace is how long a snapshot or a restore waits for a node that
+// does not run yet (the data plane's first sync after a restart, a
+// restored node's first boot installing MariaDB).
+const slotGrace = 30 * time.Minute
+
+// snapshotter is the state of the snapshot work.
+type snapshotter struct {
+	mu sync.Mutex
+	// exec runs commands in RDS's slots; files is where dumps are kept.
+	exec  desired.SlotExec
+	files string
+	// busy are the snapshots and restores being worked on, by key.
+	busy map[store.Key]bool
+}
+
+// UseSlotExec implements desired.SlotExecUser.
+func (s *Service) UseSlotExec(e desired.SlotExec) {
+	s.snaps.mu.Lock()
+	defer s.snaps.mu.Unlock()
+	s.snaps.exec = e
+}
+
+// UseFiles sets the directory under which snapshots' dumps are kept (a
+// subdirectory rds/): without one, as without a data plane, snapshots
+// have no content.
+func (s *Service) UseFiles(dir string) {
+	s.snaps.mu.Lock()
+	defer s.snaps.mu.Unlock()
+	s.snaps.files = dir
+}
+
+func (sn *snapshotter) execer() desired.SlotExec {
+	sn.mu.Lock()
+	defer sn.mu.Unlock()
+	if sn.exec == nil {
+		return desired.NoDataPlane{}
+	}
+	return sn.exec
+}
+
+func (sn *snapshotter) path(rel string) string {
+	sn.mu.Lock()
+	defer sn.mu.Unlock()
+	return filepath.Join(sn.files, rel)
+}
+
+func (sn *snapshotter) hasFiles() bool {
+	sn.mu.Lock()
+	defer sn.mu.Unlock()
+	return sn.files != ""
+}
+
+// claim marks k as worked on; false if it already is.
+func (sn *snapshotter) claim(k store.Key) bool {
+	sn.mu.Lock()
+	defer sn.mu.Unlock()
+	if sn.busy == nil {
+		sn.busy = map[store.Key]bool{}
+	}
+	if sn.busy[k] {
+		return false
+	}
+	sn.busy[k] = true
+	return true
+}
+
+func (sn *snapshotter) release(k store.Key) {
+	sn.mu.Lock()
+	defer sn.mu.Unlock()
+	delete(sn.busy, k)
+}
+
+// link makes a new name for a dump in sc's directory sub (dumps are
+// written once, so a copy or a restore shares the file) and returns it,
+// relative to the files directory.
+func (sn *snapshotter) link(sc scope, from, sub string) (string, error) {
+	rel := filepath.Join(snapshotDir(sc, sub), randomLabel(20)+".sql")
+	to := sn.path(rel)
+	if err := os.MkdirAll(filepath.Dir(to), 0o700); err != nil {
+		return "", err
+	}
+	if err := os.Link(sn.path(from), to); err != nil {
+		return "", err
+	}
+	return rel, syncDir(filepath.Dir(to))
+}
+
+// runSnapshots moves snapshots, copies and restores on, a few times a
+// second of wall time, until the store closes.
+func (s *Service) runSnapshots(events <-chan store.Event) {
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case _, ok := <-events:
+			if !ok {
+				return
+			}
+		case <-tick.C:
+			if err := s.snapshotStep(); err != nil {
+				s.log.Warn("rds: snapshots", "error", err)
+			}
+		}
+	}
+}
+
+// snapshotStep starts the work each creating snapshot and each restored
+// instance waiting for its dump needs, once.
+func (s *Service) snapshotStep() error {
+	type job struct {
+		sc   scope
+		snap *snapshotRecord
+		inst *instanceRecord
+	}
+	var jobs []job
+	err := s.store.View(func(tx *store.Tx) error {
+		scopes, err := tx.Scopes(kindSnapshot)
+		if err != nil {
+			return err
+		}
+		for _, p := range scopes {
+			sc := scope{account: p[0], region: p[1]}
+			snaps, err := store.ListAll[snapshotRecord](tx, sc.account, sc.region, kindSnapshot)
+			if err != nil {
+				return err
+			}
+			for _, r := range snaps {
+				if r.Status == "creating" {
+					jobs = append(jobs, job{sc: sc, snap: r})
+				}
+			}
+		}
+		if !s.dataPlane.Load() {
+			return nil
+		}
+		return s.eachInstance(tx, func(sc scope, r *instanceRecord) error {
+			if r.RestoreFile != "" && r.Status == "creating" {
+				jobs = append(jobs, job{sc: sc, inst: r})
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	for _, j := range jobs {
+		k := j.sc.key(kindInstance, "")
+		if j.snap != nil {
+			k = j.sc.snapshotKey(j.snap.ID)
+		} else {
+			k.ID = j.inst.ID
+		}
+		if !s.snaps.claim(k) {
+			continue
+		}
+		go func() {
+			defer s.snaps.release(k)
+			if j.snap != nil {
+				s.takeSnapshot(j.sc, j.snap)
+			} else {
+				s.restore(j.sc, j.inst)
+			}
+		}()
+	}
+	return nil
+}
+
+// takeSnapshot makes a creating snapshot's content: a copy links its
+// source's dump after the copy's time, a new snapshot dumps its node (or,
+// without a data plane, only waits its time).
+func (s *Service) takeSnapshot(sc scope, snap *snapshotRecord) {
+	var err error
+	switch {
+	case snap.SourceARN != "" || !s.dataPlane.Load() || !s.snaps.hasFiles():
+		if s.now().Sub(snap.StatusSince) < snapshotDelay {
+			return // next step
+		}
+		if snap.CopyOf != "" {
+			snap.File, err = s.snaps.link(sc, snap.CopyOf, "snapshots")
+			snap.CopyOf = ""
+		}
+	default:
+		err = s.dump(sc, snap)
+	}
+	if errors.Is(err, errNotYet) {
+		return
+	}
+	s.finishSnapshot(sc, snap, err)
+}
+
+// errNotYet: the node does not run yet; the next step tries again.
+var errNotYet = errors.New("not yet")
+
+// dump streams the node's dump into the snapshot's file, written
+// durably: a temporary file synced, then renamed and its directory
+// synced, so a crash leaves the whole dump or none.
+func (s *Service) dump(sc scope, snap *snapshotRecord) error {
+	var slot string
+	err := s.store.View(func(tx *store.Tx) error {
+		r, ok, err := store.Get[instanceRecord](tx, sc.key(kindInstance, snap.Instance))
+		if err != nil || !ok || r.ResourceID != snap.InstanceResourceID {
+			return errors.Join(err, fmt.Errorf("the DB instance %s is gone", snap.Instance))
+		}
+		slot = slotID(r)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	rel := filepath.Join(snapshotDir(sc, "snapshots"), randomLabel(20)+".sql")
+	final := s.snaps.path(rel)
+	if err := os.MkdirAll(filepath.Dir(final), 0o700); err != nil {
+		return err
+	}
+	tmp := final + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp)
+	start := time.Now()
+	code, err := s.snaps.execer().ExecSlot(context.Background(), slot, dumpCommand, nil, f)
+	if err == nil && code != 0 {
+		err = fmt.Errorf("mariadb-dump exited with status %d", code)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if errors.Is(err, desired.ErrSlotNotRunning) && time.Since(start) < time.Second && s.now().Sub(snap.StatusSince) < slotGrace {
+		return errNotYet
+	}
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		return err
+	}
+	if err := syncDir(filepath.Dir(final)); err != nil {
+		return err
+	}
+	fi, err := os.Stat(final)
+	if err != nil {
+		return err
+	}
+	snap.File, snap.Size = rel, fi.Size()
+	s.log.Info("rds: dumped a DB instance", "account", sc.account, "region", sc.region, "snapshot", snap.ID,
+		"instance", snap.Instance, "bytes", snap.Size, "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// finishSnapshot records the outcome: available (or failed, with the
+// reason) and the node free to stop, if a stop or a delete waits for it.
+func (s *Service) finishSnapshot(sc scope, snap *snapshotRecord, failure error) {
+	now := s.now()
+	err := s.store.Update(func(tx *store.Tx) error {
+		cur, ok, err := store.Get[snapshotRecord](tx, sc.snapshotKey(snap.ID))
+		if err != nil || !ok || cur.Status != "creating" || cur.Created != snap.Created {
+			// Deleted meanwhile: its dump is no one's.
+			if err == nil && snap.File != "" {
+				os.Remove(s.snaps.path(snap.File))
+			}
+			return err
+		}
+		cur.File, cur.Size, cur.CopyOf, cur.StatusSince = snap.File, snap.Size, "", now
+		msg := msgSnapshotCreated
+		switch {
+		case failure != nil:
+			cur.Status, cur.Reason = "failed", failure.Error()
+			msg = msgSnapshotFailed
+			s.log.Error("rds: a DB snapshot failed", "account", sc.account, "region", sc.region, "snapshot", cur.ID, "error", failure)
+		case cur.SourceRegion != "":
+			cur.Status, cur.Progress = "available", 100
+			msg = msgCopyFinished(cur.SourceARN, cur.SourceRegion)
+		default:
+			cur.Status, cur.Progress = "available", 100
+			if cur.Type == "automated" {
+				msg = msgAutoSnapshotCreated
+			}
+		}
+		if err := snapshotEvent(tx, sc, cur.ID, now, msg); err != nil {
+			return err
+		}
+		if err := tx.Put(sc.snapshotKey(cur.ID), cur); err != nil {
+			return err
+		}
+		if cur.SourceARN != "" {
+			return nil // a copy: no node involved
+		}
+		r, ok, err := store.Get[instanceRecord](tx, sc.key(kindInstance, cur.Instance))
+		if err != nil || !ok || r.Snapshotting != cur.ID {
+			return err
+		}
+		r.Snapshotting = ""
+		if r.Status == "backing-up" {
+			r.setStatus("available", now)
+		}
+		return tx.Put(sc.key(kindInstance, r.ID), r)
+	})
+	if err != nil {
+		s.log.Warn("rds: recording a DB snapshot", "snapshot", snap.ID, "error", err)
+	}
+}
+
+// restore loads a restored instance's dump into its node: once the
+// node's first boot says MariaDB serves, the dump is streamed into the
+// engine as root, the privileges reloaded and the boot let go on (the
+// instance turns available when it ends). A failed load leaves the
+// instance incompatible-restore, as AWS's does.
+func (s *Service) restore(sc scope, r *instanceRecord) {
+	slot := slotID(r)
+	ex := s.snaps.execer()
+	ctx := context.Background()
+	code, failure := ex.ExecSlot(ctx, slot, []string{"test", "-e", restoreDir + "/ready"}, nil, nil)
+	if (failure == nil && code != 0) || errors.Is(failure, desired.ErrSlotNotRunning) {
+		if s.now().Sub(r.StatusSince) < slotGrace {
+			return // the next step asks again
+		}
+		failure = errors.Join(failure, fmt.Errorf("the node of %s did not come up", r.ID))
+	}
+	if failure == nil {
+		failure = s.load(ctx, ex, slot, s.snaps.path(r.RestoreFile))
+	}
+	flag := "loaded"
+	if failure != nil {
+		flag = "failed"
+		s.log.Error("rds: restoring a DB instance", "account", sc.account, "region", sc.region, "id", r.ID, "snapshot", r.Restore, "error", failure)
+	}
+	// The node's boot goes on either way; a node that is gone needs no word.
+	ex.ExecSlot(ctx, slot, []string{"touch", restoreDir + "/" + flag}, nil, nil)
+	now := s.now()
+	uerr := s.store.Update(func(tx *store.Tx) error {
+		cur, ok, err := store.Get[instanceRecord](tx, sc.key(kindInstance, r.ID))
+		if err != nil || !ok || cur.ResourceID != r.ResourceID || cur.RestoreFile == "" {
+			return err
+		}
+		cur.RestoreFile = ""
+		if failure != nil {
+			cur.Reason = failure.Error()
+			return s.move(tx, sc, cur, "incompatible-restore", now, msgFailed)
+		}
+		if err := event(tx, sc, cur.ID, now, msgRestored(cur.Restore)); err != nil {
+			return err
+		}
+		return tx.Put(sc.key(kindInstance, cur.ID), cur)
+	})
+	if uerr != nil {
+		s.log.Warn("rds: recording a restore", "id", r.ID, "error", uerr)
+		return
+	}
+	os.Remove(s.snaps.path(r.RestoreFile))
+}
+
+// load streams a dump into the node's engine, then reloads the
+// privileges the dump's mysql schema brought.
+func (s *Service) load(ctx context.Context, ex desired.SlotExec, slot, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	start := time.Now()
+	code, err := ex.ExecSlot(ctx, slot, []string{"mariadb", "--protocol=socket", "-uroot"}, f, nil)
+	if err == nil && code != 0 {
+		err = fmt.Errorf("loading the dump: mariadb exited with status %d", code)
+	}
+	if err != nil {
+		return err
+	}
+	code, err = ex.ExecSlot(ctx, slot, []string{"mariadb", "--protocol=socket", "-uroot", "-e", "FLUSH PRIVILEGES"}, nil, io.Discard)
+	if err == nil && code != 0 {
+		err = fmt.Errorf("reloading the privileges: mariadb exited with status %d", code)
+	}
+	if err == nil {
+		s.log.Info("rds: loaded a dump", "slot", slot, "took", time.Since(start).Round(time.Millisecond))
+	}
+	return err
+}
+
+// restoreWait is the part of a restored instance's first node's
+// first-boot script that hands over to RDS once the engine serves and the
+// master user exists ("" for other nodes: they copy the loaded primary).
+func restoreWait(r *instanceRecord, n nodeSpec) string {
+	if r.Restore == "" || !n.Primary {
+		return ""
+	}
+	return "# Restored from a snapshot: RDS loads its dump now.\nmkdir -p " + restoreDir + "\ntouch " + restoreDir + "/ready\n" +
+		"until [ -e " + restoreDir + "/loaded ] || [ -e " + restoreDir + "/failed ]; do sleep 1; done\n" +
+		"[ -e " + restoreDir + "/loaded ]\n"
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
