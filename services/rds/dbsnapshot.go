@@ -39,9 +39,13 @@ type snapshotRecord struct {
 	Created                      time.Time // SnapshotCreateTime
 	// OriginalCreated is the first snapshot's time, kept by copies.
 	OriginalCreated time.Time
-	Status          string // creating, available, failed
-	StatusSince     time.Time
-	Progress        int
+	// Retention is the instance's BackupRetentionPeriod when the
+	// snapshot began: an automated one outliving its instance is kept
+	// that long.
+	Retention   int
+	Status      string // creating, available, failed
+	StatusSince time.Time
+	Progress    int
 	// Copies: the source's ARN and, across regions, its region; CopyOf
 	// is the source's file the copy links (relative to the files
 	// directory) while it is creating.
@@ -105,7 +109,7 @@ func (s *Service) newSnapshot(tx *store.Tx, sc scope, r *instanceRecord, id, kin
 	snap := &snapshotRecord{ID: strings.ToLower(id), Type: kind, Instance: r.ID, InstanceResourceID: r.ResourceID,
 		Engine: r.Engine, EngineVersion: r.EngineVersion, Class: r.Class, MasterUsername: r.MasterUsername, Password: r.Password,
 		DBName: r.DBName, Port: r.Port, AllocatedStorage: r.AllocatedStorage, AZ: r.AZ, VPC: r.VPC, InstanceCreated: r.Created,
-		Created: now, OriginalCreated: now, Status: "creating", StatusSince: now, Tags: tags}
+		Created: now, OriginalCreated: now, Retention: r.BackupRetention, Status: "creating", StatusSince: now, Tags: tags}
 	r.Snapshotting = snap.ID
 	msg := msgSnapshotCreating
 	if kind == "automated" {

@@ -377,6 +377,11 @@ func (s *Service) DeleteDBInstance(ctx context.Context, in *rdsapi.DeleteDBInsta
 				return err
 			}
 		}
+		if in.DeleteAutomatedBackups == nil || *in.DeleteAutomatedBackups {
+			if err := s.dropAutomated(tx, sc, r); err != nil {
+				return err
+			}
+		}
 		r.setStatus("deleting", s.now())
 		return nil
 	})

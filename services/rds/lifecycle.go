@@ -203,6 +203,9 @@ func (s *Service) report(tx *store.Tx, sc scope, r *instanceRecord, state, reaso
 			if r.Standby != nil && !r.Standby.Up {
 				return tx.Put(sc.key(kindInstance, r.ID), r) // made once the standby is too
 			}
+			if err := s.firstBackup(tx, sc, r); err != nil {
+				return err
+			}
 			return s.move(tx, sc, r, "backing-up", now, msgCreated, msgBackingUp)
 		case "starting":
 			return s.move(tx, sc, r, "available", now, msgStarted)

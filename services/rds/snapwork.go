@@ -131,6 +131,9 @@ func (s *Service) runSnapshots(events <-chan store.Event) {
 				return
 			}
 		case <-tick.C:
+			if err := s.backups(); err != nil {
+				s.log.Warn("rds: automated backups", "error", err)
+			}
 			if err := s.snapshotStep(); err != nil {
 				s.log.Warn("rds: snapshots", "error", err)
 			}
@@ -291,12 +294,16 @@ func (s *Service) finishSnapshot(sc scope, snap *snapshotRecord, failure error) 
 	now := s.now()
 	err := s.store.Update(func(tx *store.Tx) error {
 		cur, ok, err := store.Get[snapshotRecord](tx, sc.snapshotKey(snap.ID))
-		if err != nil || !ok || cur.Status != "creating" || cur.Created != snap.Created {
-			// Deleted meanwhile: its dump is no one's.
-			if err == nil && snap.File != "" {
+		if err != nil {
+			return err
+		}
+		if !ok || cur.Status != "creating" || cur.Created != snap.Created {
+			// Deleted meanwhile (an automated one with its instance): its
+			// dump is no one's, and the node is free.
+			if snap.File != "" {
 				os.Remove(s.snaps.path(snap.File))
 			}
-			return err
+			return s.freeNode(tx, sc, snap, now)
 		}
 		cur.File, cur.Size, cur.CopyOf, cur.StatusSince = snap.File, snap.Size, "", now
 		msg := msgSnapshotCreated
@@ -323,19 +330,30 @@ func (s *Service) finishSnapshot(sc scope, snap *snapshotRecord, failure error) 
 		if cur.SourceARN != "" {
 			return nil // a copy: no node involved
 		}
-		r, ok, err := store.Get[instanceRecord](tx, sc.key(kindInstance, cur.Instance))
-		if err != nil || !ok || r.Snapshotting != cur.ID {
-			return err
-		}
-		r.Snapshotting = ""
-		if r.Status == "backing-up" {
-			r.setStatus("available", now)
-		}
-		return tx.Put(sc.key(kindInstance, r.ID), r)
+		return s.freeNode(tx, sc, cur, now)
 	})
 	if err != nil {
 		s.log.Warn("rds: recording a DB snapshot", "snapshot", snap.ID, "error", err)
 	}
+}
+
+// freeNode ends the snapshot's hold on its instance: a stop or a delete
+// waiting for it goes on, a backing-up instance is available again (an
+// automated backup's end is the instance's "Finished DB Instance
+// backup").
+func (s *Service) freeNode(tx *store.Tx, sc scope, snap *snapshotRecord, now time.Time) error {
+	r, ok, err := store.Get[instanceRecord](tx, sc.key(kindInstance, snap.Instance))
+	if err != nil || !ok || r.Snapshotting != snap.ID {
+		return err
+	}
+	r.Snapshotting = ""
+	if r.Status != "backing-up" {
+		return tx.Put(sc.key(kindInstance, r.ID), r)
+	}
+	if snap.Type == "automated" {
+		return s.move(tx, sc, r, "available", now, msgBackupDone)
+	}
+	return s.move(tx, sc, r, "available", now)
 }
 
 // restore loads a restored instance's dump into its node: once the
