@@ -1,8 +1,13 @@
 package rds
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/cloudbox/cloudbox/store"
 )
 
 // TestBackupSchedule: the first automated backup at once, then one a day
@@ -41,5 +46,35 @@ func TestBackupSchedule(t *testing.T) {
 	}
 	if got := automatedID("bts-db", at("2026-12-07T17:04:59Z")); got != "rds:bts-db-2026-12-07-17-04" {
 		t.Errorf("name: %s", got)
+	}
+}
+
+// TestSweepRestores: a restore's link that no instance waits for is
+// removed once it is a minute old.
+func TestSweepRestores(t *testing.T) {
+	st := store.OpenMemory()
+	defer st.Close()
+	s := New(st, time.Now, nil, 1, true)
+	dir := t.TempDir()
+	s.UseFiles(dir)
+	restore := filepath.Join(dir, "rds", "000000000000", "ap-northeast-2", "restore")
+	if err := os.MkdirAll(restore, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	old := filepath.Join(restore, fmt.Sprintf("%d-abc.sql", time.Now().Add(-2*time.Minute).Unix()))
+	recent := filepath.Join(restore, fmt.Sprintf("%d-def.sql", time.Now().Unix()))
+	for _, f := range []string{old, recent} {
+		if err := os.WriteFile(f, []byte("-- dump\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.sweepRestores(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(old); !os.IsNotExist(err) {
+		t.Errorf("the orphaned link: %v", err)
+	}
+	if _, err := os.Stat(recent); err != nil {
+		t.Errorf("the recent link: %v", err)
 	}
 }

@@ -362,7 +362,11 @@ func (s *Service) RestoreDBInstanceFromDBSnapshot(ctx context.Context, in *rdsap
 	}
 	var snap *snapshotRecord
 	err := s.store.View(func(tx *store.Tx) (err error) {
-		snap, _, err = loadSnapshot(tx, sc, deref(in.DBSnapshotIdentifier))
+		var ssc scope
+		snap, ssc, err = loadSnapshot(tx, sc, deref(in.DBSnapshotIdentifier))
+		if err == nil && ssc != sc { // another region's: copy it here first
+			err = fault("DBSnapshotNotFound", "DBSnapshot %s not found.", deref(in.DBSnapshotIdentifier))
+		}
 		if err == nil && snap.Status != "available" {
 			err = fault("InvalidDBSnapshotState", "Snapshot %s is not in available state.", snap.ID)
 		}

@@ -87,6 +87,12 @@ func TestDBSnapshots(t *testing.T) {
 	e.waitStatus(t, "bts-db", "available")
 	e.fails(t, "DBSnapshotAlreadyExists", "Cannot create the snapshot because a snapshot with the identifier bts-snap-1 already exists.",
 		"create-db-snapshot", "--db-instance-identifier", "bts-db", "--db-snapshot-identifier", "bts-snap-1")
+	arn := s["DBSnapshotArn"].(string)
+	e.must(t, "add-tags-to-resource", "--resource-name", arn, "--tags", "Key=k2,Value=v2")
+	if got := fmt.Sprint(e.must(t, "list-tags-for-resource", "--resource-name", arn)["TagList"]); got != "[map[Key:k Value:v] map[Key:k2 Value:v2]]" {
+		t.Fatalf("snapshot tags: %s", got)
+	}
+	e.must(t, "remove-tags-from-resource", "--resource-name", arn, "--tag-keys", "k2")
 	if got := messages(t, e, "--source-type", "db-snapshot", "--source-identifier", "bts-snap-1"); got != "Creating manual snapshot|Manual snapshot created" {
 		t.Fatalf("snapshot events: %s", got)
 	}

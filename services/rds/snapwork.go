@@ -55,12 +55,20 @@ func (s *Service) UseSlotExec(e desired.SlotExec) {
 }
 
 // UseFiles sets the directory under which snapshots' dumps are kept (a
-// subdirectory rds/): without one, as without a data plane, snapshots
-// have no content.
+// subdirectory rds/), before RDS serves: without one, as without a data
+// plane, snapshots have no content. A dump a crash cut short left its
+// temporary file there; none runs yet, so they go.
 func (s *Service) UseFiles(dir string) {
 	s.snaps.mu.Lock()
 	defer s.snaps.mu.Unlock()
 	s.snaps.files = dir
+	if dir == "" {
+		return
+	}
+	tmps, _ := filepath.Glob(filepath.Join(dir, "rds", "*", "*", "snapshots", "*.tmp"))
+	for _, f := range tmps {
+		os.Remove(f)
+	}
 }
 
 func (sn *snapshotter) execer() desired.SlotExec {
@@ -108,7 +116,9 @@ func (sn *snapshotter) release(k store.Key) {
 // written once, so a copy or a restore shares the file) and returns it,
 // relative to the files directory.
 func (sn *snapshotter) link(sc scope, from, sub string) (string, error) {
-	rel := filepath.Join(snapshotDir(sc, sub), randomLabel(20)+".sql")
+	// The name starts with the time, which sweepRestores reads (a link's
+	// inode keeps the dump's times).
+	rel := filepath.Join(snapshotDir(sc, sub), fmt.Sprintf("%d-%s.sql", time.Now().Unix(), randomLabel(12)))
 	to := sn.path(rel)
 	if err := os.MkdirAll(filepath.Dir(to), 0o700); err != nil {
 		return "", err
@@ -119,16 +129,55 @@ func (sn *snapshotter) link(sc scope, from, sub string) (string, error) {
 	return rel, syncDir(filepath.Dir(to))
 }
 
+// sweepRestores removes the restore links no instance waits for any
+// more (one deleted before its node loaded its dump); one younger than a
+// minute may belong to a restore being made.
+func (s *Service) sweepRestores() error {
+	if !s.snaps.hasFiles() {
+		return nil
+	}
+	want := map[string]bool{}
+	err := s.store.View(func(tx *store.Tx) error {
+		return s.eachInstance(tx, func(_ scope, r *instanceRecord) error {
+			want[r.RestoreFile] = true
+			return nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	root := s.snaps.path("")
+	links, _ := filepath.Glob(filepath.Join(root, "rds", "*", "*", "restore", "*.sql"))
+	for _, l := range links {
+		rel, err := filepath.Rel(root, l)
+		var made int64
+		if _, serr := fmt.Sscanf(filepath.Base(l), "%d-", &made); err != nil || serr != nil || want[rel] || time.Since(time.Unix(made, 0)) < time.Minute {
+			continue
+		}
+		if err := os.Remove(l); err != nil {
+			return err
+		}
+		s.log.Info("rds: removed a restore's dump no instance waits for", "path", l)
+	}
+	return nil
+}
+
 // runSnapshots moves snapshots, copies and restores on, a few times a
 // second of wall time, until the store closes.
 func (s *Service) runSnapshots(events <-chan store.Event) {
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
+	sweep := time.NewTicker(time.Minute)
+	defer sweep.Stop()
 	for {
 		select {
 		case _, ok := <-events:
 			if !ok {
 				return
+			}
+		case <-sweep.C:
+			if err := s.sweepRestores(); err != nil {
+				s.log.Warn("rds: sweeping restores", "error", err)
 			}
 		case <-tick.C:
 			if err := s.backups(); err != nil {
