@@ -236,14 +236,19 @@ type fakeNodes struct {
 func (f *fakeNodes) ExecSlot(_ context.Context, slot string, argv []string, stdin io.Reader, stdout io.Writer) (int, error) {
 	f.mu.Lock()
 	gate := f.gate
+	rows := f.rows[slot]
 	f.mu.Unlock()
 	if gate != nil && argv[0] == "mariadb-dump" {
+		// Half the data's size first, then the rest once let go.
+		io.WriteString(stdout, strings.Repeat("-", len(rows)))
 		<-gate
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.cmds = append(f.cmds, slot+": "+strings.Join(argv, " "))
 	switch {
+	case argv[0] == "mariadb" && strings.Contains(strings.Join(argv, " "), "information_schema.tables"):
+		fmt.Fprintf(stdout, "%d\n", 2*len(f.rows[slot]))
 	case argv[0] == "mariadb-dump":
 		if !slices.Contains(argv, "--single-transaction") || !slices.Contains(argv, "--all-databases") {
 			return 2, nil
@@ -254,7 +259,8 @@ func (f *fakeNodes) ExecSlot(_ context.Context, slot string, argv []string, stdi
 		if err != nil {
 			return 1, err
 		}
-		f.rows[slot] = strings.TrimSpace(strings.TrimPrefix(string(b), "-- dump\n"))
+		_, dumped, _ := strings.Cut(string(b), "-- dump\n")
+		f.rows[slot] = strings.TrimSpace(dumped)
 	case argv[0] == "touch" && strings.HasSuffix(argv[1], "/loaded"):
 		f.loaded[slot] = true
 	}
@@ -307,6 +313,17 @@ func TestSnapshotContent(t *testing.T) {
 	nodes.gate = gate
 	nodes.mu.Unlock()
 	e.must(t, "create-db-snapshot", "--db-instance-identifier", "src", "--db-snapshot-identifier", "snap")
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		out, err := e.svc.DescribeDBSnapshots(ctx, &rdsapi.DescribeDBSnapshotsMessage{DBSnapshotIdentifier: aws.String("snap")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := *out.DBSnapshots[0].PercentProgress; p == 50 {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("the dump's progress: %d%%, want 50", p)
+		}
+	}
 	if got := e.status(t, ctx, "src"); got != "backing-up" {
 		t.Fatalf("the instance while its snapshot is taken: %s", got)
 	}

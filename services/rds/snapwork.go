@@ -1,13 +1,17 @@
 package rds
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cloudbox/cloudbox/desired"
@@ -32,10 +36,14 @@ var dumpCommand = []string{"mariadb-dump", "--protocol=socket", "-uroot", "--all
 // script says ready once MariaDB serves and waits for loaded (or failed).
 const restoreDir = "/var/lib/rds-restore"
 
-// slotGrace is how long a snapshot or a restore waits for a node that
-// does not run yet (the data plane's first sync after a restart, a
-// restored node's first boot installing MariaDB).
-const slotGrace = 30 * time.Minute
+// slotGrace is how long (wall time) a snapshot waits for a node that does
+// not run yet (the data plane's first sync after a restart); a restore
+// waits for its node as long as the instance is creating (the data plane
+// fails a boot that does not end).
+const slotGrace = 5 * time.Minute
+
+// execTimeout bounds a dump or a load.
+const execTimeout = 2 * time.Hour
 
 // snapshotter is the state of the snapshot work.
 type snapshotter struct {
@@ -43,8 +51,29 @@ type snapshotter struct {
 	// exec runs commands in RDS's slots; files is where dumps are kept.
 	exec  desired.SlotExec
 	files string
-	// busy are the snapshots and restores being worked on, by key.
-	busy map[store.Key]bool
+	// busy are the snapshots and restores being worked on, by key;
+	// waiting since when a snapshot's node has not been running.
+	busy    map[store.Key]bool
+	waiting map[store.Key]time.Time
+}
+
+// waited is how long the snapshot k has waited for its node (zero the
+// first time); done forgets it.
+func (sn *snapshotter) waited(k store.Key, done bool) time.Duration {
+	sn.mu.Lock()
+	defer sn.mu.Unlock()
+	if done {
+		delete(sn.waiting, k)
+		return 0
+	}
+	if sn.waiting == nil {
+		sn.waiting = map[store.Key]time.Time{}
+	}
+	if since, ok := sn.waiting[k]; ok {
+		return time.Since(since)
+	}
+	sn.waiting[k] = time.Now()
+	return 0
 }
 
 // UseSlotExec implements desired.SlotExecUser.
@@ -305,7 +334,13 @@ func (s *Service) dump(sc scope, snap *snapshotRecord) error {
 	}
 	defer os.Remove(tmp)
 	start := time.Now()
-	code, err := s.snaps.execer().ExecSlot(context.Background(), slot, dumpCommand, nil, f)
+	ctx, cancel := context.WithTimeout(context.Background(), execTimeout)
+	defer cancel()
+	ex := s.snaps.execer()
+	out := &counter{w: f}
+	stop := s.followProgress(sc, snap, s.dataSize(ctx, ex, slot), out)
+	code, err := ex.ExecSlot(ctx, slot, dumpCommand, nil, out)
+	stop()
 	if err == nil && code != 0 {
 		err = fmt.Errorf("mariadb-dump exited with status %d", code)
 	}
@@ -315,9 +350,11 @@ func (s *Service) dump(sc scope, snap *snapshotRecord) error {
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	if errors.Is(err, desired.ErrSlotNotRunning) && time.Since(start) < time.Second && s.now().Sub(snap.StatusSince) < slotGrace {
+	k := sc.snapshotKey(snap.ID)
+	if errors.Is(err, desired.ErrSlotNotRunning) && s.snaps.waited(k, false) < slotGrace {
 		return errNotYet
 	}
+	s.snaps.waited(k, true)
 	if err != nil {
 		return err
 	}
@@ -335,6 +372,70 @@ func (s *Service) dump(sc scope, snap *snapshotRecord) error {
 	s.log.Info("rds: dumped a DB instance", "account", sc.account, "region", sc.region, "snapshot", snap.ID,
 		"instance", snap.Instance, "bytes", snap.Size, "took", time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// dataSize is what the node's databases hold, by the engine's count (0
+// when it cannot say): what a dump's progress is measured against.
+func (s *Service) dataSize(ctx context.Context, ex desired.SlotExec, slot string) int64 {
+	var out bytes.Buffer
+	code, err := ex.ExecSlot(ctx, slot, []string{"mariadb", "--protocol=socket", "-uroot", "-N", "-e",
+		"SELECT COALESCE(SUM(data_length), 0) FROM information_schema.tables WHERE table_schema NOT IN ('information_schema', 'performance_schema', 'sys')"}, nil, &out)
+	n, perr := strconv.ParseInt(strings.TrimSpace(out.String()), 10, 64)
+	if err != nil || code != 0 || perr != nil {
+		return 0
+	}
+	return n
+}
+
+// counter counts the bytes written through it.
+type counter struct {
+	w io.Writer
+	n atomic.Int64
+}
+
+func (c *counter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// followProgress shows a dump's PercentProgress, every second: the bytes
+// dumped against the data's size (an estimate: up to 99 until it ends).
+// The returned func stops it.
+func (s *Service) followProgress(sc scope, snap *snapshotRecord, size int64, out *counter) (stop func()) {
+	done := make(chan struct{})
+	if size <= 0 {
+		return func() {}
+	}
+	go func() {
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		shown := 0
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+			p := int(min(99, out.n.Load()*100/size))
+			if p == shown {
+				continue
+			}
+			shown = p
+			err := s.store.Update(func(tx *store.Tx) error {
+				cur, ok, err := store.Get[snapshotRecord](tx, sc.snapshotKey(snap.ID))
+				if err != nil || !ok || cur.Status != "creating" || cur.Created != snap.Created {
+					return err
+				}
+				cur.Progress = p
+				return tx.Put(sc.snapshotKey(cur.ID), cur)
+			})
+			if err != nil {
+				s.log.Warn("rds: a snapshot's progress", "snapshot", snap.ID, "error", err)
+			}
+		}
+	}()
+	return func() { close(done) }
 }
 
 // finishSnapshot records the outcome: available (or failed, with the
@@ -413,13 +514,11 @@ func (s *Service) freeNode(tx *store.Tx, sc scope, snap *snapshotRecord, now tim
 func (s *Service) restore(sc scope, r *instanceRecord) {
 	slot := slotID(r)
 	ex := s.snaps.execer()
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), execTimeout)
+	defer cancel()
 	code, failure := ex.ExecSlot(ctx, slot, []string{"test", "-e", restoreDir + "/ready"}, nil, nil)
 	if (failure == nil && code != 0) || errors.Is(failure, desired.ErrSlotNotRunning) {
-		if s.now().Sub(r.StatusSince) < slotGrace {
-			return // the next step asks again
-		}
-		failure = errors.Join(failure, fmt.Errorf("the node of %s did not come up", r.ID))
+		return // not ready yet: the next step asks again
 	}
 	if failure == nil {
 		failure = s.load(ctx, ex, slot, s.snaps.path(r.RestoreFile))
