@@ -150,6 +150,9 @@ func (s *Service) finalSnapshot(tx *store.Tx, sc scope, r *instanceRecord, id st
 	if !validIdentifier(strings.ToLower(id), 255) {
 		return notAnIdentifier("DBSnapshotIdentifier")
 	}
+	if r.Source != nil {
+		return invalidCombination("FinalDBSnapshotIdentifier can not be specified when deleting a replica instance")
+	}
 	if r.Status != "available" {
 		return fault("InvalidDBInstanceState", "Instance %s is currently %s - a final snapshot cannot be taken.", r.ID, r.Status)
 	}

@@ -316,7 +316,7 @@ func (s *Service) dump(sc scope, snap *snapshotRecord) error {
 		if err != nil || !ok || r.ResourceID != snap.InstanceResourceID {
 			return errors.Join(err, fmt.Errorf("the DB instance %s is gone", snap.Instance))
 		}
-		slot = slotID(r)
+		slot = primarySlot(r)
 		return nil
 	})
 	if err != nil {
@@ -512,7 +512,7 @@ func (s *Service) freeNode(tx *store.Tx, sc scope, snap *snapshotRecord, now tim
 // instance turns available when it ends). A failed load leaves the
 // instance incompatible-restore, as AWS's does.
 func (s *Service) restore(sc scope, r *instanceRecord) {
-	slot := slotID(r)
+	slot := primarySlot(r)
 	ex := s.snaps.execer()
 	ctx, cancel := context.WithTimeout(context.Background(), execTimeout)
 	defer cancel()
@@ -521,7 +521,7 @@ func (s *Service) restore(sc scope, r *instanceRecord) {
 		return // not ready yet: the next step asks again
 	}
 	if failure == nil {
-		failure = s.load(ctx, ex, slot, s.snaps.path(r.RestoreFile))
+		failure = s.load(ctx, ex, slot, s.snaps.path(r.RestoreFile), r.ReplPassword)
 	}
 	flag := "loaded"
 	if failure != nil {
@@ -553,9 +553,10 @@ func (s *Service) restore(sc scope, r *instanceRecord) {
 	os.Remove(s.snaps.path(r.RestoreFile))
 }
 
-// load streams a dump into the node's engine, then reloads the
-// privileges the dump's mysql schema brought.
-func (s *Service) load(ctx context.Context, ex desired.SlotExec, slot, path string) error {
+// load streams a dump into the node's engine, then gives the replication
+// user its password and reloads the privileges the dump's mysql schema
+// brought.
+func (s *Service) load(ctx context.Context, ex desired.SlotExec, slot, path, replPassword string) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -569,7 +570,11 @@ func (s *Service) load(ctx context.Context, ex desired.SlotExec, slot, path stri
 	if err != nil {
 		return err
 	}
-	code, err = ex.ExecSlot(ctx, slot, []string{"mariadb", "--protocol=socket", "-uroot", "-e", "FLUSH PRIVILEGES"}, nil, io.Discard)
+	// The dump brought its source's replication user: this instance's
+	// nodes know it by their own password.
+	sql := "CREATE USER IF NOT EXISTS 'rdsrepl'@'%' IDENTIFIED BY '" + sqlString(replPassword) + "'; " +
+		"ALTER USER 'rdsrepl'@'%' IDENTIFIED BY '" + sqlString(replPassword) + "'; GRANT ALL PRIVILEGES ON *.* TO 'rdsrepl'@'%'; FLUSH PRIVILEGES"
+	code, err = ex.ExecSlot(ctx, slot, []string{"mariadb", "--protocol=socket", "-uroot", "-e", sql}, nil, io.Discard)
 	if err == nil && code != 0 {
 		err = fmt.Errorf("reloading the privileges: mariadb exited with status %d", code)
 	}
