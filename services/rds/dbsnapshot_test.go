@@ -180,6 +180,13 @@ func TestDBSnapshots(t *testing.T) {
 		"delete-db-instance", "--db-instance-identifier", "bts-db", "--skip-final-snapshot", "--final-db-snapshot-identifier", "f")
 	e.fails(t, "DBSnapshotAlreadyExists", "bts-snap-1 already exists",
 		"delete-db-instance", "--db-instance-identifier", "bts-db", "--final-db-snapshot-identifier", "bts-snap-1")
+	e.must(t, "create-db-instance-read-replica", "--db-instance-identifier", "bts-replica", "--source-db-instance-identifier", "bts-db")
+	e.waitStatus(t, "bts-replica", "available")
+	e.fails(t, "InvalidParameterCombination", "FinalDBSnapshotIdentifier can not be specified when deleting a replica instance",
+		"delete-db-instance", "--db-instance-identifier", "bts-replica", "--final-db-snapshot-identifier", "f")
+	e.must(t, "delete-db-instance", "--db-instance-identifier", "bts-replica", "--skip-final-snapshot")
+	e.waitGone(t, "bts-replica")
+	e.waitStatus(t, "bts-db", "available")
 	e.must(t, "stop-db-instance", "--db-instance-identifier", "bts-restored", "--db-snapshot-identifier", "at-stop")
 	e.waitStatus(t, "bts-restored", "stopped")
 	e.waitSnapshot(t, "at-stop", "available")
