@@ -18,6 +18,7 @@ import (
 	"github.com/cloudbox/cloudbox/api"
 	rdsapi "github.com/cloudbox/cloudbox/api/rds"
 	"github.com/cloudbox/cloudbox/desired"
+	"github.com/cloudbox/cloudbox/services/rds"
 )
 
 // waitSnapshot polls DescribeDBSnapshots until the snapshot has status.
@@ -284,6 +285,13 @@ func TestSnapshotContent(t *testing.T) {
 	nodes := &fakeNodes{rows: map[string]string{}, loaded: map[string]bool{}}
 	e.svc.UseFiles(dir)
 	e.svc.UseSlotExec(nodes)
+	var busMu sync.Mutex
+	var bus []rds.BusEvent
+	e.svc.OnEvent(func(ev rds.BusEvent) {
+		busMu.Lock()
+		defer busMu.Unlock()
+		bus = append(bus, ev)
+	})
 	n := e.network(t)
 	ctx := api.WithRequest(context.Background(), &api.Request{Region: region, Caller: api.Principal{Account: "000000000000"}})
 	slotOf := func(id string) *desired.Slot {
@@ -342,6 +350,21 @@ func TestSnapshotContent(t *testing.T) {
 	close(gate)
 	e.waitSnapshot(t, "snap", "available")
 	e.waitStatus(t, "src", "available")
+	// On the event bus, as EventBridge shows a snapshot's events.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		busMu.Lock()
+		found := slices.ContainsFunc(bus, func(ev rds.BusEvent) bool {
+			return ev.DetailType == "RDS DB Snapshot Event" && ev.Detail["SourceType"] == "SNAPSHOT" &&
+				ev.Detail["Message"] == "Manual snapshot created" && ev.Detail["SourceIdentifier"] == "snap"
+		})
+		busMu.Unlock()
+		if found {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no RDS DB Snapshot Event for the snapshot on the bus")
+		}
+	}
 	// The dumps holding the rows (the automated ones of the creation, if
 	// any, were taken before them).
 	withRows := func() []string {

@@ -78,6 +78,9 @@ var eventIDs = map[string]string{
 // BusEvent is an RDS event as EventBridge carries it ("RDS DB Instance
 // Event" from aws.rds).
 type BusEvent struct {
+	// DetailType is EventBridge's: "RDS DB Instance Event" or "RDS DB
+	// Snapshot Event".
+	DetailType      string
 	Account, Region string
 	Time            time.Time
 	Resources       []string
@@ -108,7 +111,11 @@ func (s *Service) publishEvents(recorded <-chan store.Event) {
 		if err != nil || !ok {
 			continue
 		}
-		detail := map[string]any{"EventCategories": r.Categories, "SourceType": "DB_INSTANCE", "SourceArn": r.SourceArn,
+		kind, sourceType := "RDS DB Instance Event", "DB_INSTANCE"
+		if r.SourceType == "db-snapshot" {
+			kind, sourceType = "RDS DB Snapshot Event", "SNAPSHOT"
+		}
+		detail := map[string]any{"EventCategories": r.Categories, "SourceType": sourceType, "SourceArn": r.SourceArn,
 			"Date": r.Date.UTC().Format("2006-01-02T15:04:05.000Z"), "Message": r.Message, "SourceIdentifier": r.SourceID}
 		if id := eventIDs[r.Message]; id != "" {
 			detail["EventID"] = id
@@ -117,7 +124,7 @@ func (s *Service) publishEvents(recorded <-chan store.Event) {
 		fns := slices.Clone(s.onEvent)
 		s.mu.Unlock()
 		for _, fn := range fns {
-			fn(BusEvent{Account: ev.Key.Account, Region: ev.Key.Region, Time: r.Date, Resources: []string{r.SourceArn}, Detail: detail})
+			fn(BusEvent{DetailType: kind, Account: ev.Key.Account, Region: ev.Key.Region, Time: r.Date, Resources: []string{r.SourceArn}, Detail: detail})
 		}
 	}
 }
