@@ -16,6 +16,7 @@ import (
 // snapshot dumps it before its node stops. The creation's backup is an
 // automated snapshot.
 func TestRDSSnapshotRestore(t *testing.T) {
+	t.Parallel() // with the other data-tier tests (see TestRDSSeed003)
 	dir := t.TempDir()
 	w := newVPCWorld(t, Opts{DataDir: dir})
 	az := func(s string) string { return "ap-northeast-2" + s }
