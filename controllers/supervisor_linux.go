@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"maps"
 	"path/filepath"
@@ -374,6 +375,18 @@ func (s *Supervisor) hold() (func(), error) {
 // Exec runs a command inside an instance.
 func (s *Supervisor) Exec(ctx context.Context, id string, req compute.ExecRequest) (int, error) {
 	return s.instances.Exec(ctx, id, req)
+}
+
+// SlotExec runs commands in the slots owner owns (desired.SlotExec).
+func (s *Supervisor) SlotExec(owner string) desired.SlotExec { return ownedExec{s.instances, owner} }
+
+type ownedExec struct {
+	instances *instances.Controller
+	owner     string
+}
+
+func (o ownedExec) ExecSlot(ctx context.Context, id string, argv []string, stdin io.Reader, stdout io.Writer) (int, error) {
+	return o.instances.ExecSlot(ctx, o.owner, id, argv, stdin, stdout)
 }
 
 // Close stops the store watch and the controllers' engines, in reverse

@@ -7,6 +7,7 @@ import (
 	"errors"
 
 	"github.com/cloudbox/cloudbox/dataplane/compute"
+	"github.com/cloudbox/cloudbox/desired"
 )
 
 var errNotLinux = errors.New("the data plane needs Linux (network namespaces, nftables, cgroups)")
@@ -30,6 +31,8 @@ func (*Supervisor) Down(context.Context) error  { return errNotLinux }
 func (*Supervisor) Exec(context.Context, string, compute.ExecRequest) (int, error) {
 	return -1, errNotLinux
 }
+
+func (*Supervisor) SlotExec(string) desired.SlotExec { return desired.NoDataPlane{} }
 
 // Cleanup has nothing to remove outside Linux.
 func Cleanup(context.Context, string) error { return nil }

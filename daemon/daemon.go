@@ -428,6 +428,7 @@ func (d *Daemon) openDataplane() error {
 		return fmt.Errorf("the data plane: %w (cloudbox up --dataplane off serves the control plane alone)", err)
 	}
 	d.world, d.dataplane = w, "on"
+	useSlotExec(d.built, w.SlotExec)
 	return nil
 }
 

@@ -110,3 +110,14 @@ func slotOwners(built []registry.Built) map[string]desired.SlotReporter {
 	}
 	return out
 }
+
+// useSlotExec gives each service that runs commands in its slots an exec
+// bound to its own (exec of its registered name, which its slots give as
+// their owner).
+func useSlotExec(built []registry.Built, exec func(owner string) desired.SlotExec) {
+	for _, b := range built {
+		if u, ok := b.Service.(desired.SlotExecUser); ok {
+			u.UseSlotExec(exec(b.Name))
+		}
+	}
+}

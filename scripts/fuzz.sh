@@ -27,6 +27,7 @@ targets=(
   "./services/iam FuzzMarker"
   "./services/cloudformation/template FuzzParse"
   "./services/rds FuzzUserInput"
+  "./services/rds FuzzSnapshotRef"
   "./services/elasticache FuzzInputs"
   "./services/iam FuzzSAMLMetadata"
   "./services/iam FuzzServerCertificate"

@@ -1,10 +1,13 @@
 package instances
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/cloudbox/cloudbox/dataplane/compute"
@@ -119,4 +122,30 @@ func (c *Controller) startSlot(ctx context.Context, snap *desired.World, sl *des
 	}
 	c.cfg.Log.Info("instances: slot up", "slot", sl.ID, "owner", sl.Owner, "ip", spec.PrivateIP)
 	return nil
+}
+
+// ExecSlot runs a command in one of owner's slots (desired.SlotExec): a
+// slot of another service is as good as absent. What the command writes
+// on its standard error goes to the log.
+func (c *Controller) ExecSlot(ctx context.Context, owner, id string, argv []string, stdin io.Reader, stdout io.Writer) (int, error) {
+	if !slices.ContainsFunc(c.cfg.Desired().Slots, func(sl *desired.Slot) bool { return sl.ID == id && sl.Owner == owner }) {
+		return -1, fmt.Errorf("%w: %s has no slot %s", desired.ErrSlotNotRunning, owner, id)
+	}
+	var stderr bytes.Buffer
+	code, err := c.cfg.Runner.Exec(ctx, id, compute.ExecRequest{Argv: argv, Stdin: stdin, Stdout: stdout, Stderr: &stderr})
+	if errors.Is(err, compute.ErrNotRunning) || errors.Is(err, compute.ErrNotFound) {
+		err = fmt.Errorf("%w: %s", desired.ErrSlotNotRunning, id)
+	}
+	if stderr.Len() > 0 {
+		c.cfg.Log.Warn("instances: a slot command's errors", "slot", id, "command", argv[0], "code", code, "stderr", tail(stderr.Bytes(), 4096))
+	}
+	return code, err
+}
+
+// tail is the last n bytes of b, as a string.
+func tail(b []byte, n int) string {
+	if len(b) > n {
+		b = b[len(b)-n:]
+	}
+	return string(b)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	rdsapi "github.com/cloudbox/cloudbox/api/rds"
@@ -25,13 +26,46 @@ const (
 	msgClassFinished  = "Finished applying modification to DB instance class"
 	msgFailed         = "DB instance failed to start"
 	msgSecurityGroups = "Applied change to security group"
+
+	// A DB snapshot's.
+	msgSnapshotCreating     = "Creating manual snapshot"
+	msgSnapshotCreated      = "Manual snapshot created"
+	msgSnapshotDeleted      = "Deleted manual snapshot"
+	msgSnapshotFailed       = "Snapshot failed"
+	msgAutoSnapshotCreating = "Creating automated snapshot"
+	msgAutoSnapshotCreated  = "Automated snapshot created"
+	msgAutoSnapshotDeleted  = "Deleted automated snapshot"
 )
+
+func msgRestored(snapshot string) string { return "Restored from snapshot " + snapshot }
+
+func msgCopyStarted(source, region string) string {
+	return "Started copy of snapshot " + source + " from region " + region
+}
+
+func msgCopyFinished(source, region string) string {
+	return "Finished copy of snapshot " + source + " from region " + region
+}
 
 var categories = map[string]string{
 	msgCreated: "creation", msgBackingUp: "backup", msgBackupDone: "backup", msgStopped: "notification",
 	msgStarted: "notification", msgRestarted: "availability", msgShutdown: "availability", msgDeleted: "deletion",
 	msgClassApplying: "configuration change", msgClassFinished: "configuration change", msgFailed: "failure",
-	msgSecurityGroups: "configuration change",
+	msgSecurityGroups:   "configuration change",
+	msgSnapshotCreating: "creation", msgSnapshotCreated: "creation", msgSnapshotDeleted: "deletion", msgSnapshotFailed: "failure",
+	msgAutoSnapshotCreating: "creation", msgAutoSnapshotCreated: "creation", msgAutoSnapshotDeleted: "deletion",
+}
+
+// category is a message's event category (those with an identifier in
+// them are notifications, the restore's a restoration).
+func category(msg string) string {
+	if c, ok := categories[msg]; ok {
+		return c
+	}
+	if strings.HasPrefix(msg, "Restored from snapshot ") {
+		return "restoration"
+	}
+	return "notification"
 }
 
 // eventIDs are RDS's ids of the events it sends to EventBridge.
@@ -44,6 +78,9 @@ var eventIDs = map[string]string{
 // BusEvent is an RDS event as EventBridge carries it ("RDS DB Instance
 // Event" from aws.rds).
 type BusEvent struct {
+	// DetailType is EventBridge's: "RDS DB Instance Event" or "RDS DB
+	// Snapshot Event".
+	DetailType      string
 	Account, Region string
 	Time            time.Time
 	Resources       []string
@@ -74,7 +111,11 @@ func (s *Service) publishEvents(recorded <-chan store.Event) {
 		if err != nil || !ok {
 			continue
 		}
-		detail := map[string]any{"EventCategories": r.Categories, "SourceType": "DB_INSTANCE", "SourceArn": r.SourceArn,
+		kind, sourceType := "RDS DB Instance Event", "DB_INSTANCE"
+		if r.SourceType == "db-snapshot" {
+			kind, sourceType = "RDS DB Snapshot Event", "SNAPSHOT"
+		}
+		detail := map[string]any{"EventCategories": r.Categories, "SourceType": sourceType, "SourceArn": r.SourceArn,
 			"Date": r.Date.UTC().Format("2006-01-02T15:04:05.000Z"), "Message": r.Message, "SourceIdentifier": r.SourceID}
 		if id := eventIDs[r.Message]; id != "" {
 			detail["EventID"] = id
@@ -83,7 +124,7 @@ func (s *Service) publishEvents(recorded <-chan store.Event) {
 		fns := slices.Clone(s.onEvent)
 		s.mu.Unlock()
 		for _, fn := range fns {
-			fn(BusEvent{Account: ev.Key.Account, Region: ev.Key.Region, Time: r.Date, Resources: []string{r.SourceArn}, Detail: detail})
+			fn(BusEvent{DetailType: kind, Account: ev.Key.Account, Region: ev.Key.Region, Time: r.Date, Resources: []string{r.SourceArn}, Detail: detail})
 		}
 	}
 }
@@ -95,7 +136,17 @@ func event(tx *store.Tx, sc scope, id string, at time.Time, msg string) error {
 		return err
 	}
 	return tx.Put(sc.key(kindEvent, fmt.Sprintf("%016d", seq)), eventRecord{SourceID: id, SourceType: "db-instance",
-		SourceArn: sc.arn("db", id), Message: msg, Categories: []string{categories[msg]}, Date: at})
+		SourceArn: sc.arn("db", id), Message: msg, Categories: []string{category(msg)}, Date: at})
+}
+
+// snapshotEvent records an event on a DB snapshot in tx.
+func snapshotEvent(tx *store.Tx, sc scope, id string, at time.Time, msg string) error {
+	seq, err := tx.NextID(sc.account, sc.region, kindEvent)
+	if err != nil {
+		return err
+	}
+	return tx.Put(sc.key(kindEvent, fmt.Sprintf("%016d", seq)), eventRecord{SourceID: id, SourceType: "db-snapshot",
+		SourceArn: sc.arn("snapshot", id), Message: msg, Categories: []string{category(msg)}, Date: at})
 }
 
 func (s *Service) DescribeEvents(ctx context.Context, in *rdsapi.DescribeEventsMessage) (*rdsapi.EventsMessage, error) {
@@ -111,15 +162,12 @@ func (s *Service) DescribeEvents(ctx context.Context, in *rdsapi.DescribeEventsM
 	if in.EndTime != nil {
 		end = *in.EndTime
 	}
-	if st := deref(in.SourceType); st != "" && st != "db-instance" {
-		// Only DB instances have events in cloudbox.
-		return &rdsapi.EventsMessage{Events: []*rdsapi.Event{}}, nil
-	}
 	var evs []*eventRecord
 	err := s.store.View(func(tx *store.Tx) error {
 		all, err := store.ListAll[eventRecord](tx, sc.account, sc.region, kindEvent)
 		for _, e := range all {
-			if e.Date.Before(start) || e.Date.After(end) || (in.SourceIdentifier != nil && *in.SourceIdentifier != e.SourceID) {
+			if e.Date.Before(start) || e.Date.After(end) || (in.SourceIdentifier != nil && *in.SourceIdentifier != e.SourceID) ||
+				(in.SourceType != nil && *in.SourceType != e.SourceType) {
 				continue
 			}
 			if len(in.EventCategories) > 0 && !slices.ContainsFunc(in.EventCategories, func(c *string) bool { return slices.Contains(e.Categories, deref(c)) }) {

@@ -38,6 +38,9 @@ func (s *Service) CreateDBInstance(ctx context.Context, in *rdsapi.CreateDBInsta
 		DeletionProtection: deref(in.DeletionProtection), Public: deref(in.PubliclyAccessible), Tags: toTags(in.Tags),
 		ParamApply: "in-sync", Status: "creating",
 	}
+	if spec := restoreOf(ctx); spec != nil {
+		r.Restore, r.RestoreFile = spec.snapshot, spec.file
+	}
 	if !validIdentifier(r.ID, 63) {
 		return nil, notAnIdentifier("DBInstanceIdentifier")
 	}
@@ -369,13 +372,20 @@ func (s *Service) DeleteDBInstance(ctx context.Context, in *rdsapi.DeleteDBInsta
 		case skip && final != "":
 			return invalidCombination("Cannot specify both SkipFinalSnapshot and FinalDBSnapshotIdentifier.")
 		case final != "":
-			return notImplemented("A final DB snapshot (FinalDBSnapshotIdentifier)")
+			if err := s.finalSnapshot(tx, sc, r, final); err != nil {
+				return err
+			}
 		}
 		if r.Status == "deleting" {
 			return fault("InvalidDBInstanceState", "Instance %s is already being deleted.", r.ID)
 		}
 		if r.Source != nil {
 			if err := forgetReplica(tx, *r.Source, r.ID); err != nil {
+				return err
+			}
+		}
+		if in.DeleteAutomatedBackups == nil || *in.DeleteAutomatedBackups {
+			if err := s.dropAutomated(tx, sc, r); err != nil {
 				return err
 			}
 		}
@@ -389,12 +399,14 @@ func (s *Service) DeleteDBInstance(ctx context.Context, in *rdsapi.DeleteDBInsta
 }
 
 func (s *Service) StopDBInstance(ctx context.Context, in *rdsapi.StopDBInstanceMessage) (*rdsapi.StopDBInstanceResult, error) {
-	if deref(in.DBSnapshotIdentifier) != "" {
-		return nil, notImplemented("A snapshot taken when stopping (DBSnapshotIdentifier)")
-	}
 	out, err := s.transition(ctx, deref(in.DBInstanceIdentifier), func(tx *store.Tx, sc scope, r *instanceRecord) error {
 		if r.Status != "available" {
 			return notAvailable(r.ID)
+		}
+		if id := deref(in.DBSnapshotIdentifier); id != "" {
+			if err := s.finalSnapshot(tx, sc, r, id); err != nil {
+				return err
+			}
 		}
 		r.setStatus("stopping", s.now())
 		return nil

@@ -109,7 +109,7 @@ func (s *Service) eachInstance(tx *store.Tx, fn func(scope, *instanceRecord) err
 func (s *Service) wait(r *instanceRecord) (time.Duration, bool) {
 	switch r.Status {
 	case "backing-up":
-		return backupDelay, true
+		return backupDelay, r.Snapshotting == "" // a snapshot ends its own
 	case "creating":
 		return createDelay, !s.dataPlane.Load()
 	case "starting", "stopping", "deleting", "rebooting", "modifying":
@@ -202,6 +202,9 @@ func (s *Service) report(tx *store.Tx, sc scope, r *instanceRecord, state, reaso
 			r.Booted = true
 			if r.Standby != nil && !r.Standby.Up {
 				return tx.Put(sc.key(kindInstance, r.ID), r) // made once the standby is too
+			}
+			if err := s.firstBackup(tx, sc, r); err != nil {
+				return err
 			}
 			return s.move(tx, sc, r, "backing-up", now, msgCreated, msgBackingUp)
 		case "starting":

@@ -105,6 +105,9 @@ func (s *Service) reportStandby(tx *store.Tx, sc scope, r *instanceRecord, runni
 	if running {
 		switch {
 		case r.Status == "creating" && r.Booted:
+			if err := s.firstBackup(tx, sc, r); err != nil {
+				return err
+			}
 			return s.move(tx, sc, r, "backing-up", now, msgCreated, msgBackingUp)
 		case r.Status == "modifying" && r.AddingStandby:
 			// Turning Multi-AZ on is done once the standby runs.

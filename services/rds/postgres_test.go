@@ -126,6 +126,10 @@ func TestPostgresInstance(t *testing.T) {
 	e.fails(t, "NotImplemented", "Multi-AZ (--multi-az) for the postgres engine", "modify-db-instance", "--db-instance-identifier", "pg", "--multi-az", "--apply-immediately")
 	e.fails(t, "NotImplemented", "Read replicas of a postgres DB instance", "create-db-instance-read-replica", "--db-instance-identifier", "pg-replica",
 		"--source-db-instance-identifier", "pg")
+	e.fails(t, "NotImplemented", "A snapshot of a postgres DB instance", "create-db-snapshot", "--db-instance-identifier", "pg", "--db-snapshot-identifier", "s")
+	if snaps := e.must(t, "describe-db-snapshots", "--db-instance-identifier", "pg")["DBSnapshots"].([]any); len(snaps) != 0 {
+		t.Fatalf("snapshots of a postgres instance: %v", snaps)
+	}
 	if db := e.waitStatus(t, "pg", "available"); db["MultiAZ"] != false {
 		t.Fatalf("after the refusals: %v", db)
 	}

@@ -104,6 +104,13 @@ type instanceRecord struct {
 	// AddingStandby a modification that waits for a new standby (the
 	// primary keeps running).
 	Promoting, AddingStandby bool
+	// Snapshotting is the snapshot being taken of the node: a stop or a
+	// delete waits for it before the node stops.
+	Snapshotting string
+	// Restore is the snapshot a restored instance was made from;
+	// RestoreFile its dump (relative to the files directory) until the
+	// node has loaded it.
+	Restore, RestoreFile string
 }
 
 // instanceRef names a DB instance in any account and region; a read

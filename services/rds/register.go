@@ -17,9 +17,10 @@ func init() {
 		New: func(env *registry.Env) (registry.Service, error) {
 			s := New(env.Store, env.Clock.Now, env.Log, env.Clock.Scale(), env.DataPlane)
 			s.OnEvent(func(ev BusEvent) {
-				env.Events.Publish(events.Event{DetailType: "RDS DB Instance Event", Source: "aws.rds",
+				env.Events.Publish(events.Event{DetailType: ev.DetailType, Source: "aws.rds",
 					Account: ev.Account, Region: ev.Region, Time: ev.Time, Resources: ev.Resources, Detail: ev.Detail})
 			})
+			s.UseFiles(env.Files)
 			return s, nil
 		},
 	})

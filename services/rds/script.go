@@ -44,6 +44,7 @@ func firstBoot(r *instanceRecord, n nodeSpec, pg *paramGroupRecord, class instan
 		"ID": r.ID, "Engine": r.Engine, "EngineVersion": r.EngineVersion, "Port": r.Port, "Config": configLines(pg, class),
 		"Slot": n.Slot, "IP": n.IP, "Primary": n.Primary, "Follow": n.Follow, "SemiSync": n.SemiSync, "ServerID": serverID(n.Slot),
 		"ReplPassword": r.ReplPassword, "MasterUsername": r.MasterUsername, "MasterPassword": sqlString(r.Password), "DBName": r.DBName,
+		"RestoreWait": restoreWait(r, n),
 	})
 	if err != nil {
 		panic("rds: node.sh.tmpl: " + err.Error()) // the template and its data are ours

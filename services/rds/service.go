@@ -40,6 +40,7 @@ type Service struct {
 
 	mu      sync.Mutex
 	onEvent []func(BusEvent)
+	snaps   snapshotter
 }
 
 // New returns RDS over st; now is the virtual clock, scale times faster
@@ -55,6 +56,8 @@ func New(st *store.Store, now func() time.Time, log *slog.Logger, scale float64,
 	go s.runLifecycle(events)
 	recorded, _ := st.Watch(kindEvent)
 	go s.publishEvents(recorded)
+	snapEvents, _ := st.Watch(kindSnapshot)
+	go s.runSnapshots(snapEvents)
 	return s
 }
 
@@ -91,6 +94,12 @@ func (s *Service) Handlers() *rdsapi.Handlers {
 		CreateDBInstanceReadReplica: s.CreateDBInstanceReadReplica,
 		PromoteReadReplica:          s.PromoteReadReplica,
 		DescribeEvents:              s.DescribeEvents,
+
+		CreateDBSnapshot:                s.CreateDBSnapshot,
+		DescribeDBSnapshots:             s.DescribeDBSnapshots,
+		DeleteDBSnapshot:                s.DeleteDBSnapshot,
+		CopyDBSnapshot:                  s.CopyDBSnapshot,
+		RestoreDBInstanceFromDBSnapshot: s.RestoreDBInstanceFromDBSnapshot,
 	}
 }
 

@@ -79,6 +79,8 @@ func (r *instanceRecord) wantsRunning() bool {
 		return true
 	case "rebooting", "modifying":
 		return r.Down || r.AddingStandby
+	case "stopping", "deleting":
+		return r.Snapshotting != "" // its final snapshot is taken first
 	}
 	return false
 }

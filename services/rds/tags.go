@@ -36,6 +36,15 @@ func withTags(tx *store.Tx, sc scope, arn string, write bool, edit func(*[]tag))
 		if write {
 			return tx.Put(sc.key(kindSubnetGroup, g.Name), g)
 		}
+	case "snapshot":
+		snap, _, err := loadSnapshot(tx, sc, name)
+		if err != nil {
+			return err
+		}
+		edit(&snap.Tags)
+		if write {
+			return tx.Put(sc.snapshotKey(snap.ID), snap)
+		}
 	case "pg":
 		g, err := loadParamGroup(tx, sc, name)
 		if err != nil {
