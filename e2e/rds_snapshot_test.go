@@ -48,9 +48,11 @@ func TestRDSSnapshotRestore(t *testing.T) {
 
 	w.aws("rds", "create-db-subnet-group", "--db-subnet-group-name", "db-subnets", "--db-subnet-group-description", "private",
 		"--subnet-ids", privA, privC)
+	w.aws("rds", "create-db-parameter-group", "--db-parameter-group-name", "bts-params", "--db-parameter-group-family", "mysql8.0",
+		"--description", "BTS tuning")
 	w.aws("rds", "create-db-instance", "--engine", "mysql", "--db-instance-identifier", "src-db", "--db-instance-class", "db.t2.micro",
 		"--master-username", "BTS_admin", "--master-user-password", "Bts-Secret-2024", "--allocated-storage", "20", "--no-publicly-accessible",
-		"--vpc-security-group-ids", dbSG, "--db-subnet-group-name", "db-subnets")
+		"--vpc-security-group-ids", dbSG, "--db-subnet-group-name", "db-subnets", "--db-parameter-group-name", "bts-params")
 	w.aws("rds", "wait", "db-instance-available", "--db-instance-identifier", "src-db")
 	endpoint := func(id string) string {
 		return get(w.aws("rds", "describe-db-instances", "--db-instance-identifier", id), "DBInstances", 0, "Endpoint", "Address")
@@ -62,6 +64,21 @@ func TestRDSSnapshotRestore(t *testing.T) {
 	w.aws("ec2", "wait", "instance-running", "--instance-ids", web)
 	w.eventually(web, "command -v mysql", 4*time.Minute)
 	w.eventually(web, mysql(src, "SELECT 1"), 4*time.Minute)
+
+	// The group's changes reach the engine: a dynamic one at once, a
+	// static one at the next reboot.
+	w.aws("rds", "modify-db-parameter-group", "--db-parameter-group-name", "bts-params", "--parameters",
+		"ParameterName=max_connections,ParameterValue=42,ApplyMethod=immediate",
+		"ParameterName=innodb_buffer_pool_size,ParameterValue=268435456,ApplyMethod=pending-reboot")
+	w.eventually(web, mysql(src, "SELECT @@max_connections")+" | grep -x 42", time.Minute)
+	if got := get(w.aws("rds", "describe-db-instances", "--db-instance-identifier", "src-db"), "DBInstances", 0, "DBParameterGroups", 0, "ParameterApplyStatus"); got != "pending-reboot" {
+		t.Errorf("ParameterApplyStatus after a static change: %s", got)
+	}
+	w.aws("rds", "reboot-db-instance", "--db-instance-identifier", "src-db")
+	w.aws("rds", "wait", "db-instance-available", "--db-instance-identifier", "src-db")
+	if got := w.eventually(web, mysql(src, "SELECT @@innodb_buffer_pool_size, @@max_connections"), 2*time.Minute); got != "268435456\t42" {
+		t.Errorf("after the reboot: %q", got)
+	}
 	w.shOK(web, mysql(src, "CREATE DATABASE bts; "+
 		"CREATE TABLE bts.members (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(50) NOT NULL); "+
 		"INSERT INTO bts.members (name) VALUES ('RM'), ('Jin'), ('Suga'); "+

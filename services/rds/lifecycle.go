@@ -208,9 +208,11 @@ func (s *Service) report(tx *store.Tx, sc scope, r *instanceRecord, state, reaso
 			}
 			return s.move(tx, sc, r, "backing-up", now, msgCreated, msgBackingUp)
 		case "starting":
+			r.restarted()
 			return s.move(tx, sc, r, "available", now, msgStarted)
 		case "rebooting":
 			if r.Down {
+				r.restarted()
 				return s.move(tx, sc, r, "available", now, msgRestarted)
 			}
 		case "modifying":
@@ -219,6 +221,7 @@ func (s *Service) report(tx *store.Tx, sc scope, r *instanceRecord, state, reaso
 				return s.move(tx, sc, r, "backing-up", now, msgRestarted, msgBackingUp)
 			}
 			if r.Down {
+				r.restarted()
 				return s.move(tx, sc, r, "available", now, msgClassFinished, msgRestarted)
 			}
 		}

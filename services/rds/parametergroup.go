@@ -335,6 +335,7 @@ func (s *Service) ModifyDBParameterGroup(ctx context.Context, in *rdsapi.ModifyD
 		return nil, invalidValue("A maximum of 20 parameters can be modified in a single request.")
 	}
 	var name string
+	var names []string
 	err := s.store.Update(func(tx *store.Tx) error {
 		g, err := loadParamGroup(tx, sc, deref(in.DBParameterGroupName))
 		if err != nil {
@@ -349,9 +350,10 @@ func (s *Service) ModifyDBParameterGroup(ctx context.Context, in *rdsapi.ModifyD
 				return err
 			}
 			g.Values[fp.Name] = deref(p.ParameterValue)
+			names = append(names, fp.Name)
 		}
 		name = g.Name
-		if err := groupChanged(tx, sc, g.Name); err != nil {
+		if err := groupChanged(tx, sc, g.Name, g.Family, names); err != nil {
 			return err
 		}
 		return tx.Put(sc.key(kindParamGroup, g.Name), g)
@@ -359,6 +361,7 @@ func (s *Service) ModifyDBParameterGroup(ctx context.Context, in *rdsapi.ModifyD
 	if err != nil {
 		return nil, err
 	}
+	go s.applyParams(sc, name, names)
 	return &rdsapi.DBParameterGroupNameMessage{DBParameterGroupName: &name}, nil
 }
 
@@ -369,6 +372,7 @@ func (s *Service) ResetDBParameterGroup(ctx context.Context, in *rdsapi.ResetDBP
 		return nil, invalidCombination("Specify either ResetAllParameters or Parameters, not both.")
 	}
 	var name string
+	var names []string
 	err := s.store.Update(func(tx *store.Tx) error {
 		g, err := loadParamGroup(tx, sc, deref(in.DBParameterGroupName))
 		if err != nil {
@@ -378,6 +382,9 @@ func (s *Service) ResetDBParameterGroup(ctx context.Context, in *rdsapi.ResetDBP
 			return invalidValue("The parameter group %s cannot be modified: default parameter groups are not modifiable.", g.Name)
 		}
 		if all {
+			for n := range g.Values {
+				names = append(names, n)
+			}
 			g.Values = map[string]string{}
 		}
 		for _, p := range in.Parameters {
@@ -386,9 +393,10 @@ func (s *Service) ResetDBParameterGroup(ctx context.Context, in *rdsapi.ResetDBP
 				return invalidValue("Could not find parameter with name: %s", n)
 			}
 			delete(g.Values, n)
+			names = append(names, n)
 		}
 		name = g.Name
-		if err := groupChanged(tx, sc, g.Name); err != nil {
+		if err := groupChanged(tx, sc, g.Name, g.Family, names); err != nil {
 			return err
 		}
 		return tx.Put(sc.key(kindParamGroup, g.Name), g)
@@ -396,6 +404,7 @@ func (s *Service) ResetDBParameterGroup(ctx context.Context, in *rdsapi.ResetDBP
 	if err != nil {
 		return nil, err
 	}
+	go s.applyParams(sc, name, names)
 	return &rdsapi.DBParameterGroupNameMessage{DBParameterGroupName: &name}, nil
 }
 
@@ -430,7 +439,7 @@ func (s *Service) DeleteDBParameterGroup(ctx context.Context, in *rdsapi.DeleteD
 // groupChanged marks the instances using a group pending-reboot: their
 // engines have the values their group had when they were created (the
 // first-boot script writes them); later changes do not reach them yet.
-func groupChanged(tx *store.Tx, sc scope, group string) error {
+func groupChanged(tx *store.Tx, sc scope, group, family string, names []string) error {
 	insts, err := store.ListAll[instanceRecord](tx, sc.account, sc.region, kindInstance)
 	if err != nil {
 		return err
@@ -439,7 +448,10 @@ func groupChanged(tx *store.Tx, sc scope, group string) error {
 		if in.ParameterGroup != group {
 			continue
 		}
-		in.ParamApply = "pending-reboot"
+		in.ParamApply = applyStatus(in.ParamApply, family, names)
+		if in.Engine == "postgres" {
+			in.ParamApply = "pending-reboot" // its values are written at creation only
+		}
 		if err := tx.Put(sc.key(kindInstance, in.ID), in); err != nil {
 			return err
 		}
