@@ -26,6 +26,7 @@ targets=(
   "./services/iam FuzzNamesAndPaths"
   "./services/iam FuzzMarker"
   "./services/cloudformation/template FuzzParse"
+  "./services/cloudformation/stackpolicy FuzzParse"
   "./services/rds FuzzUserInput"
   "./services/rds FuzzSnapshotRef"
   "./services/elasticache FuzzInputs"
