@@ -1,8 +1,12 @@
 package cloudformation
 
 import (
+	"reflect"
+
 	ec2api "github.com/cloudbox/cloudbox/api/ec2"
 	elbv2api "github.com/cloudbox/cloudbox/api/elbv2"
+	iamapi "github.com/cloudbox/cloudbox/api/iam"
+	s3api "github.com/cloudbox/cloudbox/api/s3"
 )
 
 // In-place updates of types whose reference says "Update requires: No
@@ -128,4 +132,138 @@ func retagELB(c *call, arn string, old, p props) error {
 		}
 	}
 	return nil
+}
+
+// differs says whether a property changed between two sets.
+func differs(old, p props, k string) bool {
+	return !reflect.DeepEqual(normalize(old[k]), normalize(p[k]))
+}
+
+// A role's trust policy, description, session duration, boundary,
+// inline and managed policies and tags change in place (its name and
+// path replace it).
+func updateRole(c *call, s *state, old, p props) (*state, error) {
+	name := s.Physical
+	if differs(old, p, "AssumeRolePolicyDocument") {
+		if _, err := c.invoke("iam", "UpdateAssumeRolePolicy", &iamapi.UpdateAssumeRolePolicyRequest{RoleName: &name,
+			PolicyDocument: document(p["AssumeRolePolicyDocument"])}); err != nil {
+			return nil, err
+		}
+	}
+	if differs(old, p, "Description") || differs(old, p, "MaxSessionDuration") {
+		in := &iamapi.UpdateRoleRequest{RoleName: &name, Description: str(p.str("Description")), MaxSessionDuration: p.int64p("MaxSessionDuration")}
+		if in.MaxSessionDuration == nil {
+			in.MaxSessionDuration = aws64(3600) // IAM's default, which a removed value returns to
+		}
+		if _, err := c.invoke("iam", "UpdateRole", in); err != nil {
+			return nil, err
+		}
+	}
+	if differs(old, p, "PermissionsBoundary") {
+		var err error
+		if p.has("PermissionsBoundary") {
+			_, err = c.invoke("iam", "PutRolePermissionsBoundary", &iamapi.PutRolePermissionsBoundaryRequest{RoleName: &name, PermissionsBoundary: p.strp("PermissionsBoundary")})
+		} else {
+			_, err = c.invoke("iam", "DeleteRolePermissionsBoundary", &iamapi.DeleteRolePermissionsBoundaryRequest{RoleName: &name})
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	inline := map[string]bool{}
+	for _, pol := range p.maps("Policies") {
+		inline[pol.str("PolicyName")] = true
+		if _, err := c.invoke("iam", "PutRolePolicy", &iamapi.PutRolePolicyRequest{RoleName: &name, PolicyName: pol.strp("PolicyName"),
+			PolicyDocument: document(pol["PolicyDocument"])}); err != nil {
+			return nil, err
+		}
+	}
+	for _, pol := range old.maps("Policies") {
+		if !inline[pol.str("PolicyName")] {
+			if _, err := c.invoke("iam", "DeleteRolePolicy", &iamapi.DeleteRolePolicyRequest{RoleName: &name, PolicyName: pol.strp("PolicyName")}); err != nil && !gone(err) {
+				return nil, err
+			}
+		}
+	}
+	attached := map[string]bool{}
+	for _, arn := range old.strs("ManagedPolicyArns") {
+		attached[*arn] = true
+	}
+	managed := map[string]bool{}
+	for _, arn := range p.strs("ManagedPolicyArns") {
+		managed[*arn] = true
+		if !attached[*arn] {
+			if _, err := c.invoke("iam", "AttachRolePolicy", &iamapi.AttachRolePolicyRequest{RoleName: &name, PolicyArn: arn}); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, arn := range old.strs("ManagedPolicyArns") {
+		if !managed[*arn] {
+			if _, err := c.invoke("iam", "DetachRolePolicy", &iamapi.DetachRolePolicyRequest{RoleName: &name, PolicyArn: arn}); err != nil && !gone(err) {
+				return nil, err
+			}
+		}
+	}
+	if differs(old, p, "Tags") {
+		want := map[string]bool{}
+		for _, t := range c.tags(p) {
+			want[t[0]] = true
+		}
+		var drop []*string
+		for _, t := range c.tags(old) {
+			if !want[t[0]] {
+				drop = append(drop, str(t[0]))
+			}
+		}
+		if len(drop) > 0 {
+			if _, err := c.invoke("iam", "UntagRole", &iamapi.UntagRoleRequest{RoleName: &name, TagKeys: drop}); err != nil {
+				return nil, err
+			}
+		}
+		if tags := iamTags(c, p); len(tags) > 0 {
+			if _, err := c.invoke("iam", "TagRole", &iamapi.TagRoleRequest{RoleName: &name, Tags: tags}); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return s, nil
+}
+
+func aws64(n int64) *int64 { return &n }
+
+// A bucket's tags, versioning and ownership controls change in place
+// (its name replaces it).
+func updateBucket(c *call, s *state, old, p props) (*state, error) {
+	name := s.Physical
+	if differs(old, p, "Tags") {
+		var err error
+		if tags := c.tags(p); len(tags) > 0 {
+			t := &s3api.Tagging{}
+			for _, kv := range tags {
+				t.TagSet = append(t.TagSet, &s3api.Tag{Key: str(kv[0]), Value: str(kv[1])})
+			}
+			_, err = c.invoke("s3", "PutBucketTagging", &s3api.PutBucketTaggingRequest{Bucket: &name, Tagging: t})
+		} else {
+			_, err = c.invoke("s3", "DeleteBucketTagging", &s3api.DeleteBucketTaggingRequest{Bucket: &name})
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	// A bucket once versioned is never unversioned: without the property
+	// it keeps its state, as AWS's bucket handler leaves it.
+	if v := p.sub("VersioningConfiguration"); differs(old, p, "VersioningConfiguration") && v.has("Status") {
+		if _, err := c.invoke("s3", "PutBucketVersioning", &s3api.PutBucketVersioningRequest{Bucket: &name,
+			VersioningConfiguration: &s3api.VersioningConfiguration{Status: v.strp("Status")}}); err != nil {
+			return nil, err
+		}
+	}
+	if own := p.sub("OwnershipControls").ownership(); differs(old, p, "OwnershipControls") && own != nil {
+		if _, err := c.invoke("s3", "PutBucketOwnershipControls", &s3api.PutBucketOwnershipControlsRequest{Bucket: &name,
+			OwnershipControls: &s3api.OwnershipControls{Rules: []*s3api.OwnershipControlsRule{{ObjectOwnership: own}}}}); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
 }

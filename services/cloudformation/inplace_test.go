@@ -82,3 +82,54 @@ func TestUpdateInPlaceELB(t *testing.T) {
 		t.Errorf("rule: %v", r)
 	}
 }
+
+// TestUpdateInPlaceIAMS3: a role's description, inline policies and tags
+// and a bucket's versioning and tags change in place.
+func TestUpdateInPlaceIAMS3(t *testing.T) {
+	c := start(t)
+	c.ok(t, "cloudformation", "create-stack", "--stack-name", "acct", "--template-body", "file://inplace-iam.yaml", "--capabilities", "CAPABILITY_IAM")
+	st := c.settle(t, "acct")
+	if st["StackStatus"] != "CREATE_COMPLETE" {
+		t.Fatalf("create: %v\n%s", st, strings.Join(c.events(t, "acct"), "\n"))
+	}
+	before := outputs(st)
+	c.ok(t, "cloudformation", "update-stack", "--stack-name", "acct", "--use-previous-template", "--capabilities", "CAPABILITY_IAM", "--parameters",
+		"ParameterKey=Stage,ParameterValue=prod", "ParameterKey=Versioning,ParameterValue=Enabled", "ParameterKey=ReadLogs,ParameterValue=yes")
+	st = c.settle(t, "acct")
+	if st["StackStatus"] != "UPDATE_COMPLETE" {
+		t.Fatalf("update: %v\n%s", st, strings.Join(c.events(t, "acct"), "\n"))
+	}
+	after := outputs(st)
+	if after["Role"] != before["Role"] || after["Bucket"] != before["Bucket"] {
+		t.Fatalf("replaced: %v -> %v", before, after)
+	}
+	role := c.ok(t, "iam", "get-role", "--role-name", after["Role"]).(map[string]any)["Role"].(map[string]any)
+	if role["Description"] != "the prod role" {
+		t.Errorf("role: %v", role)
+	}
+	tags := c.ok(t, "iam", "list-role-tags", "--role-name", after["Role"]).(map[string]any)["Tags"].([]any)
+	if len(tags) != 1 || tags[0].(map[string]any)["Value"] != "prod" {
+		t.Errorf("role tags: %v", tags)
+	}
+	pols := c.ok(t, "iam", "list-role-policies", "--role-name", after["Role"]).(map[string]any)["PolicyNames"].([]any)
+	if len(pols) != 2 {
+		t.Errorf("inline policies: %v", pols)
+	}
+	if v := c.ok(t, "s3api", "get-bucket-versioning", "--bucket", after["Bucket"]).(map[string]any)["Status"]; v != "Enabled" {
+		t.Errorf("versioning: %v", v)
+	}
+	btags := c.ok(t, "s3api", "get-bucket-tagging", "--bucket", after["Bucket"]).(map[string]any)["TagSet"].([]any)
+	if len(btags) != 1 || btags[0].(map[string]any)["Value"] != "prod" {
+		t.Errorf("bucket tags: %v", btags)
+	}
+
+	// Dropping the policy again deletes it from the role.
+	c.ok(t, "cloudformation", "update-stack", "--stack-name", "acct", "--use-previous-template", "--capabilities", "CAPABILITY_IAM", "--parameters",
+		"ParameterKey=Stage,UsePreviousValue=true", "ParameterKey=Versioning,UsePreviousValue=true", "ParameterKey=ReadLogs,ParameterValue=no")
+	if st := c.settle(t, "acct"); st["StackStatus"] != "UPDATE_COMPLETE" {
+		t.Fatalf("second update: %v\n%s", st, strings.Join(c.events(t, "acct"), "\n"))
+	}
+	if pols := c.ok(t, "iam", "list-role-policies", "--role-name", after["Role"]).(map[string]any)["PolicyNames"].([]any); len(pols) != 1 || pols[0] != "read" {
+		t.Errorf("inline policies after removing one: %v", pols)
+	}
+}
