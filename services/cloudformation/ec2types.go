@@ -30,7 +30,8 @@ func init() {
 		Read: readSecurityGroup, Normalize: normalizeGroup})
 	register("AWS::EC2::SecurityGroupIngress", &provider{Create: createRule(false), Delete: deleteRule(false)})
 	register("AWS::EC2::SecurityGroupEgress", &provider{Create: createRule(true), Delete: deleteRule(true)})
-	register("AWS::EC2::Instance", &provider{Create: createInstance, Delete: deleteInstance, Read: readInstance})
+	register("AWS::EC2::Instance", &provider{Create: createInstance, Delete: deleteInstance, Read: readInstance,
+		Update: updateInstance, Replace: instanceReplace})
 	register("AWS::EC2::EIP", &provider{Create: createEIP, Delete: deleteEIP})
 	register("AWS::EC2::NatGateway", &provider{Create: createNAT, Delete: deleteNAT})
 	register("AWS::EC2::KeyPair", &provider{Create: createKeyPair, Delete: deleteKeyPair})

@@ -1,6 +1,8 @@
 package cloudformation
 
 import (
+	"encoding/base64"
+	"fmt"
 	"reflect"
 
 	ec2api "github.com/cloudbox/cloudbox/api/ec2"
@@ -266,4 +268,133 @@ func updateBucket(c *call, s *state, old, p props) (*state, error) {
 		}
 	}
 	return s, nil
+}
+
+// instanceReplace are the instance's properties whose change replaces
+// it: the reference's Replacement ones, and IamInstanceProfile, which
+// AWS changes in place but cloudbox's provider cannot yet (no
+// instance profile association calls).
+var instanceReplace = []string{"AvailabilityZone", "CpuOptions", "ElasticGpuSpecifications", "ElasticInferenceAccelerators",
+	"EnclaveOptions", "HibernationOptions", "HostResourceGroupArn", "ImageId", "Ipv6AddressCount", "Ipv6Addresses", "KeyName",
+	"LaunchTemplate", "LicenseSpecifications", "NetworkInterfaces", "PlacementGroupName", "PrivateIpAddress", "SecurityGroups",
+	"SubnetId", "IamInstanceProfile", "BlockDeviceMappings"}
+
+// updateInstance changes an instance in place: tags, source/destination
+// check, termination protection and security groups while it runs
+// (no interruption); its type and user data by stopping it, changing
+// them and starting it again (some interruption), as AWS does.
+func updateInstance(c *call, s *state, old, p props) (*state, error) {
+	id := s.Physical
+	modify := func(in *ec2api.ModifyInstanceAttributeRequest) error {
+		in.InstanceId = &id
+		_, err := c.invoke("ec2", "ModifyInstanceAttribute", in)
+		return err
+	}
+	if differs(old, p, "Tags") {
+		want := map[string]bool{}
+		for _, t := range c.tags(p) {
+			want[t[0]] = true
+		}
+		var drop []*ec2api.Tag
+		for _, t := range c.tags(old) {
+			if !want[t[0]] {
+				drop = append(drop, &ec2api.Tag{Key: str(t[0])})
+			}
+		}
+		if len(drop) > 0 {
+			if _, err := c.invoke("ec2", "DeleteTags", &ec2api.DeleteTagsRequest{Resources: []*string{&id}, Tags: drop}); err != nil {
+				return nil, err
+			}
+		}
+		if ts := ec2Tags("instance", c.tags(p)); len(ts) > 0 {
+			if _, err := c.invoke("ec2", "CreateTags", &ec2api.CreateTagsRequest{Resources: []*string{&id}, Tags: ts[0].Tags}); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if differs(old, p, "SourceDestCheck") {
+		v := true // EC2's default, which a removed value returns to
+		if p.has("SourceDestCheck") {
+			v = *p.boolp("SourceDestCheck")
+		}
+		if err := modify(&ec2api.ModifyInstanceAttributeRequest{SourceDestCheck: &ec2api.AttributeBooleanValue{Value: &v}}); err != nil {
+			return nil, err
+		}
+	}
+	if differs(old, p, "DisableApiTermination") {
+		v := p.has("DisableApiTermination") && *p.boolp("DisableApiTermination")
+		if err := modify(&ec2api.ModifyInstanceAttributeRequest{DisableApiTermination: &ec2api.AttributeBooleanValue{Value: &v}}); err != nil {
+			return nil, err
+		}
+	}
+	if differs(old, p, "SecurityGroupIds") && len(p.strs("SecurityGroupIds")) > 0 {
+		if err := modify(&ec2api.ModifyInstanceAttributeRequest{Groups: p.strs("SecurityGroupIds")}); err != nil {
+			return nil, err
+		}
+	}
+	if !differs(old, p, "InstanceType") && !differs(old, p, "UserData") {
+		return s, nil
+	}
+	if _, err := c.invoke("ec2", "StopInstances", &ec2api.StopInstancesRequest{InstanceIds: []*string{&id}}); err != nil {
+		return nil, err
+	}
+	if _, err := waitInstance(c, id, "stopped"); err != nil {
+		return nil, err
+	}
+	if differs(old, p, "InstanceType") {
+		if err := modify(&ec2api.ModifyInstanceAttributeRequest{InstanceType: &ec2api.AttributeValue{Value: p.strp("InstanceType")}}); err != nil {
+			return nil, err
+		}
+	}
+	if differs(old, p, "UserData") {
+		raw, err := base64.StdEncoding.DecodeString(p.str("UserData"))
+		if err != nil {
+			return nil, fmt.Errorf("UserData is not valid base64: %v", err)
+		}
+		if err := modify(&ec2api.ModifyInstanceAttributeRequest{UserData: &ec2api.BlobAttributeValue{Value: raw}}); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := c.invoke("ec2", "StartInstances", &ec2api.StartInstancesRequest{InstanceIds: []*string{&id}}); err != nil {
+		return nil, err
+	}
+	inst, err := waitInstance(c, id, "running")
+	if err != nil {
+		return nil, err
+	}
+	// A restarted instance has a new public address.
+	attrs := map[string]any{}
+	for k, v := range s.Attrs {
+		attrs[k] = v
+	}
+	attrs["PublicDnsName"], attrs["PublicIp"] = deref(inst.PublicDnsName), deref(inst.PublicIpAddress)
+	return &state{Physical: id, Ref: s.Ref, Attrs: attrs}, nil
+}
+
+// waitInstance waits for an instance to reach state.
+func waitInstance(c *call, id, state string) (*ec2api.Instance, error) {
+	var inst *ec2api.Instance
+	err := c.wait("instance "+state, func() (bool, error) {
+		out, err := c.invoke("ec2", "DescribeInstances", &ec2api.DescribeInstancesRequest{InstanceIds: []*string{&id}})
+		if err != nil {
+			return false, err
+		}
+		for _, r := range out.(*ec2api.DescribeInstancesResult).Reservations {
+			for _, i := range r.Instances {
+				inst = i
+			}
+		}
+		if inst == nil {
+			return false, fmt.Errorf("instance %s vanished", id)
+		}
+		switch s := deref(inst.State.Name); s {
+		case state:
+			return true, nil
+		case "pending", "stopping", "running", "stopped":
+			return false, nil
+		default:
+			return false, fmt.Errorf("Instance %s entered state %s", id, s)
+		}
+	})
+	return inst, err
 }

@@ -1,6 +1,7 @@
 package cloudformation_test
 
 import (
+	"encoding/base64"
 	"strings"
 	"testing"
 )
@@ -131,5 +132,52 @@ func TestUpdateInPlaceIAMS3(t *testing.T) {
 	}
 	if pols := c.ok(t, "iam", "list-role-policies", "--role-name", after["Role"]).(map[string]any)["PolicyNames"].([]any); len(pols) != 1 || pols[0] != "read" {
 		t.Errorf("inline policies after removing one: %v", pols)
+	}
+}
+
+// TestUpdateInstanceInPlace: an instance keeps its id through changes
+// of tags, source/destination check and security groups (no
+// interruption) and of type and user data (stopped and started).
+func TestUpdateInstanceInPlace(t *testing.T) {
+	c := start(t)
+	c.ok(t, "cloudformation", "create-stack", "--stack-name", "host", "--template-body", "file://inplace-instance.yaml")
+	if st := c.settle(t, "host"); st["StackStatus"] != "CREATE_COMPLETE" {
+		t.Fatalf("create: %v\n%s", st, strings.Join(c.events(t, "host"), "\n"))
+	}
+	before := c.physicalIDs(t, "host")
+	c.ok(t, "cloudformation", "update-stack", "--stack-name", "host", "--use-previous-template", "--parameters",
+		"ParameterKey=Role,ParameterValue=nat", "ParameterKey=Nat,ParameterValue=yes", "ParameterKey=Group,ParameterValue=B")
+	if st := c.settle(t, "host"); st["StackStatus"] != "UPDATE_COMPLETE" {
+		t.Fatalf("update: %v\n%s", st, strings.Join(c.events(t, "host"), "\n"))
+	}
+	id := before["Host"]
+	if after := c.physicalIDs(t, "host"); after["Host"] != id {
+		t.Fatalf("replaced: %s -> %s", id, after["Host"])
+	}
+	inst := c.ok(t, "ec2", "describe-instances", "--instance-ids", id).(map[string]any)["Reservations"].([]any)[0].(map[string]any)["Instances"].([]any)[0].(map[string]any)
+	if inst["SourceDestCheck"] != false || inst["SecurityGroups"].([]any)[0].(map[string]any)["GroupId"] != before["GroupB"] {
+		t.Errorf("instance: %v", inst)
+	}
+	tags := map[string]string{}
+	for _, tg := range inst["Tags"].([]any) {
+		tg := tg.(map[string]any)
+		tags[tg["Key"].(string)] = tg["Value"].(string)
+	}
+	if tags["role"] != "nat" {
+		t.Errorf("tags: %v", tags)
+	}
+	ud := c.ok(t, "ec2", "describe-instance-attribute", "--instance-id", id, "--attribute", "userData").(map[string]any)["UserData"].(map[string]any)["Value"].(string)
+	if raw, _ := base64.StdEncoding.DecodeString(ud); string(raw) != "#!/bin/sh\necho nat\n" {
+		t.Errorf("user data: %q", raw)
+	}
+
+	c.ok(t, "cloudformation", "update-stack", "--stack-name", "host", "--use-previous-template", "--parameters", "ParameterKey=Type,ParameterValue=t3.small",
+		"ParameterKey=Role,UsePreviousValue=true", "ParameterKey=Nat,UsePreviousValue=true", "ParameterKey=Group,UsePreviousValue=true")
+	if st := c.settle(t, "host"); st["StackStatus"] != "UPDATE_COMPLETE" {
+		t.Fatalf("resize: %v\n%s", st, strings.Join(c.events(t, "host"), "\n"))
+	}
+	inst = c.ok(t, "ec2", "describe-instances", "--instance-ids", id).(map[string]any)["Reservations"].([]any)[0].(map[string]any)["Instances"].([]any)[0].(map[string]any)
+	if inst["InstanceType"] != "t3.small" || inst["State"].(map[string]any)["Name"] != "running" {
+		t.Errorf("resized: %v", inst)
 	}
 }
