@@ -27,6 +27,7 @@ targets=(
   "./services/iam FuzzMarker"
   "./services/cloudformation/template FuzzParse"
   "./services/cloudformation/stackpolicy FuzzParse"
+  "./services/cloudformation FuzzHandle"
   "./services/rds FuzzUserInput"
   "./services/rds FuzzSnapshotRef"
   "./services/elasticache FuzzInputs"
