@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 
+	asapi "github.com/cloudbox/cloudbox/api/autoscaling"
 	ec2api "github.com/cloudbox/cloudbox/api/ec2"
 	elbv2api "github.com/cloudbox/cloudbox/api/elbv2"
 	iamapi "github.com/cloudbox/cloudbox/api/iam"
@@ -397,4 +398,46 @@ func waitInstance(c *call, id, state string) (*ec2api.Instance, error) {
 		}
 	})
 	return inst, err
+}
+
+// An ACL entry's protocol, action, addresses, ports and ICMP type change
+// in place; its ACL, number and direction replace it.
+func updateACLEntry(c *call, s *state, _, p props) (*state, error) {
+	in := &ec2api.ReplaceNetworkAclEntryRequest{NetworkAclId: p.strp("NetworkAclId"), RuleNumber: p.int64p("RuleNumber"),
+		Protocol: p.strp("Protocol"), RuleAction: p.strp("RuleAction"), Egress: boolOr(p, "Egress"), CidrBlock: p.strp("CidrBlock"),
+		Ipv6CidrBlock: p.strp("Ipv6CidrBlock")}
+	if icmp := p.sub("Icmp"); icmp != nil {
+		in.IcmpTypeCode = &ec2api.IcmpTypeCode{Code: icmp.int64p("Code"), Type: icmp.int64p("Type")}
+	}
+	if pr := p.sub("PortRange"); pr != nil {
+		in.PortRange = &ec2api.PortRange{From: pr.int64p("From"), To: pr.int64p("To")}
+	}
+	if _, err := c.invoke("ec2", "ReplaceNetworkAclEntry", in); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// A scaling policy is put again under its name with the new properties.
+func updateScalingPolicy(c *call, s *state, _, p props) (*state, error) {
+	in := &asapi.PutScalingPolicyType{}
+	fill(in, p, nil)
+	in.PolicyName = &s.Physical
+	out, err := c.invoke("autoscaling", "PutScalingPolicy", in)
+	if err != nil {
+		return nil, err
+	}
+	arn := deref(out.(*asapi.PolicyARNType).PolicyARN)
+	return &state{Physical: s.Physical, Ref: arn, Attrs: map[string]any{"Arn": arn, "PolicyName": s.Physical}}, nil
+}
+
+// A lifecycle hook is put again under its name with the new properties.
+func updateLifecycleHook(c *call, s *state, _, p props) (*state, error) {
+	in := &asapi.PutLifecycleHookType{}
+	fill(in, p, nil)
+	in.LifecycleHookName = &s.Physical
+	if _, err := c.invoke("autoscaling", "PutLifecycleHook", in); err != nil {
+		return nil, err
+	}
+	return s, nil
 }

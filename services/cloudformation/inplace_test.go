@@ -181,3 +181,45 @@ func TestUpdateInstanceInPlace(t *testing.T) {
 		t.Errorf("resized: %v", inst)
 	}
 }
+
+// TestUpdateInPlaceASG: a network ACL entry's ports, a scaling policy's
+// adjustment and a lifecycle hook's heartbeat change in place.
+func TestUpdateInPlaceASG(t *testing.T) {
+	c := start(t)
+	c.ok(t, "cloudformation", "create-stack", "--stack-name", "scaled", "--template-body", "file://inplace-asg.yaml")
+	st := c.settle(t, "scaled")
+	if st["StackStatus"] != "CREATE_COMPLETE" {
+		t.Fatalf("create: %v\n%s", st, strings.Join(c.events(t, "scaled"), "\n"))
+	}
+	before := c.physicalIDs(t, "scaled")
+	c.ok(t, "cloudformation", "update-stack", "--stack-name", "scaled", "--use-previous-template", "--parameters",
+		"ParameterKey=Port,ParameterValue=443", "ParameterKey=Adjustment,ParameterValue=2", "ParameterKey=Heartbeat,ParameterValue=600")
+	if st := c.settle(t, "scaled"); st["StackStatus"] != "UPDATE_COMPLETE" {
+		t.Fatalf("update: %v\n%s", st, strings.Join(c.events(t, "scaled"), "\n"))
+	}
+	after := c.physicalIDs(t, "scaled")
+	for n, id := range before {
+		if after[n] != id {
+			t.Errorf("%s replaced: %s -> %s", n, id, after[n])
+		}
+	}
+	group := outputs(st)["Group"]
+	acl := c.ok(t, "ec2", "describe-network-acls", "--network-acl-ids", after["Acl"]).(map[string]any)["NetworkAcls"].([]any)[0].(map[string]any)
+	port := 0.0
+	for _, e := range acl["Entries"].([]any) {
+		if e := e.(map[string]any); e["RuleNumber"] == float64(100) && e["Egress"] == false {
+			port = e["PortRange"].(map[string]any)["From"].(float64)
+		}
+	}
+	if port != 443 {
+		t.Errorf("ACL entries: %v", acl["Entries"])
+	}
+	pols := c.ok(t, "autoscaling", "describe-policies", "--auto-scaling-group-name", group).(map[string]any)["ScalingPolicies"].([]any)
+	if len(pols) != 1 || pols[0].(map[string]any)["ScalingAdjustment"] != float64(2) {
+		t.Errorf("policies: %v", pols)
+	}
+	hooks := c.ok(t, "autoscaling", "describe-lifecycle-hooks", "--auto-scaling-group-name", group).(map[string]any)["LifecycleHooks"].([]any)
+	if len(hooks) != 1 || hooks[0].(map[string]any)["HeartbeatTimeout"] != float64(600) {
+		t.Errorf("hooks: %v", hooks)
+	}
+}
