@@ -26,6 +26,8 @@ targets=(
   "./services/iam FuzzNamesAndPaths"
   "./services/iam FuzzMarker"
   "./services/cloudformation/template FuzzParse"
+  "./services/cloudformation/stackpolicy FuzzParse"
+  "./services/cloudformation FuzzHandle"
   "./services/rds FuzzUserInput"
   "./services/rds FuzzSnapshotRef"
   "./services/elasticache FuzzInputs"

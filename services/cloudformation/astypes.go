@@ -17,7 +17,7 @@ func init() {
 	register("AWS::AutoScaling::ScalingPolicy", &provider{Create: createScalingPolicy, Delete: func(c *call, s *state, p props) error {
 		_, err := c.invoke("autoscaling", "DeletePolicy", &asapi.DeletePolicyType{AutoScalingGroupName: p.strp("AutoScalingGroupName"), PolicyName: &s.Physical})
 		return err
-	}})
+	}, Update: updateScalingPolicy, Replace: []string{"AutoScalingGroupName"}})
 }
 
 // A launch configuration's Ref is its name.

@@ -73,7 +73,11 @@ func (s *Service) CreateChangeSet(ctx context.Context, in *cfnapi.CreateChangeSe
 	if err != nil {
 		return nil, err
 	}
-	cs := &changeSet{Name: name, StackName: stackName, Type: typ, Execution: "UNAVAILABLE",
+	rc, err := rollbackConfigOf(in.RollbackConfiguration)
+	if err != nil {
+		return nil, err
+	}
+	cs := &changeSet{Rollback: rc, Name: name, StackName: stackName, Type: typ, Execution: "UNAVAILABLE",
 		Created: s.now(), Description: deref(in.Description), Template: p.body, Params: p.given,
 		Capabilities: strs(in.Capabilities), NotificationARNs: strs(in.NotificationARNs), Tags: tagPairs(in.Tags),
 		OnFailure: deref(in.OnStackFailure)}
@@ -309,6 +313,7 @@ func (s *Service) ExecuteChangeSet(ctx context.Context, in *cfnapi.ExecuteChange
 		return nil, err
 	}
 	var st *stack
+	var opts updateOpts
 	err = s.store.Update(func(tx *store.Tx) error {
 		st = new(stack)
 		if _, err := tx.Get(stackKey(r.Caller.Account, r.Region, cs.StackID), st); err != nil {
@@ -320,6 +325,10 @@ func (s *Service) ExecuteChangeSet(ctx context.Context, in *cfnapi.ExecuteChange
 		} else if err := updatable(st); err != nil {
 			return err
 		}
+		if cs.Type != "CREATE" {
+			prior := *st
+			opts.prior = &prior
+		}
 		st.Template, st.Params, st.NoEcho, st.Imports = p.body, p.given, noEcho(p.tpl), p.imports
 		st.Resolved = resolved(p)
 		st.Description, st.Caller, st.Capabilities, st.ChangeSetID = p.tpl.Description, r.Caller, cs.Capabilities, cs.ID
@@ -328,6 +337,9 @@ func (s *Service) ExecuteChangeSet(ctx context.Context, in *cfnapi.ExecuteChange
 			st.Tags = cs.Tags
 		}
 		st.OnFailure = cs.OnFailure
+		if cs.Rollback != nil {
+			st.Rollback = cs.Rollback
+		}
 		if in.DisableRollback != nil && *in.DisableRollback {
 			st.OnFailure = "DO_NOTHING"
 		}
@@ -353,7 +365,7 @@ func (s *Service) ExecuteChangeSet(ctx context.Context, in *cfnapi.ExecuteChange
 	if err != nil {
 		return nil, err
 	}
-	s.startDeploy(st, p, cs.Type == "CREATE", cs.ID)
+	s.startDeploy(st, p, cs.Type == "CREATE", cs.ID, opts)
 	return &cfnapi.ExecuteChangeSetOutput{}, nil
 }
 

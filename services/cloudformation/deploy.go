@@ -13,6 +13,7 @@ import (
 
 	"github.com/cloudbox/cloudbox/api"
 	ec2api "github.com/cloudbox/cloudbox/api/ec2"
+	"github.com/cloudbox/cloudbox/services/cloudformation/stackpolicy"
 	"github.com/cloudbox/cloudbox/services/cloudformation/template"
 	"github.com/cloudbox/cloudbox/store"
 	"github.com/cloudbox/cloudbox/uuid"
@@ -33,6 +34,18 @@ type deployment struct {
 	rollback        bool // roll back on failure (not DisableRollback / DO_NOTHING)
 	deleteOnFailure bool
 	changeSetID     string
+	// policy is the stack policy an update's changes must be allowed by
+	// (nil: no policy); nextPolicy replaces the stack's once it succeeds.
+	policy     *stackpolicy.Policy
+	nextPolicy string
+	// prior is the stack before an update, whose template and parameters
+	// it shows again once the update is rolled back.
+	prior *stack
+	// triggers are the alarms that roll the operation back; triggered
+	// says one did.
+	triggers  *rollbackConfig
+	triggered bool
+	halt      context.Context // ended by a trigger
 
 	mu    sync.Mutex
 	cur   map[string]*resource // the resources as they are now
@@ -186,7 +199,15 @@ func (d *deployment) context() *template.Context {
 func (d *deployment) newCall(ctx context.Context, logical string) *call {
 	return &call{ctx: api.WithRequest(ctx, &api.Request{ID: uuid.New(), Region: d.region, Caller: d.caller}),
 		svc: d.s.invoker, account: d.account, region: d.region, stackName: d.name, logical: logical,
-		stackTags: d.tags, poll: d.s.poll, log: d.s.log}
+		stackTags: d.tags, poll: d.s.poll, log: d.s.log, cfn: d.s, stackID: d.stackID,
+		note: func(reason string) {
+			d.mu.Lock()
+			r := d.cur[logical]
+			d.mu.Unlock()
+			if r != nil {
+				d.resourceEvent(r, r.Status, reason)
+			}
+		}}
 }
 
 // wanted returns the template's resources whose condition holds.
@@ -224,11 +245,30 @@ func (d *deployment) deploy() bool {
 		d.fail(ctx, err.Error()+" ")
 		return false
 	}
+	if failed := d.deletionsAllowed(names); len(failed) > 0 {
+		d.fail(ctx, fmt.Sprintf("The following resource(s) failed to update: [%s]. ", strings.Join(failed, ", ")))
+		return false
+	}
 	deps := map[string][]string{}
 	for _, n := range names {
 		deps[n] = d.tpl.Resources[n].Deps
 	}
-	failed := runGraph(ctx, names, deps, d.apply)
+	wctx, cancel := context.WithCancel(ctx)
+	d.halt = wctx
+	stop, tripped := d.watch(cancel)
+	failed := runGraph(wctx, names, deps, d.apply)
+	stop()
+	cancel()
+	why := tripped()
+	if why == "" && len(failed) == 0 {
+		// Deployed: the monitoring period before completion or cleanup.
+		why = d.monitor()
+	}
+	if why != "" {
+		d.triggered = true
+		d.fail(ctx, why)
+		return false
+	}
 	if len(failed) > 0 {
 		verb := "create"
 		if !d.create {
@@ -248,7 +288,12 @@ func (d *deployment) deploy() bool {
 	if !d.create {
 		d.stackStatus("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", "")
 	}
-	d.save(func(st *stack) { st.Outputs = outs })
+	d.save(func(st *stack) {
+		st.Outputs = outs
+		if d.nextPolicy != "" {
+			st.Policy = d.nextPolicy
+		}
+	})
 	d.cleanup(ctx, names)
 	d.stackStatus(d.op()+"_COMPLETE", "")
 	return true
@@ -256,6 +301,10 @@ func (d *deployment) deploy() bool {
 
 // apply creates, updates or replaces one resource.
 func (d *deployment) apply(ctx context.Context, logical string) error {
+	if d.halt != nil && d.halt.Err() != nil {
+		// A rollback trigger fired: what has not started never does.
+		return d.halt.Err()
+	}
 	def := d.tpl.Resources[logical]
 	prev := d.old[logical]
 	r := &resource{Logical: logical, Type: def.Type, Deps: def.Deps, DeletionPolicy: def.DeletionPolicy}
@@ -281,6 +330,9 @@ func (d *deployment) apply(ctx context.Context, logical string) error {
 			return nil
 		}
 		if prov.Update != nil && !replaces(prov, prev.Props, p) {
+			if err := d.allowed(stackpolicy.Modify, prev); err != nil {
+				return err
+			}
 			d.resourceEvent(&resource{Logical: logical, Type: def.Type, Physical: prev.Physical, Props: p}, "UPDATE_IN_PROGRESS", "")
 			st, err := prov.Update(d.newCall(ctx, logical), stateOf(prev), props(prev.Props), props(p))
 			if err != nil {
@@ -294,6 +346,9 @@ func (d *deployment) apply(ctx context.Context, logical string) error {
 			d.mu.Unlock()
 			d.resourceEvent(r, "UPDATE_COMPLETE", "")
 			return nil
+		}
+		if err := d.allowed(stackpolicy.Replace, prev); err != nil {
+			return err
 		}
 		d.resourceEvent(&resource{Logical: logical, Type: def.Type, Physical: prev.Physical, Props: p}, "UPDATE_IN_PROGRESS",
 			"Requested update requires the creation of a new physical resource; hence creating one.")
@@ -474,7 +529,10 @@ func (d *deployment) fail(ctx context.Context, why string) {
 		return
 	}
 	if d.create {
-		d.stackStatus("ROLLBACK_IN_PROGRESS", why+"Rollback requested by user.")
+		if !d.triggered {
+			why += "Rollback requested by user."
+		}
+		d.stackStatus("ROLLBACK_IN_PROGRESS", why)
 		ok := d.deleteAll(ctx, rollingBack)
 		if !ok {
 			d.stackStatus("ROLLBACK_FAILED", "")
@@ -489,6 +547,13 @@ func (d *deployment) fail(ctx context.Context, why string) {
 	}
 	d.stackStatus("UPDATE_ROLLBACK_IN_PROGRESS", why)
 	ok := d.revert(ctx)
+	if d.prior != nil {
+		d.save(func(st *stack) {
+			p := d.prior
+			st.Template, st.Params, st.NoEcho, st.Resolved, st.Imports = p.Template, p.Params, p.NoEcho, p.Resolved, p.Imports
+			st.Description, st.Tags, st.Capabilities, st.NotificationARNs = p.Description, p.Tags, p.Capabilities, p.NotificationARNs
+		})
+	}
 	d.stackStatus("UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS", "")
 	if ok {
 		d.stackStatus("UPDATE_ROLLBACK_COMPLETE", "")

@@ -22,14 +22,16 @@ func init() {
 	register("AWS::EC2::VPCGatewayAttachment", &provider{Create: createAttachment, Delete: deleteAttachment})
 	register("AWS::EC2::RouteTable", &provider{Create: createRouteTable, Delete: deleteBy("DeleteRouteTable", func(id string) any { return &ec2api.DeleteRouteTableRequest{RouteTableId: &id} }),
 		Update: updateTagsOnly("route-table"), Replace: []string{"VpcId"}})
-	register("AWS::EC2::Route", &provider{Create: createRoute, Delete: deleteRoute})
+	register("AWS::EC2::Route", &provider{Create: createRoute, Delete: deleteRoute, Update: updateRoute,
+		Replace: []string{"RouteTableId", "DestinationCidrBlock", "DestinationIpv6CidrBlock", "DestinationPrefixListId"}})
 	register("AWS::EC2::SubnetRouteTableAssociation", &provider{Create: createAssociation, Delete: deleteBy("DisassociateRouteTable", func(id string) any { return &ec2api.DisassociateRouteTableRequest{AssociationId: &id} })})
 	register("AWS::EC2::SecurityGroup", &provider{Create: createSecurityGroup, Delete: deleteSecurityGroup,
 		Update: updateSecurityGroup, Replace: []string{"GroupDescription", "GroupName", "VpcId"},
 		Read: readSecurityGroup, Normalize: normalizeGroup})
 	register("AWS::EC2::SecurityGroupIngress", &provider{Create: createRule(false), Delete: deleteRule(false)})
 	register("AWS::EC2::SecurityGroupEgress", &provider{Create: createRule(true), Delete: deleteRule(true)})
-	register("AWS::EC2::Instance", &provider{Create: createInstance, Delete: deleteInstance, Read: readInstance})
+	register("AWS::EC2::Instance", &provider{Create: createInstance, Delete: deleteInstance, Read: readInstance,
+		Update: updateInstance, Replace: instanceReplace})
 	register("AWS::EC2::EIP", &provider{Create: createEIP, Delete: deleteEIP})
 	register("AWS::EC2::NatGateway", &provider{Create: createNAT, Delete: deleteNAT})
 	register("AWS::EC2::KeyPair", &provider{Create: createKeyPair, Delete: deleteKeyPair})

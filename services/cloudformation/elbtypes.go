@@ -17,15 +17,15 @@ func init() {
 	register("AWS::ElasticLoadBalancingV2::TargetGroup", &provider{Create: createTargetGroup, Delete: func(c *call, s *state, _ props) error {
 		_, err := c.invoke("elbv2", "DeleteTargetGroup", &elbv2api.DeleteTargetGroupInput{TargetGroupArn: &s.Physical})
 		return err
-	}})
+	}, Update: updateTargetGroup, Replace: []string{"Name", "Port", "Protocol", "ProtocolVersion", "TargetType", "VpcId", "IpAddressType"}})
 	register("AWS::ElasticLoadBalancingV2::Listener", &provider{Create: createListener, Delete: func(c *call, s *state, _ props) error {
 		_, err := c.invoke("elbv2", "DeleteListener", &elbv2api.DeleteListenerInput{ListenerArn: &s.Physical})
 		return err
-	}})
+	}, Update: updateListener, Replace: []string{"LoadBalancerArn"}})
 	register("AWS::ElasticLoadBalancingV2::ListenerRule", &provider{Create: createRule2, Delete: func(c *call, s *state, _ props) error {
 		_, err := c.invoke("elbv2", "DeleteRule", &elbv2api.DeleteRuleInput{RuleArn: &s.Physical})
 		return err
-	}})
+	}, Update: updateListenerRule, Replace: []string{"ListenerArn"}})
 }
 
 // elbName is a load balancer's or target group's generated name: at most

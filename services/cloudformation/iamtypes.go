@@ -9,7 +9,8 @@ import (
 // IAM's resource types, made through IAM's API; a template with any of
 // them needs CAPABILITY_IAM (CAPABILITY_NAMED_IAM when it names them).
 func init() {
-	register("AWS::IAM::Role", &provider{Create: createRole, Delete: deleteRole, Capability: "CAPABILITY_IAM"})
+	register("AWS::IAM::Role", &provider{Create: createRole, Delete: deleteRole, Update: updateRole,
+		Replace: []string{"RoleName", "Path"}, Capability: "CAPABILITY_IAM"})
 	register("AWS::IAM::InstanceProfile", &provider{Create: createInstanceProfile, Delete: deleteInstanceProfile, Capability: "CAPABILITY_IAM"})
 	register("AWS::IAM::Policy", &provider{Create: createInlinePolicy, Delete: deleteInlinePolicy, Capability: "CAPABILITY_IAM"})
 	register("AWS::IAM::ManagedPolicy", &provider{Create: createManagedPolicy, Delete: deleteManagedPolicy, Capability: "CAPABILITY_IAM"})

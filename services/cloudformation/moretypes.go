@@ -27,7 +27,7 @@ func init() {
 		_, err := c.invoke("ec2", "DeleteNetworkAclEntry", &ec2api.DeleteNetworkAclEntryRequest{NetworkAclId: p.strp("NetworkAclId"),
 			RuleNumber: p.int64p("RuleNumber"), Egress: boolOr(p, "Egress")})
 		return err
-	}})
+	}, Update: updateACLEntry, Replace: []string{"NetworkAclId", "RuleNumber", "Egress"}})
 	register("AWS::EC2::SubnetNetworkAclAssociation", &provider{Create: createACLAssociation, Delete: deleteACLAssociation})
 	register("AWS::EC2::VPCPeeringConnection", &provider{Create: createPeering, Delete: func(c *call, s *state, _ props) error {
 		_, err := c.invoke("ec2", "DeleteVpcPeeringConnection", &ec2api.DeleteVpcPeeringConnectionRequest{VpcPeeringConnectionId: &s.Physical})
@@ -52,7 +52,7 @@ func init() {
 	register("AWS::AutoScaling::LifecycleHook", &provider{Create: createLifecycleHook, Delete: func(c *call, s *state, p props) error {
 		_, err := c.invoke("autoscaling", "DeleteLifecycleHook", &asapi.DeleteLifecycleHookType{AutoScalingGroupName: p.strp("AutoScalingGroupName"), LifecycleHookName: &s.Physical})
 		return err
-	}})
+	}, Update: updateLifecycleHook, Replace: []string{"AutoScalingGroupName", "LifecycleHookName"}})
 	register("AWS::ElasticLoadBalancingV2::ListenerCertificate", &provider{Create: func(c *call, p props) (*state, error) {
 		in := &elbv2api.AddListenerCertificatesInput{}
 		fill(in, p, nil)

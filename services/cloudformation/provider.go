@@ -69,6 +69,11 @@ type call struct {
 	// deletionPolicy is the resource's DeletionPolicy, for the types
 	// whose deletion it changes (a final snapshot).
 	deletionPolicy string
+	// cfn and stackID serve the types CloudFormation itself keeps (wait
+	// conditions); note records an event on the resource in its status.
+	cfn     *Service
+	stackID string
+	note    func(reason string)
 }
 
 // invoke calls op of a service as the stack's caller.

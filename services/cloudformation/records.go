@@ -43,9 +43,14 @@ type stack struct {
 	Tags             [][2]string       `json:",omitempty"`
 	TimeoutInMinutes int64             `json:",omitempty"`
 	Protected        bool              `json:",omitempty"`
-	ChangeSetID      string            `json:",omitempty"`
-	Resources        map[string]*resource
-	Outputs          []output `json:",omitempty"`
+	// Policy is the stack policy's text ("" for none).
+	Policy string `json:",omitempty"`
+	// Rollback is the RollbackConfiguration of its last operation that
+	// gave one.
+	Rollback    *rollbackConfig `json:",omitempty"`
+	ChangeSetID string          `json:",omitempty"`
+	Resources   map[string]*resource
+	Outputs     []output `json:",omitempty"`
 	// Imports are the export names the stack's template imports.
 	Imports []string    `json:",omitempty"`
 	Events  []event     `json:",omitempty"`
@@ -73,7 +78,12 @@ type resource struct {
 	Signals  []signal `json:",omitempty"`
 }
 
-type signal struct{ ID, Status string }
+// signal is a signal received: SignalResource's (ID and Status) or one
+// PUT to a wait condition handle (with its Reason and Data).
+type signal struct {
+	ID, Status   string
+	Reason, Data string `json:",omitempty"`
+}
 
 type output struct {
 	Key, Value, Description, Export string
@@ -94,11 +104,12 @@ type changeSet struct {
 	Description                  string `json:",omitempty"`
 	Template                     string
 	Params                       map[string]string
-	Capabilities                 []string    `json:",omitempty"`
-	NotificationARNs             []string    `json:",omitempty"`
-	Tags                         [][2]string `json:",omitempty"`
-	OnFailure                    string      `json:",omitempty"`
-	Changes                      []change    `json:",omitempty"`
+	Capabilities                 []string        `json:",omitempty"`
+	NotificationARNs             []string        `json:",omitempty"`
+	Tags                         [][2]string     `json:",omitempty"`
+	OnFailure                    string          `json:",omitempty"`
+	Rollback                     *rollbackConfig `json:",omitempty"`
+	Changes                      []change        `json:",omitempty"`
 }
 
 type change struct {

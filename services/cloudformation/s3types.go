@@ -12,7 +12,7 @@ func init() {
 	register("AWS::S3::Bucket", &provider{Create: createBucket, Delete: func(c *call, s *state, _ props) error {
 		_, err := c.invoke("s3", "DeleteBucket", &s3api.DeleteBucketRequest{Bucket: &s.Physical})
 		return err
-	}})
+	}, Update: updateBucket, Replace: []string{"BucketName", "ObjectLockEnabled"}})
 	register("AWS::S3::BucketPolicy", &provider{Create: createBucketPolicy, Delete: func(c *call, s *state, _ props) error {
 		_, err := c.invoke("s3", "DeleteBucketPolicy", &s3api.DeleteBucketPolicyRequest{Bucket: &s.Physical})
 		return err

@@ -58,6 +58,8 @@ func (s *Service) Handlers() *cfnapi.Handlers {
 
 		UpdateTerminationProtection: s.UpdateTerminationProtection,
 		SignalResource:              s.SignalResource,
+		SetStackPolicy:              s.SetStackPolicy,
+		GetStackPolicy:              s.GetStackPolicy,
 
 		DetectStackDrift:                  s.DetectStackDrift,
 		DetectStackResourceDrift:          s.DetectStackResourceDrift,

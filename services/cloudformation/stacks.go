@@ -232,6 +232,14 @@ func (s *Service) CreateStack(ctx context.Context, in *cfnapi.CreateStackInput) 
 	if err != nil {
 		return nil, err
 	}
+	policy, err := s.policyOf(ctx, in.StackPolicyBody, in.StackPolicyURL, "StackPolicyBody", "StackPolicyURL")
+	if err != nil {
+		return nil, err
+	}
+	rc, err := rollbackConfigOf(in.RollbackConfiguration)
+	if err != nil {
+		return nil, err
+	}
 	onFailure := deref(in.OnFailure)
 	if in.DisableRollback != nil && *in.DisableRollback {
 		if onFailure != "" {
@@ -244,7 +252,7 @@ func (s *Service) CreateStack(ctx context.Context, in *cfnapi.CreateStackInput) 
 		Params: p.given, NoEcho: noEcho(p.tpl), Resolved: resolved(p), OnFailure: onFailure, DisableRollback: onFailure == "DO_NOTHING",
 		Capabilities: strs(in.Capabilities), NotificationARNs: strs(in.NotificationARNs), Tags: tagPairs(in.Tags),
 		Protected: in.EnableTerminationProtection != nil && *in.EnableTerminationProtection,
-		Imports:   p.imports, Resources: map[string]*resource{}}
+		Imports:   p.imports, Resources: map[string]*resource{}, Policy: policy, Rollback: rc}
 	if in.TimeoutInMinutes != nil {
 		st.TimeoutInMinutes = *in.TimeoutInMinutes
 	}
@@ -257,7 +265,7 @@ func (s *Service) CreateStack(ctx context.Context, in *cfnapi.CreateStackInput) 
 	if err != nil {
 		return nil, err
 	}
-	s.startDeploy(st, p, true, "")
+	s.startDeploy(st, p, true, "", updateOpts{})
 	return &cfnapi.CreateStackOutput{StackId: &st.ID}, nil
 }
 
@@ -300,11 +308,12 @@ func (s *Service) begin(tx *store.Tx, st *stack, status string) error {
 }
 
 // startDeploy runs a deployment of p on the stack worker.
-func (s *Service) startDeploy(st *stack, p *prepared, create bool, changeSet string) {
+func (s *Service) startDeploy(st *stack, p *prepared, create bool, changeSet string, pol updateOpts) {
 	d := &deployment{s: s, account: st.Account, region: st.Region, stackID: st.ID, name: st.Name,
 		caller: st.Caller, tags: st.Tags, tpl: p.tpl, params: p.values, create: create,
 		rollback: st.OnFailure != "DO_NOTHING", deleteOnFailure: st.OnFailure == "DELETE",
-		changeSetID: changeSet, cur: map[string]*resource{}, old: map[string]*resource{}}
+		changeSetID: changeSet, cur: map[string]*resource{}, old: map[string]*resource{},
+		policy: policyFor(st, pol), nextPolicy: pol.next, prior: pol.prior, triggers: st.Rollback}
 	for n, r := range st.Resources {
 		if r.Status != "DELETE_COMPLETE" {
 			d.old[n] = r
@@ -339,6 +348,18 @@ func (s *Service) UpdateStack(ctx context.Context, in *cfnapi.UpdateStackInput) 
 	if err != nil {
 		return nil, err
 	}
+	var pol updateOpts
+	rc, err := rollbackConfigOf(in.RollbackConfiguration)
+	if err != nil {
+		return nil, err
+	}
+	if pol.next, err = s.policyOf(ctx, in.StackPolicyBody, in.StackPolicyURL, "StackPolicyBody", "StackPolicyURL"); err != nil {
+		return nil, err
+	}
+	if pol.during, err = s.policyOf(ctx, in.StackPolicyDuringUpdateBody, in.StackPolicyDuringUpdateURL,
+		"StackPolicyDuringUpdateBody", "StackPolicyDuringUpdateURL"); err != nil {
+		return nil, err
+	}
 	tags := st.Tags
 	if in.Tags != nil {
 		tags = tagPairs(in.Tags)
@@ -354,10 +375,15 @@ func (s *Service) UpdateStack(ctx context.Context, in *cfnapi.UpdateStackInput) 
 		if err := updatable(cur); err != nil {
 			return err
 		}
+		prior := *cur
+		pol.prior = &prior
 		cur.Template, cur.Params, cur.NoEcho, cur.Tags, cur.Imports = p.body, p.given, noEcho(p.tpl), tags, p.imports
 		cur.Resolved = resolved(p)
 		cur.Description, cur.Caller, cur.Capabilities = p.tpl.Description, r.Caller, strs(in.Capabilities)
 		cur.OnFailure = ""
+		if rc != nil {
+			cur.Rollback = rc
+		}
 		if in.DisableRollback != nil && *in.DisableRollback {
 			cur.OnFailure = "DO_NOTHING"
 		}
@@ -367,7 +393,7 @@ func (s *Service) UpdateStack(ctx context.Context, in *cfnapi.UpdateStackInput) 
 	if err != nil {
 		return nil, err
 	}
-	s.startDeploy(st, p, false, "")
+	s.startDeploy(st, p, false, "", pol)
 	return &cfnapi.UpdateStackOutput{StackId: &st.ID}, nil
 }
 
@@ -516,7 +542,7 @@ func describe(st *stack) *cfnapi.Stack {
 		DisableRollback: boolp(st.DisableRollback), EnableTerminationProtection: boolp(st.Protected),
 		NotificationARNs: []*string{}, Tags: []*cfnapi.Tag{},
 		DriftInformation:      &cfnapi.StackDriftInformation{StackDriftStatus: str("NOT_CHECKED")},
-		RollbackConfiguration: &cfnapi.RollbackConfiguration{}}
+		RollbackConfiguration: st.Rollback.describe()}
 	if st.Reason != "" {
 		out.StackStatusReason = str(st.Reason)
 	}

@@ -2,6 +2,7 @@ package cloudformation
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/url"
 	"strings"
@@ -21,9 +22,22 @@ func (s *Service) templateBody(ctx context.Context, body, templateURL *string) (
 	if body != nil || templateURL == nil {
 		return deref(body), nil
 	}
-	bucket, key, ok := s3Location(*templateURL)
+	b, err := s.readURL(ctx, *templateURL, "TemplateURL", maxTemplate)
+	if err == errTooLarge {
+		return "", api.Errorf("ValidationError", "Template may not exceed 1000000 bytes in size.")
+	}
+	return b, err
+}
+
+var errTooLarge = errors.New("object too large")
+
+// readURL reads the object an S3 URL names (the member called name),
+// through S3's API as the caller; an object over limit bytes is
+// errTooLarge.
+func (s *Service) readURL(ctx context.Context, raw, name string, limit int64) (string, error) {
+	bucket, key, ok := s3Location(raw)
 	if !ok {
-		return "", api.Errorf("ValidationError", "TemplateURL must be a supported URL.")
+		return "", api.Errorf("ValidationError", "%s must be a supported URL.", name)
 	}
 	r := api.RequestFrom(ctx)
 	cctx := api.WithRequest(context.Background(), &api.Request{ID: uuid.New(), Region: r.Region, Caller: r.Caller})
@@ -35,12 +49,12 @@ func (s *Service) templateBody(ctx context.Context, body, templateURL *string) (
 	if c, ok := obj.Body.(io.Closer); ok {
 		defer c.Close()
 	}
-	b, err := io.ReadAll(io.LimitReader(obj.Body, maxTemplate+1))
+	b, err := io.ReadAll(io.LimitReader(obj.Body, limit+1))
 	if err != nil {
 		return "", err
 	}
-	if len(b) > maxTemplate {
-		return "", api.Errorf("ValidationError", "Template may not exceed 1000000 bytes in size.")
+	if int64(len(b)) > limit {
+		return "", errTooLarge
 	}
 	return string(b), nil
 }

@@ -48,7 +48,8 @@ func Partition(region string) string {
 	return "aws"
 }
 
-func urlSuffix(region string) string {
+// URLSuffix is the domain of the region's endpoints (AWS::URLSuffix).
+func URLSuffix(region string) string {
 	if strings.HasPrefix(region, "cn-") {
 		return "amazonaws.com.cn"
 	}
@@ -68,7 +69,7 @@ func (c *Context) pseudo(name string) (any, bool) {
 	case "AWS::Partition":
 		return Partition(c.Region), true
 	case "AWS::URLSuffix":
-		return urlSuffix(c.Region), true
+		return URLSuffix(c.Region), true
 	case "AWS::NoValue":
 		return noValue{}, true
 	case "AWS::NotificationARNs":
