@@ -22,6 +22,11 @@ func TestDataStack(t *testing.T) {
 		db["DBParameterGroups"].([]any)[0].(map[string]any)["DBParameterGroupName"] == "default.mysql8.0" {
 		t.Errorf("DB instance: %v %v", db, outs)
 	}
+	// SourceDBInstanceIdentifier makes a read replica of it.
+	rep := c.ok(t, "rds", "describe-db-instances", "--db-instance-identifier", outs["Replica"]).(map[string]any)["DBInstances"].([]any)[0].(map[string]any)
+	if rep["ReadReplicaSourceDBInstanceIdentifier"] != outs["DB"] || rep["DBInstanceStatus"] != "available" {
+		t.Errorf("replica: %v", rep)
+	}
 	if !strings.HasSuffix(outs["Redis"], ":6379") || !strings.Contains(outs["Redis"], ".cache.amazonaws.com") {
 		t.Errorf("redis: %v", outs)
 	}

@@ -80,14 +80,30 @@ func createDBParameterGroup(c *call, p props) (*state, error) {
 
 // A DB instance's Ref is its identifier; it is complete once available.
 func createDBInstance(c *call, p props) (*state, error) {
-	in := &rdsapi.CreateDBInstanceMessage{}
-	fill(in, p, map[string]string{"Tags": "", "VpcSecurityGroupIds": "VPCSecurityGroups"})
-	if in.DBInstanceIdentifier == nil {
-		in.DBInstanceIdentifier = str(c.physicalName(63, true))
+	renames := map[string]string{"Tags": "", "VpcSecurityGroupIds": "VPCSecurityGroups"}
+	id := deref(p.strp("DBInstanceIdentifier"))
+	if id == "" {
+		id = c.physicalName(63, true)
 	}
-	in.Tags = rdsTags(c, p)
-	id := *in.DBInstanceIdentifier
-	if _, err := c.invoke("rds", "CreateDBInstance", in); err != nil {
+	// SourceDBInstanceIdentifier makes a read replica, DBSnapshotIdentifier
+	// restores a snapshot; otherwise a new instance.
+	var op string
+	var in any
+	switch {
+	case p.strp("SourceDBInstanceIdentifier") != nil:
+		r := &rdsapi.CreateDBInstanceReadReplicaMessage{}
+		fill(r, p, renames)
+		r.DBInstanceIdentifier, r.Tags, op, in = &id, rdsTags(c, p), "CreateDBInstanceReadReplica", r
+	case p.strp("DBSnapshotIdentifier") != nil:
+		r := &rdsapi.RestoreDBInstanceFromDBSnapshotMessage{}
+		fill(r, p, renames)
+		r.DBInstanceIdentifier, r.Tags, op, in = &id, rdsTags(c, p), "RestoreDBInstanceFromDBSnapshot", r
+	default:
+		r := &rdsapi.CreateDBInstanceMessage{}
+		fill(r, p, renames)
+		r.DBInstanceIdentifier, r.Tags, op, in = &id, rdsTags(c, p), "CreateDBInstance", r
+	}
+	if _, err := c.invoke("rds", op, in); err != nil {
 		return nil, err
 	}
 	st := &state{Physical: id}
