@@ -470,3 +470,28 @@ func TestModifyMultiAZ(t *testing.T) {
 	}
 	e.fails(t, "InvalidParameterCombination", "not Multi-AZ", "reboot-db-instance", "--db-instance-identifier", "bts-db", "--force-failover")
 }
+
+// TestAutoStart: a stopped instance starts again after seven (virtual)
+// days, as RDS starts it, in RDS's words.
+func TestAutoStart(t *testing.T) {
+	e := newEnvAt(t, false, 1e6) // seven days in 0.6 s
+	n := e.network(t)
+	e.createDB(t, n, "bts-db")
+	e.waitStatus(t, "bts-db", "available")
+	e.must(t, "stop-db-instance", "--db-instance-identifier", "bts-db")
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		evs := e.must(t, "describe-events", "--source-identifier", "bts-db", "--source-type", "db-instance", "--duration", "20160")
+		var msgs []string
+		for _, ev := range evs["Events"].([]any) {
+			msgs = append(msgs, ev.(map[string]any)["Message"].(string))
+		}
+		got := strings.Join(msgs, "|")
+		if strings.HasSuffix(got, "DB instance stopped|DB instance is being started due to it exceeding the maximum allowed time being stopped.|DB instance started") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("events: %s", got)
+		}
+	}
+	e.waitStatus(t, "bts-db", "available")
+}

@@ -19,6 +19,7 @@ const (
 	msgBackupDone     = "Finished DB Instance backup"
 	msgStopped        = "DB instance stopped"
 	msgStarted        = "DB instance started"
+	msgAutoStart      = "DB instance is being started due to it exceeding the maximum allowed time being stopped."
 	msgRestarted      = "DB instance restarted"
 	msgShutdown       = "DB instance shutdown"
 	msgDeleted        = "DB instance deleted"
@@ -49,7 +50,7 @@ func msgCopyFinished(source, region string) string {
 
 var categories = map[string]string{
 	msgCreated: "creation", msgBackingUp: "backup", msgBackupDone: "backup", msgStopped: "notification",
-	msgStarted: "notification", msgRestarted: "availability", msgShutdown: "availability", msgDeleted: "deletion",
+	msgStarted: "notification", msgAutoStart: "notification", msgRestarted: "availability", msgShutdown: "availability", msgDeleted: "deletion",
 	msgClassApplying: "configuration change", msgClassFinished: "configuration change", msgFailed: "failure",
 	msgSecurityGroups:   "configuration change",
 	msgSnapshotCreating: "creation", msgSnapshotCreated: "creation", msgSnapshotDeleted: "deletion", msgSnapshotFailed: "failure",
@@ -73,6 +74,7 @@ var eventIDs = map[string]string{
 	msgBackingUp: "RDS-EVENT-0001", msgBackupDone: "RDS-EVENT-0002", msgDeleted: "RDS-EVENT-0003", msgShutdown: "RDS-EVENT-0004",
 	msgCreated: "RDS-EVENT-0005", msgRestarted: "RDS-EVENT-0006", msgFailoverStarted: "RDS-EVENT-0013", msgClassApplying: "RDS-EVENT-0014",
 	msgFailoverCompleted: "RDS-EVENT-0015", msgClassFinished: "RDS-EVENT-0017", msgStopped: "RDS-EVENT-0087", msgStarted: "RDS-EVENT-0088",
+	msgAutoStart: "RDS-EVENT-0154",
 }
 
 // BusEvent is an RDS event as EventBridge carries it ("RDS DB Instance

@@ -46,8 +46,14 @@ func newEnv(t *testing.T) *env {
 // dataPlane is set (the test reports as the data plane would).
 func newEnvWith(t *testing.T, dataPlane bool) *env {
 	t.Helper()
+	return newEnvAt(t, dataPlane, 60)
+}
+
+// newEnvAt is newEnvWith on a virtual clock scale times the wall clock.
+func newEnvAt(t *testing.T, dataPlane bool, scale float64) *env {
+	t.Helper()
 	st := store.OpenMemory()
-	clk := clock.New(60)
+	clk := clock.New(scale)
 	svc := rds.New(st, clk.Now, nil, clk.Scale(), dataPlane)
 	h := server.New(server.Config{
 		Services: []server.Service{

@@ -14,6 +14,9 @@ const (
 	createDelay = 5 * time.Second
 	stepDelay   = 2 * time.Second
 	backupDelay = 2 * time.Second
+	// maxStopped is how long an instance stays stopped: RDS starts it
+	// again after seven days.
+	maxStopped = 7 * 24 * time.Hour
 )
 
 // runLifecycle moves instances on: from backing-up to available once the
@@ -114,6 +117,8 @@ func (s *Service) wait(r *instanceRecord) (time.Duration, bool) {
 		return createDelay, !s.dataPlane.Load()
 	case "starting", "stopping", "deleting", "rebooting", "modifying":
 		return stepDelay, !s.dataPlane.Load()
+	case "stopped":
+		return maxStopped, true
 	}
 	return 0, false
 }
@@ -125,6 +130,8 @@ func (s *Service) stepOne(tx *store.Tx, sc scope, r *instanceRecord, now time.Ti
 	switch r.Status {
 	case "backing-up":
 		return s.move(tx, sc, r, "available", now, msgBackupDone)
+	case "stopped":
+		return s.move(tx, sc, r, "starting", now, msgAutoStart)
 	case "creating", "starting":
 		if err := s.reportSlot(tx, sc, r, primary, desired.Running, "", now); err != nil || r.Standby == nil {
 			return err
