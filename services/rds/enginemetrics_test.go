@@ -54,8 +54,8 @@ func TestEngineMetrics(t *testing.T) {
 	put(&instanceRecord{ID: "quiet", ResourceID: "db-QUIET", Engine: "mysql", Status: "available"})
 	put(&instanceRecord{ID: "stopped", ResourceID: "db-STOPPED", Engine: "mysql", Status: "stopped"})
 	s.UseSlotExec(mysqlAnswers{
-		"rds-db-src": "Threads_connected\t4\n",
-		"rds-db-rep": "Threads_connected\t2\n*************************** 1. row ***************************\n        Seconds_Behind_Master: 3\n",
+		"rds-db-src":     "Threads_connected\t4\n",
+		"rds-db-rep":     "Threads_connected\t2\n*************************** 1. row ***************************\n        Seconds_Behind_Master: 3\n",
 		"rds-db-stopped": "Threads_connected\t9\n",
 	})
 	pub := &published{data: map[string][]metric.Datum{}}
@@ -63,7 +63,7 @@ func TestEngineMetrics(t *testing.T) {
 	var got bytes.Buffer
 	for _, d := range pub.data["us-east-1 AWS/RDS"] {
 		got.WriteString(d.Dimensions["DBInstanceIdentifier"] + " " + d.Name + " " + d.Unit + " ")
-		got.WriteString(time.Duration(d.Value * float64(time.Second)).String() + "\n")
+		got.WriteString(time.Duration(d.Value*float64(time.Second)).String() + "\n")
 	}
 	want := "rep DatabaseConnections Count 1s\nrep ReplicaLag Seconds 3s\nsrc DatabaseConnections Count 3s\n"
 	if got.String() != want {
