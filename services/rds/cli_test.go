@@ -495,3 +495,53 @@ func TestAutoStart(t *testing.T) {
 	}
 	e.waitStatus(t, "bts-db", "available")
 }
+
+// TestOptionGroups: option groups are kept and shown; an instance names
+// one of its engine, and one in use stays.
+func TestOptionGroups(t *testing.T) {
+	e := newEnv(t)
+	n := e.network(t)
+	g := e.must(t, "create-option-group", "--option-group-name", "BTS-Audit", "--engine-name", "mysql", "--major-engine-version", "8.0",
+		"--option-group-description", "audit")["OptionGroup"].(map[string]any)
+	if g["OptionGroupName"] != "bts-audit" || g["OptionGroupArn"] != "arn:aws:rds:"+region+":000000000000:og:bts-audit" {
+		t.Fatalf("created: %v", g)
+	}
+	e.fails(t, "OptionGroupAlreadyExistsFault", "Option group bts-audit already exists.", "create-option-group", "--option-group-name", "bts-audit",
+		"--engine-name", "mysql", "--major-engine-version", "8.0", "--option-group-description", "again")
+	e.fails(t, "InvalidParameterCombination", "Cannot find major version 9.9 for mysql", "create-option-group", "--option-group-name", "x",
+		"--engine-name", "mysql", "--major-engine-version", "9.9", "--option-group-description", "x")
+	// The CLI's add-option-to-option-group and remove-option-from-option-group
+	// are ModifyOptionGroup.
+	e.fails(t, "InvalidParameterCombination", "Unknown option: NOPE", "add-option-to-option-group", "--option-group-name", "bts-audit",
+		"--options", "OptionName=NOPE")
+	e.must(t, "add-option-to-option-group", "--option-group-name", "bts-audit", "--options", "OptionName=MEMCACHED")
+	e.must(t, "remove-option-from-option-group", "--option-group-name", "bts-audit", "--options", "MEMCACHED", "--apply-immediately")
+	g = e.must(t, "add-option-to-option-group", "--option-group-name", "bts-audit", "--apply-immediately", "--options",
+		`OptionName=MARIADB_AUDIT_PLUGIN,OptionSettings=[{Name=SERVER_AUDIT_EVENTS,Value=CONNECT}]`)["OptionGroup"].(map[string]any)
+	if len(g["Options"].([]any)) != 1 {
+		t.Fatalf("options: %v", g["Options"])
+	}
+	if fmt.Sprint(g["Options"].([]any)[0].(map[string]any)["OptionSettings"]) != "[map[Name:SERVER_AUDIT_EVENTS Value:CONNECT]]" {
+		t.Fatalf("modified: %v", g)
+	}
+	e.fails(t, "OptionGroupNotFoundFault", "Specified OptionGroupName: nope not found.", "describe-option-groups", "--option-group-name", "nope")
+	db := e.createDB(t, n, "bts-db", "--option-group-name", "bts-audit")
+	if fmt.Sprint(db["OptionGroupMemberships"]) != "[map[OptionGroupName:bts-audit Status:in-sync]]" {
+		t.Fatalf("the instance's option group: %v", db["OptionGroupMemberships"])
+	}
+	e.fails(t, "InvalidOptionGroupStateFault", "is in use", "delete-option-group", "--option-group-name", "bts-audit")
+	all := e.must(t, "describe-option-groups", "--engine-name", "mysql")["OptionGroupsList"].([]any)
+	if len(all) != 2 || all[0].(map[string]any)["OptionGroupName"] != "bts-audit" || all[1].(map[string]any)["OptionGroupName"] != "default:mysql-8-0" {
+		t.Fatalf("listed: %v", all)
+	}
+	e.fails(t, "InvalidParameterValue", "Default option groups cannot be deleted.", "delete-option-group", "--option-group-name", "default:mysql-8-0")
+	e.must(t, "delete-db-instance", "--db-instance-identifier", "bts-db", "--skip-final-snapshot")
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if _, err := e.rds(t, "delete-option-group", "--option-group-name", "bts-audit"); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the option group stayed in use")
+		}
+	}
+}

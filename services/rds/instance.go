@@ -1,6 +1,7 @@
 package rds
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 	"slices"
@@ -130,6 +131,9 @@ func (s *Service) CreateDBInstance(ctx context.Context, in *rdsapi.CreateDBInsta
 			return invalidCombination("The parameter group %s with DBParameterGroupFamily %s cannot be used for this instance. Please use a Parameter Group with DBParameterGroupFamily %s", pg.Name, pg.Family, v.Family)
 		}
 		r.ParameterGroup = pg.Name
+		if r.OptionGroup, err = optionGroupFor(tx, sc, deref(in.OptionGroupName), r.Engine, r.EngineVersion); err != nil {
+			return err
+		}
 		if err := r.placeIn(tx, sc, g, deref(in.AvailabilityZone)); err != nil {
 			return err
 		}
@@ -219,7 +223,7 @@ func describe(tx *store.Tx, sc scope, r *instanceRecord) (*rdsapi.DBInstance, er
 		DbInstancePort: ptr(int64(0)), CACertificateIdentifier: ptr("rds-ca-rsa2048-g1"), NetworkType: ptr("IPV4"),
 		IAMDatabaseAuthenticationEnabled: ptr(false), PerformanceInsightsEnabled: ptr(false), MonitoringInterval: ptr(int64(0)),
 		DBParameterGroups:      []*rdsapi.DBParameterGroupStatus{{DBParameterGroupName: ptr(r.ParameterGroup), ParameterApplyStatus: ptr(r.ParamApply)}},
-		OptionGroupMemberships: []*rdsapi.OptionGroupMembership{{OptionGroupName: ptr("default:" + r.Engine + "-" + majorOf(r)), Status: ptr("in-sync")}},
+		OptionGroupMemberships: []*rdsapi.OptionGroupMembership{{OptionGroupName: ptr(cmp.Or(r.OptionGroup, "default:"+r.Engine+"-"+majorOf(r))), Status: ptr("in-sync")}},
 		DBSecurityGroups:       []*rdsapi.DBSecurityGroupMembership{}, ReadReplicaDBInstanceIdentifiers: []*string{},
 		PendingModifiedValues: &rdsapi.PendingModifiedValues{}, TagList: apiTags(r.Tags),
 	}

@@ -100,6 +100,9 @@ type instanceRecord struct {
 	// primary (promotion points it at the node itself); "" for the
 	// others, whose nodes follow the endpoint.
 	Follow string
+	// OptionGroup is the option group the instance names; "" is its
+	// engine's default.
+	OptionGroup string
 	// Promoting marks the restart of a read replica's promotion;
 	// AddingStandby a modification that waits for a new standby (the
 	// primary keeps running).

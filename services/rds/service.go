@@ -91,6 +91,11 @@ func (s *Service) Handlers() *rdsapi.Handlers {
 		StopDBInstance:      s.StopDBInstance,
 		StartDBInstance:     s.StartDBInstance,
 
+		CreateOptionGroup:    s.CreateOptionGroup,
+		DescribeOptionGroups: s.DescribeOptionGroups,
+		ModifyOptionGroup:    s.ModifyOptionGroup,
+		DeleteOptionGroup:    s.DeleteOptionGroup,
+
 		CreateDBInstanceReadReplica: s.CreateDBInstanceReadReplica,
 		PromoteReadReplica:          s.PromoteReadReplica,
 		DescribeEvents:              s.DescribeEvents,
