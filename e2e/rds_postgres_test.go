@@ -30,25 +30,8 @@ func TestRDSPostgres(t *testing.T) {
 			t.Logf("%s:\n%s", l, b[max(0, len(b)-6000):])
 		}
 	})
-	az := func(s string) string { return "ap-northeast-2" + s }
-	vpc := get(w.aws("ec2", "create-vpc", "--cidr-block", "10.0.0.0/16"), "Vpc", "VpcId")
-	subnet := func(cidr, zone string) string {
-		return get(w.aws("ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block", cidr, "--availability-zone", az(zone)), "Subnet", "SubnetId")
-	}
-	public, privA, privC := subnet("10.0.0.0/24", "a"), subnet("10.0.1.0/24", "a"), subnet("10.0.3.0/24", "c")
-	igw := get(w.aws("ec2", "create-internet-gateway"), "InternetGateway", "InternetGatewayId")
-	w.aws("ec2", "attach-internet-gateway", "--internet-gateway-id", igw, "--vpc-id", vpc)
-	pubRT := get(w.aws("ec2", "create-route-table", "--vpc-id", vpc), "RouteTable", "RouteTableId")
-	w.aws("ec2", "create-route", "--route-table-id", pubRT, "--destination-cidr-block", "0.0.0.0/0", "--gateway-id", igw)
-	w.aws("ec2", "associate-route-table", "--route-table-id", pubRT, "--subnet-id", public)
-	eip := w.aws("ec2", "allocate-address", "--domain", "vpc")
-	nat := get(w.aws("ec2", "create-nat-gateway", "--subnet-id", public, "--allocation-id", get(eip, "AllocationId")), "NatGateway", "NatGatewayId")
-	w.aws("ec2", "wait", "nat-gateway-available", "--nat-gateway-ids", nat)
-	privRT := get(w.aws("ec2", "create-route-table", "--vpc-id", vpc), "RouteTable", "RouteTableId")
-	w.aws("ec2", "create-route", "--route-table-id", privRT, "--destination-cidr-block", "0.0.0.0/0", "--nat-gateway-id", nat)
-	for _, s := range []string{privA, privC} {
-		w.aws("ec2", "associate-route-table", "--route-table-id", privRT, "--subnet-id", s)
-	}
+	net := w.seedNetwork()
+	vpc, privA, privC := net.vpc, net.privA, net.privC
 	webSG := get(w.aws("ec2", "create-security-group", "--group-name", "web", "--description", "web", "--vpc-id", vpc), "GroupId")
 	dbSG := get(w.aws("ec2", "create-security-group", "--group-name", "db", "--description", "database", "--vpc-id", vpc), "GroupId")
 	w.aws("ec2", "authorize-security-group-ingress", "--group-id", dbSG, "--protocol", "tcp", "--port", "5432", "--source-group", webSG)

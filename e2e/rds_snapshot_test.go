@@ -19,25 +19,8 @@ func TestRDSSnapshotRestore(t *testing.T) {
 	t.Parallel() // with the other data-tier tests (see TestRDSSeed003)
 	dir := t.TempDir()
 	w := newVPCWorld(t, Opts{DataDir: dir})
-	az := func(s string) string { return "ap-northeast-2" + s }
-	vpc := get(w.aws("ec2", "create-vpc", "--cidr-block", "10.0.0.0/16"), "Vpc", "VpcId")
-	subnet := func(cidr, zone string) string {
-		return get(w.aws("ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block", cidr, "--availability-zone", az(zone)), "Subnet", "SubnetId")
-	}
-	public, privA, privC := subnet("10.0.0.0/24", "a"), subnet("10.0.1.0/24", "a"), subnet("10.0.3.0/24", "c")
-	igw := get(w.aws("ec2", "create-internet-gateway"), "InternetGateway", "InternetGatewayId")
-	w.aws("ec2", "attach-internet-gateway", "--internet-gateway-id", igw, "--vpc-id", vpc)
-	pubRT := get(w.aws("ec2", "create-route-table", "--vpc-id", vpc), "RouteTable", "RouteTableId")
-	w.aws("ec2", "create-route", "--route-table-id", pubRT, "--destination-cidr-block", "0.0.0.0/0", "--gateway-id", igw)
-	w.aws("ec2", "associate-route-table", "--route-table-id", pubRT, "--subnet-id", public)
-	eip := w.aws("ec2", "allocate-address", "--domain", "vpc")
-	nat := get(w.aws("ec2", "create-nat-gateway", "--subnet-id", public, "--allocation-id", get(eip, "AllocationId")), "NatGateway", "NatGatewayId")
-	w.aws("ec2", "wait", "nat-gateway-available", "--nat-gateway-ids", nat)
-	privRT := get(w.aws("ec2", "create-route-table", "--vpc-id", vpc), "RouteTable", "RouteTableId")
-	w.aws("ec2", "create-route", "--route-table-id", privRT, "--destination-cidr-block", "0.0.0.0/0", "--nat-gateway-id", nat)
-	for _, s := range []string{privA, privC} {
-		w.aws("ec2", "associate-route-table", "--route-table-id", privRT, "--subnet-id", s)
-	}
+	net := w.seedNetwork()
+	vpc, privA, privC := net.vpc, net.privA, net.privC
 	webSG := get(w.aws("ec2", "create-security-group", "--group-name", "web", "--description", "web", "--vpc-id", vpc), "GroupId")
 	dbSG := get(w.aws("ec2", "create-security-group", "--group-name", "db", "--description", "database", "--vpc-id", vpc), "GroupId")
 	w.aws("ec2", "authorize-security-group-ingress", "--group-id", dbSG, "--protocol", "tcp", "--port", "3306", "--source-group", webSG)
@@ -115,7 +98,7 @@ func TestRDSSnapshotRestore(t *testing.T) {
 	w.shOK(web, mysql(src, "INSERT INTO bts.members (name) VALUES ('J-Hope')"))
 
 	w.aws("rds", "restore-db-instance-from-db-snapshot", "--db-instance-identifier", "restored-db", "--db-snapshot-identifier", "src-snap",
-		"--db-subnet-group-name", "db-subnets", "--vpc-security-group-ids", dbSG, "--availability-zone", az("c"))
+		"--db-subnet-group-name", "db-subnets", "--vpc-security-group-ids", dbSG, "--availability-zone", "ap-northeast-2c")
 	w.aws("rds", "wait", "db-instance-available", "--db-instance-identifier", "restored-db")
 	restored := endpoint("restored-db")
 	if restored == src || !strings.HasPrefix(restored, "restored-db.") {
