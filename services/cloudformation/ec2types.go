@@ -484,29 +484,7 @@ func createInstance(c *call, p props) (*state, error) {
 			return st, err
 		}
 	}
-	var inst *ec2api.Instance
-	err = c.wait("instance running", func() (bool, error) {
-		out, err := c.invoke("ec2", "DescribeInstances", &ec2api.DescribeInstancesRequest{InstanceIds: []*string{&id}})
-		if err != nil {
-			return false, err
-		}
-		for _, r := range out.(*ec2api.DescribeInstancesResult).Reservations {
-			for _, i := range r.Instances {
-				inst = i
-			}
-		}
-		if inst == nil {
-			return false, fmt.Errorf("instance %s vanished", id)
-		}
-		switch s := deref(inst.State.Name); s {
-		case "running":
-			return true, nil
-		case "pending":
-			return false, nil
-		default:
-			return false, fmt.Errorf("Instance %s entered state %s", id, s)
-		}
-	})
+	inst, err := waitInstance(c, id, "running", "pending")
 	if err != nil {
 		return st, err
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"reflect"
+	"slices"
 
 	asapi "github.com/cloudbox/cloudbox/api/autoscaling"
 	ec2api "github.com/cloudbox/cloudbox/api/ec2"
@@ -339,7 +340,7 @@ func updateInstance(c *call, s *state, old, p props) (*state, error) {
 	if _, err := c.invoke("ec2", "StopInstances", &ec2api.StopInstancesRequest{InstanceIds: []*string{&id}}); err != nil {
 		return nil, err
 	}
-	if _, err := waitInstance(c, id, "stopped"); err != nil {
+	if _, err := waitInstance(c, id, "stopped", "pending", "stopping", "running"); err != nil {
 		return nil, err
 	}
 	if differs(old, p, "InstanceType") {
@@ -359,7 +360,7 @@ func updateInstance(c *call, s *state, old, p props) (*state, error) {
 	if _, err := c.invoke("ec2", "StartInstances", &ec2api.StartInstancesRequest{InstanceIds: []*string{&id}}); err != nil {
 		return nil, err
 	}
-	inst, err := waitInstance(c, id, "running")
+	inst, err := waitInstance(c, id, "running", "pending", "stopping", "stopped")
 	if err != nil {
 		return nil, err
 	}
@@ -372,8 +373,9 @@ func updateInstance(c *call, s *state, old, p props) (*state, error) {
 	return &state{Physical: id, Ref: s.Ref, Attrs: attrs}, nil
 }
 
-// waitInstance waits for an instance to reach state.
-func waitInstance(c *call, id, state string) (*ec2api.Instance, error) {
+// waitInstance waits for an instance to reach state, through the states
+// passing; any other fails it.
+func waitInstance(c *call, id, state string, passing ...string) (*ec2api.Instance, error) {
 	var inst *ec2api.Instance
 	err := c.wait("instance "+state, func() (bool, error) {
 		out, err := c.invoke("ec2", "DescribeInstances", &ec2api.DescribeInstancesRequest{InstanceIds: []*string{&id}})
@@ -388,10 +390,10 @@ func waitInstance(c *call, id, state string) (*ec2api.Instance, error) {
 		if inst == nil {
 			return false, fmt.Errorf("instance %s vanished", id)
 		}
-		switch s := deref(inst.State.Name); s {
-		case state:
+		switch s := deref(inst.State.Name); {
+		case s == state:
 			return true, nil
-		case "pending", "stopping", "running", "stopped":
+		case slices.Contains(passing, s):
 			return false, nil
 		default:
 			return false, fmt.Errorf("Instance %s entered state %s", id, s)
