@@ -538,10 +538,16 @@ func (r Result) String() string {
 	return fmt.Sprintf("%s: exit %d\nstdout: %s\nstderr: %s", strings.Join(r.Args, " "), r.ExitCode, r.Stdout, r.Stderr)
 }
 
-// run runs a program in dir with exactly env.
+// run runs a program in dir with exactly env, for at most 90 seconds.
 func run(t *testing.T, dir string, env []string, name string, args ...string) Result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	return runFor(t, 90*time.Second, dir, env, name, args...)
+}
+
+// runFor is run with another bound.
+func runFor(t *testing.T, bound time.Duration, dir string, env []string, name string, args ...string) Result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), bound)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Env = env
@@ -591,6 +597,12 @@ func (c *Cloud) aws(t *testing.T, cli CLI, cr Creds, args ...string) Result {
 	cli.need(t)
 	full := append([]string{"--endpoint-url", c.URL, "--output", "json"}, args...)
 	home := t.TempDir()
+	// A waiter (`aws rds wait db-instance-available`) polls for as long as
+	// its resource takes: a database node's first boot installs its
+	// engine, minutes on two loaded cores. The waiter bounds itself.
+	if len(args) > 1 && args[1] == "wait" {
+		return runFor(t, 20*time.Minute, home, clientEnv(home, cr), cli.Path, full...)
+	}
 	return run(t, home, clientEnv(home, cr), cli.Path, full...)
 }
 
