@@ -40,6 +40,7 @@ var benches = []bench{
 	{"s3-list", benchS3List},
 	{"iam-authz", benchIAMAuthz},
 	{"rds", benchRDS},
+	{"elasticache", benchElastiCache},
 }
 
 // Goals from the issue.
