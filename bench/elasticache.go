@@ -35,7 +35,7 @@ const (
 	// redis-benchmark's load: ecBenchRequests SETs then as many GETs, by
 	// ecBenchClients connections over ecBenchKeys random keys.
 	ecBenchClients  = 50
-	ecBenchRequests = 100000
+	ecBenchRequests = 300000
 	ecBenchKeys     = 100000
 	ecBenchRuns     = 5
 )
