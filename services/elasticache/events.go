@@ -3,6 +3,8 @@ package elasticache
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	ecapi "github.com/cloudbox/cloudbox/api/elasticache"
@@ -61,4 +63,83 @@ func (s *Service) describeEvents(ctx context.Context, in *ecapi.DescribeEventsMe
 	}
 	out, next, err := page(all, in.Marker, in.MaxRecords)
 	return &ecapi.EventsMessage{Events: out, Marker: next}, err
+}
+
+// BusEvent is an ElastiCache event as EventBridge carries it (source
+// aws.elasticache).
+type BusEvent struct {
+	// DetailType is EventBridge's: "Cache Created", "Cache Deleted",
+	// "Cache Updated", "Cache Update Failed", "Snapshot Created" or
+	// "Snapshot Creation Failed".
+	DetailType      string
+	Account, Region string
+	Time            time.Time
+	Resources       []string
+	Detail          map[string]any
+}
+
+// OnEvent registers fn to receive every event recorded, once committed,
+// in order (the daemon puts them on its event bus).
+func (s *Service) OnEvent(fn func(BusEvent)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onEvent = append(s.onEvent, fn)
+}
+
+// detailType is the EventBridge detail type of an event's message: the
+// kinds of event ElastiCache sends there.
+func detailType(msg string) string {
+	switch {
+	case strings.HasPrefix(msg, "Snapshot succeeded"):
+		return "Snapshot Created"
+	case strings.HasPrefix(msg, "Snapshot failed"):
+		return "Snapshot Creation Failed"
+	case strings.HasPrefix(msg, "Failed to"):
+		return "Cache Update Failed"
+	case strings.HasSuffix(msg, " created"):
+		return "Cache Created"
+	case strings.HasSuffix(msg, " deleted"):
+		return "Cache Deleted"
+	}
+	return "Cache Updated"
+}
+
+// sourceARN is the ARN of an event's source.
+func (sc scope) sourceARN(sourceType, id string) string {
+	switch sourceType {
+	case "replication-group":
+		return sc.arn("replicationgroup", id)
+	case "cache-cluster":
+		return sc.arn("cluster", id)
+	}
+	return sc.arn(strings.ReplaceAll(strings.TrimPrefix(sourceType, "cache-"), "-", ""), id)
+}
+
+// publishEvents hands each committed event record to the OnEvent
+// functions until the store closes.
+func (s *Service) publishEvents(recorded <-chan store.Event) {
+	for ev := range recorded {
+		if ev.Op != store.Put {
+			continue
+		}
+		var e event
+		var ok bool
+		err := s.store.View(func(tx *store.Tx) (err error) {
+			ok, err = tx.Get(ev.Key, &e)
+			return err
+		})
+		if err != nil || !ok {
+			continue
+		}
+		sc := scope{account: ev.Key.Account, region: ev.Key.Region}
+		arn := sc.sourceARN(e.SourceType, e.SourceID)
+		detail := map[string]any{"SourceType": e.SourceType, "SourceIdentifier": e.SourceID, "SourceArn": arn,
+			"Message": e.Message, "Date": e.Date.UTC().Format("2006-01-02T15:04:05.000Z")}
+		s.mu.Lock()
+		fns := slices.Clone(s.onEvent)
+		s.mu.Unlock()
+		for _, fn := range fns {
+			fn(BusEvent{DetailType: detailType(e.Message), Account: sc.account, Region: sc.region, Time: e.Date, Resources: []string{arn}, Detail: detail})
+		}
+	}
 }

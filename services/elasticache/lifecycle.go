@@ -13,7 +13,8 @@ import (
 
 // Run moves groups on while the daemon serves: without a data plane,
 // creating nodes turn available nodeBootTime after their creation; a
-// deleting group goes, with its interfaces, deleteTime after the call.
+// deleting group goes, with its interfaces, deleteTime after the call;
+// snapshots are taken (snapwork.go).
 func (s *Service) Run(ctx context.Context) {
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
@@ -24,6 +25,9 @@ func (s *Service) Run(ctx context.Context) {
 		case <-tick.C:
 			if err := s.advance(); err != nil {
 				s.log.Warn("elasticache: advancing groups", "error", err)
+			}
+			if err := s.snapshotStep(); err != nil {
+				s.log.Warn("elasticache: snapshots", "error", err)
 			}
 		}
 	}

@@ -137,8 +137,11 @@ func checkCreate(in *ecapi.CreateReplicationGroupMessage) (rgSpec, error) {
 	if _, ok := nodeTypes[sp.nodeType]; !ok {
 		return sp, invalidValue("Invalid CacheNodeType: %s", sp.nodeType)
 	}
-	if in.PrimaryClusterId != nil || len(in.SnapshotArns) > 0 || in.SnapshotName != nil || in.GlobalReplicationGroupId != nil {
-		return sp, api.NotImplemented("ElastiCache", "CreateReplicationGroup from an existing cluster, a snapshot or a global group")
+	if in.SnapshotName != nil || len(in.SnapshotArns) > 0 {
+		return sp, api.NotImplemented("ElastiCache", "CreateReplicationGroup from a snapshot (SnapshotName, SnapshotArns: restoring an RDB into a new group)")
+	}
+	if in.PrimaryClusterId != nil || in.GlobalReplicationGroupId != nil {
+		return sp, api.NotImplemented("ElastiCache", "CreateReplicationGroup from an existing cluster or a global group")
 	}
 	if deref(in.ClusterMode) == "enabled" || in.NumNodeGroups != nil && *in.NumNodeGroups > 1 || len(in.NodeGroupConfiguration) > 1 {
 		return sp, api.NotImplemented("ElastiCache", "CreateReplicationGroup with cluster mode enabled")

@@ -27,6 +27,7 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/cloudbox/cloudbox/api"
@@ -53,6 +54,12 @@ type Service struct {
 	// ca issues the nodes' TLS certificates (nil: no in-transit
 	// encryption).
 	ca *ca.CA
+
+	mu sync.Mutex
+	// onEvent receive the events recorded, once committed.
+	onEvent []func(BusEvent)
+	// snaps is the snapshot work's state (snapshots.go).
+	snaps snapshotter
 }
 
 // New returns ElastiCache over st. dataPlane says whether the nodes' slots
@@ -63,7 +70,10 @@ func New(st *store.Store, clk *clock.Clock, log *slog.Logger, dataPlane bool, au
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: st, clock: clk, log: log, dataPlane: dataPlane, ca: authority}
+	s := &Service{store: st, clock: clk, log: log, dataPlane: dataPlane, ca: authority}
+	recorded, _ := st.Watch(kindEvent)
+	go s.publishEvents(recorded)
+	return s
 }
 
 // Handlers returns the operations implemented.
@@ -74,6 +84,7 @@ func (s *Service) Handlers() *ecapi.Handlers {
 	s.registerReplicationGroups(h)
 	s.registerCacheClusters(h)
 	s.registerTags(h)
+	s.registerSnapshots(h)
 	h.DescribeEvents = s.describeEvents
 	h.DescribeCacheEngineVersions = s.describeEngineVersions
 	return h
