@@ -181,6 +181,7 @@ func (s *Service) remove(tx *store.Tx, sc scope, rg *replicationGroup, now time.
 		return err
 	}
 	_, err := tx.Delete(sc.key(kindRG, rg.ID))
+	s.snaps.remove(rg.RestoreFile) // a restore it never finished
 	s.log.Info("elasticache: replication group deleted", "id", rg.ID)
 	return err
 }

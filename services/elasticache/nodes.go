@@ -119,7 +119,9 @@ var nodeScriptTmpl = template.Must(template.New("node").Parse(nodeScriptText))
 // interface and address.
 func nodeSlot(sc scope, rg *replicationGroup, id, eni, ip string, pg *paramGroup, typ string) (*desired.Slot, error) {
 	nt := nodeTypes[typ]
-	script, err := nodeScript(sc, rg, ip, pg, nt)
+	// The group's first node, made with it, is the one a restore loads.
+	restore := rg.Restore != "" && id == sc.slotID(rg.ID+"-001", 0)
+	script, err := nodeScript(sc, rg, ip, pg, nt, restore)
 	return &desired.Slot{ID: id, Account: sc.account, Region: sc.region, Owner: "elasticache", ENI: eni,
 		VCPUs: nt.vcpus, MemoryMiB: nt.memoryMiB + installMiB, Script: script}, err
 }
@@ -127,7 +129,7 @@ func nodeSlot(sc scope, rg *replicationGroup, id, eni, ip string, pg *paramGroup
 // nodeScript is a node's first boot: Debian's redis-server configured
 // from the parameter group, and the unit that follows the primary
 // endpoint.
-func nodeScript(sc scope, rg *replicationGroup, ip string, pg *paramGroup, nt nodeType) ([]byte, error) {
+func nodeScript(sc scope, rg *replicationGroup, ip string, pg *paramGroup, nt nodeType, restore bool) ([]byte, error) {
 	values := pg.effective()
 	reserved, _ := strconv.Atoi(values["reserved-memory-percent"])
 	var conf []string
@@ -140,6 +142,7 @@ func nodeScript(sc scope, rg *replicationGroup, ip string, pg *paramGroup, nt no
 	err := nodeScriptTmpl.Execute(&b, map[string]any{
 		"IP": ip, "Port": rg.Port, "TLS": rg.TLS, "AuthToken": rg.AuthToken, "Primary": sc.primaryName(rg.ID),
 		"MaxMemory": int64(nt.memoryMiB) * (100 - int64(reserved)) / 100 * 1024 * 1024, "Params": conf,
+		"Restore": restore, "RestoreDir": restoreDir,
 	})
 	return b.Bytes(), err
 }

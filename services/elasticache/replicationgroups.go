@@ -39,6 +39,10 @@ type replicationGroup struct {
 	// DeleteAt is when a deleting group is gone.
 	DeleteAt time.Time `json:",omitzero"`
 	Nodes    []*node
+	// Restore is the snapshot the group was made from; RestoreFile, its
+	// RDB (a link of the group's own) until the primary has loaded it.
+	Restore     string `json:",omitempty"`
+	RestoreFile string `json:",omitempty"`
 }
 
 // node is one cache cluster of a group, in a slot behind its interface.
@@ -137,8 +141,8 @@ func checkCreate(in *ecapi.CreateReplicationGroupMessage) (rgSpec, error) {
 	if _, ok := nodeTypes[sp.nodeType]; !ok {
 		return sp, invalidValue("Invalid CacheNodeType: %s", sp.nodeType)
 	}
-	if in.SnapshotName != nil || len(in.SnapshotArns) > 0 {
-		return sp, api.NotImplemented("ElastiCache", "CreateReplicationGroup from a snapshot (SnapshotName, SnapshotArns: restoring an RDB into a new group)")
+	if len(in.SnapshotArns) > 0 {
+		return sp, api.NotImplemented("ElastiCache", "CreateReplicationGroup from RDB files in S3 (SnapshotArns)")
 	}
 	if in.PrimaryClusterId != nil || in.GlobalReplicationGroupId != nil {
 		return sp, api.NotImplemented("ElastiCache", "CreateReplicationGroup from an existing cluster or a global group")
@@ -181,6 +185,10 @@ func checkCreate(in *ecapi.CreateReplicationGroupMessage) (rgSpec, error) {
 
 func (s *Service) createRG(ctx context.Context, in *ecapi.CreateReplicationGroupMessage) (*ecapi.CreateReplicationGroupResult, error) {
 	sc := scopeOf(ctx)
+	from, err := s.restoreSource(sc, in)
+	if err != nil {
+		return nil, err
+	}
 	sp, err := checkCreate(in)
 	if err != nil {
 		return nil, err
@@ -199,7 +207,20 @@ func (s *Service) createRG(ctx context.Context, in *ecapi.CreateReplicationGroup
 		}
 		rg.AuthToken = sp.auth
 	}
+	if from != nil {
+		if rg.Restore, rg.RestoreFile, err = s.restoreLink(sc, from); err != nil {
+			return nil, err
+		}
+	}
 	err = s.store.Update(func(tx *store.Tx) error {
+		if from != nil {
+			// Still there, with the same RDB.
+			if cur, err := loadSnapshot(tx, sc, from.Name); err != nil {
+				return err
+			} else if cur.File != from.File {
+				return snapshotNotFound(from.Name)
+			}
+		}
 		if ok, err := tx.Get(sc.key(kindRG, rg.ID), &replicationGroup{}); err != nil || ok {
 			if ok {
 				return api.Errorf("ReplicationGroupAlreadyExists", "Replication group with specified name already exists.")
@@ -251,9 +272,10 @@ func (s *Service) createRG(ctx context.Context, in *ecapi.CreateReplicationGroup
 		return tx.Put(sc.key(kindRG, rg.ID), rg)
 	})
 	if err != nil {
+		s.snaps.remove(rg.RestoreFile)
 		return nil, err
 	}
-	s.log.Info("elasticache: replication group creating", "id", rg.ID, "nodes", len(rg.Nodes))
+	s.log.Info("elasticache: replication group creating", "id", rg.ID, "nodes", len(rg.Nodes), "snapshot", rg.Restore)
 	return &ecapi.CreateReplicationGroupResult{ReplicationGroup: sc.rgOut(rg)}, nil
 }
 

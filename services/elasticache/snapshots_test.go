@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -15,21 +16,34 @@ import (
 )
 
 // rdbNodes is a SlotExec standing in for the nodes: a command asking
-// for an RDB gets rdb (or fails with status 1 when broken), and each
-// call's slot and argv are kept.
+// for an RDB gets rdb (or fails with status 1 when broken), a restored
+// node is ready at once and what is loaded into it is kept in loaded,
+// and each call's slot and argv are kept.
 type rdbNodes struct {
 	mu     sync.Mutex
 	broken bool
 	calls  [][]string
+	loaded map[string]string
 }
 
 const rdb = "REDIS0010\xfa\tredis-ver\x057.0.15\xfe\x00\xfb\x01\x00\x00\x03key\x05value\xff"
 
-func (r *rdbNodes) ExecSlot(_ context.Context, slot string, argv []string, _ io.Reader, stdout io.Writer) (int, error) {
+func (r *rdbNodes) ExecSlot(_ context.Context, slot string, argv []string, stdin io.Reader, stdout io.Writer) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.calls = append(r.calls, append([]string{slot}, argv...))
-	if r.broken || !strings.Contains(strings.Join(argv, " "), "--rdb") {
+	cmd := strings.Join(argv, " ")
+	switch {
+	case strings.HasPrefix(cmd, "test -e /var/lib/elasticache-restore/ready"), strings.HasPrefix(cmd, "touch "):
+		return 0, nil
+	case strings.Contains(cmd, "dump.rdb.tmp"):
+		b, err := io.ReadAll(stdin)
+		if r.loaded == nil {
+			r.loaded = map[string]string{}
+		}
+		r.loaded[slot] = string(b)
+		return 0, err
+	case r.broken || !strings.Contains(cmd, "--rdb"):
 		return 1, nil
 	}
 	_, err := io.WriteString(stdout, rdb)
@@ -70,8 +84,8 @@ func TestSnapshots(t *testing.T) {
 	e.fails(t, "ReplicationGroupNotFoundFault", "Replication group nope not found.", "create-snapshot", "--replication-group-id", "nope", "--snapshot-name", "x")
 	e.fails(t, "CacheClusterNotFound", "nope-001", "create-snapshot", "--cache-cluster-id", "nope-001", "--snapshot-name", "x")
 	e.fails(t, "InvalidParameterValue", "not a valid identifier", "create-snapshot", "--replication-group-id", "pair", "--snapshot-name", "bad--name")
-	e.fails(t, "NotImplemented", "from a snapshot", "create-replication-group", "--replication-group-id", "again", "--replication-group-description", "x",
-		"--engine", "redis", "--cache-node-type", "cache.t3.micro", "--snapshot-name", "first")
+	e.fails(t, "SnapshotNotFoundFault", "Snapshot first not found.", "create-replication-group", "--replication-group-id", "again",
+		"--replication-group-description", "x", "--snapshot-name", "first")
 
 	out := e.must(t, "create-snapshot", "--replication-group-id", "pair", "--snapshot-name", "first")
 	if dig(out, "Snapshot", "SnapshotStatus") != "creating" || dig(out, "Snapshot", "CacheClusterId") != "pair-001" || dig(out, "Snapshot", "SnapshotSource") != "manual" {
@@ -109,6 +123,37 @@ func TestSnapshots(t *testing.T) {
 		len(e.must(t, "describe-snapshots", "--snapshot-source", "system")["Snapshots"].([]any)) != 0 {
 		t.Fatalf("list: %v", list)
 	}
+	// A new group from the copy: its type from the snapshot, the RDB
+	// loaded into its first node.
+	out = e.must(t, "create-replication-group", "--replication-group-id", "again", "--replication-group-description", "x",
+		"--snapshot-name", "second", "--num-cache-clusters", "2", "--cache-subnet-group-name", "subnets")
+	if dig(out, "ReplicationGroup", "CacheNodeType") != "cache.t3.micro" || dig(out, "ReplicationGroup", "Status") != "creating" {
+		t.Fatalf("restored: %v", out)
+	}
+	// Only the first node's boot waits for the RDB.
+	for _, slot := range e.world(t).Slots {
+		waits := strings.Contains(string(slot.Script), "/var/lib/elasticache-restore/loaded")
+		if strings.Contains(slot.ID, "again-") && waits != strings.HasSuffix(slot.ID, "again-001") {
+			t.Fatalf("slot %s waits for the RDB: %v", slot.ID, waits)
+		}
+		if err := exec.Command("bash", "-n", "-c", string(slot.Script)).Run(); err != nil {
+			t.Fatalf("slot %s script: %v", slot.ID, err)
+		}
+	}
+	eventually(t, "the RDB loaded", 10*time.Second, func() bool {
+		nodes.mu.Lock()
+		defer nodes.mu.Unlock()
+		for slot, b := range nodes.loaded {
+			return len(nodes.loaded) == 1 && strings.HasSuffix(slot, "again-001") && b == rdb
+		}
+		return false
+	})
+	eventually(t, "the restore's link removed", 10*time.Second, func() bool {
+		links, _ := filepath.Glob(filepath.Join(dir, "elasticache", "*", region, "restore", "*"))
+		return len(links) == 0
+	})
+	e.must(t, "wait", "replication-group-available", "--replication-group-id", "again")
+
 	del := e.must(t, "delete-snapshot", "--snapshot-name", "first")
 	if dig(del, "Snapshot", "SnapshotStatus") != "deleting" {
 		t.Fatalf("deleted: %v", del)

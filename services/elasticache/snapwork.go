@@ -149,14 +149,33 @@ func randomName() string {
 	return hex.EncodeToString(b) + ".rdb"
 }
 
-// snapshotStep starts the work of each creating snapshot, once.
+// snapshotStep starts the work of each creating snapshot and each
+// restore waiting for its RDB, once.
 func (s *Service) snapshotStep() error {
 	type job struct {
 		sc scope
 		sn *snapshot
+		rg *replicationGroup
 	}
 	var jobs []job
+	ex := s.snaps.real()
 	err := s.store.View(func(tx *store.Tx) error {
+		if ex != nil {
+			scopes, err := scopesWithNodes(tx)
+			if err != nil {
+				return err
+			}
+			for _, p := range scopes {
+				sc := scope{account: p[0], region: p[1]}
+				rgs, err := restoreJobs(tx, sc)
+				if err != nil {
+					return err
+				}
+				for _, rg := range rgs {
+					jobs = append(jobs, job{sc: sc, rg: rg})
+				}
+			}
+		}
 		scopes, err := tx.Scopes(kindSnapshot)
 		if err != nil {
 			return err
@@ -169,7 +188,7 @@ func (s *Service) snapshotStep() error {
 			}
 			for _, sn := range list {
 				if sn.Status == "creating" {
-					jobs = append(jobs, job{sc, sn})
+					jobs = append(jobs, job{sc: sc, sn: sn})
 				}
 			}
 		}
@@ -179,13 +198,22 @@ func (s *Service) snapshotStep() error {
 		return err
 	}
 	for _, j := range jobs {
-		k := j.sc.account + "/" + j.sc.region + "/" + j.sn.Name
+		k := j.sc.account + "/" + j.sc.region + "/"
+		if j.sn != nil {
+			k += "snapshot/" + j.sn.Name
+		} else {
+			k += "restore/" + j.rg.ID
+		}
 		if !s.snaps.claim(k) {
 			continue
 		}
 		go func() {
 			defer s.snaps.release(k)
-			s.takeSnapshot(j.sc, j.sn, k)
+			if j.sn != nil {
+				s.takeSnapshot(j.sc, j.sn, k)
+			} else {
+				s.restore(j.sc, j.rg, ex)
+			}
 		}()
 	}
 	return nil
