@@ -4,7 +4,9 @@
 // and up to five replicas (their cache clusters, TestFailover, replica
 // counts, modifications: modify.go, scale.go), AUTH and TLS (auth.go),
 // Memcached clusters with a configuration endpoint (cacheclusters.go,
-// memcached.go, mcmodify.go), tags and events.
+// memcached.go, mcmodify.go), snapshots of a node's RDB taken through the
+// slots' exec and restored into new groups (snapshots.go, snapwork.go,
+// restore.go), tags, and events (also put on the event bus).
 //
 // Each node is a managed compute slot (desired.Slot) behind a
 // requester-managed interface (owner "elasticache") in a subnet of the
