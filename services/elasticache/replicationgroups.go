@@ -39,8 +39,9 @@ type replicationGroup struct {
 	// DeleteAt is when a deleting group is gone.
 	DeleteAt time.Time `json:",omitzero"`
 	Nodes    []*node
-	// Restore is the snapshot the group was made from; RestoreFile, its
-	// RDB (a link of the group's own) until the primary has loaded it.
+	// Restore is the snapshot whose RDB the group's first node starts
+	// from (its first boot waits for it); RestoreFile, that RDB (a link of
+	// the group's own) until the node has it.
 	Restore     string `json:",omitempty"`
 	RestoreFile string `json:",omitempty"`
 }

@@ -63,11 +63,12 @@ func (s *Service) restoreSource(sc scope, in *ecapi.CreateReplicationGroupMessag
 }
 
 // restoreLink gives a new group its own link to the snapshot's RDB (the
-// snapshot may go meanwhile); none when there is nothing to load (no
-// content, or no data plane to load it into).
+// snapshot may go meanwhile); none, and no name, when there is nothing
+// to load (no content, or no data plane to load it into): the group is
+// then made as create makes one.
 func (s *Service) restoreLink(sc scope, sn *snapshot) (name, rel string, err error) {
 	if sn.File == "" || s.snaps.real() == nil {
-		return sn.Name, "", nil
+		return "", "", nil
 	}
 	rel = filepath.Join("elasticache", sc.account, sc.region, "restore", randomName())
 	to := s.snaps.path(rel)

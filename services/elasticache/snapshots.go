@@ -31,11 +31,9 @@ type snapshot struct {
 	NodeCreated, Created, StatusSince time.Time
 	SnapshotWindow                    string `json:",omitempty"`
 	// File is the RDB, relative to the files directory ("" without
-	// content); a copy's Source is the snapshot copied, CopyOf its file
-	// until the copy is made.
+	// content); a copy's Source is the snapshot copied.
 	File   string `json:",omitempty"`
 	Source string `json:",omitempty"`
-	CopyOf string `json:",omitempty"`
 	Size   int64  `json:",omitempty"`
 	Reason string `json:",omitempty"`
 }
@@ -145,22 +143,39 @@ func (s *Service) copySnapshot(ctx context.Context, in *ecapi.CopySnapshotMessag
 	if err := checkName("TargetSnapshotName", target, 255); err != nil {
 		return nil, err
 	}
+	var src *snapshot
+	err := s.store.View(func(tx *store.Tx) (err error) {
+		src, err = loadSnapshot(tx, sc, source)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if src.Status != "available" {
+		return nil, api.Errorf("InvalidSnapshotState", "Snapshot %s is not in available state.", source)
+	}
+	// The copy's own link to the RDB, made now: the source may go
+	// meanwhile.
+	file := ""
+	if src.File != "" {
+		if file, err = s.link(sc, src.File); err != nil {
+			return nil, err
+		}
+	}
 	now := s.now()
-	var cp *snapshot
-	err := s.store.Update(func(tx *store.Tx) error {
-		src, err := loadSnapshot(tx, sc, source)
-		if err != nil {
+	c := *src
+	cp := &c
+	cp.Name, cp.Status, cp.Created, cp.StatusSince, cp.Source, cp.File = target, "creating", now, now, source, file
+	err = s.store.Update(func(tx *store.Tx) error {
+		if cur, err := loadSnapshot(tx, sc, source); err != nil {
 			return err
+		} else if cur.File != src.File {
+			return snapshotNotFound(source)
 		}
-		if src.Status != "available" {
-			return api.Errorf("InvalidSnapshotState", "Snapshot %s is not in available state.", source)
-		}
-		c := *src
-		cp = &c
-		cp.Name, cp.Status, cp.Created, cp.StatusSince, cp.Source, cp.CopyOf, cp.File = target, "creating", now, now, source, src.File, ""
 		return putNewSnapshot(tx, sc, cp)
 	})
 	if err != nil {
+		s.snaps.remove(file)
 		return nil, err
 	}
 	return &ecapi.CopySnapshotResult{Snapshot: sc.snapshotOut(cp)}, nil

@@ -222,9 +222,9 @@ func (s *Service) snapshotStep() error {
 // errNotYet: the node does not run yet; the next step tries again.
 var errNotYet = errors.New("not yet")
 
-// takeSnapshot makes a creating snapshot's content: a copy links its
-// source's RDB, a new snapshot takes its node's (without content, both
-// only wait their time).
+// takeSnapshot makes a creating snapshot's content: a new snapshot takes
+// its node's RDB; a copy (its link made already) and a snapshot without
+// content only wait their time.
 func (s *Service) takeSnapshot(sc scope, sn *snapshot, k string) {
 	ex := s.snaps.real()
 	var err error
@@ -232,9 +232,6 @@ func (s *Service) takeSnapshot(sc scope, sn *snapshot, k string) {
 	case sn.Source != "" || ex == nil:
 		if s.now().Sub(sn.StatusSince) < snapshotDelay {
 			return // the next step
-		}
-		if sn.CopyOf != "" {
-			sn.File, err = s.link(sc, sn.CopyOf)
 		}
 	default:
 		err = s.dump(sc, sn, ex, k)
@@ -250,6 +247,9 @@ func (s *Service) takeSnapshot(sc scope, sn *snapshot, k string) {
 func (s *Service) link(sc scope, from string) (string, error) {
 	rel := filepath.Join(snapshotDir(sc), randomName())
 	to := s.snaps.path(rel)
+	if err := os.MkdirAll(filepath.Dir(to), 0o700); err != nil {
+		return "", err
+	}
 	if err := os.Link(s.snaps.path(from), to); err != nil {
 		return "", err
 	}
@@ -350,7 +350,7 @@ func (s *Service) finishSnapshot(sc scope, sn *snapshot, failure error) {
 			s.snaps.remove(sn.File) // no one's any more
 			return nil
 		}
-		cur.File, cur.Size, cur.CopyOf, cur.StatusSince = sn.File, sn.Size, "", now
+		cur.File, cur.Size, cur.StatusSince = sn.File, sn.Size, now
 		msg := fmt.Sprintf("Snapshot succeeded for snapshot with ID '%s' of cache cluster with ID '%s'", cur.Name, cur.Cluster)
 		cur.Status = "available"
 		if failure != nil {
