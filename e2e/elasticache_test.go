@@ -144,6 +144,29 @@ func TestElastiCacheSeed003(t *testing.T) {
 		}
 	})
 
+	t.Run("a snapshot restored into a new group has the keys", func(t *testing.T) {
+		w := w.in(t)
+		// Of the AUTH and TLS group: the RDB is taken inside its node.
+		w.aws("elasticache", "create-snapshot", "--replication-group-id", "bts-secure", "--snapshot-name", "bts-secure-snap")
+		deadline := time.Now().Add(3 * time.Minute)
+		for get(w.aws("elasticache", "describe-snapshots", "--snapshot-name", "bts-secure-snap"), "Snapshots", 0, "SnapshotStatus") != "available" {
+			if time.Now().After(deadline) {
+				t.Fatal("the snapshot is not available within 3m")
+			}
+		}
+		w.aws("elasticache", "create-replication-group", "--replication-group-id", "bts-restored", "--replication-group-description", "restored",
+			"--snapshot-name", "bts-secure-snap", "--num-cache-clusters", "2", "--cache-subnet-group-name", "bts-redis-subnets", "--security-group-ids", cacheSG)
+		w.aws("elasticache", "wait", "replication-group-available", "--replication-group-id", "bts-restored")
+		g := w.aws("elasticache", "describe-replication-groups", "--replication-group-id", "bts-restored")
+		restored := get(g, "ReplicationGroups", 0, "NodeGroups", 0, "PrimaryEndpoint", "Address")
+		restoredReader := get(g, "ReplicationGroups", 0, "NodeGroups", 0, "ReaderEndpoint", "Address")
+		w.eventually(web, cli(restored, "GET session:tls")+" | grep -x yes", time.Minute)
+		w.eventually(web, cli(restoredReader, "GET session:tls")+" | grep -x yes", time.Minute)
+		w.aws("elasticache", "delete-replication-group", "--replication-group-id", "bts-restored")
+		w.aws("elasticache", "delete-snapshot", "--snapshot-name", "bts-secure-snap")
+		w.aws("elasticache", "wait", "replication-group-deleted", "--replication-group-id", "bts-restored")
+	})
+
 	t.Run("a node type change replaces the nodes and keeps the keys", func(t *testing.T) {
 		w := w.in(t)
 		if got := w.shOK(web, cli(primary, "CONFIG GET maxmemory")); !strings.Contains(got, "402653184") {
