@@ -58,6 +58,7 @@ type dpCloud struct {
 	p        *proc
 	ec2      *ec2Conn
 	daemonID string
+	dataDir  string // the ephemeral daemon's, where `down` finds its admin token
 
 	ami     string
 	vpc     string
@@ -94,6 +95,7 @@ func startDataplaneDaemon(ctx context.Context, r *runner, name string, args ...s
 	var info struct {
 		Dataplane string `json:"dataplane"`
 		DaemonID  string `json:"daemon_id"`
+		DataDir   string `json:"data_dir"`
 	}
 	if err := getJSON(p.endpoint+"/_cloudbox/info", &info); err != nil {
 		return nil, errors.Join(err, c.close())
@@ -102,7 +104,7 @@ func startDataplaneDaemon(ctx context.Context, r *runner, name string, args ...s
 		err := fmt.Errorf("the daemon's data plane is %q (daemon id %q); log:\n%s", info.Dataplane, info.DaemonID, tail(p.logPath))
 		return nil, errors.Join(err, c.close())
 	}
-	c.daemonID = info.DaemonID
+	c.daemonID, c.dataDir = info.DaemonID, info.DataDir
 	return c, nil
 }
 
@@ -156,7 +158,7 @@ func (c *dpCloud) close() error {
 	c.ec2.close()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	out, downErr := exec.CommandContext(ctx, c.r.cloudbox, "down", "--endpoint", c.p.endpoint).CombinedOutput()
+	out, downErr := exec.CommandContext(ctx, c.r.cloudbox, "down", "--endpoint", c.p.endpoint, "--data-dir", c.dataDir).CombinedOutput()
 	if downErr != nil {
 		downErr = fmt.Errorf("cloudbox down: %w: %s", downErr, strings.TrimSpace(string(out)))
 	}

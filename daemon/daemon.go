@@ -106,6 +106,8 @@ type Daemon struct {
 	// filesDir is where services keep files: the data directory, or
 	// tmpDir.
 	filesDir string
+	// adminToken is what /_cloudbox/ mutations require (admin.go).
+	adminToken string
 
 	clock  *clock.Clock
 	bus    *events.Bus
@@ -138,6 +140,12 @@ func New(cfg Config) (*Daemon, error) {
 		}
 		keys = append(append([]identity.Key(nil), keys...), extra...)
 	}
+	if !cfg.Ephemeral && cfg.DataDir != "" {
+		// Absolute, so that info names it the same for every command.
+		if cfg.DataDir, err = filepath.Abs(cfg.DataDir); err != nil {
+			return nil, err
+		}
+	}
 	var st *store.Store
 	if cfg.Ephemeral {
 		st = store.OpenMemory()
@@ -156,6 +164,10 @@ func New(cfg Config) (*Daemon, error) {
 			return nil, err
 		}
 		d.tmpDir, d.filesDir = tmp, tmp
+	}
+	if d.adminToken, err = openAdminToken(d.filesDir); err != nil {
+		d.closeStore()
+		return nil, fmt.Errorf("the admin token in %s: %w", d.filesDir, err)
 	}
 	caDir := filepath.Join(d.filesDir, "ca")
 	authority, err := ca.Open(caDir)
@@ -189,9 +201,9 @@ func New(cfg Config) (*Daemon, error) {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /_cloudbox/health", d.health)
-	mux.HandleFunc("POST /_cloudbox/reset", d.reset)
+	mux.HandleFunc("POST /_cloudbox/reset", d.admin(d.reset))
 	mux.HandleFunc("GET /_cloudbox/info", d.info)
-	mux.HandleFunc("POST /_cloudbox/down", d.downHandler)
+	mux.HandleFunc("POST /_cloudbox/down", d.admin(d.downHandler))
 	mux.HandleFunc("GET /_cloudbox/events", d.events.serve)
 	d.handler = d.apiHandler(mux)
 	return d, nil
@@ -494,11 +506,14 @@ type Info struct {
 	CA string `json:"ca"`
 	// Echo is the URL of the echo server on the simulated internet.
 	Echo string `json:"echo,omitempty"`
+	// DataDir is the daemon's data directory (an ephemeral daemon's is a
+	// temporary one), where its admin token is.
+	DataDir string `json:"data_dir"`
 	controllers.Info
 }
 
 func (d *Daemon) info(w http.ResponseWriter, r *http.Request) {
-	in := Info{Version: Version, Dataplane: d.dataplane, Edge: d.edge, CA: d.ca.CertPath()}
+	in := Info{Version: Version, Dataplane: d.dataplane, Edge: d.edge, CA: d.ca.CertPath(), DataDir: d.filesDir}
 	if d.world != nil && d.dataplane == "on" {
 		in.Info = d.world.Info()
 		in.Echo = in.Info.Echo

@@ -910,3 +910,37 @@ func jsonError(t *testing.T, body string) WireError {
 
 // requestID is the x-amzn-RequestId header of a response.
 func requestID(h http.Header) string { return h.Get("x-amzn-RequestId") }
+
+// adminPost sends a /_cloudbox/ mutation (reset, down) as the cloudbox
+// commands do: with the admin token from the daemon's data directory, or
+// with none when token is false (a process that cannot read it).
+func (c *Cloud) adminPost(t *testing.T, path string, token bool) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, c.URL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token {
+		var in daemon.Info
+		resp, err := http.Get(c.URL + "/_cloudbox/info")
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = json.NewDecoder(resp.Body).Decode(&in)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join(in.DataDir, daemon.AdminTokenFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set(daemon.AdminTokenHeader, strings.TrimSpace(string(b)))
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp
+}

@@ -94,7 +94,14 @@ func TestPersistence(t *testing.T) {
 	mustBe(t, c, creds, arn, "after kill -9 and restart")
 	mustBe(t, c, creds2, arn2, "after kill -9 and restart (last write)")
 
+	// Aimed at this daemon without its data directory, reset refuses:
+	// the token is not this command's to read.
 	r := cloudbox(t, "reset", "--endpoint", c.URL)
+	if r.ExitCode == 0 || !strings.Contains(r.Stderr, "serves the data directory "+dir) {
+		t.Fatalf("cloudbox reset without the daemon's --data-dir:\n%s", r)
+	}
+	mustBe(t, c, creds, arn, "after a refused reset")
+	r = cloudbox(t, "reset", "--endpoint", c.URL, "--data-dir", dir)
 	if r.ExitCode != 0 || !strings.Contains(r.Stdout, "state reset") {
 		t.Fatalf("cloudbox reset --endpoint:\n%s", r)
 	}

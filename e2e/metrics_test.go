@@ -105,13 +105,15 @@ func TestGroupMetrics(t *testing.T) {
 		t.Errorf("%d EC2 Instance Launch Successful events for the group's 2 launches: %+v", launched, events)
 	}
 	defer func() {
-		// cloudbox reset forgets the events with the rest.
-		resp, err := http.Post(c.URL+"/_cloudbox/reset", "", nil)
-		if err != nil {
-			t.Fatal(err)
+		// cloudbox reset forgets the events with the rest; without the
+		// daemon's admin token it is refused.
+		if resp := c.adminPost(t, "/_cloudbox/reset", false); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("reset without the admin token: %s, want 403", resp.Status)
 		}
-		resp.Body.Close()
-		resp, err = http.Get(c.URL + "/_cloudbox/events")
+		if resp := c.adminPost(t, "/_cloudbox/reset", true); resp.StatusCode != http.StatusOK {
+			t.Errorf("reset with the admin token: %s", resp.Status)
+		}
+		resp, err := http.Get(c.URL + "/_cloudbox/events")
 		if err != nil {
 			t.Fatal(err)
 		}

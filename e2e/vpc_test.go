@@ -60,7 +60,8 @@ func (w *vpcWorld) start(o Opts) {
 			return // killed by the test; a later daemon cleans up
 		default:
 		}
-		if r := w.cloudbox("down"); r.ExitCode != 0 {
+		// The daemon's data directory holds the admin token down needs.
+		if r := w.cloudbox("down", "--data-dir", get(w.info, "data_dir")); r.ExitCode != 0 {
 			w.t.Errorf("cloudbox down: %s", r)
 		}
 		select {

@@ -24,6 +24,12 @@ func imagesCmd(args []string, w io.Writer) error {
 	dataDir := fs.String("data-dir", defaultDataDir(), "data directory (the images go to <data-dir>/images)")
 	dir := fs.String("image-dir", "", "directory of the images (default $CLOUDBOX_IMAGE_DIR, else <data-dir>/images)")
 	mirror := fs.String("image-mirror", "", "Debian mirror to build from (default: mmdebstrap's, deb.debian.org)")
+	fs.Usage = commandUsage(fs, "images [--image-dir DIR] [--image-mirror URL]",
+		"Builds the instances' root file systems now, with mmdebstrap, showing each step\n"+
+			"(`cloudbox up` builds them in the background when an instance first needs one).\n"+
+			"A built image is kept and reused.",
+		"cloudbox images",
+		"CLOUDBOX_IMAGE_DIR=/var/cache/cloudbox/images cloudbox images")
 	fs.Parse(args)
 	if *dir == "" {
 		*dir = os.Getenv("CLOUDBOX_IMAGE_DIR")

@@ -6,6 +6,8 @@
 //	cloudbox info      print what a test needs to know about the daemon
 //	cloudbox down      remove everything the daemon made, and stop it
 //	cloudbox reset     wipe all state (through a running daemon, or on disk)
+//	cloudbox aws       run the aws CLI against the daemon
+//	cloudbox env       print the exports that point AWS clients at it
 //	cloudbox services  list the services and operations implemented
 //	cloudbox version   print the version
 package main
@@ -17,7 +19,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -60,6 +61,10 @@ func main() {
 		err = services(args, os.Stdout)
 	case "images":
 		err = imagesCmd(args, os.Stdout)
+	case "aws":
+		err = awsCmd(args)
+	case "env":
+		err = envCmd(args, os.Stdout)
 	case "version":
 		fmt.Println("cloudbox", daemon.Version)
 	case "help", "-h", "--help":
@@ -82,10 +87,13 @@ commands:
   up        serve the AWS APIs (default 127.0.0.1:4566)
   exec      run a command in an instance or on the simulated internet:
             cloudbox exec <instance-id|internet> -- command...
-  ssh       open a shell in an instance: cloudbox ssh <instance-id>
-  info      print the daemon's facts (--json: dataplane, edge, ca, echo)
-  down      remove everything the daemon made, and stop it
-  reset     wipe all state
+  ssh       open a shell in an instance, or run a command there:
+            cloudbox ssh <instance-id> ['command...']
+  info      print the daemon's facts (--json: data_dir, dataplane, edge, ca, dns)
+  aws       run the aws CLI against the daemon: cloudbox aws ec2 describe-vpcs
+  env       print the exports for AWS clients: eval "$(cloudbox env)"
+  down      remove everything the daemon made, and stop it (needs its --data-dir)
+  reset     wipe all state (needs the daemon's --data-dir)
   services  list services and implemented operations
   images    build the instances' root file systems now (up builds them in the background)
   version   print the version
@@ -120,6 +128,19 @@ func up(args []string) error {
 	fs.StringVar(&cfg.DNSListen, "dns-listen", "127.0.0.1:0", "loopback address where the simulated internet's DNS (public hosted zones) answers on the host; port 0 picks one, which cloudbox info shows as dns")
 	fs.BoolVar(&cfg.StrictImages, "strict-images", false, "answer InvalidAMIID.NotFound for AMI ids cloudbox does not know, as AWS does (default: launch them as the region's Amazon Linux 2)")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
+	fs.Usage = commandUsage(fs, "up [flags]",
+		"Serves the AWS APIs and runs the world (VPCs, instances, load balancers, databases)\n"+
+			"in the foreground, logging JSON lines to stderr. Ctrl-C or SIGTERM stops the daemon\n"+
+			"only: instances and namespaces keep running, and the next `cloudbox up` on the same\n"+
+			"data directory takes them over; `cloudbox down` removes them. For daily use build\n"+
+			"the binary once (go build -o cloudbox ./cmd/cloudbox) rather than `go run`, whose\n"+
+			"PID is not the daemon's.\n\n"+
+			"AWS's timers are slow on purpose (a target is healthy after 5 checks 30 s apart,\n"+
+			"2.5 minutes); --time-scale 10 runs every timer ten times faster.",
+		"cloudbox up",
+		"cloudbox up --time-scale 10",
+		"cloudbox up --ephemeral --listen 127.0.0.1:4567 --dataplane off",
+		"cloudbox up --auth strict --keys keys.json --iam enforce")
 	fs.Parse(args)
 
 	var lv slog.Level
@@ -138,23 +159,20 @@ func up(args []string) error {
 
 func reset(args []string) error {
 	fs := flag.NewFlagSet("reset", flag.ExitOnError)
-	endpoint := fs.String("endpoint", "", "daemon endpoint (default $AWS_ENDPOINT_URL, else http://"+defaultListen+")")
-	dataDir := fs.String("data-dir", defaultDataDir(), "store to wipe when no daemon is running")
+	endpoint := endpointFlag(fs)
+	dataDir := fs.String("data-dir", defaultDataDir(), "data directory of the daemon: its admin token, or, with no daemon running, the store to wipe")
+	fs.Usage = commandUsage(fs, "reset [--endpoint URL] [--data-dir DIR]",
+		"Wipes all state: through the running daemon (which must serve --data-dir; its admin\n"+
+			"token is read there or from $CLOUDBOX_ADMIN_TOKEN), or, with none running, on disk.",
+		"cloudbox reset",
+		"cloudbox reset --data-dir /tmp/ci-cloud")
 	fs.Parse(args)
-
-	url := endpointURL(*endpoint) + "/_cloudbox/reset"
-	client := &http.Client{Timeout: 10 * time.Second}
-	resp, err := client.Post(url, "application/json", nil)
+	err := adminPost(*endpoint, *dataDir, "/_cloudbox/reset", 2*time.Minute)
 	if err == nil {
-		defer resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			b, _ := io.ReadAll(resp.Body)
-			return fmt.Errorf("reset: %s: %s", resp.Status, b)
-		}
 		fmt.Println("state reset")
 		return nil
 	}
-	if !errors.Is(err, syscall.ECONNREFUSED) {
+	if !errors.Is(err, errNoDaemon) {
 		return err
 	}
 	// No daemon: wipe the store on disk.
@@ -189,6 +207,11 @@ func endpointURL(flagValue string) string {
 func services(args []string, w io.Writer) error {
 	fs := flag.NewFlagSet("services", flag.ExitOnError)
 	markdown := fs.Bool("markdown", false, "print the README's table")
+	fs.Usage = commandUsage(fs, "services [--markdown]",
+		"Lists every service cloudbox serves, its protocol and the operations implemented\n"+
+			"(the others answer NotImplemented).",
+		"cloudbox services | grep ^rds",
+		"cloudbox services --markdown")
 	fs.Parse(args)
 	d, err := daemon.New(daemon.Config{Ephemeral: true})
 	if err != nil {

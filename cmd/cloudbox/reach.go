@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -29,8 +30,11 @@ func getInfo(endpoint string) (daemon.Info, error) {
 	var in daemon.Info
 	client := &http.Client{Timeout: 10 * time.Second}
 	resp, err := client.Get(endpointURL(endpoint) + "/_cloudbox/info")
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return in, fmt.Errorf("%w at %s: start one with `cloudbox up` (or name another with --endpoint)", errNoDaemon, endpointURL(endpoint))
+	}
 	if err != nil {
-		return in, fmt.Errorf("no cloudbox daemon at %s: %w", endpointURL(endpoint), err)
+		return in, fmt.Errorf("the cloudbox daemon at %s: %w", endpointURL(endpoint), err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -42,8 +46,14 @@ func getInfo(endpoint string) (daemon.Info, error) {
 
 func info(args []string, w io.Writer) error {
 	fs := flag.NewFlagSet("info", flag.ExitOnError)
-	endpoint := fs.String("endpoint", "", "daemon endpoint (default $AWS_ENDPOINT_URL, else http://"+defaultListen+")")
+	endpoint := endpointFlag(fs)
 	asJSON := fs.Bool("json", false, "print a JSON object")
+	fs.Usage = commandUsage(fs, "info [--endpoint URL] [--json]",
+		"Prints what a user or a test needs to know about the running daemon: its data\n"+
+			"directory, the data plane's state, the edge listener, the CA certificate to trust,\n"+
+			"the host DNS server of the public zones, the images' build progress.",
+		"cloudbox info",
+		"cloudbox info --json | jq -r .ca")
 	fs.Parse(args)
 	in, err := getInfo(*endpoint)
 	if err != nil {
@@ -94,11 +104,14 @@ func worldTarget(endpoint string) (daemon.Info, error) {
 // with the command's exit code.
 func execCmd(args []string) error {
 	fs := flag.NewFlagSet("exec", flag.ExitOnError)
-	endpoint := fs.String("endpoint", "", "daemon endpoint (default $AWS_ENDPOINT_URL, else http://"+defaultListen+")")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: cloudbox exec [--endpoint URL] <instance-id|internet> -- command [args...]")
-		fs.PrintDefaults()
-	}
+	endpoint := endpointFlag(fs)
+	fs.Usage = commandUsage(fs, "exec [--endpoint URL] <instance-id|internet> [--] command [args...]",
+		"Runs a command as root inside a running instance (its namespaces, its file system), or on\n"+
+			"the simulated internet, with this terminal's stdin and output; exits with its code.\n"+
+			"This is how to reach VPC and public addresses: never from the host.",
+		"cloudbox exec i-0123456789abcdef0 -- curl -s http://10.0.1.10/",
+		"cloudbox exec internet -- dig +short www.example.com",
+		"cloudbox exec internet -- ssh -i key.pem ec2-user@203.0.113.10")
 	fs.Parse(args)
 	rest := fs.Args()
 	if len(rest) < 2 {
@@ -137,8 +150,12 @@ func runInInstance(in daemon.Info, id string, req compute.ExecRequest) (int, err
 		return -1, fmt.Errorf("instance %s does not run here: %w", id, err)
 	}
 	code, err := compute.ExecIn(context.Background(), dir, req)
+	if errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, fs.ErrNotExist) {
+		// The init's socket is not there or not answering.
+		return -1, fmt.Errorf("instance %s: %w (is it running? aws ec2 describe-instances shows its state)", id, err)
+	}
 	if err != nil {
-		return -1, fmt.Errorf("instance %s: %w (is it running?)", id, err)
+		return -1, fmt.Errorf("instance %s: %w", id, err)
 	}
 	return code, nil
 }
@@ -147,23 +164,23 @@ func runInInstance(in daemon.Info, id string, req compute.ExecRequest) (int, err
 // terminal.
 func sshCmd(args []string) error {
 	fs := flag.NewFlagSet("ssh", flag.ExitOnError)
-	endpoint := fs.String("endpoint", "", "daemon endpoint (default $AWS_ENDPOINT_URL, else http://"+defaultListen+")")
+	endpoint := endpointFlag(fs)
+	fs.Usage = commandUsage(fs, "ssh [--endpoint URL] <instance-id> [--] [command...]",
+		"Opens a login shell as root inside a running instance on this terminal, or, as ssh\n"+
+			"does, runs a command given as one or more words through the instance's shell.",
+		"cloudbox ssh i-0123456789abcdef0",
+		"cloudbox ssh i-0123456789abcdef0 'uname -n; whoami'",
+		"cloudbox ssh i-0123456789abcdef0 -- systemctl status httpd")
 	fs.Parse(args)
 	if fs.NArg() < 1 {
-		fmt.Fprintln(os.Stderr, "usage: cloudbox ssh [--endpoint URL] <instance-id> [command...]")
+		fs.Usage()
 		os.Exit(2)
 	}
 	in, err := worldTarget(*endpoint)
 	if err != nil {
 		return err
 	}
-	argv := fs.Args()[1:]
-	if len(argv) == 0 {
-		argv = []string{"/bin/sh", "-l"}
-		if _, err := os.Stat("/bin/bash"); err == nil {
-			argv = []string{"/bin/bash", "-l"}
-		}
-	}
+	argv := sshArgv(fs.Args()[1:])
 	env := []string{"HOME=/root", "USER=root", "LOGNAME=root"}
 	if t := os.Getenv("TERM"); t != "" {
 		env = append(env, "TERM="+t)
@@ -176,25 +193,42 @@ func sshCmd(args []string) error {
 	return nil
 }
 
+// sshArgv is what `cloudbox ssh` runs for the words after the instance
+// id: a login shell for none; otherwise, as ssh does, the words joined by
+// spaces and given to the shell, so that 'uname -n; whoami' works.
+func sshArgv(words []string) []string {
+	if len(words) > 0 && words[0] == "--" {
+		words = words[1:]
+	}
+	shell := "/bin/sh"
+	if _, err := os.Stat("/bin/bash"); err == nil {
+		shell = "/bin/bash"
+	}
+	if len(words) == 0 {
+		return []string{shell, "-l"}
+	}
+	return []string{"/bin/sh", "-c", strings.Join(words, " ")}
+}
+
 // down removes the world: through the daemon, which then stops, or, with
 // no daemon running, from what the data directory says.
 func down(args []string) error {
 	fs := flag.NewFlagSet("down", flag.ExitOnError)
-	endpoint := fs.String("endpoint", "", "daemon endpoint (default $AWS_ENDPOINT_URL, else http://"+defaultListen+")")
-	dataDir := fs.String("data-dir", defaultDataDir(), "data directory of the daemon, when none is running")
+	endpoint := endpointFlag(fs)
+	dataDir := fs.String("data-dir", defaultDataDir(), "data directory of the daemon: its admin token, or, with no daemon running, the world to remove")
+	fs.Usage = commandUsage(fs, "down [--endpoint URL] [--data-dir DIR]",
+		"Removes every namespace, instance and engine the daemon made, then stops it. The state\n"+
+			"(store, disks) stays; `cloudbox reset` wipes it. The daemon must serve --data-dir:\n"+
+			"its admin token is read there (or from $CLOUDBOX_ADMIN_TOKEN).",
+		"cloudbox down",
+		"cloudbox down --endpoint http://127.0.0.1:4567 --data-dir /tmp/ci-cloud")
 	fs.Parse(args)
-	client := &http.Client{Timeout: 2 * time.Minute}
-	resp, err := client.Post(endpointURL(*endpoint)+"/_cloudbox/down", "application/json", nil)
+	err := adminPost(*endpoint, *dataDir, "/_cloudbox/down", 2*time.Minute)
 	if err == nil {
-		defer resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			b, _ := io.ReadAll(resp.Body)
-			return fmt.Errorf("down: %s: %s", resp.Status, b)
-		}
 		fmt.Println("down: the world is removed and the daemon stops")
 		return nil
 	}
-	if !errors.Is(err, syscall.ECONNREFUSED) {
+	if !errors.Is(err, errNoDaemon) {
 		return err
 	}
 	b, err := os.ReadFile(filepath.Join(*dataDir, "daemon-id"))

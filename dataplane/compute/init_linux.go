@@ -215,9 +215,12 @@ func (in *initProc) setup() (*net.UnixListener, []string, error) {
 	}
 	// The init should never be the OOM killer's victim (its death ends the
 	// instance); spawn resets the score of its children. Some sandboxes
-	// refuse negative scores: then the init is merely a small process.
+	// refuse negative scores (EACCES, EPERM): then the init is merely a
+	// small process, which the console need not tell on every boot.
 	if err := os.WriteFile("/proc/self/oom_score_adj", []byte("-1000"), 0); err != nil {
-		in.logf("cannot protect the init from the OOM killer: %v", err)
+		if !errors.Is(err, unix.EACCES) && !errors.Is(err, unix.EPERM) {
+			in.logf("cannot protect the init from the OOM killer: %v", err)
+		}
 	} else {
 		in.oomProtected = true
 	}
