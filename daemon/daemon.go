@@ -204,6 +204,7 @@ func New(cfg Config) (*Daemon, error) {
 	mux.HandleFunc("POST /_cloudbox/reset", d.admin(d.reset))
 	mux.HandleFunc("GET /_cloudbox/info", d.info)
 	mux.HandleFunc("POST /_cloudbox/down", d.admin(d.downHandler))
+	mux.HandleFunc("POST /_cloudbox/stop", d.admin(d.stopHandler))
 	mux.HandleFunc("GET /_cloudbox/events", d.events.serve)
 	d.handler = d.apiHandler(mux)
 	return d, nil
@@ -509,11 +510,13 @@ type Info struct {
 	// DataDir is the daemon's data directory (an ephemeral daemon's is a
 	// temporary one), where its admin token is.
 	DataDir string `json:"data_dir"`
+	// PID is the daemon's process id (`cloudbox status`).
+	PID int `json:"pid"`
 	controllers.Info
 }
 
 func (d *Daemon) info(w http.ResponseWriter, r *http.Request) {
-	in := Info{Version: Version, Dataplane: d.dataplane, Edge: d.edge, CA: d.ca.CertPath(), DataDir: d.filesDir}
+	in := Info{Version: Version, Dataplane: d.dataplane, Edge: d.edge, CA: d.ca.CertPath(), DataDir: d.filesDir, PID: os.Getpid()}
 	if d.world != nil && d.dataplane == "on" {
 		in.Info = d.world.Info()
 		in.Echo = in.Info.Echo
@@ -524,7 +527,25 @@ func (d *Daemon) info(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, in)
 }
 
-// downHandler removes the world and stops the daemon.
+// stopHandler frees the machine and stops the daemon: every instance
+// and node process ends and the namespaces go, while the store and the
+// disks stay. The next start boots the running instances again, as after
+// a reboot (enabled services start; user data does not run again).
+func (d *Daemon) stopHandler(w http.ResponseWriter, r *http.Request) {
+	if d.world != nil {
+		if err := d.world.Down(r.Context()); err != nil {
+			d.cfg.Logger.Error("stop", "error", err)
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+	}
+	d.cfg.Logger.Info("stop: the world's processes and namespaces are gone, its state kept; stopping")
+	writeJSON(w, map[string]any{"stopped": true})
+	d.downOnce.Do(func() { close(d.down) })
+}
+
+// downHandler removes the world, its state with it, and stops the
+// daemon.
 func (d *Daemon) downHandler(w http.ResponseWriter, r *http.Request) {
 	if d.world != nil {
 		if err := d.world.Down(r.Context()); err != nil {
@@ -533,7 +554,12 @@ func (d *Daemon) downHandler(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	d.cfg.Logger.Info("down: the world is removed; stopping")
+	if err := d.Reset(); err != nil {
+		d.cfg.Logger.Error("down", "error", err)
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	d.cfg.Logger.Info("down: the world and its state are removed; stopping")
 	writeJSON(w, map[string]any{"down": true})
 	d.downOnce.Do(func() { close(d.down) })
 }

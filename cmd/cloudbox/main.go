@@ -4,7 +4,9 @@
 //	cloudbox exec      run a command in an instance or on the simulated internet
 //	cloudbox ssh       open a shell in an instance
 //	cloudbox info      print what a test needs to know about the daemon
-//	cloudbox down      remove everything the daemon made, and stop it
+//	cloudbox status    tell whether the daemon runs
+//	cloudbox stop      stop the daemon and the world's processes, keeping the state
+//	cloudbox down      remove the world and its state, and stop the daemon
 //	cloudbox reset     wipe all state (through a running daemon, or on disk)
 //	cloudbox aws       run the aws CLI against the daemon
 //	cloudbox env       print the exports that point AWS clients at it
@@ -55,6 +57,10 @@ func main() {
 		err = info(args, os.Stdout)
 	case "down":
 		err = down(args)
+	case "stop":
+		err = stop(args)
+	case "status":
+		err = status(args, os.Stdout)
 	case "reset":
 		err = reset(args)
 	case "services":
@@ -84,7 +90,9 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `usage: cloudbox <command> [flags]
 
 commands:
-  up        serve the AWS APIs (default 127.0.0.1:4566)
+  up        serve the AWS APIs (default 127.0.0.1:4566); -d in the background
+  status    tell whether the daemon runs, its PID and data directory
+  stop      stop the daemon and the world's processes, keeping the state
   exec      run a command in an instance or on the simulated internet:
             cloudbox exec <instance-id|internet> -- command...
   ssh       open a shell in an instance, or run a command there:
@@ -92,7 +100,7 @@ commands:
   info      print the daemon's facts (--json: data_dir, dataplane, edge, ca, dns)
   aws       run the aws CLI against the daemon: cloudbox aws ec2 describe-vpcs
   env       print the exports for AWS clients: eval "$(cloudbox env)"
-  down      remove everything the daemon made, and stop it (needs its --data-dir)
+  down      remove the world and its state, and stop the daemon (needs its --data-dir)
   reset     wipe all state (needs the daemon's --data-dir)
   services  list services and implemented operations
   images    build the instances' root file systems now (up builds them in the background)
@@ -128,6 +136,9 @@ func up(args []string) error {
 	fs.StringVar(&cfg.DNSListen, "dns-listen", "127.0.0.1:0", "loopback address where the simulated internet's DNS (public hosted zones) answers on the host; port 0 picks one, which cloudbox info shows as dns")
 	fs.BoolVar(&cfg.StrictImages, "strict-images", false, "answer InvalidAMIID.NotFound for AMI ids cloudbox does not know, as AWS does (default: launch them as the region's Amazon Linux 2)")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
+	var background bool
+	fs.BoolVar(&background, "d", false, "detach: run in the background, logging to <data-dir>/"+logFile+", its PID in <data-dir>/"+pidFile)
+	fs.BoolVar(&background, "detach", false, "the same as -d")
 	fs.Usage = commandUsage(fs, "up [flags]",
 		"Serves the AWS APIs and runs the world (VPCs, instances, load balancers, databases)\n"+
 			"in the foreground, logging JSON lines to stderr. Ctrl-C or SIGTERM stops the daemon\n"+
@@ -138,10 +149,14 @@ func up(args []string) error {
 			"AWS's timers are slow on purpose (a target is healthy after 5 checks 30 s apart,\n"+
 			"2.5 minutes); --time-scale 10 runs every timer ten times faster.",
 		"cloudbox up",
+		"cloudbox up -d               (then: cloudbox status, cloudbox stop, cloudbox down)",
 		"cloudbox up --time-scale 10",
 		"cloudbox up --ephemeral --listen 127.0.0.1:4567 --dataplane off",
 		"cloudbox up --auth strict --keys keys.json --iam enforce")
 	fs.Parse(args)
+	if background {
+		return detach(withoutDetach(args), cfg.DataDir, cfg.Listen)
+	}
 
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(*level)); err != nil {

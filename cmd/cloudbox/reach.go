@@ -16,7 +16,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/cloudbox/cloudbox/controllers"
 	"github.com/cloudbox/cloudbox/daemon"
 	"github.com/cloudbox/cloudbox/dataplane/compute"
 )
@@ -208,40 +207,4 @@ func sshArgv(words []string) []string {
 		return []string{shell, "-l"}
 	}
 	return []string{"/bin/sh", "-c", strings.Join(words, " ")}
-}
-
-// down removes the world: through the daemon, which then stops, or, with
-// no daemon running, from what the data directory says.
-func down(args []string) error {
-	fs := flag.NewFlagSet("down", flag.ExitOnError)
-	endpoint := endpointFlag(fs)
-	dataDir := fs.String("data-dir", defaultDataDir(), "data directory of the daemon: its admin token, or, with no daemon running, the world to remove")
-	fs.Usage = commandUsage(fs, "down [--endpoint URL] [--data-dir DIR]",
-		"Removes every namespace, instance and engine the daemon made, then stops it. The state\n"+
-			"(store, disks) stays; `cloudbox reset` wipes it. The daemon must serve --data-dir:\n"+
-			"its admin token is read there (or from $CLOUDBOX_ADMIN_TOKEN).",
-		"cloudbox down",
-		"cloudbox down --endpoint http://127.0.0.1:4567 --data-dir /tmp/ci-cloud")
-	fs.Parse(args)
-	err := adminPost(*endpoint, *dataDir, "/_cloudbox/down", 2*time.Minute)
-	if err == nil {
-		fmt.Println("down: the world is removed and the daemon stops")
-		return nil
-	}
-	if !errors.Is(err, errNoDaemon) {
-		return err
-	}
-	b, err := os.ReadFile(filepath.Join(*dataDir, "daemon-id"))
-	if err != nil {
-		fmt.Println("down: no daemon running and no world recorded in", *dataDir)
-		return nil
-	}
-	id := strings.TrimSpace(string(b))
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	if err := controllers.Cleanup(ctx, id); err != nil {
-		return err
-	}
-	fmt.Println("down: removed the world of daemon", id)
-	return nil
 }
