@@ -206,6 +206,7 @@ func New(cfg Config) (*Daemon, error) {
 	mux.HandleFunc("POST /_cloudbox/down", d.admin(d.downHandler))
 	mux.HandleFunc("POST /_cloudbox/stop", d.admin(d.stopHandler))
 	mux.HandleFunc("GET /_cloudbox/events", d.events.serve)
+	mux.HandleFunc("GET /_cloudbox/reachability", d.reachability)
 	d.handler = d.apiHandler(mux)
 	return d, nil
 }

@@ -10,6 +10,7 @@
 //	cloudbox reset     wipe all state (through a running daemon, or on disk)
 //	cloudbox aws       run the aws CLI against the daemon
 //	cloudbox env       print the exports that point AWS clients at it
+//	cloudbox reach     tell whether A reaches B, and which rule decides
 //	cloudbox services  list the services and operations implemented
 //	cloudbox version   print the version
 package main
@@ -71,6 +72,8 @@ func main() {
 		err = awsCmd(args)
 	case "env":
 		err = envCmd(args, os.Stdout)
+	case "reach":
+		err = reachCmd(args, os.Stdout)
 	case "version":
 		fmt.Println("cloudbox", daemon.Version)
 	case "help", "-h", "--help":
@@ -100,6 +103,7 @@ commands:
   info      print the daemon's facts (--json: data_dir, dataplane, edge, ca, dns)
   aws       run the aws CLI against the daemon: cloudbox aws ec2 describe-vpcs
   env       print the exports for AWS clients: eval "$(cloudbox env)"
+  reach     why can (or can't) A reach B: cloudbox reach --port 3306 i-... <db endpoint>
   down      remove the world and its state, and stop the daemon (needs its --data-dir)
   reset     wipe all state (needs the daemon's --data-dir)
   services  list services and implemented operations
