@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"regexp"
@@ -153,90 +154,105 @@ func applyLaunchTemplate(tx *store.Tx, sc scope, in *ec2api.RunInstancesRequest)
 }
 
 // checkTemplateData validates launch template data as RunInstances would
-// where it can without the rest of a request: the image, type, key,
-// groups and subnets named must exist, values must be valid.
-func (s *Service) checkTemplateData(tx *store.Tx, sc scope, d *ec2api.RequestLaunchTemplateData) error {
+// where it can without the rest of a request. As on AWS, parameters are
+// "not fully validated" at creation: an image, type, key, group, subnet or
+// interface that cannot be found is a warning in the response (the
+// launch fails later), while malformed values are errors.
+func (s *Service) checkTemplateData(tx *store.Tx, sc scope, d *ec2api.RequestLaunchTemplateData) (*ec2api.ValidationWarning, error) {
+	var warning *ec2api.ValidationWarning
+	// missing turns a not-found error into a warning.
+	missing := func(err error) error {
+		var ae *api.Error
+		if errors.As(err, &ae) && strings.HasSuffix(ae.Code, ".NotFound") {
+			if warning == nil {
+				warning = &ec2api.ValidationWarning{}
+			}
+			warning.Errors = append(warning.Errors, &ec2api.ValidationError{Code: str(ae.Code), Message: str(ae.Message)})
+			return nil
+		}
+		return err
+	}
 	var img *ec2api.Image
 	// An SSM parameter is resolved at launch, as on AWS.
 	if id := deref(d.ImageId); id != "" && !strings.HasPrefix(id, ssmPrefix) {
 		var err error
-		if img, err = s.launchImage(tx, sc, id); err != nil {
-			return err
+		if img, err = s.launchImage(tx, sc, id); missing(err) != nil {
+			return nil, err
 		}
 	}
 	if d.InstanceType != nil {
 		t, err := lookupInstanceType(*d.InstanceType)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if img != nil {
 			if err := checkArch(t, img); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	}
 	if d.KeyName != nil {
-		if _, err := findKeyPair(tx, sc, *d.KeyName); err != nil {
-			return err
+		if _, err := findKeyPair(tx, sc, *d.KeyName); missing(err) != nil {
+			return nil, err
 		}
 	}
 	if _, err := checkUserData(d.UserData); err != nil {
-		return err
+		return nil, err
 	}
 	groups := d.SecurityGroupIds
 	for _, ni := range d.NetworkInterfaces {
 		groups = append(groups, ni.Groups...)
 		if ni.SubnetId != nil {
-			if _, err := load[subnetRecord](tx, sc, kindSubnet, *ni.SubnetId); err != nil {
-				return err
+			if _, err := load[subnetRecord](tx, sc, kindSubnet, *ni.SubnetId); missing(err) != nil {
+				return nil, err
 			}
 		}
 		if ni.NetworkInterfaceId != nil {
-			if _, err := load[networkInterfaceRecord](tx, sc, kindENI, *ni.NetworkInterfaceId); err != nil {
-				return err
+			if _, err := load[networkInterfaceRecord](tx, sc, kindENI, *ni.NetworkInterfaceId); missing(err) != nil {
+				return nil, err
 			}
 		}
 	}
 	for _, g := range groups {
-		if _, err := load[securityGroupRecord](tx, sc, kindSG, deref(g)); err != nil {
-			return err
+		if _, err := load[securityGroupRecord](tx, sc, kindSG, deref(g)); missing(err) != nil {
+			return nil, err
 		}
 	}
 	if len(d.SecurityGroups) > 0 {
 		all, err := listAll[securityGroupRecord](tx, sc, kindSG)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for _, n := range d.SecurityGroups {
 			if slices.IndexFunc(all, func(g *securityGroupRecord) bool { return deref(g.GroupName) == deref(n) }) < 0 {
-				return api.Errorf("InvalidGroup.NotFound", "The security group '%s' does not exist", deref(n))
+				missing(api.Errorf("InvalidGroup.NotFound", "The security group '%s' does not exist", deref(n)))
 			}
 		}
 	}
 	var run ec2api.RunInstancesRequest
 	if err := convert(&run, d); err != nil {
-		return err
+		return nil, err
 	}
 	if _, err := instanceProfile(sc, run.IamInstanceProfile); err != nil {
-		return err
+		return nil, err
 	}
 	if run.MetadataOptions != nil {
 		if _, err := metadataOptions(run.MetadataOptions, &ec2api.Image{}); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if b := deref(d.InstanceInitiatedShutdownBehavior); b != "" && b != "stop" && b != "terminate" {
-		return invalidParameter("Value (%s) for parameter instanceInitiatedShutdownBehavior is invalid. Valid values are stop, terminate.", b)
+		return nil, invalidParameter("Value (%s) for parameter instanceInitiatedShutdownBehavior is invalid. Valid values are stop, terminate.", b)
 	}
 	if _, err := tagsFor(run.TagSpecifications, "instance", "volume", "network-interface", "spot-instances-request", "elastic-gpu"); err != nil {
-		return err
+		return nil, err
 	}
 	if img != nil {
 		if _, err := mergeBlockDevices(img.BlockDeviceMappings, run.BlockDeviceMappings); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return warning, nil
 }
 
 // templateVersion makes a version from request data.
@@ -291,6 +307,7 @@ func (s *Service) CreateLaunchTemplate(ctx context.Context, in *ec2api.CreateLau
 		tags = []*ec2api.Tag{}
 	}
 	now := s.now().UTC()
+	var warning *ec2api.ValidationWarning
 	lt, err := create(s, sc, creation[launchTemplateRecord]{
 		op: "CreateLaunchTemplate", token: in.ClientToken, req: in,
 		made: func(tx *store.Tx, id string) (*launchTemplateRecord, error) {
@@ -306,9 +323,11 @@ func (s *Service) CreateLaunchTemplate(ctx context.Context, in *ec2api.CreateLau
 			if in.LaunchTemplateData == nil {
 				return nil, "", api.Errorf("MissingParameter", "The request must contain the parameter LaunchTemplateData")
 			}
-			if err := s.checkTemplateData(tx, sc, in.LaunchTemplateData); err != nil {
+			w, err := s.checkTemplateData(tx, sc, in.LaunchTemplateData)
+			if err != nil {
 				return nil, "", err
 			}
+			warning = w
 			if err := dryRun(in.DryRun); err != nil {
 				return nil, "", err
 			}
@@ -334,7 +353,7 @@ func (s *Service) CreateLaunchTemplate(ctx context.Context, in *ec2api.CreateLau
 	if err != nil {
 		return nil, err
 	}
-	return &ec2api.CreateLaunchTemplateResult{LaunchTemplate: &lt.LaunchTemplate}, nil
+	return &ec2api.CreateLaunchTemplateResult{LaunchTemplate: &lt.LaunchTemplate, Warning: warning}, nil
 }
 
 func (s *Service) CreateLaunchTemplateVersion(ctx context.Context, in *ec2api.CreateLaunchTemplateVersionRequest) (*ec2api.CreateLaunchTemplateVersionResult, error) {
@@ -344,6 +363,7 @@ func (s *Service) CreateLaunchTemplateVersion(ctx context.Context, in *ec2api.Cr
 	}
 	now := s.now().UTC()
 	var lt *launchTemplateRecord
+	var warning *ec2api.ValidationWarning
 	var token string // a token is the template's own
 	v, err := create(s, sc, creation[ec2api.LaunchTemplateVersion]{
 		op: "CreateLaunchTemplateVersion", token: &token, req: in,
@@ -367,9 +387,11 @@ func (s *Service) CreateLaunchTemplateVersion(ctx context.Context, in *ec2api.Cr
 			if err != nil {
 				return nil, "", err
 			}
-			if err := s.checkTemplateData(tx, sc, data); err != nil {
+			w, err := s.checkTemplateData(tx, sc, data)
+			if err != nil {
 				return nil, "", err
 			}
+			warning = w
 			if len(lt.Versions) >= maxTemplateVersions {
 				return nil, "", api.Errorf("VersionLimitExceeded", "The launch template %s has reached its limit of %d versions.", *lt.LaunchTemplateId, maxTemplateVersions)
 			}
@@ -389,7 +411,7 @@ func (s *Service) CreateLaunchTemplateVersion(ctx context.Context, in *ec2api.Cr
 	if err != nil {
 		return nil, err
 	}
-	return &ec2api.CreateLaunchTemplateVersionResult{LaunchTemplateVersion: v}, nil
+	return &ec2api.CreateLaunchTemplateVersionResult{LaunchTemplateVersion: v, Warning: warning}, nil
 }
 
 // mergedVersionData is a new version's data: the request's, over its source

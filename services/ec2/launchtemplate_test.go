@@ -3,11 +3,14 @@ package ec2_test
 import (
 	"context"
 	"encoding/base64"
+	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ec2sdk "github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/smithy-go"
 )
 
 func TestLaunchTemplateRunInstances(t *testing.T) {
@@ -168,20 +171,10 @@ func TestLaunchTemplateBadInput(t *testing.T) {
 	}{
 		{"duplicate name", func() error { return create("base", &types.RequestLaunchTemplateData{InstanceType: "t3.micro"}) }, "InvalidLaunchTemplateName.AlreadyExistsException"},
 		{"malformed name", func() error { return create("a b!", &types.RequestLaunchTemplateData{InstanceType: "t3.micro"}) }, "InvalidLaunchTemplateName.MalformedException"},
-		{"unknown AMI", func() error {
-			return create("lt-x1", &types.RequestLaunchTemplateData{ImageId: aws.String("ami-0123456789abcdef0")})
-		}, "InvalidAMIID.NotFound"},
 		{"unknown type", func() error { return create("lt-x2", &types.RequestLaunchTemplateData{InstanceType: "z9.large"}) }, "InvalidParameterValue"},
-		{"unknown key", func() error { return create("lt-x3", &types.RequestLaunchTemplateData{KeyName: aws.String("nokey")}) }, "InvalidKeyPair.NotFound"},
-		{"unknown group", func() error {
-			return create("lt-x4", &types.RequestLaunchTemplateData{SecurityGroupIds: []string{"sg-0123456789abcdef0"}})
-		}, "InvalidGroup.NotFound"},
 		{"bad user data", func() error {
 			return create("lt-x5", &types.RequestLaunchTemplateData{UserData: aws.String("plain text!")})
 		}, "InvalidUserData.Malformed"},
-		{"unknown subnet in an interface", func() error {
-			return create("lt-x6", &types.RequestLaunchTemplateData{NetworkInterfaces: []types.LaunchTemplateInstanceNetworkInterfaceSpecificationRequest{{DeviceIndex: aws.Int32(0), SubnetId: aws.String("subnet-0123456789abcdef0")}}})
-		}, "InvalidSubnetID.NotFound"},
 		{"version of an unknown template", func() error {
 			_, err := cl.CreateLaunchTemplateVersion(ctx, &ec2sdk.CreateLaunchTemplateVersionInput{LaunchTemplateId: aws.String("lt-0123456789abcdef0"), LaunchTemplateData: &types.RequestLaunchTemplateData{InstanceType: "t3.micro"}})
 			return err
@@ -238,5 +231,37 @@ func TestLaunchTemplateBadInput(t *testing.T) {
 	b := must[*ec2sdk.CreateLaunchTemplateOutput](t)(cl.CreateLaunchTemplate(ctx, in))
 	if aws.ToString(a.LaunchTemplate.LaunchTemplateId) != aws.ToString(b.LaunchTemplate.LaunchTemplateId) {
 		t.Fatal("the client token made two templates")
+	}
+}
+
+// As on AWS, parameters are not fully validated at creation: what cannot
+// be found is a warning, and the launch fails.
+func TestLaunchTemplateWarnings(t *testing.T) {
+	t.Parallel()
+	c := newCloud(t)
+	cl := c.client()
+	ctx := context.Background()
+	for i, tc := range []struct {
+		data *types.RequestLaunchTemplateData
+		code string
+	}{
+		{&types.RequestLaunchTemplateData{ImageId: aws.String("ami-0123456789abcdef0")}, "InvalidAMIID.NotFound"},
+		{&types.RequestLaunchTemplateData{KeyName: aws.String("nokey")}, "InvalidKeyPair.NotFound"},
+		{&types.RequestLaunchTemplateData{SecurityGroupIds: []string{"sg-0123456789abcdef0"}}, "InvalidGroup.NotFound"},
+		{&types.RequestLaunchTemplateData{NetworkInterfaces: []types.LaunchTemplateInstanceNetworkInterfaceSpecificationRequest{{DeviceIndex: aws.Int32(0), SubnetId: aws.String("subnet-0123456789abcdef0")}}}, "InvalidSubnetID.NotFound"},
+	} {
+		out, err := cl.CreateLaunchTemplate(ctx, &ec2sdk.CreateLaunchTemplateInput{LaunchTemplateName: aws.String(fmt.Sprintf("warned-%d", i)), LaunchTemplateData: tc.data})
+		if err != nil {
+			t.Fatalf("%s: %v, want the template with a warning", tc.code, err)
+		}
+		if out.Warning == nil || len(out.Warning.Errors) != 1 || aws.ToString(out.Warning.Errors[0].Code) != tc.code || aws.ToString(out.Warning.Errors[0].Message) == "" {
+			t.Errorf("%s: warning %+v", tc.code, out.Warning)
+		}
+	}
+	_, err := cl.RunInstances(ctx, &ec2sdk.RunInstancesInput{MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
+		LaunchTemplate: &types.LaunchTemplateSpecification{LaunchTemplateName: aws.String("warned-0")}})
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "InvalidAMIID.NotFound" {
+		t.Errorf("launching the template with an unknown AMI: %v, want InvalidAMIID.NotFound", err)
 	}
 }
