@@ -83,8 +83,13 @@ func TestCapacityBalanceReplacement(t *testing.T) {
 	if len(zones) != 2 {
 		t.Errorf("zones %v, want two", zones)
 	}
+	// The template as AWS shows it: id and name, and no version when none
+	// was given (each launch takes the template's default).
+	if lt := group(t, e, "web").LaunchTemplate; lt == nil || aws.ToString(lt.LaunchTemplateId) != "lt-0123456789abcdef0" || aws.ToString(lt.LaunchTemplateName) != "web" || lt.Version != nil {
+		t.Errorf("LaunchTemplate %+v, want id, name and no version", lt)
+	}
 	for _, spec := range e.fleet.launched() {
-		if spec.Tags["team"] != "blue" || spec.Tags["aws:autoscaling:groupName"] != "web" || spec.LaunchTemplateName != "web" || spec.Version != "$Default" {
+		if spec.Tags["team"] != "blue" || spec.Tags["aws:autoscaling:groupName"] != "web" || spec.LaunchTemplateName != "web" || spec.LaunchTemplateID != "lt-0123456789abcdef0" || spec.Version != "" {
 			t.Errorf("launch spec %+v", spec)
 		}
 	}

@@ -136,7 +136,7 @@ func (f fleet) Subnet(account, region, id string) (az, vpc string, ok bool, err 
 	return az, vpc, ok, err
 }
 
-func (f fleet) LaunchTemplateExists(account, region, idOrName, version string) (bool, error) {
+func (f fleet) LaunchTemplate(account, region, idOrName, version string) (string, string, bool, error) {
 	in := &ec2api.DescribeLaunchTemplateVersionsRequest{}
 	if strings.HasPrefix(idOrName, "lt-") {
 		in.LaunchTemplateId = str(idOrName)
@@ -149,12 +149,16 @@ func (f fleet) LaunchTemplateExists(account, region, idOrName, version string) (
 	out, err := f.ec2.Invoke(asContext(context.Background(), account, region), "DescribeLaunchTemplateVersions", in)
 	var ae *api.Error
 	if errors.As(err, &ae) && (strings.HasPrefix(ae.Code, "InvalidLaunchTemplate") || strings.HasPrefix(ae.Code, "InvalidParameter")) {
-		return false, nil
+		return "", "", false, nil
 	}
 	if err != nil {
-		return false, err
+		return "", "", false, err
 	}
-	return len(out.(*ec2api.DescribeLaunchTemplateVersionsResult).LaunchTemplateVersions) > 0, nil
+	vs := out.(*ec2api.DescribeLaunchTemplateVersionsResult).LaunchTemplateVersions
+	if len(vs) == 0 {
+		return "", "", false, nil
+	}
+	return deref(vs[0].LaunchTemplateId), deref(vs[0].LaunchTemplateName), true, nil
 }
 
 // targetGroups is Elastic Load Balancing as Auto Scaling uses it.

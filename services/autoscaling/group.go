@@ -185,15 +185,19 @@ func (s *Service) checkSource(tx *store.Tx, sc scope, lt *asapi.LaunchTemplateSp
 	if (lt.LaunchTemplateId == nil) == (lt.LaunchTemplateName == nil) {
 		return source{}, validation("Valid requests must contain either launchTemplateId or LaunchTemplateName")
 	}
-	spec := &asapi.LaunchTemplateSpecification{LaunchTemplateId: lt.LaunchTemplateId, LaunchTemplateName: lt.LaunchTemplateName, Version: lt.Version}
-	if spec.Version == nil {
-		spec.Version = str("$Default")
+	// The version is kept as given: none means the template's default at
+	// each launch, and DescribeAutoScalingGroups shows none, as AWS does;
+	// the template's id and name are both shown whichever was given.
+	version := deref(lt.Version)
+	if version == "" {
+		version = "$Default"
 	}
 	id := deref(lt.LaunchTemplateId) + deref(lt.LaunchTemplateName)
-	ok, err := s.fleet.LaunchTemplateExists(sc.account, sc.region, id, *spec.Version)
+	ltID, ltName, ok, err := s.fleet.LaunchTemplate(sc.account, sc.region, id, version)
 	if err != nil {
 		return source{}, err
 	}
+	spec := &asapi.LaunchTemplateSpecification{LaunchTemplateId: str(ltID), LaunchTemplateName: str(ltName), Version: lt.Version}
 	if !ok {
 		if lt.LaunchTemplateId != nil {
 			return source{}, validation("You must use a valid fully-formed launch template. The specified launch template, with template ID %s, does not exist.", id)

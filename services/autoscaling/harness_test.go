@@ -93,8 +93,11 @@ func (f *fleet) Subnet(_, _, id string) (string, string, bool, error) {
 	return az, "vpc-1", ok, nil
 }
 
-func (f *fleet) LaunchTemplateExists(_, _, idOrName, _ string) (bool, error) {
-	return idOrName == "web" || idOrName == "lt-0123456789abcdef0", nil
+func (f *fleet) LaunchTemplate(_, _, idOrName, _ string) (string, string, bool, error) {
+	if idOrName == "web" || idOrName == "lt-0123456789abcdef0" {
+		return "lt-0123456789abcdef0", "web", true, nil
+	}
+	return "", "", false, nil
 }
 
 func (f *fleet) launched() []autoscaling.LaunchSpec {

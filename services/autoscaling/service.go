@@ -29,9 +29,9 @@ type Fleet interface {
 	State(account, region, instanceID string) (state, az string, err error)
 	// Subnet returns a subnet's zone and VPC.
 	Subnet(account, region, subnetID string) (az, vpc string, ok bool, err error)
-	// LaunchTemplateExists reports whether a template (id or name) has the
-	// version ("$Default", "$Latest" or a number).
-	LaunchTemplateExists(account, region, idOrName, version string) (bool, error)
+	// LaunchTemplate finds a template (id or name) with the version
+	// ("$Default", "$Latest" or a number): its id and name.
+	LaunchTemplate(account, region, idOrName, version string) (id, name string, ok bool, err error)
 }
 
 // LoadBalancing is ELB's target groups as Auto Scaling uses them.
