@@ -340,14 +340,13 @@ func (s *Service) describeAlarmsForMetric(ctx context.Context, in *cwapi.Describ
 
 func (s *Service) deleteAlarms(ctx context.Context, in *cwapi.DeleteAlarmsInput) (*cwapi.DeleteAlarmsOutput, error) {
 	sc := scopeOf(ctx)
+	// A name no alarm has is skipped, as CloudWatch does (its model lists
+	// ResourceNotFound, but the service answers success: CloudFormation's
+	// handler contract notes it).
 	err := s.store.Update(func(tx *store.Tx) error {
 		for _, n := range in.AlarmNames {
-			found, err := tx.Delete(alarmKey(sc, deref(n)))
-			if err != nil {
+			if _, err := tx.Delete(alarmKey(sc, deref(n))); err != nil {
 				return err
-			}
-			if !found {
-				return api.NewError(404, "ResourceNotFound", "Alarm %s not found", deref(n))
 			}
 		}
 		return nil
