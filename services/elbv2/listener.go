@@ -129,7 +129,7 @@ func (s *Service) CreateListener(ctx context.Context, in *elbv2api.CreateListene
 	if in.Protocol == nil {
 		return nil, validation("A listener protocol must be specified for application load balancers")
 	}
-	if err := checkProtocol(*in.Protocol); err != nil {
+	if err := checkProtocol("protocol", *in.Protocol); err != nil {
 		return nil, err
 	}
 	if in.Port == nil {
@@ -228,7 +228,7 @@ func (s *Service) DescribeListeners(ctx context.Context, in *elbv2api.DescribeLi
 func (s *Service) ModifyListener(ctx context.Context, in *elbv2api.ModifyListenerInput) (*elbv2api.ModifyListenerOutput, error) {
 	sc := scopeOf(ctx)
 	if in.Protocol != nil {
-		if err := checkProtocol(*in.Protocol); err != nil {
+		if err := checkProtocol("protocol", *in.Protocol); err != nil {
 			return nil, err
 		}
 	}

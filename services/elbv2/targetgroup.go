@@ -33,8 +33,17 @@ const (
 	maxTargetGroupsPerLB = 100
 )
 
-// checkProtocol accepts the protocols of Application Load Balancers.
-func checkProtocol(p string) error {
+// protocols is the model's ProtocolEnum, in its order.
+var protocols = []string{elbv2api.ProtocolEnumHTTP, elbv2api.ProtocolEnumHTTPS, elbv2api.ProtocolEnumTCP, elbv2api.ProtocolEnumTLS,
+	elbv2api.ProtocolEnumUDP, elbv2api.ProtocolEnumTCPUDP, elbv2api.ProtocolEnumGENEVE}
+
+// checkProtocol accepts the protocols of Application Load Balancers. A
+// value outside the model's enum is AWS's ValidationError on field; a
+// protocol of other load balancer kinds is refused as unsupported here.
+func checkProtocol(field, p string) error {
+	if !slices.Contains(protocols, p) {
+		return validation("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must satisfy enum value set: [%s]", p, field, strings.Join(protocols, ", "))
+	}
 	if p != elbv2api.ProtocolEnumHTTP && p != elbv2api.ProtocolEnumHTTPS {
 		return api.Errorf("UnsupportedProtocol", "Protocol '%s' is not supported: cloudbox supports application load balancers, whose protocols are HTTP and HTTPS", p)
 	}
@@ -58,7 +67,7 @@ func applyHealthCheck(tg *elbv2api.TargetGroup, hc healthCheck) error {
 		tg.HealthCheckEnabled = hc.Enabled
 	}
 	if hc.Protocol != nil {
-		if err := checkProtocol(*hc.Protocol); err != nil {
+		if err := checkProtocol("healthCheckProtocol", *hc.Protocol); err != nil {
 			return err
 		}
 		tg.HealthCheckProtocol = hc.Protocol
@@ -142,7 +151,7 @@ func (s *Service) CreateTargetGroup(ctx context.Context, in *elbv2api.CreateTarg
 	if in.Protocol == nil {
 		return nil, validation("A protocol must be specified")
 	}
-	if err := checkProtocol(*in.Protocol); err != nil {
+	if err := checkProtocol("protocol", *in.Protocol); err != nil {
 		return nil, err
 	}
 	if in.Port == nil {

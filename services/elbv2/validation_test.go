@@ -158,6 +158,8 @@ func TestValidationErrors(t *testing.T) {
 		}()},
 
 		{"TCP target group", "UnsupportedProtocol", createTG(tgIn(func(in *elb.CreateTargetGroupInput) { in.Protocol = types.ProtocolEnumTcp }))},
+		{"invalid target group protocol", "ValidationError", createTG(tgIn(func(in *elb.CreateTargetGroupInput) { in.Protocol = "http" }))},
+		{"invalid health check protocol", "ValidationError", createTG(tgIn(func(in *elb.CreateTargetGroupInput) { in.HealthCheckProtocol = "FTP" }))},
 		{"lambda target group", "ValidationError", createTG(tgIn(func(in *elb.CreateTargetGroupInput) { in.TargetType = types.TargetTypeEnumLambda }))},
 		{"target group without port", "ValidationError", createTG(tgIn(func(in *elb.CreateTargetGroupInput) { in.Port = nil }))},
 		{"target group without VPC", "ValidationError", createTG(tgIn(func(in *elb.CreateTargetGroupInput) { in.VpcId = nil }))},
