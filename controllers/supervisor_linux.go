@@ -132,7 +132,7 @@ func New(cfg Config) (*Supervisor, error) {
 		trust = cfg.CA.CertPEM()
 	}
 	s.instances = instances.New(instances.Config{Namespaces: n, Runner: r, Images: im, Desired: s.current, Names: lookup, Identity: cfg.Identity, Profiles: cfg.Profiles,
-		Reports: cfg.Instances, Slots: cfg.Slots, Baked: cfg.Images, Hold: s.hold, Disks: s.instancesDir(), HostKeys: filepath.Join(cfg.StateDir, "hostkeys"),
+		Reports: cfg.Instances, Slots: cfg.Slots, Baked: cfg.Images, Hold: s.hold, Closing: s.closed, Disks: s.instancesDir(), HostKeys: filepath.Join(cfg.StateDir, "hostkeys"),
 		TrustCA: trust, Log: cfg.Log})
 	lbs := loadbalancers.New(loadbalancers.Config{Namespaces: n, Desired: s.current, ELB: cfg.Health, Certs: cfg.Certs, Edge: cfg.Edge,
 		TimeScale: scale, Log: cfg.Log})

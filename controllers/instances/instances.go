@@ -92,6 +92,9 @@ type Config struct {
 	// Hold keeps the world up while an instance's work runs; it fails once
 	// the daemon is going down.
 	Hold func() (release func(), err error)
+	// Closing is closed when the daemon begins to go down: long waits
+	// (a slot's first boot) end then, since Down waits for held work.
+	Closing <-chan struct{}
 	// Disks is the directory of the instances' disks (<Disks>/<id>),
 	// HostKeys that of their SSH host keys (<HostKeys>/<id>.pem).
 	Disks, HostKeys string

@@ -47,7 +47,10 @@ func (c *Controller) slotWork(ctx context.Context, snap *desired.World, sl *desi
 	if sl.Running {
 		report = desired.Running
 		if err = c.startSlot(ctx, snap, sl); err == nil {
-			err = c.slotReady(ctx, sl)
+			err = c.slotReady(sl)
+		}
+		if errors.Is(err, errClosing) {
+			return // the next start waits for the boot again
 		}
 		if err != nil {
 			report = desired.Failed
@@ -74,12 +77,19 @@ func (c *Controller) slotWork(ctx context.Context, snap *desired.World, sl *desi
 // from the mirror.
 const slotReadyTimeout = 20 * time.Minute
 
+// errClosing ends a wait because the daemon is going down.
+var errClosing = errors.New("instances: the daemon is going down")
+
 // slotReady waits until the slot's boot has finished (compute.BootFinished:
 // its services started and, the first time, its script run), so that its
 // owner hears "running" once the engine it installs serves, as a database
 // is "available" on AWS only when it takes connections.
-func (c *Controller) slotReady(ctx context.Context, sl *desired.Slot) error {
-	ctx, cancel := context.WithTimeout(ctx, slotReadyTimeout)
+//
+// The wait has its own bound, not machineTimeout's (which bounds the start
+// before it): a first boot on loaded cores may take longer than that. It
+// ends when the daemon begins to go down, which must not wait for it.
+func (c *Controller) slotReady(sl *desired.Slot) error {
+	ctx, cancel := context.WithTimeout(context.Background(), slotReadyTimeout)
 	defer cancel()
 	tick := time.NewTicker(500 * time.Millisecond)
 	defer tick.Stop()
@@ -92,6 +102,8 @@ func (c *Controller) slotReady(ctx context.Context, sl *desired.Slot) error {
 			return fmt.Errorf("slot %s stopped during its boot", sl.ID)
 		}
 		select {
+		case <-c.cfg.Closing:
+			return errClosing
 		case <-ctx.Done():
 			if ctx.Err() == context.DeadlineExceeded {
 				return fmt.Errorf("slot %s: boot not finished after %v (its console has the script's output)", sl.ID, slotReadyTimeout)
