@@ -195,12 +195,7 @@ func reset(args []string) error {
 		return err
 	}
 	// No daemon: wipe the store on disk.
-	d, err := daemon.New(daemon.Config{DataDir: *dataDir})
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Reset(); err != nil {
+	if err := resetOnDisk(*dataDir); err != nil {
 		return err
 	}
 	fmt.Println("state reset in", *dataDir)

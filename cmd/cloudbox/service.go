@@ -120,8 +120,7 @@ func stop(args []string) error {
 		"cloudbox stop",
 		"cloudbox up -d && cloudbox stop && cloudbox up -d")
 	fs.Parse(args)
-	in, _ := getInfo(*endpoint)
-	err := adminPost(*endpoint, *dataDir, "/_cloudbox/stop", 5*time.Minute)
+	err := endDaemon(*endpoint, *dataDir, "/_cloudbox/stop")
 	if errors.Is(err, errNoDaemon) {
 		fmt.Println("stop: no daemon running at", endpointURL(*endpoint))
 		return nil
@@ -129,9 +128,19 @@ func stop(args []string) error {
 	if err != nil {
 		return err
 	}
-	waitExit(*endpoint, in.PID)
-	os.Remove(filepath.Join(*dataDir, pidFile))
 	fmt.Println("stop: the daemon and its world's processes are stopped; the state is kept for the next `cloudbox up`")
+	return nil
+}
+
+// endDaemon asks the daemon to end (stop or down) and waits until it has
+// exited.
+func endDaemon(endpoint, dataDir, path string) error {
+	in, _ := getInfo(endpoint)
+	if err := adminPost(endpoint, dataDir, path, 5*time.Minute); err != nil {
+		return err
+	}
+	waitExit(endpoint, in.PID)
+	os.Remove(filepath.Join(dataDir, pidFile))
 	return nil
 }
 
@@ -192,11 +201,8 @@ func down(args []string) error {
 		"cloudbox down",
 		"cloudbox down --endpoint http://127.0.0.1:4567 --data-dir /tmp/ci-cloud")
 	fs.Parse(args)
-	in, _ := getInfo(*endpoint)
-	err := adminPost(*endpoint, *dataDir, "/_cloudbox/down", 5*time.Minute)
+	err := endDaemon(*endpoint, *dataDir, "/_cloudbox/down")
 	if err == nil {
-		waitExit(*endpoint, in.PID)
-		os.Remove(filepath.Join(*dataDir, pidFile))
 		fmt.Println("down: the world is removed and the daemon stops")
 		return nil
 	}
@@ -214,14 +220,19 @@ func down(args []string) error {
 	if err := controllers.Cleanup(ctx, id); err != nil {
 		return err
 	}
-	d, err := daemon.New(daemon.Config{DataDir: *dataDir})
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Reset(); err != nil {
+	if err := resetOnDisk(*dataDir); err != nil {
 		return err
 	}
 	fmt.Println("down: removed the world of daemon", id, "and its state in", *dataDir)
 	return nil
+}
+
+// resetOnDisk wipes the store of a data directory no daemon serves.
+func resetOnDisk(dataDir string) error {
+	d, err := daemon.New(daemon.Config{DataDir: dataDir})
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Reset()
 }
