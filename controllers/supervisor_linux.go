@@ -20,6 +20,7 @@ import (
 	"github.com/cloudbox/cloudbox/controllers/metrics"
 	"github.com/cloudbox/cloudbox/controllers/network"
 	"github.com/cloudbox/cloudbox/controllers/vpc"
+	"github.com/cloudbox/cloudbox/cfnhelpers"
 	"github.com/cloudbox/cloudbox/dataplane/compute"
 	"github.com/cloudbox/cloudbox/dataplane/images"
 	netns "github.com/cloudbox/cloudbox/dataplane/network"
@@ -91,7 +92,8 @@ func New(cfg Config) (*Supervisor, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := compute.New(compute.Config{DaemonID: cfg.DaemonID, StopGrace: 5 * time.Second, HidePaths: []string{cfg.StateDir}})
+	r, err := compute.New(compute.Config{DaemonID: cfg.DaemonID, StopGrace: 5 * time.Second, HidePaths: []string{cfg.StateDir},
+		Helpers: cfnhelpers.Names})
 	if err != nil {
 		return nil, err
 	}

@@ -308,14 +308,21 @@ func (d *deployment) apply(ctx context.Context, logical string) error {
 	def := d.tpl.Resources[logical]
 	prev := d.old[logical]
 	r := &resource{Logical: logical, Type: def.Type, Deps: def.Deps, DeletionPolicy: def.DeletionPolicy}
-	if def.Metadata != nil {
-		b, _ := json.Marshal(def.Metadata)
-		r.Metadata = string(b)
-	}
 	resolved, err := d.tpl.Resolve(def.Properties, d.context())
 	if err != nil {
 		d.resourceEvent(r, d.op()+"_FAILED", err.Error())
 		return err
+	}
+	// Metadata's intrinsics are resolved as the properties' are (cfn-init
+	// reads the result through DescribeStackResource).
+	if def.Metadata != nil {
+		md, err := d.tpl.Resolve(def.Metadata, d.context())
+		if err != nil {
+			d.resourceEvent(r, d.op()+"_FAILED", err.Error())
+			return err
+		}
+		b, _ := json.Marshal(md)
+		r.Metadata = string(b)
 	}
 	p, _ := resolved.(map[string]any)
 	r.Props = p
