@@ -2,6 +2,7 @@ package cfnhelpers
 
 import (
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 )
@@ -184,6 +185,9 @@ func parseSignal(args []string) (*signalArgs, error) {
 		return nil, fmt.Errorf("too many arguments: %s", strings.Join(p.args, " "))
 	case len(p.args) == 1:
 		s.handleURL = p.args[0]
+		if u, err := url.Parse(s.handleURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return nil, fmt.Errorf("%q is not a wait condition handle URL", s.handleURL)
+		}
 		if s.stack != "" || s.resource != "" {
 			return nil, fmt.Errorf("a wait condition handle URL and --stack/--resource are exclusive")
 		}

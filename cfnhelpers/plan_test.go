@@ -92,6 +92,8 @@ func TestParseSignal(t *testing.T) {
 		{args: []string{"--exit-code", "x", "--stack", "s", "--resource", "R"}, err: "must be an integer"},
 		{args: []string{"-e", "0"}, err: "are required"},
 		{args: []string{"-e", "0", "u1", "u2"}, err: "too many arguments"},
+		{args: []string{""}, err: "not a wait condition handle URL"},
+		{args: []string{"-e", "0", "/relative"}, err: "not a wait condition handle URL"},
 		{args: []string{"--stack", "s", "--resource", "R", "--bogus"}, err: "no such option: --bogus"},
 		{args: []string{"--stack", "s", "--resource"}, err: "requires an argument"},
 		{args: []string{"-s", "maybe", "--stack", "s", "--resource", "R"}, err: "true or false"},

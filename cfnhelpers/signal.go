@@ -69,10 +69,6 @@ func instanceID(ctx context.Context, cl *client) string {
 
 // putHandle sends a signal to a wait condition handle's presigned URL.
 func putHandle(ctx context.Context, hc *http.Client, handle, status, reason, id, data string) error {
-	u, err := url.Parse(handle)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return permanent{fmt.Errorf("%q is not a wait condition handle URL", handle)}
-	}
 	body, _ := json.Marshal(map[string]string{"Status": status, "Reason": reason, "UniqueId": id, "Data": data})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPut, handle, bytes.NewReader(body))
 	if err != nil {
