@@ -188,8 +188,10 @@ func (in *initProc) setup() (*net.UnixListener, []string, error) {
 			return nil, nil, err
 		}
 	}
+	// An instance without its helpers still boots: user data that calls
+	// them then fails as on an image without them.
 	if err := mountHelpers(merged, cfg.Helpers); err != nil {
-		return nil, nil, fmt.Errorf("helpers in %s: %w", helperDir, err)
+		in.logf("no helpers in %s: %v", helperDir, err)
 	}
 	// pivot_root(".", ".") stacks the old root on top of the new one; the
 	// detached unmount then drops it (and every host mount) from this
@@ -365,11 +367,21 @@ func mountHelpers(root string, names []string) error {
 	if err := mount("tmpfs", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "size=64k,mode=755"); err != nil {
 		return err
 	}
+	// The binary by its path: /proc/self/exe itself was opened in the
+	// host's mount namespace, and a bind mount's source must be in this
+	// one.
+	self, err := os.Readlink("/proc/self/exe")
+	if err != nil {
+		return err
+	}
+	if strings.HasSuffix(self, " (deleted)") {
+		return fmt.Errorf("the binary %s was removed", self)
+	}
 	bin := filepath.Join(dir, names[0])
 	if err := os.WriteFile(bin, nil, 0o755); err != nil {
 		return err
 	}
-	if err := mount("/proc/self/exe", bin, "", unix.MS_BIND, ""); err != nil {
+	if err := mount(self, bin, "", unix.MS_BIND, ""); err != nil {
 		return err
 	}
 	if err := mount("", bin, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV, ""); err != nil {
