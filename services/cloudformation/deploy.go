@@ -378,6 +378,9 @@ func (d *deployment) apply(ctx context.Context, logical string) error {
 		d.resourceEvent(r, "CREATE_FAILED", msg)
 		return errors.New(msg)
 	}
+	// A resource with a CreationPolicy takes signals from the start: an
+	// instance may boot and signal before its creation call returns.
+	r.Awaiting = def.Signals > 0
 	d.resourceEvent(r, "CREATE_IN_PROGRESS", "")
 	st, err := prov.Create(d.newCall(ctx, logical), props(p))
 	if st != nil && st.Physical != "" {
@@ -389,6 +392,7 @@ func (d *deployment) apply(ctx context.Context, logical string) error {
 		d.mu.Unlock()
 	}
 	if err != nil {
+		r.Awaiting = false
 		if ctx.Err() != nil {
 			d.resourceEvent(r, "CREATE_FAILED", "Resource creation cancelled")
 		} else {
