@@ -264,7 +264,7 @@ func (a *applier) fetch(u string) ([]byte, error) {
 	}
 	resp, err := a.http.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("Failed to retrieve %s: %w", u, err)
+		return nil, unreachable{fmt.Errorf("Failed to retrieve %s: %w", u, err)}
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -272,6 +272,12 @@ func (a *applier) fetch(u string) ([]byte, error) {
 	}
 	return io.ReadAll(io.LimitReader(resp.Body, 1<<30))
 }
+
+// unreachable is a fetch that got no answer at all (no route, no name),
+// as opposed to an HTTP error.
+type unreachable struct{ error }
+
+func (u unreachable) Unwrap() error { return u.error }
 
 // files writes each file: content (a string, or an object written as
 // JSON), or a source URL; base64 encoding; a mode of 120xxx makes a

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"compress/bzip2"
 	"compress/gzip"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -14,8 +15,9 @@ import (
 )
 
 // sources downloads each archive (zip, tar, tar.gz, tar.bz2, told apart
-// by their first bytes) and unpacks it into its directory. An instance
-// without a route to the URL fails the config, as cfn-init does.
+// by their first bytes) and unpacks it into its directory. An HTTP error
+// fails the config, as cfn-init does; a URL that nothing answers is
+// skipped with a warning.
 func (a *applier) sources(m map[string]any) error {
 	for _, dir := range sortedKeys(m) {
 		if !filepath.IsAbs(dir) {
@@ -24,6 +26,14 @@ func (a *applier) sources(m map[string]any) error {
 		u := str(m[dir])
 		a.log("INFO", "Retrieving %s into %s", u, dir)
 		b, err := a.fetch(u)
+		var un unreachable
+		if errors.As(err, &un) {
+			// The simulated internet has only the world's own hosts: an
+			// archive elsewhere (GitHub, a vendor) cannot be had, and the
+			// rest of the config still can.
+			a.log("WARNING", "Skipping source %s: %v (nothing answers there from this instance)", dir, err)
+			continue
+		}
 		if err != nil {
 			return err
 		}
