@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cloudbox/cloudbox/cfnhelpers"
 	"github.com/cloudbox/cloudbox/controllers/healthchecks"
 	"github.com/cloudbox/cloudbox/controllers/instances"
 	"github.com/cloudbox/cloudbox/controllers/loadbalancers"
@@ -91,7 +92,8 @@ func New(cfg Config) (*Supervisor, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := compute.New(compute.Config{DaemonID: cfg.DaemonID, StopGrace: 5 * time.Second, HidePaths: []string{cfg.StateDir}})
+	r, err := compute.New(compute.Config{DaemonID: cfg.DaemonID, StopGrace: 5 * time.Second, HidePaths: []string{cfg.StateDir},
+		Helpers: cfnhelpers.Names})
 	if err != nil {
 		return nil, err
 	}

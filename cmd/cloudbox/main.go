@@ -29,6 +29,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/cloudbox/cloudbox/cfnhelpers"
 	"github.com/cloudbox/cloudbox/daemon"
 	"github.com/cloudbox/cloudbox/dataplane/compute"
 	"github.com/cloudbox/cloudbox/server"
@@ -40,6 +41,11 @@ func main() {
 	// An instance's init is this binary re-executed inside the instance's
 	// namespaces; InitMain takes over (and never returns) in that case.
 	compute.InitMain()
+	// Inside an instance, /opt/aws/bin/cfn-* are this binary (see
+	// package cfnhelpers).
+	if cfnhelpers.Is(os.Args[0]) {
+		os.Exit(cfnhelpers.Main(os.Args))
+	}
 	if len(os.Args) < 2 {
 		usage(os.Stderr)
 		os.Exit(2)

@@ -167,6 +167,10 @@ type Config struct {
 	// HidePaths are host directories the instances must not see (the data
 	// directory, for one); the parent of each RootDir is always hidden.
 	HidePaths []string
+	// Helpers are program names that every instance finds in
+	// /opt/aws/bin, each this binary under that name (the binary's main
+	// dispatches on argv[0]): CloudFormation's cfn-signal and cfn-init.
+	Helpers []string
 }
 
 // Errors.

@@ -36,6 +36,9 @@
 //     mqueue; no disks), and private tmpfs /tmp and /run;
 //   - hides paths under empty read-only mounts, should a layer have them:
 //     the parent of RootDir and Config.HidePaths;
+//   - mounts Config.Helpers at /opt/aws/bin: a read-only tmpfs holding its
+//     own executable, bound read-only, under the first name and links to it
+//     under the others (package cfnhelpers: cfn-signal, cfn-init);
 //   - pivots into the overlay, writes /etc/hostname and /etc/hosts, and on
 //     first boot stores the user data in /var/lib/cloud/instance
 //     (user-data.txt, and Spec.Scripts in scripts/) and the semaphore

@@ -68,6 +68,8 @@ type initConfig struct {
 	Env      []string `json:"env,omitempty"`
 	// Hide are host paths (symlinks resolved) covered inside the instance.
 	Hide []string `json:"hide,omitempty"`
+	// Helpers are names this binary takes in /opt/aws/bin.
+	Helpers []string `json:"helpers,omitempty"`
 }
 
 // InitMain runs the instance init when the process is one, and never
@@ -185,6 +187,11 @@ func (in *initProc) setup() (*net.UnixListener, []string, error) {
 		if err := hide(merged, p); err != nil {
 			return nil, nil, err
 		}
+	}
+	// An instance without its helpers still boots: user data that calls
+	// them then fails as on an image without them.
+	if err := mountHelpers(merged, cfg.Helpers); err != nil {
+		in.logf("no helpers in %s: %v", helperDir, err)
 	}
 	// pivot_root(".", ".") stacks the old root on top of the new one; the
 	// detached unmount then drops it (and every host mount) from this
@@ -338,6 +345,54 @@ func hide(root, p string) error {
 		return mount("", target, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY, "")
 	}
 	return nil
+}
+
+// helperDir is where Amazon Linux keeps CloudFormation's helper scripts.
+const helperDir = "/opt/aws/bin"
+
+// mountHelpers makes the helpers this binary: a small read-only tmpfs on
+// /opt/aws/bin holding the binary (this init's own executable, bound
+// read-only, so no instance can write the host's file and nothing is
+// copied to the instance's disk) under the first name and links to it
+// under the others; the binary's main dispatches on the name it runs
+// under. At every boot, as the binary may be a newer one.
+func mountHelpers(root string, names []string) error {
+	if len(names) == 0 {
+		return nil
+	}
+	dir := filepath.Join(root, helperDir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if err := mount("tmpfs", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "size=64k,mode=755"); err != nil {
+		return err
+	}
+	// The binary by its path: /proc/self/exe itself was opened in the
+	// host's mount namespace, and a bind mount's source must be in this
+	// one.
+	self, err := os.Readlink("/proc/self/exe")
+	if err != nil {
+		return err
+	}
+	if strings.HasSuffix(self, " (deleted)") {
+		return fmt.Errorf("the binary %s was removed", self)
+	}
+	bin := filepath.Join(dir, names[0])
+	if err := os.WriteFile(bin, nil, 0o755); err != nil {
+		return err
+	}
+	if err := mount(self, bin, "", unix.MS_BIND, ""); err != nil {
+		return err
+	}
+	if err := mount("", bin, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV, ""); err != nil {
+		return err
+	}
+	for _, n := range names[1:] {
+		if err := os.Symlink(names[0], filepath.Join(dir, n)); err != nil {
+			return err
+		}
+	}
+	return mount("", dir, "", unix.MS_REMOUNT|unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV, "")
 }
 
 // writeIdentity writes /etc/hostname, /etc/hosts and, when given,

@@ -33,6 +33,11 @@ const crashDaemonEnv = "CLOUDBOX_COMPUTE_TEST_CRASH_DAEMON"
 
 func TestMain(m *testing.M) {
 	InitMain() // the instances' init is this test binary
+	// Under a helper's name (TestHelpers), the binary says what it runs as.
+	if name := filepath.Base(os.Args[0]); strings.HasPrefix(name, "cbt-helper-") {
+		fmt.Println(name, strings.Join(os.Args[1:], " "))
+		os.Exit(0)
+	}
 	if arg := os.Getenv(crashDaemonEnv); arg != "" {
 		os.Exit(crashDaemon(arg))
 	}
@@ -808,5 +813,46 @@ func TestStartFailures(t *testing.T) {
 		if err := e.r.Terminate(ctx, id); err != nil {
 			t.Errorf("terminate %s: %v", id, err)
 		}
+	}
+}
+
+// Config.Helpers: every instance finds this binary under those names in
+// /opt/aws/bin, and can neither write it nor add to the directory.
+func TestHelpers(t *testing.T) {
+	requireInstances(t)
+	daemon := fmt.Sprintf("cbt-%d-%d", os.Getpid(), daemonSeq.Add(1))
+	e := &testEnv{t: t, daemon: daemon, base: t.TempDir(), runDir: t.TempDir()}
+	r, err := NewLinux(Config{DaemonID: daemon, RunDir: e.runDir, StopGrace: time.Second, Helpers: []string{"cbt-helper-a", "cbt-helper-b"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.r = r
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		if err := r.Cleanup(ctx, daemon); err != nil {
+			t.Errorf("cleanup: %v", err)
+		}
+		e.assertNothingLeft(daemon, e.base)
+	})
+	s := e.spec("i-helpers")
+	e.start(s)
+	for _, c := range []struct{ cmd, want string }{
+		{"/opt/aws/bin/cbt-helper-a x y", "cbt-helper-a x y\n"},
+		{"/opt/aws/bin/cbt-helper-b -e 0", "cbt-helper-b -e 0\n"},
+		{"ls /opt/aws/bin", "cbt-helper-a\ncbt-helper-b\n"},
+	} {
+		if got := e.mustRun(s.ID, "sh", "-c", c.cmd); got != c.want {
+			t.Errorf("%s: %q, want %q", c.cmd, got, c.want)
+		}
+	}
+	for _, cmd := range []string{"echo x > /opt/aws/bin/cbt-helper-a", "echo x > /opt/aws/bin/new", "rm /opt/aws/bin/cbt-helper-b"} {
+		if out, code := e.run(s.ID, "sh", "-c", cmd); code == 0 {
+			t.Errorf("%s succeeded: %s", cmd, out)
+		}
+	}
+	// Nothing of it is on the instance's disk.
+	if _, err := os.Stat(filepath.Join(s.RootDir, "upper/opt/aws/bin/cbt-helper-a")); err == nil {
+		t.Error("the helper was written to the instance's disk")
 	}
 }

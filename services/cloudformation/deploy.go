@@ -308,14 +308,21 @@ func (d *deployment) apply(ctx context.Context, logical string) error {
 	def := d.tpl.Resources[logical]
 	prev := d.old[logical]
 	r := &resource{Logical: logical, Type: def.Type, Deps: def.Deps, DeletionPolicy: def.DeletionPolicy}
-	if def.Metadata != nil {
-		b, _ := json.Marshal(def.Metadata)
-		r.Metadata = string(b)
-	}
 	resolved, err := d.tpl.Resolve(def.Properties, d.context())
 	if err != nil {
 		d.resourceEvent(r, d.op()+"_FAILED", err.Error())
 		return err
+	}
+	// Metadata's intrinsics are resolved as the properties' are (cfn-init
+	// reads the result through DescribeStackResource).
+	if def.Metadata != nil {
+		md, err := d.tpl.Resolve(def.Metadata, d.context())
+		if err != nil {
+			d.resourceEvent(r, d.op()+"_FAILED", err.Error())
+			return err
+		}
+		b, _ := json.Marshal(md)
+		r.Metadata = string(b)
 	}
 	p, _ := resolved.(map[string]any)
 	r.Props = p
@@ -371,6 +378,9 @@ func (d *deployment) apply(ctx context.Context, logical string) error {
 		d.resourceEvent(r, "CREATE_FAILED", msg)
 		return errors.New(msg)
 	}
+	// A resource with a CreationPolicy takes signals from the start: an
+	// instance may boot and signal before its creation call returns.
+	r.Awaiting = def.Signals > 0
 	d.resourceEvent(r, "CREATE_IN_PROGRESS", "")
 	st, err := prov.Create(d.newCall(ctx, logical), props(p))
 	if st != nil && st.Physical != "" {
@@ -382,6 +392,7 @@ func (d *deployment) apply(ctx context.Context, logical string) error {
 		d.mu.Unlock()
 	}
 	if err != nil {
+		r.Awaiting = false
 		if ctx.Err() != nil {
 			d.resourceEvent(r, "CREATE_FAILED", "Resource creation cancelled")
 		} else {

@@ -283,12 +283,16 @@ func (t *Template) check() error {
 		for _, d := range r.DependsOn {
 			deps[d] = true
 		}
-		refs, err := t.references(r.Properties)
-		if err != nil {
-			return err
-		}
-		for _, d := range refs {
-			deps[d] = true
+		// What Metadata refers to is a dependency too: it is resolved
+		// when the resource is made.
+		for _, v := range []any{r.Properties, r.Metadata} {
+			refs, err := t.references(v)
+			if err != nil {
+				return err
+			}
+			for _, d := range refs {
+				deps[d] = true
+			}
 		}
 		for d := range deps {
 			if _, ok := t.Resources[d]; !ok {
