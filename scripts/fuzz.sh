@@ -41,6 +41,11 @@ targets=(
   "./services/sts FuzzWebIdentityToken"
   "./services/sts FuzzDecodeAuthorizationMessage"
   "./policy FuzzStatementSpans"
+  "./services/iam FuzzEncodeDocument"
+  "./services/iam FuzzPage"
+  "./engines/vpcdns FuzzZoneRecords"
+  "./reachability FuzzAnalyze"
+  "./cfnhelpers FuzzParseArgs"
 )
 # Go 1.26's fuzzer can end a clean run with a bare "context deadline
 # exceeded" and no failing input (golang/go#75804): such a run is retried
