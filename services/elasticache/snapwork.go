@@ -29,7 +29,7 @@ const snapshotDelay = 2 * time.Second
 // --rdb over the node's own socket, so neither TLS nor the network is
 // involved; the AUTH token from the node's env file) into a temporary
 // file, then writes it out. redis-cli's chatter goes to standard error.
-const rdbScript = `[ -r /etc/redis/elasticache.env ] && export "$(cat /etc/redis/elasticache.env)"
+const rdbScript = authEnv + `
 f=$(mktemp /var/lib/redis/snapshot.XXXXXX)
 trap 'rm -f "$f"' EXIT
 redis-cli -s /var/lib/redis/redis-server.sock --rdb "$f" >&2 && cat "$f"`
