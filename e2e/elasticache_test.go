@@ -116,7 +116,7 @@ func TestElastiCacheSeed003(t *testing.T) {
 		w.eventually(web, cli(primary, "INFO replication")+" | tr -d '\\r' | grep -x 'connected_slaves:1'", time.Minute)
 		w.eventually(web, cli(reader, "GET after-failover")+" | grep -x yes", time.Minute)
 		events := w.aws("elasticache", "describe-events", "--source-type", "replication-group", "--source-identifier", "bts-redis")
-		if got := get(events, "Events", 2, "Message"); got != "Failover from master node bts-redis-001 to replica node bts-redis-002 completed" {
+		if got := get(events, "Events", 2, "Message"); got != "Failover from primary node bts-redis-001 to replica node bts-redis-002 completed" {
 			t.Errorf("events: %v", events)
 		}
 	})

@@ -106,7 +106,7 @@ func TestModifyReplicationGroup(t *testing.T) {
 		t.Fatalf("primary endpoint at %s, pair-003 at %s", primaryIP, node3IP)
 	}
 	events := e.must(t, "describe-events", "--source-type", "replication-group", "--source-identifier", "pair")["Events"].([]any)
-	if last := dig(events, len(events)-1, "Message"); last != "Failover from master node pair-001 to replica node pair-003 completed" {
+	if last := dig(events, len(events)-1, "Message"); last != "Failover from primary node pair-001 to replica node pair-003 completed" {
 		t.Fatalf("events: %v", events)
 	}
 	// The group turns automatic failover on again, with its replicas.
