@@ -54,10 +54,13 @@ func (s *Service) advance() error {
 			if err != nil {
 				return err
 			}
+			if err := s.autoSnapshots(tx, sc, rgs, now); err != nil {
+				return err
+			}
 			for _, rg := range rgs {
 				changed := false
 				switch {
-				case rg.Status == "deleting" && !now.Before(rg.DeleteAt):
+				case rg.Status == "deleting" && rg.FinalSnapshot == "" && !now.Before(rg.DeleteAt):
 					if err := s.remove(tx, sc, rg, now); err != nil {
 						return err
 					}

@@ -361,6 +361,17 @@ func (s *Service) finishSnapshot(sc scope, sn *snapshot, failure error) {
 		if err := recordEvent(tx, sc, now, "cache-cluster", cur.Cluster, msg); err != nil {
 			return err
 		}
+		// A deleting group's final snapshot taken: the group goes now.
+		rg, ok, err := store.Get[replicationGroup](tx, sc.key(kindRG, cur.Group))
+		if err != nil {
+			return err
+		}
+		if ok && rg.FinalSnapshot == cur.Name {
+			rg.FinalSnapshot, rg.DeleteAt = "", now.Add(deleteTime)
+			if err := tx.Put(sc.key(kindRG, rg.ID), rg); err != nil {
+				return err
+			}
+		}
 		return tx.Put(sc.key(kindSnapshot, cur.Name), cur)
 	})
 	if err != nil {
