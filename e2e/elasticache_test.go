@@ -95,6 +95,40 @@ func TestElastiCacheSeed003(t *testing.T) {
 		}
 	})
 
+	t.Run("the engines' metrics in CloudWatch", func(t *testing.T) {
+		w := w.in(t)
+		// A client holding a connection to the primary.
+		w.shOK(web, "(timeout 900 redis-cli -h "+primary+" SUBSCRIBE cloudbox-metrics >/dev/null 2>&1 &)")
+		// The highest value of a node's metric over the last hours (virtual
+		// time runs ahead of the wall clock).
+		highest := func(metric, cluster string) (float64, bool) {
+			out := w.aws("cloudwatch", "get-metric-statistics", "--namespace", "AWS/ElastiCache", "--metric-name", metric,
+				"--dimensions", "Name=CacheClusterId,Value="+cluster, "Name=CacheNodeId,Value=0001", "--statistics", "Maximum", "--period", "3600",
+				"--start-time", time.Now().Add(-time.Hour).UTC().Format(time.RFC3339), "--end-time", time.Now().Add(24*time.Hour).UTC().Format(time.RFC3339))
+			points, _ := out["Datapoints"].([]any)
+			v, found := 0.0, false
+			for _, p := range points {
+				v, found = max(v, p.(map[string]any)["Maximum"].(float64)), true
+			}
+			return v, found
+		}
+		deadline := time.Now().Add(2 * time.Minute)
+		for {
+			conns, ok := highest("CurrConnections", "bts-redis-001")
+			_, lag := highest("ReplicationLag", "bts-redis-002")
+			if ok && conns >= 1 && lag {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("CurrConnections of the primary %v (%v), ReplicationLag of the replica published: %v", conns, ok, lag)
+			}
+			time.Sleep(2 * time.Second)
+		}
+		if _, ok := highest("ReplicationLag", "bts-redis-001"); ok {
+			t.Error("the primary publishes a ReplicationLag")
+		}
+	})
+
 	t.Run("an instance outside the admitted group is refused", func(t *testing.T) {
 		w := w.in(t)
 		if r := w.sh(outsider, cli(primary, "PING")); r.ExitCode == 0 {
@@ -116,7 +150,7 @@ func TestElastiCacheSeed003(t *testing.T) {
 		w.eventually(web, cli(primary, "INFO replication")+" | tr -d '\\r' | grep -x 'connected_slaves:1'", time.Minute)
 		w.eventually(web, cli(reader, "GET after-failover")+" | grep -x yes", time.Minute)
 		events := w.aws("elasticache", "describe-events", "--source-type", "replication-group", "--source-identifier", "bts-redis")
-		if got := get(events, "Events", 2, "Message"); got != "Failover from master node bts-redis-001 to replica node bts-redis-002 completed" {
+		if got := get(events, "Events", 2, "Message"); got != "Failover from primary node bts-redis-001 to replica node bts-redis-002 completed" {
 			t.Errorf("events: %v", events)
 		}
 	})

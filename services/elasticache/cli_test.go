@@ -176,7 +176,7 @@ func TestReplicationGroup(t *testing.T) {
 		msgs = append(msgs, dig(ev, "Message").(string))
 	}
 	want := []string{"Replication group sessions created", "Test Failover API called for node group 0001",
-		"Failover from master node sessions-001 to replica node sessions-002 completed"}
+		"Failover from primary node sessions-001 to replica node sessions-002 completed"}
 	if !slices.Equal(msgs, want) {
 		t.Fatalf("events: %q", msgs)
 	}
@@ -306,7 +306,7 @@ func TestAutomaticFailover(t *testing.T) {
 		t.Errorf("manual after its primary stopped: %s", got)
 	}
 	events := e.must(t, "describe-events", "--source-identifier", "auto-001", "--source-type", "cache-cluster")["Events"].([]any)
-	if len(events) != 2 || dig(events, 1, "Message") != "Failover from master node auto-001 to replica node auto-002 completed" {
+	if len(events) != 2 || dig(events, 1, "Message") != "Failover from primary node auto-001 to replica node auto-002 completed" {
 		t.Errorf("events: %v", events)
 	}
 }

@@ -36,15 +36,23 @@ type env struct {
 	svc *elasticache.Service
 	url string
 	ec2 *ec2sdk.Client
+	clk *clock.Clock
 }
 
 func newEnv(t *testing.T) *env {
+	t.Helper()
+	return newEnvScaled(t, 10)
+}
+
+// newEnvScaled is newEnv with virtual time scale times faster than the
+// wall clock.
+func newEnvScaled(t *testing.T, scale float64) *env {
 	t.Helper()
 	if _, err := exec.LookPath("aws"); err != nil {
 		t.Skip("aws CLI not installed")
 	}
 	st := store.OpenMemory()
-	clk := clock.New(10)
+	clk := clock.New(scale)
 	authority, err := ca.Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -69,7 +77,7 @@ func newEnv(t *testing.T) *env {
 		st.Close()
 	})
 	creds := credentials.NewStaticCredentialsProvider("test", "test", "")
-	return &env{st: st, svc: svc, url: srv.URL,
+	return &env{st: st, svc: svc, url: srv.URL, clk: clk,
 		ec2: ec2sdk.New(ec2sdk.Options{Region: region, BaseEndpoint: aws.String(srv.URL), Credentials: creds})}
 }
 

@@ -54,10 +54,13 @@ func (s *Service) advance() error {
 			if err != nil {
 				return err
 			}
+			if err := s.autoSnapshots(tx, sc, rgs, now); err != nil {
+				return err
+			}
 			for _, rg := range rgs {
 				changed := false
 				switch {
-				case rg.Status == "deleting" && !now.Before(rg.DeleteAt):
+				case rg.Status == "deleting" && rg.FinalSnapshot == "" && !now.Before(rg.DeleteAt):
 					if err := s.remove(tx, sc, rg, now); err != nil {
 						return err
 					}
@@ -194,6 +197,25 @@ func (s *Service) ReportSlot(account, region, id, state, reason string) error {
 	if !strings.HasPrefix(id, sc.slotPrefix()) {
 		return nil
 	}
+	// A primary lost: its replicas' offsets, asked before the transaction,
+	// choose the one promoted.
+	var offsets map[string]int64
+	if state != desired.Running {
+		var lost *replicationGroup
+		err := s.store.View(func(tx *store.Tx) error {
+			rg, n, next, err := findSlot(tx, sc, id)
+			if err == nil && rg != nil && !next && n.Role == "primary" && rg.Status == "available" && rg.AutoFailover {
+				lost = rg
+			}
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if lost != nil {
+			offsets = s.replicaOffsets(context.Background(), sc, lost)
+		}
+	}
 	return s.store.Update(func(tx *store.Tx) error {
 		if ok, err := s.reportMemcachedSlot(tx, sc, id, state); ok || err != nil {
 			return err
@@ -222,7 +244,7 @@ func (s *Service) ReportSlot(account, region, id, state, reason string) error {
 			n.Status, rg.Status = "create-failed", "create-failed"
 			s.log.Warn("elasticache: node failed to start", "cluster", n.Cluster, "reason", reason)
 		case state != desired.Running && n.Role == "primary" && rg.Status == "available" && rg.AutoFailover:
-			if err := failover(tx, sc, rg, now); err != nil {
+			if err := failover(tx, sc, rg, now, offsets); err != nil {
 				return err
 			}
 		default:

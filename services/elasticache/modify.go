@@ -52,8 +52,6 @@ func unsupportedRGChange(in *ecapi.ModifyReplicationGroupMessage, rg *replicatio
 		return "LogDeliveryConfigurations"
 	case in.NotificationTopicArn != nil || in.NotificationTopicStatus != nil:
 		return "notifications to SNS"
-	case in.SnapshotRetentionLimit != nil && *in.SnapshotRetentionLimit > 0:
-		return "SnapshotRetentionLimit above 0 (automatic snapshots)"
 	case in.SnapshottingClusterId != nil:
 		return "SnapshottingClusterId"
 	case in.PreferredMaintenanceWindow != nil:
@@ -127,6 +125,13 @@ func (s *Service) modifyRG(ctx context.Context, in *ecapi.ModifyReplicationGroup
 		}
 		if window != "" {
 			rg.SnapshotWindow = window
+		}
+		if in.SnapshotRetentionLimit != nil {
+			if rg.RetentionLimit == 0 {
+				// Turned on: the first is due at the next window.
+				rg.AutoFrom = now
+			}
+			rg.RetentionLimit = *in.SnapshotRetentionLimit
 		}
 		if err := s.targetChange(tx, sc, rg, in, now); err != nil {
 			return err

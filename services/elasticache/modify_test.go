@@ -41,7 +41,8 @@ func TestModifyReplicationGroup(t *testing.T) {
 	e.fails(t, "InvalidParameterValue", "Some security group Id not recongized by EC2: sg-00000000",
 		"modify-replication-group", "--replication-group-id", "pair", "--security-group-ids", "sg-00000000")
 	e.fails(t, "NotImplemented", "EngineVersion", "modify-replication-group", "--replication-group-id", "pair", "--engine-version", "7.0", "--apply-immediately")
-	e.fails(t, "NotImplemented", "SnapshotRetentionLimit", "modify-replication-group", "--replication-group-id", "pair", "--snapshot-retention-limit", "5")
+	e.fails(t, "InvalidParameterValue", "Invalid value for SnapshotRetentionLimit: -1. It must be 0 or greater.",
+		"modify-replication-group", "--replication-group-id", "pair", "--snapshot-retention-limit", "-1")
 
 	// At once: description, snapshot window, security groups.
 	out := e.must(t, "modify-replication-group", "--replication-group-id", "pair", "--replication-group-description", "after",
@@ -106,7 +107,7 @@ func TestModifyReplicationGroup(t *testing.T) {
 		t.Fatalf("primary endpoint at %s, pair-003 at %s", primaryIP, node3IP)
 	}
 	events := e.must(t, "describe-events", "--source-type", "replication-group", "--source-identifier", "pair")["Events"].([]any)
-	if last := dig(events, len(events)-1, "Message"); last != "Failover from master node pair-001 to replica node pair-003 completed" {
+	if last := dig(events, len(events)-1, "Message"); last != "Failover from primary node pair-001 to replica node pair-003 completed" {
 		t.Fatalf("events: %v", events)
 	}
 	// The group turns automatic failover on again, with its replicas.

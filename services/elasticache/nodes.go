@@ -72,7 +72,8 @@ func (s *Service) Contribute(tx *store.Tx, ds desired.Scope, w *desired.World) e
 			if err != nil {
 				return err
 			}
-			slot.Running = rg.Status != "deleting" && n.Status != "deleting"
+			// A deleting group's nodes run until its final snapshot is taken.
+			slot.Running = rg.Status != "deleting" && n.Status != "deleting" || rg.FinalSnapshot != ""
 			slot.Metrics = nodeMetrics(n.Cluster, "0001")
 			w.Slots = append(w.Slots, slot)
 			if r := n.Next; r != nil {

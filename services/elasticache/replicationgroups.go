@@ -25,8 +25,16 @@ type replicationGroup struct {
 	SecurityGroups          []string
 	Port                    int64
 	AutoFailover, MultiAZ   bool
-	// SnapshotWindow is the daily window asked for, "" for the default.
-	SnapshotWindow string `json:",omitempty"`
+	// SnapshotWindow is the daily window asked for, "" for the default;
+	// RetentionLimit, the days automatic snapshots are kept (0: none
+	// taken); AutoFrom, since when (the last one, or when they were
+	// turned on) the next is due (autosnap.go).
+	SnapshotWindow string    `json:",omitempty"`
+	RetentionLimit int64     `json:",omitempty"`
+	AutoFrom       time.Time `json:",omitzero"`
+	// FinalSnapshot is the snapshot a deleting group waits for before its
+	// nodes stop.
+	FinalSnapshot string `json:",omitempty"`
 	// Pending is a modification under way (the group is modifying).
 	Pending *rgPending `json:",omitempty"`
 	// Target is a node type or parameter group change (scale.go).
@@ -117,6 +125,8 @@ type rgSpec struct {
 	azs                  []string
 	tls                  bool
 	auth                 string
+	window               string
+	retention            int64
 }
 
 func checkCreate(in *ecapi.CreateReplicationGroupMessage) (rgSpec, error) {
@@ -141,6 +151,16 @@ func checkCreate(in *ecapi.CreateReplicationGroupMessage) (rgSpec, error) {
 	}
 	if _, ok := nodeTypes[sp.nodeType]; !ok {
 		return sp, invalidValue("Invalid CacheNodeType: %s", sp.nodeType)
+	}
+	if in.SnapshotWindow != nil {
+		if sp.window, err = checkSnapshotWindow(*in.SnapshotWindow); err != nil {
+			return sp, err
+		}
+	}
+	if in.SnapshotRetentionLimit != nil {
+		if sp.retention = *in.SnapshotRetentionLimit; sp.retention < 0 {
+			return sp, invalidValue("Invalid value for SnapshotRetentionLimit: %d. It must be 0 or greater.", sp.retention)
+		}
 	}
 	if len(in.SnapshotArns) > 0 {
 		return sp, api.NotImplemented("ElastiCache", "CreateReplicationGroup from RDB files in S3 (SnapshotArns)")
@@ -202,6 +222,7 @@ func (s *Service) createRG(ctx context.Context, in *ecapi.CreateReplicationGroup
 	if in.Port != nil {
 		rg.Port = *in.Port
 	}
+	rg.SnapshotWindow, rg.RetentionLimit, rg.AutoFrom = sp.window, sp.retention, now
 	if sp.tls {
 		if rg.TLS, err = s.issue(sc, rg.ID); err != nil {
 			return nil, err
@@ -349,7 +370,7 @@ func (sc scope) rgOut(rg *replicationGroup) *ecapi.ReplicationGroup {
 	out := &ecapi.ReplicationGroup{ARN: str(sc.arn("replicationgroup", rg.ID)), ReplicationGroupId: str(rg.ID),
 		Description: str(rg.Description), Status: str(rg.Status), CacheNodeType: str(rg.NodeType),
 		AutomaticFailover: onOff(rg.AutoFailover), MultiAZ: onOff(rg.MultiAZ), ClusterEnabled: boolp(false), ClusterMode: str("disabled"),
-		SnapshotRetentionLimit: i64(0), SnapshotWindow: str(rg.snapshotWindow()), AuthTokenEnabled: boolp(rg.AuthToken != ""),
+		SnapshotRetentionLimit: i64(rg.RetentionLimit), SnapshotWindow: str(rg.snapshotWindow()), AuthTokenEnabled: boolp(rg.AuthToken != ""),
 		TransitEncryptionEnabled: boolp(rg.TLS != nil), AtRestEncryptionEnabled: boolp(false), ReplicationGroupCreateTime: &rg.Created,
 		DataTiering: str("disabled"), AutoMinorVersionUpgrade: boolp(true), NetworkType: str("ipv4"), IpDiscovery: str("ipv4"),
 		PendingModifiedValues: rg.pendingOut()}
@@ -403,8 +424,11 @@ func (s *Service) describeRGs(ctx context.Context, in *ecapi.DescribeReplication
 
 func (s *Service) deleteRG(ctx context.Context, in *ecapi.DeleteReplicationGroupMessage) (*ecapi.DeleteReplicationGroupResult, error) {
 	sc := scopeOf(ctx)
+	final := deref(in.FinalSnapshotIdentifier)
 	if in.FinalSnapshotIdentifier != nil {
-		return nil, api.NotImplemented("ElastiCache", "DeleteReplicationGroup with a final snapshot")
+		if err := checkName("FinalSnapshotIdentifier", final, 255); err != nil {
+			return nil, err
+		}
 	}
 	if in.RetainPrimaryCluster != nil && *in.RetainPrimaryCluster {
 		return nil, api.NotImplemented("ElastiCache", "DeleteReplicationGroup retaining the primary cluster")
@@ -418,7 +442,32 @@ func (s *Service) deleteRG(ctx context.Context, in *ecapi.DeleteReplicationGroup
 		if rg.Status != "available" && rg.Status != "create-failed" {
 			return api.Errorf("InvalidReplicationGroupState", "Replication group %s has status %s which is not valid for deletion.", rg.ID, rg.Status)
 		}
-		rg.Status, rg.DeleteAt = "deleting", s.now().Add(deleteTime)
+		now := s.now()
+		if final != "" {
+			// A manual snapshot of the primary, which the nodes keep
+			// running for (finishSnapshot).
+			n := rg.primary()
+			if rg.Status != "available" || n == nil || n.Status != "available" {
+				return api.Errorf("InvalidReplicationGroupState", "Replication group %s is not in available state.", rg.ID)
+			}
+			if err := putNewSnapshot(tx, sc, newSnapshot(rg, n, final, now)); err != nil {
+				return err
+			}
+			rg.FinalSnapshot = final
+		}
+		// The group's automatic snapshots go with it.
+		list, err := store.ListAll[snapshot](tx, sc.account, sc.region, kindSnapshot)
+		if err != nil {
+			return err
+		}
+		for _, sn := range list {
+			if sn.Automated && sn.Group == rg.ID {
+				if err := s.dropSnapshot(tx, sc, sn); err != nil {
+					return err
+				}
+			}
+		}
+		rg.Status, rg.DeleteAt = "deleting", now.Add(deleteTime)
 		for _, n := range rg.Nodes {
 			n.Status = "deleting"
 		}
@@ -452,7 +501,7 @@ func (sc scope) clusterOut(rg *replicationGroup, n *node, nodeInfo bool) *ecapi.
 		CacheClusterStatus: str(n.Status), CacheNodeType: str(n.nodeType(rg)), Engine: str(rg.Engine), EngineVersion: str(engineFull(rg.EngineVersion)),
 		NumCacheNodes: i64(1), PreferredAvailabilityZone: str(n.AZ), CacheClusterCreateTime: &n.Created,
 		PreferredMaintenanceWindow: str("sun:06:00-sun:07:00"), CacheSubnetGroupName: str(rg.SubnetGroup),
-		CacheParameterGroup: pg, AutoMinorVersionUpgrade: boolp(true), SnapshotRetentionLimit: i64(0), SnapshotWindow: str(rg.snapshotWindow()),
+		CacheParameterGroup: pg, AutoMinorVersionUpgrade: boolp(true), SnapshotRetentionLimit: i64(rg.RetentionLimit), SnapshotWindow: str(rg.snapshotWindow()),
 		AuthTokenEnabled: boolp(rg.AuthToken != ""), TransitEncryptionEnabled: boolp(rg.TLS != nil), AtRestEncryptionEnabled: boolp(false),
 		ClientDownloadLandingPage:          str("https://console.aws.amazon.com/elasticache/home#client-download:"),
 		ReplicationGroupLogDeliveryEnabled: boolp(false), NetworkType: str("ipv4"), IpDiscovery: str("ipv4"),

@@ -36,6 +36,18 @@ type snapshot struct {
 	Source string `json:",omitempty"`
 	Size   int64  `json:",omitempty"`
 	Reason string `json:",omitempty"`
+	// Automated is an automatic snapshot (autosnap.go), deleted
+	// RetentionLimit days after it was taken.
+	Automated      bool  `json:",omitempty"`
+	RetentionLimit int64 `json:",omitempty"`
+}
+
+// newSnapshot is a snapshot of a group's node, being taken.
+func newSnapshot(rg *replicationGroup, n *node, name string, now time.Time) *snapshot {
+	return &snapshot{Name: name, Status: "creating", Group: rg.ID, Cluster: n.Cluster, Description: rg.Description,
+		Engine: rg.Engine, EngineVersion: rg.EngineVersion, NodeType: n.nodeType(rg), ParamGroup: rg.ParamGroup,
+		SubnetGroup: rg.SubnetGroup, VPC: rg.VPC, AZ: n.AZ, Port: rg.Port, NumNodes: len(rg.Nodes), AutoFailover: rg.AutoFailover,
+		NodeCreated: n.Created, Created: now, StatusSince: now, SnapshotWindow: rg.snapshotWindow()}
 }
 
 func snapshotNotFound(name string) error {
@@ -116,10 +128,7 @@ func (s *Service) createSnapshot(ctx context.Context, in *ecapi.CreateSnapshotMe
 				return api.Errorf("InvalidReplicationGroupState", "Replication group %s is not in available state.", group)
 			}
 		}
-		sn = &snapshot{Name: name, Status: "creating", Group: rg.ID, Cluster: n.Cluster, Description: rg.Description,
-			Engine: rg.Engine, EngineVersion: rg.EngineVersion, NodeType: n.nodeType(rg), ParamGroup: rg.ParamGroup,
-			SubnetGroup: rg.SubnetGroup, VPC: rg.VPC, AZ: n.AZ, Port: rg.Port, NumNodes: len(rg.Nodes), AutoFailover: rg.AutoFailover,
-			NodeCreated: n.Created, Created: now, StatusSince: now, SnapshotWindow: rg.snapshotWindow()}
+		sn = newSnapshot(rg, n, name, now)
 		return putNewSnapshot(tx, sc, sn)
 	})
 	if err != nil {
@@ -166,6 +175,7 @@ func (s *Service) copySnapshot(ctx context.Context, in *ecapi.CopySnapshotMessag
 	c := *src
 	cp := &c
 	cp.Name, cp.Status, cp.Created, cp.StatusSince, cp.Source, cp.File = target, "creating", now, now, source, file
+	cp.Automated, cp.RetentionLimit = false, 0
 	err = s.store.Update(func(tx *store.Tx) error {
 		if cur, err := loadSnapshot(tx, sc, source); err != nil {
 			return err
@@ -209,13 +219,17 @@ func (s *Service) deleteSnapshot(ctx context.Context, in *ecapi.DeleteSnapshotMe
 func (s *Service) describeSnapshots(ctx context.Context, in *ecapi.DescribeSnapshotsMessage) (*ecapi.DescribeSnapshotsListMessage, error) {
 	sc := scopeOf(ctx)
 	name, group, cluster := deref(in.SnapshotName), strings.ToLower(deref(in.ReplicationGroupId)), strings.ToLower(deref(in.CacheClusterId))
+	// AWS's values are system (automatic) and user (manual); the
+	// snapshots' own SnapshotSource values are taken too.
+	var automated *bool
 	switch src := deref(in.SnapshotSource); src {
-	case "", "manual":
-	case "system":
-		// No automatic snapshots are taken.
-		return &ecapi.DescribeSnapshotsListMessage{Snapshots: []*ecapi.Snapshot{}}, nil
+	case "":
+	case "system", "automated":
+		automated = boolp(true)
+	case "user", "manual":
+		automated = boolp(false)
 	default:
-		return nil, invalidValue("Invalid value for SnapshotSource: %s. Valid values are system and manual.", src)
+		return nil, invalidValue("Invalid value for SnapshotSource: %s. Valid values are system and user.", src)
 	}
 	var all []*ecapi.Snapshot
 	err := s.store.View(func(tx *store.Tx) error {
@@ -231,7 +245,8 @@ func (s *Service) describeSnapshots(ctx context.Context, in *ecapi.DescribeSnaps
 		}
 		list, err := store.ListAll[snapshot](tx, sc.account, sc.region, kindSnapshot)
 		for _, sn := range list {
-			if name != "" && sn.Name != name || group != "" && sn.Group != group || cluster != "" && sn.Cluster != cluster {
+			if name != "" && sn.Name != name || group != "" && sn.Group != group || cluster != "" && sn.Cluster != cluster ||
+				automated != nil && sn.Automated != *automated {
 				continue
 			}
 			all = append(all, sc.snapshotOut(sn))
@@ -260,13 +275,17 @@ func (sc scope) snapshotOut(sn *snapshot) *ecapi.Snapshot {
 		ns.SnapshotCreateTime = &sn.StatusSince
 		ns.CacheSize = str(cacheSize(sn.Size))
 	}
+	source := "manual"
+	if sn.Automated {
+		source = "automated"
+	}
 	return &ecapi.Snapshot{ARN: str(sc.arn("snapshot", sn.Name)), SnapshotName: str(sn.Name), SnapshotStatus: str(sn.Status),
-		SnapshotSource: str("manual"), ReplicationGroupId: str(sn.Group), ReplicationGroupDescription: str(sn.Description),
+		SnapshotSource: str(source), ReplicationGroupId: str(sn.Group), ReplicationGroupDescription: str(sn.Description),
 		CacheClusterId: str(sn.Cluster), CacheNodeType: str(sn.NodeType), Engine: str(sn.Engine), EngineVersion: str(engineFull(sn.EngineVersion)),
 		NumCacheNodes: i64(1), NumNodeGroups: i64(1), Port: i64(sn.Port), PreferredAvailabilityZone: str(sn.AZ),
 		CacheClusterCreateTime: &sn.NodeCreated, PreferredMaintenanceWindow: str("sun:06:00-sun:07:00"),
 		CacheParameterGroupName: str(sn.ParamGroup), CacheSubnetGroupName: str(sn.SubnetGroup), VpcId: str(sn.VPC),
-		AutoMinorVersionUpgrade: boolp(true), SnapshotRetentionLimit: i64(0), SnapshotWindow: str(sn.SnapshotWindow),
+		AutoMinorVersionUpgrade: boolp(true), SnapshotRetentionLimit: i64(sn.RetentionLimit), SnapshotWindow: str(sn.SnapshotWindow),
 		AutomaticFailover: str(auto), DataTiering: str("disabled"), NodeSnapshots: []*ecapi.NodeSnapshot{ns}}
 }
 

@@ -29,7 +29,7 @@ const snapshotDelay = 2 * time.Second
 // --rdb over the node's own socket, so neither TLS nor the network is
 // involved; the AUTH token from the node's env file) into a temporary
 // file, then writes it out. redis-cli's chatter goes to standard error.
-const rdbScript = `[ -r /etc/redis/elasticache.env ] && export "$(cat /etc/redis/elasticache.env)"
+const rdbScript = authEnv + `
 f=$(mktemp /var/lib/redis/snapshot.XXXXXX)
 trap 'rm -f "$f"' EXIT
 redis-cli -s /var/lib/redis/redis-server.sock --rdb "$f" >&2 && cat "$f"`
@@ -360,6 +360,17 @@ func (s *Service) finishSnapshot(sc scope, sn *snapshot, failure error) {
 		}
 		if err := recordEvent(tx, sc, now, "cache-cluster", cur.Cluster, msg); err != nil {
 			return err
+		}
+		// A deleting group's final snapshot taken: the group goes now.
+		rg, ok, err := store.Get[replicationGroup](tx, sc.key(kindRG, cur.Group))
+		if err != nil {
+			return err
+		}
+		if ok && rg.FinalSnapshot == cur.Name {
+			rg.FinalSnapshot, rg.DeleteAt = "", now.Add(deleteTime)
+			if err := tx.Put(sc.key(kindRG, rg.ID), rg); err != nil {
+				return err
+			}
 		}
 		return tx.Put(sc.key(kindSnapshot, cur.Name), cur)
 	})
