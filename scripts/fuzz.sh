@@ -46,6 +46,7 @@ targets=(
   "./engines/vpcdns FuzzZoneRecords"
   "./reachability FuzzAnalyze"
   "./cfnhelpers FuzzParseArgs"
+  "./services/elasticache FuzzEngineOutput"
 )
 # Go 1.26's fuzzer can end a clean run with a bare "context deadline
 # exceeded" and no failing input (golang/go#75804): such a run is retried
