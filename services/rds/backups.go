@@ -1,6 +1,7 @@
 package rds
 
 import (
+	"slices"
 	"time"
 
 	"github.com/cloudbox/cloudbox/store"
@@ -105,6 +106,28 @@ func (s *Service) backupsIn(tx *store.Tx, sc scope, now time.Time, act bool, wor
 		*work = true
 		if act {
 			if err := s.dropSnapshot(tx, sc, snap, msgAutoSnapshotDeleted); err != nil {
+				return err
+			}
+		}
+	}
+	// A log archive goes with the last automated backup it serves once
+	// its instance is gone or keeps none.
+	archives, err := store.ListAll[logArchive](tx, sc.account, sc.region, kindLogs)
+	if err != nil {
+		return err
+	}
+	for _, a := range archives {
+		if r := byResource[a.ResourceID]; r != nil && r.BackupRetention > 0 {
+			continue
+		}
+		if slices.ContainsFunc(snaps, func(b *snapshotRecord) bool {
+			return b.Type == "automated" && b.InstanceResourceID == a.ResourceID && (b.Status == "creating" || !backupExpired(b.Created, b.Retention, now))
+		}) {
+			continue
+		}
+		*work = true
+		if act {
+			if err := s.dropLogs(tx, sc, a); err != nil {
 				return err
 			}
 		}

@@ -54,6 +54,10 @@ type snapshotRecord struct {
 	// snapshot has no content: no data plane); Size its bytes.
 	File string
 	Size int64
+	// GTID is the position the dump is consistent with, when HasGTID:
+	// where a point-in-time restore from it replays the binary logs.
+	GTID    string
+	HasGTID bool
 	// Reason is why the snapshot failed.
 	Reason string
 	Tags   []tag
@@ -352,7 +356,15 @@ func (s *Service) CopyDBSnapshot(ctx context.Context, in *rdsapi.CopyDBSnapshotM
 // restoreKey carries a restore's snapshot into CreateDBInstance.
 type restoreKey struct{}
 
-type restoreSpec struct{ snapshot, file string }
+// restoreSpec is a restore: the backup or snapshot loaded and its dump's
+// link; for a point-in-time restore also its source, its time, the logs
+// replayed (links) and where they stop on the node's clock.
+type restoreSpec struct {
+	snapshot, file string
+	source         string
+	to, stop       time.Time
+	replay         []replayLog
+}
 
 // restoreOf is the snapshot (and its dump's link) a DB instance being
 // created is restored from; nil for a new one.

@@ -63,7 +63,7 @@ func category(msg string) string {
 	if c, ok := categories[msg]; ok {
 		return c
 	}
-	if strings.HasPrefix(msg, "Restored from snapshot ") {
+	if strings.HasPrefix(msg, "Restored from snapshot ") || strings.HasPrefix(msg, "Restored from DB instance ") {
 		return "restoration"
 	}
 	return "notification"

@@ -41,6 +41,7 @@ func (s *Service) CreateDBInstance(ctx context.Context, in *rdsapi.CreateDBInsta
 	}
 	if spec := restoreOf(ctx); spec != nil {
 		r.Restore, r.RestoreFile = spec.snapshot, spec.file
+		r.RestoreSource, r.RestoreTo, r.Replay, r.ReplayStop = spec.source, spec.to, spec.replay, spec.stop
 	}
 	if !validIdentifier(r.ID, 63) {
 		return nil, notAnIdentifier("DBInstanceIdentifier")
@@ -253,7 +254,13 @@ func describe(tx *store.Tx, sc scope, r *instanceRecord) (*rdsapi.DBInstance, er
 		out.DBSubnetGroup.DBSubnetGroupArn = nil // AWS leaves it out here
 	}
 	if r.BackupRetention > 0 && r.Status != "creating" {
-		out.LatestRestorableTime = ptr(r.Created)
+		latest, ok, err := latestRestorable(tx, sc, r)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out.LatestRestorableTime = ptr(latest)
+		}
 	}
 	return out, nil
 }

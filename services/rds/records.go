@@ -114,6 +114,13 @@ type instanceRecord struct {
 	// RestoreFile its dump (relative to the files directory) until the
 	// node has loaded it.
 	Restore, RestoreFile string
+	// RestoreSource is the instance a point-in-time restore came from,
+	// RestoreTo its time; Replay the logs (links) its node replays after
+	// the dump, up to ReplayStop on the node's clock.
+	RestoreSource string
+	RestoreTo     time.Time
+	Replay        []replayLog
+	ReplayStop    time.Time
 }
 
 // instanceRef names a DB instance in any account and region; a read

@@ -105,6 +105,7 @@ func (s *Service) Handlers() *rdsapi.Handlers {
 		DeleteDBSnapshot:                s.DeleteDBSnapshot,
 		CopyDBSnapshot:                  s.CopyDBSnapshot,
 		RestoreDBInstanceFromDBSnapshot: s.RestoreDBInstanceFromDBSnapshot,
+		RestoreDBInstanceToPointInTime:  s.RestoreDBInstanceToPointInTime,
 	}
 }
 

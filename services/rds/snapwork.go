@@ -28,9 +28,11 @@ const snapshotDelay = 2 * time.Second
 
 // dumpCommand takes a consistent logical dump of every database, the
 // users and grants (the mysql schema) included, as root over the node's
-// socket.
+// socket; its head records, commented out, the GTID position it is
+// consistent with, where a point-in-time restore replays the binary
+// logs from.
 var dumpCommand = []string{"mariadb-dump", "--protocol=socket", "-uroot", "--all-databases", "--single-transaction",
-	"--routines", "--events", "--triggers", "--hex-blob"}
+	"--routines", "--events", "--triggers", "--hex-blob", "--gtid", "--master-data=2"}
 
 // restoreDir holds a restored node's handshake with RDS: its first-boot
 // script says ready once MariaDB serves and waits for loaded (or failed).
@@ -145,9 +147,14 @@ func (sn *snapshotter) release(k store.Key) {
 // written once, so a copy or a restore shares the file) and returns it,
 // relative to the files directory.
 func (sn *snapshotter) link(sc scope, from, sub string) (string, error) {
+	return sn.linkAs(sc, from, sub, ".sql")
+}
+
+// linkAs is link with the name's extension.
+func (sn *snapshotter) linkAs(sc scope, from, sub, ext string) (string, error) {
 	// The name starts with the time, which sweepRestores reads (a link's
 	// inode keeps the dump's times).
-	rel := filepath.Join(snapshotDir(sc, sub), fmt.Sprintf("%d-%s.sql", time.Now().Unix(), randomLabel(12)))
+	rel := filepath.Join(snapshotDir(sc, sub), fmt.Sprintf("%d-%s%s", time.Now().Unix(), randomLabel(12), ext))
 	to := sn.path(rel)
 	if err := os.MkdirAll(filepath.Dir(to), 0o700); err != nil {
 		return "", err
@@ -169,6 +176,9 @@ func (s *Service) sweepRestores() error {
 	err := s.store.View(func(tx *store.Tx) error {
 		return s.eachInstance(tx, func(_ scope, r *instanceRecord) error {
 			want[r.RestoreFile] = true
+			for _, l := range r.Replay {
+				want[l.File] = true
+			}
 			return nil
 		})
 	})
@@ -177,6 +187,8 @@ func (s *Service) sweepRestores() error {
 	}
 	root := s.snaps.path("")
 	links, _ := filepath.Glob(filepath.Join(root, "rds", "*", "*", "restore", "*.sql"))
+	logs, _ := filepath.Glob(filepath.Join(root, "rds", "*", "*", "restore", "*.binlog"))
+	links = append(links, logs...)
 	for _, l := range links {
 		rel, err := filepath.Rel(root, l)
 		var made int64
@@ -211,6 +223,9 @@ func (s *Service) runSnapshots(events <-chan store.Event) {
 		case <-tick.C:
 			if err := s.backups(); err != nil {
 				s.log.Warn("rds: automated backups", "error", err)
+			}
+			if err := s.archiveStep(); err != nil {
+				s.log.Warn("rds: archiving the binary logs", "error", err)
 			}
 			if err := s.snapshotStep(); err != nil {
 				s.log.Warn("rds: snapshots", "error", err)
@@ -369,6 +384,10 @@ func (s *Service) dump(sc scope, snap *snapshotRecord) error {
 		return err
 	}
 	snap.File, snap.Size = rel, fi.Size()
+	if f, err := os.Open(final); err == nil {
+		snap.GTID, snap.HasGTID = dumpPosition(f)
+		f.Close()
+	}
 	s.log.Info("rds: dumped a DB instance", "account", sc.account, "region", sc.region, "snapshot", snap.ID,
 		"instance", snap.Instance, "bytes", snap.Size, "took", time.Since(start).Round(time.Millisecond))
 	return nil
@@ -456,6 +475,7 @@ func (s *Service) finishSnapshot(sc scope, snap *snapshotRecord, failure error) 
 			return s.freeNode(tx, sc, snap, now)
 		}
 		cur.File, cur.Size, cur.CopyOf, cur.StatusSince = snap.File, snap.Size, "", now
+		cur.GTID, cur.HasGTID = snap.GTID, snap.HasGTID
 		msg := msgSnapshotCreated
 		switch {
 		case failure != nil:
@@ -521,7 +541,7 @@ func (s *Service) restore(sc scope, r *instanceRecord) {
 		return // not ready yet: the next step asks again
 	}
 	if failure == nil {
-		failure = s.load(ctx, ex, slot, s.snaps.path(r.RestoreFile), r.ReplPassword)
+		failure = s.load(ctx, ex, slot, s.snaps.path(r.RestoreFile), r.ReplPassword, func() error { return s.replay(ctx, ex, slot, r) })
 	}
 	flag := "loaded"
 	if failure != nil {
@@ -536,12 +556,16 @@ func (s *Service) restore(sc scope, r *instanceRecord) {
 		if err != nil || !ok || cur.ResourceID != r.ResourceID || cur.RestoreFile == "" {
 			return err
 		}
-		cur.RestoreFile = ""
+		cur.RestoreFile, cur.Replay = "", nil
 		if failure != nil {
 			cur.Reason = failure.Error()
 			return s.move(tx, sc, cur, "incompatible-restore", now, msgFailed)
 		}
-		if err := event(tx, sc, cur.ID, now, msgRestored(cur.Restore)); err != nil {
+		msg := msgRestored(cur.Restore)
+		if cur.RestoreSource != "" {
+			msg = msgRestoredTo(cur.RestoreSource, cur.RestoreTo)
+		}
+		if err := event(tx, sc, cur.ID, now, msg); err != nil {
 			return err
 		}
 		return tx.Put(sc.key(kindInstance, cur.ID), cur)
@@ -551,12 +575,15 @@ func (s *Service) restore(sc scope, r *instanceRecord) {
 		return
 	}
 	os.Remove(s.snaps.path(r.RestoreFile))
+	for _, l := range r.Replay {
+		os.Remove(s.snaps.path(l.File))
+	}
 }
 
-// load streams a dump into the node's engine, then gives the replication
-// user its password and reloads the privileges the dump's mysql schema
-// brought.
-func (s *Service) load(ctx context.Context, ex desired.SlotExec, slot, path, replPassword string) error {
+// load streams a dump into the node's engine, then replays what a
+// point-in-time restore adds (then), gives the replication user its
+// password and reloads the privileges the dump's mysql schema brought.
+func (s *Service) load(ctx context.Context, ex desired.SlotExec, slot, path, replPassword string, then func() error) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -566,6 +593,9 @@ func (s *Service) load(ctx context.Context, ex desired.SlotExec, slot, path, rep
 	code, err := ex.ExecSlot(ctx, slot, []string{"mariadb", "--protocol=socket", "-uroot"}, f, nil)
 	if err == nil && code != 0 {
 		err = fmt.Errorf("loading the dump: mariadb exited with status %d", code)
+	}
+	if err == nil {
+		err = then()
 	}
 	if err != nil {
 		return err
