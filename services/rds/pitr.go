@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cloudbox/cloudbox/desired"
 	rdsapi "github.com/cloudbox/cloudbox/api/rds"
+	"github.com/cloudbox/cloudbox/desired"
 	"github.com/cloudbox/cloudbox/store"
 )
 
