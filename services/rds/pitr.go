@@ -41,11 +41,21 @@ type pitrPlan struct {
 // position, or, without a data plane, a backup without content.
 func restorable(b *snapshotRecord) bool { return b.File == "" || b.HasGTID }
 
+// Restorable times are whole seconds, as RDS shows them and as the
+// node's log stamps its events: a backup counts from the second after it
+// ended, a log up to the second it was closed in.
+func backupEnd(b *snapshotRecord) time.Time {
+	if t := b.StatusSince.Truncate(time.Second); !t.Equal(b.StatusSince) {
+		return t.Add(time.Second)
+	}
+	return b.StatusSince
+}
+
 // replayFrom is how far the archive carries backup b: the logs to replay
 // after it, each from the position reached, in order, and the latest
 // time they cover (b's end when none). A gap in the logs ends it.
 func replayFrom(b *snapshotRecord, a *logArchive) (time.Time, []replayLog) {
-	reach := b.StatusSince
+	reach := backupEnd(b)
 	if a == nil || b.File == "" {
 		return reach, nil
 	}
@@ -64,8 +74,8 @@ func replayFrom(b *snapshotRecord, a *logArchive) (time.Time, []replayLog) {
 			logs = append(logs, replayLog{File: seg.File, Start: cur.String(), To: seg.To})
 			cur = cur.advance(end)
 		}
-		if seg.To.After(reach) {
-			reach = seg.To
+		if to := seg.To.Truncate(time.Second); to.After(reach) {
+			reach = to
 		}
 	}
 	return reach, logs
@@ -80,10 +90,10 @@ func restoreWindow(backups []*snapshotRecord, a *logArchive) (earliest, latest t
 		if !restorable(b) {
 			continue
 		}
-		if first == nil || b.StatusSince.Before(first.StatusSince) {
+		if first == nil || backupEnd(b).Before(backupEnd(first)) {
 			first = b
 		}
-		if last == nil || b.StatusSince.After(last.StatusSince) {
+		if last == nil || backupEnd(b).After(backupEnd(last)) {
 			last = b
 		}
 	}
@@ -91,7 +101,7 @@ func restoreWindow(backups []*snapshotRecord, a *logArchive) (earliest, latest t
 		return time.Time{}, time.Time{}, false
 	}
 	latest, _ = replayFrom(last, a)
-	return first.StatusSince, latest, true
+	return backupEnd(first), latest, true
 }
 
 // planRestore is the restore to t: the newest backup ended by t and the
@@ -100,7 +110,7 @@ func restoreWindow(backups []*snapshotRecord, a *logArchive) (earliest, latest t
 func planRestore(backups []*snapshotRecord, a *logArchive, t time.Time, scale float64) (*pitrPlan, bool) {
 	var b *snapshotRecord
 	for _, c := range backups {
-		if restorable(c) && !c.StatusSince.After(t) && (b == nil || c.StatusSince.After(b.StatusSince)) {
+		if restorable(c) && !backupEnd(c).After(t) && (b == nil || backupEnd(c).After(backupEnd(b))) {
 			b = c
 		}
 	}
