@@ -210,6 +210,9 @@ func (s *Service) archive(ctx context.Context, sc scope, r *instanceRecord) erro
 	if err != nil {
 		return err
 	}
+	if names[len(names)-1] <= last {
+		last = "" // the node's log was reset (RESET MASTER when it was copied anew)
+	}
 	first := len(names) - 1 // the file being written stays
 	for first > 0 && names[first-1] > last {
 		first--
@@ -269,7 +272,9 @@ func (s *Service) archive(ctx context.Context, sc scope, r *instanceRecord) erro
 // copyLog copies one closed binary log out of the node, durably (a
 // temporary file synced, renamed, its directory synced).
 func (s *Service) copyLog(ctx context.Context, ex desired.SlotExec, sc scope, r *instanceRecord, slot, dir, name string) (string, error) {
-	rel := filepath.Join(snapshotDir(sc, "logs"), strings.ToLower(r.ResourceID), slot+"."+name)
+	// A node's names start over when its log is reset: the copy's name
+	// is its own.
+	rel := filepath.Join(snapshotDir(sc, "logs"), strings.ToLower(r.ResourceID), slot+"."+randomLabel(8)+"."+name)
 	final := s.snaps.path(rel)
 	if err := os.MkdirAll(filepath.Dir(final), 0o700); err != nil {
 		return "", err
