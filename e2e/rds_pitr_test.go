@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,6 +18,21 @@ func TestRDSPointInTimeRestore(t *testing.T) {
 	t.Parallel() // with the other data-tier tests (see TestRDSSeed003)
 	dir := t.TempDir()
 	w := newVPCWorld(t, Opts{DataDir: dir})
+	t.Cleanup(func() {
+		if t.Failed() { // RDS's side of it, from the daemon's log
+			dumps, _ := filepath.Glob(filepath.Join(dir, "rds", "*", "*", "snapshots", "*.sql"))
+			for _, d := range dumps {
+				if b, err := os.ReadFile(d); err == nil {
+					t.Logf("%s:\n%.1500s", d, b)
+				}
+			}
+			for _, l := range strings.Split(w.c.Stderr(), "\n") {
+				if strings.Contains(l, "rds") && (strings.Contains(l, "WARN") || strings.Contains(l, "ERROR") || strings.Contains(l, "dump")) {
+					t.Log(l)
+				}
+			}
+		}
+	})
 	net := w.seedNetwork()
 	webSG := get(w.aws("ec2", "create-security-group", "--group-name", "web", "--description", "web", "--vpc-id", net.vpc), "GroupId")
 	dbSG := get(w.aws("ec2", "create-security-group", "--group-name", "db", "--description", "database", "--vpc-id", net.vpc), "GroupId")

@@ -92,37 +92,28 @@ func (p gtidPos) advance(q gtidPos) gtidPos {
 	return out
 }
 
-// dumpHeadLimit bounds how much of a dump's head is read for its
-// position: mariadb-dump writes it before any data.
-const dumpHeadLimit = 64 << 10
+// dumpTailLimit bounds how much of a dump's end is read for its
+// position: mariadb-dump writes it after the data.
+const dumpTailLimit = 64 << 10
 
 // dumpPosition reads the GTID position a dump made with --gtid
-// --master-data=2 records in its head ("-- SET GLOBAL
-// gtid_slave_pos='0-1-57';"); ok is false when it records none.
+// --master-data=2 records, commented out, after its data ("-- SET GLOBAL
+// gtid_slave_pos='0-1-57';"), from r, the dump's end; ok is false when it
+// records none.
 func dumpPosition(r io.Reader) (string, bool) {
-	sc := bufio.NewScanner(io.LimitReader(r, dumpHeadLimit))
-	sc.Buffer(make([]byte, 0, 4096), dumpHeadLimit)
-	const marker = "SET GLOBAL gtid_slave_pos='"
+	sc := bufio.NewScanner(io.LimitReader(r, dumpTailLimit))
+	sc.Buffer(make([]byte, 0, 4096), dumpTailLimit)
+	const marker = "-- SET GLOBAL gtid_slave_pos='"
+	pos, found := "", false
 	for sc.Scan() {
-		line := sc.Text()
-		if !strings.HasPrefix(line, "--") {
-			if strings.HasPrefix(line, "INSERT ") || strings.HasPrefix(line, "CREATE TABLE") {
-				return "", false // the data began: none recorded
-			}
-			continue
-		}
-		_, rest, ok := strings.Cut(line, marker)
+		rest, ok := strings.CutPrefix(sc.Text(), marker)
 		if !ok {
 			continue
 		}
 		list, _, ok := strings.Cut(rest, "'")
-		if !ok {
-			return "", false
+		if _, valid := parseGTIDList(list); ok && valid {
+			pos, found = list, true
 		}
-		if _, ok := parseGTIDList(list); !ok {
-			return "", false
-		}
-		return list, true
 	}
-	return "", false
+	return pos, found
 }

@@ -385,6 +385,7 @@ func (s *Service) dump(sc scope, snap *snapshotRecord) error {
 	}
 	snap.File, snap.Size = rel, fi.Size()
 	if f, err := os.Open(final); err == nil {
+		f.Seek(max(0, snap.Size-dumpTailLimit), io.SeekStart)
 		snap.GTID, snap.HasGTID = dumpPosition(f)
 		f.Close()
 	}
