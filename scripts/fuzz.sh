@@ -30,6 +30,8 @@ targets=(
   "./services/cloudformation FuzzHandle"
   "./services/rds FuzzUserInput"
   "./services/rds FuzzSnapshotRef"
+  "./services/rds FuzzGTIDList"
+  "./services/rds FuzzNodeOutputs"
   "./services/elasticache FuzzInputs"
   "./services/iam FuzzSAMLMetadata"
   "./services/iam FuzzServerCertificate"
