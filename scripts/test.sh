@@ -59,10 +59,11 @@ if [ "$(id -u)" = 0 ]; then
 fi
 
 step "tests (race detector on)"
-# The end-to-end package runs real daemons, instances and clients: more
-# than go test's default 10 minutes on two loaded cores (about 20 now; the
-# bound leaves room for a slow machine, it is not the target).
-go test -race -count=1 -timeout 50m ./...
+# The end-to-end package runs real daemons, instances, databases and
+# caches (whose first boots install their engines) and clients: 35 to 45
+# minutes on two cores; the bound leaves room for a slow machine and CI's
+# 90 minutes for the rest, it is not the target.
+go test -race -count=1 -timeout 70m ./...
 
 if [ -z "${QUICK:-}" ]; then
   step "fuzzing every decoder briefly (scripts/fuzz.sh runs them longer)"
