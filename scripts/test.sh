@@ -60,9 +60,9 @@ fi
 
 step "tests (race detector on)"
 # The end-to-end package runs real daemons, instances, databases and
-# caches (whose first boots install their engines) and clients: 35 to 45
-# minutes on two cores; the bound leaves room for a slow machine and CI's
-# 90 minutes for the rest, it is not the target.
+# caches (whose first boots install their engines) and clients: 15
+# minutes on two quiet cores, 40 on loaded ones; the bound leaves room for
+# a slow machine within CI's 90 minutes, it is not the target.
 go test -race -count=1 -timeout 70m ./...
 
 if [ -z "${QUICK:-}" ]; then
