@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -919,4 +920,36 @@ func checkGroups(groups []types.SecurityGroup, want map[string]bool, bastion str
 		return fmt.Errorf("DescribeSecurityGroups: %d of the %d created groups listed (%d groups in all)", len(seen), len(want), len(groups))
 	}
 	return nil
+}
+
+// allowFrom lets the members of group from open connections to group on
+// port.
+func (e *ec2Conn) allowFrom(ctx context.Context, group, from string, port int32) error {
+	_, err := e.api.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: aws.String(group),
+		IpPermissions: []types.IpPermission{{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(port), ToPort: aws.Int32(port),
+			UserIdGroupPairs: []types.UserIdGroupPair{{GroupId: aws.String(from)}}}}})
+	return err
+}
+
+// launchClient starts the instance a data-tier benchmark drives its load
+// from: Amazon Linux 2 on a c5.large in subnet, behind group, with
+// package installed by yum at its first boot.
+func (e *ec2Conn) launchClient(ctx context.Context, subnet, group, pkg string) (string, error) {
+	imgs, err := e.api.DescribeImages(ctx, &ec2.DescribeImagesInput{Owners: []string{"amazon"}, Filters: []types.Filter{
+		{Name: aws.String("name"), Values: []string{"amzn2-ami-hvm-*"}}, {Name: aws.String("architecture"), Values: []string{"x86_64"}}}})
+	if err != nil {
+		return "", err
+	}
+	if len(imgs.Images) == 0 {
+		return "", errors.New("DescribeImages: no amzn2-ami-hvm-* x86_64 image")
+	}
+	run, err := e.api.RunInstances(ctx, &ec2.RunInstancesInput{
+		ImageId: imgs.Images[0].ImageId, InstanceType: types.InstanceTypeC5Large, MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
+		SubnetId: aws.String(subnet), SecurityGroupIds: []string{group},
+		UserData: aws.String(base64.StdEncoding.EncodeToString([]byte("#!/bin/bash\nyum install -y " + pkg + " >/var/log/install.log 2>&1\n"))),
+	})
+	if err != nil {
+		return "", err
+	}
+	return aws.ToString(run.Instances[0].InstanceId), nil
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -13,9 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/cloudbox/cloudbox/controllers"
 )
@@ -110,28 +107,12 @@ func buildECWorld(ctx context.Context, c *dpCloud) (*ecWorld, error) {
 	if _, err := api.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{net.client}}); err != nil {
 		return nil, err
 	}
-	if _, err := api.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: aws.String(net.dbSG),
-		IpPermissions: []types.IpPermission{{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(6379), ToPort: aws.Int32(6379),
-			UserIdGroupPairs: []types.UserIdGroupPair{{GroupId: aws.String(net.clientSG)}}}}}); err != nil {
+	if err := c.ec2.allowFrom(ctx, net.dbSG, net.clientSG, 6379); err != nil {
 		return nil, err
 	}
-	imgs, err := api.DescribeImages(ctx, &ec2.DescribeImagesInput{Owners: []string{"amazon"}, Filters: []types.Filter{
-		{Name: aws.String("name"), Values: []string{"amzn2-ami-hvm-*"}}, {Name: aws.String("architecture"), Values: []string{"x86_64"}}}})
-	if err != nil {
+	if w.client, err = c.ec2.launchClient(ctx, net.subnetA, net.clientSG, "redis"); err != nil {
 		return nil, err
 	}
-	if len(imgs.Images) == 0 {
-		return nil, errors.New("DescribeImages: no amzn2-ami-hvm-* x86_64 image")
-	}
-	run, err := api.RunInstances(ctx, &ec2.RunInstancesInput{
-		ImageId: imgs.Images[0].ImageId, InstanceType: types.InstanceTypeC5Large, MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
-		SubnetId: aws.String(net.subnetA), SecurityGroupIds: []string{net.clientSG},
-		UserData: aws.String(base64.StdEncoding.EncodeToString([]byte("#!/bin/bash\nyum install -y redis >/var/log/install.log 2>&1\n"))),
-	})
-	if err != nil {
-		return nil, err
-	}
-	w.client = aws.ToString(run.Instances[0].InstanceId)
 	return w, nil
 }
 

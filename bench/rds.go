@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -193,29 +192,12 @@ func buildRDSWorld(ctx context.Context, c *dpCloud) (*rdsWorld, error) {
 	if w.dbSG, err = group("bench-db"); err != nil {
 		return nil, err
 	}
-	if _, err := api.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: aws.String(w.dbSG),
-		IpPermissions: []types.IpPermission{{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(3306), ToPort: aws.Int32(3306),
-			UserIdGroupPairs: []types.UserIdGroupPair{{GroupId: aws.String(w.clientSG)}}}}}); err != nil {
+	if err := c.ec2.allowFrom(ctx, w.dbSG, w.clientSG, 3306); err != nil {
 		return nil, err
 	}
-
-	imgs, err := api.DescribeImages(ctx, &ec2.DescribeImagesInput{Owners: []string{"amazon"}, Filters: []types.Filter{
-		{Name: aws.String("name"), Values: []string{"amzn2-ami-hvm-*"}}, {Name: aws.String("architecture"), Values: []string{"x86_64"}}}})
-	if err != nil {
+	if w.client, err = c.ec2.launchClient(ctx, w.subnetA, w.clientSG, "mysql"); err != nil {
 		return nil, err
 	}
-	if len(imgs.Images) == 0 {
-		return nil, errors.New("DescribeImages: no amzn2-ami-hvm-* x86_64 image")
-	}
-	run, err := api.RunInstances(ctx, &ec2.RunInstancesInput{
-		ImageId: imgs.Images[0].ImageId, InstanceType: types.InstanceTypeC5Large, MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
-		SubnetId: aws.String(w.subnetA), SecurityGroupIds: []string{w.clientSG},
-		UserData: aws.String(base64.StdEncoding.EncodeToString([]byte("#!/bin/bash\nyum install -y mysql >/var/log/install.log 2>&1\n"))),
-	})
-	if err != nil {
-		return nil, err
-	}
-	w.client = aws.ToString(run.Instances[0].InstanceId)
 	return w, nil
 }
 
