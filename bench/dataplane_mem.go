@@ -195,3 +195,37 @@ func readInt(path string) (int64, error) {
 	}
 	return strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
 }
+
+// idleNodeMemory adds to s the memory of idle data-tier nodes (kind
+// "DB" or "cache"): each node's cgroup, found from its init's PID.
+func idleNodeMemory(c *dpCloud, s *section, kind string, nodes []string, initOf func(string) (int, error)) error {
+	var mem []instanceMemory
+	for _, n := range nodes {
+		pid, err := initOf(n)
+		if err != nil {
+			return err
+		}
+		id, err := cgroupOf(pid)
+		if err != nil {
+			return err
+		}
+		m, err := readInstanceMemory(c.daemonID, id)
+		if err != nil {
+			return err
+		}
+		c.r.logf("  %s: cgroup %s, %s (anon %s), %d processes", n, id, mb(m.usage), mb(m.anon), m.procs)
+		mem = append(mem, m)
+	}
+	col := func(name string, f func(instanceMemory) int64) {
+		var v []int64
+		for _, m := range mem {
+			v = append(v, f(m))
+		}
+		slices.Sort(v)
+		s.table.rows = append(s.table.rows, []string{name, mb(v[(len(v)-1)/2]), mb(v[0]), mb(v[len(v)-1]), strconv.Itoa(len(v))})
+	}
+	col("Idle "+kind+" node: cgroup memory.current (incl. page cache)", func(m instanceMemory) int64 { return m.usage })
+	col("Idle "+kind+" node: cgroup anonymous memory", func(m instanceMemory) int64 { return m.anon })
+	col("Idle "+kind+" node: PSS of its processes", func(m instanceMemory) int64 { return m.pss })
+	return nil
+}

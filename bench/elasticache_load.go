@@ -296,33 +296,5 @@ func (w *ecWorld) memory(ctx context.Context, s *section) error {
 		return ctx.Err()
 	case <-time.After(10 * time.Second):
 	}
-	var mem []instanceMemory
-	for _, cl := range w.clusters() {
-		pid, err := w.net.nodeInit(w.prefix + cl)
-		if err != nil {
-			return err
-		}
-		id, err := cgroupOf(pid)
-		if err != nil {
-			return err
-		}
-		m, err := readInstanceMemory(w.c.daemonID, id)
-		if err != nil {
-			return err
-		}
-		w.c.r.logf("  %s: cgroup %s, %s (anon %s), %d processes", cl, id, mb(m.usage), mb(m.anon), m.procs)
-		mem = append(mem, m)
-	}
-	col := func(name string, f func(instanceMemory) int64) {
-		var v []int64
-		for _, m := range mem {
-			v = append(v, f(m))
-		}
-		slices.Sort(v)
-		s.table.rows = append(s.table.rows, []string{name, mb(v[(len(v)-1)/2]), mb(v[0]), mb(v[len(v)-1]), strconv.Itoa(len(v))})
-	}
-	col("Idle cache node: cgroup memory.current (incl. page cache)", func(m instanceMemory) int64 { return m.usage })
-	col("Idle cache node: cgroup anonymous memory", func(m instanceMemory) int64 { return m.anon })
-	col("Idle cache node: PSS of its processes", func(m instanceMemory) int64 { return m.pss })
-	return nil
+	return idleNodeMemory(w.c, s, "cache", w.clusters(), func(cl string) (int, error) { return w.net.nodeInit(w.prefix + cl) })
 }

@@ -337,35 +337,7 @@ func (w *rdsWorld) memory(ctx context.Context, s *section) error {
 		return ctx.Err()
 	case <-time.After(10 * time.Second):
 	}
-	var mem []instanceMemory
-	for _, slot := range w.slots() {
-		pid, err := w.nodeInit(slot)
-		if err != nil {
-			return err
-		}
-		id, err := cgroupOf(pid)
-		if err != nil {
-			return err
-		}
-		m, err := readInstanceMemory(w.c.daemonID, id)
-		if err != nil {
-			return err
-		}
-		w.c.r.logf("  %s: cgroup %s, %s (anon %s), %d processes", slot, id, mb(m.usage), mb(m.anon), m.procs)
-		mem = append(mem, m)
-	}
-	col := func(name string, f func(instanceMemory) int64) {
-		var v []int64
-		for _, m := range mem {
-			v = append(v, f(m))
-		}
-		slices.Sort(v)
-		s.table.rows = append(s.table.rows, []string{name, mb(v[(len(v)-1)/2]), mb(v[0]), mb(v[len(v)-1]), strconv.Itoa(len(v))})
-	}
-	col("Idle DB node: cgroup memory.current (incl. page cache)", func(m instanceMemory) int64 { return m.usage })
-	col("Idle DB node: cgroup anonymous memory", func(m instanceMemory) int64 { return m.anon })
-	col("Idle DB node: PSS of its processes", func(m instanceMemory) int64 { return m.pss })
-	return nil
+	return idleNodeMemory(w.c, s, "DB", w.slots(), w.nodeInit)
 }
 
 // cgroupOf is the last element of a process's cgroup path (the slot's
