@@ -307,3 +307,13 @@ func medianOf(v []float64) float64 {
 	slices.Sort(v)
 	return v[(len(v)-1)/2]
 }
+
+// onDataplane runs measure on a fresh data-plane daemon, which it removes
+// afterwards whatever measure returned.
+func onDataplane(ctx context.Context, r *runner, measure func(c *dpCloud) error) error {
+	c, err := startDataplaneDaemon(ctx, r, "cloudbox (data plane)")
+	if err != nil {
+		return err
+	}
+	return errors.Join(measure(c), c.close())
+}

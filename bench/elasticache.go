@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -68,21 +67,14 @@ func benchElastiCache(ctx context.Context, r *runner) (section, error) {
 			rdsVPC, ecClass, ecBenchRequests, ecBenchClients, ecBenchKeys, ecBenchRuns, ecClass, ecFailovers),
 		table: table{header: []string{"Measurement", "p50 / median", "min", "max", "Samples"}},
 	}
-	c, err := startDataplaneDaemon(ctx, r, "cloudbox (data plane)")
-	if err != nil {
-		return s, err
-	}
-	err = func() error {
+	err := onDataplane(ctx, r, func(c *dpCloud) error {
 		w, err := buildECWorld(ctx, c)
 		if err != nil {
 			return err
 		}
 		return w.measure(ctx, &s)
-	}()
-	if err = errors.Join(err, c.close()); err != nil {
-		return s, err
-	}
-	return s, nil
+	})
+	return s, err
 }
 
 // ecWorld is the bench's VPC once the client instance can run redis-cli.

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -77,21 +76,14 @@ func benchRDS(ctx context.Context, r *runner) (section, error) {
 			rdsVPC, rdsClass, rdsFailovers, rdsSlapClients, rdsSlapQueries, rdsSlapRuns, rdsClass),
 		table: table{header: []string{"Measurement", "p50 / median", "min", "max", "Samples"}},
 	}
-	c, err := startDataplaneDaemon(ctx, r, "cloudbox (data plane)")
-	if err != nil {
-		return s, err
-	}
-	err = func() error {
+	err := onDataplane(ctx, r, func(c *dpCloud) error {
 		w, err := buildRDSWorld(ctx, c)
 		if err != nil {
 			return err
 		}
 		return w.measure(ctx, &s)
-	}()
-	if err = errors.Join(err, c.close()); err != nil {
-		return s, err
-	}
-	return s, nil
+	})
+	return s, err
 }
 
 // rdsWorld is the bench's VPC once the client instance can run mysql.
