@@ -424,7 +424,13 @@ func TestElastiCachePHPSessions(t *testing.T) {
 		w.shOK(id, "echo "+primary+" > /etc/redis-endpoint")
 	}
 	for _, id := range ids {
-		w.eventually(id, "curl -s -f --max-time 5 http://localhost/session.php | grep -q ' 1$'", 4*time.Minute)
+		// Apache, PHP and php-redis come from the mirror at first boot;
+		// on two loaded cores that can take minutes.
+		if console := w.userDataDone(id, 15*time.Minute); !strings.Contains(console, "exited with status 0") {
+			t.Fatalf("the user data of %s failed:\n%s", id, console)
+		}
+		// The page's answer and status show in the failure, if any.
+		w.eventually(id, `out=$(curl -s --max-time 5 -w ' HTTP%{http_code}' http://localhost/session.php); echo "$out"; echo "$out" | grep -q ' 1 HTTP200$'`, 2*time.Minute)
 	}
 	w.poll(func() bool { return lbActive(w, lbARN) })
 	w.poll(func() bool { return inService(w, tgARN) })

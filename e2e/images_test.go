@@ -112,25 +112,9 @@ func TestImagesSeedUserData(t *testing.T) {
 	w.aws("ec2", "wait", "instance-running", "--instance-ids", web, db, mc, lonely, natInstance, behindNAT, cloudConfig)
 	webIP := get(w.aws("ec2", "describe-instances", "--instance-ids", web), "Reservations", 0, "Instances", 0, "PublicIpAddress")
 
-	// userDataDone waits for the user data to end and returns the console.
-	userDataDone := func(t *testing.T, id string, within time.Duration) string {
-		t.Helper()
-		deadline := time.Now().Add(within)
-		for {
-			out := get(w.aws("ec2", "get-console-output", "--instance-id", id, "--latest"), "Output")
-			if strings.Contains(out, "part-001 exited with status") {
-				return out
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("the user data of %s did not end within %v; console:\n%s", id, within, out)
-			}
-			time.Sleep(2 * time.Second)
-		}
-	}
-
 	t.Run("seed 003 httpd and php on Amazon Linux 2", func(t *testing.T) {
 		w := w.in(t)
-		console := userDataDone(t, web, 4*time.Minute)
+		console := w.userDataDone(web, 4*time.Minute)
 		for _, want := range []string{"Complete!", "php7.2"} {
 			if !strings.Contains(console, want) {
 				t.Errorf("console lacks %q:\n%s", want, console)
@@ -147,8 +131,8 @@ func TestImagesSeedUserData(t *testing.T) {
 
 	t.Run("seed 001 MariaDB and memcached on CentOS", func(t *testing.T) {
 		w := w.in(t)
-		userDataDone(t, db, 5*time.Minute)
-		userDataDone(t, web, 4*time.Minute) // the mysql client comes with the web server's user data
+		w.userDataDone(db, 5*time.Minute)
+		w.userDataDone(web, 4*time.Minute) // the mysql client comes with the web server's user data
 		// A real MariaDB handshake and the grants the script made, from
 		// another instance, with the seed's own credentials.
 		got := w.eventually(web, "mysql -h "+dbIP+" -u admin -padmin123 -N -e 'show databases'", 30*time.Second)
@@ -158,7 +142,7 @@ func TestImagesSeedUserData(t *testing.T) {
 		if r := w.sh(web, "mysql -h "+dbIP+" -u root -padmin123 -e 'select 1'"); r.ExitCode == 0 {
 			t.Errorf("root logged in from another host, which the script forbids: %s", r)
 		}
-		userDataDone(t, mc, 4*time.Minute)
+		w.userDataDone(mc, 4*time.Minute)
 		if got := w.eventually(web, "printf 'stats\\r\\nquit\\r\\n' | nc -w 3 "+mcIP+" 11211 | grep -c '^STAT '", 30*time.Second); got == "0" {
 			t.Errorf("memcached stats: %q", got)
 		}
@@ -166,7 +150,7 @@ func TestImagesSeedUserData(t *testing.T) {
 
 	t.Run("no NAT, no packages", func(t *testing.T) {
 		w := w.in(t)
-		console := userDataDone(t, lonely, 2*time.Minute)
+		console := w.userDataDone(lonely, 2*time.Minute)
 		if !strings.Contains(console, "yum exited 1") || !strings.Contains(console, "Error: Failed to download metadata for repo") {
 			t.Errorf("yum in a subnet without a route out:\n%s", console)
 		}
@@ -217,7 +201,7 @@ func TestImagesSeedUserData(t *testing.T) {
 
 	t.Run("CreateImage, launch template, Auto Scaling", func(t *testing.T) {
 		w := w.in(t)
-		userDataDone(t, web, 4*time.Minute)
+		w.userDataDone(web, 4*time.Minute)
 		golden := get(w.aws("ec2", "create-image", "--instance-id", web, "--name", "bts-web-golden"), "ImageId")
 		w.aws("ec2", "wait", "image-available", "--image-ids", golden)
 		data := fmt.Sprintf(`{"ImageId":"%s","InstanceType":"t2.micro","SecurityGroupIds":["%s"]}`, golden, sg)

@@ -158,6 +158,24 @@ func (w *vpcWorld) eventually(where, script string, within time.Duration) string
 	}
 }
 
+// userDataDone waits for an instance's user data to end and returns its
+// console. Package installs from the mirror are the slow part of a first
+// boot, so callers bound it by what the script installs.
+func (w *vpcWorld) userDataDone(id string, within time.Duration) string {
+	w.t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		out := get(w.aws("ec2", "get-console-output", "--instance-id", id, "--latest"), "Output")
+		if strings.Contains(out, "part-001 exited with status") {
+			return out
+		}
+		if time.Now().After(deadline) {
+			w.t.Fatalf("the user data of %s did not end within %v; console:\n%s", id, within, out)
+		}
+		time.Sleep(2 * time.Second)
+	}
+}
+
 func (w *vpcWorld) aws(args ...string) map[string]any {
 	w.t.Helper()
 	return w.c.awsOK(w.t, w.cli, w.cr, args...)
