@@ -269,6 +269,11 @@ func (d *Daemon) Close() error {
 			err = d.world.Close()
 		}
 	}
+	for _, b := range d.built {
+		if f, ok := b.Service.(registry.Flusher); ok {
+			err = errors.Join(err, f.Flush())
+		}
+	}
 	err = errors.Join(err, d.store.Close())
 	if d.tmpDir != "" {
 		os.RemoveAll(d.tmpDir)

@@ -52,6 +52,13 @@ type Runner interface {
 	Run(ctx context.Context)
 }
 
+// Flusher is a service that batches writes to the store (CloudWatch's
+// datapoints): Flush writes what it holds. The daemon calls it once more
+// before the store closes, so a clean stop loses nothing.
+type Flusher interface {
+	Flush() error
+}
+
 // Env is what the daemon gives every service.
 type Env struct {
 	Store *store.Store

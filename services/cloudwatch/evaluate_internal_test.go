@@ -31,7 +31,7 @@ func TestTreatMissingData(t *testing.T) {
 		{"--X", 3, map[string]string{"missing": "ALARM", "ignore": "ALARM", "breaching": "ALARM", "notBreaching": "OK"}},
 		{"X-0", 2, map[string]string{"missing": "OK", "ignore": "OK", "breaching": "ALARM", "notBreaching": "OK"}},
 	} {
-		s.metrics = newMetricStore()
+		s.metrics.clear()
 		end := alignStart(now, 60)
 		var samples []sample
 		for i, c := range tc.pattern {

@@ -20,7 +20,6 @@ import (
 )
 
 const (
-	retention       = 15 * 24 * time.Hour
 	maxPastPut      = 14 * 24 * time.Hour // PutMetricData refuses older timestamps
 	maxFuturePut    = 2 * time.Hour
 	maxValues       = 1000 // raw values kept per statistic set, for percentiles
@@ -107,12 +106,39 @@ func (a *statSet) merge(b *statSet) {
 type bucketKey struct {
 	at   int64 // unix seconds of the bucket's start
 	unit string
+	res  int64 // seconds the bucket spans: 1, 60, 300 or 3600 (tiers)
+}
+
+// chunkID names the span of time one stored record of a series covers
+// (chunkSpan of its buckets' resolution), so a flush rewrites only the
+// spans that changed and a query reads only the spans it overlaps.
+type chunkID struct{ span, start int64 }
+
+func chunkOf(bk bucketKey) chunkID {
+	span := chunkSpan(bk.res)
+	return chunkID{span, bk.at - mod(bk.at, span)}
+}
+
+// chunkSpan: an hour of 1-second or 1-minute buckets, a day of 5-minute
+// ones, thirty days of hourly ones.
+func chunkSpan(res int64) int64 {
+	switch res {
+	case 1, 60:
+		return 3600
+	case 300:
+		return 24 * 3600
+	}
+	return 30 * 24 * 3600
+}
+
+type chunk struct {
+	buckets map[bucketKey]*statSet
 }
 
 type series struct {
-	buckets map[bucketKey]*statSet
+	chunks  map[chunkID]*chunk
 	lastPut time.Time // virtual time of the last put, for RecentlyActive
-	pruned  time.Time // when retention last ran over this series
+	pruned  time.Time // when the tiers last ran over this series
 }
 
 type seriesKey struct {
@@ -120,13 +146,23 @@ type seriesKey struct {
 	id string
 }
 
-// metricStore holds every metric's datapoints in memory.
+// chunkRef names one chunk of one series: what a flush writes.
+type chunkRef struct {
+	series seriesKey
+	chunk  chunkID
+}
+
+// metricStore holds every metric's datapoints in memory; what changed is
+// written to the store by flush (persist.go).
 type metricStore struct {
 	mu     sync.Mutex
 	series map[seriesKey]*series
+	dirty  map[chunkRef]bool
 }
 
-func newMetricStore() *metricStore { return &metricStore{series: map[seriesKey]*series{}} }
+func newMetricStore() *metricStore {
+	return &metricStore{series: map[seriesKey]*series{}, dirty: map[chunkRef]bool{}}
+}
 
 // sample is one value (or statistic set) to record.
 type sample struct {
@@ -148,35 +184,97 @@ func (m *metricStore) record(sc scope, samples []sample, now time.Time) []metric
 		k := seriesKey{sc, smp.ref.id()}
 		ser := m.series[k]
 		if ser == nil {
-			ser = &series{buckets: map[bucketKey]*statSet{}, pruned: now}
+			ser = &series{chunks: map[chunkID]*chunk{}, pruned: now}
 			m.series[k] = ser
 			fresh = append(fresh, smp.ref)
 		}
 		at := smp.at.Unix()
-		at -= mod(at, smp.resolution)
-		bk := bucketKey{at, smp.unit}
-		b := ser.buckets[bk]
-		if b == nil {
-			b = &statSet{}
-			ser.buckets[bk] = b
-		}
-		b.merge(&smp.set)
+		m.bucket(k, ser, bucketKey{at - mod(at, smp.resolution), smp.unit, smp.resolution}).merge(&smp.set)
 		ser.lastPut = now
 		if now.Sub(ser.pruned) > time.Hour {
-			ser.prune(now)
+			m.rollUp(k, ser, now)
 		}
 	}
 	return fresh
 }
 
-func (ser *series) prune(now time.Time) {
-	oldest := now.Add(-retention).Unix()
-	for k := range ser.buckets {
-		if k.at < oldest {
-			delete(ser.buckets, k)
+// bucket returns the statistic set at bk, made if new, and marks its chunk
+// for the next flush.
+func (m *metricStore) bucket(k seriesKey, ser *series, bk bucketKey) *statSet {
+	id := chunkOf(bk)
+	c := ser.chunks[id]
+	if c == nil {
+		c = &chunk{buckets: map[bucketKey]*statSet{}}
+		ser.chunks[id] = c
+	}
+	b := c.buckets[bk]
+	if b == nil {
+		b = &statSet{}
+		c.buckets[bk] = b
+	}
+	m.dirty[chunkRef{k, id}] = true
+	return b
+}
+
+// tiers are CloudWatch's retention schedule: data of a resolution is kept
+// that long after its timestamp, then rolled up into the next tier's
+// coarser buckets, and dropped after the last.
+var tiers = []struct {
+	res  int64
+	keep time.Duration
+}{
+	{1, 3 * time.Hour},
+	{60, 15 * 24 * time.Hour},
+	{300, 63 * 24 * time.Hour},
+	{3600, 455 * 24 * time.Hour},
+}
+
+// tierFor returns the finest resolution, no finer than res, that keeps
+// data of the given age; 0 when it has expired.
+func tierFor(res int64, age time.Duration) int64 {
+	for _, t := range tiers {
+		if t.res >= res && age < t.keep {
+			return t.res
+		}
+	}
+	return 0
+}
+
+// rollUp moves the buckets of ser that outlived their tier into the next
+// one and drops the expired. The caller holds m.mu.
+func (m *metricStore) rollUp(k seriesKey, ser *series, now time.Time) {
+	fresh := now.Add(-tiers[0].keep).Unix()
+	for id, c := range ser.chunks {
+		if id.start+id.span > fresh {
+			continue // every bucket in it is still in the first tier
+		}
+		for bk, b := range c.buckets {
+			res := tierFor(bk.res, now.Sub(time.Unix(bk.at, 0)))
+			if res == bk.res {
+				continue
+			}
+			delete(c.buckets, bk)
+			m.dirty[chunkRef{k, id}] = true
+			if res != 0 {
+				m.bucket(k, ser, bucketKey{bk.at - mod(bk.at, res), bk.unit, res}).merge(b)
+			}
+		}
+		if len(c.buckets) == 0 {
+			delete(ser.chunks, id)
 		}
 	}
 	ser.pruned = now
+}
+
+// sweep rolls up the series no put has touched for an hour.
+func (m *metricStore) sweep(now time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for k, ser := range m.series {
+		if now.Sub(ser.pruned) > time.Hour {
+			m.rollUp(k, ser, now)
+		}
+	}
 }
 
 func mod(a, b int64) int64 { return ((a % b) + b) % b }
@@ -201,18 +299,23 @@ func (m *metricStore) aggregate(sc scope, ref metricRef, unit string, start, end
 	p := int64(period / time.Second)
 	from, to := start.Unix(), end.Unix()
 	byPeriod := map[int64]*periodStat{}
-	for k, b := range ser.buckets {
-		if k.at < from || k.at >= to || (unit != "" && k.unit != unit) {
+	for id, c := range ser.chunks {
+		if id.start >= to || id.start+id.span <= from {
 			continue
 		}
-		ps := from + (k.at-from)/p*p
-		agg := byPeriod[ps]
-		if agg == nil {
-			agg = &periodStat{start: time.Unix(ps, 0).UTC(), units: map[string]bool{}}
-			byPeriod[ps] = agg
+		for k, b := range c.buckets {
+			if k.at < from || k.at >= to || (unit != "" && k.unit != unit) {
+				continue
+			}
+			ps := from + (k.at-from)/p*p
+			agg := byPeriod[ps]
+			if agg == nil {
+				agg = &periodStat{start: time.Unix(ps, 0).UTC(), units: map[string]bool{}}
+				byPeriod[ps] = agg
+			}
+			agg.merge(b)
+			agg.units[k.unit] = true
 		}
-		agg.merge(b)
-		agg.units[k.unit] = true
 	}
 	out := make([]periodStat, 0, len(byPeriod))
 	for _, ps := range byPeriod {

@@ -10,11 +10,13 @@
 // Storage. Alarms, their tags and their history are records in the store
 // and survive a restart, as does the catalogue of metrics (namespace, name,
 // dimensions) that ListMetrics reads. The datapoints themselves live in
-// memory only: a restart forgets them, as if the metrics had received no
-// data for a while. Datapoints are aggregated on arrival into statistic
-// sets per second (StorageResolution 1) or per minute (the default, 60),
-// keeping up to maxValues raw values per set for percentiles; sets older
-// than retention (15 days) are dropped.
+// memory and are written to the store in batches (persist.go), so they
+// survive a restart too. Datapoints are aggregated on arrival into
+// statistic sets per second (StorageResolution 1) or per minute (the
+// default, 60), keeping up to maxValues raw values per set for
+// percentiles; as they age they roll up as AWS's retention does (tiers:
+// 1-second data for 3 hours, 1-minute for 15 days, 5-minute for 63 days,
+// 1-hour for 455 days).
 //
 // Time. The now function New receives is cloudbox's virtual clock
 // (package clock), which runs scale times faster than the wall clock.
@@ -56,6 +58,7 @@ type Service struct {
 	scale   float64
 	metrics *metricStore
 	eval    *evaluator
+	flushMu sync.Mutex // one flush at a time, so an older one never lands last
 
 	mu       sync.Mutex // guards the subscribers below
 	actions  []ActionHandler
@@ -71,6 +74,11 @@ func New(st *store.Store, now func() time.Time, log *slog.Logger, scale float64)
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Service{store: st, now: now, log: log, scale: max(scale, 1), metrics: newMetricStore()}
+	if err := s.metrics.load(st); err != nil {
+		log.Error("cloudwatch: stored datapoints not read; starting without them", "error", err)
+	}
+	events, _ := st.Watch(kindDatapoints)
+	go s.persist(events)
 	s.eval = newEvaluator(s)
 	return s
 }
