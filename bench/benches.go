@@ -39,6 +39,7 @@ var benches = []bench{
 	{"s3-rss", benchS3RSS},
 	{"s3-list", benchS3List},
 	{"iam-authz", benchIAMAuthz},
+	{"cloudwatch-put", benchCloudWatchPut},
 	{"rds", benchRDS},
 	{"elasticache", benchElastiCache},
 }
@@ -128,7 +129,7 @@ func (r *runner) idleRSS(ctx context.Context, t target) (int64, int, error) {
 		return 0, 0, err
 	}
 	defer p.stop()
-	c := newCaller(p.endpoint, 1)
+	c := newCaller(p.endpoint, 1, stsCall)
 	for range 10 {
 		if err := c.call(ctx); err != nil {
 			return 0, 0, fmt.Errorf("%s: %w", t.name, err)
@@ -159,7 +160,7 @@ func benchSTS(ctx context.Context, r *runner) (section, error) {
 	}
 	var many, one []loadResult
 	for _, t := range r.targets() {
-		m, o, rss, err := r.loadOne(ctx, t)
+		m, o, rss, err := r.loadOne(ctx, t, stsCall)
 		if err != nil {
 			return s, err
 		}
@@ -198,7 +199,7 @@ func latRatio(cb, moto loadResult) float64 { return cb.pct(50).Seconds() / moto.
 
 // loadOne measures one freshly started target with r.clients clients and
 // then with one, and reads its RSS in between.
-func (r *runner) loadOne(ctx context.Context, t target) (many, one loadResult, rss int64, err error) {
+func (r *runner) loadOne(ctx context.Context, t target, call apiCall) (many, one loadResult, rss int64, err error) {
 	p, err := r.start(ctx, t)
 	if err != nil {
 		return many, one, 0, err
@@ -206,14 +207,14 @@ func (r *runner) loadOne(ctx context.Context, t target) (many, one loadResult, r
 	defer p.stop()
 	wrap := func(err error) error { return fmt.Errorf("%s: %w", t.name, err) }
 	r.logf("  %s: %d clients for %s", t.name, r.clients, r.dur)
-	if many, err = runLoad(ctx, p.endpoint, r.clients, r.warmup, r.dur); err != nil {
+	if many, err = runLoad(ctx, p.endpoint, call, r.clients, r.warmup, r.dur); err != nil {
 		return many, one, 0, wrap(err)
 	}
 	if rss, _, err = p.rss(); err != nil {
 		return many, one, 0, wrap(err)
 	}
 	r.logf("  %s: 1 client for %s", t.name, r.dur)
-	if one, err = runLoad(ctx, p.endpoint, 1, r.warmup, r.dur); err != nil {
+	if one, err = runLoad(ctx, p.endpoint, call, 1, r.warmup, r.dur); err != nil {
 		return many, one, 0, wrap(err)
 	}
 	return many, one, rss, nil

@@ -17,45 +17,58 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 )
 
+// apiCall is one signed query-protocol request a load sends over and
+// over: its form body, the service it is signed for, and a string every
+// good answer contains.
+type apiCall struct {
+	service string
+	body    string
+	want    string
+	hash    string // of body, computed once rather than per request
+}
+
+func newAPICall(service, body, want string) apiCall {
+	h := sha256.Sum256([]byte(body))
+	return apiCall{service: service, body: body, want: want, hash: hex.EncodeToString(h[:])}
+}
+
 const stsBody = "Action=GetCallerIdentity&Version=2011-06-15"
 
-// The body never changes, so its hash is computed once rather than per request.
-var stsBodyHash = func() string {
-	h := sha256.Sum256([]byte(stsBody))
-	return hex.EncodeToString(h[:])
-}()
+// stsCall is what most benches send: it needs no state on the server.
+var stsCall = newAPICall("sts", stsBody, "<Account>")
 
 var testCreds = aws.Credentials{AccessKeyID: "test", SecretAccessKey: "test"}
 
-// A caller sends signed STS GetCallerIdentity requests to one endpoint over
-// keep-alive connections, as an SDK client would.
+// A caller sends one signed request to one endpoint over keep-alive
+// connections, as an SDK client would.
 type caller struct {
 	url    string
+	api    apiCall
 	client *http.Client
 	signer *v4.Signer
 }
 
-func newCaller(endpoint string, conns int) *caller {
+func newCaller(endpoint string, conns int, call apiCall) *caller {
 	tr := &http.Transport{
 		Proxy:               nil, // loopback only; never via a proxy from the environment
 		MaxIdleConnsPerHost: conns,
 		MaxConnsPerHost:     conns,
 		DisableCompression:  true,
 	}
-	return &caller{url: endpoint + "/", client: &http.Client{Transport: tr}, signer: v4.NewSigner()}
+	return &caller{url: endpoint + "/", api: call, client: &http.Client{Transport: tr}, signer: v4.NewSigner()}
 }
 
 func (c *caller) close() { c.client.CloseIdleConnections() }
 
 // call sends one request, signed afresh as every real request is, and
-// checks the answer is a 200 carrying an <Account>.
+// checks the answer is a 200 carrying what the call wants.
 func (c *caller) call(ctx context.Context) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, strings.NewReader(stsBody))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, strings.NewReader(c.api.body))
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
-	if err := c.signer.SignHTTP(ctx, testCreds, req, stsBodyHash, "sts", "us-east-1", time.Now()); err != nil {
+	if err := c.signer.SignHTTP(ctx, testCreds, req, c.api.hash, c.api.service, "us-east-1", time.Now()); err != nil {
 		return err
 	}
 	resp, err := c.client.Do(req)
@@ -71,8 +84,8 @@ func (c *caller) call(ctx context.Context) error {
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("status %s: %.200s", resp.Status, body)
 	}
-	if !bytes.Contains(body, []byte("<Account>")) {
-		return fmt.Errorf("no <Account> in answer: %.200s", body)
+	if !bytes.Contains(body, []byte(c.api.want)) {
+		return fmt.Errorf("no %s in answer: %.200s", c.api.want, body)
 	}
 	return nil
 }
@@ -92,8 +105,8 @@ func (l loadResult) pct(p float64) time.Duration { return percentile(l.lat, p) }
 // runLoad runs clients concurrent closed-loop clients against endpoint for
 // warmup+dur, and keeps the requests that both started and finished inside
 // the dur window, so neither warm-up nor the ramp-down skews the numbers.
-func runLoad(ctx context.Context, endpoint string, clients int, warmup, dur time.Duration) (loadResult, error) {
-	c := newCaller(endpoint, clients)
+func runLoad(ctx context.Context, endpoint string, call apiCall, clients int, warmup, dur time.Duration) (loadResult, error) {
+	c := newCaller(endpoint, clients, call)
 	defer c.close()
 	from := time.Now().Add(warmup)
 	until := from.Add(dur)

@@ -80,7 +80,7 @@ func (r *runner) start(ctx context.Context, t target) (*proc, error) {
 // waitReady polls every 2 ms with the same signed request the load uses, so
 // "ready" means able to serve STS, not merely listening.
 func (p *proc) waitReady(ctx context.Context, begin time.Time) error {
-	c := newCaller(p.endpoint, 1)
+	c := newCaller(p.endpoint, 1, stsCall)
 	c.client.Timeout = time.Second
 	defer c.close()
 	deadline := time.After(60 * time.Second)
