@@ -114,7 +114,9 @@ func (s *Store) Update(fn func(tx *Tx) error) error {
 		return err
 	}
 	s.bumpGenerations(tx.events)
-	s.publish(tx.events)
+	if !tx.unheard {
+		s.publish(tx.events)
+	}
 	for _, f := range tx.onCommit {
 		f()
 	}
@@ -157,7 +159,14 @@ type Tx struct {
 	index  map[Key]int
 
 	onCommit []func() // OnCommit's
+	unheard  bool     // Unheard: publish no events
 }
+
+// Unheard has the transaction's changes reach no watcher: for bulk writes
+// that nothing follows (CloudWatch's datapoints), whose events would only
+// make every watcher of all kinds fall behind into a Resync. Generations
+// still move, so caches of the service's records stay true.
+func (tx *Tx) Unheard() { tx.unheard = true }
 
 // OnCommit has f run once the transaction is committed (never if it is
 // not), in the order of the calls: what happened may then be told (an

@@ -233,3 +233,39 @@ func TestWatchConcurrent(t *testing.T) {
 		t.Errorf("watcher accounted for %d of %d records", len(seen), n)
 	}
 }
+
+// An unheard transaction commits its records but reaches no watcher; the
+// next heard one does.
+func TestUnheard(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *Store) {
+		all, cancel := s.Watch()
+		defer cancel()
+		k := Key{Account: "000000000000", Region: "eu-west-1", Kind: "cloudwatch:datapoints", ID: "a"}
+		gen := s.Generation("cloudwatch")
+		if err := s.Update(func(tx *Tx) error {
+			tx.Unheard()
+			return tx.Put(k, 1)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		quiet(t, all)
+		if s.Generation("cloudwatch") == gen {
+			t.Error("an unheard write did not move its service's generation")
+		}
+		if err := s.View(func(tx *Tx) error {
+			if ok, err := tx.Get(k, new(int)); !ok || err != nil {
+				t.Errorf("the unheard record: found %v, %v", ok, err)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		k.ID = "b"
+		if err := s.Update(func(tx *Tx) error { return tx.Put(k, 2) }); err != nil {
+			t.Fatal(err)
+		}
+		if ev := next(t, all); ev.Key != k {
+			t.Errorf("event %+v, want the heard write of %+v", ev, k)
+		}
+	})
+}

@@ -16,7 +16,9 @@ import (
 // chunks in one transaction, so a burst of puts costs one commit, and the
 // daemon flushes once more before the store closes. A crash loses at most
 // the last flushEvery of datapoints, never a committed record; on AWS too
-// a datapoint is visible only some time after PutMetricData returns.
+// a datapoint is visible only some time after PutMetricData returns. The
+// writes are unheard (store.Tx.Unheard): thousands of chunks a second
+// would otherwise flood every controller's watch into a full resync.
 
 const (
 	kindDatapoints = "cloudwatch:datapoints" // id: chunkKey
@@ -117,6 +119,7 @@ func (s *Service) Flush() error {
 		return nil
 	}
 	err := s.store.Update(func(tx *store.Tx) error {
+		tx.Unheard()
 		for _, p := range pending {
 			if p.chunk == nil {
 				if _, err := tx.Delete(p.key); err != nil {
@@ -218,6 +221,7 @@ func (s *Service) purge() error {
 	s.flushMu.Lock()
 	defer s.flushMu.Unlock()
 	return s.store.Update(func(tx *store.Tx) error {
+		tx.Unheard()
 		scopes, err := tx.Scopes(kindDatapoints)
 		if err != nil {
 			return err
