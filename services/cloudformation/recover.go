@@ -52,5 +52,48 @@ func (s *Service) Run(ctx context.Context) {
 		}
 		s.setStackStatus(k[0], k[1], k[2], next, "cloudbox stopped while the stack was "+status)
 	}
+	s.endInterruptedOps()
 	<-ctx.Done()
+}
+
+// endInterruptedOps fails the stack set operations a previous run left
+// running, so the sets take new ones.
+func (s *Service) endInterruptedOps() {
+	err := s.store.Update(func(tx *store.Tx) error {
+		scopes, err := tx.Scopes(kindStackSetOp)
+		if err != nil {
+			return err
+		}
+		for _, sc := range scopes {
+			var stuck []*stackSetOp
+			err := tx.List(sc[0], sc[1], kindStackSetOp, func(_ string, raw []byte) error {
+				op := new(stackSetOp)
+				if err := jsonUnmarshal(raw, op); err != nil {
+					return err
+				}
+				if op.Status == "RUNNING" && op.Created.Before(s.started) {
+					stuck = append(stuck, op)
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			for _, op := range stuck {
+				op.Status, op.Reason, op.Ended = "FAILED", "cloudbox stopped while the operation was running", s.now()
+				for i := range op.Results {
+					if r := &op.Results[i]; r.Status == "PENDING" || r.Status == "RUNNING" {
+						r.Status, r.Reason = "CANCELLED", op.Reason
+					}
+				}
+				if err := tx.Put(opKey(sc[0], sc[1], op.SetName, op.ID), op); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		s.log.Error("cloudformation: stack set operations", "err", err)
+	}
 }

@@ -65,6 +65,19 @@ func (s *Service) Handlers() *cfnapi.Handlers {
 		DetectStackResourceDrift:          s.DetectStackResourceDrift,
 		DescribeStackDriftDetectionStatus: s.DescribeStackDriftDetectionStatus,
 		DescribeStackResourceDrifts:       s.DescribeStackResourceDrifts,
+
+		CreateStackSet:               s.CreateStackSet,
+		DescribeStackSet:             s.DescribeStackSet,
+		ListStackSets:                s.ListStackSets,
+		UpdateStackSet:               s.UpdateStackSet,
+		DeleteStackSet:               s.DeleteStackSet,
+		CreateStackInstances:         s.CreateStackInstances,
+		DeleteStackInstances:         s.DeleteStackInstances,
+		ListStackInstances:           s.ListStackInstances,
+		DescribeStackInstance:        s.DescribeStackInstance,
+		DescribeStackSetOperation:    s.DescribeStackSetOperation,
+		ListStackSetOperations:       s.ListStackSetOperations,
+		ListStackSetOperationResults: s.ListStackSetOperationResults,
 	}
 }
 
