@@ -230,21 +230,28 @@ func (cl *client) call(ctx context.Context, action string, params url.Values, ou
 // resourceMetadata is DescribeStackResource's Metadata of a resource, as
 // JSON (null when it has none).
 func (cl *client) resourceMetadata(ctx context.Context, stack, logical string) (json.RawMessage, error) {
+	md, _, err := cl.resourceDetail(ctx, stack, logical)
+	return md, err
+}
+
+// resourceDetail is DescribeStackResource's Metadata (JSON, null when
+// none) and PhysicalResourceId of a resource.
+func (cl *client) resourceDetail(ctx context.Context, stack, logical string) (json.RawMessage, string, error) {
 	var out struct {
 		Result struct {
-			StackResourceDetail struct{ Metadata string }
+			StackResourceDetail struct{ Metadata, PhysicalResourceId string }
 		} `xml:"DescribeStackResourceResult"`
 	}
 	err := cl.call(ctx, "DescribeStackResource", url.Values{"StackName": {stack}, "LogicalResourceId": {logical}}, &out)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	md := out.Result.StackResourceDetail.Metadata
-	if md == "" {
-		return json.RawMessage("null"), nil
+	d := out.Result.StackResourceDetail
+	if d.Metadata == "" {
+		return json.RawMessage("null"), d.PhysicalResourceId, nil
 	}
-	if !json.Valid([]byte(md)) {
-		return nil, fmt.Errorf("the metadata of %s is not JSON", logical)
+	if !json.Valid([]byte(d.Metadata)) {
+		return nil, "", fmt.Errorf("the metadata of %s is not JSON", logical)
 	}
-	return json.RawMessage(md), nil
+	return json.RawMessage(d.Metadata), d.PhysicalResourceId, nil
 }

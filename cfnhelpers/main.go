@@ -1,6 +1,6 @@
-// Package cfnhelpers is cloudbox's own cfn-signal, cfn-init and
-// cfn-get-metadata, the CloudFormation helper scripts that Amazon Linux
-// keeps in /opt/aws/bin and that templates' user data call.
+// Package cfnhelpers is cloudbox's own cfn-signal, cfn-init,
+// cfn-get-metadata and cfn-hup, the CloudFormation helper scripts that
+// Amazon Linux keeps in /opt/aws/bin and that templates' user data call.
 //
 // They are the cloudbox binary itself, chosen by the name it runs under
 // (Main): every instance's init is that binary already, and it
@@ -17,7 +17,8 @@
 // credentials from IMDS) or PUTs to a wait condition handle's URL;
 // cfn-init reads the resource's AWS::CloudFormation::Init metadata with
 // DescribeStackResource and applies it (plan.go, apply.go), logging to
-// /var/log/cfn-init.log.
+// /var/log/cfn-init.log; cfn-hup runs hooks when metadata changes
+// (hup.go).
 package cfnhelpers
 
 import (
@@ -32,7 +33,7 @@ import (
 )
 
 // Names are the helpers' program names.
-var Names = []string{"cfn-signal", "cfn-init", "cfn-get-metadata"}
+var Names = []string{"cfn-signal", "cfn-init", "cfn-get-metadata", "cfn-hup"}
 
 // Is says whether a program name (argv[0]) is one of the helpers.
 func Is(argv0 string) bool {
@@ -49,6 +50,8 @@ func Main(argv []string) int {
 		return runInit(ctx, argv[1:], os.Stderr)
 	case "cfn-get-metadata":
 		return runGetMetadata(ctx, argv[1:], os.Stdout, os.Stderr)
+	case "cfn-hup":
+		return runHup(ctx, argv[1:], os.Stderr)
 	}
 	fmt.Fprintf(os.Stderr, "%s: not a CloudFormation helper\n", argv[0])
 	return 2

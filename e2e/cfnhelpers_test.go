@@ -136,6 +136,26 @@ func TestCfnHelpers(t *testing.T) {
 		if got := w.shOK(inst, "/opt/aws/bin/cfn-get-metadata -s cfn-ok -r Web -k AWS::CloudFormation::Init.files.files"); !strings.Contains(got, "made by cfn-ok") {
 			t.Errorf("cfn-get-metadata: %s", got)
 		}
+		// cfn-hup, run once, sees the metadata for the first time: its
+		// post.add hook runs with the value in CFN_NEW_METADATA; a second
+		// run sees no change and runs nothing.
+		hup := `mkdir -p /etc/cfn/hooks.d
+cat > /etc/cfn/cfn-hup.conf <<'CONF'
+[main]
+stack=cfn-ok
+region=` + region + `
+interval=1
+CONF
+cat > /etc/cfn/hooks.d/reloader.conf <<'CONF'
+[reloader]
+triggers=post.add,post.update
+path=Resources.Web.Metadata.AWS::CloudFormation::Init
+action=echo run >> /tmp/hup-runs; printf '%s' "$CFN_NEW_METADATA" > /tmp/hup-new
+CONF
+/opt/aws/bin/cfn-hup --no-daemon && /opt/aws/bin/cfn-hup --no-daemon && wc -l < /tmp/hup-runs && cat /tmp/hup-new`
+		if got := w.shOK(inst, hup); !strings.HasPrefix(got, "1\n") || !strings.Contains(got, "made by cfn-ok") {
+			t.Errorf("cfn-hup: %q; log: %s", got, w.sh(inst, "cat /var/log/cfn-hup.log").Stdout)
+		}
 		// The helpers are the read-only daemon binary.
 		if r := w.sh(inst, "echo x > /opt/aws/bin/cfn-signal"); r.ExitCode == 0 {
 			t.Errorf("the instance wrote its helper: %s", r)

@@ -48,6 +48,7 @@ targets=(
   "./engines/vpcdns FuzzZoneRecords"
   "./reachability FuzzAnalyze"
   "./cfnhelpers FuzzParseArgs"
+  "./cfnhelpers FuzzHooks"
   "./services/elasticache FuzzEngineOutput"
 )
 # Go 1.26's fuzzer can end a clean run with a bare "context deadline
