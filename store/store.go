@@ -80,6 +80,9 @@ type Store struct {
 	// gens and resets are Generation's counters: gens by service.
 	gens   sync.Map
 	resets atomic.Uint64
+
+	// indexes by kind (index.go), replaced whole under wmu.
+	indexes atomic.Pointer[map[string][]*index]
 }
 
 func newStore(b backend) *Store {
@@ -104,15 +107,27 @@ func (s *Store) Update(fn func(tx *Tx) error) error {
 	if err != nil {
 		return err
 	}
-	tx := &Tx{t: t, writable: true}
+	tx := &Tx{t: t, writable: true, s: s}
 	defer tx.rollback() // no-op once committed; runs on panic too
 	if err := fn(tx); err != nil {
 		return err
 	}
 	tx.t = nil // fn may have kept tx: make later use fail rather than write
 	if err := t.commit(); err != nil {
+		tx.indexRolledBack()
 		return err
 	}
+	tx.indexAdded = nil
+	if tx.reset {
+		if m := s.indexes.Load(); m != nil {
+			for _, ixs := range *m {
+				for _, ix := range ixs {
+					ix.clear()
+				}
+			}
+		}
+	}
+	tx.indexCommitted()
 	s.bumpGenerations(tx.events)
 	if !tx.unheard {
 		s.publish(tx.events)
@@ -130,7 +145,7 @@ func (s *Store) View(fn func(tx *Tx) error) error {
 	if err != nil {
 		return err
 	}
-	tx := &Tx{t: t}
+	tx := &Tx{t: t, s: s}
 	defer tx.rollback()
 	return fn(tx)
 }
@@ -143,6 +158,7 @@ func (s *Store) Reset() error {
 			return err
 		}
 		tx.events, tx.index = []Event{{Op: Reset}}, nil
+		tx.reset, tx.indexGone, tx.indexFinal = true, nil, nil
 		return nil
 	})
 }
@@ -160,6 +176,15 @@ type Tx struct {
 
 	onCommit []func() // OnCommit's
 	unheard  bool     // Unheard: publish no events
+
+	// s is the transaction's store, whose indexes a write transaction
+	// keeps: pairs added before the commit (undone on rollback), pairs to
+	// remove after it, and each record's final values.
+	s          *Store
+	reset      bool
+	indexAdded []indexChange
+	indexGone  []indexChange
+	indexFinal map[indexRecord][]string
 }
 
 // Unheard has the transaction's changes reach no watcher: for bulk writes
@@ -181,6 +206,7 @@ func (tx *Tx) rollback() {
 	if tx.t != nil {
 		tx.t.rollback()
 		tx.t = nil
+		tx.indexRolledBack()
 	}
 }
 
@@ -244,6 +270,13 @@ func (tx *Tx) Put(k Key, v any) error {
 	if err != nil {
 		return fmt.Errorf("store: encode %+v: %w", k, err)
 	}
+	if tx.indexed(k.Kind) {
+		old, err := tx.t.get(sc, k.ID)
+		if err != nil {
+			return err
+		}
+		tx.indexWrite(k, old, raw)
+	}
 	if err := tx.t.put(sc, k.ID, raw); err != nil {
 		return err
 	}
@@ -260,6 +293,15 @@ func (tx *Tx) Delete(k Key) (bool, error) {
 	sc, err := checkKey(k)
 	if err != nil {
 		return false, err
+	}
+	if tx.indexed(k.Kind) {
+		old, err := tx.t.get(sc, k.ID)
+		if err != nil {
+			return false, err
+		}
+		if old != nil {
+			tx.indexWrite(k, old, nil)
+		}
 	}
 	existed, err := tx.t.delete(sc, k.ID)
 	if existed {

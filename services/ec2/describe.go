@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -26,6 +27,57 @@ type query struct {
 	nextToken  *string
 	// idsParam names the id list parameter in errors ("vpcIds").
 	idsParam string
+	// candidates, when indexed, are the only records that can match the
+	// filters (an index lookup): the others are not read.
+	candidates []string
+	indexed    bool
+}
+
+// lookupCandidates returns the records of kind k that may match one of
+// filters, from the store's index name: each filter of byFilter (filter
+// name -> the index value's prefix) whose values hold no wildcard can
+// answer alone, since every filter must match. ok is false when none can.
+func lookupCandidates(tx *store.Tx, sc scope, k *kind, name string, filters []*ec2api.Filter, byFilter map[string]string) (ids []string, ok bool) {
+	for _, f := range filters {
+		prefix, known := byFilter[deref(f.Name)]
+		if !known || len(f.Values) == 0 {
+			continue
+		}
+		var out []string
+		literal := true
+		for _, v := range f.Values {
+			if v == nil || strings.ContainsAny(*v, "*?") {
+				literal = false
+				break
+			}
+			got, has := tx.Lookup(sc.account, sc.region, k.store, name, prefix+*v)
+			if !has {
+				return nil, false
+			}
+			out = append(out, got...)
+		}
+		if literal {
+			slices.Sort(out)
+			return slices.Compact(out), true
+		}
+	}
+	return nil, false
+}
+
+// loadSome decodes the records of kind k with the given ids that exist,
+// in the ids' order.
+func loadSome[T any](tx *store.Tx, sc scope, k *kind, ids []string) ([]*T, error) {
+	var out []*T
+	for _, id := range ids {
+		v, ok, err := store.Get[T](tx, sc.key(k, id))
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, v)
+		}
+	}
+	return out, nil
 }
 
 // tagPrefilter returns a test on a record's raw JSON that is false only for
@@ -121,6 +173,12 @@ func describe[T any](tx *store.Tx, sc scope, k *kind, q query, idOf func(*T) str
 			out = append(out, v)
 		}
 		sort.Slice(out, func(i, j int) bool { return idOf(out[i]) < idOf(out[j]) })
+	} else if q.indexed {
+		some, err := loadSome[T](tx, sc, k, q.candidates)
+		if err != nil {
+			return nil, nil, err
+		}
+		out = some
 	} else {
 		all, err := listMatching[T](tx, sc, k, tagPrefilter(q.filters))
 		if err != nil {

@@ -71,24 +71,52 @@ func findDefaultVPC(tx *store.Tx, sc scope) (*vpcRecord, error) {
 
 // groupByName returns the group of a VPC with that name, or nil.
 func groupByName(tx *store.Tx, sc scope, vpcID, name string) (*securityGroupRecord, error) {
-	// Only groups whose bytes hold the name are decoded: creating the
-	// thousandth group must not decode the other 999.
+	var groups []*securityGroupRecord
+	if ids, ok := tx.Lookup(sc.account, sc.region, kindSG.store, sgIndex, "name:"+name); ok {
+		var err error
+		if groups, err = loadSome[securityGroupRecord](tx, sc, kindSG, ids); err != nil {
+			return nil, err
+		}
+		return sameGroup(groups, vpcID, name), nil
+	}
+	// Without the index, only groups whose bytes hold the name are
+	// decoded: creating the thousandth group must not decode the other 999.
 	enc, err := json.Marshal(name)
 	if err != nil {
 		return nil, err
 	}
 	field := append([]byte(`"GroupName":`), enc...)
-	groups, err := listMatching[securityGroupRecord](tx, sc, kindSG, func(raw []byte) bool { return bytes.Contains(raw, field) })
+	groups, err = listMatching[securityGroupRecord](tx, sc, kindSG, func(raw []byte) bool { return bytes.Contains(raw, field) })
 	if err != nil {
 		return nil, err
 	}
+	return sameGroup(groups, vpcID, name), nil
+}
+
+func sameGroup(groups []*securityGroupRecord, vpcID, name string) *securityGroupRecord {
 	for _, g := range groups {
 		if deref(g.VpcId) == vpcID && deref(g.GroupName) == name {
-			return g, nil
+			return g
 		}
 	}
-	return nil, nil
+	return nil
 }
+
+// sgIndex is the store index of security groups: "name:<GroupName>" and
+// "vpc:<VpcId>", what DescribeSecurityGroups' commonest filters and the
+// name checks of every create look up.
+const sgIndex = "sg"
+
+func sgIndexValues(raw []byte) []string {
+	var g struct{ GroupName, VpcId string }
+	if json.Unmarshal(raw, &g) != nil {
+		return nil
+	}
+	return []string{"name:" + g.GroupName, "vpc:" + g.VpcId}
+}
+
+// sgFilterIndex maps DescribeSecurityGroups' filters to sgIndex values.
+var sgFilterIndex = map[string]string{"group-name": "name:", "vpc-id": "vpc:"}
 
 // loadGroupParam loads the group a request names by GroupId or, for the
 // default VPC only as in AWS, by GroupName.
@@ -263,6 +291,7 @@ func (s *Service) DescribeSecurityGroups(ctx context.Context, in *ec2api.Describ
 			}
 		}
 		q := query{ids: ids, filters: in.Filters, maxResults: in.MaxResults, nextToken: in.NextToken, idsParam: "groupIds"}
+		q.candidates, q.indexed = lookupCandidates(tx, sc, kindSG, sgIndex, in.Filters, sgFilterIndex)
 		var err error
 		page, next, err = describe(tx, sc, kindSG, q,
 			func(g *securityGroupRecord) string { return *g.GroupId },

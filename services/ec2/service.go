@@ -61,6 +61,10 @@ func New(st *store.Store, now func() time.Time, log *slog.Logger, scale float64)
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Service{store: st, now: now, scale: max(scale, 1), log: log}
+	if err := st.Index(kindSG.store, sgIndex, sgIndexValues); err != nil {
+		// Without it lookups fall back to listing: slower, still right.
+		log.Error("ec2: security group index", "error", err)
+	}
 	s.lc = &lifecycle{s: s, scopes: make(chan scope, 16), done: make(chan struct{})}
 	return s
 }
