@@ -204,6 +204,20 @@ func TestConsoleAPI(t *testing.T) {
 		}
 	})
 
+	t.Run("unknown scope", func(t *testing.T) {
+		// Nothing there, and asking makes nothing: no default VPC appears.
+		var w console.World
+		c.get(t, "world", url.Values{"account": {account}, "region": {"eu-west-3"}}, &w)
+		if len(w.VPCs) != 0 {
+			t.Errorf("vpcs %+v", w.VPCs)
+		}
+		var scopes []console.Scope
+		c.get(t, "scopes", nil, &scopes)
+		if slices.Contains(scopes, console.Scope{Account: account, Region: "eu-west-3"}) {
+			t.Errorf("looking at eu-west-3 made resources there: %v", scopes)
+		}
+	})
+
 	t.Run("read-only", func(t *testing.T) {
 		for _, m := range []string{http.MethodPost, http.MethodPut, http.MethodDelete} {
 			req, _ := http.NewRequest(m, c.URL+console.Prefix+"/api/world?"+scopeParams().Encode(), nil)

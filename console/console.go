@@ -21,6 +21,7 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -117,18 +118,26 @@ var (
 	regionRE  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)
 )
 
-// scopeOf reads and checks the account and region of a request.
-func scopeOf(w http.ResponseWriter, r *http.Request) (account, region string, ok bool) {
+// scopeOf reads and checks the account and region of a request. known
+// says whether the world has resources there: the console asks the
+// services nothing about another scope, since EC2 makes a region's
+// default VPC at its first call there, and the console changes nothing.
+func (c *Console) scopeOf(w http.ResponseWriter, r *http.Request) (account, region string, known, ok bool) {
 	account, region = r.URL.Query().Get("account"), r.URL.Query().Get("region")
 	if !accountRE.MatchString(account) {
 		fail(w, http.StatusBadRequest, "InvalidParameterValue", "account must be a 12-digit account id")
-		return "", "", false
+		return "", "", false, false
 	}
 	if !regionRE.MatchString(region) {
 		fail(w, http.StatusBadRequest, "InvalidParameterValue", "region must be a region name such as us-east-1")
-		return "", "", false
+		return "", "", false, false
 	}
-	return account, region, true
+	scopes, err := c.knownScopes()
+	if err != nil {
+		fail(w, http.StatusInternalServerError, "InternalFailure", err.Error())
+		return "", "", false, false
+	}
+	return account, region, slices.Contains(scopes, Scope{account, region}), true
 }
 
 // call runs an operation with parameters given as JSON members (the

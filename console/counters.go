@@ -40,8 +40,12 @@ type LBCount struct {
 }
 
 func (c *Console) counters(w http.ResponseWriter, r *http.Request) {
-	account, region, ok := scopeOf(w, r)
+	account, region, known, ok := c.scopeOf(w, r)
 	if !ok {
+		return
+	}
+	if !known {
+		writeJSON(w, &Counters{Time: c.cfg.Now(), Instances: map[string]InstanceCount{}, LoadBalancers: map[string]LBCount{}})
 		return
 	}
 	out, err := c.readCounters(r.Context(), account, region)

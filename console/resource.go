@@ -74,8 +74,12 @@ func describerOf(id string) (describer, bool) {
 }
 
 func (c *Console) resource(w http.ResponseWriter, r *http.Request) {
-	account, region, ok := scopeOf(w, r)
+	account, region, known, ok := c.scopeOf(w, r)
 	if !ok {
+		return
+	}
+	if !known {
+		fail(w, http.StatusBadRequest, "InvalidParameterValue", "account "+account+" has no resources in "+region)
 		return
 	}
 	id := r.URL.Query().Get("id")

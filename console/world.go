@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -30,6 +31,7 @@ type VPC struct {
 	Name            string `json:"name,omitempty"`
 	CIDR            string `json:"cidr"`
 	State           string `json:"state"`
+	Default         bool   `json:"default,omitempty"`
 	InternetGateway string `json:"internetGateway,omitempty"`
 	AZs             []*AZ  `json:"azs"`
 }
@@ -148,9 +150,19 @@ type Scope struct {
 	Region  string `json:"region"`
 }
 
-// scopes answers the selectors: every account and region some service
-// contributes to the world, in order.
+// scopes answers the selectors.
 func (c *Console) scopes(w http.ResponseWriter, r *http.Request) {
+	out, err := c.knownScopes()
+	if err != nil {
+		fail(w, http.StatusInternalServerError, "InternalFailure", err.Error())
+		return
+	}
+	writeJSON(w, out)
+}
+
+// knownScopes are the accounts and regions some service contributes to
+// the world, in order.
+func (c *Console) knownScopes() ([]Scope, error) {
 	seen := map[Scope]bool{}
 	err := c.cfg.Store.View(func(tx *store.Tx) error {
 		for _, ct := range c.cfg.Contributors {
@@ -166,10 +178,6 @@ func (c *Console) scopes(w http.ResponseWriter, r *http.Request) {
 		}
 		return nil
 	})
-	if err != nil {
-		fail(w, http.StatusInternalServerError, "InternalFailure", err.Error())
-		return
-	}
 	out := make([]Scope, 0, len(seen))
 	for sc := range seen {
 		out = append(out, sc)
@@ -177,12 +185,16 @@ func (c *Console) scopes(w http.ResponseWriter, r *http.Request) {
 	slices.SortFunc(out, func(a, b Scope) int {
 		return cmp.Or(cmp.Compare(a.Account, b.Account), cmp.Compare(a.Region, b.Region))
 	})
-	writeJSON(w, out)
+	return out, err
 }
 
 func (c *Console) world(w http.ResponseWriter, r *http.Request) {
-	account, region, ok := scopeOf(w, r)
+	account, region, known, ok := c.scopeOf(w, r)
 	if !ok {
+		return
+	}
+	if !known {
+		writeJSON(w, emptyWorld(account, region))
 		return
 	}
 	wd, err := c.buildWorld(r.Context(), account, region)
@@ -193,11 +205,15 @@ func (c *Console) world(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, wd)
 }
 
+func emptyWorld(account, region string) *World {
+	return &World{Account: account, Region: region, VPCs: []*VPC{}, LoadBalancers: []*LoadBalancer{}, Peerings: []Peering{}, Zones: []*Zone{}}
+}
+
 // buildWorld assembles the diagram from the services' Describe answers,
 // and places in their subnets what only the desired world places: the
 // load balancers' nodes and the database and cache nodes.
 func (c *Console) buildWorld(ctx context.Context, account, region string) (*World, error) {
-	wd := &World{Account: account, Region: region, VPCs: []*VPC{}, LoadBalancers: []*LoadBalancer{}, Peerings: []Peering{}, Zones: []*Zone{}}
+	wd := emptyWorld(account, region)
 	ec2 := func(op string, params map[string]any) (map[string]any, error) {
 		return c.call(ctx, account, region, "ec2", op, params)
 	}
@@ -234,6 +250,7 @@ func (c *Console) buildWorld(ctx context.Context, account, region string) (*Worl
 	bySubnet := map[string]*Subnet{}
 	for _, v := range list(vpcs, "Vpcs") {
 		vpc := &VPC{ID: str(v, "VpcId"), Name: nameTag(v), CIDR: str(v, "CidrBlock"), State: str(v, "State"), AZs: []*AZ{}}
+		vpc.Default, _ = v["IsDefault"].(bool)
 		wd.VPCs = append(wd.VPCs, vpc)
 		byVPC[vpc.ID] = vpc
 	}
@@ -285,10 +302,17 @@ func (c *Console) buildWorld(ctx context.Context, account, region string) (*Worl
 		vpc.AZs[i].Subnets = append(vpc.AZs[i].Subnets, sn)
 		bySubnet[sn.ID] = sn
 	}
+	// The VPCs the user made first, the default one last.
+	slices.SortStableFunc(wd.VPCs, func(a, b *VPC) int { return cmp.Or(cmpBool(a.Default, b.Default), cmp.Compare(a.ID, b.ID)) })
 	for _, vpc := range wd.VPCs {
 		slices.SortFunc(vpc.AZs, func(a, b *AZ) int { return cmp.Compare(a.Name, b.Name) })
 		for _, az := range vpc.AZs {
-			slices.SortFunc(az.Subnets, func(a, b *Subnet) int { return cmp.Compare(a.CIDR, b.CIDR) })
+			// Public subnets first, as the tutorials draw them, then by address.
+			slices.SortFunc(az.Subnets, func(a, b *Subnet) int {
+				pa, _ := netip.ParsePrefix(a.CIDR)
+				pb, _ := netip.ParsePrefix(b.CIDR)
+				return cmp.Or(-cmpBool(a.Public, b.Public), pa.Addr().Compare(pb.Addr()))
+			})
 		}
 	}
 	for _, res := range list(reservations, "Reservations") {
@@ -535,6 +559,17 @@ func nameTag(v any) string {
 		}
 	}
 	return ""
+}
+
+// cmpBool orders false before true.
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
 }
 
 // parsePort reads a port of the reachability form.
