@@ -35,6 +35,8 @@ const (
 // clients that build its world through the AWS API.
 type cloud struct {
 	URL string
+	// handler is the daemon's, for requests without a connection.
+	handler http.Handler
 	// metrics is CloudWatch's built-in publisher, which the data plane
 	// would feed.
 	metrics metric.Publisher
@@ -46,7 +48,7 @@ type cloud struct {
 // startCloud runs an ephemeral daemon without a data plane, ten times
 // faster than AWS (instances leave pending and targets pass their checks
 // sooner), until the test ends.
-func startCloud(t *testing.T) *cloud {
+func startCloud(t testing.TB) *cloud {
 	t.Helper()
 	d, err := daemon.New(daemon.Config{Ephemeral: true, Dataplane: "off", TimeScale: 10})
 	if err != nil {
@@ -66,7 +68,7 @@ func startCloud(t *testing.T) *cloud {
 			t.Errorf("daemon: %v", err)
 		}
 	})
-	c := &cloud{URL: "http://" + ln.Addr().String(), metrics: d.MetricPublisher()}
+	c := &cloud{URL: "http://" + ln.Addr().String(), metrics: d.MetricPublisher(), handler: d.Handler()}
 	creds := credentials.NewStaticCredentialsProvider("test", "test", "")
 	base := aws.String(c.URL)
 	c.ec2 = ec2sdk.New(ec2sdk.Options{Region: region, BaseEndpoint: base, Credentials: creds})
@@ -91,7 +93,7 @@ type seed struct {
 	PublicRT, PrivateRT string
 }
 
-func must[T any](t *testing.T) func(T, error) T {
+func must[T any](t testing.TB) func(T, error) T {
 	return func(v T, err error) T {
 		t.Helper()
 		if err != nil {
@@ -105,7 +107,7 @@ func nameTag(kind ec2types.ResourceType, name string) []ec2types.TagSpecificatio
 	return []ec2types.TagSpecification{{ResourceType: kind, Tags: []ec2types.Tag{{Key: aws.String("Name"), Value: aws.String(name)}}}}
 }
 
-func (c *cloud) buildSeed(t *testing.T) *seed {
+func (c *cloud) buildSeed(t testing.TB) *seed {
 	t.Helper()
 	ctx := context.Background()
 	s := &seed{}
@@ -197,7 +199,7 @@ func (c *cloud) buildSeed(t *testing.T) *seed {
 }
 
 // waitRunning waits until EC2 says the instances run.
-func (c *cloud) waitRunning(t *testing.T, ids ...string) {
+func (c *cloud) waitRunning(t testing.TB, ids ...string) {
 	t.Helper()
 	w := ec2sdk.NewInstanceRunningWaiter(c.ec2, func(o *ec2sdk.InstanceRunningWaiterOptions) {
 		o.MinDelay, o.MaxDelay = 200*time.Millisecond, time.Second
@@ -242,7 +244,7 @@ func (c *cloud) putMetrics(t *testing.T, instance string, cpu float64, lbDimensi
 }
 
 // query calls a query-protocol service, signed for the region.
-func (c *cloud) query(t *testing.T, service string, params map[string]string) string {
+func (c *cloud) query(t testing.TB, service string, params map[string]string) string {
 	t.Helper()
 	form := url.Values{"Version": {"2014-10-31"}}
 	for k, v := range params {

@@ -12,6 +12,8 @@ let scope = { account: "", region: "" };
 let selected = "";
 
 // el builds an element: el("div", {class: "x", onclick: f}, child, "text", ...).
+// Among several children a text is a span of its own, so that the flex
+// layouts space it from its neighbours.
 function el(tag, attrs, ...children) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {
@@ -19,9 +21,11 @@ function el(tag, attrs, ...children) {
     if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
     else e.setAttribute(k, v);
   }
-  for (const c of children.flat()) {
-    if (c === undefined || c === null || c === "") continue;
-    e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  const kids = children.flat().filter((c) => c !== undefined && c !== null && c !== "" && c !== false);
+  for (const c of kids) {
+    if (c instanceof Node) e.append(c);
+    else if (kids.length === 1) e.append(String(c));
+    else e.append(el("span", {}, String(c)));
   }
   return e;
 }
@@ -109,7 +113,7 @@ function renderVPC(v) {
   const title = el("div", { class: "title" },
     el("span", { class: "kind" }, "VPC"),
     el("span", { class: "clickable", onclick: clickable(v.id), "data-id": v.id }, v.id),
-    v.name, v.cidr, badge(v.state),
+    v.name, v.cidr, badge(v.state), v.default && "default VPC",
     v.internetGateway && el("span", { class: "gw clickable", onclick: clickable(v.internetGateway), "data-id": v.internetGateway }, "IGW " + v.internetGateway));
   const azs = el("div", { class: "azs" }, v.azs.map(renderAZ));
   return el("div", { class: "box vpc", "data-id": v.id }, title, azs);
@@ -148,9 +152,9 @@ function renderLoadBalancers(lbs) {
   const box = el("div", { class: "panel" }, el("h2", {}, "Load balancers"));
   if (lbs.length === 0) box.append(el("p", { class: "empty" }, "None."));
   for (const lb of lbs) {
-    const nodes = lb.nodes.map((n) => el("div", {}, "node in ", n.subnet, " (", n.az, ") ", n.privateIp, n.publicIp && " public " + n.publicIp));
+    const nodes = lb.nodes.map((n) => el("div", {}, "node in " + n.subnet + " (" + n.az + ") " + n.privateIp + (n.publicIp ? " public " + n.publicIp : "")));
     const tgs = lb.targetGroups.map((tg) => el("div", { class: "targets" },
-      el("div", { class: "clickable", onclick: clickable(tg.arn) }, "target group ", el("b", {}, tg.name), " ", tg.protocol, " ", tg.port),
+      el("div", { class: "clickable tg", onclick: clickable(tg.arn) }, "target group", el("b", {}, tg.name), tg.protocol, tg.port),
       el("table", {}, tg.targets.map((t) => el("tr", { class: "target", "data-target": t.id },
         el("td", { class: "clickable", onclick: clickable(t.id) }, t.id), el("td", {}, t.port),
         el("td", {}, el("span", { class: "badge health state-" + t.state }, t.state)),
@@ -173,7 +177,7 @@ function renderPeerings(ps) {
 function renderZones(zones) {
   return el("div", { class: "panel" }, el("h2", {}, "Route 53"),
     zones.map((z) => el("div", {},
-      el("div", {}, el("b", {}, z.name), " ", z.id, " ", z.private ? "private to " + z.vpcs.join(", ") : "public"),
+      el("div", { class: "zone" }, el("b", {}, z.name), z.id, z.private ? "private to " + z.vpcs.join(", ") : "public"),
       el("table", {}, z.records.map((r) => el("tr", {}, el("td", {}, r.name), el("td", {}, r.type), el("td", {}, r.values.join(", "))))))));
 }
 
@@ -207,7 +211,8 @@ async function showResource(id) {
     if (r.consoleOutput !== undefined) parts.push(el("h2", {}, "Console output"), el("pre", { class: "console-output" }, r.consoleOutput || "(none yet)"));
     parts.push(el("h2", {}, "Events"));
     if (r.events.length === 0) parts.push(el("p", { class: "empty" }, "No events."));
-    else parts.push(el("table", {}, r.events.map((e) => el("tr", {}, el("td", {}, e.time), el("td", {}, e["detail-type"]), el("td", {}, JSON.stringify(e.detail))))));
+    else parts.push(...r.events.map((e) => el("div", { class: "event" },
+      el("div", { class: "what" }, el("b", {}, e["detail-type"]), e.time), el("div", { class: "detail" }, JSON.stringify(e.detail)))));
     d.replaceChildren(...parts);
   } catch (e) {
     d.replaceChildren(el("h2", {}, id), el("p", { class: "error" }, e.message));
@@ -223,10 +228,12 @@ async function analyze(ev) {
   out.replaceChildren(el("p", {}, "analyzing…"));
   try {
     const r = await getJSON("reach", Object.fromEntries(f.entries()));
-    const rows = r.path.map((s, i) => el("tr", { class: "step " + (s.allowed ? "allowed" : "denied") + (i === r.path.length - 1 && !r.reachable ? " deciding" : "") },
-      el("td", {}, s.component), el("td", {}, s.id), el("td", {}, s.rule), el("td", {}, s.direction), el("td", {}, s.detail)));
+    // The last step of an unreachable path is what decided it.
+    const rows = r.path.map((s, i) => el("div", { class: "step " + (s.allowed ? "allowed" : "denied") + (i === r.path.length - 1 && !r.reachable ? " deciding" : "") },
+      el("div", { class: "what" }, el("b", {}, s.component), s.id, s.rule && "rule " + s.rule, s.direction, s.allowed ? "allows" : "denies"),
+      el("div", { class: "detail" }, s.detail)));
     out.replaceChildren(el("div", { class: "verdict" }, r.reachable ? "Reachable" : "Not reachable"),
-      el("p", { class: "explanation" }, r.explanation), el("table", {}, rows));
+      el("p", { class: "explanation" }, r.explanation), el("div", { class: "path" }, rows));
   } catch (e) {
     out.replaceChildren(el("p", { class: "error" }, e.message));
   }
@@ -241,6 +248,15 @@ $("region").addEventListener("change", () => {
   refreshWorld();
 });
 $("reach").addEventListener("submit", analyze);
-loadScopes().then(refreshWorld).catch((e) => setStatus(e.message, true));
+// A link may name a resource to show (?resource=) and a question for the
+// analyzer (?from=&to=&port=&protocol=).
+const start = new URLSearchParams(location.search);
+for (const k of ["from", "to", "port", "protocol"]) {
+  if (start.get(k)) $("reach").elements[k].value = start.get(k);
+}
+loadScopes().then(refreshWorld).then(() => {
+  if (start.get("resource")) showResource(start.get("resource"));
+  if (start.get("from") && start.get("to")) $("reach").requestSubmit();
+}).catch((e) => setStatus(e.message, true));
 setInterval(refreshWorld, WORLD_EVERY);
 setInterval(() => refreshCounters().catch((e) => setStatus(e.message, true)), COUNTERS_EVERY);
