@@ -6,9 +6,11 @@ import (
 	"time"
 
 	"github.com/cloudbox/cloudbox/api"
+	"github.com/cloudbox/cloudbox/api/protocol"
 	"github.com/cloudbox/cloudbox/console"
 	"github.com/cloudbox/cloudbox/desired"
 	"github.com/cloudbox/cloudbox/metric"
+	"github.com/cloudbox/cloudbox/server"
 	"github.com/cloudbox/cloudbox/uuid"
 )
 
@@ -27,8 +29,9 @@ func (d *Daemon) newConsole() *console.Console {
 
 // operation finds a served, implemented operation of a service by its
 // generated package name.
-func (d *Daemon) operation(service, op string) (api.Invoker, *api.Operation) {
-	for _, s := range d.services {
+func (d *Daemon) operation(service, op string) (*server.Service, *api.Operation) {
+	for i := range d.services {
+		s := &d.services[i]
 		if s.API.Package != service {
 			continue
 		}
@@ -36,7 +39,7 @@ func (d *Daemon) operation(service, op string) (api.Invoker, *api.Operation) {
 		if o == nil || !slices.Contains(s.Invoker.Implemented(), op) {
 			return nil, nil
 		}
-		return s.Invoker, o
+		return s, o
 	}
 	return nil, nil
 }
@@ -50,19 +53,22 @@ func (d *Daemon) newInput(service, op string) any {
 }
 
 // invokeAs runs an operation as the account's root in a region, through
-// the service's own handlers (the console's reads: the answers are the
-// API's).
+// the service's own handlers after the server's validation (the console's
+// reads: the answers are the API's).
 func (d *Daemon) invokeAs(ctx context.Context, account, region, service, op string, in any) (any, error) {
-	inv, o := d.operation(service, op)
-	if inv == nil {
+	svc, o := d.operation(service, op)
+	if svc == nil {
 		return nil, api.NotImplemented(service, op)
+	}
+	if err := protocol.Validate(svc.API, in); err != nil {
+		return nil, err
 	}
 	caller, err := d.ids.Principal(account)
 	if err != nil {
 		return nil, err
 	}
 	ctx = api.WithRequest(ctx, &api.Request{ID: uuid.New(), Service: service, Operation: o.Name, Region: region, Caller: caller, Time: time.Now()})
-	return inv.Invoke(ctx, o.Name, in)
+	return svc.Invoker.Invoke(ctx, o.Name, in)
 }
 
 // MetricPublisher is where the built-in metrics are published (CloudWatch),
