@@ -90,8 +90,17 @@ func TestConsoleAPI(t *testing.T) {
 		if !slices.Contains(kinds(s.PublicC), "load-balancer "+s.LB) {
 			t.Errorf("second public subnet's nodes %v lack the ALB's", kinds(s.PublicC))
 		}
-		if !slices.Contains(append(kinds(s.PrivateA), kinds(s.PrivateC)...), "rds rds:"+s.DB) {
-			t.Errorf("private subnets' nodes %v, %v lack the database", kinds(s.PrivateA), kinds(s.PrivateC))
+		if !slices.Contains(kinds(s.PrivateA), "rds rds:"+s.DB) {
+			t.Errorf("private subnet's nodes %v lack the database", kinds(s.PrivateA))
+		}
+		if !slices.Contains(kinds(s.PrivateC), "elasticache elasticache:"+s.Cache) {
+			t.Errorf("private subnet's nodes %v lack the cache node", kinds(s.PrivateC))
+		}
+		// Their states are the services' statuses.
+		for _, n := range append(subnets[s.PrivateA].Nodes, subnets[s.PrivateC].Nodes...) {
+			if n.State == "" {
+				t.Errorf("node %+v has no status", n)
+			}
 		}
 		if len(w.LoadBalancers) != 1 {
 			t.Fatalf("load balancers %+v", w.LoadBalancers)
@@ -171,6 +180,12 @@ func TestConsoleAPI(t *testing.T) {
 		c.get(t, "resource", scopeParams("id", "rds:"+s.DB), &db)
 		if got := db.Describe["DBInstances"].([]any)[0].(map[string]any)["DBInstanceIdentifier"]; got != s.DB {
 			t.Errorf("database %v", db.Describe)
+		}
+
+		var cache console.Resource
+		c.get(t, "resource", scopeParams("id", "elasticache:"+s.Cache), &cache)
+		if got := cache.Describe["CacheClusters"].([]any)[0].(map[string]any); got["CacheClusterId"] != s.Cache || len(got["CacheNodes"].([]any)) != 1 {
+			t.Errorf("cache cluster %v", cache.Describe)
 		}
 
 		var e map[string]string

@@ -58,7 +58,7 @@ func TestBrowser(t *testing.T) {
 	page := c.URL + console.Prefix + "/?" + scopeParams("resource", s.AppA, "from", s.Bastion, "to", s.AppA, "port", "8080").Encode()
 
 	dom := chromium(t, page, "--dump-dom")
-	for _, id := range []string{s.VPC, s.PublicA, s.PublicC, s.PrivateA, s.PrivateC, s.Bastion, s.AppA, s.AppC, s.NAT, s.IGW, "devloop-alb", "devloop-db"} {
+	for _, id := range []string{s.VPC, s.PublicA, s.PublicC, s.PrivateA, s.PrivateC, s.Bastion, s.AppA, s.AppC, s.NAT, s.IGW, "devloop-alb", "devloop-db", "devloop-mc"} {
 		if !strings.Contains(dom, id) {
 			t.Errorf("the rendered page lacks %s", id)
 		}

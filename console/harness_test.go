@@ -81,7 +81,8 @@ func startCloud(t testing.TB) *cloud {
 // "devloop", a public and a private subnet in each of two zones, an
 // internet gateway, a NAT gateway for the private subnets, a bastion and
 // two application instances behind an internet-facing ALB, a MySQL
-// database in the private subnets, and a private hosted zone.
+// database and a Memcached cluster in the private subnets, and a private
+// hosted zone.
 type seed struct {
 	VPC, IGW, NAT       string
 	PublicA, PublicC    string
@@ -89,7 +90,7 @@ type seed struct {
 	Bastion, AppA, AppC string
 	AppSG, WebSG, DBSG  string
 	LB, LBDimension, TG string
-	DB, Zone            string
+	DB, Cache, Zone     string
 	PublicRT, PrivateRT string
 }
 
@@ -180,13 +181,19 @@ func (c *cloud) buildSeed(t testing.TB) *seed {
 	must[*elb.RegisterTargetsOutput](t)(c.elb.RegisterTargets(ctx, &elb.RegisterTargetsInput{TargetGroupArn: &s.TG,
 		Targets: []elbtypes.TargetDescription{{Id: &s.AppA}, {Id: &s.AppC}}}))
 
-	// RDS has no SDK client in this module: its query API, signed.
+	// RDS and ElastiCache have no SDK client in this module: their query
+	// APIs, signed.
 	c.query(t, "rds", map[string]string{"Action": "CreateDBSubnetGroup", "DBSubnetGroupName": "devloop-db", "DBSubnetGroupDescription": "devloop",
 		"SubnetIds.SubnetIdentifier.1": s.PrivateA, "SubnetIds.SubnetIdentifier.2": s.PrivateC})
 	s.DB = "devloop-db"
 	c.query(t, "rds", map[string]string{"Action": "CreateDBInstance", "DBInstanceIdentifier": s.DB, "Engine": "mysql", "DBInstanceClass": "db.t3.micro",
 		"AllocatedStorage": "20", "MasterUsername": "admin", "MasterUserPassword": "devloop-secret", "DBSubnetGroupName": "devloop-db",
 		"VpcSecurityGroupIds.VpcSecurityGroupId.1": s.DBSG, "AvailabilityZone": region + "a"})
+	c.query(t, "elasticache", map[string]string{"Action": "CreateCacheSubnetGroup", "CacheSubnetGroupName": "devloop-cache", "CacheSubnetGroupDescription": "devloop",
+		"SubnetIds.SubnetIdentifier.1": s.PrivateA, "SubnetIds.SubnetIdentifier.2": s.PrivateC})
+	s.Cache = "devloop-mc"
+	c.query(t, "elasticache", map[string]string{"Action": "CreateCacheCluster", "CacheClusterId": s.Cache, "Engine": "memcached", "CacheNodeType": "cache.t3.micro",
+		"NumCacheNodes": "1", "CacheSubnetGroupName": "devloop-cache", "SecurityGroupIds.SecurityGroupId.1": s.DBSG, "PreferredAvailabilityZone": region + "c"})
 
 	zone := must[*route53.CreateHostedZoneOutput](t)(c.r53.CreateHostedZone(ctx, &route53.CreateHostedZoneInput{Name: aws.String("devloop.internal"),
 		CallerReference: aws.String("seed-000"), VPC: &r53types.VPC{VPCId: &s.VPC, VPCRegion: r53types.VPCRegion(region)}}))
@@ -243,10 +250,13 @@ func (c *cloud) putMetrics(t *testing.T, instance string, cpu float64, lbDimensi
 	}
 }
 
+// queryVersions are the API versions of the query services the seed calls.
+var queryVersions = map[string]string{"rds": "2014-10-31", "elasticache": "2015-02-02"}
+
 // query calls a query-protocol service, signed for the region.
 func (c *cloud) query(t testing.TB, service string, params map[string]string) string {
 	t.Helper()
-	form := url.Values{"Version": {"2014-10-31"}}
+	form := url.Values{"Version": {queryVersions[service]}}
 	for k, v := range params {
 		form.Set(k, v)
 	}

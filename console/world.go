@@ -348,7 +348,11 @@ func (c *Console) buildWorld(ctx context.Context, account, region string) (*Worl
 	if err := c.loadBalancers(ctx, wd, world, bySubnet); err != nil {
 		return nil, err
 	}
-	placeSlots(wd, world, bySubnet)
+	status, err := c.nodeStatus(ctx, account, region)
+	if err != nil {
+		return nil, err
+	}
+	placeSlots(wd, world, bySubnet, status)
 	if err := c.zones(ctx, wd); err != nil {
 		return nil, err
 	}
@@ -414,11 +418,32 @@ func (c *Console) loadBalancers(ctx context.Context, wd *World, world *desired.W
 	return nil
 }
 
+// nodeStatus is the status RDS and ElastiCache give their databases and
+// cache clusters, by the resource names the diagram gives their nodes.
+func (c *Console) nodeStatus(ctx context.Context, account, region string) (map[string]string, error) {
+	out := map[string]string{}
+	dbs, err := c.call(ctx, account, region, "rds", "DescribeDBInstances", nil)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range list(dbs, "DBInstances") {
+		out["rds:"+str(d, "DBInstanceIdentifier")] = str(d, "DBInstanceStatus")
+	}
+	caches, err := c.call(ctx, account, region, "elasticache", "DescribeCacheClusters", nil)
+	if err != nil {
+		return nil, err
+	}
+	for _, cc := range list(caches, "CacheClusters") {
+		out["elasticache:"+str(cc, "CacheClusterId")] = str(cc, "CacheClusterStatus")
+	}
+	return out, nil
+}
+
 // placeSlots adds the RDS and ElastiCache nodes to their interfaces'
-// subnets. A node that publishes metrics names its database or cache
-// cluster; a standby or a replacement node is named after the node whose
-// slot id it extends.
-func placeSlots(wd *World, world *desired.World, bySubnet map[string]*Subnet) {
+// subnets, with their database's or cluster's status. A node that
+// publishes metrics names its database or cache cluster; a standby or a
+// replacement node is named after the node whose slot id it extends.
+func placeSlots(wd *World, world *desired.World, bySubnet map[string]*Subnet, status map[string]string) {
 	owned := map[string]string{} // slot id -> resource
 	var mine []*desired.Slot
 	for _, s := range world.Slots {
@@ -439,10 +464,7 @@ func placeSlots(wd *World, world *desired.World, bySubnet map[string]*Subnet) {
 		if eni == nil || bySubnet[eni.Subnet] == nil {
 			continue
 		}
-		node := &Node{Kind: s.Owner, Resource: owned[s.ID], State: "stopped"}
-		if s.Running {
-			node.State = "running"
-		}
+		node := &Node{Kind: s.Owner, Resource: owned[s.ID]}
 		if node.Resource == "" {
 			for id, res := range owned {
 				if strings.HasPrefix(s.ID, id) || strings.HasPrefix(id, s.ID) {
@@ -450,6 +472,7 @@ func placeSlots(wd *World, world *desired.World, bySubnet map[string]*Subnet) {
 				}
 			}
 		}
+		node.State = status[node.Resource]
 		node.Label = cmp.Or(strings.TrimPrefix(strings.TrimPrefix(node.Resource, "rds:"), "elasticache:"), s.ID)
 		if len(eni.PrivateIPs) > 0 {
 			node.IP = eni.PrivateIPs[0].String()
