@@ -22,6 +22,7 @@ import (
 	"github.com/cloudbox/cloudbox/authz"
 	"github.com/cloudbox/cloudbox/ca"
 	"github.com/cloudbox/cloudbox/clock"
+	"github.com/cloudbox/cloudbox/console"
 	"github.com/cloudbox/cloudbox/controllers"
 	"github.com/cloudbox/cloudbox/desired"
 	"github.com/cloudbox/cloudbox/engines/edge"
@@ -207,6 +208,11 @@ func New(cfg Config) (*Daemon, error) {
 	mux.HandleFunc("POST /_cloudbox/stop", d.admin(d.stopHandler))
 	mux.HandleFunc("GET /_cloudbox/events", d.events.serve)
 	mux.HandleFunc("GET /_cloudbox/reachability", d.reachability)
+	// The console answers every method, so that it can refuse all but
+	// GET itself: it is read-only.
+	cons := d.newConsole()
+	mux.Handle(console.Prefix, cons)
+	mux.Handle(console.Prefix+"/", cons)
 	d.handler = d.apiHandler(mux)
 	return d, nil
 }
@@ -518,11 +524,16 @@ type Info struct {
 	DataDir string `json:"data_dir"`
 	// PID is the daemon's process id (`cloudbox status`).
 	PID int `json:"pid"`
+	// Console is the web console's URL.
+	Console string `json:"console,omitempty"`
 	controllers.Info
 }
 
 func (d *Daemon) info(w http.ResponseWriter, r *http.Request) {
 	in := Info{Version: Version, Dataplane: d.dataplane, Edge: d.edge, CA: d.ca.CertPath(), DataDir: d.filesDir, PID: os.Getpid()}
+	if d.edge != "" {
+		in.Console = "http://" + d.edge + console.Prefix + "/"
+	}
 	if d.world != nil && d.dataplane == "on" {
 		in.Info = d.world.Info()
 		in.Echo = in.Info.Echo

@@ -45,9 +45,13 @@ func (l *eventLog) clear() {
 
 // serve answers GET /_cloudbox/events: the kept events, oldest first.
 func (l *eventLog) serve(w http.ResponseWriter, _ *http.Request) {
-	l.mu.Lock()
-	out := append([]events.Event{}, l.buf...)
-	l.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(out)
+	json.NewEncoder(w).Encode(l.all())
+}
+
+// all returns the kept events, oldest first.
+func (l *eventLog) all() []events.Event {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]events.Event{}, l.buf...)
 }

@@ -21,6 +21,7 @@ targets=(
   "./services/ssm FuzzParameterName"
   "./services/route53 FuzzRecordValue"
   "./policy FuzzParse"
+  "./console FuzzRequests"
   "./services/s3 FuzzParseRange"
   "./services/s3 FuzzXMLBodies"
   "./services/iam FuzzNamesAndPaths"

@@ -14,7 +14,8 @@ step "installing test dependencies"
 # aws CLI v2 comes from Debian's awscli package (/usr/bin/aws); v1 and boto3
 # come with the machine's Python. Without root or apt the v2 tests skip.
 # The data-plane tests run curl, ssh and ip on the simulated internet;
-# instances boot images that mmdebstrap builds.
+# instances boot images that mmdebstrap builds. The console's test renders
+# the page in headless Chromium.
 debs=()
 command -v mmdebstrap >/dev/null || debs+=(mmdebstrap)
 /usr/bin/aws --version 2>&1 | grep -q '^aws-cli/2' || debs+=(awscli)
@@ -22,6 +23,7 @@ command -v curl >/dev/null || debs+=(curl)
 command -v ssh >/dev/null || debs+=(openssh-client)
 command -v ip >/dev/null || debs+=(iproute2)
 command -v dig >/dev/null || debs+=(dnsutils)
+command -v chromium >/dev/null || debs+=(chromium)
 if [ ${#debs[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${debs[@]}" >/dev/null) ||
