@@ -7,11 +7,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
+
+	"github.com/cloudbox/cloudbox/server"
+	"github.com/cloudbox/cloudbox/sigv4"
 )
 
 // AdminTokenFile is the name, in a daemon's data directory, of the token
@@ -75,6 +80,49 @@ func (d *Daemon) admin(h http.HandlerFunc) http.HandlerFunc {
 			})
 			return
 		}
+		if d.cfg.Auth == server.AuthStrict {
+			if err := d.adminSignature(r); err != nil {
+				d.cfg.Logger.Warn("admin request refused: no admin signature", "path", r.URL.Path, "remote", r.RemoteAddr, "error", err)
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusForbidden)
+				json.NewEncoder(w).Encode(map[string]string{
+					"error":   "AdminSignatureRequired",
+					"message": fmt.Sprintf("this daemon runs with --auth strict: %s also needs a SigV4 signature by an account root's access key (the cloudbox commands sign with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY): %v", r.URL.Path, err),
+				})
+				return
+			}
+		}
 		h(w, r)
 	}
+}
+
+// adminSignature checks, under --auth strict, who asks: the token proves
+// access to the data directory, the signature (SigV4, any service name)
+// that the caller holds the key of an account's root user, as the keys
+// file or the defaults configure it. IAM users' and STS sessions' keys are
+// refused: a user allowed only some actions must not wipe the world.
+func (d *Daemon) adminSignature(r *http.Request) error {
+	signed, err := sigv4.Parse(r)
+	if err != nil {
+		return err
+	}
+	if signed == nil {
+		return errors.New("the request is not signed")
+	}
+	cred, ok, err := d.ids.Lookup(signed.Scope.AccessKeyID)
+	if err != nil {
+		return err
+	}
+	if !ok || cred.SessionToken != signed.SecurityToken {
+		return fmt.Errorf("the access key %s is not known", signed.Scope.AccessKeyID)
+	}
+	if cred.Principal.Session != nil || !strings.HasSuffix(cred.Principal.ARN, ":root") {
+		return fmt.Errorf("the access key %s is %s's, not an account root's", signed.Scope.AccessKeyID, cred.Principal.ARN)
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		return err
+	}
+	_, err = sigv4.Verify(r, body, signed, cred.Secret, time.Now())
+	return err
 }

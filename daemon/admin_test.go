@@ -1,12 +1,17 @@
 package daemon_test
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
 	"github.com/cloudbox/cloudbox/daemon"
 )
@@ -72,5 +77,49 @@ func TestAdminToken(t *testing.T) {
 	defer d2.Close()
 	if b2, _ := os.ReadFile(path); strings.TrimSpace(string(b2)) != token {
 		t.Errorf("token changed across restarts")
+	}
+}
+
+// Under --auth strict an admin request also needs a SigV4 signature by an
+// account root's key; an IAM user's key, a wrong secret or no signature
+// is refused even with the token.
+func TestAdminSignatureStrict(t *testing.T) {
+	dir := t.TempDir()
+	keys := filepath.Join(t.TempDir(), "keys.json")
+	os.WriteFile(keys, []byte(`[{"access_key_id":"AKIAROOT","secret_access_key":"root-secret","account":"111111111111"},
+{"access_key_id":"AKIAALICE","secret_access_key":"alice-secret","account":"111111111111","user":"alice"}]`), 0o600)
+	d, err := daemon.New(daemon.Config{DataDir: dir, Dataplane: "off", Auth: "strict", KeysFile: keys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	b, _ := os.ReadFile(filepath.Join(dir, daemon.AdminTokenFile))
+	token := strings.TrimSpace(string(b))
+	srv := httptest.NewServer(d.Handler())
+	defer srv.Close()
+	reset := func(id, secret string) int {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/_cloudbox/reset", nil)
+		req.Header.Set(daemon.AdminTokenHeader, token)
+		if id != "" {
+			const empty = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+			if err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: id, SecretAccessKey: secret},
+				req, empty, "cloudbox", "us-east-1", time.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, c := range [][2]string{{"", ""}, {"AKIAALICE", "alice-secret"}, {"AKIAROOT", "wrong"}, {"AKIANOBODY", "x"}} {
+		if code := reset(c[0], c[1]); code != http.StatusForbidden {
+			t.Errorf("reset signed by %q: %d, want 403", c[0], code)
+		}
+	}
+	if code := reset("AKIAROOT", "root-secret"); code != http.StatusOK {
+		t.Errorf("reset signed by the root key: %d", code)
 	}
 }
