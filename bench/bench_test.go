@@ -100,7 +100,7 @@ func TestOnly(t *testing.T) {
 	if b, err := only("sts,start"); err != nil || len(b) != 2 || b[0].name != "sts" {
 		t.Errorf("only(sts,start) = %v, %v", b, err)
 	}
-	if b, err := only("ec2"); err != nil || len(b) != 3 || b[0].name != "ec2-run" || b[2].name != "ec2-sg" {
+	if b, err := only("ec2"); err != nil || len(b) != 4 || b[0].name != "ec2-run" || b[2].name != "ec2-sg" {
 		t.Errorf("only(ec2) = %v, %v", b, err)
 	}
 	if b, err := only("ec2-sg,sts"); err != nil || len(b) != 2 || b[0].name != "ec2-sg" {

@@ -24,6 +24,7 @@ var benches = []bench{
 	{"ec2-run", benchEC2Run},
 	{"ec2-describe", benchEC2Describe},
 	{"ec2-sg", benchEC2SG},
+	{"ec2-filter", benchEC2SGFilter},
 	{"dataplane-launch", benchDataplaneLaunch},
 	{"dataplane-sg", benchDataplaneSG},
 	{"dataplane-throughput", benchDataplaneThroughput},
