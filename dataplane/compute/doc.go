@@ -19,9 +19,13 @@
 // TestMain) calls first, turns that process into the init. The new
 // namespaces come from clone flags; the network namespace is joined by the
 // host before the clone, from a locked OS thread (see startInNetNS for why
-// the init does not setns itself). The host moves the init into its cgroup
-// before sending it its configuration, so nothing of the instance ever runs
-// outside the cgroup.
+// the init does not setns itself). The init's memory is its instance's
+// from its first page: on cgroup v2 it is cloned into its cgroup
+// (CLONE_INTO_CGROUP); on v1, which has no such clone and no longer moves
+// charges with a task, the host moves it into its cgroups and then tells
+// it so on fd 3, and it executes itself again (same PID), so the runtime
+// that serves starts inside. Either way the configuration comes after, so
+// nothing of the instance ever runs outside the cgroup.
 //
 // The init then:
 //   - makes every mount private (nothing propagates to the host), mounts an

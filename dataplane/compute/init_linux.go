@@ -31,6 +31,11 @@ import (
 const (
 	initEnv  = "_CLOUDBOX_COMPUTE_INIT"
 	initArg0 = "cloudbox-init"
+	// initReexecEnv asks the init (cgroup v1) to wait for initJoined on
+	// fd 3, then execute itself again without it: the pages of the
+	// runtime that serves are then charged to the instance's cgroup.
+	initReexecEnv = "_CLOUDBOX_COMPUTE_INIT_REEXEC"
+	initJoined    = 'J'
 
 	defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -79,7 +84,31 @@ func InitMain() {
 	if os.Getenv(initEnv) != "1" {
 		return
 	}
+	if os.Getenv(initReexecEnv) == "1" {
+		os.Exit(reexecInit())
+	}
 	os.Exit(runInit())
+}
+
+// reexecInit waits until the host has put this process in the instance's
+// cgroups, then replaces it with a fresh copy of itself (same PID, same
+// fds 3 and 4 for the config and the status), whose memory is all the
+// instance's. It returns only on failure.
+func reexecInit() int {
+	var b [1]byte
+	if n, err := unix.Read(3, b[:]); n != 1 || b[0] != initJoined {
+		fmt.Fprintf(os.Stdout, "cloudbox-init: waiting to join the cgroup: read %d bytes: %v\n", n, err)
+		return 1
+	}
+	var env []string
+	for _, e := range os.Environ() {
+		if !strings.HasPrefix(e, initReexecEnv+"=") {
+			env = append(env, e)
+		}
+	}
+	err := unix.Exec("/proc/self/exe", os.Args, env)
+	fmt.Fprintf(os.Stdout, "cloudbox-init: executing itself again: %v\n", err)
+	return 1
 }
 
 type initProc struct {

@@ -298,6 +298,22 @@ func (l *Linux) start(ctx context.Context, spec Spec) error {
 			Setsid: true,
 		},
 	}
+	// On cgroup v2 the init is born in the instance's cgroup
+	// (CLONE_INTO_CGROUP), so every page it touches, the Go runtime's
+	// start included, is the instance's. v1 has no such clone, and it
+	// does not move a task's charges with it: there the init waits until
+	// it has joined (below), then executes itself again, so the runtime
+	// that serves the instance starts inside.
+	if !l.cg.v2 {
+		attr.Env = append(attr.Env, initReexecEnv+"=1")
+	} else {
+		fd, err := unix.Open(l.cg.path(l.cg.unified, d, id), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("compute: cgroup of %s: %w", id, err)
+		}
+		defer unix.Close(fd)
+		attr.Sys.UseCgroupFD, attr.Sys.CgroupFD = true, fd
+	}
 	proc, err := startInNetNS(spec.NetNS, "/proc/self/exe", []string{initArg0, id}, attr)
 	cfgR.Close()
 	statusW.Close()
@@ -320,9 +336,15 @@ func (l *Linux) start(ctx context.Context, spec Spec) error {
 	}
 
 	// The init waits for its config before doing anything, so it is in
-	// the cgroup before it (or anything it starts) runs.
+	// the cgroup before anything it starts runs (on v2 it already is:
+	// writing its PID again changes nothing).
 	if err := l.cg.addProc(d, id, proc.Pid); err != nil {
 		return fail(fmt.Errorf("compute: cgroup of %s: %w", id, err))
+	}
+	if !l.cg.v2 {
+		if _, err := cfgW.Write([]byte{initJoined}); err != nil {
+			return fail(fmt.Errorf("compute: the init of %s: %w", id, err))
+		}
 	}
 	hide := []string{filepath.Dir(spec.RootDir)}
 	for _, p := range l.cfg.HidePaths {

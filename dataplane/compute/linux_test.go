@@ -856,3 +856,40 @@ func TestHelpers(t *testing.T) {
 		t.Error("the helper was written to the instance's disk")
 	}
 }
+
+// The init's own memory is its instance's: the pages its runtime touched
+// before it joined (v1) are charged to the instance's cgroup, as those it
+// touches after, so the instance's figures hold its init whole.
+func TestInitMemoryCharged(t *testing.T) {
+	e := newEnv(t, time.Second)
+	s := e.spec("i-charged")
+	e.start(s)
+	rec, err := e.r.readRecord(s.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", rec.InitPID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var initAnon uint64 // kB
+	for _, line := range strings.Split(string(status), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "RssAnon:" {
+			initAnon, _ = strconv.ParseUint(f[1], 10, 64)
+		}
+	}
+	cg := e.r.cg
+	var charged uint64
+	if cg.v2 {
+		charged, err = keyedValue(filepath.Join(cg.path(cg.unified, e.daemon, s.ID), "memory.stat"), "anon")
+	} else {
+		charged, err = keyedValue(filepath.Join(cg.path(cg.memory, e.daemon, s.ID), "memory.stat"), "total_rss")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("init RssAnon %d kB; instance cgroup anonymous memory %d kB", initAnon, charged>>10)
+	if initAnon == 0 || charged>>10 < initAnon {
+		t.Errorf("the instance's cgroup holds %d kB of anonymous memory, less than its init's own %d kB", charged>>10, initAnon)
+	}
+}
