@@ -220,6 +220,11 @@ func (in *initProc) setup() (*net.UnixListener, []string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	// Without the helpers an instance still boots; mounting a volume
+	// then fails as without CAP_SYS_ADMIN.
+	if err := in.startMountBroker(); err != nil {
+		in.logf("no mount helpers in %s: %v", mountHelperDir, err)
+	}
 	// The init should never be the OOM killer's victim (its death ends the
 	// instance); spawn resets the score of its children. Some sandboxes
 	// refuse negative scores (EACCES, EPERM): then the init is merely a

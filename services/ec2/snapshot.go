@@ -21,10 +21,24 @@ func (s *Service) Follows(kind string) bool {
 	return strings.HasPrefix(kind, "ec2:") && kind != consoleKind
 }
 
-// Scopes implements desired.Contributor: the accounts and regions with VPCs.
+// Scopes implements desired.Contributor: the accounts and regions with VPCs
+// or EBS data (a region whose VPCs were all deleted keeps its volumes).
 func (s *Service) Scopes(tx *store.Tx) ([]desired.Scope, error) {
-	pairs, err := tx.Scopes(kindVPC.store)
-	return desired.ScopesOf(pairs), err
+	var all [][2]string
+	seen := map[[2]string]bool{}
+	for _, k := range []*kind{kindVPC, kindVolume, kindSnapshot} {
+		pairs, err := tx.Scopes(k.store)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range pairs {
+			if !seen[p] {
+				seen[p] = true
+				all = append(all, p)
+			}
+		}
+	}
+	return desired.ScopesOf(all), nil
 }
 
 // Contribute implements desired.Contributor: one account's and region's
