@@ -20,6 +20,7 @@ import (
 	"github.com/cloudbox/cloudbox/controllers/loadbalancers"
 	"github.com/cloudbox/cloudbox/controllers/metrics"
 	"github.com/cloudbox/cloudbox/controllers/network"
+	"github.com/cloudbox/cloudbox/controllers/volumes"
 	"github.com/cloudbox/cloudbox/controllers/vpc"
 	"github.com/cloudbox/cloudbox/dataplane/compute"
 	"github.com/cloudbox/cloudbox/dataplane/images"
@@ -153,6 +154,10 @@ func New(cfg Config) (*Supervisor, error) {
 		lbs,
 		s.instances,
 	}
+	if cfg.Volumes != nil {
+		s.controllers = append(s.controllers, volumes.New(volumes.Config{Dir: s.volumesDir(), Runner: r, Desired: s.current,
+			Reports: cfg.Volumes, Hold: s.hold, Log: cfg.Log}))
+	}
 	if cfg.HealthChecks != nil {
 		s.controllers = append(s.controllers, healthchecks.New(healthchecks.Config{Dialer: n, Namespace: vpc.InternetNS, Names: lookup,
 			Reports: cfg.HealthChecks, TimeScale: scale, Log: cfg.Log}))
@@ -196,6 +201,11 @@ func (s *Supervisor) Info() Info {
 }
 
 func (s *Supervisor) instancesDir() string { return filepath.Join(s.cfg.StateDir, "instances") }
+
+// volumesDir holds the EBS volumes' and snapshots' files.
+func (s *Supervisor) volumesDir() string { return volumesDir(s.cfg.StateDir) }
+
+func volumesDir(stateDir string) string { return filepath.Join(stateDir, "volumes") }
 
 // internetResolv is the resolv.conf of commands run on the internet.
 func (s *Supervisor) internetResolv() string {
@@ -423,16 +433,19 @@ func (s *Supervisor) Down(ctx context.Context) error {
 	// launching); later ones find the world closed and make nothing.
 	s.life.Lock()
 	defer s.life.Unlock()
-	return errors.Join(s.run.Cleanup(ctx, s.cfg.DaemonID), s.net.Cleanup())
+	// The loop devices after the processes, whose mounts held them.
+	err := s.run.Cleanup(ctx, s.cfg.DaemonID)
+	return errors.Join(err, volumes.Cleanup(s.volumesDir()), s.net.Cleanup())
 }
 
-// Cleanup removes what daemon id left in the kernel (processes, cgroups,
-// namespaces) when that daemon is not running: `cloudbox down` without a
-// daemon.
-func Cleanup(ctx context.Context, id string) error {
+// Cleanup removes what daemon id of data directory stateDir left in the
+// kernel (processes, cgroups, loop devices, namespaces) when that daemon
+// is not running: `cloudbox down` without a daemon.
+func Cleanup(ctx context.Context, id, stateDir string) error {
 	r, err := compute.New(compute.Config{DaemonID: id})
 	if err != nil {
 		return err
 	}
-	return errors.Join(r.Cleanup(ctx, id), netns.Cleanup(id))
+	err = r.Cleanup(ctx, id)
+	return errors.Join(err, volumes.Cleanup(volumesDir(stateDir)), netns.Cleanup(id))
 }
