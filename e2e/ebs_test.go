@@ -1,0 +1,139 @@
+package e2e
+
+import (
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestEBSVolumes follows the EBS user guide with the aws CLI: a volume
+// created, attached, made available inside the instance (lsblk, mkfs,
+// mount, write, umount), detached, attached to a second instance of the
+// zone, where the file is; a snapshot of it restored into a larger
+// volume that has the file too, grown again while attached; a detach
+// that waits for the volume to be unmounted. No loop device outlives
+// its volume.
+func TestEBSVolumes(t *testing.T) {
+	w := newVPCWorld(t, Opts{})
+	const az = "ap-northeast-2a"
+	volDir := filepath.Join(get(w.info, "data_dir"), "volumes")
+	// loops lists the host's loop devices over this daemon's volumes.
+	loops := func() []string {
+		out, err := exec.Command("losetup", "--list", "--noheadings", "--output", "NAME,BACK-FILE").Output()
+		if err != nil {
+			t.Fatalf("losetup: %v", err)
+		}
+		var mine []string
+		for _, l := range strings.Split(string(out), "\n") {
+			if strings.Contains(l, volDir+"/") {
+				mine = append(mine, l)
+			}
+		}
+		return mine
+	}
+
+	ami := get(w.aws("ec2", "describe-images", "--owners", "amazon", "--filters", "Name=name,Values=al2023-ami-2023.*-kernel-6.1-x86_64"), "Images", 0, "ImageId")
+	run := func() string {
+		return get(w.aws("ec2", "run-instances", "--image-id", ami, "--instance-type", "t3.micro", "--placement", "AvailabilityZone="+az), "Instances", 0, "InstanceId")
+	}
+	first, second := run(), run()
+	w.aws("ec2", "wait", "instance-running", "--instance-ids", first, second)
+
+	// The root volume, as DescribeVolumes shows it.
+	roots := w.aws("ec2", "describe-volumes", "--filters", "Name=attachment.instance-id,Values="+first)
+	if get(roots, "Volumes", 0, "Attachments", 0, "Device") != "/dev/xvda" || get(roots, "Volumes", 0, "Attachments", 0, "DeleteOnTermination") != "true" ||
+		get(roots, "Volumes", 0, "Size") != "8" || get(roots, "Volumes", 1) != "" {
+		t.Fatalf("root volume of %s: %v", first, roots)
+	}
+
+	vol := get(w.aws("ec2", "create-volume", "--volume-type", "gp3", "--size", "2", "--availability-zone", az), "VolumeId")
+	w.aws("ec2", "wait", "volume-available", "--volume-ids", vol)
+	attached := func(vol, inst string) {
+		t.Helper()
+		w.poll(func() bool {
+			v := w.aws("ec2", "describe-volumes", "--volume-ids", vol)
+			return get(v, "Volumes", 0, "Attachments", 0, "State") == "attached" && get(v, "Volumes", 0, "Attachments", 0, "InstanceId") == inst
+		})
+	}
+	available := func(vol string) {
+		t.Helper()
+		w.poll(func() bool { return get(w.aws("ec2", "describe-volumes", "--volume-ids", vol), "Volumes", 0, "State") == "available" })
+	}
+
+	w.aws("ec2", "attach-volume", "--volume-id", vol, "--instance-id", first, "--device", "/dev/sdf")
+	attached(vol, first)
+	// The guide's steps: lsblk shows the 2 GiB disk; make a file system,
+	// mount it, write.
+	if got := w.shOK(first, "lsblk -b -d -n -o SIZE /dev/xvdf"); got != "2147483648" {
+		t.Fatalf("lsblk size of /dev/xvdf: %q", got)
+	}
+	if got := w.shOK(first, "readlink /dev/sdf; readlink /dev/xvdf"); got != "nvme1n1\nnvme1n1" {
+		t.Errorf("device links: %q", got)
+	}
+	w.shOK(first, "mkfs -t ext4 -q /dev/xvdf && mkdir /data && mount /dev/xvdf /data && echo 'written on the first' > /data/note.txt && "+
+		"df -h /data | grep -q /data && umount /data")
+	if n := len(loops()); n != 1 {
+		t.Fatalf("loop devices while attached: %d", n)
+	}
+	w.aws("ec2", "detach-volume", "--volume-id", vol)
+	available(vol)
+	if r := w.sh(first, "test -e /dev/xvdf"); r.ExitCode == 0 {
+		t.Errorf("/dev/xvdf still in the first instance after the detach")
+	}
+	if l := loops(); len(l) != 0 {
+		t.Fatalf("loop devices after the detach: %v", l)
+	}
+
+	// The second instance of the zone has the data.
+	w.aws("ec2", "attach-volume", "--volume-id", vol, "--instance-id", second, "--device", "/dev/sdg")
+	attached(vol, second)
+	if got := w.shOK(second, "mkdir -p /data && mount /dev/xvdg /data && cat /data/note.txt && umount /data"); got != "written on the first" {
+		t.Fatalf("the file on the second instance: %q", got)
+	}
+	bdm := w.aws("ec2", "describe-instances", "--instance-ids", second)
+	if get(bdm, "Reservations", 0, "Instances", 0, "BlockDeviceMappings", 1, "Ebs", "VolumeId") != vol {
+		t.Errorf("BlockDeviceMappings of %s: %v", second, get(bdm, "Reservations", 0, "Instances", 0, "BlockDeviceMappings"))
+	}
+
+	// A snapshot, restored into a larger volume on the first instance.
+	snap := get(w.aws("ec2", "create-snapshot", "--volume-id", vol, "--description", "note"), "SnapshotId")
+	w.aws("ec2", "wait", "snapshot-completed", "--snapshot-ids", snap)
+	restored := get(w.aws("ec2", "create-volume", "--snapshot-id", snap, "--size", "3", "--availability-zone", az), "VolumeId")
+	w.aws("ec2", "wait", "volume-available", "--volume-ids", restored)
+	w.aws("ec2", "attach-volume", "--volume-id", restored, "--instance-id", first, "--device", "/dev/xvdh")
+	attached(restored, first)
+	if got := w.shOK(first, "blockdev --getsize64 /dev/sdh && mount /dev/sdh /data && cat /data/note.txt"); got != "3221225472\nwritten on the first" {
+		t.Fatalf("the restored volume: %q", got)
+	}
+	// Grown while attached: the device grows.
+	w.aws("ec2", "modify-volume", "--volume-id", restored, "--size", "4")
+	w.eventually(first, "test $(blockdev --getsize64 /dev/xvdh) = 4294967296", 10*time.Second)
+
+	// Detached while mounted, the volume stays detaching (EBS's "busy")
+	// until it is unmounted inside.
+	w.aws("ec2", "detach-volume", "--volume-id", restored)
+	time.Sleep(3 * time.Second)
+	if st := get(w.aws("ec2", "describe-volumes", "--volume-ids", restored), "Volumes", 0, "Attachments", 0, "State"); st != "detaching" {
+		t.Errorf("a mounted volume's detach: %q, want detaching", st)
+	}
+	w.shOK(first, "umount /data")
+	available(restored)
+
+	// Termination deletes the roots; the data volumes stay, and go when
+	// deleted, with every loop device.
+	w.aws("ec2", "terminate-instances", "--instance-ids", first, second)
+	w.aws("ec2", "wait", "instance-terminated", "--instance-ids", first, second)
+	available(vol)
+	w.aws("ec2", "delete-volume", "--volume-id", vol)
+	w.aws("ec2", "delete-volume", "--volume-id", restored)
+	w.aws("ec2", "delete-snapshot", "--snapshot-id", snap)
+	w.poll(func() bool {
+		m, _ := filepath.Glob(filepath.Join(volDir, "*.img"))
+		return len(m) == 0
+	})
+	if l := loops(); len(l) != 0 {
+		t.Fatalf("loop devices at the end: %v", l)
+	}
+}
