@@ -1,7 +1,7 @@
 package e2e
 
 import (
-	"os/exec"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,17 +18,15 @@ import (
 func TestEBSVolumes(t *testing.T) {
 	w := newVPCWorld(t, Opts{})
 	const az = "ap-northeast-2a"
-	volDir := filepath.Join(get(w.info, "data_dir"), "volumes")
-	// loops lists the host's loop devices over this daemon's volumes.
+	volDir := filepath.Join(filepath.Dir(get(w.info, "instances_dir")), "volumes")
+	// loops lists the host's loop devices over this daemon's volumes,
+	// as sysfs has them.
 	loops := func() []string {
-		out, err := exec.Command("losetup", "--list", "--noheadings", "--output", "NAME,BACK-FILE").Output()
-		if err != nil {
-			t.Fatalf("losetup: %v", err)
-		}
+		files, _ := filepath.Glob("/sys/block/loop*/loop/backing_file")
 		var mine []string
-		for _, l := range strings.Split(string(out), "\n") {
-			if strings.Contains(l, volDir+"/") {
-				mine = append(mine, l)
+		for _, f := range files {
+			if b, err := os.ReadFile(f); err == nil && strings.HasPrefix(string(b), volDir+"/") {
+				mine = append(mine, f+": "+strings.TrimSpace(string(b)))
 			}
 		}
 		return mine

@@ -56,7 +56,9 @@
 // Processes of the instance run as root but without the capabilities that
 // reach beyond it (CAP_SYS_ADMIN, CAP_SYS_MODULE, CAP_SYS_RAWIO,
 // CAP_SYS_PTRACE, CAP_MKNOD...): they cannot mount, leave their cgroup,
-// reach host devices or trace the init. CAP_NET_ADMIN stays; it acts on the
+// reach host devices or trace the init. The one mount they may ask for is
+// an attached EBS volume's, through the mount helpers the init serves
+// (mountopts.go). CAP_NET_ADMIN stays; it acts on the
 // instance's own network namespace, whose security groups are enforced
 // outside it. This is isolation for a simulator, not a security boundary
 // against kernel exploits.
