@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
-	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -45,20 +44,6 @@ func Nodes(initPID int) ([]Node, error) {
 		out = append(out, Node{Name: e.Name(), Major: unix.Major(uint64(st.Rdev)), Minor: unix.Minor(uint64(st.Rdev))})
 	}
 	return out, nil
-}
-
-// Links are the names an attachment's device has besides its NVMe node:
-// the name given (/dev/sdf -> sdf) and its other form (xvdf), as Amazon
-// Linux's udev rules link them.
-func Links(device string) []string {
-	base := strings.TrimPrefix(device, "/dev/")
-	out := []string{base}
-	if rest, ok := strings.CutPrefix(base, "sd"); ok {
-		out = append(out, "xvd"+rest)
-	} else if rest, ok := strings.CutPrefix(base, "xvd"); ok {
-		out = append(out, "sd"+rest)
-	}
-	return out
 }
 
 // Plug makes loop l the instance's next NVMe device (nvme1n1 when it has

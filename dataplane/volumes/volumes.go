@@ -260,3 +260,17 @@ func Cleanup(dir string) error {
 	}
 	return errors.Join(errs...)
 }
+
+// Links are the names an attachment's device has besides its NVMe node:
+// the name given (/dev/sdf -> sdf) and its other form (xvdf), as Amazon
+// Linux's udev rules link them.
+func Links(device string) []string {
+	base := strings.TrimPrefix(device, "/dev/")
+	out := []string{base}
+	if rest, ok := strings.CutPrefix(base, "sd"); ok {
+		out = append(out, "xvd"+rest)
+	} else if rest, ok := strings.CutPrefix(base, "xvd"); ok {
+		out = append(out, "sd"+rest)
+	}
+	return out
+}

@@ -26,6 +26,7 @@ func (s *Service) registerVolumes(h *ec2api.Handlers) {
 	h.DetachVolume = s.DetachVolume
 	h.DeleteVolume = s.DeleteVolume
 	h.ModifyVolume = s.ModifyVolume
+	h.DescribeVolumesModifications = s.DescribeVolumesModifications
 	h.CreateSnapshot = s.CreateSnapshot
 	h.DescribeSnapshots = s.DescribeSnapshots
 	h.DeleteSnapshot = s.DeleteSnapshot
@@ -608,4 +609,74 @@ func (s *Service) ReportAttachment(account, region, volume, instance, state stri
 		}
 		return nil
 	})
+}
+
+var modificationFields = fields[volumeRecord]{
+	"volume-id":            func(v *volumeRecord) []string { return one(v.VolumeId) },
+	"modification-state":   func(v *volumeRecord) []string { return one(v.Modification.ModificationState) },
+	"original-size":        func(v *volumeRecord) []string { return int64Field(v.Modification.OriginalSize) },
+	"original-volume-type": func(v *volumeRecord) []string { return one(v.Modification.OriginalVolumeType) },
+	"target-size":          func(v *volumeRecord) []string { return int64Field(v.Modification.TargetSize) },
+	"target-volume-type":   func(v *volumeRecord) []string { return one(v.Modification.TargetVolumeType) },
+	"start-time":           func(v *volumeRecord) []string { return timeField(v.Modification.StartTime) },
+}
+
+// DescribeVolumesModifications lists the last modification of each
+// volume that has one.
+func (s *Service) DescribeVolumesModifications(ctx context.Context, in *ec2api.DescribeVolumesModificationsRequest) (*ec2api.DescribeVolumesModificationsResult, error) {
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
+	if err := checkFilterNames(in.Filters, modificationFields); err != nil {
+		return nil, err
+	}
+	sc := scopeOf(ctx)
+	var page []*volumeRecord
+	var next *string
+	err := s.store.View(func(tx *store.Tx) error {
+		var all []*volumeRecord
+		if len(in.VolumeIds) > 0 {
+			for _, id := range in.VolumeIds {
+				v, err := load[volumeRecord](tx, sc, kindVolume, deref(id))
+				if err != nil {
+					return err
+				}
+				if v.Modification == nil {
+					return api.Errorf("InvalidVolumeModification.NotFound", "Modification for volume '%s' does not exist.", *v.VolumeId)
+				}
+				all = append(all, v)
+			}
+		} else {
+			vols, err := listAll[volumeRecord](tx, sc, kindVolume)
+			if err != nil {
+				return err
+			}
+			for _, v := range vols {
+				if v.Modification != nil {
+					all = append(all, v)
+				}
+			}
+		}
+		var matched []*volumeRecord
+		for _, v := range all {
+			ok, err := matchFilters(in.Filters, v, func(v *volumeRecord) []*ec2api.Tag { return v.Tags }, modificationFields)
+			if err != nil {
+				return err
+			}
+			if ok {
+				matched = append(matched, v)
+			}
+		}
+		var err error
+		page, next, err = paginate(matched, func(v *volumeRecord) string { return *v.VolumeId }, in.MaxResults, in.NextToken)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := &ec2api.DescribeVolumesModificationsResult{VolumesModifications: []*ec2api.VolumeModification{}, NextToken: next}
+	for _, v := range page {
+		out.VolumesModifications = append(out.VolumesModifications, v.Modification)
+	}
+	return out, nil
 }

@@ -156,6 +156,20 @@ func TestVolumeLifecycle(t *testing.T) {
 	if v := volDescribe(t, cl, vol.VolumeId); aws.ToInt32(v.Size) != 20 || v.VolumeType != types.VolumeTypeGp3 {
 		t.Fatalf("modified %+v", v)
 	}
+	mods := must[*ec2sdk.DescribeVolumesModificationsOutput](t)(cl.DescribeVolumesModifications(ctx, &ec2sdk.DescribeVolumesModificationsInput{VolumeIds: []string{vol.VolumeId}}))
+	if len(mods.VolumesModifications) != 1 || mods.VolumesModifications[0].ModificationState != types.VolumeModificationStateCompleted ||
+		aws.ToInt32(mods.VolumesModifications[0].TargetSize) != 20 {
+		t.Fatalf("modifications %+v", mods.VolumesModifications)
+	}
+	_, err = cl.DescribeVolumesModifications(ctx, &ec2sdk.DescribeVolumesModificationsInput{VolumeIds: []string{aws.ToString(third.VolumeId)}})
+	wantCode(t, err, "InvalidVolumeModification.NotFound")
+
+	// Tags as on any resource.
+	must[*ec2sdk.CreateTagsOutput](t)(cl.CreateTags(ctx, &ec2sdk.CreateTagsInput{Resources: []string{vol.VolumeId}, Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String("db")}}}))
+	if out := must[*ec2sdk.DescribeVolumesOutput](t)(cl.DescribeVolumes(ctx, &ec2sdk.DescribeVolumesInput{Filters: []types.Filter{
+		{Name: aws.String("tag:team"), Values: []string{"db"}}}})); len(out.Volumes) != 1 || len(out.Volumes[0].Tags) != 2 {
+		t.Fatalf("tagged volumes %+v", out.Volumes)
+	}
 
 	// Snapshot, copy, restore.
 	snap := must[*ec2sdk.CreateSnapshotOutput](t)(cl.CreateSnapshot(ctx, &ec2sdk.CreateSnapshotInput{VolumeId: aws.String(vol.VolumeId), Description: aws.String("backup")}))
