@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -187,15 +188,19 @@ func (c *Controller) reconcile(snap *desired.World, synced bool) error {
 		}
 	}
 
-	// What is plugged where, from the running instances' /dev.
-	infos, err := c.cfg.Runner.List()
-	if err != nil {
-		return err
-	}
+	// What is plugged where, from the running instances' /dev (none to
+	// look at when no volume is attached and no loop device is up: the
+	// common case, each second).
 	running := map[string]int{} // instance id -> init PID
-	for _, in := range infos {
-		if in.State == compute.StateRunning && in.InitPID > 0 {
-			running[in.ID] = in.InitPID
+	if len(loops) > 0 || slices.ContainsFunc(snap.Volumes, func(v *desired.Volume) bool { return !v.Root && v.Instance != "" }) {
+		infos, err := c.cfg.Runner.List()
+		if err != nil {
+			return err
+		}
+		for _, in := range infos {
+			if in.State == compute.StateRunning && in.InitPID > 0 {
+				running[in.ID] = in.InitPID
+			}
 		}
 	}
 	byDev := map[[2]uint32]volumes.Loop{}
