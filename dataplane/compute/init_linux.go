@@ -292,7 +292,8 @@ func mountSystem(root string) error {
 		return err
 	}
 	// A minimal /dev: the harmless character devices of the host (bound,
-	// so no mknod is needed), a private devpts, shm and mqueue. No disks.
+	// so no mknod is needed), a private devpts, shm and mqueue. No disks
+	// (the host adds attached EBS volumes: dataplane/volumes).
 	if err := mount("tmpfs", at("dev"), "tmpfs", unix.MS_NOSUID|unix.MS_NOEXEC, "mode=755,size=1m"); err != nil {
 		return err
 	}
