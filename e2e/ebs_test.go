@@ -22,11 +22,16 @@ func TestEBSVolumes(t *testing.T) {
 	loops := func() []string { return loopsOver(volDir) }
 
 	ami := get(w.aws("ec2", "describe-images", "--owners", "amazon", "--filters", "Name=name,Values=al2023-ami-2023.*-kernel-6.1-x86_64"), "Images", 0, "ImageId")
-	run := func() string {
-		return get(w.aws("ec2", "run-instances", "--image-id", ami, "--instance-type", "t3.micro", "--placement", "AvailabilityZone="+az), "Instances", 0, "InstanceId")
+	run := func(more ...string) string {
+		return get(w.aws(append([]string{"ec2", "run-instances", "--image-id", ami, "--instance-type", "t3.micro", "--placement", "AvailabilityZone=" + az}, more...)...),
+			"Instances", 0, "InstanceId")
 	}
-	first, second := run(), run()
+	// The second has a data volume from launch, as its mappings ask.
+	first, second := run(), run("--block-device-mappings", "DeviceName=/dev/sdf,Ebs={VolumeSize=1}")
 	w.aws("ec2", "wait", "instance-running", "--instance-ids", first, second)
+	if got := w.eventually(second, "lsblk -b -d -n -o SIZE /dev/xvdf", 10*time.Second); got != "1073741824" {
+		t.Errorf("the launch-time volume in the second instance: %q", got)
+	}
 
 	// The root volume, as DescribeVolumes shows it.
 	roots := w.aws("ec2", "describe-volumes", "--filters", "Name=attachment.instance-id,Values="+first)

@@ -335,17 +335,23 @@ func (s *Service) DetachVolume(ctx context.Context, in *ec2api.DetachVolumeReque
 		if d := deref(in.Device); d != "" && d != deref(a.Device) {
 			return api.Errorf("InvalidAttachment.NotFound", "The volume '%s' is not attached at device '%s'", *v.VolumeId, d)
 		}
-		if v.Root {
-			return api.Errorf("IncorrectState", "Unable to detach root volume '%s' from instance '%s'", *v.VolumeId, deref(a.InstanceId))
-		}
 		if deref(a.State) == "detaching" {
 			return api.Errorf("IncorrectState", "Volume '%s' is in the 'detaching' state.", *v.VolumeId)
 		}
-		if err := dryRun(in.DryRun); err != nil {
-			return err
-		}
 		r, err := loadInstance(tx, sc, deref(a.InstanceId), now)
 		if err != nil {
+			return err
+		}
+		if v.Root {
+			// AWS detaches the root of a stopped instance; here the root
+			// is the instance's disk directory, which no other instance
+			// could mount.
+			if instanceStateName(r) != stateStopped {
+				return api.Errorf("IncorrectState", "Unable to detach root volume '%s' from instance '%s'", *v.VolumeId, *r.InstanceId)
+			}
+			return api.Errorf("UnsupportedOperation", "cloudbox keeps the root volume '%s' as the disk of instance '%s': it cannot be detached.", *v.VolumeId, *r.InstanceId)
+		}
+		if err := dryRun(in.DryRun); err != nil {
 			return err
 		}
 		out = *a
