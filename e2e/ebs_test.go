@@ -88,7 +88,7 @@ func TestEBSVolumes(t *testing.T) {
 		t.Fatalf("the file on the second instance: %q", got)
 	}
 	bdm := w.aws("ec2", "describe-instances", "--instance-ids", second)
-	if get(bdm, "Reservations", 0, "Instances", 0, "BlockDeviceMappings", 1, "Ebs", "VolumeId") != vol {
+	if get(bdm, "Reservations", 0, "Instances", 0, "BlockDeviceMappings", 2, "Ebs", "VolumeId") != vol {
 		t.Errorf("BlockDeviceMappings of %s: %v", second, get(bdm, "Reservations", 0, "Instances", 0, "BlockDeviceMappings"))
 	}
 
