@@ -134,9 +134,15 @@ func New(cfg Config) (*Supervisor, error) {
 	if cfg.CA != nil {
 		trust = cfg.CA.CertPEM()
 	}
+	var bootDevices func(*desired.World, *desired.Instance) []compute.Device
+	if cfg.Volumes != nil {
+		bootDevices = func(snap *desired.World, in *desired.Instance) []compute.Device {
+			return volumes.BootDevices(s.volumesDir(), snap, in, cfg.Log)
+		}
+	}
 	s.instances = instances.New(instances.Config{Namespaces: n, Runner: r, Images: im, Desired: s.current, Names: lookup, Identity: cfg.Identity, Profiles: cfg.Profiles,
 		Reports: cfg.Instances, Slots: cfg.Slots, Baked: cfg.Images, Hold: s.hold, Closing: s.closed, Disks: s.instancesDir(), HostKeys: filepath.Join(cfg.StateDir, "hostkeys"),
-		TrustCA: trust, Log: cfg.Log})
+		BootDevices: bootDevices, TrustCA: trust, Log: cfg.Log})
 	lbs := loadbalancers.New(loadbalancers.Config{Namespaces: n, Desired: s.current, ELB: cfg.Health, Certs: cfg.Certs, Edge: cfg.Edge,
 		TimeScale: scale, Log: cfg.Log})
 	// The load balancers sync before the instances: a target whose

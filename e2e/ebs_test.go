@@ -26,11 +26,13 @@ func TestEBSVolumes(t *testing.T) {
 		return get(w.aws(append([]string{"ec2", "run-instances", "--image-id", ami, "--instance-type", "t3.micro", "--placement", "AvailabilityZone=" + az}, more...)...),
 			"Instances", 0, "InstanceId")
 	}
-	// The second has a data volume from launch, as its mappings ask.
-	first, second := run(), run("--block-device-mappings", "DeviceName=/dev/sdf,Ebs={VolumeSize=1}")
+	// The second has a data volume from launch, as its mappings ask,
+	// which its user data formats and mounts at first boot.
+	first, second := run(), run("--block-device-mappings", "DeviceName=/dev/sdf,Ebs={VolumeSize=1}", "--user-data",
+		"#!/bin/sh\nmkfs -t ext4 -q /dev/xvdf && mkdir -p /srv && mount /dev/xvdf /srv && lsblk -b -d -n -o SIZE /dev/xvdf > /srv/size\n")
 	w.aws("ec2", "wait", "instance-running", "--instance-ids", first, second)
-	if got := w.eventually(second, "lsblk -b -d -n -o SIZE /dev/xvdf", 10*time.Second); got != "1073741824" {
-		t.Errorf("the launch-time volume in the second instance: %q", got)
+	if got := w.eventually(second, "cat /srv/size", 30*time.Second); got != "1073741824" {
+		t.Errorf("the launch-time volume, as the second's user data found it: %q", got)
 	}
 
 	// The root volume, as DescribeVolumes shows it.

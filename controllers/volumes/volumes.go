@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -43,12 +44,12 @@ type Controller struct {
 	cfg   Config
 	store volumes.Store
 
-	mu   sync.Mutex // one reconcile at a time
+	mu sync.Mutex // one reconcile at a time
 	// synced: a sync has given the world read from the store; before
 	// that, an empty world would say every file is gone.
 	synced bool
-	stop context.CancelFunc
-	done chan struct{}
+	stop   context.CancelFunc
+	done   chan struct{}
 }
 
 // New returns the controller.
@@ -108,6 +109,36 @@ func (c *Controller) Close() error {
 // Cleanup detaches every loop device over the files of dir, once the
 // instances are gone (the daemon's world is removed).
 func Cleanup(dir string) error { return volumes.Cleanup(dir) }
+
+// BootDevices are the devices instance in boots with: its attached
+// volumes, each a loop device over its file (made if need be), named
+// nvme1n1, nvme2n1... in the order of their device names, with their
+// attachment's names linked. A volume that cannot be made ready is left
+// to the controller, which plugs it once the instance runs.
+func BootDevices(dir string, snap *desired.World, in *desired.Instance, log *slog.Logger) []compute.Device {
+	var vols []*desired.Volume
+	for _, v := range snap.Volumes {
+		if v.Instance == in.ID && !v.Root && (v.Attachment == "attaching" || v.Attachment == "attached") {
+			vols = append(vols, v)
+		}
+	}
+	slices.SortFunc(vols, func(a, b *desired.Volume) int { return strings.Compare(a.Device, b.Device) })
+	store := volumes.Store{Dir: dir}
+	var devs []compute.Device
+	for _, v := range vols {
+		if _, err := store.Ensure(v.ID, v.SizeGiB, v.Snapshot); err != nil {
+			log.Warn("volumes: at boot", "instance", in.ID, "volume", v.ID, "error", err)
+			continue
+		}
+		l, err := volumes.LoopFor(store.Path(v.ID))
+		if err != nil || l.AutoClear {
+			log.Warn("volumes: at boot", "instance", in.ID, "volume", v.ID, "error", err, "busy", l.AutoClear)
+			continue
+		}
+		devs = append(devs, compute.Device{Name: fmt.Sprintf("nvme%dn1", len(devs)+1), Major: l.Major, Minor: l.Minor, Links: volumes.Links(v.Device)})
+	}
+	return devs
+}
 
 // plugged is a volume's node in a running instance.
 type plugged struct {
@@ -219,15 +250,19 @@ func (c *Controller) reconcile(snap *desired.World, synced bool) error {
 			}
 		}
 	}
-	// Wanted: attached (or attaching) volumes of instances that run.
+	// Wanted: attached (or attaching) volumes of instances that run, or
+	// boot (whose init the boot gave the volumes' devices); their loop
+	// devices stay up even while the instance's processes do not run yet.
 	want := map[string]*desired.Volume{}
+	keepLoop := map[string]bool{}
 	for _, v := range snap.Volumes {
 		if v.Root || v.Instance == "" || (v.Attachment != "attaching" && v.Attachment != "attached") {
 			continue
 		}
-		if in := snap.FindInstance(v.Instance); in == nil || in.State != "running" {
+		if in := snap.FindInstance(v.Instance); in == nil || (in.State != "running" && in.State != "pending") {
 			continue
 		}
+		keepLoop[v.ID] = true
 		if _, ok := running[v.Instance]; ok && c.store.Exists(v.ID) {
 			want[v.ID] = v
 		}
@@ -243,7 +278,7 @@ func (c *Controller) reconcile(snap *desired.World, synced bool) error {
 	}
 	for _, l := range loops {
 		id := c.store.ID(l.File)
-		if _, ok := want[id]; ok || l.AutoClear {
+		if keepLoop[id] || l.AutoClear {
 			continue
 		}
 		note(l.Detach()) // a mounted one goes when it is unmounted
@@ -259,7 +294,7 @@ func (c *Controller) reconcile(snap *desired.World, synced bool) error {
 			continue // still mounted in the instance it left: EBS's "busy"
 		}
 		if !ok {
-			if l, err = volumes.Attach(c.store.Path(id)); err != nil {
+			if l, err = volumes.LoopFor(c.store.Path(id)); err != nil {
 				note(err)
 				continue
 			}

@@ -70,6 +70,8 @@ type initConfig struct {
 	Hide []string `json:"hide,omitempty"`
 	// Helpers are names this binary takes in /opt/aws/bin.
 	Helpers []string `json:"helpers,omitempty"`
+	// Devices are made in /dev.
+	Devices []Device `json:"devices,omitempty"`
 }
 
 // InitMain runs the instance init when the process is one, and never
@@ -181,6 +183,9 @@ func (in *initProc) setup() (*net.UnixListener, []string, error) {
 	}
 
 	if err := mountSystem(merged); err != nil {
+		return nil, nil, err
+	}
+	if err := makeDevices(merged, cfg.Devices); err != nil {
 		return nil, nil, err
 	}
 	for _, p := range cfg.Hide {
@@ -331,6 +336,23 @@ func mountSystem(root string) error {
 		return err
 	}
 	return os.Mkdir(at("run/lock"), 0o1777)
+}
+
+// makeDevices makes the block devices of the spec in the instance's /dev
+// (the instance's processes cannot mknod: CAP_MKNOD is dropped).
+func makeDevices(root string, devs []Device) error {
+	for _, d := range devs {
+		p := filepath.Join(root, "dev", d.Name)
+		if err := unix.Mknod(p, unix.S_IFBLK|0o660, int(unix.Mkdev(d.Major, d.Minor))); err != nil {
+			return fmt.Errorf("mknod %s: %w", p, err)
+		}
+		for _, l := range d.Links {
+			if err := os.Symlink(d.Name, filepath.Join(root, "dev", l)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // hide covers a host path inside the instance: a directory with an empty

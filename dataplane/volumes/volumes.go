@@ -26,6 +26,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 const gib = 1 << 30
@@ -207,8 +208,29 @@ func Loops(dir string) ([]Loop, error) {
 	return out, nil
 }
 
-// Attach sets up a loop device over file.
-func Attach(file string) (Loop, error) {
+// attachMu makes finding or making a file's loop device one step: the
+// instances controller (a boot) and the volumes controller both do it,
+// and two loop devices over one file would be two writers of one disk.
+var attachMu sync.Mutex
+
+// LoopFor returns the loop device over file, set up if there is none.
+func LoopFor(file string) (Loop, error) {
+	attachMu.Lock()
+	defer attachMu.Unlock()
+	loops, err := Loops(filepath.Dir(file))
+	if err != nil {
+		return Loop{}, err
+	}
+	for _, l := range loops {
+		if l.File == file {
+			return l, nil
+		}
+	}
+	return attach(file)
+}
+
+// attach sets up a loop device over file.
+func attach(file string) (Loop, error) {
 	out, err := exec.Command("losetup", "--find", "--show", file).CombinedOutput()
 	if err != nil {
 		return Loop{}, fmt.Errorf("losetup %s: %v: %s", file, err, strings.TrimSpace(string(out)))

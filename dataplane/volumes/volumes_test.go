@@ -77,11 +77,14 @@ func TestLoop(t *testing.T) {
 	if _, err := s.Ensure("vol-1", 1, ""); err != nil {
 		t.Fatal(err)
 	}
-	l, err := Attach(s.Path("vol-1"))
+	l, err := LoopFor(s.Path("vol-1"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { Cleanup(s.Dir) })
+	if again, err := LoopFor(s.Path("vol-1")); err != nil || again.Dev != l.Dev {
+		t.Fatalf("a second loop device over the file: %+v %v", again, err)
+	}
 	loops, err := Loops(s.Dir)
 	if err != nil || len(loops) != 1 || loops[0].Dev != l.Dev || loops[0].Major == 0 && loops[0].Minor == 0 || loops[0].AutoClear {
 		t.Fatalf("loops %+v %v", loops, err)
