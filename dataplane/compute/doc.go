@@ -33,8 +33,9 @@
 //   - mounts a fresh /proc (/proc/sys read-only except /proc/sys/net, the
 //     instance's own), a read-only /sys, a minimal /dev (null, zero, full,
 //     random, urandom, tty bound from the host, a private devpts, shm,
-//     mqueue; no disks but the EBS volumes the host plugs in later, see
-//     dataplane/volumes), and private tmpfs /tmp and /run;
+//     mqueue; no disks but Spec.Devices, the instance's EBS volumes, and
+//     those the host plugs in later, see dataplane/volumes), and private
+//     tmpfs /tmp and /run;
 //   - hides paths under empty read-only mounts, should a layer have them:
 //     the parent of RootDir and Config.HidePaths;
 //   - mounts Config.Helpers at /opt/aws/bin: a read-only tmpfs holding its
