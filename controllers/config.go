@@ -57,6 +57,9 @@ type Config struct {
 	// Images takes what became of the images CreateImage asked to bake
 	// (services/ec2).
 	Images desired.ImageReporter
+	// Volumes takes what became of EBS volumes and snapshots
+	// (services/ec2).
+	Volumes desired.VolumeReporter
 	// ImageDir holds the built root file systems (default
 	// <StateDir>/images); it may be shared by several daemons.
 	ImageDir string

@@ -20,6 +20,7 @@ import (
 	"github.com/cloudbox/cloudbox/controllers/loadbalancers"
 	"github.com/cloudbox/cloudbox/controllers/metrics"
 	"github.com/cloudbox/cloudbox/controllers/network"
+	"github.com/cloudbox/cloudbox/controllers/volumes"
 	"github.com/cloudbox/cloudbox/controllers/vpc"
 	"github.com/cloudbox/cloudbox/dataplane/compute"
 	"github.com/cloudbox/cloudbox/dataplane/images"
@@ -133,9 +134,15 @@ func New(cfg Config) (*Supervisor, error) {
 	if cfg.CA != nil {
 		trust = cfg.CA.CertPEM()
 	}
+	var bootDevices func(*desired.World, *desired.Instance) []compute.Device
+	if cfg.Volumes != nil {
+		bootDevices = func(snap *desired.World, in *desired.Instance) []compute.Device {
+			return volumes.BootDevices(s.volumesDir(), snap, in, cfg.Log)
+		}
+	}
 	s.instances = instances.New(instances.Config{Namespaces: n, Runner: r, Images: im, Desired: s.current, Names: lookup, Identity: cfg.Identity, Profiles: cfg.Profiles,
 		Reports: cfg.Instances, Slots: cfg.Slots, Baked: cfg.Images, Hold: s.hold, Closing: s.closed, Disks: s.instancesDir(), HostKeys: filepath.Join(cfg.StateDir, "hostkeys"),
-		TrustCA: trust, Log: cfg.Log})
+		BootDevices: bootDevices, TrustCA: trust, Log: cfg.Log})
 	lbs := loadbalancers.New(loadbalancers.Config{Namespaces: n, Desired: s.current, ELB: cfg.Health, Certs: cfg.Certs, Edge: cfg.Edge,
 		TimeScale: scale, Log: cfg.Log})
 	// The load balancers sync before the instances: a target whose
@@ -152,6 +159,10 @@ func New(cfg Config) (*Supervisor, error) {
 		s.network,
 		lbs,
 		s.instances,
+	}
+	if cfg.Volumes != nil {
+		s.controllers = append(s.controllers, volumes.New(volumes.Config{Dir: s.volumesDir(), Runner: r, Desired: s.current,
+			Reports: cfg.Volumes, Hold: s.hold, Log: cfg.Log}))
 	}
 	if cfg.HealthChecks != nil {
 		s.controllers = append(s.controllers, healthchecks.New(healthchecks.Config{Dialer: n, Namespace: vpc.InternetNS, Names: lookup,
@@ -196,6 +207,11 @@ func (s *Supervisor) Info() Info {
 }
 
 func (s *Supervisor) instancesDir() string { return filepath.Join(s.cfg.StateDir, "instances") }
+
+// volumesDir holds the EBS volumes' and snapshots' files.
+func (s *Supervisor) volumesDir() string { return volumesDir(s.cfg.StateDir) }
+
+func volumesDir(stateDir string) string { return filepath.Join(stateDir, "volumes") }
 
 // internetResolv is the resolv.conf of commands run on the internet.
 func (s *Supervisor) internetResolv() string {
@@ -423,16 +439,19 @@ func (s *Supervisor) Down(ctx context.Context) error {
 	// launching); later ones find the world closed and make nothing.
 	s.life.Lock()
 	defer s.life.Unlock()
-	return errors.Join(s.run.Cleanup(ctx, s.cfg.DaemonID), s.net.Cleanup())
+	// The loop devices after the processes, whose mounts held them.
+	err := s.run.Cleanup(ctx, s.cfg.DaemonID)
+	return errors.Join(err, volumes.Cleanup(s.volumesDir()), s.net.Cleanup())
 }
 
-// Cleanup removes what daemon id left in the kernel (processes, cgroups,
-// namespaces) when that daemon is not running: `cloudbox down` without a
-// daemon.
-func Cleanup(ctx context.Context, id string) error {
+// Cleanup removes what daemon id of data directory stateDir left in the
+// kernel (processes, cgroups, loop devices, namespaces) when that daemon
+// is not running: `cloudbox down` without a daemon.
+func Cleanup(ctx context.Context, id, stateDir string) error {
 	r, err := compute.New(compute.Config{DaemonID: id})
 	if err != nil {
 		return err
 	}
-	return errors.Join(r.Cleanup(ctx, id), netns.Cleanup(id))
+	err = r.Cleanup(ctx, id)
+	return errors.Join(err, volumes.Cleanup(volumesDir(stateDir)), netns.Cleanup(id))
 }

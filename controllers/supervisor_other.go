@@ -35,4 +35,4 @@ func (*Supervisor) Exec(context.Context, string, compute.ExecRequest) (int, erro
 func (*Supervisor) SlotExec(string) desired.SlotExec { return desired.NoDataPlane{} }
 
 // Cleanup has nothing to remove outside Linux.
-func Cleanup(context.Context, string) error { return nil }
+func Cleanup(context.Context, string, string) error { return nil }

@@ -443,7 +443,7 @@ func (d *Daemon) openDataplane() error {
 		Slots:  slotOwners(d.built),
 		Health: providedOne[controllers.HealthReporter](d.built), Certs: providedOne[controllers.Certificates](d.built),
 		Metrics: providedOne[metric.Publisher](d.built), HealthChecks: providedOne[desired.HealthCheckReporter](d.built), Targets: providedOne[vpcdns.TargetHealth](d.built),
-		Images: providedOne[desired.ImageReporter](d.built), ImageDir: d.imageDir(), ImageMirror: d.cfg.ImageMirror, DNSListen: cmp.Or(d.cfg.DNSListen, "127.0.0.1:0"),
+		Images: providedOne[desired.ImageReporter](d.built), Volumes: providedOne[desired.VolumeReporter](d.built), ImageDir: d.imageDir(), ImageMirror: d.cfg.ImageMirror, DNSListen: cmp.Or(d.cfg.DNSListen, "127.0.0.1:0"),
 		Identity: d.ids, Profiles: providedOne[desired.Profiles](d.built), Edge: d.edgeHosts, Now: d.clock.Now, TimeScale: d.clock.Scale(), Log: d.cfg.Logger,
 		// AWS's endpoints on the simulated internet answer as the
 		// daemon's listener does, less cloudbox's own endpoints: code in

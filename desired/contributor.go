@@ -90,6 +90,8 @@ func (p Parts) World() *World {
 		out.Bakes = append(out.Bakes, w.Bakes...)
 		out.Zones = append(out.Zones, w.Zones...)
 		out.HealthChecks = append(out.HealthChecks, w.HealthChecks...)
+		out.Volumes = append(out.Volumes, w.Volumes...)
+		out.Snapshots = append(out.Snapshots, w.Snapshots...)
 		for _, pc := range w.Peerings {
 			if !seen[pc.ID] {
 				seen[pc.ID] = true
@@ -103,7 +105,8 @@ func (p Parts) World() *World {
 
 func (w *World) empty() bool {
 	return len(w.VPCs) == 0 && len(w.Instances) == 0 && len(w.Peerings) == 0 && len(w.LoadBalancers) == 0 && len(w.TargetGroups) == 0 &&
-		len(w.Slots) == 0 && len(w.Names) == 0 && len(w.Bakes) == 0 && len(w.Zones) == 0 && len(w.HealthChecks) == 0
+		len(w.Slots) == 0 && len(w.Names) == 0 && len(w.Bakes) == 0 && len(w.Zones) == 0 && len(w.HealthChecks) == 0 &&
+		len(w.Volumes) == 0 && len(w.Snapshots) == 0
 }
 
 // Snapshot reads the whole world from the contributors in one read

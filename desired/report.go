@@ -44,3 +44,16 @@ type SlotReporter interface {
 	// could not be started (Failed, with the reason).
 	ReportSlot(account, region, id, state, reason string) error
 }
+
+// VolumeReporter takes the data plane's reports on EBS volumes and
+// snapshots (EC2 implements it). A report that no longer fits the
+// record's state is ignored.
+type VolumeReporter interface {
+	// ReportVolume: the volume's data exists (creating -> available).
+	ReportVolume(account, region, id string) error
+	// ReportAttachment: the volume is now attached to the instance as a
+	// block device ("attached"), or no longer ("detached").
+	ReportAttachment(account, region, volume, instance, state string) error
+	// ReportSnapshot: the snapshot's copy is made (ok), or failed.
+	ReportSnapshot(account, region, id string, ok bool, reason string) error
+}

@@ -41,6 +41,37 @@ type World struct {
 	// Zones are Route 53's hosted zones, HealthChecks its health checks.
 	Zones        []*Zone
 	HealthChecks []*DNSHealthCheck
+	// Volumes and Snapshots are EBS's: the data plane keeps each one's
+	// data in a file and attaches volumes to running instances.
+	Volumes   []*Volume
+	Snapshots []*VolumeSnapshot
+}
+
+// Volume is an EBS volume. Its data is a sparse file of SizeGiB the data
+// plane makes (from Snapshot's data when set); attached (Instance, Device)
+// to a running instance it is a block device there. A root volume is the
+// instance's disk directory instead, and no file.
+type Volume struct {
+	ID              string
+	Account, Region string
+	SizeGiB         int64
+	Snapshot        string
+	// State is EBS's: creating, available, in-use, deleting...
+	State string
+	// Instance and Device are the attachment, Attachment its state
+	// (attaching, attached, detaching); "" when the volume is available.
+	Instance, Device, Attachment string
+	Root                         bool
+}
+
+// VolumeSnapshot is an EBS snapshot: a copy of Volume's data (or, for a copy
+// of a snapshot, of Source's) the data plane makes while State is pending.
+type VolumeSnapshot struct {
+	ID              string
+	Account, Region string
+	Volume, Source  string
+	SizeGiB         int64
+	State           string
 }
 
 // Image is what an instance or a slot boots: a root file system family

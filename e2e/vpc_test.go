@@ -101,9 +101,15 @@ func (w *vpcWorld) readInfo() {
 
 func (w *vpcWorld) daemonID() string { return get(w.info, "daemon_id") }
 
-// checkGone checks that the daemon left no namespace or cgroup behind.
+// checkGone checks that the daemon left no namespace, cgroup or loop
+// device (of an EBS volume) behind.
 func (w *vpcWorld) checkGone() {
 	w.t.Helper()
+	if dir := get(w.info, "instances_dir"); dir != "" {
+		if left := loopsOver(filepath.Join(filepath.Dir(dir), "volumes")); len(left) > 0 {
+			w.t.Errorf("loop devices left after down: %v", left)
+		}
+	}
 	id := w.daemonID()
 	if left, _ := filepath.Glob("/run/netns/cb-" + id + "-*"); len(left) > 0 {
 		w.t.Errorf("namespaces left after down: %v", left)

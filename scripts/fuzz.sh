@@ -51,6 +51,7 @@ targets=(
   "./cfnhelpers FuzzParseArgs"
   "./cfnhelpers FuzzHooks"
   "./services/elasticache FuzzEngineOutput"
+  "./dataplane/compute FuzzMountHelper"
 )
 # Go 1.26's fuzzer can end a clean run with a bare "context deadline
 # exceeded" and no failing input (golang/go#75804): such a run is retried

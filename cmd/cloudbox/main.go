@@ -41,8 +41,12 @@ func main() {
 	// An instance's init is this binary re-executed inside the instance's
 	// namespaces; InitMain takes over (and never returns) in that case.
 	compute.InitMain()
-	// Inside an instance, /opt/aws/bin/cfn-* are this binary (see
-	// package cfnhelpers).
+	// Inside an instance, /sbin/fs.d/{mount,umount}.<type> are this
+	// binary (see dataplane/compute's mount helpers), and so are
+	// /opt/aws/bin/cfn-* (see package cfnhelpers).
+	if compute.IsMountHelper(os.Args[0]) {
+		os.Exit(compute.MountHelperMain(os.Args))
+	}
 	if cfnhelpers.Is(os.Args[0]) {
 		os.Exit(cfnhelpers.Main(os.Args))
 	}

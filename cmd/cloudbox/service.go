@@ -217,7 +217,7 @@ func down(args []string) error {
 	id := strings.TrimSpace(string(b))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	if err := controllers.Cleanup(ctx, id); err != nil {
+	if err := controllers.Cleanup(ctx, id, *dataDir); err != nil {
 		return err
 	}
 	if err := resetOnDisk(*dataDir); err != nil {

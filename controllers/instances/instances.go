@@ -98,6 +98,9 @@ type Config struct {
 	// Disks is the directory of the instances' disks (<Disks>/<id>),
 	// HostKeys that of their SSH host keys (<HostKeys>/<id>.pem).
 	Disks, HostKeys string
+	// BootDevices, when set, are the block devices an instance boots
+	// with: its attached EBS volumes (controllers/volumes).
+	BootDevices func(snap *desired.World, in *desired.Instance) []compute.Device
 	// TrustCA, when set, is a CA certificate (PEM) every instance trusts
 	// besides its image's roots: cloudbox's, which signs the AWS
 	// endpoints' certificates and ACM's.
@@ -347,6 +350,9 @@ func (c *Controller) startInstance(ctx context.Context, snap *desired.World, in 
 	spec, err := c.spec(snap, in)
 	if err != nil {
 		return err
+	}
+	if c.cfg.BootDevices != nil {
+		spec.Devices = c.cfg.BootDevices(snap, in)
 	}
 	if err := os.MkdirAll(c.cfg.Disks, 0o700); err != nil {
 		return err

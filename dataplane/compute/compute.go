@@ -54,6 +54,19 @@ type Spec struct {
 	// /usr/local/share/ca-certificates/cloudbox-ca.crt, and in the bundle
 	// /etc/ssl/certs/ca-certificates.crt.
 	TrustCA []byte
+	// Devices are block devices the instance has in its /dev from the
+	// start (its attached EBS volumes, so that user data finds them). They
+	// are not kept for a reboot, which starts without them: the volumes
+	// controller plugs the volumes of a running instance itself.
+	Devices []Device
+}
+
+// Device is a block device node of an instance's /dev.
+type Device struct {
+	Name         string // nvme1n1
+	Major, Minor uint32
+	// Links are other names of it in /dev (sdf, xvdf).
+	Links []string
 }
 
 // Script is one program first boot runs.
@@ -212,6 +225,13 @@ func (s Spec) Validate() error {
 	for _, l := range s.Layers {
 		if !filepath.IsAbs(l) || strings.ContainsAny(l, ",:\n\\") {
 			return fmt.Errorf("compute: image layer %q must be an absolute path without ',', ':' or '\\'", l)
+		}
+	}
+	for _, d := range s.Devices {
+		for _, n := range append([]string{d.Name}, d.Links...) {
+			if !validName(n) {
+				return fmt.Errorf("compute: bad device name %q", n)
+			}
 		}
 	}
 	for _, sc := range s.Scripts {

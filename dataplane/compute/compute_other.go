@@ -18,5 +18,8 @@ func Check() error {
 // New fails outside Linux.
 func New(Config) (Runner, error) { return nil, Check() }
 
+// MountHelperMain fails outside Linux.
+func MountHelperMain([]string) int { return 1 }
+
 // ExecIn fails outside Linux.
 func ExecIn(context.Context, string, ExecRequest) (int, error) { return -1, Check() }

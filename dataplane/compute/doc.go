@@ -37,7 +37,9 @@
 //   - mounts a fresh /proc (/proc/sys read-only except /proc/sys/net, the
 //     instance's own), a read-only /sys, a minimal /dev (null, zero, full,
 //     random, urandom, tty bound from the host, a private devpts, shm,
-//     mqueue; no disks), and private tmpfs /tmp and /run;
+//     mqueue; no disks but Spec.Devices, the instance's EBS volumes, and
+//     those the host plugs in later, see dataplane/volumes), and private
+//     tmpfs /tmp and /run;
 //   - hides paths under empty read-only mounts, should a layer have them:
 //     the parent of RootDir and Config.HidePaths;
 //   - mounts Config.Helpers at /opt/aws/bin: a read-only tmpfs holding its
@@ -60,7 +62,9 @@
 // Processes of the instance run as root but without the capabilities that
 // reach beyond it (CAP_SYS_ADMIN, CAP_SYS_MODULE, CAP_SYS_RAWIO,
 // CAP_SYS_PTRACE, CAP_MKNOD...): they cannot mount, leave their cgroup,
-// reach host devices or trace the init. CAP_NET_ADMIN stays; it acts on the
+// reach host devices or trace the init. The one mount they may ask for is
+// an attached EBS volume's, through the mount helpers the init serves
+// (mountopts.go). CAP_NET_ADMIN stays; it acts on the
 // instance's own network namespace, whose security groups are enforced
 // outside it. This is isolation for a simulator, not a security boundary
 // against kernel exploits.

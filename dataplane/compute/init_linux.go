@@ -75,6 +75,8 @@ type initConfig struct {
 	Hide []string `json:"hide,omitempty"`
 	// Helpers are names this binary takes in /opt/aws/bin.
 	Helpers []string `json:"helpers,omitempty"`
+	// Devices are made in /dev.
+	Devices []Device `json:"devices,omitempty"`
 }
 
 // InitMain runs the instance init when the process is one, and never
@@ -212,6 +214,9 @@ func (in *initProc) setup() (*net.UnixListener, []string, error) {
 	if err := mountSystem(merged); err != nil {
 		return nil, nil, err
 	}
+	if err := makeDevices(merged, cfg.Devices); err != nil {
+		return nil, nil, err
+	}
 	for _, p := range cfg.Hide {
 		if err := hide(merged, p); err != nil {
 			return nil, nil, err
@@ -248,6 +253,11 @@ func (in *initProc) setup() (*net.UnixListener, []string, error) {
 	scripts, err := in.firstBoot()
 	if err != nil {
 		return nil, nil, err
+	}
+	// Without the helpers an instance still boots; mounting a volume
+	// then fails as without CAP_SYS_ADMIN.
+	if err := in.startMountBroker(); err != nil {
+		in.logf("no mount helpers in %s: %v", mountHelperDir, err)
 	}
 	// The init should never be the OOM killer's victim (its death ends the
 	// instance); spawn resets the score of its children. Some sandboxes
@@ -316,7 +326,8 @@ func mountSystem(root string) error {
 		return err
 	}
 	// A minimal /dev: the harmless character devices of the host (bound,
-	// so no mknod is needed), a private devpts, shm and mqueue. No disks.
+	// so no mknod is needed), a private devpts, shm and mqueue. No disks
+	// (the host adds attached EBS volumes: dataplane/volumes).
 	if err := mount("tmpfs", at("dev"), "tmpfs", unix.MS_NOSUID|unix.MS_NOEXEC, "mode=755,size=1m"); err != nil {
 		return err
 	}
@@ -354,6 +365,23 @@ func mountSystem(root string) error {
 		return err
 	}
 	return os.Mkdir(at("run/lock"), 0o1777)
+}
+
+// makeDevices makes the block devices of the spec in the instance's /dev
+// (the instance's processes cannot mknod: CAP_MKNOD is dropped).
+func makeDevices(root string, devs []Device) error {
+	for _, d := range devs {
+		p := filepath.Join(root, "dev", d.Name)
+		if err := unix.Mknod(p, unix.S_IFBLK|0o660, int(unix.Mkdev(d.Major, d.Minor))); err != nil {
+			return fmt.Errorf("mknod %s: %w", p, err)
+		}
+		for _, l := range d.Links {
+			if err := os.Symlink(d.Name, filepath.Join(root, "dev", l)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // hide covers a host path inside the instance: a directory with an empty

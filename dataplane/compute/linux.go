@@ -359,7 +359,7 @@ func (l *Linux) start(ctx context.Context, spec Spec) error {
 	}
 	cfg := initConfig{ID: id, Hostname: spec.Hostname, PrivateIP: spec.PrivateIP, ResolvConf: spec.ResolvConf, TrustCA: spec.TrustCA, RootDir: spec.RootDir,
 		Layers: spec.Layers, UserData: spec.UserData, Scripts: spec.Scripts, Notes: spec.Notes, Env: spec.Env, Hide: hide,
-		Helpers: l.cfg.Helpers}
+		Helpers: l.cfg.Helpers, Devices: spec.Devices}
 	if err := json.NewEncoder(cfgW).Encode(cfg); err != nil {
 		return fail(fmt.Errorf("compute: sending the config of %s to its init: %w", id, err))
 	}

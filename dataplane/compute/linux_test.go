@@ -33,6 +33,10 @@ const crashDaemonEnv = "CLOUDBOX_COMPUTE_TEST_CRASH_DAEMON"
 
 func TestMain(m *testing.M) {
 	InitMain() // the instances' init is this test binary
+	// Under a mount helper's name (TestMountHelpers), it is one.
+	if IsMountHelper(os.Args[0]) {
+		os.Exit(MountHelperMain(os.Args))
+	}
 	// Under a helper's name (TestHelpers), the binary says what it runs as.
 	if name := filepath.Base(os.Args[0]); strings.HasPrefix(name, "cbt-helper-") {
 		fmt.Println(name, strings.Join(os.Args[1:], " "))
@@ -892,4 +896,75 @@ func TestInitMemoryCharged(t *testing.T) {
 	if initAnon == 0 || charged>>10 < initAnon {
 		t.Errorf("the instance's cgroup holds %d kB of anonymous memory, less than its init's own %d kB", charged>>10, initAnon)
 	}
+}
+
+// The mount helpers: an instance mounts and unmounts a block device the
+// host put in its /dev, as mount(8) and umount(8) run them, and nothing
+// else.
+func TestMountHelpers(t *testing.T) {
+	requireInstances(t)
+	for _, p := range []string{"losetup", "mkfs.ext4"} {
+		if _, err := exec.LookPath(p); err != nil {
+			t.Skipf("no %s", p)
+		}
+	}
+	daemon := fmt.Sprintf("cbt-%d-%d", os.Getpid(), daemonSeq.Add(1))
+	e := &testEnv{t: t, daemon: daemon, base: t.TempDir(), runDir: t.TempDir()}
+	r, err := NewLinux(Config{DaemonID: daemon, RunDir: e.runDir, StopGrace: time.Second, Helpers: []string{"cbt-helper-a"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.r = r
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		if err := r.Cleanup(ctx, daemon); err != nil {
+			t.Errorf("cleanup: %v", err)
+		}
+		e.assertNothingLeft(daemon, e.base)
+	})
+	disk := filepath.Join(t.TempDir(), "disk.img")
+	if out, err := exec.Command("truncate", "-s", "64M", disk).CombinedOutput(); err != nil {
+		t.Fatalf("truncate: %v %s", err, out)
+	}
+	if out, err := exec.Command("mkfs.ext4", "-q", disk).CombinedOutput(); err != nil {
+		t.Fatalf("mkfs: %v %s", err, out)
+	}
+	out, err := exec.Command("losetup", "--find", "--show", disk).Output()
+	if err != nil {
+		t.Skipf("no loop device: %v", err)
+	}
+	loop := strings.TrimSpace(string(out))
+	t.Cleanup(func() { exec.Command("losetup", "--detach", loop).Run() })
+	var st unix.Stat_t
+	if err := unix.Stat(loop, &st); err != nil {
+		t.Fatal(err)
+	}
+
+	// The device in its /dev from boot, as an attached EBS volume.
+	s := e.spec("i-mounts")
+	s.Devices = []Device{{Name: "vtest", Major: unix.Major(uint64(st.Rdev)), Minor: unix.Minor(uint64(st.Rdev)), Links: []string{"vlink"}}}
+	e.start(s)
+	if got := e.mustRun(s.ID, "readlink", "/dev/vlink"); got != "vtest\n" {
+		t.Errorf("link: %q", got)
+	}
+	if got := e.mustRun(s.ID, "sh", "-c", "mkdir -p /vol && mount /dev/vtest /vol && echo hi > /vol/f && cat /vol/f && "+
+		"grep ' /vol ' /proc/mounts | grep -c nodev && umount /vol && test ! -e /vol/f && echo unmounted"); got != "hi\n1\nunmounted\n" {
+		t.Errorf("mount, write, umount: %q", got)
+	}
+	for _, cmd := range []string{
+		"mount -t ext4 /etc/hostname /vol", // not a device
+		"mount -t ext4 -o bind /dev/vtest /vol",
+		"mount /dev/vtest /proc/sys",
+		"mount -t tmpfs none /vol", // no helper: no CAP_SYS_ADMIN
+		"umount /proc",
+		"umount /vol", // not mounted
+		"ln -s /etc/hostname /dev/fake && mount -t ext4 /dev/fake /vol",
+	} {
+		if out, code := e.run(s.ID, "sh", "-c", cmd); code == 0 {
+			t.Errorf("%s succeeded: %s", cmd, out)
+		}
+	}
+	// Mounted when the instance stops: its mount goes with it.
+	e.mustRun(s.ID, "mount", "/dev/vtest", "/vol")
 }

@@ -21,6 +21,8 @@ var created = map[string]string{
 	"CreateSubnet":               "subnet",
 	"CreateSecurityGroup":        "security-group",
 	"CreateVolume":               "volume",
+	"CreateSnapshot":             "snapshot",
+	"CopySnapshot":               "snapshot",
 	"CreateNetworkInterface":     "network-interface",
 	"CreateLaunchTemplate":       "launch-template",
 	"CreateInternetGateway":      "internet-gateway",
@@ -83,10 +85,11 @@ func (s *Service) Authorization(ctx context.Context, op string, in any) []authz.
 	return out
 }
 
-// arn is the ARN of an EC2 resource; images are not an account's.
+// arn is the ARN of an EC2 resource; images and snapshots are not an
+// account's.
 func (sc scope) arn(typ, id string) string {
 	account := sc.account
-	if typ == "image" {
+	if typ == "image" || typ == "snapshot" {
 		account = ""
 	}
 	return arn.New("ec2", sc.region, account, typ+"/"+id).String()
@@ -97,9 +100,6 @@ func (sc scope) arn(typ, id string) string {
 func (sc scope) resourceKeys(tx *store.Tx, id string, keys map[string][]string) string {
 	if name, ok := strings.CutPrefix(id, "key-name:"); ok {
 		return sc.arn("key-pair", name)
-	}
-	if strings.HasPrefix(id, "vol-") {
-		return sc.arn("volume", id)
 	}
 	k := kindOfID(id)
 	var rec struct {
@@ -131,7 +131,7 @@ func (sc scope) resourceKeys(tx *store.Tx, id string, keys map[string][]string) 
 
 // namedIDs are the resources an input names: the values of its
 // top-level …Id and …Ids members (and CreateTags' Resources) that are
-// ids of a kind EC2 keeps or volumes, and KeyName as "key-name:<name>".
+// ids of a kind EC2 keeps, and KeyName as "key-name:<name>".
 func namedIDs(in any) []string {
 	v := reflect.ValueOf(in)
 	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
@@ -148,7 +148,7 @@ func namedIDs(in any) []string {
 		for _, s := range memberStrings(in, name) {
 			if name == "KeyName" {
 				s = "key-name:" + s
-			} else if kindOfID(s) == nil && !strings.HasPrefix(s, "vol-") {
+			} else if kindOfID(s) == nil {
 				continue
 			}
 			if !seen[s] {

@@ -948,18 +948,9 @@ func (s *Service) launchOne(tx *store.Tx, sc scope, p *launchPlan, reservation s
 		}
 		enis = append(enis, e)
 	}
-	bdms := []*ec2api.InstanceBlockDeviceMapping{}
-	for _, b := range p.blockDevices {
-		if b.Ebs == nil {
-			continue
-		}
-		at := launched
-		bdms = append(bdms, &ec2api.InstanceBlockDeviceMapping{DeviceName: b.DeviceName, Ebs: &ec2api.EbsInstanceBlockDevice{
-			AttachTime:          &at,
-			DeleteOnTermination: boolp(derefBool(b.Ebs.DeleteOnTermination)),
-			Status:              str("attached"),
-			VolumeId:            str(newAssocID("vol")),
-		}})
+	bdms, err := launchVolumes(tx, sc, p, id, deref(enis[0].AvailabilityZone), launched)
+	if err != nil {
+		return nil, err
 	}
 	tags := p.instanceTags
 	if tags == nil {

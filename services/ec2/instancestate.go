@@ -326,6 +326,9 @@ func (s *Service) moveOn(tx *store.Tx, k store.Key, r *instanceRecord, to string
 			return err
 		}
 	case stateTerminated:
+		if err := releaseVolumes(tx, sc, r); err != nil {
+			return err
+		}
 		if err := releaseNetwork(tx, sc, r); err != nil {
 			return err
 		}

@@ -733,7 +733,9 @@ func (s *Service) ModifyInstanceAttribute(ctx context.Context, in *ec2api.Modify
 					return api.Errorf("InvalidInstanceAttributeValue", "No device is currently mapped at %s", deref(m.DeviceName))
 				}
 				if m.Ebs != nil && m.Ebs.DeleteOnTermination != nil {
-					r.BlockDeviceMappings[i].Ebs.DeleteOnTermination = m.Ebs.DeleteOnTermination
+					if err := setDeleteOnTermination(tx, sc, r.BlockDeviceMappings[i], *m.Ebs.DeleteOnTermination); err != nil {
+						return err
+					}
 				}
 			}
 		}

@@ -117,3 +117,18 @@ type peeringRecord struct {
 type dhcpOptionsRecord struct {
 	ec2api.DhcpOptions
 }
+
+type volumeRecord struct {
+	ec2api.Volume
+	// Root: the volume is its instance's root device, which the data
+	// plane keeps as the instance's disk directory, not as a file.
+	Root bool `json:",omitempty"`
+	// Modification is the last ModifyVolume's.
+	Modification *ec2api.VolumeModification `json:",omitempty"`
+}
+
+type snapshotRecord struct {
+	ec2api.Snapshot
+	// Source is the snapshot a CopySnapshot copied.
+	Source string `json:",omitempty"`
+}

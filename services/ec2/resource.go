@@ -41,11 +41,13 @@ var (
 	kindLaunchTpl = &kind{prefix: "lt", store: "ec2:launch-template", resourceType: "launch-template", noun: "launch template ID", notFound: "InvalidLaunchTemplateId.NotFound", malformed: "InvalidLaunchTemplateId.Malformed", notFoundQuote: true}
 	kindPeering   = &kind{prefix: "pcx", store: "ec2:vpc-peering-connection", resourceType: "vpc-peering-connection", noun: "vpcPeeringConnection ID", notFound: "InvalidVpcPeeringConnectionID.NotFound", malformed: "InvalidVpcPeeringConnectionId.Malformed", notFoundQuote: true}
 	kindDHCP      = &kind{prefix: "dopt", store: "ec2:dhcp-options", resourceType: "dhcp-options", noun: "dhcpOption ID", notFound: "InvalidDhcpOptionID.NotFound", malformed: "InvalidDhcpOptionsId.Malformed", notFoundQuote: true}
+	kindVolume    = &kind{prefix: "vol", store: "ec2:volume", resourceType: "volume", noun: "volume", notFound: "InvalidVolume.NotFound", malformed: "InvalidVolumeID.Malformed", notFoundQuote: true}
+	kindSnapshot  = &kind{prefix: "snap", store: "ec2:snapshot", resourceType: "snapshot", noun: "snapshot", notFound: "InvalidSnapshot.NotFound", malformed: "InvalidSnapshotID.Malformed", notFoundQuote: true}
 )
 
 // kinds lists every taggable kind, for CreateTags and DescribeTags, which
 // take ids of any type.
-var kinds = []*kind{kindVPC, kindSubnet, kindIGW, kindRouteTbl, kindNACL, kindSG, kindENI, kindAddress, kindNAT, kindKeyPair, kindInstance, kindImage, kindLaunchTpl, kindPeering, kindDHCP}
+var kinds = []*kind{kindVPC, kindSubnet, kindIGW, kindRouteTbl, kindNACL, kindSG, kindENI, kindAddress, kindNAT, kindKeyPair, kindInstance, kindImage, kindLaunchTpl, kindPeering, kindDHCP, kindVolume, kindSnapshot}
 
 // kindOfID returns the kind an id belongs to by its prefix.
 func kindOfID(id string) *kind {

@@ -79,6 +79,7 @@ func (s *Service) Handlers() *ec2api.Handlers {
 		s.registerNetwork,  // vpc.go and the files of the VPC resources
 		s.registerSecurity, // securitygroup.go, networkinterface.go, address.go, natgateway.go, keypair.go
 		s.registerCompute,  // instance.go, image.go, launchtemplate.go
+		s.registerVolumes,  // volume.go, ebssnapshot.go
 	} {
 		register(h)
 	}

@@ -21,10 +21,24 @@ func (s *Service) Follows(kind string) bool {
 	return strings.HasPrefix(kind, "ec2:") && kind != consoleKind
 }
 
-// Scopes implements desired.Contributor: the accounts and regions with VPCs.
+// Scopes implements desired.Contributor: the accounts and regions with VPCs
+// or EBS data (a region whose VPCs were all deleted keeps its volumes).
 func (s *Service) Scopes(tx *store.Tx) ([]desired.Scope, error) {
-	pairs, err := tx.Scopes(kindVPC.store)
-	return desired.ScopesOf(pairs), err
+	var all [][2]string
+	seen := map[[2]string]bool{}
+	for _, k := range []*kind{kindVPC, kindVolume, kindSnapshot} {
+		pairs, err := tx.Scopes(k.store)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range pairs {
+			if !seen[p] {
+				seen[p] = true
+				all = append(all, p)
+			}
+		}
+	}
+	return desired.ScopesOf(all), nil
 }
 
 // Contribute implements desired.Contributor: one account's and region's
@@ -36,6 +50,32 @@ func (s *Service) Contribute(tx *store.Tx, ds desired.Scope, w *desired.World) e
 	}
 	for _, id := range slices.Sorted(maps.Keys(peerings)) {
 		w.Peerings = append(w.Peerings, peerings[id])
+	}
+	return contributeVolumes(tx, scope{account: ds.Account, region: ds.Region}, w)
+}
+
+// contributeVolumes adds the scope's EBS volumes and snapshots.
+func contributeVolumes(tx *store.Tx, sc scope, w *desired.World) error {
+	vols, err := listAll[volumeRecord](tx, sc, kindVolume)
+	if err != nil {
+		return err
+	}
+	for _, v := range vols {
+		d := &desired.Volume{ID: *v.VolumeId, Account: sc.account, Region: sc.region, SizeGiB: *v.Size,
+			Snapshot: deref(v.SnapshotId), State: deref(v.State), Root: v.Root}
+		if len(v.Attachments) > 0 {
+			a := v.Attachments[0]
+			d.Instance, d.Device, d.Attachment = deref(a.InstanceId), deref(a.Device), deref(a.State)
+		}
+		w.Volumes = append(w.Volumes, d)
+	}
+	snaps, err := listAll[snapshotRecord](tx, sc, kindSnapshot)
+	if err != nil {
+		return err
+	}
+	for _, s := range snaps {
+		w.Snapshots = append(w.Snapshots, &desired.VolumeSnapshot{ID: *s.SnapshotId, Account: sc.account, Region: sc.region,
+			Volume: deref(s.VolumeId), Source: s.Source, SizeGiB: *s.VolumeSize, State: deref(s.State)})
 	}
 	return nil
 }
