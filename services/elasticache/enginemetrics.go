@@ -3,6 +3,7 @@ package elasticache
 import (
 	"bytes"
 	"context"
+	"maps"
 	"math"
 	"strconv"
 	"strings"
@@ -157,7 +158,12 @@ func (s *Service) publishEngineMetrics(ctx context.Context, pub metric.Publisher
 	lags := map[string]map[string]float64{}
 	for _, n := range nodes {
 		if info, ok := infos[n.slot]; ok && !n.memcached && !n.replica {
-			lags[n.sc.account+"/"+n.sc.region+"/"+n.group] = replicaLags(info)
+			// With cluster mode a group has a primary per shard.
+			key := n.sc.account + "/" + n.sc.region + "/" + n.group
+			if lags[key] == nil {
+				lags[key] = map[string]float64{}
+			}
+			maps.Copy(lags[key], replicaLags(info))
 		}
 	}
 	for _, n := range nodes {

@@ -18,11 +18,11 @@ func TestMostAdvanced(t *testing.T) {
 		{map[string]int64{"g-003": 0}, "g-003"},                                          // known over unknown
 		{nil, "g-002"},                                                                   // none answered: node order
 	} {
-		if got := mostAdvanced(rg, c.offsets); got == nil || got.Cluster != c.want {
+		if got := mostAdvanced(rg, "", c.offsets); got == nil || got.Cluster != c.want {
 			t.Errorf("mostAdvanced(%v) = %v, want %s", c.offsets, got, c.want)
 		}
 	}
-	if got := mostAdvanced(&replicationGroup{Nodes: rg.Nodes[:1]}, nil); got != nil {
+	if got := mostAdvanced(&replicationGroup{Nodes: rg.Nodes[:1]}, "", nil); got != nil {
 		t.Errorf("no replica: %v", got)
 	}
 }

@@ -6,10 +6,11 @@ import (
 )
 
 // FuzzInputs feeds the checks of user input (identifiers, parameter
-// values, paging markers, snapshot windows, AUTH tokens) arbitrary strings: none may
-// panic, and a window accepted is one of at least an hour.
+// values, paging markers, snapshot windows, AUTH tokens, node groups'
+// slots) arbitrary strings: none may panic, a window accepted is one of
+// at least an hour, and shards' slots accepted cover each slot once.
 func FuzzInputs(f *testing.F) {
-	for _, s := range []string{"my-group", "0,20-", "allkeys-lru", "12", "-", "1e400", "--", "", "05:00-06:00", "23:30-00:30", "+1:00-02:00"} {
+	for _, s := range []string{"my-group", "0,20-", "allkeys-lru", "12", "-", "1e400", "--", "", "05:00-06:00", "23:30-00:30", "+1:00-02:00", "0-8191;8192-16383", "0-99,200-16383;100-199", "5"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -29,6 +30,24 @@ func FuzzInputs(f *testing.F) {
 		_ = regionCode(s)
 		if validAuthToken(s) && (len(s) < 16 || strings.ContainsAny(s, "/\"@ ")) {
 			t.Fatalf("AUTH token %q accepted", s)
+		}
+		if ranges, ok := parseSlotRanges(s); ok {
+			for _, r := range ranges {
+				if r[0] < 0 || r[0] > r[1] || r[1] >= hashSlots {
+					t.Fatalf("slots %q read as %v", s, ranges)
+				}
+			}
+		}
+		if shards, err := parseShardSlots(strings.Split(s, ";")); err == nil {
+			total := 0
+			for _, ranges := range shards {
+				for _, r := range ranges {
+					total += r[1] - r[0] + 1
+				}
+			}
+			if total != hashSlots {
+				t.Fatalf("shards' slots %q cover %d slots", s, total)
+			}
 		}
 		if w, err := checkSnapshotWindow(s); err == nil {
 			if len(w) != 11 {

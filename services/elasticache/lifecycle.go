@@ -198,14 +198,16 @@ func (s *Service) ReportSlot(account, region, id, state, reason string) error {
 		return nil
 	}
 	// A primary lost: its replicas' offsets, asked before the transaction,
-	// choose the one promoted.
+	// choose the one promoted; with cluster mode the engine promotes it at
+	// once (else Redis Cluster would after its node timeout).
 	var offsets map[string]int64
 	if state != desired.Running {
 		var lost *replicationGroup
+		var shard string
 		err := s.store.View(func(tx *store.Tx) error {
 			rg, n, next, err := findSlot(tx, sc, id)
 			if err == nil && rg != nil && !next && n.Role == "primary" && rg.Status == "available" && rg.AutoFailover {
-				lost = rg
+				lost, shard = rg, n.Shard
 			}
 			return err
 		})
@@ -213,7 +215,12 @@ func (s *Service) ReportSlot(account, region, id, state, reason string) error {
 			return err
 		}
 		if lost != nil {
-			offsets = s.replicaOffsets(context.Background(), sc, lost)
+			offsets = s.replicaOffsets(context.Background(), sc, lost, shard)
+			if next := mostAdvanced(lost, shard, offsets); lost.ClusterMode && next != nil {
+				// A failure is logged; the store follows the choice anyway,
+				// as the engine makes it too.
+				_ = s.clusterFailover(context.Background(), sc, lost, next)
+			}
 		}
 	}
 	return s.store.Update(func(tx *store.Tx) error {
@@ -244,7 +251,7 @@ func (s *Service) ReportSlot(account, region, id, state, reason string) error {
 			n.Status, rg.Status = "create-failed", "create-failed"
 			s.log.Warn("elasticache: node failed to start", "cluster", n.Cluster, "reason", reason)
 		case state != desired.Running && n.Role == "primary" && rg.Status == "available" && rg.AutoFailover:
-			if err := failover(tx, sc, rg, now, offsets); err != nil {
+			if err := failover(tx, sc, rg, n.Shard, now, offsets); err != nil {
 				return err
 			}
 		default:

@@ -44,7 +44,7 @@ func unsupportedRGChange(in *ecapi.ModifyReplicationGroupMessage, rg *replicatio
 		return "AuthToken (rotating the AUTH token)"
 	case in.TransitEncryptionEnabled != nil || in.TransitEncryptionMode != nil:
 		return "TransitEncryptionEnabled (turning in-transit encryption on or off)"
-	case in.ClusterMode != nil && *in.ClusterMode != "disabled":
+	case in.ClusterMode != nil && *in.ClusterMode != *onOff(rg.ClusterMode):
 		return "ClusterMode"
 	case len(in.UserGroupIdsToAdd) > 0 || len(in.UserGroupIdsToRemove) > 0 || in.RemoveUserGroups != nil:
 		return "user groups (RBAC)"
@@ -62,6 +62,8 @@ func unsupportedRGChange(in *ecapi.ModifyReplicationGroupMessage, rg *replicatio
 		return "IpDiscovery ipv6"
 	case len(in.CacheSecurityGroupNames) > 0:
 		return "CacheSecurityGroupNames (EC2-Classic)"
+	case rg.ClusterMode:
+		return unsupportedClusterModeChange(in)
 	}
 	return ""
 }
@@ -171,6 +173,9 @@ func (s *Service) targetChange(tx *store.Tx, sc scope, rg *replicationGroup, in 
 		family := familyOf(rg.EngineVersion)
 		if pg.Family != family {
 			return invalidCombination("The parameter group family %s of %s does not match the engine family %s.", pg.Family, pg.Name, family)
+		}
+		if pg.clusterEnabled() != rg.ClusterMode {
+			return invalidCombination("The parameter cluster-enabled has a different value in the requested parameter group than the current parameter group. This parameter value cannot be changed for a cache cluster")
 		}
 		t.ParamGroup = pg.Name
 	}

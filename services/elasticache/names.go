@@ -48,6 +48,11 @@ func (sc scope) nodeName(rg, cluster string) string {
 	return cluster + "." + sc.domain(rg)
 }
 
+// clusterCfgName is a cluster-mode group's configuration endpoint,
+// clustercfg.<id>.<hash>.<region code>.cache.amazonaws.com (its nodes are
+// <id>-<shard>-<n>.<id>...).
+func (sc scope) clusterCfgName(rg string) string { return "clustercfg." + sc.domain(rg) }
+
 // A Memcached cluster's names: <id>.<hash>.cfg.<region code>... for the
 // configuration endpoint, <id>.<hash>.0001.<region code>... per node.
 func (sc scope) configName(cluster string) string {

@@ -61,14 +61,14 @@ func (s *Service) Contribute(tx *store.Tx, ds desired.Scope, w *desired.World) e
 				return err
 			}
 		}
-		var replicas []netip.Addr
+		var replicas, cfg []netip.Addr
 		for _, n := range rg.Nodes {
 			// A node replaced runs with the change's parameters.
 			npg := pg
 			if n.Type != "" {
 				npg = target
 			}
-			slot, err := nodeSlot(sc, rg, sc.slotID(n.Cluster, n.Gen), n.ENI, n.IP, npg, n.nodeType(rg))
+			slot, err := nodeSlot(sc, rg, n, sc.slotID(n.Cluster, n.Gen), n.ENI, n.IP, npg, n.nodeType(rg))
 			if err != nil {
 				return err
 			}
@@ -77,7 +77,7 @@ func (s *Service) Contribute(tx *store.Tx, ds desired.Scope, w *desired.World) e
 			slot.Metrics = nodeMetrics(n.Cluster, "0001")
 			w.Slots = append(w.Slots, slot)
 			if r := n.Next; r != nil {
-				slot, err := nodeSlot(sc, rg, sc.slotID(n.Cluster, r.Gen), r.ENI, r.IP, target, rg.Target.NodeType)
+				slot, err := nodeSlot(sc, rg, n, sc.slotID(n.Cluster, r.Gen), r.ENI, r.IP, target, rg.Target.NodeType)
 				if err != nil {
 					return err
 				}
@@ -89,11 +89,20 @@ func (s *Service) Contribute(tx *store.Tx, ds desired.Scope, w *desired.World) e
 			}
 			ip := netip.MustParseAddr(n.IP)
 			w.Names = append(w.Names, &desired.Name{Name: sc.nodeName(rg.ID, n.Cluster), VPCs: []string{rg.VPC}, Addrs: []netip.Addr{ip}})
+			if rg.ClusterMode {
+				// Any node answers a cluster client's first question.
+				cfg = append(cfg, ip)
+				continue
+			}
 			if n.Role == "primary" {
 				w.Names = append(w.Names, &desired.Name{Name: sc.primaryName(rg.ID), VPCs: []string{rg.VPC}, Addrs: []netip.Addr{ip}})
 			} else {
 				replicas = append(replicas, ip)
 			}
+		}
+		if rg.ClusterMode {
+			w.Names = append(w.Names, &desired.Name{Name: sc.clusterCfgName(rg.ID), VPCs: []string{rg.VPC}, Addrs: cfg})
+			continue
 		}
 		if len(replicas) == 0 && rg.primary() != nil { // a lone primary answers reads too
 			replicas = []netip.Addr{netip.MustParseAddr(rg.primary().IP)}
@@ -116,21 +125,28 @@ var nodeScriptText string
 
 var nodeScriptTmpl = template.Must(template.New("node").Parse(nodeScriptText))
 
-// nodeSlot is the slot of a node (or of its replacement) of a type, at an
-// interface and address.
-func nodeSlot(sc scope, rg *replicationGroup, id, eni, ip string, pg *paramGroup, typ string) (*desired.Slot, error) {
+// nodeSlot is the slot of a node n (or of its replacement) of a type, at
+// an interface and address.
+func nodeSlot(sc scope, rg *replicationGroup, n *node, id, eni, ip string, pg *paramGroup, typ string) (*desired.Slot, error) {
 	nt := nodeTypes[typ]
 	// The group's first node, made with it, is the one a restore loads.
 	restore := rg.Restore != "" && id == sc.slotID(rg.ID+"-001", 0)
-	script, err := nodeScript(sc, rg, ip, pg, nt, restore)
+	var join *clusterJoin
+	if rg.ClusterMode {
+		var err error
+		if join, err = rg.joinOf(n); err != nil {
+			return nil, err
+		}
+	}
+	script, err := nodeScript(sc, rg, ip, pg, nt, restore, join)
 	return &desired.Slot{ID: id, Account: sc.account, Region: sc.region, Owner: "elasticache", ENI: eni,
 		VCPUs: nt.vcpus, MemoryMiB: nt.memoryMiB + installMiB, Script: script}, err
 }
 
 // nodeScript is a node's first boot: Debian's redis-server configured
 // from the parameter group, and the unit that follows the primary
-// endpoint.
-func nodeScript(sc scope, rg *replicationGroup, ip string, pg *paramGroup, nt nodeType, restore bool) ([]byte, error) {
+// endpoint, or with cluster mode the node's join to the cluster.
+func nodeScript(sc scope, rg *replicationGroup, ip string, pg *paramGroup, nt nodeType, restore bool, join *clusterJoin) ([]byte, error) {
 	values := pg.effective()
 	reserved, _ := strconv.Atoi(values["reserved-memory-percent"])
 	var conf []string
@@ -143,7 +159,7 @@ func nodeScript(sc scope, rg *replicationGroup, ip string, pg *paramGroup, nt no
 	err := nodeScriptTmpl.Execute(&b, map[string]any{
 		"IP": ip, "Port": rg.Port, "TLS": rg.TLS, "AuthToken": rg.AuthToken, "Primary": sc.primaryName(rg.ID),
 		"MaxMemory": int64(nt.memoryMiB) * (100 - int64(reserved)) / 100 * 1024 * 1024, "Params": conf,
-		"Restore": restore, "RestoreDir": restoreDir,
+		"Restore": restore, "RestoreDir": restoreDir, "Join": join,
 	})
 	return b.Bytes(), err
 }

@@ -34,19 +34,44 @@ func paramGroupNotFound(name string) error {
 	return api.NewError(404, "CacheParameterGroupNotFound", "CacheParameterGroup not found: %s", name)
 }
 
+// clusterOnSuffix ends the name of a Redis family's second default
+// group, default.<family>.cluster.on, which has cluster-enabled yes.
+const clusterOnSuffix = ".cluster.on"
+
 // defaultGroupFamily returns the family of a default group's name.
 func defaultGroupFamily(name string) (string, bool) {
 	f, ok := strings.CutPrefix(name, "default.")
+	if base, on := strings.CutSuffix(f, clusterOnSuffix); on && strings.HasPrefix(base, "redis") {
+		f = base
+	}
 	if _, known := families[f]; ok && known {
 		return f, true
 	}
 	return "", false
 }
 
+// defaultGroups are a family's default groups.
+func defaultGroups(family string) []*paramGroup {
+	out := []*paramGroup{{Name: "default." + family, Family: family, Description: "Default parameter group for " + family}}
+	if strings.HasPrefix(family, "redis") {
+		out = append(out, &paramGroup{Name: "default." + family + clusterOnSuffix, Family: family,
+			Description: "Customized default parameter group for " + family + " with cluster mode on",
+			Values:      map[string]string{"cluster-enabled": "yes"}})
+	}
+	return out
+}
+
+// clusterEnabled says whether a group's nodes run Redis Cluster.
+func (g *paramGroup) clusterEnabled() bool { return g.effective()["cluster-enabled"] == "yes" }
+
 func loadParamGroup(tx *store.Tx, sc scope, name string) (*paramGroup, error) {
 	name = strings.ToLower(name)
 	if f, ok := defaultGroupFamily(name); ok {
-		return &paramGroup{Name: name, Family: f, Description: "Default parameter group for " + f}, nil
+		for _, g := range defaultGroups(f) {
+			if g.Name == name {
+				return g, nil
+			}
+		}
 	}
 	g, ok, err := store.Get[paramGroup](tx, sc.key(kindParamGroup, name))
 	if err != nil {
@@ -107,7 +132,9 @@ func (s *Service) describeParamGroups(ctx context.Context, in *ecapi.DescribeCac
 			return err
 		}
 		for _, f := range slices.Sorted(maps.Keys(families)) {
-			all = append(all, sc.paramGroupOut(&paramGroup{Name: "default." + f, Family: f, Description: "Default parameter group for " + f}))
+			for _, g := range defaultGroups(f) {
+				all = append(all, sc.paramGroupOut(g))
+			}
 		}
 		gs, err := store.ListAll[paramGroup](tx, sc.account, sc.region, kindParamGroup)
 		for _, g := range gs {

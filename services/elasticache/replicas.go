@@ -78,6 +78,9 @@ func (s *Service) increaseReplicas(ctx context.Context, in *ecapi.IncreaseReplic
 		if rg, err = modifiable(tx, sc, deref(in.ReplicationGroupId)); err != nil {
 			return err
 		}
+		if rg.ClusterMode {
+			return api.NotImplemented("ElastiCache", "changing the replica count of a group with cluster mode enabled")
+		}
 		have := len(rg.replicas())
 		if want <= have || want > maxNodes-1 {
 			return invalidValue("The new replica count %d must be greater than the current replica count %d and at most %d.", want, have, maxNodes-1)
@@ -131,6 +134,9 @@ func (s *Service) decreaseReplicas(ctx context.Context, in *ecapi.DecreaseReplic
 		var err error
 		if rg, err = modifiable(tx, sc, deref(in.ReplicationGroupId)); err != nil {
 			return err
+		}
+		if rg.ClusterMode {
+			return api.NotImplemented("ElastiCache", "changing the replica count of a group with cluster mode enabled")
 		}
 		replicas := rg.replicas()
 		var gone []*node

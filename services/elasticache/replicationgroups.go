@@ -13,9 +13,10 @@ import (
 	"github.com/cloudbox/cloudbox/store"
 )
 
-// replicationGroup is a Redis replication group with cluster mode
-// disabled: one node group (0001) of a primary and up to five replicas,
-// each node a cache cluster of one cache node.
+// replicationGroup is a Redis replication group: with cluster mode
+// disabled one node group (0001) of a primary and up to five replicas,
+// with it enabled (clustermode.go) shards of a primary and up to five
+// replicas each; each node is a cache cluster of one cache node.
 type replicationGroup struct {
 	ID, Description, Status string
 	Engine, EngineVersion   string
@@ -52,11 +53,18 @@ type replicationGroup struct {
 	// the group's own) until the node has it.
 	Restore     string `json:",omitempty"`
 	RestoreFile string `json:",omitempty"`
+	// ClusterMode says the nodes run Redis Cluster, in Shards (nil with
+	// cluster mode disabled).
+	ClusterMode bool     `json:",omitempty"`
+	Shards      []*shard `json:",omitempty"`
 }
 
 // node is one cache cluster of a group, in a slot behind its interface.
 type node struct {
 	Cluster, AZ, Subnet, ENI, IP string
+	// Shard is the node group of a node of a cluster-mode group ("" with
+	// cluster mode disabled: the one group, 0001).
+	Shard string `json:",omitempty"`
 	// Role is "primary" or "replica"; Status the cache cluster's.
 	Role, Status string
 	Created      time.Time
@@ -73,10 +81,22 @@ type node struct {
 // nodeType is the type a node runs with.
 func (n *node) nodeType(rg *replicationGroup) string { return cmp(n.Type, rg.NodeType) }
 
-// primary returns the group's primary node.
+// primary returns the group's primary node (the first shard's with
+// cluster mode enabled).
 func (rg *replicationGroup) primary() *node {
 	for _, n := range rg.Nodes {
 		if n.Role == "primary" {
+			return n
+		}
+	}
+	return nil
+}
+
+// shardPrimary returns a shard's primary node ("" for the one node group
+// of a group with cluster mode disabled).
+func (rg *replicationGroup) shardPrimary(shard string) *node {
+	for _, n := range rg.Nodes {
+		if n.Role == "primary" && n.Shard == shard {
 			return n
 		}
 	}
@@ -127,6 +147,9 @@ type rgSpec struct {
 	auth                 string
 	window               string
 	retention            int64
+	// shards are the node groups asked for, which cluster mode makes
+	// (clustermode.go).
+	shards []shardSpec
 }
 
 func checkCreate(in *ecapi.CreateReplicationGroupMessage) (rgSpec, error) {
@@ -168,9 +191,6 @@ func checkCreate(in *ecapi.CreateReplicationGroupMessage) (rgSpec, error) {
 	if in.PrimaryClusterId != nil || in.GlobalReplicationGroupId != nil {
 		return sp, api.NotImplemented("ElastiCache", "CreateReplicationGroup from an existing cluster or a global group")
 	}
-	if deref(in.ClusterMode) == "enabled" || in.NumNodeGroups != nil && *in.NumNodeGroups > 1 || len(in.NodeGroupConfiguration) > 1 {
-		return sp, api.NotImplemented("ElastiCache", "CreateReplicationGroup with cluster mode enabled")
-	}
 	if sp.tls, err = checkTransit(in.TransitEncryptionEnabled, in.TransitEncryptionMode, in.AuthToken); err != nil {
 		return sp, err
 	}
@@ -185,6 +205,9 @@ func checkCreate(in *ecapi.CreateReplicationGroupMessage) (rgSpec, error) {
 	default:
 		sp.nodes = 1
 	}
+	if in.ReplicasPerNodeGroup != nil && (sp.nodes < 1 || sp.nodes > maxNodes) {
+		return sp, invalidValue("The number of replicas per node group must be within 0 and %d.", maxReplicas)
+	}
 	if sp.nodes < 1 || sp.nodes > maxNodes {
 		return sp, invalidValue("NumCacheClusters must be between 1 and %d.", maxNodes)
 	}
@@ -195,13 +218,14 @@ func checkCreate(in *ecapi.CreateReplicationGroupMessage) (rgSpec, error) {
 		return sp, invalidValue("The number of availability zones specified (%d) must match the number of cache clusters (%d).", len(sp.azs), sp.nodes)
 	}
 	auto := in.AutomaticFailoverEnabled != nil && *in.AutomaticFailoverEnabled
-	if auto && sp.nodes < 2 {
+	if auto && sp.nodes < 2 && !wantsClusterMode(in) {
 		return sp, invalidCombination("When using automatic failover, there must be at least 2 cache clusters in the replication group.")
 	}
 	if in.MultiAZEnabled != nil && *in.MultiAZEnabled && !auto {
 		return sp, invalidCombination("Multi-AZ is only supported with automatic failover enabled.")
 	}
-	return sp, nil
+	sp.shards, err = checkShards(in)
+	return sp, err
 }
 
 func (s *Service) createRG(ctx context.Context, in *ecapi.CreateReplicationGroupMessage) (*ecapi.CreateReplicationGroupResult, error) {
@@ -256,6 +280,19 @@ func (s *Service) createRG(ctx context.Context, in *ecapi.CreateReplicationGroup
 		if pg.Family != sp.version.family {
 			return invalidCombination("The parameter group family %s of %s does not match the engine family %s.", pg.Family, pg.Name, sp.version.family)
 		}
+		if rg.ClusterMode, err = checkClusterMode(in, pg, len(sp.shards)); err != nil {
+			return err
+		}
+		if rg.ClusterMode {
+			if what := unsupportedInClusterMode(sp, from != nil); what != "" {
+				return api.NotImplemented("ElastiCache", "cluster mode enabled with "+what)
+			}
+			if in.AutomaticFailoverEnabled != nil && !*in.AutomaticFailoverEnabled {
+				return invalidCombination("AutomaticFailoverEnabled must be enabled for Redis (cluster mode enabled) replication groups.")
+			}
+			// Redis Cluster fails a shard over itself.
+			rg.AutoFailover = true
+		}
 		rg.ParamGroup = pg.Name
 		sg, err := loadSubnetGroup(tx, sc, cmp(deref(in.CacheSubnetGroupName), "default"))
 		if err != nil {
@@ -265,28 +302,8 @@ func (s *Service) createRG(ctx context.Context, in *ecapi.CreateReplicationGroup
 		if rg.SecurityGroups, err = securityGroups(tx, sc, sg.VPC, in.SecurityGroupIds); err != nil {
 			return err
 		}
-		for i := range sp.nodes {
-			sn, err := placeNode(sg, sp.azs, i)
-			if err != nil {
-				return err
-			}
-			n := &node{Cluster: fmt.Sprintf("%s-%03d", rg.ID, i+1), AZ: sn.AZ, Subnet: sn.ID, Role: "replica", Status: "creating", Created: now}
-			if ok, err := tx.Get(sc.key(kindCacheCluster, n.Cluster), &cacheCluster{}); err != nil || ok {
-				if ok {
-					return api.Errorf("CacheClusterAlreadyExists", "Cache cluster %s already exists.", n.Cluster)
-				}
-				return err
-			}
-			if i == 0 {
-				n.Role = "primary"
-			}
-			eni, err := ec2.CreateServiceENI(tx, sc.account, sc.region, ec2.ServiceENISpec{Subnet: sn.ID, Groups: rg.SecurityGroups,
-				Description: "ElastiCache " + n.Cluster, InterfaceType: "interface", Owner: "elasticache", Cluster: rg.ID})
-			if err != nil {
-				return err
-			}
-			n.ENI, n.IP = eni.ID, eni.PrivateIP.String()
-			rg.Nodes = append(rg.Nodes, n)
+		if err := addNodes(tx, sc, rg, sg, sp); err != nil {
+			return err
 		}
 		if err := setTags(tx, sc, "replicationgroup:"+rg.ID, in.Tags); err != nil {
 			return err
@@ -299,6 +316,28 @@ func (s *Service) createRG(ctx context.Context, in *ecapi.CreateReplicationGroup
 	}
 	s.log.Info("elasticache: replication group creating", "id", rg.ID, "nodes", len(rg.Nodes), "snapshot", rg.Restore)
 	return &ecapi.CreateReplicationGroupResult{ReplicationGroup: sc.rgOut(rg)}, nil
+}
+
+// addNodes makes a new group's nodes: with cluster mode disabled a
+// primary (<id>-001) and its replicas, else its shards'.
+func addNodes(tx *store.Tx, sc scope, rg *replicationGroup, sg *subnetGroup, sp rgSpec) error {
+	if rg.ClusterMode {
+		return addShards(tx, sc, rg, sg, sp.shards)
+	}
+	for i := range sp.nodes {
+		sn, err := placeNode(sg, sp.azs, i)
+		if err != nil {
+			return err
+		}
+		role := "replica"
+		if i == 0 {
+			role = "primary"
+		}
+		if err := addNode(tx, sc, rg, fmt.Sprintf("%s-%03d", rg.ID, i+1), "", role, sn); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func cmp(v, def string) string {
@@ -380,6 +419,9 @@ func (sc scope) rgOut(rg *replicationGroup) *ecapi.ReplicationGroup {
 	if rg.AuthToken != "" {
 		out.AuthTokenLastModifiedDate = &rg.Created
 	}
+	if rg.ClusterMode {
+		return sc.clusterModeOut(rg, out)
+	}
 	ng := &ecapi.NodeGroup{NodeGroupId: str("0001"), Status: str(rg.Status)}
 	if rg.Status != "creating" {
 		ng.PrimaryEndpoint = &ecapi.Endpoint{Address: str(sc.primaryName(rg.ID)), Port: i64(rg.Port)}
@@ -443,6 +485,9 @@ func (s *Service) deleteRG(ctx context.Context, in *ecapi.DeleteReplicationGroup
 			return api.Errorf("InvalidReplicationGroupState", "Replication group %s has status %s which is not valid for deletion.", rg.ID, rg.Status)
 		}
 		now := s.now()
+		if final != "" && rg.ClusterMode {
+			return api.NotImplemented("ElastiCache", "DeleteReplicationGroup with a final snapshot of a group with cluster mode enabled")
+		}
 		if final != "" {
 			// A manual snapshot of the primary, which the nodes keep
 			// running for (finishSnapshot).

@@ -128,6 +128,10 @@ func (s *Service) createSnapshot(ctx context.Context, in *ecapi.CreateSnapshotMe
 				return api.Errorf("InvalidReplicationGroupState", "Replication group %s is not in available state.", group)
 			}
 		}
+		if rg.ClusterMode {
+			// A snapshot of one shard's node would not hold the group.
+			return api.NotImplemented("ElastiCache", "CreateSnapshot of a group with cluster mode enabled")
+		}
 		sn = newSnapshot(rg, n, name, now)
 		return putNewSnapshot(tx, sc, sn)
 	})
