@@ -78,7 +78,7 @@ func TestParameterGroups(t *testing.T) {
 	for _, g := range groups {
 		names = append(names, dig(g, "CacheParameterGroupName").(string))
 	}
-	if !slices.Equal(names, []string{"default.memcached1.6", "default.redis7", "sessions"}) {
+	if !slices.Equal(names, []string{"default.memcached1.6", "default.redis7", "default.redis7.cluster.on", "sessions"}) {
 		t.Fatalf("groups: %v", names)
 	}
 	e.fails(t, "InvalidCacheParameterGroupState", "cannot be deleted", "delete-cache-parameter-group", "--cache-parameter-group-name", "default.redis7")
