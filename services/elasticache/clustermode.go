@@ -7,7 +7,6 @@ import (
 
 	"github.com/cloudbox/cloudbox/api"
 	ecapi "github.com/cloudbox/cloudbox/api/elasticache"
-	"github.com/cloudbox/cloudbox/services/ec2"
 	"github.com/cloudbox/cloudbox/store"
 )
 
@@ -248,25 +247,6 @@ func addShards(tx *store.Tx, sc scope, rg *replicationGroup, sg *subnetGroup, sp
 			}
 		}
 	}
-	return nil
-}
-
-// addNode makes a creating node with its interface in a subnet.
-func addNode(tx *store.Tx, sc scope, rg *replicationGroup, cluster, shardID, role string, sn groupSubnet) error {
-	n := &node{Cluster: cluster, Shard: shardID, AZ: sn.AZ, Subnet: sn.ID, Role: role, Status: "creating", Created: rg.Created}
-	if ok, err := tx.Get(sc.key(kindCacheCluster, n.Cluster), &cacheCluster{}); err != nil || ok {
-		if ok {
-			return api.Errorf("CacheClusterAlreadyExists", "Cache cluster %s already exists.", n.Cluster)
-		}
-		return err
-	}
-	eni, err := ec2.CreateServiceENI(tx, sc.account, sc.region, ec2.ServiceENISpec{Subnet: sn.ID, Groups: rg.SecurityGroups,
-		Description: "ElastiCache " + n.Cluster, InterfaceType: "interface", Owner: "elasticache", Cluster: rg.ID})
-	if err != nil {
-		return err
-	}
-	n.ENI, n.IP = eni.ID, eni.PrivateIP.String()
-	rg.Nodes = append(rg.Nodes, n)
 	return nil
 }
 

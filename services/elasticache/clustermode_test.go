@@ -168,6 +168,8 @@ func TestClusterModeErrors(t *testing.T) {
 		dig(out, "ReplicationGroup", "MemberClusters", 0) != "one-0001-001" {
 		t.Fatalf("one shard: %v", out)
 	}
+	// Node names are unique across the modes.
+	e.fails(t, "CacheClusterAlreadyExists", "Cache cluster one-0001-001 already exists.", create("one-0001")...)
 	// A cluster-mode group keeps its mode.
 	e.must(t, "wait", "replication-group-available", "--replication-group-id", "one")
 	e.must(t, create("plain")...)

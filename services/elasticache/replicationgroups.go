@@ -340,6 +340,27 @@ func addNodes(tx *store.Tx, sc scope, rg *replicationGroup, sg *subnetGroup, sp 
 	return nil
 }
 
+// addNode makes a creating node with its interface in a subnet.
+func addNode(tx *store.Tx, sc scope, rg *replicationGroup, cluster, shardID, role string, sn groupSubnet) error {
+	n := &node{Cluster: cluster, Shard: shardID, AZ: sn.AZ, Subnet: sn.ID, Role: role, Status: "creating", Created: rg.Created}
+	// A Memcached cluster's name, or another group's node's (group
+	// x-0001's first node is cluster-mode group x's x-0001-001).
+	if taken, err := clusterIDTaken(tx, sc, n.Cluster); err != nil || taken {
+		if taken {
+			return api.Errorf("CacheClusterAlreadyExists", "Cache cluster %s already exists.", n.Cluster)
+		}
+		return err
+	}
+	eni, err := ec2.CreateServiceENI(tx, sc.account, sc.region, ec2.ServiceENISpec{Subnet: sn.ID, Groups: rg.SecurityGroups,
+		Description: "ElastiCache " + n.Cluster, InterfaceType: "interface", Owner: "elasticache", Cluster: rg.ID})
+	if err != nil {
+		return err
+	}
+	n.ENI, n.IP = eni.ID, eni.PrivateIP.String()
+	rg.Nodes = append(rg.Nodes, n)
+	return nil
+}
+
 func cmp(v, def string) string {
 	if v == "" {
 		return def
