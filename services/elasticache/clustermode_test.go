@@ -101,6 +101,18 @@ func TestClusterMode(t *testing.T) {
 	}
 	e.fails(t, "NodeGroupNotFoundFault", "The node group 0003 was not found in replication group cm.",
 		"test-failover", "--replication-group-id", "cm", "--node-group-id", "0003")
+	// A shard's primary lost fails that shard over.
+	for _, sl := range w.Slots {
+		if strings.HasSuffix(sl.ID, "-cm-0001-001") {
+			if err := e.svc.ReportSlot(sl.Account, sl.Region, sl.ID, "failed", "gone"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	events = e.must(t, "describe-events", "--source-identifier", "cm-0001-001", "--source-type", "cache-cluster")["Events"].([]any)
+	if got := dig(events, len(events)-1, "Message"); got != "Failover from primary node cm-0001-001 to replica node cm-0001-002 completed" {
+		t.Errorf("cm-0001-001's events: %v", events)
+	}
 
 	// What is not done for cluster mode says so.
 	e.fails(t, "NotImplemented", "cluster mode", "increase-replica-count", "--replication-group-id", "cm", "--new-replica-count", "2", "--apply-immediately")
