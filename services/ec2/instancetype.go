@@ -2,6 +2,9 @@ package ec2
 
 import (
 	"context"
+	_ "embed"
+	"encoding/json"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -10,104 +13,57 @@ import (
 	ec2api "github.com/cloudbox/cloudbox/api/ec2"
 )
 
-// The instance type catalogue: the common families and sizes with vCPUs
-// and memory as AWS documents them. It is computed once and read-only.
+// The instance type catalogue: instancetypes.json holds the current and
+// previous generation types with the vCPUs, memory, network performance,
+// architectures and interface limits AWS's instance type specifications
+// give; the rest of InstanceTypeInfo is derived from those here. It is
+// read once at start and read-only after.
 
-// typeFamily is what the sizes of one family share.
-type typeFamily struct {
-	name         string
-	arch         string // x86_64 or arm64
-	hypervisor   string // xen or nitro
-	manufacturer string
-	clockGHz     float64
-	burstable    bool
-	current      bool
-	threads      int64 // threads per core
-	sizes        []typeSize
+//go:embed instancetypes.json
+var instanceTypesJSON []byte
+
+// typeSpec is one entry of instancetypes.json.
+type typeSpec struct {
+	Type               string   `json:"type"`
+	VCPUs              int64    `json:"vcpus"`
+	MemoryMiB          int64    `json:"memoryMiB"`
+	NetworkPerformance string   `json:"networkPerformance"`
+	MaxENIs            int64    `json:"maxENIs"`
+	IPv4PerENI         int64    `json:"ipv4PerENI"`
+	Architectures      []string `json:"architectures"`
+	Hypervisor         string   `json:"hypervisor"`
+	Manufacturer       string   `json:"manufacturer"`
+	ClockGHz           *float64 `json:"clockGHz"`
+	Burstable          bool     `json:"burstable"`
+	CurrentGeneration  bool     `json:"currentGeneration"`
+	ThreadsPerCore     int64    `json:"threadsPerCore"`
+	Virtualization     []string `json:"virtualization"`
+	FreeTierEligible   bool     `json:"freeTierEligible"`
 }
-
-type typeSize struct {
-	name   string
-	vcpus  int64
-	memMiB int64
-}
-
-// ratioSizes returns the sizes of a family with a fixed memory ratio (GiB
-// per vCPU), by size name.
-func ratioSizes(gibPerVCPU int64, names ...string) []typeSize {
-	vcpus := map[string]int64{
-		"medium": 1, "large": 2, "xlarge": 4, "2xlarge": 8, "4xlarge": 16, "8xlarge": 32, "9xlarge": 36,
-		"12xlarge": 48, "16xlarge": 64, "18xlarge": 72, "24xlarge": 96, "32xlarge": 128,
-	}
-	var out []typeSize
-	for _, n := range names {
-		v := vcpus[n]
-		out = append(out, typeSize{n, v, v * gibPerVCPU * 1024})
-	}
-	return out
-}
-
-// burstableSizes are the t3/t3a/t4g sizes (t2 differs only below medium).
-var burstableSizes = []typeSize{
-	{"nano", 2, 512}, {"micro", 2, 1024}, {"small", 2, 2048}, {"medium", 2, 4096},
-	{"large", 2, 8192}, {"xlarge", 4, 16384}, {"2xlarge", 8, 32768},
-}
-
-var typeFamilies = []typeFamily{
-	{name: "m1", arch: "x86_64", hypervisor: "xen", manufacturer: "Intel", clockGHz: 2.0, threads: 1,
-		sizes: []typeSize{{"small", 1, 1740}, {"medium", 1, 3788}, {"large", 2, 7680}, {"xlarge", 4, 15360}}},
-	{name: "t2", arch: "x86_64", hypervisor: "xen", manufacturer: "Intel", clockGHz: 2.5, burstable: true, current: true, threads: 1,
-		sizes: []typeSize{{"nano", 1, 512}, {"micro", 1, 1024}, {"small", 1, 2048}, {"medium", 2, 4096}, {"large", 2, 8192}, {"xlarge", 4, 16384}, {"2xlarge", 8, 32768}}},
-	{name: "t3", arch: "x86_64", hypervisor: "nitro", manufacturer: "Intel", clockGHz: 2.5, burstable: true, current: true, threads: 2, sizes: burstableSizes},
-	{name: "t3a", arch: "x86_64", hypervisor: "nitro", manufacturer: "AMD", clockGHz: 2.2, burstable: true, current: true, threads: 2, sizes: burstableSizes},
-	{name: "t4g", arch: "arm64", hypervisor: "nitro", manufacturer: "AWS", clockGHz: 2.5, burstable: true, current: true, threads: 1, sizes: burstableSizes},
-	{name: "m5", arch: "x86_64", hypervisor: "nitro", manufacturer: "Intel", clockGHz: 3.1, current: true, threads: 2,
-		sizes: ratioSizes(4, "large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge")},
-	{name: "m6i", arch: "x86_64", hypervisor: "nitro", manufacturer: "Intel", clockGHz: 3.5, current: true, threads: 2,
-		sizes: ratioSizes(4, "large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "32xlarge")},
-	{name: "m6g", arch: "arm64", hypervisor: "nitro", manufacturer: "AWS", clockGHz: 2.5, current: true, threads: 1,
-		sizes: ratioSizes(4, "medium", "large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge")},
-	{name: "c5", arch: "x86_64", hypervisor: "nitro", manufacturer: "Intel", clockGHz: 3.4, current: true, threads: 2,
-		sizes: ratioSizes(2, "large", "xlarge", "2xlarge", "4xlarge", "9xlarge", "12xlarge", "18xlarge", "24xlarge")},
-	{name: "c6i", arch: "x86_64", hypervisor: "nitro", manufacturer: "Intel", clockGHz: 3.5, current: true, threads: 2,
-		sizes: ratioSizes(2, "large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "32xlarge")},
-	{name: "c6g", arch: "arm64", hypervisor: "nitro", manufacturer: "AWS", clockGHz: 2.5, current: true, threads: 1,
-		sizes: ratioSizes(2, "medium", "large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge")},
-	{name: "r5", arch: "x86_64", hypervisor: "nitro", manufacturer: "Intel", clockGHz: 3.1, current: true, threads: 2,
-		sizes: ratioSizes(8, "large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge")},
-	{name: "r6g", arch: "arm64", hypervisor: "nitro", manufacturer: "AWS", clockGHz: 2.5, current: true, threads: 1,
-		sizes: ratioSizes(8, "medium", "large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge")},
-}
-
-// freeTier lists the types of the AWS Free Tier.
-var freeTier = map[string]bool{"t2.micro": true, "t3.micro": true}
 
 // instanceTypes is the catalogue, sorted by name; instanceTypeIndex finds
 // an entry by name.
-var instanceTypes, instanceTypeIndex = buildInstanceTypes()
+var instanceTypes, instanceTypeIndex = buildInstanceTypes(instanceTypesJSON)
 
-func buildInstanceTypes() ([]*ec2api.InstanceTypeInfo, map[string]*ec2api.InstanceTypeInfo) {
+func buildInstanceTypes(data []byte) ([]*ec2api.InstanceTypeInfo, map[string]*ec2api.InstanceTypeInfo) {
+	var specs []typeSpec
+	if err := json.Unmarshal(data, &specs); err != nil {
+		panic("ec2: instancetypes.json: " + err.Error())
+	}
 	var all []*ec2api.InstanceTypeInfo
 	index := map[string]*ec2api.InstanceTypeInfo{}
-	for _, f := range typeFamilies {
-		for _, sz := range f.sizes {
-			t := newInstanceTypeInfo(f, sz)
-			all = append(all, t)
-			index[*t.InstanceType] = t
-		}
+	for _, sp := range specs {
+		t := newInstanceTypeInfo(sp)
+		all = append(all, t)
+		index[sp.Type] = t
 	}
 	sort.Slice(all, func(i, j int) bool { return *all[i].InstanceType < *all[j].InstanceType })
 	return all, index
 }
 
-func newInstanceTypeInfo(f typeFamily, sz typeSize) *ec2api.InstanceTypeInfo {
-	name := f.name + "." + sz.name
-	enis, ips := networkLimits(sz.name, f.burstable)
-	threads := f.threads
-	if sz.vcpus%threads != 0 {
-		threads = 1
-	}
-	cores := sz.vcpus / threads
+func newInstanceTypeInfo(sp typeSpec) *ec2api.InstanceTypeInfo {
+	threads := sp.ThreadsPerCore
+	cores := sp.VCPUs / threads
 	var validCores []*int64
 	for c := int64(1); c <= cores; c++ {
 		validCores = append(validCores, i64(c))
@@ -116,105 +72,68 @@ func newInstanceTypeInfo(f typeFamily, sz typeSize) *ec2api.InstanceTypeInfo {
 	if threads == 2 {
 		validThreads = append(validThreads, i64(2))
 	}
-	arch := []*string{str(f.arch)}
-	if f.name == "m1" || f.name == "t2" && sz.vcpus == 1 {
-		arch = []*string{str("i386"), str("x86_64")}
-	}
+	arm := slices.Contains(sp.Architectures, "arm64")
 	bootModes := []*string{str("legacy-bios"), str("uefi")}
-	if f.arch == "arm64" {
+	if arm {
 		bootModes = []*string{str("uefi")}
+	} else if sp.Hypervisor == "xen" {
+		bootModes = []*string{str("legacy-bios")}
 	}
 	ena, nvme, ebsOpt := "supported", "supported", "default"
-	if f.hypervisor == "xen" {
-		nvme, ebsOpt = "unsupported", "unsupported"
-		if f.name == "m1" {
-			ena = "unsupported"
+	if sp.Hypervisor == "xen" {
+		nvme, ebsOpt = "unsupported", "supported"
+		if !sp.CurrentGeneration || strings.HasPrefix(sp.Type, "t2.") {
+			ena, ebsOpt = "unsupported", "unsupported"
 		}
 	}
+	name := sp.Type
 	return &ec2api.InstanceTypeInfo{
 		InstanceType:                  str(name),
-		CurrentGeneration:             boolp(f.current),
-		FreeTierEligible:              boolp(freeTier[name]),
+		CurrentGeneration:             boolp(sp.CurrentGeneration),
+		FreeTierEligible:              boolp(sp.FreeTierEligible),
 		SupportedUsageClasses:         []*string{str("on-demand"), str("spot")},
 		SupportedRootDeviceTypes:      []*string{str("ebs")},
-		SupportedVirtualizationTypes:  []*string{str("hvm")},
+		SupportedVirtualizationTypes:  strs(sp.Virtualization),
 		SupportedBootModes:            bootModes,
-		BareMetal:                     boolp(sz.name == "metal"),
-		Hypervisor:                    str(f.hypervisor),
-		ProcessorInfo:                 &ec2api.ProcessorInfo{SupportedArchitectures: arch, SustainedClockSpeedInGhz: &f.clockGHz, Manufacturer: str(f.manufacturer)},
-		VCpuInfo:                      &ec2api.VCpuInfo{DefaultVCpus: i64(sz.vcpus), DefaultCores: i64(cores), DefaultThreadsPerCore: i64(threads), ValidCores: validCores, ValidThreadsPerCore: validThreads},
-		MemoryInfo:                    &ec2api.MemoryInfo{SizeInMiB: i64(sz.memMiB)},
+		BareMetal:                     boolp(false),
+		Hypervisor:                    str(sp.Hypervisor),
+		ProcessorInfo:                 &ec2api.ProcessorInfo{SupportedArchitectures: strs(sp.Architectures), SustainedClockSpeedInGhz: sp.ClockGHz, Manufacturer: str(sp.Manufacturer)},
+		VCpuInfo:                      &ec2api.VCpuInfo{DefaultVCpus: i64(sp.VCPUs), DefaultCores: i64(cores), DefaultThreadsPerCore: i64(threads), ValidCores: validCores, ValidThreadsPerCore: validThreads},
+		MemoryInfo:                    &ec2api.MemoryInfo{SizeInMiB: i64(sp.MemoryMiB)},
 		InstanceStorageSupported:      boolp(false),
 		EbsInfo:                       &ec2api.EbsInfo{EbsOptimizedSupport: str(ebsOpt), EncryptionSupport: str("supported"), NvmeSupport: str(nvme)},
-		NetworkInfo:                   networkInfo(f, sz, enis, ips, ena),
+		NetworkInfo:                   networkInfo(sp, ena),
 		PlacementGroupInfo:            &ec2api.PlacementGroupInfo{SupportedStrategies: []*string{str("cluster"), str("partition"), str("spread")}},
-		HibernationSupported:          boolp(f.arch == "x86_64" && f.current),
-		BurstablePerformanceSupported: boolp(f.burstable),
-		DedicatedHostsSupported:       boolp(!f.burstable),
+		HibernationSupported:          boolp(!arm && sp.CurrentGeneration),
+		BurstablePerformanceSupported: boolp(sp.Burstable),
+		DedicatedHostsSupported:       boolp(!sp.Burstable),
 		AutoRecoverySupported:         boolp(true),
 	}
 }
 
-func networkInfo(f typeFamily, sz typeSize, enis, ips int64, ena string) *ec2api.NetworkInfo {
-	perf := networkPerformance(f, sz)
+func strs(ss []string) []*string {
+	out := make([]*string, len(ss))
+	for i := range ss {
+		out[i] = str(ss[i])
+	}
+	return out
+}
+
+func networkInfo(sp typeSpec, ena string) *ec2api.NetworkInfo {
 	return &ec2api.NetworkInfo{
-		NetworkPerformance:           str(perf),
-		MaximumNetworkInterfaces:     i64(enis),
+		NetworkPerformance:           str(sp.NetworkPerformance),
+		MaximumNetworkInterfaces:     i64(sp.MaxENIs),
 		MaximumNetworkCards:          i64(1),
 		DefaultNetworkCardIndex:      i64(0),
-		NetworkCards:                 []*ec2api.NetworkCardInfo{{NetworkCardIndex: i64(0), NetworkPerformance: str(perf), MaximumNetworkInterfaces: i64(enis)}},
-		Ipv4AddressesPerInterface:    i64(ips),
-		Ipv6AddressesPerInterface:    i64(ips),
-		Ipv6Supported:                boolp(f.name != "m1"),
+		NetworkCards:                 []*ec2api.NetworkCardInfo{{NetworkCardIndex: i64(0), NetworkPerformance: str(sp.NetworkPerformance), MaximumNetworkInterfaces: i64(sp.MaxENIs)}},
+		Ipv4AddressesPerInterface:    i64(sp.IPv4PerENI),
+		Ipv6AddressesPerInterface:    i64(sp.IPv4PerENI),
+		Ipv6Supported:                boolp(sp.CurrentGeneration),
 		EnaSupport:                   str(ena),
 		EfaSupported:                 boolp(false),
 		EncryptionInTransitSupported: boolp(false),
 		EnaSrdSupported:              boolp(false),
 	}
-}
-
-// networkLimits returns the interfaces per instance and IPv4 addresses per
-// interface of a size, as AWS's table gives them.
-func networkLimits(size string, burstable bool) (enis, ips int64) {
-	switch size {
-	case "nano", "micro":
-		return 2, 2
-	case "small":
-		return 3, 4
-	case "medium":
-		return 3, 6
-	case "large":
-		if burstable {
-			return 3, 12
-		}
-		return 3, 10
-	case "xlarge", "2xlarge":
-		if burstable {
-			return 3, 15
-		}
-		return 4, 15
-	case "4xlarge", "8xlarge", "9xlarge", "12xlarge":
-		return 8, 30
-	}
-	return 15, 50
-}
-
-func networkPerformance(f typeFamily, sz typeSize) string {
-	switch {
-	case f.name == "m1" || f.name == "t2" && sz.vcpus == 1:
-		return "Low to Moderate"
-	case f.name == "t2":
-		return "Moderate"
-	case f.burstable:
-		return "Up to 5 Gigabit"
-	case sz.vcpus <= 16:
-		return "Up to 10 Gigabit"
-	case sz.vcpus <= 48:
-		return "12.5 Gigabit"
-	case sz.vcpus <= 72:
-		return "25 Gigabit"
-	}
-	return "50 Gigabit"
 }
 
 // lookupInstanceType returns the catalogue entry of name, or AWS's error for
@@ -274,6 +193,9 @@ var instanceTypeFields = fields[ec2api.InstanceTypeInfo]{
 		return strsField(t.ProcessorInfo.SupportedArchitectures)
 	},
 	"processor-info.sustained-clock-speed-in-ghz": func(t *ec2api.InstanceTypeInfo) []string {
+		if t.ProcessorInfo.SustainedClockSpeedInGhz == nil {
+			return nil
+		}
 		return []string{strconv.FormatFloat(*t.ProcessorInfo.SustainedClockSpeedInGhz, 'f', -1, 64)}
 	},
 	"processor-info.manufacturer":      func(t *ec2api.InstanceTypeInfo) []string { return one(t.ProcessorInfo.Manufacturer) },

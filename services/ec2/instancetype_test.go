@@ -58,7 +58,7 @@ func TestInstanceTypeCatalogue(t *testing.T) {
 	for _, it := range arm.InstanceTypes {
 		names = append(names, string(it.InstanceType))
 	}
-	if !equal(names, []string{"c6g.large", "t4g.medium"}) {
+	if !equal(names, []string{"c6g.large", "c7g.large", "t4g.medium"}) {
 		t.Fatalf("arm64, 2 vCPUs, 4 GiB: %v", names)
 	}
 
@@ -80,6 +80,20 @@ func TestInstanceTypeCatalogue(t *testing.T) {
 	}
 	if len(seen) != 7*4+8 || pages != 2 {
 		t.Fatalf("%d types over %d pages, want 36 over 2", len(seen), pages)
+	}
+
+	// Previous generation types, through the CLI.
+	var old struct{ InstanceTypes []types.InstanceTypeInfo }
+	if err := c.cli(t, &old, "ec2", "describe-instance-types", "--filters", "Name=current-generation,Values=false",
+		"Name=instance-type,Values=t1.*,m1.*", "--query", "{InstanceTypes: InstanceTypes[].{InstanceType: InstanceType, MemoryInfo: MemoryInfo}}"); err != nil {
+		t.Fatal(err)
+	}
+	names = nil
+	for _, it := range old.InstanceTypes {
+		names = append(names, string(it.InstanceType))
+	}
+	if !equal(names, []string{"m1.large", "m1.medium", "m1.small", "m1.xlarge", "t1.micro"}) || aws.ToInt64(old.InstanceTypes[4].MemoryInfo.SizeInMiB) != 627 {
+		t.Fatalf("previous generation: %+v", old.InstanceTypes)
 	}
 
 	offers := must[*ec2sdk.DescribeInstanceTypeOfferingsOutput](t)(cl.DescribeInstanceTypeOfferings(ctx, &ec2sdk.DescribeInstanceTypeOfferingsInput{
