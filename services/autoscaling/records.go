@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/cloudbox/cloudbox/api"
 	asapi "github.com/cloudbox/cloudbox/api/autoscaling"
 	"github.com/cloudbox/cloudbox/arn"
 	"github.com/cloudbox/cloudbox/store"
@@ -219,10 +220,11 @@ func page[T any](items []T, maxRecords *int64, token *string, def int64) ([]T, *
 		n = *maxRecords
 	}
 	start := 0
-	if token != nil && *token != "" {
+	if token != nil {
+		// AWS refuses an empty token too.
 		v, err := strconv.Atoi(*token)
 		if err != nil || v < 0 || v > len(items) {
-			return nil, nil, validation("Invalid NextToken")
+			return nil, nil, api.Errorf("InvalidNextToken", "The token '%s' was invalid", *token)
 		}
 		start = v
 	}
