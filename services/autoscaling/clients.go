@@ -68,6 +68,9 @@ func (f fleet) Launch(ctx context.Context, account, region string, spec LaunchSp
 			lt.Version = str(spec.Version)
 		}
 		in.LaunchTemplate = lt
+		if spec.InstanceType != "" {
+			in.InstanceType = str(spec.InstanceType)
+		}
 	}
 	if spec.SubnetID != "" {
 		in.SubnetId = str(spec.SubnetID)
@@ -159,6 +162,37 @@ func (f fleet) LaunchTemplate(account, region, idOrName, version string) (string
 		return "", "", false, nil
 	}
 	return deref(vs[0].LaunchTemplateId), deref(vs[0].LaunchTemplateName), true, nil
+}
+
+func (f fleet) Instance(ctx context.Context, account, region, id string) (InstanceConfig, bool, error) {
+	out, err := f.ec2.Invoke(asContext(ctx, account, region), "DescribeInstances", &ec2api.DescribeInstancesRequest{InstanceIds: []*string{&id}})
+	var ae *api.Error
+	if errors.As(err, &ae) && strings.HasPrefix(ae.Code, "InvalidInstanceID") {
+		return InstanceConfig{}, false, nil
+	}
+	if err != nil {
+		return InstanceConfig{}, false, err
+	}
+	rs := out.(*ec2api.DescribeInstancesResult).Reservations
+	if len(rs) == 0 || len(rs[0].Instances) == 0 {
+		return InstanceConfig{}, false, nil
+	}
+	in := rs[0].Instances[0]
+	c := InstanceConfig{ImageID: deref(in.ImageId), InstanceType: deref(in.InstanceType), KeyName: deref(in.KeyName),
+		SubnetID: deref(in.SubnetId), EbsOptimized: deref(in.EbsOptimized)}
+	if in.Placement != nil {
+		c.AvailabilityZone = deref(in.Placement.AvailabilityZone)
+	}
+	if in.IamInstanceProfile != nil {
+		c.IAMInstanceProfile = deref(in.IamInstanceProfile.Arn)
+	}
+	if in.Monitoring != nil {
+		c.Monitoring = deref(in.Monitoring.State) == "enabled"
+	}
+	for _, g := range in.SecurityGroups {
+		c.SecurityGroups = append(c.SecurityGroups, deref(g.GroupId))
+	}
+	return c, true, nil
 }
 
 // targetGroups is Elastic Load Balancing as Auto Scaling uses it.

@@ -54,12 +54,49 @@ func lcKey(sc scope, name string) store.Key {
 // CreateLaunchConfiguration stores a launch configuration.
 func (s *Service) CreateLaunchConfiguration(ctx context.Context, in *asapi.CreateLaunchConfigurationType) (*asapi.CreateLaunchConfigurationOutput, error) {
 	sc := scopeOf(ctx)
+	lc, _, err := s.newLaunchConfig(ctx, sc, in)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.store.Update(func(tx *store.Tx) error { return putLaunchConfig(tx, sc, lc) }); err != nil {
+		return nil, err
+	}
+	return &asapi.CreateLaunchConfigurationOutput{}, nil
+}
+
+// newLaunchConfig makes a launch configuration from its request. With an
+// InstanceId it derives, as AWS does, the image, type, key pair, security
+// groups, instance profile, monitoring and EBS optimization from the
+// instance (what the request also gives wins); block devices come from
+// the image, and user data is not copied. It returns the instance's
+// configuration too.
+func (s *Service) newLaunchConfig(ctx context.Context, sc scope, in *asapi.CreateLaunchConfigurationType) (*asapi.LaunchConfiguration, InstanceConfig, error) {
 	name := deref(in.LaunchConfigurationName)
-	if in.InstanceId != nil {
-		return nil, validation("Creating a launch configuration from an instance is not supported by cloudbox")
+	var src InstanceConfig
+	if id := in.InstanceId; id != nil {
+		var ok bool
+		var err error
+		if src, ok, err = s.fleet.Instance(ctx, sc.account, sc.region, *id); err != nil {
+			return nil, src, err
+		} else if !ok {
+			return nil, src, validation("Invalid instance id: %s", *id)
+		}
+		c := *in
+		in = &c
+		in.ImageId = orElse(in.ImageId, str(src.ImageID))
+		in.InstanceType = orElse(in.InstanceType, str(src.InstanceType))
+		in.KeyName = orElse(in.KeyName, optional(src.KeyName))
+		in.IamInstanceProfile = orElse(in.IamInstanceProfile, optional(src.IAMInstanceProfile))
+		in.EbsOptimized = orElse(in.EbsOptimized, boolp(src.EbsOptimized))
+		in.InstanceMonitoring = orElse(in.InstanceMonitoring, &asapi.InstanceMonitoring{Enabled: boolp(src.Monitoring)})
+		if in.SecurityGroups == nil {
+			for _, g := range src.SecurityGroups {
+				in.SecurityGroups = append(in.SecurityGroups, str(g))
+			}
+		}
 	}
 	if in.ImageId == nil || in.InstanceType == nil {
-		return nil, validation("Valid requests must contain either the ImageId and InstanceType parameters or the InstanceId parameter.")
+		return nil, src, validation("Valid requests must contain either the ImageId and InstanceType parameters or the InstanceId parameter.")
 	}
 	lc := &asapi.LaunchConfiguration{
 		AssociatePublicIpAddress: in.AssociatePublicIpAddress, BlockDeviceMappings: in.BlockDeviceMappings,
@@ -79,26 +116,26 @@ func (s *Service) CreateLaunchConfiguration(ctx context.Context, in *asapi.Creat
 	if lc.BlockDeviceMappings == nil {
 		lc.BlockDeviceMappings = []*asapi.BlockDeviceMapping{}
 	}
-	err := s.store.Update(func(tx *store.Tx) error {
-		if _, ok, err := store.Get[asapi.LaunchConfiguration](tx, lcKey(sc, name)); err != nil || ok {
-			if ok {
-				return api.Errorf("AlreadyExists", "Launch Configuration by this name already exists - A launch configuration already exists with the name %s", name)
-			}
-			return err
+	return lc, src, nil
+}
+
+// putLaunchConfig stores a new launch configuration.
+func putLaunchConfig(tx *store.Tx, sc scope, lc *asapi.LaunchConfiguration) error {
+	name := deref(lc.LaunchConfigurationName)
+	if _, ok, err := store.Get[asapi.LaunchConfiguration](tx, lcKey(sc, name)); err != nil || ok {
+		if ok {
+			return api.Errorf("AlreadyExists", "Launch Configuration by this name already exists - A launch configuration already exists with the name %s", name)
 		}
-		n, err := tx.Count(sc.account, sc.region, kindLaunch)
-		if err != nil {
-			return err
-		}
-		if n >= maxLaunchConfigs {
-			return api.Errorf("LimitExceeded", "Launch configuration limit exceeded: %d launch configurations already exist", maxLaunchConfigs)
-		}
-		return tx.Put(lcKey(sc, name), lc)
-	})
-	if err != nil {
-		return nil, err
+		return err
 	}
-	return &asapi.CreateLaunchConfigurationOutput{}, nil
+	n, err := tx.Count(sc.account, sc.region, kindLaunch)
+	if err != nil {
+		return err
+	}
+	if n >= maxLaunchConfigs {
+		return api.Errorf("LimitExceeded", "Launch configuration limit exceeded: %d launch configurations already exist", maxLaunchConfigs)
+	}
+	return tx.Put(lcKey(sc, name), lc)
 }
 
 // DescribeLaunchConfigurations lists launch configurations.
@@ -151,10 +188,12 @@ func (s *Service) DeleteLaunchConfiguration(ctx context.Context, in *asapi.Launc
 	return &asapi.DeleteLaunchConfigurationOutput{}, nil
 }
 
-// source is how a group launches: a template or a configuration.
+// source is how a group launches: a template, a configuration or a mixed
+// instances policy.
 type source struct {
-	lt *asapi.LaunchTemplateSpecification
-	lc string
+	lt    *asapi.LaunchTemplateSpecification
+	lc    string
+	mixed *asapi.MixedInstancesPolicy
 }
 
 // checkSource validates a group's launch template or configuration.
@@ -170,9 +209,8 @@ func (s *Service) checkSource(tx *store.Tx, sc scope, lt *asapi.LaunchTemplateSp
 	}
 	switch {
 	case mixed != nil:
-		return source{}, validation("MixedInstancesPolicy is not supported by cloudbox; use a LaunchTemplate")
-	case instanceID != nil:
-		return source{}, validation("Creating a group from an InstanceId is not supported by cloudbox; use a LaunchTemplate")
+		p, err := s.checkMixed(sc, mixed)
+		return source{mixed: p}, err
 	case lc != nil:
 		if _, ok, err := store.Get[asapi.LaunchConfiguration](tx, lcKey(sc, *lc)); err != nil || !ok {
 			if err != nil {
@@ -182,8 +220,14 @@ func (s *Service) checkSource(tx *store.Tx, sc scope, lt *asapi.LaunchTemplateSp
 		}
 		return source{lc: *lc}, nil
 	}
+	spec, err := s.checkTemplate(sc, lt)
+	return source{lt: spec}, err
+}
+
+// checkTemplate resolves a launch template specification.
+func (s *Service) checkTemplate(sc scope, lt *asapi.LaunchTemplateSpecification) (*asapi.LaunchTemplateSpecification, error) {
 	if (lt.LaunchTemplateId == nil) == (lt.LaunchTemplateName == nil) {
-		return source{}, validation("Valid requests must contain either launchTemplateId or LaunchTemplateName")
+		return nil, validation("Valid requests must contain either launchTemplateId or LaunchTemplateName")
 	}
 	// The version is kept as given: none means the template's default at
 	// each launch, and DescribeAutoScalingGroups shows none, as AWS does;
@@ -195,16 +239,16 @@ func (s *Service) checkSource(tx *store.Tx, sc scope, lt *asapi.LaunchTemplateSp
 	id := deref(lt.LaunchTemplateId) + deref(lt.LaunchTemplateName)
 	ltID, ltName, ok, err := s.fleet.LaunchTemplate(sc.account, sc.region, id, version)
 	if err != nil {
-		return source{}, err
+		return nil, err
 	}
 	spec := &asapi.LaunchTemplateSpecification{LaunchTemplateId: str(ltID), LaunchTemplateName: str(ltName), Version: lt.Version}
 	if !ok {
 		if lt.LaunchTemplateId != nil {
-			return source{}, validation("You must use a valid fully-formed launch template. The specified launch template, with template ID %s, does not exist.", id)
+			return nil, validation("You must use a valid fully-formed launch template. The specified launch template, with template ID %s, does not exist.", id)
 		}
-		return source{}, validation("You must use a valid fully-formed launch template. The specified launch template, with template name %s, does not exist.", id)
+		return nil, validation("You must use a valid fully-formed launch template. The specified launch template, with template name %s, does not exist.", id)
 	}
-	return source{lt: spec}, nil
+	return spec, nil
 }
 
 // checkZones resolves a group's subnets into its zones.
@@ -313,7 +357,26 @@ func (s *Service) CreateAutoScalingGroup(ctx context.Context, in *asapi.CreateAu
 	if err := s.checkTargetGroups(sc, tgs); err != nil {
 		return nil, err
 	}
-	subnets, zones, err := s.checkZones(sc, in.VPCZoneIdentifier, in.AvailabilityZones)
+	// A group made from an instance gets a launch configuration derived
+	// from it, named after the group as AWS names it, and the instance's
+	// subnet (or zone) when it names none.
+	var derived *asapi.LaunchConfiguration
+	vpcZone := in.VPCZoneIdentifier
+	if in.InstanceId != nil && in.LaunchTemplate == nil && in.LaunchConfigurationName == nil && in.MixedInstancesPolicy == nil {
+		lc, src, err := s.newLaunchConfig(ctx, sc, &asapi.CreateLaunchConfigurationType{LaunchConfigurationName: in.AutoScalingGroupName, InstanceId: in.InstanceId})
+		if err != nil {
+			return nil, err
+		}
+		derived = lc
+		if vpcZone == nil && len(in.AvailabilityZones) == 0 {
+			if src.SubnetID != "" {
+				vpcZone = str(src.SubnetID)
+			} else {
+				in.AvailabilityZones = []*string{str(src.AvailabilityZone)}
+			}
+		}
+	}
+	subnets, zones, err := s.checkZones(sc, vpcZone, in.AvailabilityZones)
 	if err != nil {
 		return nil, err
 	}
@@ -367,11 +430,19 @@ func (s *Service) CreateAutoScalingGroup(ctx context.Context, in *asapi.CreateAu
 		g.G.TerminationPolicies = in.TerminationPolicies
 	}
 	err = s.store.Update(func(tx *store.Tx) error {
-		src, err := s.checkSource(tx, sc, in.LaunchTemplate, in.LaunchConfigurationName, in.MixedInstancesPolicy, in.InstanceId)
+		lcName, conflict := in.LaunchConfigurationName, in.InstanceId
+		if derived != nil {
+			conflict = nil
+			if err := putLaunchConfig(tx, sc, derived); err != nil {
+				return err
+			}
+			lcName = derived.LaunchConfigurationName
+		}
+		src, err := s.checkSource(tx, sc, in.LaunchTemplate, lcName, in.MixedInstancesPolicy, conflict)
 		if err != nil {
 			return err
 		}
-		g.G.LaunchTemplate, g.G.LaunchConfigurationName = src.lt, optional(src.lc)
+		g.setSource(src)
 		if _, ok, err := store.Get[groupRecord](tx, groupKey(sc, name)); err != nil || ok {
 			if ok {
 				return api.Errorf("AlreadyExists", "AutoScalingGroup by this name already exists - A group with the name %s already exists", name)
@@ -448,7 +519,7 @@ func (s *Service) UpdateAutoScalingGroup(ctx context.Context, in *asapi.UpdateAu
 			if err != nil {
 				return nil, err
 			}
-			g.G.LaunchTemplate, g.G.LaunchConfigurationName = src.lt, optional(src.lc)
+			g.setSource(src)
 		}
 		minSize, maxSize, desired := deref(g.G.MinSize), deref(g.G.MaxSize), deref(g.G.DesiredCapacity)
 		from := desired
@@ -547,6 +618,7 @@ func describeInstance(in *instanceRecord) *asapi.Instance {
 		AvailabilityZone: str(in.AZ), HealthStatus: str(in.Health), InstanceId: str(in.ID),
 		InstanceType: optional(in.InstanceType), LaunchConfigurationName: optional(in.LaunchConfig),
 		LaunchTemplate: in.LaunchTemplate, LifecycleState: str(in.Lifecycle), ProtectedFromScaleIn: boolp(in.Protected),
+		WeightedCapacity: optional(in.Weight),
 	}
 }
 

@@ -56,11 +56,17 @@ type fleet struct {
 	terminate []string
 }
 
+// unavailableType is a type the fake fleet has no capacity for.
+const unavailableType = "p9.unavailable"
+
 var subnets = map[string]string{"subnet-a": "eu-west-1a", "subnet-b": "eu-west-1b", "subnet-c": "eu-west-1c"}
 
 func (f *fleet) Launch(_ context.Context, _, _ string, spec autoscaling.LaunchSpec) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if spec.InstanceType == unavailableType {
+		return "", errors.New("We currently do not have sufficient " + unavailableType + " capacity in the Availability Zone you requested.")
+	}
 	f.n++
 	id := fmt.Sprintf("i-%017x", f.n)
 	f.state[id], f.az[id] = "running", spec.AvailabilityZone
@@ -99,6 +105,18 @@ func (f *fleet) LaunchTemplate(_, _, idOrName, _ string) (string, string, bool, 
 	}
 	return "", "", false, nil
 }
+
+// Instance knows one instance, the one a launch configuration is derived
+// from in the tests.
+func (f *fleet) Instance(_ context.Context, _, _, id string) (autoscaling.InstanceConfig, bool, error) {
+	if id != sourceInstance {
+		return autoscaling.InstanceConfig{}, false, nil
+	}
+	return autoscaling.InstanceConfig{ImageID: "ami-0123456789abcdef0", InstanceType: "m4.large", KeyName: "ops", SubnetID: "subnet-c",
+		AvailabilityZone: "eu-west-1c", SecurityGroups: []string{"sg-0123456789abcdef0"}, Monitoring: true}, true, nil
+}
+
+const sourceInstance = "i-0123456789abcdef0"
 
 func (f *fleet) launched() []autoscaling.LaunchSpec {
 	f.mu.Lock()

@@ -364,7 +364,7 @@ func (s *Service) StartInstanceRefresh(ctx context.Context, in *asapi.StartInsta
 			if err != nil {
 				return nil, err
 			}
-			g.G.LaunchTemplate, g.G.LaunchConfigurationName = src.lt, nil
+			g.setSource(src)
 		}
 		r := &refreshRecord{R: asapi.InstanceRefresh{
 			AutoScalingGroupName: g.G.AutoScalingGroupName, DesiredConfiguration: in.DesiredConfiguration,
@@ -396,10 +396,10 @@ func matchesGroup(g *groupRecord, r *instanceRecord) bool {
 	if g.G.LaunchConfigurationName != nil {
 		return r.LaunchConfig == *g.G.LaunchConfigurationName
 	}
-	lt := g.G.LaunchTemplate
-	return lt != nil && r.LaunchTemplate != nil &&
-		deref(r.LaunchTemplate.LaunchTemplateId)+deref(r.LaunchTemplate.LaunchTemplateName) == deref(lt.LaunchTemplateId)+deref(lt.LaunchTemplateName) &&
-		deref(r.LaunchTemplate.Version) == deref(lt.Version)
+	if g.G.MixedInstancesPolicy != nil {
+		return matchesMixed(g, r)
+	}
+	return sameTemplate(g.G.LaunchTemplate, r.LaunchTemplate)
 }
 
 // DescribeInstanceRefreshes lists a group's refreshes, newest first.

@@ -38,7 +38,7 @@ func (s *Service) DescribeAutoScalingInstances(ctx context.Context, in *asapi.De
 				}
 				out = append(out, &asapi.AutoScalingInstanceDetails{
 					AutoScalingGroupName: g.G.AutoScalingGroupName, AvailabilityZone: str(r.AZ),
-					HealthStatus: str(strings.ToUpper(r.Health)), InstanceId: str(r.ID), InstanceType: optional(r.InstanceType),
+					HealthStatus: str(strings.ToUpper(r.Health)), InstanceId: str(r.ID), InstanceType: optional(r.InstanceType), WeightedCapacity: optional(r.Weight),
 					LaunchConfigurationName: optional(r.LaunchConfig), LaunchTemplate: r.LaunchTemplate,
 					LifecycleState: str(r.Lifecycle), ProtectedFromScaleIn: boolp(r.Protected),
 				})

@@ -481,7 +481,10 @@ func (s *Service) scale(ctx context.Context, sc scope, g *groupRecord, now time.
 		})
 		return
 	}
-	have, desired := int64(len(active(g))), deref(g.G.DesiredCapacity)
+	// Capacity is weighted: an instance of a weighted override counts its
+	// weight, so a launch may pass the desired capacity by less than the
+	// largest weight, and scale-in never goes below it.
+	have, desired := capacity(active(g)), deref(g.G.DesiredCapacity)
 	switch {
 	case have < desired && !g.suspended("Launch") && !now.Before(g.LaunchRetryAt):
 		for range desired - have {
@@ -491,13 +494,13 @@ func (s *Service) scale(ctx context.Context, sc scope, g *groupRecord, now time.
 		}
 	case have > desired && !g.suspended("Terminate"):
 		s.step(sc, name, func(tx *store.Tx, g *groupRecord) ([]Event, error) {
-			act := active(g)
-			from, to := int64(len(act)), deref(g.G.DesiredCapacity)
-			for range from - to {
+			from, to := capacity(active(g)), deref(g.G.DesiredCapacity)
+			for c := from; c > to; {
 				v := pickVictim(g, active(g))
-				if v == nil {
+				if v == nil || c-v.weight() < to {
 					break
 				}
+				c -= v.weight()
 				cause := g.LastCause + "  At " + stamp(now) + " an instance was taken out of service in response to a difference between desired and actual capacity, shrinking the capacity from " +
 					itoa(from) + " to " + itoa(to) + ".  At " + stamp(now) + " instance " + v.ID + " was selected for termination."
 				if _, err := beginTerminate(tx, sc, g, v, now, strings.TrimSpace(cause), ""); err != nil {
@@ -506,11 +509,11 @@ func (s *Service) scale(ctx context.Context, sc scope, g *groupRecord, now time.
 			}
 			return nil, nil
 		})
-	case have == desired && g.LastCause != "":
+	case have >= desired && g.LastCause != "":
 		// The change of capacity the cause explains is fulfilled: a later
 		// launch or termination (a replacement) has a cause of its own.
 		s.step(sc, name, func(_ *store.Tx, g *groupRecord) ([]Event, error) {
-			if int64(len(active(g))) == deref(g.G.DesiredCapacity) {
+			if capacity(active(g)) >= deref(g.G.DesiredCapacity) {
 				g.LastCause = ""
 			}
 			return nil, nil
@@ -562,13 +565,10 @@ func (s *Service) placement(sc scope, g *groupRecord) (az, subnet string, err er
 // launch failed and the group waits before trying again.
 func (s *Service) launchOne(ctx context.Context, sc scope, name string, from, to int64, now time.Time) bool {
 	g := s.load(sc, name)
-	if g == nil || int64(len(active(g))) >= deref(g.G.DesiredCapacity) {
+	if g == nil || capacity(active(g)) >= deref(g.G.DesiredCapacity) {
 		return false
 	}
 	spec := LaunchSpec{Tags: launchTags(g)}
-	if lt := g.G.LaunchTemplate; lt != nil {
-		spec.LaunchTemplateID, spec.LaunchTemplateName, spec.Version = deref(lt.LaunchTemplateId), deref(lt.LaunchTemplateName), deref(lt.Version)
-	}
 	var instanceType string
 	if lcName := deref(g.G.LaunchConfigurationName); lcName != "" {
 		var lc *asapi.LaunchConfiguration
@@ -587,9 +587,23 @@ func (s *Service) launchOne(ctx context.Context, sc scope, name string, from, to
 	}
 	az, subnet, err := s.placement(sc, g)
 	var id string
+	var chosen launchChoice
 	if err == nil {
 		spec.AvailabilityZone, spec.SubnetID = az, subnet
-		id, err = s.fleet.Launch(ctx, sc.account, sc.region, spec)
+		// The prioritized strategy: the first choice that launches.
+		for _, c := range launchChoices(g) {
+			chosen = c
+			if lt := c.lt; lt != nil {
+				spec.LaunchTemplateID, spec.LaunchTemplateName, spec.Version = deref(lt.LaunchTemplateId), deref(lt.LaunchTemplateName), deref(lt.Version)
+			}
+			spec.InstanceType = c.itype
+			if id, err = s.fleet.Launch(ctx, sc.account, sc.region, spec); err == nil {
+				break
+			}
+		}
+		if chosen.itype != "" {
+			instanceType = chosen.itype
+		}
 	}
 	cause := strings.TrimSpace(g.LastCause + "  At " + stamp(now) + " an instance was started in response to a difference between desired and actual capacity, increasing the capacity from " +
 		itoa(from) + " to " + itoa(to) + ".")
@@ -609,7 +623,7 @@ func (s *Service) launchOne(ctx context.Context, sc scope, name string, from, to
 	}
 	s.step(sc, name, func(tx *store.Tx, g *groupRecord) ([]Event, error) {
 		r := &instanceRecord{ID: id, AZ: az, SubnetID: subnet, Lifecycle: asapi.LifecycleStatePending, Health: healthy,
-			LaunchTemplate: g.G.LaunchTemplate, LaunchConfig: deref(g.G.LaunchConfigurationName), InstanceType: instanceType,
+			LaunchTemplate: chosen.lt, LaunchConfig: deref(g.G.LaunchConfigurationName), InstanceType: instanceType, Weight: chosen.weight,
 			Protected: deref(g.G.NewInstancesProtectedFromScaleIn), LaunchedAt: now}
 		a, err := newActivity(tx, sc, g, now, "Launching a new EC2 instance: "+id, cause, azDetails(r))
 		if err != nil {

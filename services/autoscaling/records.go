@@ -45,6 +45,7 @@ type instanceRecord struct {
 	LaunchTemplate   *asapi.LaunchTemplateSpecification
 	LaunchConfig     string
 	InstanceType     string
+	Weight           string `json:",omitempty"` // WeightedCapacity of a mixed instances policy
 	Protected        bool
 	LaunchedAt       time.Time
 	InServiceAt      time.Time

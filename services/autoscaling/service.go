@@ -32,6 +32,19 @@ type Fleet interface {
 	// LaunchTemplate finds a template (id or name) with the version
 	// ("$Default", "$Latest" or a number): its id and name.
 	LaunchTemplate(account, region, idOrName, version string) (id, name string, ok bool, err error)
+	// Instance returns what a launch configuration derives from an
+	// instance; ok is false when EC2 does not know it.
+	Instance(ctx context.Context, account, region, instanceID string) (cfg InstanceConfig, ok bool, err error)
+}
+
+// InstanceConfig is an instance's configuration as a launch configuration
+// derives it (CreateLaunchConfiguration and CreateAutoScalingGroup with
+// InstanceId).
+type InstanceConfig struct {
+	ImageID, InstanceType, KeyName, IAMInstanceProfile string
+	SubnetID, AvailabilityZone                         string
+	SecurityGroups                                     []string
+	Monitoring, EbsOptimized                           bool
 }
 
 // LoadBalancing is ELB's target groups as Auto Scaling uses them.
@@ -57,6 +70,7 @@ type LaunchSpec struct {
 	// configuration.
 	LaunchTemplateID, LaunchTemplateName, Version string
 	LaunchConfiguration                           *LaunchConfiguration
+	InstanceType                                  string // a mixed instances policy's override of the template's
 	SubnetID                                      string // "" for a group over zones only
 	AvailabilityZone                              string
 	Tags                                          map[string]string
