@@ -48,6 +48,7 @@ func (s *Service) registerCompute(h *ec2api.Handlers) {
 	h.ModifyLaunchTemplate = s.ModifyLaunchTemplate
 	h.DescribeLaunchTemplates = s.DescribeLaunchTemplates
 	h.DescribeLaunchTemplateVersions = s.DescribeLaunchTemplateVersions
+	h.GetLaunchTemplateData = s.GetLaunchTemplateData
 	h.DeleteLaunchTemplate = s.DeleteLaunchTemplate
 	h.DeleteLaunchTemplateVersions = s.DeleteLaunchTemplateVersions
 }
