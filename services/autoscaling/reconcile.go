@@ -497,7 +497,13 @@ func (s *Service) scale(ctx context.Context, sc scope, g *groupRecord, now time.
 			from, to := capacity(active(g)), deref(g.G.DesiredCapacity)
 			for c := from; c > to; {
 				v := pickVictim(g, active(g))
-				if v == nil || c-v.weight() < to {
+				if v == nil {
+					break
+				}
+				if c-v.weight() < to {
+					// What is left over is less than the weight of an
+					// instance: the capacity stays as it is.
+					g.LastCause = ""
 					break
 				}
 				c -= v.weight()
