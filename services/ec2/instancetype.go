@@ -39,6 +39,10 @@ type typeSpec struct {
 	ThreadsPerCore     int64    `json:"threadsPerCore"`
 	Virtualization     []string `json:"virtualization"`
 	FreeTierEligible   bool     `json:"freeTierEligible"`
+	// EbsOptimizedSupport and EnaSupport as DescribeInstanceTypes words
+	// them: "default", "supported", "unsupported".
+	EbsOptimizedSupport string `json:"ebsOptimizedSupport"`
+	EnaSupport          string `json:"enaSupport"`
 }
 
 // instanceTypes is the catalogue, sorted by name; instanceTypeIndex finds
@@ -79,12 +83,9 @@ func newInstanceTypeInfo(sp typeSpec) *ec2api.InstanceTypeInfo {
 	} else if sp.Hypervisor == "xen" {
 		bootModes = []*string{str("legacy-bios")}
 	}
-	ena, nvme, ebsOpt := "supported", "supported", "default"
+	nvme := "supported"
 	if sp.Hypervisor == "xen" {
-		nvme, ebsOpt = "unsupported", "supported"
-		if !sp.CurrentGeneration || strings.HasPrefix(sp.Type, "t2.") {
-			ena, ebsOpt = "unsupported", "unsupported"
-		}
+		nvme = "unsupported"
 	}
 	name := sp.Type
 	return &ec2api.InstanceTypeInfo{
@@ -101,8 +102,8 @@ func newInstanceTypeInfo(sp typeSpec) *ec2api.InstanceTypeInfo {
 		VCpuInfo:                      &ec2api.VCpuInfo{DefaultVCpus: i64(sp.VCPUs), DefaultCores: i64(cores), DefaultThreadsPerCore: i64(threads), ValidCores: validCores, ValidThreadsPerCore: validThreads},
 		MemoryInfo:                    &ec2api.MemoryInfo{SizeInMiB: i64(sp.MemoryMiB)},
 		InstanceStorageSupported:      boolp(false),
-		EbsInfo:                       &ec2api.EbsInfo{EbsOptimizedSupport: str(ebsOpt), EncryptionSupport: str("supported"), NvmeSupport: str(nvme)},
-		NetworkInfo:                   networkInfo(sp, ena),
+		EbsInfo:                       &ec2api.EbsInfo{EbsOptimizedSupport: str(sp.EbsOptimizedSupport), EncryptionSupport: str("supported"), NvmeSupport: str(nvme)},
+		NetworkInfo:                   networkInfo(sp),
 		PlacementGroupInfo:            &ec2api.PlacementGroupInfo{SupportedStrategies: []*string{str("cluster"), str("partition"), str("spread")}},
 		HibernationSupported:          boolp(!arm && sp.CurrentGeneration),
 		BurstablePerformanceSupported: boolp(sp.Burstable),
@@ -119,7 +120,7 @@ func strs(ss []string) []*string {
 	return out
 }
 
-func networkInfo(sp typeSpec, ena string) *ec2api.NetworkInfo {
+func networkInfo(sp typeSpec) *ec2api.NetworkInfo {
 	return &ec2api.NetworkInfo{
 		NetworkPerformance:           str(sp.NetworkPerformance),
 		MaximumNetworkInterfaces:     i64(sp.MaxENIs),
@@ -129,7 +130,7 @@ func networkInfo(sp typeSpec, ena string) *ec2api.NetworkInfo {
 		Ipv4AddressesPerInterface:    i64(sp.IPv4PerENI),
 		Ipv6AddressesPerInterface:    i64(sp.IPv4PerENI),
 		Ipv6Supported:                boolp(sp.CurrentGeneration),
-		EnaSupport:                   str(ena),
+		EnaSupport:                   str(sp.EnaSupport),
 		EfaSupported:                 boolp(false),
 		EncryptionInTransitSupported: boolp(false),
 		EnaSrdSupported:              boolp(false),

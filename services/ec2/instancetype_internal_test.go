@@ -61,6 +61,10 @@ func TestCatalogueData(t *testing.T) {
 			*it.VCpuInfo.DefaultCores**it.VCpuInfo.DefaultThreadsPerCore != v || *it.NetworkInfo.MaximumNetworkInterfaces < 2 {
 			t.Errorf("%s: %+v", *it.InstanceType, it)
 		}
+		words := map[string]bool{"default": true, "supported": true, "unsupported": true}
+		if !words[*it.EbsInfo.EbsOptimizedSupport] || !words[*it.NetworkInfo.EnaSupport] || *it.NetworkInfo.EnaSupport == "default" {
+			t.Errorf("%s: EBS optimization %s, ENA %s", *it.InstanceType, *it.EbsInfo.EbsOptimizedSupport, *it.NetworkInfo.EnaSupport)
+		}
 		if !*it.CurrentGeneration {
 			prev++
 		}
