@@ -13,6 +13,10 @@ func TestElastiCacheErrors(t *testing.T) {
 	t.Parallel()
 	c := newCloud(t)
 	cl := ec.NewFromConfig(c.cfg())
+	pg := &ec.CreateCacheParameterGroupInput{CacheParameterGroupName: aws.String("taken"), CacheParameterGroupFamily: aws.String("redis7"), Description: aws.String("taken")}
+	if _, err := cl.CreateCacheParameterGroup(context.Background(), pg); err != nil {
+		t.Fatal(err)
+	}
 	c.check(t, "elasticache", []modeled{
 		{"ReplicationGroupNotFoundFault", func(ctx context.Context) error {
 			_, err := cl.DescribeReplicationGroups(ctx, &ec.DescribeReplicationGroupsInput{ReplicationGroupId: aws.String("none")})
@@ -30,6 +34,14 @@ func TestElastiCacheErrors(t *testing.T) {
 			_, err := cl.DescribeCacheParameters(ctx, &ec.DescribeCacheParametersInput{CacheParameterGroupName: aws.String("none")})
 			return err
 		}, is[types.CacheParameterGroupNotFoundFault], `c.describe_cache_parameters(CacheParameterGroupName="none")`},
+		{"CacheParameterGroupAlreadyExistsFault", func(ctx context.Context) error {
+			_, err := cl.CreateCacheParameterGroup(ctx, pg)
+			return err
+		}, is[types.CacheParameterGroupAlreadyExistsFault], `c.create_cache_parameter_group(CacheParameterGroupName="taken", CacheParameterGroupFamily="redis7", Description="taken")`},
+		{"InvalidParameterValueException", func(ctx context.Context) error {
+			_, err := cl.CreateCacheParameterGroup(ctx, &ec.CreateCacheParameterGroupInput{CacheParameterGroupName: aws.String("odd"), CacheParameterGroupFamily: aws.String("redis0"), Description: aws.String("odd")})
+			return err
+		}, is[types.InvalidParameterValueException], `c.create_cache_parameter_group(CacheParameterGroupName="odd", CacheParameterGroupFamily="redis0", Description="odd")`},
 		{"SnapshotNotFoundFault", func(ctx context.Context) error {
 			_, err := cl.DeleteSnapshot(ctx, &ec.DeleteSnapshotInput{SnapshotName: aws.String("none")})
 			return err

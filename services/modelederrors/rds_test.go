@@ -25,6 +25,10 @@ func TestRDSErrors(t *testing.T) {
 	if _, err := cl.CreateDBInstance(ctx, db); err != nil {
 		t.Fatal(err)
 	}
+	pg := &rdssdk.CreateDBParameterGroupInput{DBParameterGroupName: aws.String("taken"), DBParameterGroupFamily: aws.String("mysql8.0"), Description: aws.String("taken")}
+	if _, err := cl.CreateDBParameterGroup(ctx, pg); err != nil {
+		t.Fatal(err)
+	}
 	const pyDB = `c.create_db_instance(DBInstanceIdentifier="taken", Engine="mysql", DBInstanceClass="db.t3.micro", MasterUsername="admin", MasterUserPassword="Secret-pass-1", AllocatedStorage=20)`
 	c.check(t, "rds", []modeled{
 		{"DBInstanceNotFoundFault", func(ctx context.Context) error {
@@ -43,6 +47,18 @@ func TestRDSErrors(t *testing.T) {
 			_, err := cl.DescribeDBParameters(ctx, &rdssdk.DescribeDBParametersInput{DBParameterGroupName: aws.String("none")})
 			return err
 		}, is[types.DBParameterGroupNotFoundFault], `c.describe_db_parameters(DBParameterGroupName="none")`},
+		{"DBParameterGroupAlreadyExistsFault", func(ctx context.Context) error {
+			_, err := cl.CreateDBParameterGroup(ctx, pg)
+			return err
+		}, is[types.DBParameterGroupAlreadyExistsFault], `c.create_db_parameter_group(DBParameterGroupName="taken", DBParameterGroupFamily="mysql8.0", Description="taken")`},
+		{"OptionGroupNotFoundFault", func(ctx context.Context) error {
+			_, err := cl.DescribeOptionGroups(ctx, &rdssdk.DescribeOptionGroupsInput{OptionGroupName: aws.String("none")})
+			return err
+		}, is[types.OptionGroupNotFoundFault], `c.describe_option_groups(OptionGroupName="none")`},
+		{"InvalidDBInstanceStateFault", func(ctx context.Context) error {
+			_, err := cl.StartDBInstance(ctx, &rdssdk.StartDBInstanceInput{DBInstanceIdentifier: aws.String("taken")})
+			return err
+		}, is[types.InvalidDBInstanceStateFault], `c.start_db_instance(DBInstanceIdentifier="taken")`},
 		{"DBSnapshotNotFoundFault", func(ctx context.Context) error {
 			_, err := cl.DescribeDBSnapshots(ctx, &rdssdk.DescribeDBSnapshotsInput{DBSnapshotIdentifier: aws.String("none")})
 			return err
