@@ -23,7 +23,7 @@ func TestGetLaunchTemplateData(t *testing.T) {
 	ami := cmpAL2023(t, cl)
 	userData := base64.StdEncoding.EncodeToString([]byte("#!/bin/sh\necho hi\n"))
 	inst := cmpRun(t, cl, &ec2sdk.RunInstancesInput{ImageId: aws.String(ami), InstanceType: "c4.large", UserData: aws.String(userData),
-		Monitoring: &types.RunInstancesMonitoringEnabled{Enabled: aws.Bool(true)},
+		Monitoring:        &types.RunInstancesMonitoringEnabled{Enabled: aws.Bool(true)},
 		TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeInstance, Tags: []types.Tag{{Key: aws.String("Name"), Value: aws.String("web")}}}}})
 	out := must[*ec2sdk.GetLaunchTemplateDataOutput](t)(cl.GetLaunchTemplateData(ctx, &ec2sdk.GetLaunchTemplateDataInput{InstanceId: inst.InstanceId}))
 	d := out.LaunchTemplateData
