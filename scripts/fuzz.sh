@@ -50,6 +50,7 @@ targets=(
   "./reachability FuzzAnalyze"
   "./cfnhelpers FuzzParseArgs"
   "./cfnhelpers FuzzHooks"
+  "./services/autoscaling FuzzWeight"
   "./services/elasticache FuzzEngineOutput"
   "./dataplane/compute FuzzMountHelper"
 )
