@@ -69,5 +69,5 @@ go test -race -count=1 -timeout 70m ./...
 
 if [ -z "${QUICK:-}" ]; then
   step "fuzzing every decoder briefly (scripts/fuzz.sh runs them longer)"
-  FUZZTIME=${FUZZTIME:-10s} scripts/fuzz.sh
+  FUZZTIME=${FUZZTIME:-4s} scripts/fuzz.sh
 fi
