@@ -98,9 +98,6 @@ func (s *Service) CreateDBInstance(ctx context.Context, in *rdsapi.CreateDBInsta
 	if multiAZ && deref(in.AvailabilityZone) != "" {
 		return nil, invalidCombination("Requesting a specific availability zone is not valid for Multi-AZ instances.")
 	}
-	if multiAZ && r.Engine == "postgres" {
-		return nil, notImplemented("Multi-AZ (--multi-az) for the postgres engine")
-	}
 	now := s.now()
 	r.Created, r.StatusSince = now, now
 	r.ResourceID = "db-" + strings.ToUpper(randomLabel(26))
@@ -485,9 +482,6 @@ func (s *Service) ModifyDBInstance(ctx context.Context, in *rdsapi.ModifyDBInsta
 		}
 		now := s.now()
 		if in.MultiAZ != nil && *in.MultiAZ != (r.Standby != nil) {
-			if r.Engine == "postgres" {
-				return notImplemented("Multi-AZ (--multi-az) for the postgres engine")
-			}
 			if !deref(in.ApplyImmediately) {
 				return notImplemented("Changing Multi-AZ in the maintenance window (use --apply-immediately)")
 			}

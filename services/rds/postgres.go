@@ -9,9 +9,11 @@ import (
 	"text/template"
 )
 
-// The postgres engine: Debian's PostgreSQL (15, bookworm's) in a
-// single-AZ node. EngineVersion accepts AWS's 14, 15 and 16 versions and
-// shows what was asked; `SELECT version()` says what runs.
+// The postgres engine: Debian's PostgreSQL (15, bookworm's). EngineVersion
+// accepts AWS's 14, 15 and 16 versions and shows what was asked; `SELECT
+// version()` says what runs. Its nodes replicate by PostgreSQL's own
+// streaming replication, following a name as MariaDB's nodes do: a
+// Multi-AZ standby synchronously, a read replica asynchronously.
 
 // parameters-postgres.json: a small set of the postgres families'
 // parameters with AWS's defaults and formulas.
@@ -35,8 +37,11 @@ var pgScriptTmpl = template.Must(template.New("pg").Parse(pgScriptText))
 // pgFirstBoot is a postgres node's first-boot script (pg.sh.tmpl):
 // PostgreSQL from the package mirror, listening on the instance's port on
 // every address, the parameter group's values in its configuration, the
-// master user and database as RDS makes them. The script ends once the
-// server takes connections, so the node is booted only then.
+// master user and database as RDS makes them on the origin node, a copy
+// of the primary on the others, and the node's role kept by
+// rds-pg-follow. The script ends once the server takes connections (and,
+// off the origin, streams from the primary), so the node is booted only
+// then.
 func pgFirstBoot(r *instanceRecord, n nodeSpec, pg *paramGroupRecord, class instanceClass) string {
 	var config []string
 	forceSSL := false
@@ -56,11 +61,22 @@ func pgFirstBoot(r *instanceRecord, n nodeSpec, pg *paramGroupRecord, class inst
 	err := pgScriptTmpl.Execute(&b, map[string]any{
 		"ID": r.ID, "EngineVersion": r.EngineVersion, "Slot": n.Slot, "Port": r.Port, "Config": config, "ForceSSL": forceSSL,
 		"MasterUsername": r.MasterUsername, "MasterPassword": pgString(r.Password), "DBName": r.DBName,
+		"IP": n.IP, "Primary": n.Primary, "Follow": n.Follow, "AppName": pgAppName(n), "ReplPassword": r.ReplPassword, "ReplNets": n.ReplNets,
 	})
 	if err != nil {
 		panic("rds: pg.sh.tmpl: " + err.Error()) // the template and its data are ours
 	}
 	return b.String()
+}
+
+// pgAppName is the application_name a node streams under: the primary
+// waits for the Multi-AZ standby's (synchronous_standby_names), never for
+// a read replica's.
+func pgAppName(n nodeSpec) string {
+	if n.SemiSync {
+		return "rds_standby"
+	}
+	return "rds_replica"
 }
 
 // pgString escapes s for a single-quoted PostgreSQL string (standard

@@ -3,13 +3,16 @@ package rds_test
 import (
 	"context"
 	"fmt"
+	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/cloudbox/cloudbox/api"
 	rdsapi "github.com/cloudbox/cloudbox/api/rds"
+	"github.com/cloudbox/cloudbox/desired"
 )
 
 // TestPostgresEngineVersions: postgres's versions and families as AWS
@@ -87,7 +90,7 @@ func TestPostgresEngineVersions(t *testing.T) {
 
 // TestPostgresInstance: a postgres instance listens on 5432 unless told,
 // follows PostgreSQL's naming rules as RDS checks them, and what cloudbox
-// does not run for postgres (Multi-AZ, read replicas) is refused whole.
+// does not run for postgres (read replicas, snapshots) is refused whole.
 func TestPostgresInstance(t *testing.T) {
 	e := newEnv(t)
 	n := e.network(t)
@@ -104,7 +107,6 @@ func TestPostgresInstance(t *testing.T) {
 	e.fails(t, "InvalidParameterValue", "The parameter DBName is not a valid identifier", base("pg", "postgres", "Pg-Secret-2024", "--db-name", "1app")...)
 	e.fails(t, "InvalidParameterCombination", "Cannot find version 9.6 for postgres", base("pg", "postgres", "Pg-Secret-2024", "--engine-version", "9.6")...)
 	e.fails(t, "InvalidParameterCombination", "DBParameterGroupFamily postgres16", base("pg", "postgres", "Pg-Secret-2024", "--db-parameter-group-name", "default.mysql8.0")...)
-	e.fails(t, "NotImplemented", "Multi-AZ (--multi-az) for the postgres engine", base("pg", "postgres", "Pg-Secret-2024", "--multi-az")...)
 	if out := e.must(t, "describe-db-instances"); len(out["DBInstances"].([]any)) != 0 {
 		t.Fatalf("a refused request left an instance: %v", out)
 	}
@@ -123,7 +125,6 @@ func TestPostgresInstance(t *testing.T) {
 	if db := e.waitStatus(t, "pg-other-port", "available"); db["Endpoint"].(map[string]any)["Port"] != float64(6543) {
 		t.Fatalf("with --port 6543: %v", db["Endpoint"])
 	}
-	e.fails(t, "NotImplemented", "Multi-AZ (--multi-az) for the postgres engine", "modify-db-instance", "--db-instance-identifier", "pg", "--multi-az", "--apply-immediately")
 	e.fails(t, "NotImplemented", "Read replicas of a postgres DB instance", "create-db-instance-read-replica", "--db-instance-identifier", "pg-replica",
 		"--source-db-instance-identifier", "pg")
 	e.fails(t, "NotImplemented", "A snapshot of a postgres DB instance", "create-db-snapshot", "--db-instance-identifier", "pg", "--db-snapshot-identifier", "s")
@@ -194,5 +195,92 @@ func TestPostgresSlot(t *testing.T) {
 	// The default group forces SSL, as postgres16's does on RDS.
 	if script := create("default", ""); !strings.Contains(script, "\nhostssl all all all scram-sha-256\n") || !strings.Contains(script, "timezone = 'UTC'\n") {
 		t.Errorf("with default.postgres16:\n%s", script)
+	}
+}
+
+// TestPostgresMultiAZ: a Multi-AZ postgres instance's standby is a node in
+// the other zone whose first boot copies the primary (pg_basebackup -R)
+// and streams from it as the synchronous standby; the origin admits
+// replication from the subnet group's networks only, and both nodes keep
+// their role by the endpoint's name. Failover and the events are the
+// MariaDB path's.
+func TestPostgresMultiAZ(t *testing.T) {
+	e := newEnvWith(t, true)
+	n := e.network(t)
+	ctx := api.WithRequest(context.Background(), &api.Request{Region: region, Caller: api.Principal{Account: "000000000000"}})
+	if _, err := e.svc.CreateDBSubnetGroup(ctx, &rdsapi.CreateDBSubnetGroupMessage{DBSubnetGroupName: aws.String("g"),
+		DBSubnetGroupDescription: aws.String("g"), SubnetIds: []*string{aws.String(n.privateA), aws.String(n.privateC)}}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := e.svc.CreateDBInstance(ctx, &rdsapi.CreateDBInstanceMessage{DBInstanceIdentifier: aws.String("pg"), Engine: aws.String("postgres"),
+		DBInstanceClass: aws.String("db.t3.micro"), MasterUsername: aws.String("postgres"), MasterUserPassword: aws.String("Pg-Secret-2024"),
+		AllocatedStorage: aws.Int64(20), DBSubnetGroupName: aws.String("g"), MultiAZ: aws.Bool(true), VpcSecurityGroupIds: []*string{aws.String(n.dbSG)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if db := out.DBInstance; !*db.MultiAZ || *db.AvailabilityZone == *db.SecondaryAvailabilityZone {
+		t.Fatalf("created: %+v", db)
+	}
+	w := e.world(t)
+	if len(w.Slots) != 2 || len(w.Names) != 1 {
+		t.Fatalf("world: %+v %+v", w.Slots, w.Names)
+	}
+	primary, standby := string(w.Slots[0].Script), string(w.Slots[1].Script)
+	endpoint := w.Names[0].Name
+	for _, s := range []string{primary, standby} {
+		for _, want := range []string{"host replication rdsrepladmin 10.0.1.0/24 scram-sha-256\nhost replication rdsrepladmin 10.0.3.0/24 scram-sha-256\n",
+			"synchronous_commit = on\n", "hot_standby = on\n", "name=" + endpoint + " ", "ExecStartPre=/usr/local/sbin/rds-pg-follow boot",
+			"pg_basebackup -d \"host=$1 port=$port user=rdsrepladmin", "SELECT pg_promote(true, 60)", "systemctl start rds-pg-follow"} {
+			if !strings.Contains(s, want) {
+				t.Errorf("a node's script has no %q:\n%s", want, s)
+			}
+		}
+		// rds-pg-follow is a script of its own: bash must parse it.
+		follow := s[strings.Index(s, "<<'FOLLOW'\n")+len("<<'FOLLOW'\n") : strings.Index(s, "\nFOLLOW\n")]
+		cmd := exec.Command("bash", "-n")
+		cmd.Stdin = strings.NewReader(follow)
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("rds-pg-follow: %v\n%s", err, b)
+		}
+	}
+	if !strings.Contains(primary, `CREATE ROLE "postgres" LOGIN`) || !strings.Contains(primary, "CREATE ROLE rdsrepladmin LOGIN REPLICATION PASSWORD") ||
+		strings.Contains(standby, "CREATE ROLE") || !strings.Contains(standby, "until /usr/local/sbin/rds-pg-follow once") ||
+		!strings.Contains(standby, " app=rds_standby\n") {
+		t.Fatalf("scripts:\n%s\n---\n%s", primary, standby)
+	}
+	e.svc.ReportSlot("000000000000", region, w.Slots[0].ID, desired.Running, "")
+	e.svc.ReportSlot("000000000000", region, w.Slots[1].ID, desired.Running, "")
+	for deadline := time.Now().Add(10 * time.Second); e.status(t, ctx, "pg") != "available"; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("never available")
+		}
+	}
+	first := w.Names[0].Addrs[0]
+	if _, err := e.svc.RebootDBInstance(ctx, &rdsapi.RebootDBInstanceMessage{DBInstanceIdentifier: aws.String("pg"), ForceFailover: aws.Bool(true)}); err != nil {
+		t.Fatal(err)
+	}
+	e.svc.ReportSlot("000000000000", region, w.Slots[0].ID, desired.Stopped, "")
+	if w2 := e.world(t); w2.Names[0].Addrs[0] == first || w2.Slots[0].ID != w.Slots[1].ID {
+		t.Fatalf("after the primary stopped: %+v", w.Names[0])
+	}
+	e.svc.ReportSlot("000000000000", region, w.Slots[0].ID, desired.Running, "")
+	if got := e.status(t, ctx, "pg"); got != "available" {
+		t.Fatalf("after the failover: %s", got)
+	}
+
+	// Turning Multi-AZ off removes the standby; on makes a new copy.
+	if _, err := e.svc.ModifyDBInstance(ctx, &rdsapi.ModifyDBInstanceMessage{DBInstanceIdentifier: aws.String("pg"), MultiAZ: aws.Bool(false),
+		ApplyImmediately: aws.Bool(true)}); err != nil {
+		t.Fatal(err)
+	}
+	if w := e.world(t); len(w.Slots) != 1 {
+		t.Fatalf("after --no-multi-az: %+v", w.Slots)
+	}
+	if _, err := e.svc.ModifyDBInstance(ctx, &rdsapi.ModifyDBInstanceMessage{DBInstanceIdentifier: aws.String("pg"), MultiAZ: aws.Bool(true),
+		ApplyImmediately: aws.Bool(true)}); err != nil {
+		t.Fatal(err)
+	}
+	if w := e.world(t); len(w.Slots) != 2 || strings.Contains(string(w.Slots[1].Script), "CREATE ROLE") || e.status(t, ctx, "pg") != "modifying" {
+		t.Fatalf("after --multi-az: %+v", w.Slots)
 	}
 }

@@ -28,6 +28,9 @@ type nodeSpec struct {
 	// SemiSync makes the node acknowledge its primary's commits (a
 	// Multi-AZ standby); read replicas do not.
 	SemiSync bool
+	// ReplNets are the networks PostgreSQL admits replication from (its
+	// pg_hba.conf): the other nodes' subnets.
+	ReplNets []netip.Prefix
 }
 
 // firstBoot is a node's first-boot script (node.sh.tmpl): Debian's

@@ -2,9 +2,11 @@ package rds
 
 import (
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/cloudbox/cloudbox/desired"
+	"github.com/cloudbox/cloudbox/services/ec2"
 	"github.com/cloudbox/cloudbox/store"
 )
 
@@ -37,13 +39,17 @@ func (s *Service) Contribute(tx *store.Tx, ds desired.Scope, w *desired.World) e
 		// instance began as a read replica; a node made later starts as a
 		// copy of the primary, whichever it is.
 		origin := func(slot string) bool { return slot == slotID(r) && r.Follow == "" }
-		primary := nodeSpec{Slot: primarySlot(r), IP: r.PrivateIP, Primary: origin(primarySlot(r)), Follow: r.followName(), SemiSync: r.Follow == ""}
+		nets, err := replNets(tx, sc, r)
+		if err != nil {
+			return err
+		}
+		primary := nodeSpec{Slot: primarySlot(r), IP: r.PrivateIP, Primary: origin(primarySlot(r)), Follow: r.followName(), SemiSync: r.Follow == "", ReplNets: nets}
 		w.Slots = append(w.Slots, &desired.Slot{ID: primary.Slot, Account: sc.account, Region: sc.region, Owner: "rds",
 			ENI: r.ENI, VCPUs: class.VCPUs, MemoryMiB: class.MemoryMiB, Script: []byte(firstBoot(r, primary, pg, class)), Running: r.wantsRunning(),
 			Metrics: &desired.SlotMetrics{Namespace: "AWS/RDS", Dimensions: map[string]string{"DBInstanceIdentifier": r.ID}, CPU: "CPUUtilization",
 				FreeMemory: "FreeableMemory", NetworkIn: "NetworkReceiveThroughput", NetworkOut: "NetworkTransmitThroughput", PerSecond: true}})
 		if sb := r.Standby; sb != nil {
-			standby := nodeSpec{Slot: sb.Slot, IP: sb.PrivateIP, Primary: origin(sb.Slot), Follow: r.followName(), SemiSync: true}
+			standby := nodeSpec{Slot: sb.Slot, IP: sb.PrivateIP, Primary: origin(sb.Slot), Follow: r.followName(), SemiSync: true, ReplNets: nets}
 			w.Slots = append(w.Slots, &desired.Slot{ID: sb.Slot, Account: sc.account, Region: sc.region, Owner: "rds",
 				ENI: sb.ENI, VCPUs: class.VCPUs, MemoryMiB: class.MemoryMiB, Script: []byte(firstBoot(r, standby, pg, class)), Running: r.standbyWantsRunning()})
 		}
@@ -65,6 +71,30 @@ func (s *Service) Contribute(tx *store.Tx, ds desired.Scope, w *desired.World) e
 		w.Names = append(w.Names, replicaNames(r)...)
 	}
 	return nil
+}
+
+// replNets are the networks a postgres instance's nodes admit replication
+// from: its subnet group's subnets, where its standby lives. MariaDB's
+// nodes need none (their replication user logs in from anywhere).
+func replNets(tx *store.Tx, sc scope, r *instanceRecord) ([]netip.Prefix, error) {
+	if r.Engine != "postgres" {
+		return nil, nil
+	}
+	g, ok, err := store.Get[subnetGroupRecord](tx, sc.key(kindSubnetGroup, r.SubnetGroup))
+	if err != nil || !ok {
+		return nil, err
+	}
+	var out []netip.Prefix
+	for _, gs := range g.Subnets {
+		sn, ok, err := ec2.LookupSubnet(tx, sc.account, sc.region, gs.ID)
+		if err != nil {
+			return nil, err
+		}
+		if ok && !slices.Contains(out, sn.CIDR) {
+			out = append(out, sn.CIDR)
+		}
+	}
+	return out, nil
 }
 
 // slotID names an instance's node across the daemon: its resource id is
