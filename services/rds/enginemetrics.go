@@ -12,15 +12,26 @@ import (
 )
 
 // The metrics only the engine knows: each virtual minute RDS asks each
-// available MariaDB instance's primary, through the slots' exec, for its
+// available instance's primary, through the slots' exec, for its
 // connections (AWS/RDS DatabaseConnections) and, on a read replica, how
-// far it is behind its source (ReplicaLag, MariaDB's
-// Seconds_Behind_Master). The node's CPU, memory and network come from
-// the metric publisher (desired.Slot.Metrics).
+// far it is behind its source (ReplicaLag: MariaDB's
+// Seconds_Behind_Master; on PostgreSQL the age of the last transaction
+// replayed, 0 once everything received is replayed, as RDS computes it).
+// The node's CPU, memory and network come from the metric publisher
+// (desired.Slot.Metrics).
 
 // engineQuery reads both figures in one command; the replica's status is
 // empty on any other node.
 const engineQuery = "SHOW GLOBAL STATUS LIKE 'Threads_connected'; SHOW SLAVE STATUS\\G"
+
+// PostgreSQL's: the client connections (less the query's own), then the
+// lag, NULL unless the node is a standby that streams.
+const (
+	pgConnsQuery = "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
+	pgLagQuery   = "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming') THEN NULL " +
+		"WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 " +
+		"ELSE greatest(0, EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()))::int END"
+)
 
 // RunEngineMetrics publishes the engines' metrics through pub every
 // period of wall time until ctx ends.
@@ -39,18 +50,31 @@ func (s *Service) RunEngineMetrics(ctx context.Context, pub metric.Publisher, pe
 
 // engineTarget is an instance whose engine is asked.
 type engineTarget struct {
-	sc      scope
-	id      string
-	slot    string
-	replica bool
+	sc       scope
+	id       string
+	slot     string
+	replica  bool
+	postgres bool
+	port     int
+}
+
+// probe is the command that asks the target's engine, and how its answer
+// reads.
+func (tg engineTarget) probe() ([]string, func(string) (int, int, bool)) {
+	if tg.postgres {
+		return []string{"psql", "-h", "/run/postgresql", "-p", strconv.Itoa(tg.port), "-U", "rdsadmin", "-d", "postgres", "-tAX",
+			"-c", pgConnsQuery, "-c", pgLagQuery}, parsePgStatus
+	}
+	return []string{"mysql", "--protocol=socket", "-uroot", "-e", engineQuery}, parseEngineStatus
 }
 
 func (s *Service) publishEngineMetrics(ctx context.Context, pub metric.Publisher) {
 	var targets []engineTarget
 	err := s.store.View(func(tx *store.Tx) error {
 		return s.eachInstance(tx, func(sc scope, r *instanceRecord) error {
-			if r.Status == "available" && r.Engine != "postgres" {
-				targets = append(targets, engineTarget{sc: sc, id: r.ID, slot: primarySlot(r), replica: r.Source != nil})
+			if r.Status == "available" {
+				targets = append(targets, engineTarget{sc: sc, id: r.ID, slot: primarySlot(r), replica: r.Source != nil,
+					postgres: r.Engine == "postgres", port: r.Port})
 			}
 			return nil
 		})
@@ -63,13 +87,14 @@ func (s *Service) publishEngineMetrics(ctx context.Context, pub metric.Publisher
 	now := s.now()
 	for _, tg := range targets {
 		var out bytes.Buffer
+		argv, parse := tg.probe()
 		qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		code, err := exec.ExecSlot(qctx, tg.slot, []string{"mysql", "--protocol=socket", "-uroot", "-e", engineQuery}, nil, &out)
+		code, err := exec.ExecSlot(qctx, tg.slot, argv, nil, &out)
 		cancel()
 		if err != nil || code != 0 {
 			continue // a node not answering publishes nothing, as on AWS
 		}
-		conns, lag, lagKnown := parseEngineStatus(out.String())
+		conns, lag, lagKnown := parse(out.String())
 		dims := map[string]string{"DBInstanceIdentifier": tg.id}
 		data := []metric.Datum{{Name: "DatabaseConnections", Value: float64(conns), Unit: "Count", Dimensions: dims, Time: now}}
 		if tg.replica && lagKnown {
@@ -96,6 +121,21 @@ func parseEngineStatus(out string) (conns int, lag int, lagKnown bool) {
 			if n, err := strconv.Atoi(f[1]); err == nil {
 				lag, lagKnown = n, true
 			}
+		}
+	}
+	return conns, lag, lagKnown
+}
+
+// parsePgStatus reads the answers to pgConnsQuery and pgLagQuery, a line
+// each (the lag's empty when NULL).
+func parsePgStatus(out string) (conns int, lag int, lagKnown bool) {
+	lines := strings.Split(out, "\n")
+	if n, err := strconv.Atoi(strings.TrimSpace(lines[0])); err == nil && n >= 0 {
+		conns = n
+	}
+	if len(lines) > 1 {
+		if n, err := strconv.Atoi(strings.TrimSpace(lines[1])); err == nil && n >= 0 {
+			lag, lagKnown = n, true
 		}
 	}
 	return conns, lag, lagKnown

@@ -37,8 +37,9 @@ func (p *published) Publish(account, region, namespace string, data []metric.Dat
 	return nil
 }
 
-// DatabaseConnections from each available MariaDB primary, ReplicaLag
-// from the replicas only, nothing from a node that does not answer.
+// DatabaseConnections from each available primary, MariaDB's or
+// PostgreSQL's, ReplicaLag from the replicas only, nothing from a node
+// that does not answer.
 func TestEngineMetrics(t *testing.T) {
 	st := store.OpenMemory()
 	defer st.Close()
@@ -53,10 +54,16 @@ func TestEngineMetrics(t *testing.T) {
 	put(&instanceRecord{ID: "rep", ResourceID: "db-REP", Engine: "mysql", Status: "available", Source: &instanceRef{Account: sc.account, Region: "ap-northeast-2", ID: "bts-db"}})
 	put(&instanceRecord{ID: "quiet", ResourceID: "db-QUIET", Engine: "mysql", Status: "available"})
 	put(&instanceRecord{ID: "stopped", ResourceID: "db-STOPPED", Engine: "mysql", Status: "stopped"})
+	// PostgreSQL's answers: a line each, the lag empty (NULL) when the
+	// node does not stream.
+	put(&instanceRecord{ID: "pg", ResourceID: "db-PG", Engine: "postgres", Port: 5432, Status: "available"})
+	put(&instanceRecord{ID: "pg-rep", ResourceID: "db-PGREP", Engine: "postgres", Port: 5432, Status: "available", Source: &instanceRef{Account: sc.account, Region: "us-east-1", ID: "pg"}})
 	s.UseSlotExec(mysqlAnswers{
 		"rds-db-src":     "Threads_connected\t4\n",
 		"rds-db-rep":     "Threads_connected\t2\n*************************** 1. row ***************************\n        Seconds_Behind_Master: 3\n",
 		"rds-db-stopped": "Threads_connected\t9\n",
+		"rds-db-pg":      "5\n\n",
+		"rds-db-pgrep":   "0\n2\n",
 	})
 	pub := &published{data: map[string][]metric.Datum{}}
 	s.publishEngineMetrics(context.Background(), pub)
@@ -65,7 +72,8 @@ func TestEngineMetrics(t *testing.T) {
 		got.WriteString(d.Dimensions["DBInstanceIdentifier"] + " " + d.Name + " " + d.Unit + " ")
 		got.WriteString(time.Duration(d.Value*float64(time.Second)).String() + "\n")
 	}
-	want := "rep DatabaseConnections Count 1s\nrep ReplicaLag Seconds 3s\nsrc DatabaseConnections Count 3s\n"
+	want := "pg DatabaseConnections Count 5s\npg-rep DatabaseConnections Count 0s\npg-rep ReplicaLag Seconds 2s\n" +
+		"rep DatabaseConnections Count 1s\nrep ReplicaLag Seconds 3s\nsrc DatabaseConnections Count 3s\n"
 	if got.String() != want {
 		t.Fatalf("published:\n%s\nwant\n%s", got.String(), want)
 	}

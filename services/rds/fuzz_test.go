@@ -18,10 +18,14 @@ func FuzzUserInput(f *testing.F) {
 	f.Add("bts-db", "Bts-pass'\\1234", "BTS_admin")
 	f.Add("arn:aws:rds:ap-northeast-2:000000000000:db:bts-db", "x", "y")
 	f.Add("max_connections", "LEAST({DBInstanceClassMemory/9531392},5000)", "pending-reboot")
+	f.Add("pg", "3\n0\n", "x")
 	f.Add("maintenance_work_mem", "GREATEST({DBInstanceClassMemory*1024/63963136},65536)", "immediate")
 	f.Fuzz(func(t *testing.T, name, value, method string) {
 		if conns, lag, _ := parseEngineStatus(value); conns < 0 || lag < 0 && !strings.Contains(value, "-") {
 			t.Fatalf("engine status %q read as %d connections, lag %d", value, conns, lag)
+		}
+		if conns, lag, _ := parsePgStatus(value); conns < 0 || lag < 0 {
+			t.Fatalf("PostgreSQL status %q read as %d connections, lag %d", value, conns, lag)
 		}
 		if src, id, err := sourceOf(scope{account: "000000000000", region: "us-east-1"}, name); err == nil && (id == "" && name != "" || src.region == "" || src.account != "000000000000") {
 			t.Fatalf("source %q read as %+v %q", name, src, id)

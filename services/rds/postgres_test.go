@@ -90,7 +90,7 @@ func TestPostgresEngineVersions(t *testing.T) {
 
 // TestPostgresInstance: a postgres instance listens on 5432 unless told,
 // follows PostgreSQL's naming rules as RDS checks them, and what cloudbox
-// does not run for postgres (read replicas, snapshots) is refused whole.
+// does not run for postgres (snapshots) is refused whole.
 func TestPostgresInstance(t *testing.T) {
 	e := newEnv(t)
 	n := e.network(t)
@@ -125,8 +125,10 @@ func TestPostgresInstance(t *testing.T) {
 	if db := e.waitStatus(t, "pg-other-port", "available"); db["Endpoint"].(map[string]any)["Port"] != float64(6543) {
 		t.Fatalf("with --port 6543: %v", db["Endpoint"])
 	}
-	e.fails(t, "NotImplemented", "Read replicas of a postgres DB instance", "create-db-instance-read-replica", "--db-instance-identifier", "pg-replica",
-		"--source-db-instance-identifier", "pg")
+	rep := e.must(t, "create-db-instance-read-replica", "--db-instance-identifier", "pg-replica", "--source-db-instance-identifier", "pg")["DBInstance"].(map[string]any)
+	if rep["Engine"] != "postgres" || rep["ReadReplicaSourceDBInstanceIdentifier"] != "pg" || rep["MasterUsername"] != "application_owner_01" {
+		t.Fatalf("replica: %v", rep)
+	}
 	e.fails(t, "NotImplemented", "A snapshot of a postgres DB instance", "create-db-snapshot", "--db-instance-identifier", "pg", "--db-snapshot-identifier", "s")
 	if snaps := e.must(t, "describe-db-snapshots", "--db-instance-identifier", "pg")["DBSnapshots"].([]any); len(snaps) != 0 {
 		t.Fatalf("snapshots of a postgres instance: %v", snaps)
@@ -282,5 +284,81 @@ func TestPostgresMultiAZ(t *testing.T) {
 	}
 	if w := e.world(t); len(w.Slots) != 2 || strings.Contains(string(w.Slots[1].Script), "CREATE ROLE") || e.status(t, ctx, "pg") != "modifying" {
 		t.Fatalf("after --multi-az: %+v", w.Slots)
+	}
+}
+
+// TestPostgresReadReplica: a postgres read replica's node copies its
+// source's primary and streams from it asynchronously (application_name
+// rds_replica, which the source never waits for), following the name its
+// source publishes; the source's nodes admit replication from the
+// replica's address. Promotion points the name at the replica itself.
+func TestPostgresReadReplica(t *testing.T) {
+	e := newEnvWith(t, true)
+	n := e.network(t)
+	ctx := api.WithRequest(context.Background(), &api.Request{Region: region, Caller: api.Principal{Account: "000000000000"}})
+	if _, err := e.svc.CreateDBSubnetGroup(ctx, &rdsapi.CreateDBSubnetGroupMessage{DBSubnetGroupName: aws.String("g"),
+		DBSubnetGroupDescription: aws.String("g"), SubnetIds: []*string{aws.String(n.privateA), aws.String(n.privateC)}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.CreateDBInstance(ctx, &rdsapi.CreateDBInstanceMessage{DBInstanceIdentifier: aws.String("src"), Engine: aws.String("postgres"),
+		DBInstanceClass: aws.String("db.t3.micro"), MasterUsername: aws.String("postgres"), MasterUserPassword: aws.String("Pg-Secret-2024"),
+		AllocatedStorage: aws.Int64(20), DBSubnetGroupName: aws.String("g"), VpcSecurityGroupIds: []*string{aws.String(n.dbSG)}}); err != nil {
+		t.Fatal(err)
+	}
+	e.svc.ReportSlot("000000000000", region, e.world(t).Slots[0].ID, desired.Running, "")
+	for deadline := time.Now().Add(10 * time.Second); e.status(t, ctx, "src") != "available"; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("never available")
+		}
+	}
+	out, err := e.svc.CreateDBInstanceReadReplica(ctx, &rdsapi.CreateDBInstanceReadReplicaMessage{DBInstanceIdentifier: aws.String("rep"),
+		SourceDBInstanceIdentifier: aws.String("src"), AvailabilityZone: aws.String(region + "c")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *out.DBInstance.Engine != "postgres" || *out.DBInstance.ReadReplicaSourceDBInstanceIdentifier != "src" {
+		t.Fatalf("replica: %+v", out.DBInstance)
+	}
+	w := e.world(t)
+	if len(w.Slots) != 2 {
+		t.Fatalf("slots: %+v", w.Slots)
+	}
+	var follow, srcName *desired.Name
+	for _, nm := range w.Names {
+		switch {
+		case strings.HasPrefix(nm.Name, "source.rep."):
+			follow = nm
+		case strings.HasPrefix(nm.Name, "src."):
+			srcName = nm
+		}
+	}
+	if follow == nil || srcName == nil || follow.Addrs[0] != srcName.Addrs[0] {
+		t.Fatalf("the name the replica follows: %+v", w.Names)
+	}
+	var rep string
+	for _, sl := range w.Slots {
+		if strings.Contains(string(sl.Script), "app=rds_replica") {
+			rep = string(sl.Script)
+		}
+	}
+	if !strings.Contains(rep, "name="+follow.Name+" ") || !strings.Contains(rep, " app=rds_replica\n") || strings.Contains(rep, "CREATE ROLE") ||
+		!strings.Contains(rep, "until /usr/local/sbin/rds-pg-follow once") {
+		t.Fatalf("the replica's script:\n%s", rep)
+	}
+	// A node the source makes from now on admits the replica from its
+	// first boot (the running ones are told through the slots' exec).
+	if _, err := e.svc.ModifyDBInstance(ctx, &rdsapi.ModifyDBInstanceMessage{DBInstanceIdentifier: aws.String("src"), MultiAZ: aws.Bool(true),
+		ApplyImmediately: aws.Bool(true)}); err != nil {
+		t.Fatal(err)
+	}
+	repIP := strings.Fields(rep[strings.Index(rep, " me=")+4:])[0]
+	var standby string
+	for _, sl := range e.world(t).Slots {
+		if strings.HasSuffix(sl.ID, "-2") {
+			standby = string(sl.Script)
+		}
+	}
+	if !strings.Contains(standby, "host replication rdsrepladmin "+repIP+"/32 scram-sha-256\n") {
+		t.Fatalf("the source's new standby does not admit the replica at %s:\n%s", repIP, standby)
 	}
 }

@@ -128,6 +128,9 @@ type instanceRecord struct {
 type instanceRef struct {
 	Account, Region, ID string
 	VPC, Follow         string
+	// Addr is a replica's node address: a postgres source admits
+	// replication from it.
+	Addr netip.Addr
 }
 
 // node is a database server of an instance other than its primary: its

@@ -2,6 +2,7 @@ package rds
 
 import (
 	"context"
+	"errors"
 	"net/netip"
 	"slices"
 	"strings"
@@ -14,8 +15,8 @@ import (
 )
 
 // Read replicas: an instance whose node starts as a copy of its source's
-// primary and replicates it asynchronously (MariaDB's GTID replication),
-// read only, in the source's region or another one. The node follows a
+// primary and replicates it asynchronously (MariaDB's GTID replication,
+// PostgreSQL's streaming replication as a hot standby), read only, in the source's region or another one. The node follows a
 // name of its own (Follow) that the source's scope publishes in the
 // replica's VPC at the source's primary address, so a failover of the
 // source re-points it. Promotion points that name at the replica itself
@@ -95,9 +96,6 @@ func (s *Service) CreateDBInstanceReadReplica(ctx context.Context, in *rdsapi.Cr
 		if err != nil {
 			return err
 		}
-		if src.Engine == "postgres" {
-			return notImplemented("Read replicas of a postgres DB instance")
-		}
 		if src.Status != "available" {
 			return notAvailable(src.ID)
 		}
@@ -171,7 +169,7 @@ func (s *Service) CreateDBInstanceReadReplica(ctx context.Context, in *rdsapi.Cr
 		}
 		r.ENI, r.PrivateIP, r.PublicIP = eni.ID, eni.PrivateIP, eni.PublicIP
 		r.Source = &instanceRef{Account: srcScope.account, Region: srcScope.region, ID: src.ID}
-		src.Replicas = append(src.Replicas, instanceRef{Account: sc.account, Region: sc.region, ID: r.ID, VPC: r.VPC, Follow: r.Follow})
+		src.Replicas = append(src.Replicas, instanceRef{Account: sc.account, Region: sc.region, ID: r.ID, VPC: r.VPC, Follow: r.Follow, Addr: r.PrivateIP})
 		if err := tx.Put(srcScope.key(kindInstance, src.ID), src); err != nil {
 			return err
 		}
@@ -179,6 +177,9 @@ func (s *Service) CreateDBInstanceReadReplica(ctx context.Context, in *rdsapi.Cr
 	})
 	if err != nil {
 		return nil, err
+	}
+	if r.Engine == "postgres" {
+		go s.admitReplica(srcScope, srcID, r.PrivateIP)
 	}
 	s.log.Info("rds: creating a read replica", "account", sc.account, "region", sc.region, "id", r.ID, "source", deref(in.SourceDBInstanceIdentifier),
 		"class", r.Class, "vcpus", class.VCPUs, "memory_mib", class.MemoryMiB, "ip", r.PrivateIP)
@@ -285,4 +286,58 @@ func replicaNames(r *instanceRecord) []*desired.Name {
 		out = append(out, &desired.Name{Name: ref.Follow, VPCs: []string{ref.VPC}, Addrs: []netip.Addr{r.PrivateIP}})
 	}
 	return out
+}
+
+// admitReplica lets a postgres replica's node replicate its source: each
+// of the source's running nodes gets a pg_hba.conf line for the replica's
+// address and reloads it (nodes made later have it from their first boot,
+// replNets). A node that cannot be reached yet is tried again, for as long
+// as the replica could still be waiting to copy its source.
+func (s *Service) admitReplica(sc scope, srcID string, addr netip.Addr) {
+	line := "host replication rdsrepladmin " + netip.PrefixFrom(addr, addr.BitLen()).String() + " scram-sha-256"
+	argv := []string{"sh", "-c", `f=/etc/postgresql/15/main/pg_hba.conf; grep -qxF "$1" "$f" || echo "$1" >> "$f"; ` +
+		`! pg_ctlcluster 15 main status >/dev/null || pg_ctlcluster 15 main reload`, "sh", line}
+	done := map[string]bool{}
+	for try := 0; try < 120; try++ {
+		if try > 0 {
+			time.Sleep(5 * time.Second)
+		}
+		var slots []string
+		err := s.store.View(func(tx *store.Tx) error {
+			src, ok, err := store.Get[instanceRecord](tx, sc.key(kindInstance, srcID))
+			if err != nil || !ok {
+				return err
+			}
+			slots = append(slots, primarySlot(src))
+			if src.Standby != nil {
+				slots = append(slots, src.Standby.Slot)
+			}
+			return nil
+		})
+		if err != nil {
+			s.log.Warn("rds: admitting a replica", "source", srcID, "error", err)
+			continue
+		}
+		pending := 0
+		for _, sl := range slots {
+			if done[sl] {
+				continue
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), applyTimeout)
+			code, err := s.snaps.execer().ExecSlot(ctx, sl, argv, nil, nil)
+			cancel()
+			if errors.Is(err, desired.ErrNoDataPlane) {
+				return // without a data plane no node runs
+			}
+			if err == nil && code == 0 {
+				done[sl] = true
+				continue
+			}
+			pending++
+		}
+		if pending == 0 {
+			return
+		}
+	}
+	s.log.Warn("rds: a source's node never admitted its replica", "source", srcID, "replica", addr)
 }

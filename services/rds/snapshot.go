@@ -74,8 +74,9 @@ func (s *Service) Contribute(tx *store.Tx, ds desired.Scope, w *desired.World) e
 }
 
 // replNets are the networks a postgres instance's nodes admit replication
-// from: its subnet group's subnets, where its standby lives. MariaDB's
-// nodes need none (their replication user logs in from anywhere).
+// from: its subnet group's subnets, where its standby lives, and its read
+// replicas' addresses. MariaDB's nodes need none (their replication user
+// logs in from anywhere).
 func replNets(tx *store.Tx, sc scope, r *instanceRecord) ([]netip.Prefix, error) {
 	if r.Engine != "postgres" {
 		return nil, nil
@@ -92,6 +93,11 @@ func replNets(tx *store.Tx, sc scope, r *instanceRecord) ([]netip.Prefix, error)
 		}
 		if ok && !slices.Contains(out, sn.CIDR) {
 			out = append(out, sn.CIDR)
+		}
+	}
+	for _, ref := range r.Replicas {
+		if ref.Addr.IsValid() {
+			out = append(out, netip.PrefixFrom(ref.Addr, ref.Addr.BitLen()))
 		}
 	}
 	return out, nil
