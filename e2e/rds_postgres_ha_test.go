@@ -17,7 +17,9 @@ import (
 // --force-failover`: the standby is promoted, the endpoint moves to it,
 // every acknowledged row is there, and the old primary comes back as the
 // new synchronous standby. `modify-db-instance --no-multi-az` and
-// `--multi-az` remove and make the standby.
+// `--multi-az` remove and make the standby. A read replica streams
+// asynchronously, serves reads, refuses writes, and is promoted when its
+// source is deleted.
 func TestRDSPostgresMultiAZ(t *testing.T) {
 	t.Parallel() // with the other data-tier tests (see TestRDSSeed003)
 	dir := t.TempDir()
@@ -87,7 +89,8 @@ func TestRDSPostgresMultiAZ(t *testing.T) {
 	// A steady writer, a connection per row, noting each acknowledged row.
 	writer := "n=0; while [ ! -e /tmp/stop-writer ]; do n=$((n+1)); " +
 		psqlAt(endpoint, "INSERT INTO load VALUES ($n)") + " >/dev/null 2>&1 && echo $n >> /tmp/acked || sleep 0.2; done"
-	w.shOK(web, "rm -f /tmp/acked /tmp/stop-writer; (nohup bash -c '"+writer+"' >/dev/null 2>&1 & echo $! > /tmp/writer.pid)")
+	w.shOK(web, "rm -f /tmp/acked /tmp/stop-writer; cat > /tmp/writer.sh <<'WRITER'\n"+writer+"\nWRITER\n"+
+		"(nohup bash /tmp/writer.sh >/dev/null 2>&1 & echo $! > /tmp/writer.pid)")
 	w.eventually(web, "test $(wc -l < /tmp/acked) -ge 20 && echo ok", 2*time.Minute)
 	w.aws("rds", "reboot-db-instance", "--db-instance-identifier", "ha-pg", "--force-failover")
 	w.aws("rds", "wait", "db-instance-available", "--db-instance-identifier", "ha-pg")
@@ -132,7 +135,37 @@ func TestRDSPostgresMultiAZ(t *testing.T) {
 	w.aws("rds", "wait", "db-instance-available", "--db-instance-identifier", "ha-pg")
 	w.eventually(web, psqlAt(endpoint, standbySync)+" | grep -x rds_standby:sync", 3*time.Minute)
 
+	// A read replica: a hot standby streaming asynchronously from the
+	// source's primary. It serves reads and refuses writes; deleting the
+	// source promotes it (pg_promote), writable then.
+	w.aws("rds", "create-db-instance-read-replica", "--db-instance-identifier", "ha-pg-replica", "--source-db-instance-identifier", "ha-pg")
+	w.aws("rds", "wait", "db-instance-available", "--db-instance-identifier", "ha-pg-replica")
+	rep := w.aws("rds", "describe-db-instances", "--db-instance-identifier", "ha-pg-replica")
+	if get(rep, "DBInstances", 0, "ReadReplicaSourceDBInstanceIdentifier") != "ha-pg" || get(rep, "DBInstances", 0, "StatusInfos", 0, "Status") != "replicating" {
+		t.Fatalf("replica: %v", rep)
+	}
+	repEndpoint := get(rep, "DBInstances", 0, "Endpoint", "Address")
+	if got := w.shOK(web, psqlAt(repEndpoint, "SELECT pg_is_in_recovery(), count(*) FROM members")); got != "t|3" {
+		t.Errorf("on the replica: %q", got)
+	}
+	if got := sql(standbySync + " ORDER BY 1"); got != "rds_replica:async\nrds_standby:sync" {
+		t.Errorf("the source's standbys: %q", got)
+	}
+	sql("INSERT INTO members (name) VALUES ('V')")
+	w.eventually(web, psqlAt(repEndpoint, "SELECT count(*) FROM members WHERE name = 'V'")+" | grep -x 1", time.Minute)
+	if r := w.sh(web, psqlAt(repEndpoint, "INSERT INTO members (name) VALUES ('nope')")); r.ExitCode == 0 ||
+		!strings.Contains(r.Stderr, "cannot execute INSERT in a read-only transaction") {
+		t.Errorf("a write on the replica: %s", r)
+	}
+
 	w.aws("rds", "delete-db-instance", "--db-instance-identifier", "ha-pg", "--skip-final-snapshot")
 	w.aws("rds", "wait", "db-instance-deleted", "--db-instance-identifier", "ha-pg")
+	w.aws("rds", "wait", "db-instance-available", "--db-instance-identifier", "ha-pg-replica")
+	if got := get(w.aws("rds", "describe-db-instances", "--db-instance-identifier", "ha-pg-replica"), "DBInstances", 0, "ReadReplicaSourceDBInstanceIdentifier"); got != "" {
+		t.Errorf("still a replica of %s after its source's deletion", got)
+	}
+	w.eventually(web, psqlAt(repEndpoint, "INSERT INTO members (name) VALUES ('after') RETURNING pg_is_in_recovery()")+" | grep -x f", 2*time.Minute)
+	w.aws("rds", "delete-db-instance", "--db-instance-identifier", "ha-pg-replica", "--skip-final-snapshot")
+	w.aws("rds", "wait", "db-instance-deleted", "--db-instance-identifier", "ha-pg-replica")
 	w.checkSafety()
 }
