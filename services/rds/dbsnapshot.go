@@ -12,9 +12,9 @@ import (
 	"github.com/cloudbox/cloudbox/store"
 )
 
-// DB snapshots. A snapshot's content is a logical dump of the node's
-// databases (mariadb-dump inside the node, streamed out through the
-// service's SlotExec) in a file under the daemon's data directory; a
+// DB snapshots. A snapshot's content is a dump of the node's databases
+// (mariadb-dump inside the node, or PostgreSQL's base backup, pgsnap.go,
+// streamed out through the service's SlotExec) in a file under the daemon's data directory; a
 // restore makes a new instance whose node loads the dump at its first
 // boot, before it turns available (snapwork.go). Without a data plane a
 // snapshot has no content and turns available on the virtual clock.
@@ -101,9 +101,6 @@ func snapshotExists(id string) error {
 // newSnapshot records a snapshot of r beginning now and marks r as the
 // node being dumped (which keeps its node running until it is done).
 func (s *Service) newSnapshot(tx *store.Tx, sc scope, r *instanceRecord, id, kind string, tags []tag) (*snapshotRecord, error) {
-	if r.Engine == "postgres" {
-		return nil, notImplemented("A snapshot of a postgres DB instance")
-	}
 	if r.Snapshotting != "" {
 		return nil, fault("InvalidDBInstanceState", "Cannot create a snapshot because the database instance %s is not currently in the available state.", r.ID)
 	}

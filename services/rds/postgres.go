@@ -62,6 +62,7 @@ func pgFirstBoot(r *instanceRecord, n nodeSpec, pg *paramGroupRecord, class inst
 		"ID": r.ID, "EngineVersion": r.EngineVersion, "Slot": n.Slot, "Port": r.Port, "Config": config, "ForceSSL": forceSSL,
 		"MasterUsername": r.MasterUsername, "MasterPassword": pgString(r.Password), "DBName": r.DBName,
 		"IP": n.IP, "Primary": n.Primary, "Follow": n.Follow, "AppName": pgAppName(n), "ReplPassword": r.ReplPassword, "ReplNets": n.ReplNets,
+		"RestoreWait": restoreWait(r, n),
 	})
 	if err != nil {
 		panic("rds: pg.sh.tmpl: " + err.Error()) // the template and its data are ours

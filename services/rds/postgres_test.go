@@ -3,8 +3,12 @@ package rds_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -89,8 +93,8 @@ func TestPostgresEngineVersions(t *testing.T) {
 }
 
 // TestPostgresInstance: a postgres instance listens on 5432 unless told,
-// follows PostgreSQL's naming rules as RDS checks them, and what cloudbox
-// does not run for postgres (snapshots) is refused whole.
+// follows PostgreSQL's naming rules as RDS checks them, and takes read
+// replicas.
 func TestPostgresInstance(t *testing.T) {
 	e := newEnv(t)
 	n := e.network(t)
@@ -128,10 +132,6 @@ func TestPostgresInstance(t *testing.T) {
 	rep := e.must(t, "create-db-instance-read-replica", "--db-instance-identifier", "pg-replica", "--source-db-instance-identifier", "pg")["DBInstance"].(map[string]any)
 	if rep["Engine"] != "postgres" || rep["ReadReplicaSourceDBInstanceIdentifier"] != "pg" || rep["MasterUsername"] != "application_owner_01" {
 		t.Fatalf("replica: %v", rep)
-	}
-	e.fails(t, "NotImplemented", "A snapshot of a postgres DB instance", "create-db-snapshot", "--db-instance-identifier", "pg", "--db-snapshot-identifier", "s")
-	if snaps := e.must(t, "describe-db-snapshots", "--db-instance-identifier", "pg")["DBSnapshots"].([]any); len(snaps) != 0 {
-		t.Fatalf("snapshots of a postgres instance: %v", snaps)
 	}
 	if db := e.waitStatus(t, "pg", "available"); db["MultiAZ"] != false {
 		t.Fatalf("after the refusals: %v", db)
@@ -245,7 +245,7 @@ func TestPostgresMultiAZ(t *testing.T) {
 			t.Fatalf("rds-pg-follow: %v\n%s", err, b)
 		}
 	}
-	if !strings.Contains(primary, `CREATE ROLE "postgres" LOGIN`) || !strings.Contains(primary, "CREATE ROLE rdsrepladmin LOGIN REPLICATION PASSWORD") ||
+	if !strings.Contains(primary, `CREATE ROLE "postgres" LOGIN`) || !strings.Contains(primary, "ALTER ROLE rdsrepladmin LOGIN REPLICATION PASSWORD") ||
 		strings.Contains(standby, "CREATE ROLE") || !strings.Contains(standby, "until /usr/local/sbin/rds-pg-follow once") ||
 		!strings.Contains(standby, " app=rds_standby\n") {
 		t.Fatalf("scripts:\n%s\n---\n%s", primary, standby)
@@ -360,5 +360,109 @@ func TestPostgresReadReplica(t *testing.T) {
 	}
 	if !strings.Contains(standby, "host replication rdsrepladmin "+repIP+"/32 scram-sha-256\n") {
 		t.Fatalf("the source's new standby does not admit the replica at %s:\n%s", repIP, standby)
+	}
+}
+
+// pgNodes plays postgres nodes' side of SlotExec: pg_basebackup writes a
+// "tar" naming its node's rows, the load script takes one in (kept by
+// slot), and a restored node is ready at once.
+type pgNodes struct {
+	mu     sync.Mutex
+	rows   map[string]string
+	loaded map[string]bool
+}
+
+func (p *pgNodes) ExecSlot(_ context.Context, slot string, argv []string, stdin io.Reader, stdout io.Writer) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	cmd := strings.Join(argv, " ")
+	switch {
+	case argv[0] == "pg_basebackup":
+		if !strings.Contains(cmd, "-U rdsadmin -D - -F t -X fetch") {
+			return 1, nil
+		}
+		fmt.Fprintf(stdout, "base.tar:%s", p.rows[slot])
+	case argv[0] == "psql" && strings.Contains(cmd, "pg_database_size"):
+		fmt.Fprintf(stdout, "%d\n", 2*len(p.rows[slot]))
+	case argv[0] == "bash" && strings.Contains(cmd, "tar -x -C /var/lib/postgresql/15/main"):
+		b, err := io.ReadAll(stdin)
+		if err != nil {
+			return 1, err
+		}
+		p.rows[slot] = strings.TrimPrefix(string(b), "base.tar:")
+	case argv[0] == "touch" && strings.HasSuffix(argv[1], "/loaded"):
+		p.loaded[slot] = true
+	}
+	return 0, nil
+}
+
+// TestPostgresSnapshot: a postgres snapshot is a base backup of its
+// node's cluster (pg_basebackup's tar) in a file under the data
+// directory; a restored node's first boot waits while RDS puts it in
+// place of its cluster, then gives the replication user the new
+// instance's password.
+func TestPostgresSnapshot(t *testing.T) {
+	e := newEnvWith(t, true)
+	dir := t.TempDir()
+	nodes := &pgNodes{rows: map[string]string{}, loaded: map[string]bool{}}
+	e.svc.UseFiles(dir)
+	e.svc.UseSlotExec(nodes)
+	n := e.network(t)
+	e.must(t, "create-db-subnet-group", "--db-subnet-group-name", "g", "--db-subnet-group-description", "g", "--subnet-ids", n.privateA, n.privateC)
+	e.must(t, "create-db-instance", "--engine", "postgres", "--db-instance-identifier", "src", "--db-instance-class", "db.t3.micro",
+		"--master-username", "postgres", "--master-user-password", "Pg-Secret-2024", "--allocated-storage", "20", "--db-subnet-group-name", "g",
+		"--backup-retention-period", "0")
+	slotOf := func(id string) *desired.Slot {
+		t.Helper()
+		db := e.must(t, "describe-db-instances", "--db-instance-identifier", id)["DBInstances"].([]any)[0].(map[string]any)
+		for _, sl := range e.world(t).Slots {
+			if sl.ID == "rds-"+strings.ToLower(db["DbiResourceId"].(string)) {
+				return sl
+			}
+		}
+		t.Fatalf("no slot for %s", id)
+		return nil
+	}
+	src := slotOf("src").ID
+	e.svc.ReportSlot("000000000000", region, src, desired.Running, "")
+	e.waitStatus(t, "src", "available")
+	nodes.mu.Lock()
+	nodes.rows[src] = "members: RM, Jin"
+	nodes.mu.Unlock()
+
+	e.must(t, "create-db-snapshot", "--db-instance-identifier", "src", "--db-snapshot-identifier", "snap")
+	if snap := e.waitSnapshot(t, "snap", "available"); snap["Engine"] != "postgres" || snap["PercentProgress"] != float64(100) {
+		t.Fatalf("snapshot: %v", snap)
+	}
+	tars, _ := filepath.Glob(filepath.Join(dir, "rds", "000000000000", region, "snapshots", "*.tar"))
+	if len(tars) != 1 {
+		t.Fatalf("base backups: %v", tars)
+	}
+	if b, _ := os.ReadFile(tars[0]); string(b) != "base.tar:members: RM, Jin" {
+		t.Fatalf("the base backup holds %q", b)
+	}
+
+	e.must(t, "restore-db-instance-from-db-snapshot", "--db-instance-identifier", "copy", "--db-snapshot-identifier", "snap", "--db-subnet-group-name", "g")
+	sl := slotOf("copy")
+	script := string(sl.Script)
+	if !strings.Contains(script, "touch /var/lib/rds-restore/ready") ||
+		strings.Index(script, "/var/lib/rds-restore/loaded") > strings.Index(script, "ALTER ROLE rdsrepladmin LOGIN REPLICATION PASSWORD") {
+		t.Fatalf("the restored node's script:\n%s", script)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		nodes.mu.Lock()
+		loaded, rows := nodes.loaded[sl.ID], nodes.rows[sl.ID]
+		nodes.mu.Unlock()
+		if loaded && rows == "members: RM, Jin" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("never loaded: %q", rows)
+		}
+	}
+	e.svc.ReportSlot("000000000000", region, sl.ID, desired.Running, "")
+	e.waitStatus(t, "copy", "available")
+	if got := messages(t, e, "--source-identifier", "copy"); !strings.Contains(got, "Restored from snapshot snap") {
+		t.Fatalf("events: %s", got)
 	}
 }

@@ -26,7 +26,7 @@ import (
 // data plane, and a copy.
 const snapshotDelay = 2 * time.Second
 
-// dumpCommand takes a consistent logical dump of every database, the
+// dumpCommand takes a consistent logical dump of every MariaDB database, the
 // users and grants (the mysql schema) included, as root over the node's
 // socket; its head records, commented out, the GTID position it is
 // consistent with, where a point-in-time restore replays the binary
@@ -147,7 +147,7 @@ func (sn *snapshotter) release(k store.Key) {
 // written once, so a copy or a restore shares the file) and returns it,
 // relative to the files directory.
 func (sn *snapshotter) link(sc scope, from, sub string) (string, error) {
-	return sn.linkAs(sc, from, sub, ".sql")
+	return sn.linkAs(sc, from, sub, filepath.Ext(from))
 }
 
 // linkAs is link with the name's extension.
@@ -188,7 +188,8 @@ func (s *Service) sweepRestores() error {
 	root := s.snaps.path("")
 	links, _ := filepath.Glob(filepath.Join(root, "rds", "*", "*", "restore", "*.sql"))
 	logs, _ := filepath.Glob(filepath.Join(root, "rds", "*", "*", "restore", "*.binlog"))
-	links = append(links, logs...)
+	tars, _ := filepath.Glob(filepath.Join(root, "rds", "*", "*", "restore", "*.tar"))
+	links = append(append(links, logs...), tars...)
 	for _, l := range links {
 		rel, err := filepath.Rel(root, l)
 		var made int64
@@ -326,18 +327,24 @@ var errNotYet = errors.New("not yet")
 // synced, so a crash leaves the whole dump or none.
 func (s *Service) dump(sc scope, snap *snapshotRecord) error {
 	var slot string
+	var port int
 	err := s.store.View(func(tx *store.Tx) error {
 		r, ok, err := store.Get[instanceRecord](tx, sc.key(kindInstance, snap.Instance))
 		if err != nil || !ok || r.ResourceID != snap.InstanceResourceID {
 			return errors.Join(err, fmt.Errorf("the DB instance %s is gone", snap.Instance))
 		}
-		slot = primarySlot(r)
+		slot, port = primarySlot(r), r.Port
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	rel := filepath.Join(snapshotDir(sc, "snapshots"), randomLabel(20)+".sql")
+	// MariaDB's dump is SQL; PostgreSQL's a base backup's tar.
+	cmd, sizeCmd, ext := dumpCommand, dataSizeCommand, ".sql"
+	if snap.Engine == "postgres" {
+		cmd, sizeCmd, ext = pgDumpCommand(port), pgSizeCommand(port), ".tar"
+	}
+	rel := filepath.Join(snapshotDir(sc, "snapshots"), randomLabel(20)+ext)
 	final := s.snaps.path(rel)
 	if err := os.MkdirAll(filepath.Dir(final), 0o700); err != nil {
 		return err
@@ -353,11 +360,11 @@ func (s *Service) dump(sc scope, snap *snapshotRecord) error {
 	defer cancel()
 	ex := s.snaps.execer()
 	out := &counter{w: f}
-	stop := s.followProgress(sc, snap, s.dataSize(ctx, ex, slot), out)
-	code, err := ex.ExecSlot(ctx, slot, dumpCommand, nil, out)
+	stop := s.followProgress(sc, snap, s.dataSize(ctx, ex, slot, sizeCmd), out)
+	code, err := ex.ExecSlot(ctx, slot, cmd, nil, out)
 	stop()
 	if err == nil && code != 0 {
-		err = fmt.Errorf("mariadb-dump exited with status %d", code)
+		err = fmt.Errorf("%s exited with status %d", cmd[0], code)
 	}
 	if err == nil {
 		err = f.Sync()
@@ -384,7 +391,7 @@ func (s *Service) dump(sc scope, snap *snapshotRecord) error {
 		return err
 	}
 	snap.File, snap.Size = rel, fi.Size()
-	if f, err := os.Open(final); err == nil {
+	if f, err := os.Open(final); err == nil && snap.Engine != "postgres" {
 		f.Seek(max(0, snap.Size-dumpTailLimit), io.SeekStart)
 		snap.GTID, snap.HasGTID = dumpPosition(f)
 		f.Close()
@@ -394,12 +401,16 @@ func (s *Service) dump(sc scope, snap *snapshotRecord) error {
 	return nil
 }
 
-// dataSize is what the node's databases hold, by the engine's count (0
-// when it cannot say): what a dump's progress is measured against.
-func (s *Service) dataSize(ctx context.Context, ex desired.SlotExec, slot string) int64 {
+// dataSizeCommand asks MariaDB what its databases hold.
+var dataSizeCommand = []string{"mariadb", "--protocol=socket", "-uroot", "-N", "-e",
+	"SELECT COALESCE(SUM(data_length), 0) FROM information_schema.tables WHERE table_schema NOT IN ('information_schema', 'performance_schema', 'sys')"}
+
+// dataSize is what the node's databases hold, by the engine's count (cmd
+// answers it; 0 when it cannot say): what a dump's progress is measured
+// against.
+func (s *Service) dataSize(ctx context.Context, ex desired.SlotExec, slot string, cmd []string) int64 {
 	var out bytes.Buffer
-	code, err := ex.ExecSlot(ctx, slot, []string{"mariadb", "--protocol=socket", "-uroot", "-N", "-e",
-		"SELECT COALESCE(SUM(data_length), 0) FROM information_schema.tables WHERE table_schema NOT IN ('information_schema', 'performance_schema', 'sys')"}, nil, &out)
+	code, err := ex.ExecSlot(ctx, slot, cmd, nil, &out)
 	n, perr := strconv.ParseInt(strings.TrimSpace(out.String()), 10, 64)
 	if err != nil || code != 0 || perr != nil {
 		return 0
@@ -528,8 +539,9 @@ func (s *Service) freeNode(tx *store.Tx, sc scope, snap *snapshotRecord, now tim
 }
 
 // restore loads a restored instance's dump into its node: once the
-// node's first boot says MariaDB serves, the dump is streamed into the
-// engine as root, the privileges reloaded and the boot let go on (the
+// node's first boot says the engine serves, the dump is streamed into
+// MariaDB as root and the privileges reloaded (PostgreSQL's cluster is
+// replaced by the snapshot's, pgLoad), and the boot let go on (the
 // instance turns available when it ends). A failed load leaves the
 // instance incompatible-restore, as AWS's does.
 func (s *Service) restore(sc scope, r *instanceRecord) {
@@ -541,7 +553,11 @@ func (s *Service) restore(sc scope, r *instanceRecord) {
 	if (failure == nil && code != 0) || errors.Is(failure, desired.ErrSlotNotRunning) {
 		return // not ready yet: the next step asks again
 	}
-	if failure == nil {
+	switch {
+	case failure != nil:
+	case r.Engine == "postgres":
+		failure = s.pgLoad(ctx, ex, slot, s.snaps.path(r.RestoreFile), r.Port)
+	default:
 		failure = s.load(ctx, ex, slot, s.snaps.path(r.RestoreFile), r.ReplPassword, func() error { return s.replay(ctx, ex, slot, r) })
 	}
 	flag := "loaded"
