@@ -8,11 +8,13 @@ import (
 )
 
 // Multi-AZ: a standby node in another zone of the subnet group, kept by
-// MariaDB's semi-synchronous replication (node.sh.tmpl). Both nodes follow
-// the endpoint's name: the node it resolves to is the primary. A failover
+// MariaDB's semi-synchronous replication (node.sh.tmpl) or PostgreSQL's
+// synchronous streaming replication (pg.sh.tmpl). Both nodes follow the
+// endpoint's name: the node it resolves to is the primary. A failover
 // stops the primary, then swaps the two in the record, which moves the
-// name: the standby applies what it received and becomes writable, and the
-// old primary, started again, replicates it.
+// name: the standby applies what it received and becomes writable
+// (PostgreSQL's is promoted), and the old primary, started again,
+// replicates it (PostgreSQL's as a new copy).
 
 // Failover's events, as RDS words them.
 const (
