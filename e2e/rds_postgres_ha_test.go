@@ -19,7 +19,7 @@ import (
 // new synchronous standby. `modify-db-instance --no-multi-az` and
 // `--multi-az` remove and make the standby. A read replica streams
 // asynchronously, serves reads, refuses writes, and is promoted when its
-// source is deleted.
+// source is deleted. A snapshot restores as a new instance with every row.
 func TestRDSPostgresMultiAZ(t *testing.T) {
 	t.Parallel() // with the other data-tier tests (see TestRDSSeed003)
 	dir := t.TempDir()
@@ -121,7 +121,7 @@ func TestRDSPostgresMultiAZ(t *testing.T) {
 	// The old primary is copied anew from the new one and is its
 	// synchronous standby.
 	w.eventually(web, psqlAt(endpoint, standbySync)+" | grep -x rds_standby:sync", 3*time.Minute)
-	w.eventually(web, psqlAt(ipA, "SELECT pg_is_in_recovery(), count(*) FROM load")+" | grep -x t\\|"+total, time.Minute)
+	w.eventually(web, psqlAt(ipA, "SELECT pg_is_in_recovery(), count(*) FROM load")+" | grep -x t\\|"+present, time.Minute)
 
 	// Without the standby the primary commits alone; with a new one it
 	// waits for it again.
@@ -134,6 +134,13 @@ func TestRDSPostgresMultiAZ(t *testing.T) {
 	w.aws("rds", "modify-db-instance", "--db-instance-identifier", "ha-pg", "--multi-az", "--apply-immediately")
 	w.aws("rds", "wait", "db-instance-available", "--db-instance-identifier", "ha-pg")
 	w.eventually(web, psqlAt(endpoint, standbySync)+" | grep -x rds_standby:sync", 3*time.Minute)
+
+	// A snapshot is a base backup of the whole cluster: the restored
+	// instance has every row, and the master user as it was.
+	w.aws("rds", "create-db-snapshot", "--db-instance-identifier", "ha-pg", "--db-snapshot-identifier", "ha-pg-snap")
+	w.aws("rds", "wait", "db-snapshot-available", "--db-snapshot-identifier", "ha-pg-snap")
+	w.aws("rds", "restore-db-instance-from-db-snapshot", "--db-instance-identifier", "ha-pg-restored", "--db-snapshot-identifier", "ha-pg-snap",
+		"--db-subnet-group-name", "pg-subnets", "--vpc-security-group-ids", dbSG)
 
 	// A read replica: a hot standby streaming asynchronously from the
 	// source's primary. It serves reads and refuses writes; deleting the
@@ -158,6 +165,18 @@ func TestRDSPostgresMultiAZ(t *testing.T) {
 		t.Errorf("a write on the replica: %s", r)
 	}
 
+	w.aws("rds", "wait", "db-instance-available", "--db-instance-identifier", "ha-pg-restored")
+	restored := get(w.aws("rds", "describe-db-instances", "--db-instance-identifier", "ha-pg-restored"), "DBInstances", 0, "Endpoint", "Address")
+	if got := w.shOK(web, psqlAt(restored, "SELECT (SELECT count(*) FROM members) || ':' || (SELECT count(*) FROM load) || ':' || pg_is_in_recovery()")); got != "3:"+present+":false" {
+		t.Errorf("the restored instance holds %q, want 3 members, %s load rows, writable", got, present)
+	}
+	w.shOK(web, psqlAt(restored, "INSERT INTO members (name) VALUES ('restored')"))
+	events = w.aws("rds", "describe-events", "--source-type", "db-instance", "--source-identifier", "ha-pg-restored")
+	if !strings.Contains(fmt.Sprint(events), "Restored from snapshot ha-pg-snap") {
+		t.Errorf("events: %v", events)
+	}
+	w.aws("rds", "delete-db-instance", "--db-instance-identifier", "ha-pg-restored", "--skip-final-snapshot")
+
 	w.aws("rds", "delete-db-instance", "--db-instance-identifier", "ha-pg", "--skip-final-snapshot")
 	w.aws("rds", "wait", "db-instance-deleted", "--db-instance-identifier", "ha-pg")
 	w.aws("rds", "wait", "db-instance-available", "--db-instance-identifier", "ha-pg-replica")
@@ -167,5 +186,6 @@ func TestRDSPostgresMultiAZ(t *testing.T) {
 	w.eventually(web, psqlAt(repEndpoint, "INSERT INTO members (name) VALUES ('after') RETURNING pg_is_in_recovery()")+" | grep -x f", 2*time.Minute)
 	w.aws("rds", "delete-db-instance", "--db-instance-identifier", "ha-pg-replica", "--skip-final-snapshot")
 	w.aws("rds", "wait", "db-instance-deleted", "--db-instance-identifier", "ha-pg-replica")
+	w.aws("rds", "wait", "db-instance-deleted", "--db-instance-identifier", "ha-pg-restored")
 	w.checkSafety()
 }
