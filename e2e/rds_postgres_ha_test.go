@@ -130,7 +130,7 @@ func TestRDSPostgresMultiAZ(t *testing.T) {
 	if got := get(w.aws("rds", "describe-db-instances", "--db-instance-identifier", "ha-pg"), "DBInstances", 0, "MultiAZ"); got != "false" {
 		t.Errorf("after --no-multi-az: MultiAZ %s", got)
 	}
-	w.eventually(web, "timeout 20 "+psqlAt(endpoint, "INSERT INTO members (name) VALUES ('alone') RETURNING name"), time.Minute)
+	w.eventually(web, "timeout 20 env "+psqlAt(endpoint, "INSERT INTO members (name) VALUES ('alone') RETURNING name"), time.Minute)
 	w.aws("rds", "modify-db-instance", "--db-instance-identifier", "ha-pg", "--multi-az", "--apply-immediately")
 	w.aws("rds", "wait", "db-instance-available", "--db-instance-identifier", "ha-pg")
 	w.eventually(web, psqlAt(endpoint, standbySync)+" | grep -x rds_standby:sync", 3*time.Minute)
