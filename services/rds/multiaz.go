@@ -1,6 +1,7 @@
 package rds
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/cloudbox/cloudbox/services/ec2"
@@ -35,6 +36,17 @@ func primarySlot(r *instanceRecord) string {
 	return slotID(r)
 }
 
+// newSlot names a new node's slot: rds-<resource id>-2 for the first
+// after the origin, then -3 and on.
+func (r *instanceRecord) newSlot() string {
+	r.Nodes = max(r.Nodes, 1) + 1
+	slot := fmt.Sprintf("%s-%d", slotID(r), r.Nodes)
+	if slot == primarySlot(r) { // a record from before Nodes was kept
+		return r.newSlot()
+	}
+	return slot
+}
+
 // addStandby makes the standby's interface in a subnet of the group in
 // another zone than the primary's.
 func (r *instanceRecord) addStandby(tx *store.Tx, sc scope, g *subnetGroupRecord) error {
@@ -47,7 +59,7 @@ func (r *instanceRecord) addStandby(tx *store.Tx, sc scope, g *subnetGroupRecord
 		if err != nil {
 			return err
 		}
-		r.Standby = &node{Slot: slotID(r) + "-2", AZ: sn.AZ, Subnet: sn.ID, ENI: eni.ID, PrivateIP: eni.PrivateIP, PublicIP: eni.PublicIP}
+		r.Standby = &node{Slot: r.newSlot(), AZ: sn.AZ, Subnet: sn.ID, ENI: eni.ID, PrivateIP: eni.PrivateIP, PublicIP: eni.PublicIP}
 		return nil
 	}
 	return fault("DBSubnetGroupDoesNotCoverEnoughAZs", "DB Subnet Group doesn't meet Availability Zone (AZ) coverage requirement. Current AZ coverage: %s. Add subnets to cover at least 2 AZs.", r.AZ)

@@ -205,7 +205,8 @@ func TestPostgresSlot(t *testing.T) {
 // and streams from it as the synchronous standby; the origin admits
 // replication from the subnet group's networks only, and both nodes keep
 // their role by the endpoint's name. Failover and the events are the
-// MariaDB path's.
+// MariaDB path's; a standby made again after a failover has a slot of
+// its own.
 func TestPostgresMultiAZ(t *testing.T) {
 	e := newEnvWith(t, true)
 	n := e.network(t)
@@ -282,8 +283,11 @@ func TestPostgresMultiAZ(t *testing.T) {
 		ApplyImmediately: aws.Bool(true)}); err != nil {
 		t.Fatal(err)
 	}
-	if w := e.world(t); len(w.Slots) != 2 || strings.Contains(string(w.Slots[1].Script), "CREATE ROLE") || e.status(t, ctx, "pg") != "modifying" {
-		t.Fatalf("after --multi-az: %+v", w.Slots)
+	// The new standby's slot is a new one: not the primary's (the first
+	// standby's, since the failover), nor the removed node's.
+	if w2 := e.world(t); len(w2.Slots) != 2 || w2.Slots[0].ID != w.Slots[1].ID || w2.Slots[1].ID != w.Slots[0].ID+"-3" ||
+		strings.Contains(string(w2.Slots[1].Script), "CREATE ROLE") || e.status(t, ctx, "pg") != "modifying" {
+		t.Fatalf("after --multi-az: %+v", w2.Slots)
 	}
 }
 

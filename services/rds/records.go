@@ -84,6 +84,11 @@ type instanceRecord struct {
 	// Standby is the Multi-AZ standby, in another zone; nil for a
 	// Single-AZ instance.
 	Standby *node
+	// Nodes counts the nodes made for the instance (0 for the origin
+	// alone): a new standby's slot is numbered after them, so it never
+	// takes the name of the primary or of a node just removed, whose slot
+	// the data plane may not have reaped yet.
+	Nodes int
 	// Failover marks a reboot that fails over to the standby.
 	Failover bool
 	// ReplPassword is the nodes' replication user's (rdsrepl).
