@@ -16,10 +16,10 @@ import (
 
 // Read replicas: an instance whose node starts as a copy of its source's
 // primary and replicates it asynchronously (MariaDB's GTID replication,
-// PostgreSQL's streaming replication as a hot standby), read only, in the source's region or another one. The node follows a
-// name of its own (Follow) that the source's scope publishes in the
-// replica's VPC at the source's primary address, so a failover of the
-// source re-points it. Promotion points that name at the replica itself
+// PostgreSQL's streaming replication as a hot standby), read only, in the
+// source's region or another one. The node follows a name of its own
+// (Follow) that the source's scope publishes in the replica's VPC at the
+// source's primary address, so a failover of the source re-points it. Promotion points that name at the replica itself
 // and restarts it: its node stops replicating and turns writable. Across
 // regions the replica reaches its source along the VPCs' routes (a
 // peering); replication is the service's own traffic, so it passes the
