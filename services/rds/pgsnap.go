@@ -38,14 +38,18 @@ func pgSizeCommand(port int) []string {
 		"-c", "SELECT sum(pg_database_size(oid)) FROM pg_database"}
 }
 
-// pgLoadScript replaces the node's cluster with the tar on its stdin and
-// starts it; it ends once the server takes connections.
+// pgLoadScript replaces the node's cluster with the tar on its stdin,
+// without the source's replication settings, and starts it; it ends once
+// the server takes connections.
 func pgLoadScript(port int) string {
 	return fmt.Sprintf(`set -e
 systemctl stop rds-postgresql
 find %[1]s -mindepth 1 -delete
 tar -x -C %[1]s
 rm -f %[1]s/standby.signal
+# The source's standby naming is not this instance's: a commit would wait
+# for a standby that is not there (rds-pg-follow names its own).
+sed -i -e '/^synchronous_standby_names/d' -e '/^primary_conninfo/d' %[1]s/postgresql.auto.conf
 chown -R postgres:postgres %[1]s
 chmod 700 %[1]s
 systemctl start rds-postgresql
