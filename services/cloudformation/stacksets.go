@@ -221,16 +221,22 @@ func ptrs(ss []string) []*string {
 	return out
 }
 
-func (s *Service) DescribeStackSet(ctx context.Context, in *cfnapi.DescribeStackSetInput) (*cfnapi.DescribeStackSetOutput, error) {
-	if err := callAs(in.CallAs); err != nil {
+// readSet reads the caller's live set a read-only call names.
+func (s *Service) readSet(ctx context.Context, as, name *string) (*stackSet, error) {
+	if err := callAs(as); err != nil {
 		return nil, err
 	}
 	r := api.RequestFrom(ctx)
 	var ss *stackSet
 	err := s.store.View(func(tx *store.Tx) (err error) {
-		ss, err = loadSet(tx, r.Caller.Account, r.Region, deref(in.StackSetName))
+		ss, err = loadSet(tx, r.Caller.Account, r.Region, deref(name))
 		return err
 	})
+	return ss, err
+}
+
+func (s *Service) DescribeStackSet(ctx context.Context, in *cfnapi.DescribeStackSetInput) (*cfnapi.DescribeStackSetOutput, error) {
+	ss, err := s.readSet(ctx, in.CallAs, in.StackSetName)
 	if err != nil {
 		return nil, err
 	}
@@ -925,15 +931,7 @@ func (inst *stackInstance) summary(ss *stackSet) *cfnapi.StackInstanceSummary {
 }
 
 func (s *Service) ListStackInstances(ctx context.Context, in *cfnapi.ListStackInstancesInput) (*cfnapi.ListStackInstancesOutput, error) {
-	if err := callAs(in.CallAs); err != nil {
-		return nil, err
-	}
-	r := api.RequestFrom(ctx)
-	var ss *stackSet
-	err := s.store.View(func(tx *store.Tx) (err error) {
-		ss, err = loadSet(tx, r.Caller.Account, r.Region, deref(in.StackSetName))
-		return err
-	})
+	ss, err := s.readSet(ctx, in.CallAs, in.StackSetName)
 	if err != nil {
 		return nil, err
 	}
@@ -978,15 +976,7 @@ func instanceMatches(inst *stackInstance, fs []*cfnapi.StackInstanceFilter) bool
 }
 
 func (s *Service) DescribeStackInstance(ctx context.Context, in *cfnapi.DescribeStackInstanceInput) (*cfnapi.DescribeStackInstanceOutput, error) {
-	if err := callAs(in.CallAs); err != nil {
-		return nil, err
-	}
-	r := api.RequestFrom(ctx)
-	var ss *stackSet
-	err := s.store.View(func(tx *store.Tx) (err error) {
-		ss, err = loadSet(tx, r.Caller.Account, r.Region, deref(in.StackSetName))
-		return err
-	})
+	ss, err := s.readSet(ctx, in.CallAs, in.StackSetName)
 	if err != nil {
 		return nil, err
 	}
