@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -22,25 +20,8 @@ import (
 // source is deleted. A snapshot restores as a new instance with every row.
 func TestRDSPostgresMultiAZ(t *testing.T) {
 	t.Parallel() // with the other data-tier tests (see TestRDSSeed003)
-	dir := t.TempDir()
-	w := newVPCWorld(t, Opts{DataDir: dir})
-	t.Cleanup(func() {
-		if !t.Failed() {
-			return
-		}
-		logs, _ := filepath.Glob(filepath.Join(dir, "*", "rds-*", "console.log"))
-		for _, l := range logs {
-			b, _ := os.ReadFile(l)
-			t.Logf("%s:\n%s", l, b[max(0, len(b)-6000):])
-		}
-	})
-	net := w.seedNetwork()
-	vpc, privA, privC := net.vpc, net.privA, net.privC
-	webSG := get(w.aws("ec2", "create-security-group", "--group-name", "web", "--description", "web", "--vpc-id", vpc), "GroupId")
-	dbSG := get(w.aws("ec2", "create-security-group", "--group-name", "db", "--description", "database", "--vpc-id", vpc), "GroupId")
-	w.aws("ec2", "authorize-security-group-ingress", "--group-id", dbSG, "--protocol", "tcp", "--port", "5432", "--source-group", webSG)
-	w.aws("rds", "create-db-subnet-group", "--db-subnet-group-name", "pg-subnets", "--db-subnet-group-description", "private subnets",
-		"--subnet-ids", privA, privC)
+	w, net, webSG, dbSG := postgresWorld(t)
+	privA, privC := net.privA, net.privC
 	db := w.aws("rds", "create-db-instance", "--engine", "postgres", "--db-instance-identifier", "ha-pg", "--db-instance-class", "db.t3.micro",
 		"--master-username", "postgres", "--master-user-password", "Pg-Secret-2024", "--db-name", "app", "--allocated-storage", "20",
 		"--no-publicly-accessible", "--vpc-security-group-ids", dbSG, "--db-subnet-group-name", "pg-subnets", "--multi-az")

@@ -8,19 +8,15 @@ import (
 	"time"
 )
 
-// TestRDSPostgres: `create-db-instance --engine postgres` in a VPC's
-// private subnets (out to Debian's mirror through a NAT gateway). An
-// Amazon Linux 2 web server with the psql client (`yum install -y
-// postgresql`) connects through the endpoint on 5432 as the master user,
-// creates a table, inserts and reads rows, which a reboot keeps; a wrong
-// password and a connection without SSL (rds.force_ssl is on in
-// postgres16) are refused.
-func TestRDSPostgres(t *testing.T) {
-	t.Parallel() // with the other data-tier tests (see TestRDSSeed003)
+// postgresWorld is the postgres tests' world: seed 003's network, a web
+// and a db security group (5432 from web) and the DB subnet group
+// pg-subnets over the private subnets; if the test fails, the end of each
+// DB node's console (its first boot) is logged.
+func postgresWorld(t *testing.T) (*vpcWorld, seedNetwork, string, string) {
+	t.Helper()
 	dir := t.TempDir()
 	w := newVPCWorld(t, Opts{DataDir: dir})
 	t.Cleanup(func() {
-		// The node's console has its first boot's output.
 		if !t.Failed() {
 			return
 		}
@@ -31,13 +27,25 @@ func TestRDSPostgres(t *testing.T) {
 		}
 	})
 	net := w.seedNetwork()
-	vpc, privA, privC := net.vpc, net.privA, net.privC
-	webSG := get(w.aws("ec2", "create-security-group", "--group-name", "web", "--description", "web", "--vpc-id", vpc), "GroupId")
-	dbSG := get(w.aws("ec2", "create-security-group", "--group-name", "db", "--description", "database", "--vpc-id", vpc), "GroupId")
+	webSG := get(w.aws("ec2", "create-security-group", "--group-name", "web", "--description", "web", "--vpc-id", net.vpc), "GroupId")
+	dbSG := get(w.aws("ec2", "create-security-group", "--group-name", "db", "--description", "database", "--vpc-id", net.vpc), "GroupId")
 	w.aws("ec2", "authorize-security-group-ingress", "--group-id", dbSG, "--protocol", "tcp", "--port", "5432", "--source-group", webSG)
-
 	w.aws("rds", "create-db-subnet-group", "--db-subnet-group-name", "pg-subnets", "--db-subnet-group-description", "private subnets",
-		"--subnet-ids", privA, privC)
+		"--subnet-ids", net.privA, net.privC)
+	return w, net, webSG, dbSG
+}
+
+// TestRDSPostgres: `create-db-instance --engine postgres` in a VPC's
+// private subnets (out to Debian's mirror through a NAT gateway). An
+// Amazon Linux 2 web server with the psql client (`yum install -y
+// postgresql`) connects through the endpoint on 5432 as the master user,
+// creates a table, inserts and reads rows, which a reboot keeps; a wrong
+// password and a connection without SSL (rds.force_ssl is on in
+// postgres16) are refused.
+func TestRDSPostgres(t *testing.T) {
+	t.Parallel() // with the other data-tier tests (see TestRDSSeed003)
+	w, net, webSG, dbSG := postgresWorld(t)
+	privA := net.privA
 	// The master user may be called postgres, as on RDS.
 	db := w.aws("rds", "create-db-instance", "--engine", "postgres", "--db-instance-identifier", "app-pg", "--db-instance-class", "db.t3.micro",
 		"--master-username", "postgres", "--master-user-password", "Pg-Secret-2024", "--db-name", "app", "--allocated-storage", "20",
